@@ -1,0 +1,77 @@
+// What an agent says about its host: the container runtime, allocatable capacity and usage.
+// Measuring these (systeminformation, engine stats) is the agent's job; deciding what fits where is
+// the scheduler's. Amounts are integers in the unit their name carries.
+import { z } from 'zod';
+import { ContainerId } from '../api/common.js';
+import { SnakeCode, VersionString } from '../fields.js';
+
+const amount = (max: number) => z.int().nonnegative().max(max);
+
+/** Upper bounds far above any real machine, so a corrupt number is refused rather than stored. */
+export const HOST_AMOUNT_BOUNDS = {
+  cpu_millicores: 16_384_000,
+  memory_mb: 1 << 30,
+  disk_mb: 2 ** 40,
+} as const;
+
+export const RUNTIME_KINDS = ['docker', 'podman'] as const;
+export const RuntimeKind = z.enum(RUNTIME_KINDS);
+export type RuntimeKind = z.infer<typeof RuntimeKind>;
+
+/**
+ * How the host enforces `disk_mb`: the storage driver's quota (`--storage-opt size=`), the agent
+ * measuring and stopping offenders (`monitor`), or not at all.
+ */
+export const DiskEnforcement = z.enum(['storage_opt', 'monitor', 'none']);
+export type DiskEnforcement = z.infer<typeof DiskEnforcement>;
+
+export const RuntimeInfo = z.object({
+  kind: RuntimeKind,
+  version: VersionString,
+  storage_driver: z.string().max(64).optional(),
+  disk_enforcement: DiskEnforcement,
+  /** Whether egress is shaped to `network_mbps` (tc in the container's network namespace). */
+  network_shaping: z.boolean(),
+});
+export type RuntimeInfo = z.infer<typeof RuntimeInfo>;
+
+/** Allocatable capacity: what the scheduler may hand out, after any reserve for the host itself. */
+export const HostCapacity = z.object({
+  cpu_millicores: amount(HOST_AMOUNT_BOUNDS.cpu_millicores),
+  memory_mb: amount(HOST_AMOUNT_BOUNDS.memory_mb),
+  disk_mb: amount(HOST_AMOUNT_BOUNDS.disk_mb),
+});
+export type HostCapacity = z.infer<typeof HostCapacity>;
+
+/** Host-wide amounts in use right now (all processes, not only containers). */
+export const HostUsage = z.object({
+  cpu_millicores: amount(HOST_AMOUNT_BOUNDS.cpu_millicores),
+  memory_mb: amount(HOST_AMOUNT_BOUNDS.memory_mb),
+  disk_mb: amount(HOST_AMOUNT_BOUNDS.disk_mb),
+});
+export type HostUsage = z.infer<typeof HostUsage>;
+
+/** One container's usage; disk and network are optional because measuring them costs more. */
+export const ContainerUsage = z.object({
+  container_id: ContainerId,
+  cpu_millicores: amount(HOST_AMOUNT_BOUNDS.cpu_millicores),
+  memory_mb: amount(HOST_AMOUNT_BOUNDS.memory_mb),
+  disk_mb: amount(HOST_AMOUNT_BOUNDS.disk_mb).optional(),
+  pids: amount(4_194_304).optional(),
+  network_rx_bytes: z.int().nonnegative().optional(),
+  network_tx_bytes: z.int().nonnegative().optional(),
+});
+export type ContainerUsage = z.infer<typeof ContainerUsage>;
+
+/** Optional facts about the machine, shown to admins. */
+export const HostPlatform = z.object({
+  os: z.string().max(128),
+  arch: z.string().max(32),
+  kernel: z.string().max(128),
+});
+export type HostPlatform = z.infer<typeof HostPlatform>;
+
+/** Features an agent may announce in HELLO; unknown names are ignored by older control planes. */
+export const AGENT_CAPABILITIES = ['terminal', 'role_setup', 'disk_monitor'] as const;
+export type AgentCapability = (typeof AGENT_CAPABILITIES)[number];
+export const AgentCapabilities = z.array(SnakeCode).max(32);

@@ -1,0 +1,44 @@
+// Error codes and the error body every REST error carries (DESIGN §3).
+// The HTTP status for each code lives in the control plane's single code→status table; this file
+// only names the codes so clients and server agree on them.
+import { z } from 'zod';
+
+/** Every stable error code the REST API can answer with. */
+export const ERROR_CODES = [
+  'invalid_request',
+  'unauthorized',
+  'forbidden',
+  'container_limit_reached',
+  'resource_limit_exceeded',
+  'not_found',
+  'name_taken',
+  'invalid_state',
+  'rate_limited',
+  'internal',
+  'no_capacity',
+  'host_unavailable',
+  'unavailable',
+] as const;
+
+export const ErrorCode = z.enum(ERROR_CODES);
+export type ErrorCode = z.infer<typeof ErrorCode>;
+
+/** One schema failure: `path` is dotted (`resources.cpu_millicores`), empty for the whole body. */
+export const ValidationIssue = z.object({
+  path: z.string().max(512),
+  message: z.string().max(1024),
+});
+export type ValidationIssue = z.infer<typeof ValidationIssue>;
+
+/**
+ * `{error, code, ...details}`. Details depend on the code (`issues`, `limit`, `retry_after`,
+ * `request_id`…), so unknown keys pass through.
+ */
+export const ErrorBody = z.looseObject({
+  error: z.string().max(2048),
+  code: ErrorCode,
+  issues: z.array(ValidationIssue).max(100).optional(),
+  request_id: z.string().max(128).optional(),
+  retry_after: z.int().nonnegative().optional(),
+});
+export type ErrorBody = z.infer<typeof ErrorBody>;

@@ -1,0 +1,39 @@
+// Host REST bodies (admin): fleet members, their capacity and reservations, and join tokens.
+// Connectivity (`status`) is observed by the agent hub; `scheduling` is set by admins.
+import { z } from 'zod';
+import { HostId, HostResources, Timestamp } from './common.js';
+
+export const HostStatus = z.enum(['online', 'unreachable']);
+export type HostStatus = z.infer<typeof HostStatus>;
+
+export const HostScheduling = z.enum(['active', 'cordoned', 'draining']);
+export type HostScheduling = z.infer<typeof HostScheduling>;
+
+export const Host = z.object({
+  id: HostId,
+  name: z.string().max(255),
+  status: HostStatus,
+  scheduling: HostScheduling,
+  capacity: HostResources,
+  reserved: HostResources,
+  runtime: z.object({ kind: z.string().max(32), version: z.string().max(128) }).optional(),
+  agent_version: z.string().max(64).optional(),
+  last_seen_at: Timestamp.optional(),
+  created_at: Timestamp,
+});
+export type Host = z.infer<typeof Host>;
+
+export const HostList = z.object({ hosts: z.array(Host) });
+export type HostList = z.infer<typeof HostList>;
+
+export const JOIN_TOKEN_DEFAULT_SECONDS = 3600;
+export const JOIN_TOKEN_MAX_SECONDS = 30 * 24 * 3600;
+
+export const JoinTokenCreate = z.strictObject({
+  expires_in_seconds: z.int().min(60).max(JOIN_TOKEN_MAX_SECONDS).optional(),
+});
+export type JoinTokenCreate = z.infer<typeof JoinTokenCreate>;
+
+/** `token` goes into the agent's `REXEC_JOIN_TOKEN`; it is shown only here. */
+export const JoinTokenCreated = z.object({ token: z.string().max(128), expires_at: Timestamp });
+export type JoinTokenCreated = z.infer<typeof JoinTokenCreated>;
