@@ -20,7 +20,10 @@ export default tseslint.config(
   {
     languageOptions: {
       parserOptions: {
-        projectService: true,
+        projectService: {
+          // Tool configs live outside every tsconfig; lint them with the default project.
+          allowDefaultProject: ['packages/control-plane/drizzle.config.ts'],
+        },
         tsconfigRootDir: import.meta.dirname,
       },
     },

@@ -1,0 +1,93 @@
+// Opens the control plane's database on either driver: node-postgres when given a URL, embedded
+// PGlite when given a data directory. Callers get one `Db` type both satisfy. Migrating is
+// migrate.ts's job; choosing the target from the environment is main.ts's.
+import { PGlite } from '@electric-sql/pglite';
+import type { ExtractTablesWithRelations } from 'drizzle-orm';
+import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
+import type { PgDatabase, PgQueryResultHKT, PgTransaction } from 'drizzle-orm/pg-core';
+import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
+import pg from 'pg';
+import * as schema from './schema/index.js';
+
+export type Schema = typeof schema;
+export type Db = PgDatabase<PgQueryResultHKT, Schema>;
+export type Tx = PgTransaction<PgQueryResultHKT, Schema, ExtractTablesWithRelations<Schema>>;
+
+export type DbTarget = { url: string } | { dataDir: string };
+
+export interface Database {
+  db: Db;
+  driver: 'pg' | 'pglite';
+  /** The node-postgres pool, present on the pg driver only (the rate limiter's store uses it). */
+  pool?: pg.Pool;
+  /** Resolves when the database answers a trivial query; rejects otherwise. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface OpenOptions {
+  /** pg pool size; the default suits one replica on a small machine. */
+  poolSize?: number;
+}
+
+export async function openDatabase(target: DbTarget, options: OpenOptions = {}): Promise<Database> {
+  return 'url' in target ? openPg(target.url, options) : openPglite(target.dataDir);
+}
+
+async function openPg(url: string, options: OpenOptions): Promise<Database> {
+  const pool = new pg.Pool({ connectionString: url, max: options.poolSize ?? 10 });
+  // An idle client losing its connection (server restart) must not crash the process; the next
+  // query reports the failure to its caller instead.
+  pool.on('error', () => undefined);
+  try {
+    await pool.query('select 1');
+  } catch (error) {
+    await pool.end();
+    throw new Error(`cannot connect to Postgres at ${redact(url)}`, { cause: error });
+  }
+  const db = drizzlePg({ client: pool, schema });
+  return {
+    db,
+    driver: 'pg',
+    pool,
+    ping: async () => {
+      await pool.query('select 1');
+    },
+    close: once(() => pool.end()),
+  };
+}
+
+async function openPglite(dataDir: string): Promise<Database> {
+  let client: PGlite;
+  try {
+    client = await PGlite.create({ dataDir });
+  } catch (error) {
+    throw new Error(`cannot open the embedded database in ${dataDir}`, { cause: error });
+  }
+  const db = drizzlePglite({ client, schema });
+  return {
+    db,
+    driver: 'pglite',
+    ping: async () => {
+      await client.query('select 1');
+    },
+    close: once(() => client.close()),
+  };
+}
+
+/** Closing twice (a shutdown path plus a test teardown) must not fail. */
+function once(close: () => Promise<void>): () => Promise<void> {
+  let closing: Promise<void> | undefined;
+  return () => (closing ??= close());
+}
+
+/** The URL without its password, for error messages and logs. */
+export function redact(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password !== '') parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return '<unparseable database URL>';
+  }
+}

@@ -1,0 +1,47 @@
+// The containers table: desired state (what the user asked for), observed status (what the API
+// shows), the reason for the last change, placement and the resources reserved for it. Rows are
+// soft-deleted (deleted_at) so events and reconciliation can still refer to them.
+import { sql } from 'drizzle-orm';
+import { index, integer, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+import { hosts } from './hosts.js';
+import { users } from './users.js';
+
+export type ContainerStatus = 'creating' | 'running' | 'stopped' | 'error' | 'deleting';
+export type DesiredStatus = 'running' | 'stopped' | 'deleted';
+
+export const containers = pgTable(
+  'containers',
+  {
+    id: text('id').primaryKey(),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    image: text('image').notNull(),
+    customImage: text('custom_image'),
+    role: text('role').notNull(),
+    desiredStatus: text('desired_status').$type<DesiredStatus>().notNull().default('running'),
+    status: text('status').$type<ContainerStatus>().notNull().default('creating'),
+    statusReason: text('status_reason'),
+    statusDetail: text('status_detail'),
+    hostId: text('host_id').references(() => hosts.id),
+    cpuMillicores: integer('cpu_millicores').notNull(),
+    memoryMb: integer('memory_mb').notNull(),
+    diskMb: integer('disk_mb').notNull(),
+    networkMbps: integer('network_mbps').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+    startedAt: timestamp('started_at', { withTimezone: true, precision: 3 }),
+    stoppedAt: timestamp('stopped_at', { withTimezone: true, precision: 3 }),
+    sessionExpiresAt: timestamp('session_expires_at', { withTimezone: true, precision: 3 }),
+    deletedAt: timestamp('deleted_at', { withTimezone: true, precision: 3 }),
+  },
+  (table) => [
+    uniqueIndex('containers_user_name_live_idx')
+      .on(table.userId, table.name)
+      .where(sql`${table.deletedAt} is null`),
+    index('containers_user_created_idx').on(table.userId, table.createdAt, table.id),
+    index('containers_host_idx').on(table.hostId),
+  ],
+);
+
+export type ContainerRow = typeof containers.$inferSelect;

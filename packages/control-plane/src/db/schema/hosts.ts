@@ -1,0 +1,40 @@
+// The hosts table: connectivity (status), scheduling state, allocatable capacity and the sum of
+// reservations of the containers placed there. Overbooking is prevented by the guarded UPDATE in
+// scheduler/, not by a constraint: an agent may report a capacity that shrank below what is reserved.
+import { sql } from 'drizzle-orm';
+import { check, index, integer, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
+
+export type HostStatus = 'online' | 'unreachable';
+export type HostScheduling = 'active' | 'cordoned' | 'draining';
+
+export const hosts = pgTable(
+  'hosts',
+  {
+    id: text('id').primaryKey(),
+    name: text('name').notNull(),
+    status: text('status').$type<HostStatus>().notNull().default('unreachable'),
+    scheduling: text('scheduling').$type<HostScheduling>().notNull().default('active'),
+    capacityCpuMillicores: integer('capacity_cpu_millicores').notNull().default(0),
+    capacityMemoryMb: integer('capacity_memory_mb').notNull().default(0),
+    capacityDiskMb: integer('capacity_disk_mb').notNull().default(0),
+    reservedCpuMillicores: integer('reserved_cpu_millicores').notNull().default(0),
+    reservedMemoryMb: integer('reserved_memory_mb').notNull().default(0),
+    reservedDiskMb: integer('reserved_disk_mb').notNull().default(0),
+    runtimeKind: text('runtime_kind'),
+    runtimeVersion: text('runtime_version'),
+    agentVersion: text('agent_version'),
+    lastSeenAt: timestamp('last_seen_at', { withTimezone: true, precision: 3 }),
+    createdAt: timestamp('created_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+  },
+  (table) => [
+    index('hosts_name_idx').on(table.name),
+    check('hosts_status_check', sql`${table.status} in ('online', 'unreachable')`),
+    check('hosts_scheduling_check', sql`${table.scheduling} in ('active', 'cordoned', 'draining')`),
+    check(
+      'hosts_reserved_non_negative',
+      sql`${table.reservedCpuMillicores} >= 0 and ${table.reservedMemoryMb} >= 0 and ${table.reservedDiskMb} >= 0`,
+    ),
+  ],
+);
+
+export type HostRow = typeof hosts.$inferSelect;

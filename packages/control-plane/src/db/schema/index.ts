@@ -1,0 +1,10 @@
+// Every table of the control plane, re-exported as the one drizzle schema object both drivers use.
+export * from './api-tokens.js';
+export * from './containers.js';
+export * from './events.js';
+export * from './host-credentials.js';
+export * from './host-join-tokens.js';
+export * from './hosts.js';
+export * from './rate-limits.js';
+export * from './tiers.js';
+export * from './users.js';

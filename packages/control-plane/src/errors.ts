@@ -1,0 +1,143 @@
+// The one error type of the control plane's domain: a stable `code` from DESIGN §3 plus wire-ready
+// `details` (snake_case keys). Mapping codes to HTTP statuses and bodies is the HTTP layer's job;
+// nothing here knows about HTTP.
+
+export type ErrorCode =
+  | 'invalid_request'
+  | 'unauthorized'
+  | 'forbidden'
+  | 'container_limit_reached'
+  | 'resource_limit_exceeded'
+  | 'not_found'
+  | 'name_taken'
+  | 'invalid_state'
+  | 'rate_limited'
+  | 'internal'
+  | 'no_capacity'
+  | 'host_unavailable'
+  | 'unavailable';
+
+export const ERROR_CODES: readonly ErrorCode[] = [
+  'invalid_request',
+  'unauthorized',
+  'forbidden',
+  'container_limit_reached',
+  'resource_limit_exceeded',
+  'not_found',
+  'name_taken',
+  'invalid_state',
+  'rate_limited',
+  'internal',
+  'no_capacity',
+  'host_unavailable',
+  'unavailable',
+];
+
+export type ErrorDetails = Record<string, unknown>;
+
+export class RexecError extends Error {
+  override readonly name = 'RexecError';
+  readonly code: ErrorCode;
+  /** Extra fields for the error body, with snake_case keys exactly as they go on the wire. */
+  readonly details: ErrorDetails;
+
+  constructor(code: ErrorCode, message: string, details: ErrorDetails = {}, cause?: unknown) {
+    super(message, cause === undefined ? undefined : { cause });
+    this.code = code;
+    this.details = details;
+  }
+}
+
+export function isRexecError(value: unknown, code?: ErrorCode): value is RexecError {
+  return value instanceof RexecError && (code === undefined || value.code === code);
+}
+
+export interface IssueDetail {
+  path: string;
+  message: string;
+}
+
+/** Thrown when input is well-formed JSON but not acceptable (unknown tier, bad token shape…). */
+export function invalidRequest(message: string, issues: IssueDetail[] = []): RexecError {
+  return new RexecError('invalid_request', message, { issues });
+}
+
+/** Thrown when a caller presents no token, a malformed one, or an unknown or revoked one. */
+export function unauthorized(message = 'A valid API token is required.'): RexecError {
+  return new RexecError('unauthorized', message);
+}
+
+/** Thrown when an authenticated caller may not perform the action (e.g. not an admin). */
+export function forbidden(message = 'You are not allowed to do this.'): RexecError {
+  return new RexecError('forbidden', message);
+}
+
+/** Thrown when creating one more container would exceed the tier's container count. */
+export function containerLimitReached(limit: number, current: number, tier: string): RexecError {
+  return new RexecError(
+    'container_limit_reached',
+    `Your ${tier} tier allows ${limit} containers and you have ${current}.`,
+    { limit, current, tier },
+  );
+}
+
+/** Thrown when a requested per-container resource is above the tier's maximum. */
+export function resourceLimitExceeded(
+  resource: string,
+  requested: number,
+  limit: number,
+  tier: string,
+): RexecError {
+  return new RexecError(
+    'resource_limit_exceeded',
+    `${resource} ${requested} is above the ${tier} tier's maximum of ${limit}.`,
+    { resource, requested, limit, tier },
+  );
+}
+
+/** Thrown when a resource does not exist or belongs to someone else (never reveal which). */
+export function notFound(what: string, id?: string): RexecError {
+  const message = id === undefined ? `${what} not found.` : `${what} ${id} not found.`;
+  return new RexecError('not_found', message);
+}
+
+/** Thrown when the user already has a non-deleted container with that name. */
+export function nameTaken(name: string): RexecError {
+  return new RexecError('name_taken', `You already have a container named ${name}.`, { name });
+}
+
+/** Thrown when an action does not fit the resource's current status. */
+export function invalidState(message: string, status: string): RexecError {
+  return new RexecError('invalid_state', message, { status });
+}
+
+/** Thrown when a caller has used up a rate-limit budget; `retryAfter` is whole seconds. */
+export function rateLimited(retryAfter: number): RexecError {
+  return new RexecError('rate_limited', `Too many requests; retry in ${retryAfter} s.`, {
+    retry_after: retryAfter,
+  });
+}
+
+/** Thrown for faults that are ours, not the caller's; the HTTP layer hides the message. */
+export function internal(message: string, cause?: unknown): RexecError {
+  return new RexecError('internal', message, {}, cause);
+}
+
+/** Thrown when no eligible host has room for a container. */
+export function noCapacity(): RexecError {
+  return new RexecError('no_capacity', 'No host has room for this container right now.');
+}
+
+/** Thrown when the container's host is not connected, so the action cannot be carried out. */
+export function hostUnavailable(hostId?: string): RexecError {
+  return new RexecError(
+    'host_unavailable',
+    'The host of this container is not reachable right now.',
+    hostId === undefined ? {} : { host_id: hostId },
+  );
+}
+
+/** Thrown when a dependency such as the database cannot be reached. */
+export function unavailable(message: string, cause?: unknown): RexecError {
+  return new RexecError('unavailable', message, {}, cause);
+}

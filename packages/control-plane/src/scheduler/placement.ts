@@ -1,0 +1,68 @@
+// The pure core of scheduling: given a container's reservation and a snapshot of hosts, pick the
+// host it goes to (binpack or spread), or none. Loading hosts and taking the reservation is
+// scheduler.ts's job; this file does no I/O so the rules can be tested as tables.
+import type { HostScheduling, HostStatus } from '../db/schema/hosts.js';
+
+export type PlacementStrategy = 'binpack' | 'spread';
+
+export const PLACEMENT_STRATEGIES: readonly PlacementStrategy[] = ['binpack', 'spread'];
+
+export interface Resources {
+  cpuMillicores: number;
+  memoryMb: number;
+  diskMb: number;
+}
+
+export interface PlacementRequest {
+  containerId: string;
+  userId: string;
+  /** What the container reserves on its host; network is shaped per container, not reserved. */
+  resources: Resources;
+}
+
+export interface PlacementHost {
+  id: string;
+  status: HostStatus;
+  scheduling: HostScheduling;
+  capacity: Resources;
+  reserved: Resources;
+}
+
+const DIMENSIONS = ['cpuMillicores', 'memoryMb', 'diskMb'] as const;
+
+/** True when the host is connected, accepts new work and has room for `resources`. */
+export function isEligible(host: PlacementHost, resources: Resources): boolean {
+  if (host.status !== 'online' || host.scheduling !== 'active') return false;
+  return DIMENSIONS.every((d) => host.reserved[d] + resources[d] <= host.capacity[d]);
+}
+
+/**
+ * The fraction of the host left free after placing `resources`, averaged over cpu, memory and
+ * disk. Binpack prefers the lowest (fill hosts up), spread the highest (keep load even).
+ */
+function freeAfter(host: PlacementHost, resources: Resources): number {
+  let sum = 0;
+  for (const d of DIMENSIONS) {
+    const capacity = host.capacity[d];
+    sum += capacity === 0 ? 0 : (capacity - host.reserved[d] - resources[d]) / capacity;
+  }
+  return sum / DIMENSIONS.length;
+}
+
+/** The id of the chosen host, or null when no host is eligible. Ties go to the smaller id. */
+export function choosePlacement(
+  request: Pick<PlacementRequest, 'resources'>,
+  hosts: readonly PlacementHost[],
+  strategy: PlacementStrategy,
+): string | null {
+  let best: { id: string; score: number } | null = null;
+  for (const host of hosts) {
+    if (!isEligible(host, request.resources)) continue;
+    const free = freeAfter(host, request.resources);
+    const score = strategy === 'binpack' ? free : -free;
+    if (best === null || score < best.score || (score === best.score && host.id < best.id)) {
+      best = { id: host.id, score };
+    }
+  }
+  return best?.id ?? null;
+}

@@ -1,0 +1,155 @@
+// Reading containers: one by id or name (only the caller's, only live ones), paginated listing with
+// an opaque cursor, the count the tier limits, and usage for `GET /me`. Writes live in containers.ts.
+import { and, asc, count, eq, gt, isNull, or, sum } from 'drizzle-orm';
+import type { Db } from '../db/open.js';
+import { containers, type ContainerRow, type ContainerStatus } from '../db/schema/containers.js';
+import { invalidRequest, notFound } from '../errors.js';
+import { isId } from '../ids.js';
+
+/** DESIGN §3 names: 1 to 63 of [a-z0-9-]; never overlaps an id (ids contain "_"). */
+export const CONTAINER_NAME_PATTERN = /^[a-z0-9-]{1,63}$/;
+
+/** The caller's live container by id or name. @throws RexecError not_found (also for others'). */
+export async function getContainer(
+  db: Db,
+  userId: string,
+  idOrName: string,
+): Promise<ContainerRow> {
+  let match;
+  if (isId('ctr', idOrName)) match = eq(containers.id, idOrName);
+  else if (CONTAINER_NAME_PATTERN.test(idOrName)) match = eq(containers.name, idOrName);
+  else throw notFound('Container', idOrName);
+  const [row] = await db
+    .select()
+    .from(containers)
+    .where(and(match, eq(containers.userId, userId), isNull(containers.deletedAt)));
+  if (row === undefined) throw notFound('Container', idOrName);
+  return row;
+}
+
+export const CONTAINER_STATUSES: readonly ContainerStatus[] = [
+  'creating',
+  'running',
+  'stopped',
+  'error',
+  'deleting',
+];
+export const MAX_LIST_LIMIT = 100;
+
+export interface ListContainersOptions {
+  status?: ContainerStatus;
+  /** 1 to MAX_LIST_LIMIT. */
+  limit: number;
+  /** Opaque, from a previous page's nextCursor. */
+  cursor?: string;
+}
+
+export interface ContainerPage {
+  rows: ContainerRow[];
+  /** Present when there may be more rows. */
+  nextCursor: string | null;
+}
+
+/** Oldest first, stable under inserts. @throws RexecError invalid_request for a bad cursor/limit. */
+export async function listContainers(
+  db: Db,
+  userId: string,
+  options: ListContainersOptions,
+): Promise<ContainerPage> {
+  const { limit } = options;
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIST_LIMIT) {
+    throw invalidRequest(`limit must be an integer from 1 to ${MAX_LIST_LIMIT}.`, [
+      { path: 'limit', message: `expected 1 to ${MAX_LIST_LIMIT}` },
+    ]);
+  }
+  if (options.status !== undefined && !CONTAINER_STATUSES.includes(options.status)) {
+    throw invalidRequest(`Unknown status ${String(options.status)}.`, [
+      { path: 'status', message: `expected one of ${CONTAINER_STATUSES.join(', ')}` },
+    ]);
+  }
+  const after = options.cursor === undefined ? undefined : decodeCursor(options.cursor);
+  const rows = await db
+    .select()
+    .from(containers)
+    .where(
+      and(
+        eq(containers.userId, userId),
+        isNull(containers.deletedAt),
+        options.status === undefined ? undefined : eq(containers.status, options.status),
+        after === undefined
+          ? undefined
+          : or(
+              gt(containers.createdAt, after.createdAt),
+              and(eq(containers.createdAt, after.createdAt), gt(containers.id, after.id)),
+            ),
+      ),
+    )
+    .orderBy(asc(containers.createdAt), asc(containers.id))
+    .limit(limit + 1);
+  const page = rows.slice(0, limit);
+  const last = page.at(-1);
+  const nextCursor = rows.length > limit && last !== undefined ? encodeCursor(last) : null;
+  return { rows: page, nextCursor };
+}
+
+interface Cursor {
+  createdAt: Date;
+  id: string;
+}
+
+// Timestamps are stored with millisecond precision, so a JS Date round-trips them exactly.
+function encodeCursor(row: Pick<ContainerRow, 'createdAt' | 'id'>): string {
+  return Buffer.from(JSON.stringify([row.createdAt.getTime(), row.id])).toString('base64url');
+}
+
+function decodeCursor(cursor: string): Cursor {
+  const invalid = invalidRequest('The cursor is not one this server issued.', [
+    { path: 'cursor', message: 'invalid cursor' },
+  ]);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    throw invalid;
+  }
+  if (!Array.isArray(parsed) || parsed.length !== 2) throw invalid;
+  const [ms, id] = parsed as unknown[];
+  if (typeof ms !== 'number' || !Number.isSafeInteger(ms) || typeof id !== 'string') throw invalid;
+  if (!isId('ctr', id)) throw invalid;
+  return { createdAt: new Date(ms), id };
+}
+
+/** Non-deleted containers of the user: what the tier's container count limits. */
+export async function countContainers(db: Db, userId: string): Promise<number> {
+  const [row] = await db
+    .select({ n: count() })
+    .from(containers)
+    .where(and(eq(containers.userId, userId), isNull(containers.deletedAt)));
+  return row?.n ?? 0;
+}
+
+export interface Usage {
+  containers: number;
+  cpu_millicores: number;
+  memory_mb: number;
+  disk_mb: number;
+}
+
+/** What the user's non-deleted containers reserve, snake_case as in `GET /me`. */
+export async function usage(db: Db, userId: string): Promise<Usage> {
+  const [row] = await db
+    .select({
+      n: count(),
+      cpu: sum(containers.cpuMillicores),
+      memory: sum(containers.memoryMb),
+      disk: sum(containers.diskMb),
+    })
+    .from(containers)
+    .where(and(eq(containers.userId, userId), isNull(containers.deletedAt)));
+  return {
+    containers: row?.n ?? 0,
+    cpu_millicores: Number(row?.cpu ?? 0),
+    memory_mb: Number(row?.memory ?? 0),
+    disk_mb: Number(row?.disk ?? 0),
+  };
+}

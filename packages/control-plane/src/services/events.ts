@@ -1,0 +1,27 @@
+// Appends rows to the audit log. Callers pass their transaction so an event is written if and only
+// if the change it describes is committed. Reading events back is left to later issues.
+import type { Db } from '../db/open.js';
+import { events } from '../db/schema/events.js';
+
+export interface EventInput {
+  /** Dotted, past tense: `container.created`, `host.cordoned`, `token.revoked`… */
+  type: string;
+  actorUserId?: string | null;
+  containerId?: string | null;
+  hostId?: string | null;
+  /** Why it happened, as on the wire (`user`, `session_expired`, `host_lost`…). */
+  reason?: string | null;
+  detail?: Record<string, unknown> | null;
+}
+
+/** `db` may be a transaction (Tx is a Db). */
+export async function recordEvent(db: Db, event: EventInput): Promise<void> {
+  await db.insert(events).values({
+    type: event.type,
+    actorUserId: event.actorUserId ?? null,
+    containerId: event.containerId ?? null,
+    hostId: event.hostId ?? null,
+    reason: event.reason ?? null,
+    detail: event.detail ?? null,
+  });
+}

@@ -1,0 +1,102 @@
+// Hosts as the admin API sees them: list, get, cordon/uncordon/drain, and join tokens for new
+// agents. Registering hosts, heartbeats and credentials belong to the agent hub (a later issue).
+import { randomBytes } from 'node:crypto';
+import { asc, eq } from 'drizzle-orm';
+import type { Db } from '../db/open.js';
+import { hostJoinTokens } from '../db/schema/host-join-tokens.js';
+import { hosts, type HostRow, type HostScheduling } from '../db/schema/hosts.js';
+import { invalidRequest, notFound } from '../errors.js';
+import { hashToken, isId, newId } from '../ids.js';
+import { recordEvent } from './events.js';
+
+export const HOST_SCHEDULING_STATES: readonly HostScheduling[] = ['active', 'cordoned', 'draining'];
+export const DEFAULT_JOIN_TOKEN_SECONDS = 3600;
+export const MAX_JOIN_TOKEN_SECONDS = 30 * 24 * 3600;
+const JOIN_TOKEN_PATTERN = /^rexec_join_[0-9a-f]{64}$/;
+
+export async function listHosts(db: Db): Promise<HostRow[]> {
+  return db.select().from(hosts).orderBy(asc(hosts.name), asc(hosts.id));
+}
+
+/** @throws RexecError not_found. */
+export async function getHost(db: Db, id: string): Promise<HostRow> {
+  if (!isId('hst', id)) throw notFound('Host', id);
+  const [row] = await db.select().from(hosts).where(eq(hosts.id, id));
+  if (row === undefined) throw notFound('Host', id);
+  return row;
+}
+
+/**
+ * Cordoned and draining hosts get no new containers; moving containers off a draining host is the
+ * reconciler's job. Idempotent. @throws RexecError not_found, invalid_request.
+ */
+export async function setScheduling(
+  db: Db,
+  id: string,
+  scheduling: HostScheduling,
+  actorUserId: string | null = null,
+): Promise<HostRow> {
+  if (!HOST_SCHEDULING_STATES.includes(scheduling)) {
+    throw invalidRequest(`Unknown scheduling state ${String(scheduling)}.`, [
+      { path: 'scheduling', message: `expected one of ${HOST_SCHEDULING_STATES.join(', ')}` },
+    ]);
+  }
+  const current = await getHost(db, id);
+  if (current.scheduling === scheduling) return current;
+  const [row] = await db.update(hosts).set({ scheduling }).where(eq(hosts.id, id)).returning();
+  if (row === undefined) throw notFound('Host', id);
+  await recordEvent(db, {
+    type: `host.${scheduling === 'active' ? 'uncordoned' : scheduling}`,
+    actorUserId,
+    hostId: id,
+    detail: { from: current.scheduling, to: scheduling },
+  });
+  return row;
+}
+
+export interface CreateJoinTokenInput {
+  /** 1 s to 30 days; one hour by default. */
+  expiresInSeconds?: number;
+  createdBy: string | null;
+}
+
+export interface CreatedJoinToken {
+  id: string;
+  /** The secret for REXEC_JOIN_TOKEN; returned here only. */
+  token: string;
+  expires_at: Date;
+}
+
+/** @throws RexecError invalid_request for an out-of-range lifetime. */
+export async function createJoinToken(
+  db: Db,
+  input: CreateJoinTokenInput,
+): Promise<CreatedJoinToken> {
+  const seconds = input.expiresInSeconds ?? DEFAULT_JOIN_TOKEN_SECONDS;
+  if (!Number.isInteger(seconds) || seconds < 1 || seconds > MAX_JOIN_TOKEN_SECONDS) {
+    throw invalidRequest(
+      `expires_in_seconds must be an integer from 1 to ${MAX_JOIN_TOKEN_SECONDS}.`,
+      [{ path: 'expires_in_seconds', message: `expected 1 to ${MAX_JOIN_TOKEN_SECONDS}` }],
+    );
+  }
+  const token = `rexec_join_${randomBytes(32).toString('hex')}`;
+  const expiresAt = new Date(Date.now() + seconds * 1000);
+  const id = newId('jtk');
+  await db.insert(hostJoinTokens).values({
+    id,
+    tokenHash: hashToken(token),
+    expiresAt,
+    createdBy: input.createdBy,
+  });
+  await recordEvent(db, {
+    type: 'host.join_token_created',
+    actorUserId: input.createdBy,
+    detail: { join_token_id: id, expires_at: expiresAt.toISOString() },
+  });
+  return { id, token, expires_at: expiresAt };
+}
+
+/** True when `value` has the shape of a join token (it may still be unknown, used or expired). */
+export function isJoinTokenShape(value: string): boolean {
+  return JOIN_TOKEN_PATTERN.test(value);
+}

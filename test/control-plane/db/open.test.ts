@@ -1,0 +1,41 @@
+// Opening the database: both drivers answer ping and survive a double close; an unreachable
+// Postgres fails at once with a clear error that does not leak the password.
+import t from 'tap';
+import { openDatabase, redact } from '../../../packages/control-plane/src/db/open.js';
+import { DB_DRIVERS, freshDatabase } from '../../helpers/postgres.js';
+
+for (const driver of DB_DRIVERS) {
+  void t.test(`${driver}: opens, pings and closes idempotently`, async (t) => {
+    const database = await openDatabase(await freshDatabase(t, driver));
+    t.equal(database.driver, driver);
+    t.equal(database.pool !== undefined, driver === 'pg', 'only pg exposes a pool');
+    await database.ping();
+    await database.close();
+    await database.close();
+    await t.rejects(database.ping(), 'a closed database no longer answers');
+  });
+}
+
+void t.test('an unreachable Postgres is a clear error without the password', async (t) => {
+  // Port 1 on loopback: nothing listens there, so the connection is refused at once.
+  const url = 'postgres://rexec:hunter2@127.0.0.1:1/rexec';
+  const error = await openDatabase({ url }).then(
+    () => null,
+    (caught: unknown) => caught,
+  );
+  t.ok(error instanceof Error);
+  if (!(error instanceof Error)) return;
+  t.match(error.message, /cannot connect to Postgres at postgres:\/\/rexec:\*\*\*@127\.0\.0\.1:1/);
+  t.notMatch(error.message, /hunter2/);
+  t.ok(error.cause, 'the driver error is the cause');
+});
+
+void t.test('redact hides only the password', (t) => {
+  t.equal(
+    redact('postgres://u:p@h:5432/d?sslmode=require'),
+    'postgres://u:***@h:5432/d?sslmode=require',
+  );
+  t.equal(redact('postgres://u@h/d'), 'postgres://u@h/d');
+  t.equal(redact('not a url'), '<unparseable database URL>');
+  t.end();
+});

@@ -1,0 +1,122 @@
+// Table-driven tests of the pure placement rules: eligibility (connectivity, scheduling state,
+// room in every dimension) and the binpack/spread choice between eligible hosts.
+import t from 'tap';
+import {
+  choosePlacement,
+  type PlacementHost,
+  type PlacementStrategy,
+  type Resources,
+} from '../../../packages/control-plane/src/scheduler/placement.js';
+
+const capacity: Resources = { cpuMillicores: 8000, memoryMb: 16384, diskMb: 102400 };
+const none: Resources = { cpuMillicores: 0, memoryMb: 0, diskMb: 0 };
+const small: Resources = { cpuMillicores: 1000, memoryMb: 1024, diskMb: 10240 };
+
+function host(id: string, overrides: Partial<PlacementHost> = {}): PlacementHost {
+  return { id, status: 'online', scheduling: 'active', capacity, reserved: none, ...overrides };
+}
+
+const half: Resources = { cpuMillicores: 4000, memoryMb: 8192, diskMb: 51200 };
+const almostFull: Resources = { cpuMillicores: 7500, memoryMb: 16000, diskMb: 100000 };
+
+const cases: {
+  name: string;
+  hosts: PlacementHost[];
+  request?: Resources;
+  strategy?: PlacementStrategy;
+  expected: string | null;
+}[] = [
+  { name: 'no hosts: nothing to place on', hosts: [], expected: null },
+  { name: 'one empty online host is chosen', hosts: [host('hst_a')], expected: 'hst_a' },
+  {
+    name: 'an unreachable host is skipped',
+    hosts: [host('hst_a', { status: 'unreachable' }), host('hst_b', { reserved: half })],
+    expected: 'hst_b',
+  },
+  {
+    name: 'a cordoned host is skipped',
+    hosts: [host('hst_a', { scheduling: 'cordoned' })],
+    expected: null,
+  },
+  {
+    name: 'a draining host is skipped',
+    hosts: [host('hst_a', { scheduling: 'draining' }), host('hst_b')],
+    expected: 'hst_b',
+  },
+  {
+    name: 'a host without cpu room is skipped',
+    hosts: [host('hst_a', { reserved: { ...none, cpuMillicores: 7500 } })],
+    expected: null,
+  },
+  {
+    name: 'a host without memory room is skipped',
+    hosts: [host('hst_a', { reserved: { ...none, memoryMb: 16000 } }), host('hst_b')],
+    expected: 'hst_b',
+  },
+  {
+    name: 'a host without disk room is skipped',
+    hosts: [host('hst_a', { reserved: { ...none, diskMb: 100000 } })],
+    expected: null,
+  },
+  {
+    name: 'a request that exactly fills the host fits',
+    hosts: [host('hst_a', { reserved: almostFull })],
+    request: { cpuMillicores: 500, memoryMb: 384, diskMb: 2400 },
+    expected: 'hst_a',
+  },
+  {
+    name: 'a host with zero capacity never fits a non-empty request',
+    hosts: [host('hst_a', { capacity: none })],
+    expected: null,
+  },
+  {
+    name: 'binpack picks the fuller host',
+    hosts: [host('hst_a'), host('hst_b', { reserved: half })],
+    strategy: 'binpack',
+    expected: 'hst_b',
+  },
+  {
+    name: 'spread picks the emptier host',
+    hosts: [host('hst_b', { reserved: half }), host('hst_a')],
+    strategy: 'spread',
+    expected: 'hst_a',
+  },
+  {
+    name: 'binpack skips a fuller host that has no room left',
+    hosts: [host('hst_a', { reserved: almostFull }), host('hst_b', { reserved: half })],
+    strategy: 'binpack',
+    expected: 'hst_b',
+  },
+  {
+    name: 'ties go to the smaller id (binpack)',
+    hosts: [host('hst_b'), host('hst_a')],
+    strategy: 'binpack',
+    expected: 'hst_a',
+  },
+  {
+    name: 'ties go to the smaller id (spread)',
+    hosts: [host('hst_b'), host('hst_a')],
+    strategy: 'spread',
+    expected: 'hst_a',
+  },
+  {
+    name: 'a bigger host with the same reservation is emptier, so spread prefers it',
+    hosts: [
+      host('hst_a', { reserved: half }),
+      host('hst_b', {
+        reserved: half,
+        capacity: { cpuMillicores: 16000, memoryMb: 32768, diskMb: 204800 },
+      }),
+    ],
+    strategy: 'spread',
+    expected: 'hst_b',
+  },
+];
+
+for (const c of cases) {
+  void t.test(c.name, (t) => {
+    const strategy = c.strategy ?? 'binpack';
+    t.equal(choosePlacement({ resources: c.request ?? small }, c.hosts, strategy), c.expected);
+    t.end();
+  });
+}
