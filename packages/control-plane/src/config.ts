@@ -1,0 +1,117 @@
+// The control plane's configuration (DESIGN §2): one zod schema over the environment, plus the
+// matching command-line flags. Reading process.env and process.argv is main.ts's job; this file
+// only validates what it is given, naming the variable in every error.
+import { parseArgs } from 'node:util';
+import { z } from 'zod';
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/** Unset and empty are the same: `REXEC_DATABASE_URL=` in an env file means "not configured". */
+const optionalString = z
+  .string()
+  .optional()
+  .transform((value) => (value === undefined || value.trim() === '' ? undefined : value));
+
+const EnvSchema = z.object({
+  REXEC_BIND: z
+    .string()
+    .default('127.0.0.1')
+    .pipe(z.union([z.ipv4(), z.ipv6(), z.literal('localhost'), z.hostname()])),
+  REXEC_PORT: z
+    .string()
+    .default('8080')
+    .pipe(z.string().regex(/^\d{1,5}$/, 'must be an integer from 0 to 65535'))
+    .transform(Number)
+    .pipe(z.int().min(0, 'must be 0 or more').max(65535, 'must be at most 65535')),
+  REXEC_DATABASE_URL: optionalString.pipe(
+    z
+      .string()
+      .regex(/^postgres(ql)?:\/\/\S+$/, 'must be a postgres:// or postgresql:// URL')
+      .optional(),
+  ),
+  REXEC_DATA_DIR: z.string().min(1, 'must not be empty').default('./.rexec'),
+  REXEC_BOOTSTRAP_ADMIN_TOKEN: optionalString.pipe(
+    z
+      .string()
+      .regex(/^rexec_[0-9a-f]{64}$/, 'must be "rexec_" followed by 64 lowercase hex characters')
+      .optional(),
+  ),
+  REXEC_LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
+  REXEC_SCHEDULER_STRATEGY: z.enum(['binpack', 'spread']).default('binpack'),
+});
+
+export interface Config {
+  bind: string;
+  port: number;
+  /** Unset means the embedded PGlite database in `${dataDir}/db`. */
+  databaseUrl: string | undefined;
+  dataDir: string;
+  bootstrapAdminToken: string | undefined;
+  logLevel: (typeof LOG_LEVELS)[number];
+  schedulerStrategy: 'binpack' | 'spread';
+}
+
+/** Thrown when the environment or flags hold a bad value; the message names each variable. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+export function loadConfig(env: Record<string, string | undefined>): Config {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => {
+      const variable = String(issue.path[0] ?? 'environment');
+      return `${variable}: ${issue.message} (got ${JSON.stringify(env[variable] ?? null)})`;
+    });
+    throw new ConfigError(`invalid configuration:\n  ${lines.join('\n  ')}`);
+  }
+  const e = parsed.data;
+  return {
+    bind: e.REXEC_BIND,
+    port: e.REXEC_PORT,
+    databaseUrl: e.REXEC_DATABASE_URL,
+    dataDir: e.REXEC_DATA_DIR,
+    bootstrapAdminToken: e.REXEC_BOOTSTRAP_ADMIN_TOKEN,
+    logLevel: e.REXEC_LOG_LEVEL,
+    schedulerStrategy: e.REXEC_SCHEDULER_STRATEGY,
+  };
+}
+
+/** Each flag and the variable it overrides. The admin token has no flag: argv is world-readable. */
+const FLAGS = {
+  bind: 'REXEC_BIND',
+  port: 'REXEC_PORT',
+  'database-url': 'REXEC_DATABASE_URL',
+  'data-dir': 'REXEC_DATA_DIR',
+  'log-level': 'REXEC_LOG_LEVEL',
+  'scheduler-strategy': 'REXEC_SCHEDULER_STRATEGY',
+} as const;
+
+export const USAGE = `usage: rexec-control-plane [${Object.entries(FLAGS)
+  .map(([flag, variable]) => `--${flag} <${variable}>`)
+  .join('] [')}]`;
+
+/**
+ * Overlays command-line flags on the environment (a flag wins over its variable).
+ * Unknown flags and stray arguments are a ConfigError that shows the usage.
+ */
+export function applyFlags(
+  env: Record<string, string | undefined>,
+  argv: readonly string[],
+): Record<string, string | undefined> {
+  let values: Record<string, string | undefined>;
+  try {
+    const options = Object.fromEntries(
+      Object.keys(FLAGS).map((flag) => [flag, { type: 'string' as const }]),
+    );
+    values = parseArgs({ args: [...argv], options, strict: true, allowPositionals: false }).values;
+  } catch (error) {
+    throw new ConfigError(`${(error as Error).message}\n${USAGE}`, { cause: error });
+  }
+  const merged = { ...env };
+  for (const [flag, variable] of Object.entries(FLAGS)) {
+    const value = values[flag];
+    if (value !== undefined) merged[variable] = value;
+  }
+  return merged;
+}

@@ -1,0 +1,81 @@
+// The HTTP application factory: fastify with zod validation and serialization from
+// @rexec/protocol, request ids, the auth and rate-limit hooks, error handling, OpenAPI and every
+// route. It listens on nothing: main.ts (or a test) owns the socket and the process lifetime.
+import { randomUUID } from 'node:crypto';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import {
+  serializerCompiler,
+  validatorCompiler,
+  type ZodTypeProvider,
+} from 'fastify-type-provider-zod';
+import type { Config } from '../config.js';
+import type { Database } from '../db/open.js';
+import type { Scheduler } from '../scheduler/scheduler.js';
+import { installAuth } from './auth.js';
+import { installErrorHandling } from './errors.js';
+import { installJsonParser } from './json-parser.js';
+import { registerOpenApi } from './openapi.js';
+import { installRateLimits } from './rate-limit-hook.js';
+import type { RateLimiter } from './rate-limit.js';
+import { catalogRoutes } from './routes/catalog.js';
+import { containerRoutes } from './routes/containers.js';
+import { healthRoutes } from './routes/health.js';
+import { hostRoutes } from './routes/hosts.js';
+import { meRoutes } from './routes/me.js';
+import { tokenRoutes } from './routes/tokens.js';
+import { userRoutes } from './routes/users.js';
+
+/** The largest legitimate body (a create request) is a few hundred bytes. */
+export const BODY_LIMIT_BYTES = 64 * 1024;
+
+export interface AppDependencies {
+  database: Database;
+  config: Pick<Config, 'bind' | 'port'>;
+  log: FastifyBaseLogger;
+  scheduler: Scheduler;
+  rateLimiter: RateLimiter;
+}
+
+/** What every route plugin receives. */
+export interface RouteDependencies {
+  database: Database;
+  scheduler: Scheduler;
+}
+
+export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: deps.log,
+    genReqId: () => `req_${randomUUID().replaceAll('-', '')}`,
+    logController: new LogController({ requestIdLogLabel: 'request_id' }),
+    bodyLimit: BODY_LIMIT_BYTES,
+    // Requests carry small JSON bodies; a client that stalls that long is gone.
+    requestTimeout: 30_000,
+    return503OnClosing: true,
+  }).withTypeProvider<ZodTypeProvider>();
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  app.addHook('onRequest', async (request, reply) => {
+    void reply.header('x-request-id', request.id);
+  });
+  installJsonParser(app, BODY_LIMIT_BYTES);
+  installErrorHandling(app, BODY_LIMIT_BYTES);
+  installAuth(app, deps.database);
+  installRateLimits(app, deps.rateLimiter);
+  await registerOpenApi(app);
+
+  const routeDeps: RouteDependencies = { database: deps.database, scheduler: deps.scheduler };
+  await app.register(healthRoutes(routeDeps));
+  await app.register(
+    async (api) => {
+      await api.register(containerRoutes(routeDeps));
+      await api.register(meRoutes(routeDeps));
+      await api.register(catalogRoutes(routeDeps));
+      await api.register(tokenRoutes(routeDeps));
+      await api.register(userRoutes(routeDeps));
+      await api.register(hostRoutes(routeDeps));
+    },
+    { prefix: '/api/v1' },
+  );
+  await app.ready();
+  return app;
+}

@@ -1,0 +1,19 @@
+// The ONE table from stable error codes to HTTP statuses (DESIGN §3). The domain throws codes;
+// only the HTTP layer turns them into statuses, and only through this table.
+import type { ErrorCode } from '@rexec/protocol';
+
+export const ERROR_STATUS: Readonly<Record<ErrorCode, number>> = {
+  invalid_request: 400,
+  unauthorized: 401,
+  forbidden: 403,
+  container_limit_reached: 403,
+  resource_limit_exceeded: 403,
+  not_found: 404,
+  name_taken: 409,
+  invalid_state: 409,
+  rate_limited: 429,
+  internal: 500,
+  no_capacity: 503,
+  host_unavailable: 503,
+  unavailable: 503,
+};

@@ -1,0 +1,116 @@
+// Database rows → API objects, in one place (STYLE 8): camelCase columns become the snake_case wire
+// shape, Dates become ISO strings, nulls become absent fields. Response schemas re-check the result
+// on the way out, so a row that does not fit the contract is a 500, never a malformed answer.
+import type {
+  Container,
+  Host,
+  JoinTokenCreated,
+  Tier,
+  Token,
+  TokenCreated,
+  User,
+} from '@rexec/protocol';
+import type { ContainerRow } from '../db/schema/containers.js';
+import type { HostRow } from '../db/schema/hosts.js';
+import type { TierRow } from '../db/schema/tiers.js';
+import type { UserRow } from '../db/schema/users.js';
+import type { CreatedJoinToken } from '../services/hosts.js';
+import type { CreatedToken, TokenSummary } from '../services/tokens.js';
+
+const iso = (date: Date | null): string | undefined => date?.toISOString();
+const present = <T>(value: T | null): T | undefined => value ?? undefined;
+
+export function toContainer(row: ContainerRow): Container {
+  return {
+    id: row.id,
+    name: row.name,
+    image: row.image as Container['image'],
+    custom_image: present(row.customImage),
+    role: row.role as Container['role'],
+    status: row.status,
+    status_reason: present(row.statusReason),
+    host_id: present(row.hostId),
+    resources: {
+      cpu_millicores: row.cpuMillicores,
+      memory_mb: row.memoryMb,
+      disk_mb: row.diskMb,
+      network_mbps: row.networkMbps,
+    },
+    created_at: row.createdAt.toISOString(),
+    started_at: iso(row.startedAt),
+    stopped_at: iso(row.stoppedAt),
+    session_expires_at: iso(row.sessionExpiresAt),
+  };
+}
+
+export function toTier(row: TierRow): Tier {
+  return {
+    name: row.name,
+    cpu_millicores: row.cpuMillicores,
+    memory_mb: row.memoryMb,
+    disk_mb: row.diskMb,
+    network_mbps: row.networkMbps,
+    max_containers: row.maxContainers,
+    session_hours: row.sessionHours,
+    rate_limits: {
+      create_per_minute: row.rateCreatePerMin,
+      operations_per_minute: row.rateOpsPerMin,
+      list_per_minute: row.rateListPerMin,
+    },
+  };
+}
+
+export function toUser(row: UserRow): User {
+  return {
+    id: row.id,
+    name: row.name,
+    email: present(row.email),
+    tier: row.tier,
+    is_admin: row.isAdmin,
+    created_at: row.createdAt.toISOString(),
+  };
+}
+
+export function toToken(row: TokenSummary): Token {
+  return {
+    id: row.id,
+    name: row.name,
+    token_prefix: row.tokenPrefix,
+    created_at: row.createdAt.toISOString(),
+    last_used_at: iso(row.lastUsedAt),
+  };
+}
+
+export function toTokenCreated(created: CreatedToken): TokenCreated {
+  return { ...created, created_at: created.created_at.toISOString() };
+}
+
+export function toHost(row: HostRow): Host {
+  return {
+    id: row.id,
+    name: row.name,
+    status: row.status,
+    scheduling: row.scheduling,
+    capacity: {
+      cpu_millicores: row.capacityCpuMillicores,
+      memory_mb: row.capacityMemoryMb,
+      disk_mb: row.capacityDiskMb,
+    },
+    reserved: {
+      cpu_millicores: row.reservedCpuMillicores,
+      memory_mb: row.reservedMemoryMb,
+      disk_mb: row.reservedDiskMb,
+    },
+    runtime:
+      row.runtimeKind === null
+        ? undefined
+        : { kind: row.runtimeKind, version: row.runtimeVersion ?? 'unknown' },
+    agent_version: present(row.agentVersion),
+    last_seen_at: iso(row.lastSeenAt),
+    created_at: row.createdAt.toISOString(),
+  };
+}
+
+export function toJoinTokenCreated(created: CreatedJoinToken): JoinTokenCreated {
+  return { token: created.token, expires_at: created.expires_at.toISOString() };
+}

@@ -1,0 +1,112 @@
+// The caller's containers (DESIGN §3): list with paging, create (quota, defaults and placement in
+// the containers service), get by id or name, start, stop, delete. Every route draws from a
+// rate-limit category; another user's container is always 404.
+import {
+  Container,
+  ContainerCreateRequest,
+  ContainerDeleting,
+  ContainerList,
+  ContainerListQuery,
+  ContainerRef,
+} from '@rexec/protocol';
+import type { FastifyPluginCallbackZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { changeState, deleteContainer, type Action } from '../../lifecycle/actions.js';
+import {
+  countContainers,
+  createContainer,
+  getContainer,
+  listContainers,
+} from '../../services/containers.js';
+import type { RouteDependencies } from '../app.js';
+import { callerOf } from '../auth.js';
+import { toContainer } from '../mappers.js';
+import { ERROR_RESPONSES } from './responses.js';
+
+const params = z.object({ id: ContainerRef });
+const operations = { rateLimit: 'operations' } as const;
+
+export function containerRoutes({
+  database,
+  scheduler,
+}: RouteDependencies): FastifyPluginCallbackZod {
+  const { db } = database;
+  return (app, _options, done) => {
+    app.get(
+      '/containers',
+      {
+        config: { rateLimit: 'list' },
+        schema: {
+          querystring: ContainerListQuery,
+          response: { 200: ContainerList, ...ERROR_RESPONSES },
+        },
+      },
+      async (request) => {
+        const { user, tier } = callerOf(request);
+        const { status, limit, cursor } = request.query;
+        const page = await listContainers(db, user.id, { status, limit, cursor });
+        // `count` is every live container (all pages, all statuses): what the tier's limit counts.
+        const count =
+          page.nextCursor === null && cursor === undefined && status === undefined
+            ? page.rows.length
+            : await countContainers(db, user.id);
+        return {
+          containers: page.rows.map(toContainer),
+          count,
+          limit: tier.maxContainers,
+          next_cursor: page.nextCursor ?? undefined,
+        };
+      },
+    );
+    app.post(
+      '/containers',
+      {
+        config: { rateLimit: 'create' },
+        schema: { body: ContainerCreateRequest, response: { 202: Container, ...ERROR_RESPONSES } },
+      },
+      async (request, reply) => {
+        const { user, tier } = callerOf(request);
+        const row = await createContainer(db, { user, tier, request: request.body, scheduler });
+        return reply.status(202).send(toContainer(row));
+      },
+    );
+    app.get(
+      '/containers/:id',
+      { config: operations, schema: { params, response: { 200: Container, ...ERROR_RESPONSES } } },
+      async (request) =>
+        toContainer(await getContainer(db, callerOf(request).user.id, request.params.id)),
+    );
+    for (const action of ['start', 'stop'] satisfies Action[]) {
+      app.post(
+        `/containers/:id/${action}`,
+        {
+          config: operations,
+          schema: { params, response: { 200: Container, ...ERROR_RESPONSES } },
+        },
+        async (request) =>
+          toContainer(await changeState(db, callerOf(request).user.id, request.params.id, action)),
+      );
+    }
+    app.delete(
+      '/containers/:id',
+      {
+        config: operations,
+        schema: {
+          params,
+          response: {
+            204: z.null().describe('Removed'),
+            202: ContainerDeleting,
+            ...ERROR_RESPONSES,
+          },
+        },
+      },
+      async (request, reply) => {
+        const outcome = await deleteContainer(db, callerOf(request).user.id, request.params.id);
+        return outcome.kind === 'removed'
+          ? reply.status(204).send(null)
+          : reply.status(202).send({ id: outcome.id, status: 'deleting' as const });
+      },
+    );
+    done();
+  };
+}

@@ -1,0 +1,32 @@
+// Liveness and readiness, outside /api/v1 and without credentials (DESIGN §2): /healthz answers
+// while the process runs; /readyz only while the database answers a trivial query.
+import type { FastifyPluginCallbackZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { RouteDependencies } from '../app.js';
+import { unavailable } from '../../errors.js';
+import { ERROR_RESPONSES } from './responses.js';
+
+const Status = z.object({ status: z.enum(['ok', 'ready']) });
+
+export function healthRoutes({ database }: RouteDependencies): FastifyPluginCallbackZod {
+  return (app, _options, done) => {
+    app.get(
+      '/healthz',
+      { config: { access: 'public' }, schema: { response: { 200: Status } } },
+      () => ({ status: 'ok' as const }),
+    );
+    app.get(
+      '/readyz',
+      { config: { access: 'public' }, schema: { response: { 200: Status, ...ERROR_RESPONSES } } },
+      async () => {
+        try {
+          await database.ping();
+        } catch (error) {
+          throw unavailable('The database is not reachable.', error);
+        }
+        return { status: 'ready' as const };
+      },
+    );
+    done();
+  };
+}

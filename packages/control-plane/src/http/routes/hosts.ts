@@ -1,0 +1,75 @@
+// Admin fleet routes: list and inspect hosts, cordon/uncordon/drain them, and mint join tokens for
+// new agents. Connectivity and capacity come from agents (the hub, a later issue), not from here.
+import { Host, HostId, HostList, JoinTokenCreate, JoinTokenCreated } from '@rexec/protocol';
+import type { FastifyPluginCallbackZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { HostScheduling } from '../../db/schema/hosts.js';
+import { createJoinToken, getHost, listHosts, setScheduling } from '../../services/hosts.js';
+import type { RouteDependencies } from '../app.js';
+import { callerOf } from '../auth.js';
+import { toHost, toJoinTokenCreated } from '../mappers.js';
+import { ERROR_RESPONSES } from './responses.js';
+
+const ACTIONS: Record<'cordon' | 'uncordon' | 'drain', HostScheduling> = {
+  cordon: 'cordoned',
+  uncordon: 'active',
+  drain: 'draining',
+};
+
+const admin = { access: 'admin' } as const;
+const hostParams = z.object({ id: HostId });
+
+export function hostRoutes({ database }: RouteDependencies): FastifyPluginCallbackZod {
+  return (app, _options, done) => {
+    app.get(
+      '/hosts',
+      { config: admin, schema: { response: { 200: HostList, ...ERROR_RESPONSES } } },
+      async () => ({ hosts: (await listHosts(database.db)).map(toHost) }),
+    );
+    app.get(
+      '/hosts/:id',
+      {
+        config: admin,
+        schema: { params: hostParams, response: { 200: Host, ...ERROR_RESPONSES } },
+      },
+      async (request) => toHost(await getHost(database.db, request.params.id)),
+    );
+    for (const [action, scheduling] of Object.entries(ACTIONS)) {
+      app.post(
+        `/hosts/:id/${action}`,
+        {
+          config: admin,
+          schema: { params: hostParams, response: { 200: Host, ...ERROR_RESPONSES } },
+        },
+        async (request) =>
+          toHost(
+            await setScheduling(
+              database.db,
+              request.params.id,
+              scheduling,
+              callerOf(request).user.id,
+            ),
+          ),
+      );
+    }
+    app.post(
+      '/hosts/join-tokens',
+      {
+        config: admin,
+        schema: {
+          body: JoinTokenCreate.nullish(),
+          response: { 201: JoinTokenCreated, ...ERROR_RESPONSES },
+        },
+      },
+      async (request, reply) => {
+        const created = await createJoinToken(database.db, {
+          // No body (null) or an empty one means the default lifetime.
+          expiresInSeconds: request.body?.expires_in_seconds,
+          createdBy: callerOf(request).user.id,
+        });
+        return reply.status(201).send(toJoinTokenCreated(created));
+      },
+    );
+    done();
+  };
+}

@@ -1,0 +1,114 @@
+#!/usr/bin/env node
+// rexec-control-plane: the only composition root. Reads the environment and flags, opens and
+// migrates the database (stopping on failure before listening), seeds tiers, bootstraps the first
+// admin, serves the API, and shuts down cleanly on SIGTERM/SIGINT. Everything else receives its
+// dependencies from here.
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { pino, type Logger } from 'pino';
+import { adminTokenBanner, writeAdminToken } from './bootstrap.js';
+import { applyFlags, ConfigError, loadConfig, type Config } from './config.js';
+import { migrateDatabase } from './db/migrate.js';
+import { openDatabase, redact, type Database, type DbTarget } from './db/open.js';
+import { buildApp } from './http/app.js';
+import { createRateLimiter } from './http/rate-limit.js';
+import { createScheduler } from './scheduler/scheduler.js';
+import { seedTiers } from './services/tiers.js';
+import { bootstrapAdmin } from './services/users.js';
+
+function readConfig(): Config {
+  try {
+    return loadConfig(applyFlags(process.env, process.argv.slice(2)));
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`rexec-control-plane: ${error.message}\n`);
+      process.exit(2);
+    }
+    throw error;
+  }
+}
+
+async function openAndMigrate(config: Config, log: Logger): Promise<Database> {
+  await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
+  const target: DbTarget =
+    config.databaseUrl === undefined
+      ? { dataDir: join(config.dataDir, 'db') }
+      : { url: config.databaseUrl };
+  log.info({ database: 'url' in target ? redact(target.url) : target.dataDir }, 'opening database');
+  const database = await openDatabase(target);
+  try {
+    await migrateDatabase(database);
+  } catch (error) {
+    await database.close();
+    throw error;
+  }
+  return database;
+}
+
+async function bootstrap(database: Database, config: Config, log: Logger): Promise<void> {
+  await seedTiers(database.db);
+  const result = await bootstrapAdmin(database.db, { token: config.bootstrapAdminToken });
+  if (!result.created || result.token === undefined) {
+    log.info('admin user already exists; no token printed');
+    return;
+  }
+  const path = await writeAdminToken(config.dataDir, result.token);
+  const shown = config.bootstrapAdminToken === undefined ? result.token : undefined;
+  process.stderr.write(adminTokenBanner(shown, path));
+  log.info({ user_id: result.userId, token_file: path }, 'created the first admin user');
+}
+
+async function main(): Promise<void> {
+  const config = readConfig();
+  const log = pino({ level: config.logLevel, base: { service: 'rexec-control-plane' } });
+  let database: Database;
+  try {
+    database = await openAndMigrate(config, log);
+    await bootstrap(database, config, log);
+  } catch (error) {
+    log.fatal({ err: error }, 'start-up failed');
+    process.exit(1);
+  }
+
+  const app = await buildApp({
+    database,
+    config,
+    log,
+    scheduler: createScheduler({ strategy: config.schedulerStrategy }),
+    rateLimiter: createRateLimiter({ database, log }),
+  });
+
+  let stopping = false;
+  const shutdown = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'shutting down');
+    app
+      .close()
+      .then(() => database.close())
+      .then(() => {
+        log.info('stopped');
+        process.exit(0);
+      })
+      .catch((error: unknown) => {
+        log.error({ err: error }, 'unclean shutdown');
+        process.exit(1);
+      });
+  };
+  process.once('SIGTERM', shutdown);
+  process.once('SIGINT', shutdown);
+
+  try {
+    await app.listen({ host: config.bind, port: config.port });
+  } catch (error) {
+    log.fatal({ err: error, bind: config.bind, port: config.port }, 'cannot listen');
+    await database.close();
+    process.exit(1);
+  }
+  const address = app.server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : config.port;
+  const host = config.bind.includes(':') ? `[${config.bind}]` : config.bind;
+  log.info({ url: `http://${host}:${port}` }, 'listening');
+}
+
+await main();

@@ -1,0 +1,70 @@
+// loadConfig and applyFlags: defaults from DESIGN §2, each bad value named by its variable, flags
+// overriding variables.
+import t from 'tap';
+import { applyFlags, ConfigError, loadConfig } from '../../../packages/control-plane/src/config.js';
+
+void t.test('defaults follow DESIGN §2', (t) => {
+  t.same(loadConfig({}), {
+    bind: '127.0.0.1',
+    port: 8080,
+    databaseUrl: undefined,
+    dataDir: './.rexec',
+    bootstrapAdminToken: undefined,
+    logLevel: 'info',
+    schedulerStrategy: 'binpack',
+  });
+  t.end();
+});
+
+void t.test('reads every variable', (t) => {
+  const token = `rexec_${'a'.repeat(64)}`;
+  t.same(
+    loadConfig({
+      REXEC_BIND: '0.0.0.0',
+      REXEC_PORT: '0',
+      REXEC_DATABASE_URL: 'postgres://rexec:pw@db:5432/rexec',
+      REXEC_DATA_DIR: '/var/lib/rexec',
+      REXEC_BOOTSTRAP_ADMIN_TOKEN: token,
+      REXEC_LOG_LEVEL: 'debug',
+      REXEC_SCHEDULER_STRATEGY: 'spread',
+    }),
+    {
+      bind: '0.0.0.0',
+      port: 0,
+      databaseUrl: 'postgres://rexec:pw@db:5432/rexec',
+      dataDir: '/var/lib/rexec',
+      bootstrapAdminToken: token,
+      logLevel: 'debug',
+      schedulerStrategy: 'spread',
+    },
+  );
+  t.equal(loadConfig({ REXEC_DATABASE_URL: '' }).databaseUrl, undefined, 'empty means unset');
+  t.end();
+});
+
+void t.test('a bad value is an error naming the variable', (t) => {
+  const cases: Record<string, string> = {
+    REXEC_PORT: '65536',
+    REXEC_BIND: 'not a host!',
+    REXEC_DATABASE_URL: 'mysql://x',
+    REXEC_DATA_DIR: '',
+    REXEC_BOOTSTRAP_ADMIN_TOKEN: 'secret',
+    REXEC_LOG_LEVEL: 'loud',
+    REXEC_SCHEDULER_STRATEGY: 'random',
+  };
+  for (const [variable, value] of Object.entries(cases)) {
+    t.throws(() => loadConfig({ [variable]: value }), ConfigError, variable);
+    t.throws(() => loadConfig({ [variable]: value }), { message: new RegExp(variable) }, variable);
+  }
+  t.throws(() => loadConfig({ REXEC_PORT: '1.5' }), { message: /REXEC_PORT/ });
+  t.end();
+});
+
+void t.test('flags override their variables; unknown flags are refused', (t) => {
+  const env = applyFlags({ REXEC_PORT: '1' }, ['--port', '9090', '--scheduler-strategy=spread']);
+  t.equal(loadConfig(env).port, 9090);
+  t.equal(loadConfig(env).schedulerStrategy, 'spread');
+  t.throws(() => applyFlags({}, ['--nope']), ConfigError);
+  t.throws(() => applyFlags({}, ['stray']), ConfigError);
+  t.end();
+});
