@@ -1,0 +1,312 @@
+// The ContainerRuntime for the docker and podman CLIs: every operation is an argv array run
+// through execa, every output parsed with zod, and every container touched only after its
+// io.rexec.host-id label proved it is this host's. Scheduling, protocol and retries are the
+// agent's; argv building, parsing and the event stream live in the files imported below.
+import type { Logger } from 'pino';
+import { createEngineCli, DEFAULT_COMMAND_TIMEOUT_MS } from './engine-cli.js';
+import type { EngineCli } from './engine-cli.js';
+import { isRuntimeError, RuntimeError } from './errors.js';
+import { watchRuntimeEvents } from './event-watch.js';
+import { infoFormatArgs, parseInfoOutput } from './info-parser.js';
+import { parseInspectOutput } from './inspect-parser.js';
+import type { EngineContainer } from './inspect-parser.js';
+import { containerName, LABEL_HOST_ID, LABEL_MANAGED } from './labels.js';
+import { createHomeVolumes } from './home-volumes.js';
+import type { HomeVolumes } from './home-volumes.js';
+import { createOomMemory } from './oom-memory.js';
+import type { OomMemory } from './oom-memory.js';
+import { parsePsOutput, psFormatArgs } from './ps-parser.js';
+import { buildRunArgs } from './run-args.js';
+import { validateContainerId, validateContainerSpec } from './spec.js';
+import type { ValidContainerSpec } from './spec.js';
+import type { ContainerRuntime, ObservedContainer, RuntimeKind } from './types.js';
+
+export interface CliRuntimeOptions {
+  kind: RuntimeKind;
+  /** The CLI to run; defaults to `kind` found on PATH. */
+  binary?: string;
+  /** This agent's host id; only containers labelled with it are ever touched. */
+  hostId: string;
+  log: Logger;
+  /**
+   * Also follow the kernel log for OOM kills the engine misses (podman with conmon on cgroup v1
+   * does). Needs permission to read it; without, a warning is logged and the engine alone is used.
+   */
+  kernelOomWatch?: boolean;
+  commandTimeoutMs?: number;
+}
+
+const HOST_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
+// `run` may have to set up storage and network for a first container; allow more than the default.
+const RUN_TIMEOUT_MS = 180_000;
+const STOP_TIMEOUT_SLACK_SECONDS = 60;
+
+export function createCliRuntime(options: CliRuntimeOptions): ContainerRuntime {
+  if (!HOST_ID_PATTERN.test(options.hostId)) {
+    throw new RuntimeError(`invalid host id "${options.hostId}"`, { code: 'invalid_spec' });
+  }
+  const binary = options.binary ?? options.kind;
+  const cli = createEngineCli(binary);
+  const ops = new CliOperations(cli, options, createOomMemory());
+  return {
+    kind: options.kind,
+    hostId: options.hostId,
+    // async wrappers so validation failures reject the promise instead of throwing synchronously.
+    info: async () => ops.info(),
+    imageExists: async (image) => ops.imageExists(image),
+    createAndStart: async (spec) => ops.createAndStart(validateContainerSpec(spec)),
+    start: async (containerId) => ops.start(validateContainerId(containerId)),
+    stop: async (containerId, timeoutSeconds) =>
+      ops.stop(validateContainerId(containerId), timeoutSeconds),
+    remove: async (containerId) => ops.remove(validateContainerId(containerId)),
+    list: async () => ops.list(),
+    inspect: async (containerId) => ops.find(validateContainerId(containerId)),
+    watchEvents: (watchOptions) =>
+      watchRuntimeEvents(
+        {
+          kind: options.kind,
+          binary,
+          hostId: options.hostId,
+          log: options.log,
+          oomMemory: ops.oomMemory,
+          kernelOomWatch: options.kernelOomWatch ?? true,
+          resolveContainerId: (engineId) => ops.resolveContainerId(engineId),
+        },
+        watchOptions,
+      ),
+  };
+}
+
+class CliOperations {
+  private readonly hostId: string;
+  private readonly timeoutMs: number;
+  private readonly volumes: HomeVolumes;
+
+  constructor(
+    private readonly cli: EngineCli,
+    private readonly options: CliRuntimeOptions,
+    readonly oomMemory: OomMemory,
+  ) {
+    this.hostId = options.hostId;
+    this.timeoutMs = options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS;
+    this.volumes = createHomeVolumes({
+      hostId: options.hostId,
+      binary: cli.binary,
+      run: (args) => this.run(args),
+    });
+  }
+
+  private run(args: readonly string[], timeoutMs = this.timeoutMs): Promise<string> {
+    return this.cli.run(args, { timeoutMs });
+  }
+
+  private command(args: readonly string[]): string[] {
+    return [this.cli.binary, ...args];
+  }
+
+  async info() {
+    const args = infoFormatArgs(this.options.kind);
+    return parseInfoOutput(this.options.kind, await this.run(args), this.command(args));
+  }
+
+  async imageExists(image: string): Promise<boolean> {
+    if (image === '' || image.startsWith('-')) {
+      throw new RuntimeError(`invalid image reference "${image}"`, { code: 'invalid_spec' });
+    }
+    try {
+      await this.run(['image', 'inspect', image]);
+      return true;
+    } catch (error) {
+      if (isRuntimeError(error, 'image_missing', 'not_found')) return false;
+      throw error;
+    }
+  }
+
+  /** Inspects by engine id or name; null when the engine has no such container. */
+  private async inspectEngine(ref: string): Promise<EngineContainer | null> {
+    const args = ['container', 'inspect', ref];
+    let stdout: string;
+    try {
+      stdout = await this.run(args);
+    } catch (error) {
+      if (isRuntimeError(error, 'not_found')) return null;
+      throw error;
+    }
+    return parseInspectOutput(stdout, this.command(args))[0] ?? null;
+  }
+
+  // The engine misses OOM kills on some hosts; fill in what the kernel log told us.
+  private withOom(observed: ObservedContainer): ObservedContainer {
+    if (observed.oomKilled || observed.state === 'running' || observed.state === 'paused') {
+      return observed;
+    }
+    const oomAt = this.oomMemory.get(observed.engineId);
+    const killedThisRun =
+      oomAt !== undefined && (observed.startedAt === null || oomAt >= observed.startedAt);
+    return killedThisRun ? { ...observed, oomKilled: true } : observed;
+  }
+
+  private owned(engine: EngineContainer, containerId: string): ObservedContainer {
+    const observed = engine.observed;
+    if (
+      observed === null ||
+      observed.containerId !== containerId ||
+      engine.labels[LABEL_HOST_ID] !== this.hostId
+    ) {
+      throw new RuntimeError(
+        `container ${containerName(containerId)} is not managed by host ${this.hostId}; refusing to touch it`,
+        { code: 'foreign_container' },
+      );
+    }
+    return this.withOom(observed);
+  }
+
+  async find(containerId: string): Promise<ObservedContainer | null> {
+    const engine = await this.inspectEngine(containerName(containerId));
+    return engine === null ? null : this.owned(engine, containerId);
+  }
+
+  private async require(containerId: string): Promise<ObservedContainer> {
+    const observed = await this.find(containerId);
+    if (observed === null) {
+      throw new RuntimeError(`container ${containerName(containerId)} does not exist`, {
+        code: 'not_found',
+        command: this.command(['container', 'inspect', containerName(containerId)]),
+      });
+    }
+    return observed;
+  }
+
+  async resolveContainerId(engineId: string): Promise<string | null> {
+    const engine = await this.inspectEngine(engineId);
+    if (engine?.observed == null || engine.labels[LABEL_HOST_ID] !== this.hostId) return null;
+    return engine.observed.containerId;
+  }
+
+  private async ensureRunning(observed: ObservedContainer): Promise<ObservedContainer> {
+    if (observed.state === 'running') return observed;
+    const args =
+      observed.state === 'paused' ? ['unpause', observed.engineId] : ['start', observed.engineId];
+    try {
+      await this.run(args, RUN_TIMEOUT_MS);
+    } catch (error) {
+      // A concurrent create or start may have started it meanwhile; that is the outcome wanted.
+      const now = await this.find(observed.containerId);
+      if (now?.state === 'running') return now;
+      throw error;
+    }
+    return this.require(observed.containerId);
+  }
+
+  async createAndStart(spec: ValidContainerSpec): Promise<ObservedContainer> {
+    const existing = await this.find(spec.containerId);
+    if (existing !== null) return this.ensureRunning(existing);
+    await this.requireImage(spec.image);
+    await this.volumes.ensure(spec);
+    try {
+      await this.run(buildRunArgs(spec, this.hostId), RUN_TIMEOUT_MS);
+    } catch (error) {
+      // Two creates raced for the name: the other one won, and its container is the answer.
+      if (isRuntimeError(error, 'conflict')) {
+        const raced = await this.find(spec.containerId);
+        if (raced !== null) return this.ensureRunning(raced);
+      }
+      await this.discardFailedRun(spec.containerId, error);
+      throw error;
+    }
+    this.options.log.info({ containerId: spec.containerId }, 'container created and started');
+    return this.require(spec.containerId);
+  }
+
+  // `run` can create the container and then fail to start it; a replay would hit the same failure,
+  // so the broken container goes and the error is what the caller sees.
+  private async discardFailedRun(containerId: string, runError: unknown): Promise<void> {
+    try {
+      const leftover = await this.find(containerId);
+      if (leftover !== null) await this.run(['rm', '--force', leftover.engineId]);
+    } catch (cleanupError) {
+      this.options.log.warn(
+        { err: cleanupError, runError, containerId },
+        'could not remove a container whose start failed; remove() will retry it',
+      );
+    }
+  }
+
+  private async requireImage(image: string): Promise<void> {
+    try {
+      await this.run(['image', 'inspect', image]);
+    } catch (error) {
+      if (!isRuntimeError(error, 'image_missing', 'not_found')) throw error;
+      throw new RuntimeError(`image ${image} is not present on this host`, {
+        code: 'image_missing',
+        command: error.command,
+        exitCode: error.exitCode,
+        stderr: error.stderr,
+        cause: error,
+      });
+    }
+  }
+
+  async start(containerId: string): Promise<ObservedContainer> {
+    return this.ensureRunning(await this.require(containerId));
+  }
+
+  async stop(containerId: string, timeoutSeconds: number): Promise<ObservedContainer> {
+    if (!Number.isInteger(timeoutSeconds) || timeoutSeconds < 0) {
+      throw new RuntimeError(`stop timeout must be a whole number of seconds >= 0`, {
+        code: 'invalid_spec',
+      });
+    }
+    const observed = await this.require(containerId);
+    if (observed.state !== 'running' && observed.state !== 'paused') return observed;
+    await this.run(
+      ['stop', '-t', String(timeoutSeconds), observed.engineId],
+      (timeoutSeconds + STOP_TIMEOUT_SLACK_SECONDS) * 1000,
+    );
+    return this.require(containerId);
+  }
+
+  async remove(containerId: string): Promise<void> {
+    const observed = await this.find(containerId);
+    if (observed !== null) {
+      try {
+        await this.run(['rm', '--force', '--volumes', observed.engineId]);
+      } catch (error) {
+        if (!isRuntimeError(error, 'not_found')) throw error;
+      }
+    }
+    await this.volumes.remove(containerId);
+    this.options.log.info({ containerId }, 'container and home volume removed');
+  }
+
+  async list(): Promise<ObservedContainer[]> {
+    // One label filter only: podman and docker disagree on whether repeated filters AND or OR.
+    const psArgs = [
+      'ps',
+      '--all',
+      '--no-trunc',
+      '--filter',
+      `label=${LABEL_HOST_ID}=${this.hostId}`,
+      ...psFormatArgs(this.options.kind),
+    ];
+    const engineIds = parsePsOutput(await this.run(psArgs), this.command(psArgs));
+    if (engineIds.length === 0) return [];
+    const containers = await this.inspectMany(engineIds);
+    return containers
+      .filter((engine) => engine.labels[LABEL_HOST_ID] === this.hostId)
+      .filter((engine) => engine.labels[LABEL_MANAGED] === 'true')
+      .flatMap((engine) => (engine.observed === null ? [] : [this.withOom(engine.observed)]));
+  }
+
+  // A container removed between `ps` and `inspect` fails the batch; then inspect one by one.
+  private async inspectMany(engineIds: string[]): Promise<EngineContainer[]> {
+    const args = ['container', 'inspect', ...engineIds];
+    try {
+      return parseInspectOutput(await this.run(args), this.command(args));
+    } catch (error) {
+      if (!isRuntimeError(error, 'not_found')) throw error;
+      const each = await Promise.all(engineIds.map((engineId) => this.inspectEngine(engineId)));
+      return each.filter((engine) => engine !== null);
+    }
+  }
+}

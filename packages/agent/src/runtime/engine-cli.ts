@@ -1,0 +1,78 @@
+// Runs one engine command (docker or podman) through execa with an argv array and turns a failure
+// into a RuntimeError whose code comes from the engine's stderr. Knows nothing about containers:
+// what to run and how to read stdout is the caller's (cli-runtime.ts, parsers).
+import { execa } from 'execa';
+import { RuntimeError } from './errors.js';
+import type { RuntimeErrorCode } from './errors.js';
+import { redactArgs } from './run-args.js';
+
+export const DEFAULT_COMMAND_TIMEOUT_MS = 60_000;
+
+export interface EngineCommandOptions {
+  timeoutMs?: number;
+}
+
+export interface EngineCli {
+  readonly binary: string;
+  /** Runs the command and returns its stdout; throws RuntimeError on any failure. */
+  run(args: readonly string[], options?: EngineCommandOptions): Promise<string>;
+}
+
+// Phrases docker and podman print for each failure; checked in order, first match wins.
+const STDERR_CODES: readonly [RegExp, RuntimeErrorCode][] = [
+  [
+    /image not known|no such image|unable to find image|manifest unknown|pull access denied/i,
+    'image_missing',
+  ],
+  [
+    /no such (container|object|volume)|no container with name or id|no volume with name/i,
+    'not_found',
+  ],
+  [/already in use|already exists|is in use|conflict/i, 'conflict'],
+];
+
+export function classifyStderr(stderr: string): RuntimeErrorCode {
+  for (const [pattern, code] of STDERR_CODES) {
+    if (pattern.test(stderr)) return code;
+  }
+  return 'engine_failed';
+}
+
+function lastLine(text: string): string {
+  return text.trim().split('\n').at(-1)?.trim() ?? '';
+}
+
+export function createEngineCli(binary: string): EngineCli {
+  return {
+    binary,
+    async run(args, options = {}) {
+      const command = [binary, ...redactArgs(args)];
+      const result = await execa(binary, [...args], {
+        reject: false,
+        timeout: options.timeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS,
+        stdin: 'ignore',
+      });
+      if (!result.failed) return result.stdout;
+      const exitCode = result.exitCode ?? null;
+      const stderr = result.stderr;
+      if (result.timedOut) {
+        throw new RuntimeError(`${command.join(' ')} timed out`, {
+          code: 'engine_failed',
+          command,
+          exitCode,
+          stderr,
+          cause: result,
+        });
+      }
+      const code = exitCode === null ? 'engine_failed' : classifyStderr(stderr);
+      const reason = lastLine(stderr) || result.shortMessage;
+      throw new RuntimeError(`${binary} ${args[0] ?? ''} failed: ${reason}`, {
+        code,
+        command,
+        exitCode,
+        stderr,
+        cause: result,
+      });
+    },
+  };
+}

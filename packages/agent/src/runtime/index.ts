@@ -1,0 +1,17 @@
+// The agent's container runtime layer: one ContainerRuntime interface and its docker/podman CLI
+// implementation. The daemon (WebSocket, commands, main) builds on this; nothing here talks to
+// the control plane.
+export { createCliRuntime } from './cli-runtime.js';
+export type { CliRuntimeOptions } from './cli-runtime.js';
+export { isRuntimeError, RuntimeError } from './errors.js';
+export type { RuntimeErrorCode, RuntimeErrorDetails } from './errors.js';
+export {
+  containerName,
+  homeVolumeName,
+  LABEL_CONTAINER_ID,
+  LABEL_HOST_ID,
+  LABEL_MANAGED,
+  LABEL_USER_ID,
+} from './labels.js';
+export { CAPABILITY_ALLOW_LIST } from './run-args.js';
+export type * from './types.js';

@@ -1,0 +1,38 @@
+// Names and labels that mark a container as Rexec's (DESIGN §6): `rexec-<id>` names, the
+// `rexec-home-<id>` volume and the io.rexec.* labels. Deciding who may touch what is the runtime's
+// job (cli-runtime.ts); this file only spells the names so every caller spells them the same way.
+
+export const LABEL_MANAGED = 'io.rexec.managed';
+export const LABEL_CONTAINER_ID = 'io.rexec.container-id';
+export const LABEL_HOST_ID = 'io.rexec.host-id';
+export const LABEL_USER_ID = 'io.rexec.user-id';
+
+/** Rexec ids become parts of engine names, so they are restricted to what every engine accepts. */
+export const REXEC_ID_PATTERN = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,55}$/;
+
+export function containerName(containerId: string): string {
+  return `rexec-${containerId}`;
+}
+
+export function homeVolumeName(containerId: string): string {
+  return `rexec-home-${containerId}`;
+}
+
+export interface RexecLabelSource {
+  containerId: string;
+  hostId: string;
+  userId: string;
+}
+
+export function rexecLabels(source: RexecLabelSource): Record<string, string> {
+  return {
+    [LABEL_MANAGED]: 'true',
+    [LABEL_CONTAINER_ID]: source.containerId,
+    [LABEL_HOST_ID]: source.hostId,
+    [LABEL_USER_ID]: source.userId,
+  };
+}
+
+export function labelArgs(labels: Readonly<Record<string, string>>): string[] {
+  return Object.entries(labels).flatMap(([key, value]) => ['--label', `${key}=${value}`]);
+}

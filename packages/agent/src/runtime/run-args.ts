@@ -1,0 +1,85 @@
+// Builds the argv of the engine commands that create things: `run -d` with the limits and
+// hardening of DESIGN §6, and `volume create` for the home volume. Pure functions, identical for
+// docker and podman (every flag used here means the same on both); running them is engine-cli.ts's.
+import { containerName, homeVolumeName, labelArgs, rexecLabels } from './labels.js';
+import type { ValidContainerSpec } from './spec.js';
+
+/**
+ * Capabilities kept after `--cap-drop ALL`. Enough for a normal root shell in a dev sandbox:
+ * CHOWN, DAC_OVERRIDE, FOWNER and FSETID let root manage files it does not own (package managers
+ * chown/chmod what they unpack); SETUID and SETGID let su, sudo and apt drop to service users;
+ * KILL lets root signal its own processes of other uids; NET_BIND_SERVICE lets dev servers bind
+ * ports under 1024. Everything that reaches the host or the network stack (SYS_ADMIN, NET_ADMIN,
+ * NET_RAW, MKNOD, SYS_CHROOT, AUDIT_WRITE, SETFCAP, …) stays dropped.
+ */
+export const CAPABILITY_ALLOW_LIST = [
+  'CHOWN',
+  'DAC_OVERRIDE',
+  'FOWNER',
+  'FSETID',
+  'KILL',
+  'SETGID',
+  'SETUID',
+  'NET_BIND_SERVICE',
+] as const;
+
+function cpusFlag(cpuMillicores: number): string {
+  return String(cpuMillicores / 1000);
+}
+
+export function buildRunArgs(spec: ValidContainerSpec, hostId: string): string[] {
+  const name = containerName(spec.containerId);
+  const labels = rexecLabels({ containerId: spec.containerId, hostId, userId: spec.userId });
+  const memory = `${spec.memoryMb}m`;
+  return [
+    'run',
+    '--detach',
+    // No registry is assumed reachable and pulling is a separate, reported step.
+    '--pull',
+    'never',
+    '--name',
+    name,
+    '--hostname',
+    name,
+    ...labelArgs(labels),
+    '--cpus',
+    cpusFlag(spec.cpuMillicores),
+    '--memory',
+    memory,
+    // Equal to --memory: no swap on top of the limit, so the memory limit is the real one.
+    '--memory-swap',
+    memory,
+    '--pids-limit',
+    String(spec.pidsLimit),
+    '--cap-drop',
+    'ALL',
+    ...CAPABILITY_ALLOW_LIST.flatMap((capability) => ['--cap-add', capability]),
+    '--security-opt',
+    'no-new-privileges',
+    // An init as PID 1 reaps zombies and forwards SIGTERM, so `stop` is prompt.
+    '--init',
+    '--restart',
+    'no',
+    '--volume',
+    `${homeVolumeName(spec.containerId)}:${spec.homeDir}`,
+    ...Object.entries(spec.env).flatMap(([key, value]) => ['--env', `${key}=${value}`]),
+    spec.image,
+    ...(spec.command ?? []),
+  ];
+}
+
+export function buildVolumeCreateArgs(spec: ValidContainerSpec, hostId: string): string[] {
+  const labels = rexecLabels({ containerId: spec.containerId, hostId, userId: spec.userId });
+  return ['volume', 'create', ...labelArgs(labels), homeVolumeName(spec.containerId)];
+}
+
+/** Copies argv with `--env` values masked, so errors and logs never carry secrets. */
+export function redactArgs(args: readonly string[]): string[] {
+  return args.map((arg, index) => {
+    if (index > 0 && args[index - 1] === '--env') {
+      const equals = arg.indexOf('=');
+      return equals === -1 ? arg : `${arg.slice(0, equals)}=***`;
+    }
+    return arg;
+  });
+}

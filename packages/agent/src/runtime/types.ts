@@ -1,0 +1,113 @@
+// The contract between the agent and a container engine: the ContainerRuntime interface and the
+// values it takes and returns. Engine-neutral on purpose: argv, JSON shapes and event formats of
+// docker and podman stay inside the CLI implementation (cli-runtime.ts and its helpers).
+
+export type RuntimeKind = 'docker' | 'podman';
+
+/** The engine's many states folded into the five the control plane cares about. */
+export type ContainerState = 'created' | 'running' | 'paused' | 'exited' | 'dead';
+
+/**
+ * What to run. The engine name (`rexec-<containerId>`), the home volume (`rexec-home-<containerId>`)
+ * and the io.rexec.* labels are derived from the ids by the runtime, so they cannot disagree.
+ */
+export interface ContainerSpec {
+  /** Rexec's container id; 1–56 of `[a-zA-Z0-9_.-]`, starting alphanumeric. */
+  containerId: string;
+  userId: string;
+  /** A local OCI reference; the runtime never pulls. */
+  image: string;
+  cpuMillicores: number;
+  memoryMb: number;
+  pidsLimit: number;
+  env?: Readonly<Record<string, string>>;
+  /** Overrides the image's command; the image's default runs when omitted. */
+  command?: readonly string[];
+  /** Where the home volume is mounted; `/root` when omitted. */
+  homeDir?: string;
+}
+
+/** Limits as the engine reports them (null when the engine sets none). */
+export interface ObservedLimits {
+  cpuMillicores: number | null;
+  memoryMb: number | null;
+  memorySwapMb: number | null;
+  pidsLimit: number | null;
+}
+
+export interface ObservedContainer {
+  /** Rexec's id, from the io.rexec.container-id label. */
+  containerId: string;
+  /** The engine's own 64-hex id. */
+  engineId: string;
+  name: string;
+  image: string;
+  hostId: string;
+  userId: string | null;
+  state: ContainerState;
+  /** The last exit code; null while the container has never exited or is running. */
+  exitCode: number | null;
+  /** True when the last run ended in a kill by the kernel's OOM killer inside its memory limit. */
+  oomKilled: boolean;
+  startedAt: Date | null;
+  finishedAt: Date | null;
+  limits: ObservedLimits;
+  labels: Readonly<Record<string, string>>;
+}
+
+export type RuntimeEventKind =
+  'create' | 'start' | 'die' | 'oom' | 'stop' | 'pause' | 'unpause' | 'destroy';
+
+export interface RuntimeEvent {
+  kind: RuntimeEventKind;
+  containerId: string;
+  engineId: string;
+  /** Set on `die`; null otherwise or when the engine did not say. */
+  exitCode: number | null;
+  /** On `die`: whether this run ended in an OOM kill. Always true on `oom`. */
+  oomKilled: boolean;
+  at: Date;
+}
+
+export interface RuntimeInfo {
+  kind: RuntimeKind;
+  version: string;
+  storageDriver: string;
+  /** Whether `--storage-opt size=` can cap a container's disk; null when it cannot be told cheaply. */
+  storageOptSize: boolean | null;
+  cgroupVersion: 1 | 2 | null;
+}
+
+export interface WatchEventsOptions {
+  /**
+   * Called when the engine's event stream died and was restarted. Events in the gap are replayed
+   * with `--since`, but a caller that must not miss anything can re-list here.
+   */
+  onRestart?: (reason: Error) => void;
+}
+
+/** A live feed of this host's container events; iterate it once, stop it when done. */
+export interface RuntimeEventStream extends AsyncIterable<RuntimeEvent> {
+  /** Ends the iteration and kills the engine processes behind it. */
+  stop(): Promise<void>;
+}
+
+export interface ContainerRuntime {
+  readonly kind: RuntimeKind;
+  readonly hostId: string;
+  info(): Promise<RuntimeInfo>;
+  /** Whether the image is present locally (pulling is not this layer's job). */
+  imageExists(image: string): Promise<boolean>;
+  /** Creates and starts the container; a replay returns the existing one, started. */
+  createAndStart(spec: ContainerSpec): Promise<ObservedContainer>;
+  start(containerId: string): Promise<ObservedContainer>;
+  /** Stops with SIGTERM, then SIGKILL after `timeoutSeconds`; stopping a stopped one succeeds. */
+  stop(containerId: string, timeoutSeconds: number): Promise<ObservedContainer>;
+  /** Removes the container and its home volume; removing a missing one succeeds. */
+  remove(containerId: string): Promise<void>;
+  /** Every container labelled with this runtime's host id. */
+  list(): Promise<ObservedContainer[]>;
+  /** The container, or null when it does not exist. */
+  inspect(containerId: string): Promise<ObservedContainer | null>;
+  watchEvents(options?: WatchEventsOptions): RuntimeEventStream;
+}

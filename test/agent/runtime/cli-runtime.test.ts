@@ -1,0 +1,276 @@
+// The CLI runtime against the real engine (podman here; docker where it runs) and the busybox
+// test image: limits and hardening as the engine reports them, data kept across stop/start,
+// idempotent create/stop/remove, host isolation, and errors that carry argv, exit code and stderr.
+import t from 'tap';
+import { CAPABILITY_ALLOW_LIST } from '../../../packages/agent/src/runtime/run-args.js';
+import { RuntimeError } from '../../../packages/agent/src/runtime/errors.js';
+import { createCliRuntime } from '../../../packages/agent/src/runtime/cli-runtime.js';
+import {
+  BUSYBOX_IMAGE,
+  busyboxSpec,
+  engine,
+  makeRuntime,
+  rawInspect,
+  testLogger,
+  uniqueId,
+} from './fixture.js';
+
+async function rejection(promise: Promise<unknown>): Promise<RuntimeError> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof RuntimeError) return error;
+    throw error;
+  }
+  throw new Error('expected a RuntimeError, got success');
+}
+
+void t.test(
+  'createAndStart runs the container with the requested limits, labels and hardening',
+  async (t) => {
+    const { runtime, kind, hostId } = await makeRuntime(t);
+    const spec = busyboxSpec({
+      cpuMillicores: 500,
+      memoryMb: 64,
+      pidsLimit: 100,
+      env: { GREETING: 'hi' },
+    });
+    const observed = await runtime.createAndStart(spec);
+    t.match(observed, {
+      containerId: spec.containerId,
+      name: `rexec-${spec.containerId}`,
+      hostId,
+      userId: 'user-1',
+      state: 'running',
+      exitCode: null,
+      oomKilled: false,
+      limits: { cpuMillicores: 500, memoryMb: 64, memorySwapMb: 64, pidsLimit: 100 },
+    });
+    t.ok(observed.startedAt instanceof Date);
+
+    const raw = await rawInspect(kind, observed.engineId);
+    t.equal(raw.HostConfig.NanoCpus, 500_000_000, 'NanoCpus from millicores');
+    t.equal(raw.HostConfig.Memory, 64 * 1024 * 1024);
+    t.equal(raw.HostConfig.MemorySwap, 64 * 1024 * 1024, 'memory-swap equals memory');
+    t.equal(raw.HostConfig.PidsLimit, 100);
+    t.same(raw.Config.Labels, {
+      'io.rexec.managed': 'true',
+      'io.rexec.container-id': spec.containerId,
+      'io.rexec.host-id': hostId,
+      'io.rexec.user-id': 'user-1',
+    });
+    t.ok((raw.HostConfig.SecurityOpt ?? []).includes('no-new-privileges'));
+    t.equal(raw.HostConfig.Init, true, 'an init process is PID 1');
+    t.equal(raw.HostConfig.RestartPolicy.Name, 'no');
+    const allowed = CAPABILITY_ALLOW_LIST.map((cap) => `CAP_${cap}`).sort();
+    if (kind === 'podman') {
+      // podman reports the effective set (and lists the dropped defaults rather than "ALL").
+      t.same([...(raw.EffectiveCaps ?? [])].sort(), allowed, 'only the allow-list is effective');
+      t.ok((raw.HostConfig.CapDrop ?? []).includes('CAP_NET_RAW'));
+    } else {
+      t.same(raw.HostConfig.CapDrop, ['ALL']);
+      t.same(
+        [...(raw.HostConfig.CapAdd ?? [])].map((c) => c.replace(/^(CAP_)?/, 'CAP_')).sort(),
+        allowed,
+      );
+    }
+    const mount = raw.Mounts.find((m) => m.Destination === '/root');
+    t.equal(mount?.Name, `rexec-home-${spec.containerId}`, 'the home volume is mounted at /root');
+    const env = await engine(kind, [
+      'exec',
+      observed.engineId,
+      'sh',
+      '-c',
+      'echo "$GREETING $(hostname)"',
+    ]);
+    t.equal(env.stdout, `hi rexec-${spec.containerId}`);
+  },
+);
+
+void t.test(
+  'a file in the home directory survives stop and start; stopping twice succeeds',
+  async (t) => {
+    const { runtime, kind } = await makeRuntime(t);
+    const spec = busyboxSpec();
+    const created = await runtime.createAndStart(spec);
+    await engine(kind, ['exec', created.engineId, 'sh', '-c', 'echo kept > /root/note.txt']);
+
+    const stopped = await runtime.stop(spec.containerId, 2);
+    t.equal(stopped.state, 'exited');
+    t.type(stopped.exitCode, 'number');
+    t.ok(stopped.finishedAt instanceof Date);
+    const again = await runtime.stop(spec.containerId, 2);
+    t.equal(again.state, 'exited', 'stopping a stopped container succeeds and changes nothing');
+
+    const started = await runtime.start(spec.containerId);
+    t.equal(started.state, 'running');
+    t.equal(started.engineId, created.engineId);
+    const note = await engine(kind, ['exec', created.engineId, 'cat', '/root/note.txt']);
+    t.equal(note.stdout, 'kept');
+    t.equal(
+      (await runtime.start(spec.containerId)).state,
+      'running',
+      'starting a running one is a no-op',
+    );
+  },
+);
+
+void t.test(
+  'a replayed createAndStart returns the existing container, started, never a second one',
+  async (t) => {
+    const { runtime, kind } = await makeRuntime(t);
+    const spec = busyboxSpec();
+    const first = await runtime.createAndStart(spec);
+    const replay = await runtime.createAndStart(spec);
+    t.equal(replay.engineId, first.engineId);
+
+    await runtime.stop(spec.containerId, 1);
+    const restarted = await runtime.createAndStart(spec);
+    t.equal(restarted.engineId, first.engineId);
+    t.equal(restarted.state, 'running', 'a replay starts the stopped container');
+
+    // Two creates racing for the same id (a replay arriving while the first is still running).
+    const raced = busyboxSpec();
+    const [a, b] = await Promise.all([
+      runtime.createAndStart(raced),
+      runtime.createAndStart(raced),
+    ]);
+    t.equal(a.engineId, b.engineId, 'concurrent creates end with one container');
+    t.equal(a.state, 'running');
+    t.equal(b.state, 'running');
+
+    const ids = await engine(kind, [
+      'ps',
+      '-aq',
+      '--filter',
+      `label=io.rexec.container-id=${spec.containerId}`,
+    ]);
+    t.equal(ids.stdout.split('\n').filter((id) => id !== '').length, 1);
+  },
+);
+
+void t.test(
+  'remove deletes the container and its home volume; removing a missing one succeeds',
+  async (t) => {
+    const { runtime, kind } = await makeRuntime(t);
+    const spec = busyboxSpec();
+    await runtime.createAndStart(spec);
+    await runtime.remove(spec.containerId);
+
+    t.equal(await runtime.inspect(spec.containerId), null);
+    const container = await engine(kind, [
+      'container',
+      'inspect',
+      `rexec-${spec.containerId}`,
+    ]).catch((error: unknown) => error);
+    t.ok(container instanceof Error, 'the engine no longer knows the container');
+    const volumes = await engine(kind, ['volume', 'ls', '-q']);
+    t.notOk(
+      volumes.stdout.split('\n').includes(`rexec-home-${spec.containerId}`),
+      'the volume is gone',
+    );
+
+    await runtime.remove(spec.containerId);
+    await runtime.remove(uniqueId('never'));
+    t.pass('removing missing containers succeeds');
+  },
+);
+
+void t.test(
+  'list shows only this host’s containers and other hosts’ containers are refused',
+  async (t) => {
+    const own = await makeRuntime(t);
+    const other = await makeRuntime(t);
+    const mine = busyboxSpec();
+    const theirs = busyboxSpec();
+    await own.runtime.createAndStart(mine);
+    await other.runtime.createAndStart(theirs);
+
+    const listed = await own.runtime.list();
+    t.same(
+      listed.map((c) => c.containerId),
+      [mine.containerId],
+    );
+    t.equal(listed[0]?.state, 'running');
+
+    for (const [name, attempt] of [
+      ['inspect', () => own.runtime.inspect(theirs.containerId)],
+      ['start', () => own.runtime.start(theirs.containerId)],
+      ['stop', () => own.runtime.stop(theirs.containerId, 1)],
+      ['remove', () => own.runtime.remove(theirs.containerId)],
+      ['createAndStart', () => own.runtime.createAndStart({ ...theirs })],
+    ] as const) {
+      const error = await rejection(attempt());
+      t.equal(error.code, 'foreign_container', `${name} is refused`);
+    }
+    // A same-named container that is not Rexec's at all (no labels) is refused too.
+    const stray = uniqueId('stray');
+    await engine(own.kind, [
+      'create',
+      '--name',
+      `rexec-${stray}`,
+      '--label',
+      `io.rexec.host-id=${own.hostId}`,
+      BUSYBOX_IMAGE,
+    ]);
+    t.equal((await rejection(own.runtime.remove(stray))).code, 'foreign_container');
+    t.same(
+      (await own.runtime.list()).map((c) => c.containerId),
+      [mine.containerId],
+    );
+
+    const survivor = await other.runtime.inspect(theirs.containerId);
+    t.equal(survivor?.state, 'running', 'the other host’s container is untouched');
+  },
+);
+
+void t.test(
+  'errors carry the argv, exit code and stderr of the failed engine command',
+  async (t) => {
+    const { runtime, kind } = await makeRuntime(t);
+    const missing = await rejection(
+      runtime.createAndStart(busyboxSpec({ image: 'localhost/rexec-test/does-not-exist:1' })),
+    );
+    t.equal(missing.code, 'image_missing');
+    t.same(missing.command, [kind, 'image', 'inspect', 'localhost/rexec-test/does-not-exist:1']);
+    t.not(missing.exitCode, 0);
+    t.type(missing.exitCode, 'number');
+    t.match(missing.stderr, /image not known|no such image/i);
+    t.equal(await runtime.imageExists('localhost/rexec-test/does-not-exist:1'), false);
+
+    const notFound = await rejection(runtime.start(uniqueId('absent')));
+    t.equal(notFound.code, 'not_found');
+    t.match(notFound.command, [kind, 'container', 'inspect']);
+
+    // A volume cannot be mounted over a file: `run` creates the container, then runc fails it.
+    const badStart = await rejection(runtime.createAndStart(busyboxSpec({ homeDir: '/bin/sh' })));
+    t.equal(badStart.code, 'engine_failed');
+    t.equal(badStart.command[1], 'run');
+    t.equal(badStart.exitCode, 126);
+    t.match(badStart.stderr, /not a directory/);
+    t.same(await runtime.list(), [], 'a container that failed to start is not left behind');
+
+    const noEngine = createCliRuntime({
+      kind,
+      binary: '/nonexistent/engine',
+      hostId: 'h',
+      log: testLogger(),
+    });
+    const absent = await rejection(noEngine.info());
+    t.equal(absent.code, 'engine_failed');
+    t.equal(absent.command[0], '/nonexistent/engine');
+
+    t.equal((await rejection(runtime.stop('bad id!', 1))).code, 'invalid_spec');
+    t.equal((await rejection(runtime.stop(uniqueId('x'), -1))).code, 'invalid_spec');
+  },
+);
+
+void t.test('info reports the engine kind, version and storage driver', async (t) => {
+  const { runtime, kind } = await makeRuntime(t);
+  const info = await runtime.info();
+  t.equal(info.kind, kind);
+  t.match(info.version, /^\d+\.\d+/);
+  t.ok(info.storageDriver.length > 0);
+  t.ok(info.storageOptSize === null || typeof info.storageOptSize === 'boolean');
+  t.equal(await runtime.imageExists(BUSYBOX_IMAGE), true);
+});

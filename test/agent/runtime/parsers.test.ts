@@ -1,0 +1,344 @@
+// Unit tests for the runtime's pure pieces: argv building, spec validation, stderr classification
+// and the zod parsers of inspect, ps, info, events and kernel-log output. Podman samples were
+// captured from podman 4.3 on this machine; docker samples follow docker 28's documented output,
+// written by hand because no dockerd runs here (the podman suites exercise the real engine).
+import t from 'tap';
+import { classifyStderr } from '../../../packages/agent/src/runtime/engine-cli.js';
+import { eventsArgs, parseEventLine } from '../../../packages/agent/src/runtime/event-parser.js';
+import {
+  parseInfoOutput,
+  storageOptSizeSupport,
+} from '../../../packages/agent/src/runtime/info-parser.js';
+import { parseInspectOutput } from '../../../packages/agent/src/runtime/inspect-parser.js';
+import { parseKernelOomLine } from '../../../packages/agent/src/runtime/kernel-oom.js';
+import { parsePsOutput } from '../../../packages/agent/src/runtime/ps-parser.js';
+import {
+  buildRunArgs,
+  CAPABILITY_ALLOW_LIST,
+  redactArgs,
+} from '../../../packages/agent/src/runtime/run-args.js';
+import { validateContainerSpec } from '../../../packages/agent/src/runtime/spec.js';
+import type { RuntimeError } from '../../../packages/agent/src/runtime/errors.js';
+
+const ENGINE_ID = 'bffc360ebc469407bd0c8cee815f9d3e5b1ec85c63681fa12580b02dff117366';
+const LABELS = {
+  'io.rexec.managed': 'true',
+  'io.rexec.container-id': 'c1',
+  'io.rexec.host-id': 'h1',
+  'io.rexec.user-id': 'u1',
+};
+const COMMAND = ['podman', 'test'];
+
+function inspectSample(state: Record<string, unknown>, hostConfig: Record<string, unknown> = {}) {
+  return JSON.stringify([
+    {
+      Id: ENGINE_ID,
+      Name: '/rexec-c1',
+      Extra: { ignored: true },
+      State: {
+        Status: 'exited',
+        OOMKilled: false,
+        ExitCode: 137,
+        StartedAt: '2026-11-28T20:48:37.885290662Z',
+        FinishedAt: '2026-11-28T20:48:42.171337134Z',
+        ...state,
+      },
+      Config: { Image: 'localhost/rexec-test/busybox:latest', Labels: LABELS },
+      HostConfig: {
+        NanoCpus: 500000000,
+        Memory: 67108864,
+        MemorySwap: 67108864,
+        PidsLimit: 100,
+        ...hostConfig,
+      },
+    },
+  ]);
+}
+
+void t.test('run argv carries the limits, labels, hardening and home volume of DESIGN §6', (t) => {
+  const spec = validateContainerSpec({
+    containerId: 'c1',
+    userId: 'u1',
+    image: 'localhost/img:1',
+    cpuMillicores: 1500,
+    memoryMb: 256,
+    pidsLimit: 128,
+    env: { TOKEN: 'secret' },
+    command: ['sleep', '10'],
+  });
+  const args = buildRunArgs(spec, 'h1');
+  const after = (flag: string) => args[args.indexOf(flag) + 1];
+  t.equal(after('--name'), 'rexec-c1');
+  t.equal(after('--cpus'), '1.5');
+  t.equal(after('--memory'), '256m');
+  t.equal(after('--memory-swap'), '256m');
+  t.equal(after('--pids-limit'), '128');
+  t.equal(after('--cap-drop'), 'ALL');
+  t.equal(after('--security-opt'), 'no-new-privileges');
+  t.equal(after('--restart'), 'no');
+  t.equal(after('--volume'), 'rexec-home-c1:/root');
+  t.equal(after('--pull'), 'never');
+  t.ok(args.includes('--init'));
+  for (const [key, value] of Object.entries(LABELS)) t.ok(args.includes(`${key}=${value}`), key);
+  t.same(
+    args.flatMap((arg, i) => (args[i - 1] === '--cap-add' ? [arg] : [])),
+    [...CAPABILITY_ALLOW_LIST],
+  );
+  t.same(args.slice(-3), ['localhost/img:1', 'sleep', '10'], 'image then command end the argv');
+  t.ok(redactArgs(args).includes('TOKEN=***'), 'env values are masked for errors and logs');
+  t.notOk(redactArgs(args).includes('TOKEN=secret'));
+  t.end();
+});
+
+void t.test('a malformed spec is refused with invalid_spec naming the fields', (t) => {
+  const error = t.throws(() =>
+    validateContainerSpec({
+      containerId: '../etc',
+      userId: 'u1',
+      image: '--privileged',
+      cpuMillicores: 1,
+      memoryMb: 16,
+      pidsLimit: 0,
+    }),
+  ) as RuntimeError;
+  t.equal(error.code, 'invalid_spec');
+  t.match(error.message, /containerId/);
+  t.match(error.message, /image/);
+  t.match(error.message, /cpuMillicores/);
+  t.match(error.message, /pidsLimit/);
+  t.end();
+});
+
+void t.test('engine stderr maps to stable error codes for both engines', (t) => {
+  t.equal(classifyStderr('Error: localhost/nope:latest: image not known'), 'image_missing');
+  t.equal(
+    classifyStderr('docker: Error response from daemon: No such image: nope:latest.'),
+    'image_missing',
+  );
+  t.equal(classifyStderr('Error: inspecting object: no such container nope'), 'not_found');
+  t.equal(classifyStderr('Error: No such container: nope'), 'not_found');
+  t.equal(classifyStderr('Error: no volume with name "nope" found: no such volume'), 'not_found');
+  t.equal(
+    classifyStderr(
+      'Error: creating container storage: the container name "rexec-c1" is already in use',
+    ),
+    'conflict',
+  );
+  t.equal(
+    classifyStderr('Error: volume with name x already exists: volume already exists'),
+    'conflict',
+  );
+  t.equal(classifyStderr('Error: OCI runtime error: something broke'), 'engine_failed');
+  t.end();
+});
+
+void t.test('inspect output becomes an observed container with limits and a folded state', (t) => {
+  const [engine] = parseInspectOutput(inspectSample({}), COMMAND);
+  const observed = engine?.observed;
+  t.ok(observed);
+  t.match(observed, {
+    containerId: 'c1',
+    engineId: ENGINE_ID,
+    name: 'rexec-c1',
+    hostId: 'h1',
+    userId: 'u1',
+    state: 'exited',
+    exitCode: 137,
+    oomKilled: false,
+    limits: { cpuMillicores: 500, memoryMb: 64, memorySwapMb: 64, pidsLimit: 100 },
+  });
+  t.equal(observed?.startedAt?.toISOString(), '2026-11-28T20:48:37.885Z');
+
+  const running = parseInspectOutput(
+    inspectSample(
+      { Status: 'running', ExitCode: 0, FinishedAt: '0001-01-01T00:00:00Z' },
+      { NanoCpus: 0, CpuQuota: 25000, CpuPeriod: 100000, PidsLimit: null },
+    ),
+    COMMAND,
+  )[0]?.observed;
+  t.match(running, { state: 'running', exitCode: null, finishedAt: null });
+  t.match(running?.limits, { cpuMillicores: 250, pidsLimit: null });
+
+  const stopped = parseInspectOutput(
+    inspectSample({ Status: 'stopped', OOMKilled: true }),
+    COMMAND,
+  );
+  t.match(stopped[0]?.observed, { state: 'exited', oomKilled: true });
+  t.end();
+});
+
+void t.test('a container without io.rexec labels is reported as not Rexec-managed', (t) => {
+  const json = JSON.parse(inspectSample({})) as { Config: { Labels: unknown } }[];
+  if (json[0] !== undefined) json[0].Config.Labels = null;
+  const [engine] = parseInspectOutput(JSON.stringify(json), COMMAND);
+  t.equal(engine?.observed, null);
+  t.equal(engine?.engineId, ENGINE_ID);
+  t.end();
+});
+
+void t.test('unreadable inspect output is an engine_failed error carrying the command', (t) => {
+  const bad = t.throws(() => parseInspectOutput('[{"Id": 3}]', COMMAND)) as RuntimeError;
+  t.equal(bad.code, 'engine_failed');
+  t.same(bad.command, COMMAND);
+  t.throws(() => parseInspectOutput('not json', COMMAND), { code: 'engine_failed' });
+  t.end();
+});
+
+void t.test('ps output yields engine ids from podman arrays and docker JSON lines', (t) => {
+  t.same(parsePsOutput('[{"Id":"aaa","Names":["x"],"Labels":{}},{"Id":"bbb"}]', COMMAND), [
+    'aaa',
+    'bbb',
+  ]);
+  t.same(
+    parsePsOutput('{"ID":"ccc","Names":"x","Labels":"a=b"}\n{"ID":"ddd","Names":"y"}\n', COMMAND),
+    ['ccc', 'ddd'],
+  );
+  t.same(parsePsOutput('[]', COMMAND), []);
+  t.same(parsePsOutput('', COMMAND), []);
+  t.throws(() => parsePsOutput('[{"Name":"x"}]', COMMAND), { code: 'engine_failed' });
+  t.end();
+});
+
+void t.test('podman event lines become runtime events; noise is ignored', (t) => {
+  const died = parseEventLine(
+    `{"ContainerExitCode":137,"ID":"${ENGINE_ID}","Image":"img","Name":"rexec-c1","Status":"died","Time":"2026-11-28T20:48:42.171337134Z","Type":"container","Attributes":${JSON.stringify(LABELS)}}`,
+  );
+  t.match(died, {
+    ok: true,
+    event: { kind: 'die', engineId: ENGINE_ID, exitCode: 137, labels: LABELS },
+  });
+  if (died.ok) t.equal(died.event?.at.toISOString(), '2026-11-28T20:48:42.171Z');
+  const removed = parseEventLine(
+    `{"ID":"${ENGINE_ID}","Status":"remove","Type":"container","Time":"2026-11-28T20:48:44Z"}`,
+  );
+  t.match(removed, { ok: true, event: { kind: 'destroy', exitCode: null } });
+  const cleanup = parseEventLine(`{"ID":"${ENGINE_ID}","Status":"cleanup","Type":"container"}`);
+  t.same(cleanup, { ok: true, event: null });
+  t.match(parseEventLine('{"nope":1}'), { ok: false });
+  t.match(parseEventLine('garbage'), { ok: false });
+  t.end();
+});
+
+void t.test('docker event lines become runtime events, including oom and exit codes', (t) => {
+  const attributes = { ...LABELS, exitCode: '137', image: 'img', name: 'rexec-c1' };
+  // timeNano is written as raw JSON text: it exceeds a JS number's exact range, as in docker's output.
+  const die = parseEventLine(
+    JSON.stringify({
+      status: 'die',
+      id: ENGINE_ID,
+      Type: 'container',
+      Action: 'die',
+      Actor: { ID: ENGINE_ID, Attributes: attributes },
+      scope: 'local',
+      time: 1795898922,
+    }).replace(/}$/, ',"timeNano":1795898922171337134}'),
+  );
+  t.match(die, { ok: true, event: { kind: 'die', exitCode: 137, engineId: ENGINE_ID } });
+  if (die.ok) t.equal(die.event?.at.getTime(), 1795898922171);
+  const oom = parseEventLine(
+    JSON.stringify({
+      Type: 'container',
+      Action: 'oom',
+      Actor: { ID: ENGINE_ID, Attributes: LABELS },
+      time: 1,
+    }),
+  );
+  t.match(oom, { ok: true, event: { kind: 'oom', exitCode: null } });
+  const exec = parseEventLine(
+    JSON.stringify({
+      Type: 'container',
+      Action: 'exec_start: sh',
+      Actor: { ID: ENGINE_ID, Attributes: {} },
+    }),
+  );
+  t.same(exec, { ok: true, event: null });
+  const volume = parseEventLine(
+    JSON.stringify({ Type: 'volume', Action: 'destroy', Actor: { ID: 'v', Attributes: {} } }),
+  );
+  t.same(volume, { ok: true, event: null });
+  t.end();
+});
+
+void t.test('events argv filters by this host label and replays with --since', (t) => {
+  const since = new Date('2026-11-28T20:00:00.900Z');
+  t.same(eventsArgs('podman', 'io.rexec.host-id=h1', since), [
+    'events',
+    '--format',
+    'json',
+    '--filter',
+    'type=container',
+    '--filter',
+    'label=io.rexec.host-id=h1',
+    '--since',
+    String(Math.floor(since.getTime() / 1000)),
+  ]);
+  t.equal(eventsArgs('docker', 'io.rexec.host-id=h1')[2], '{{json .}}');
+  t.end();
+});
+
+void t.test('info output of both engines becomes runtime info', (t) => {
+  const podman = parseInfoOutput(
+    'podman',
+    JSON.stringify({
+      host: { cgroupVersion: 'v1', extra: 1 },
+      store: { graphDriverName: 'overlay', graphStatus: { 'Backing Filesystem': 'extfs' } },
+      version: { Version: '4.3.1' },
+    }),
+    COMMAND,
+  );
+  t.same(podman, {
+    kind: 'podman',
+    version: '4.3.1',
+    storageDriver: 'overlay',
+    storageOptSize: false,
+    cgroupVersion: 1,
+  });
+  const docker = parseInfoOutput(
+    'docker',
+    JSON.stringify({
+      ServerVersion: '28.2.2',
+      Driver: 'overlay2',
+      DriverStatus: [
+        ['Backing Filesystem', 'xfs'],
+        ['Supports d_type', 'true'],
+      ],
+      CgroupVersion: '2',
+    }),
+    COMMAND,
+  );
+  t.same(docker, {
+    kind: 'docker',
+    version: '28.2.2',
+    storageDriver: 'overlay2',
+    storageOptSize: null,
+    cgroupVersion: 2,
+  });
+  t.equal(storageOptSizeSupport('btrfs', undefined), true);
+  t.equal(storageOptSizeSupport('vfs', undefined), false);
+  t.throws(() => parseInfoOutput('docker', '{}', COMMAND), { code: 'engine_failed' });
+  t.end();
+});
+
+void t.test('kernel OOM lines name the container whose own limit was hit', (t) => {
+  const line =
+    'oom-kill:constraint=CONSTRAINT_MEMCG,nodemask=(null),cpuset=libpod-' +
+    ENGINE_ID +
+    ',mems_allowed=0,oom_memcg=/libpod_parent/libpod-' +
+    ENGINE_ID +
+    ',task_memcg=/libpod_parent/libpod-' +
+    ENGINE_ID +
+    ',task=busybox,pid=8419,uid=0';
+  t.equal(parseKernelOomLine(line), ENGINE_ID);
+  t.equal(
+    parseKernelOomLine(
+      `oom-kill:constraint=CONSTRAINT_MEMCG,oom_memcg=/system.slice/docker-${ENGINE_ID}.scope,task=x`,
+    ),
+    ENGINE_ID,
+  );
+  t.equal(
+    parseKernelOomLine('oom-kill:constraint=CONSTRAINT_NONE,nodemask=(null),task=x,pid=1'),
+    null,
+  );
+  t.equal(parseKernelOomLine('Memory cgroup out of memory: Killed process 8419 (busybox)'), null);
+  t.end();
+});
