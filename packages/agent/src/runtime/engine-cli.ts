@@ -1,6 +1,7 @@
 // Runs one engine command (docker or podman) through execa with an argv array and turns a failure
 // into a RuntimeError whose code comes from the engine's stderr. Knows nothing about containers:
 // what to run and how to read stdout is the caller's (cli-runtime.ts, parsers).
+import { tmpdir } from 'node:os';
 import { execa } from 'execa';
 import { RuntimeError } from './errors.js';
 import type { RuntimeErrorCode } from './errors.js';
@@ -51,6 +52,9 @@ export function createEngineCli(binary: string): EngineCli {
         reject: false,
         timeout: options.timeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS,
         stdin: 'ignore',
+        // conmon under podman 4.3 writes an `oom` marker file into its working directory; keep
+        // it out of whatever directory the agent (or a test run) was started from.
+        cwd: tmpdir(),
       });
       if (!result.failed) return result.stdout;
       const exitCode = result.exitCode ?? null;
