@@ -1,37 +1,10 @@
 // The one error type of the control plane's domain: a stable `code` from DESIGN §3 plus wire-ready
 // `details` (snake_case keys). Mapping codes to HTTP statuses and bodies is the HTTP layer's job;
 // nothing here knows about HTTP.
+import { ERROR_CODES, type ErrorCode } from '@rexec/protocol';
 
-export type ErrorCode =
-  | 'invalid_request'
-  | 'unauthorized'
-  | 'forbidden'
-  | 'container_limit_reached'
-  | 'resource_limit_exceeded'
-  | 'not_found'
-  | 'name_taken'
-  | 'invalid_state'
-  | 'rate_limited'
-  | 'internal'
-  | 'no_capacity'
-  | 'host_unavailable'
-  | 'unavailable';
-
-export const ERROR_CODES: readonly ErrorCode[] = [
-  'invalid_request',
-  'unauthorized',
-  'forbidden',
-  'container_limit_reached',
-  'resource_limit_exceeded',
-  'not_found',
-  'name_taken',
-  'invalid_state',
-  'rate_limited',
-  'internal',
-  'no_capacity',
-  'host_unavailable',
-  'unavailable',
-];
+// The codes are part of the wire contract, so @rexec/protocol owns the list.
+export { ERROR_CODES, type ErrorCode };
 
 export type ErrorDetails = Record<string, unknown>;
 
