@@ -1,3 +1,3 @@
-// Public surface of @rexec/agent. For now the container runtime layer; the daemon's own modules
-// (connection, commands, main) are added by the agent's other parts.
+// Public surface of @rexec/agent: the container runtime layer. The daemon itself is src/main.ts
+// (bin `rexec-agent`); its modules (connection, session, commands, status reports) are internal.
 export * from './runtime/index.js';

@@ -1,0 +1,100 @@
+// Runs one CONTROL_COMMAND's action on the runtime and turns the outcome into the result's body:
+// the container as observed afterwards, or a CommandError whose detail is the engine's stderr tail.
+// Ordering, replay and sending are commands.ts's job.
+import type {
+  CommandError,
+  ContainerCommand,
+  ContainerSpec as WireSpec,
+  ObservedContainer as WireContainer,
+} from '@rexec/protocol';
+import { missingContainer, toWireContainer } from './inventory.js';
+import { isRuntimeError } from './runtime/index.js';
+import type { ContainerRuntime, ContainerSpec, RuntimeErrorCode } from './runtime/index.js';
+import { removeKeepingVolume } from './runtime/remove-keep-volume.js';
+
+/**
+ * What a sandbox runs: the image's own command (a shell, usually) would exit at once without a
+ * TTY, so a sleep loop keeps it up for terminals; the trap makes `stop` prompt and exit 0.
+ */
+export const SANDBOX_COMMAND: readonly string[] = [
+  'sh',
+  '-c',
+  'trap "exit 0" TERM INT; while :; do sleep 86400 & wait $!; done',
+];
+
+export type ActionOutcome =
+  { ok: true; container: WireContainer; replayed: boolean } | { ok: false; error: CommandError };
+
+const MESSAGE_MAX = 1_000;
+const DETAIL_MAX = 2_000;
+
+export function toRuntimeSpec(spec: WireSpec): ContainerSpec {
+  return {
+    containerId: spec.container_id,
+    userId: spec.user_id,
+    image: spec.image,
+    cpuMillicores: spec.resources.cpu_millicores,
+    memoryMb: spec.resources.memory_mb,
+    pidsLimit: spec.pids_limit,
+    ...(spec.env === undefined ? {} : { env: spec.env }),
+    command: SANDBOX_COMMAND,
+  };
+}
+
+const ERROR_CODES: Record<RuntimeErrorCode, string> = {
+  not_found: 'not_found',
+  image_missing: 'image_missing',
+  conflict: 'conflict',
+  engine_failed: 'engine_failed',
+  foreign_container: 'foreign_container',
+  invalid_spec: 'invalid_command',
+};
+
+/** A CommandError for any failure; runtime errors keep their code and their stderr's tail. */
+export function commandError(error: unknown): CommandError {
+  const message = (error instanceof Error ? error.message : String(error)).slice(0, MESSAGE_MAX);
+  if (!isRuntimeError(error)) return { code: 'engine_failed', message };
+  const stderr = error.stderr.trim();
+  return {
+    code: ERROR_CODES[error.code],
+    message,
+    ...(stderr === '' ? {} : { detail: stderr.slice(-DETAIL_MAX) }),
+  };
+}
+
+async function perform(
+  runtime: ContainerRuntime,
+  containerId: string,
+  command: ContainerCommand,
+): Promise<{ container: WireContainer; replayed: boolean }> {
+  switch (command.action) {
+    case 'create': {
+      const before = await runtime.inspect(containerId);
+      const observed = await runtime.createAndStart(toRuntimeSpec(command.spec));
+      return { container: toWireContainer(observed), replayed: before?.state === 'running' };
+    }
+    case 'start':
+      return { container: toWireContainer(await runtime.start(containerId)), replayed: false };
+    case 'stop': {
+      const observed = await runtime.stop(containerId, command.timeout_seconds);
+      return { container: toWireContainer(observed), replayed: false };
+    }
+    case 'remove':
+      if (command.remove_volume) await runtime.remove(containerId);
+      else await removeKeepingVolume(runtime, containerId);
+      return { container: missingContainer(containerId), replayed: false };
+  }
+}
+
+/** Runs the action; never throws: every failure becomes an outcome with a CommandError. */
+export async function runAction(
+  runtime: ContainerRuntime,
+  containerId: string,
+  command: ContainerCommand,
+): Promise<ActionOutcome> {
+  try {
+    return { ok: true, ...(await perform(runtime, containerId, command)) };
+  } catch (error) {
+    return { ok: false, error: commandError(error) };
+  }
+}

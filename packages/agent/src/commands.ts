@@ -1,0 +1,149 @@
+// Executes CONTROL_COMMANDs (PROTOCOL.md §7): idempotent by command id (an LRU of the last
+// COMMAND_REPLAY_CACHE_SIZE results; a replay of a running command attaches to it), one at a time
+// per container in arrival order, parallel across containers, refused with `shutting_down` once
+// shutdown began. Sending goes through `send`, which the connection loop points at the live socket.
+import { COMMAND_REPLAY_CACHE_SIZE } from '@rexec/protocol';
+import type { AgentCommandResult, AgentMessage, ControlCommand } from '@rexec/protocol';
+import type { Logger } from 'pino';
+import { runAction } from './command-actions.js';
+import { isWireContainerId, toWireContainer } from './inventory.js';
+import type { ContainerRuntime } from './runtime/index.js';
+
+export interface CommandExecutorOptions {
+  runtime: ContainerRuntime;
+  log: Logger;
+  /** Sends on the current connection; a result with no connection is dropped (HELLO recovers). */
+  send: (message: AgentMessage) => void;
+  cacheSize?: number;
+}
+
+export interface CommandExecutor {
+  handle(message: ControlCommand): void;
+  /** Refuses new commands from now on and resolves when every accepted one has finished. */
+  drain(): Promise<void>;
+  /** Commands accepted and not yet finished. */
+  readonly inFlight: number;
+}
+
+export function createCommandExecutor(options: CommandExecutorOptions): CommandExecutor {
+  const { runtime, log, send } = options;
+  const cacheSize = options.cacheSize ?? COMMAND_REPLAY_CACHE_SIZE;
+  const results = new Map<string, AgentCommandResult>();
+  const running = new Map<string, Promise<void>>();
+  const queues = new Map<string, Promise<void>>();
+  let draining = false;
+
+  function remember(result: AgentCommandResult): void {
+    results.delete(result.command_id);
+    results.set(result.command_id, result);
+    if (results.size > cacheSize) {
+      const oldest = results.keys().next().value;
+      if (oldest !== undefined) results.delete(oldest);
+    }
+  }
+
+  async function execute(message: ControlCommand): Promise<void> {
+    const { command_id, container_id, command } = message;
+    const started = Date.now();
+    const outcome = await runAction(runtime, container_id, command);
+    let result: AgentCommandResult;
+    if (outcome.ok) {
+      result = {
+        type: 'AGENT_COMMAND_RESULT',
+        command_id,
+        container_id,
+        ok: true,
+        container: outcome.container,
+        ...(outcome.replayed ? { replayed: true } : {}),
+      };
+    } else {
+      const container = await observedAfterFailure(container_id);
+      result = {
+        type: 'AGENT_COMMAND_RESULT',
+        command_id,
+        container_id,
+        ok: false,
+        error: outcome.error,
+        ...(container === undefined ? {} : { container }),
+      };
+    }
+    remember(result);
+    log.info(
+      {
+        commandId: command_id,
+        containerId: container_id,
+        action: command.action,
+        ok: outcome.ok,
+        ...(outcome.ok ? {} : { error: outcome.error }),
+        durationMs: Date.now() - started,
+      },
+      'command finished',
+    );
+    send(result);
+  }
+
+  // A failed command still tells the control plane what is there now, when the engine can say.
+  async function observedAfterFailure(containerId: string) {
+    try {
+      const observed = await runtime.inspect(containerId);
+      return observed === null || !isWireContainerId(observed.containerId)
+        ? undefined
+        : toWireContainer(observed);
+    } catch (error) {
+      // The result without a container is still valid; the next HELLO carries the truth.
+      log.debug({ err: error, containerId }, 'could not inspect after a failed command');
+      return undefined;
+    }
+  }
+
+  function enqueue(message: ControlCommand): void {
+    const previous = queues.get(message.container_id) ?? Promise.resolve();
+    const done = previous
+      .then(() => execute(message))
+      .catch((error: unknown) => {
+        // Only a bug gets here (an unencodable result); the queue must go on for later commands.
+        log.error({ err: error, commandId: message.command_id }, 'command handling failed');
+      });
+    running.set(message.command_id, done);
+    queues.set(message.container_id, done);
+    void done.finally(() => {
+      running.delete(message.command_id);
+      if (queues.get(message.container_id) === done) queues.delete(message.container_id);
+    });
+  }
+
+  return {
+    handle(message) {
+      const cached = results.get(message.command_id);
+      if (cached !== undefined) {
+        remember(cached);
+        log.info({ commandId: message.command_id }, 'replayed command answered from the cache');
+        send({ ...cached, replayed: true });
+        return;
+      }
+      if (running.has(message.command_id)) {
+        // One execution, one result: the running one answers for the replay too.
+        log.info({ commandId: message.command_id }, 'replayed command is still running');
+        return;
+      }
+      if (draining) {
+        send({
+          type: 'AGENT_COMMAND_RESULT',
+          command_id: message.command_id,
+          container_id: message.container_id,
+          ok: false,
+          error: { code: 'shutting_down', message: 'the agent is shutting down' },
+        });
+        return;
+      }
+      enqueue(message);
+    },
+    async drain() {
+      draining = true;
+      while (running.size > 0) await Promise.allSettled([...running.values()]);
+    },
+    get inFlight() {
+      return running.size;
+    },
+  };
+}

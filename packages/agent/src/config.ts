@@ -1,0 +1,153 @@
+// The agent's configuration (DESIGN §2): environment variables and their matching CLI flags, one
+// zod schema, errors that name the variable. Reading process.env/argv is main.ts's; this file only
+// turns the two into a validated AgentConfig or a ConfigError.
+import { hostname } from 'node:os';
+import { parseArgs } from 'node:util';
+import { HOST_AMOUNT_BOUNDS, HostName } from '@rexec/protocol';
+import { z } from 'zod';
+
+export const DEFAULT_STATE_DIR = '/var/lib/rexec-agent';
+
+export const RUNTIME_CHOICES = ['auto', 'docker', 'podman'] as const;
+export type RuntimeChoice = (typeof RUNTIME_CHOICES)[number];
+
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+
+export interface CapacityOverrides {
+  cpuMillicores?: number;
+  memoryMb?: number;
+  diskMb?: number;
+}
+
+export interface AgentConfig {
+  /** Control plane base URL without a trailing slash. */
+  url: URL;
+  joinToken: string | undefined;
+  stateDir: string;
+  runtime: RuntimeChoice;
+  hostName: string;
+  capacity: CapacityOverrides;
+  logLevel: (typeof LOG_LEVELS)[number];
+}
+
+/** Thrown when a variable or flag is invalid; the message names it, main exits 2. */
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+// Variable name → flag name; a flag wins over its variable.
+const VARIABLES = {
+  REXEC_URL: 'url',
+  REXEC_JOIN_TOKEN: 'join-token',
+  REXEC_AGENT_STATE_DIR: 'state-dir',
+  REXEC_RUNTIME: 'runtime',
+  REXEC_HOST_NAME: 'host-name',
+  REXEC_CAPACITY_CPU_MILLICORES: 'capacity-cpu-millicores',
+  REXEC_CAPACITY_MEMORY_MB: 'capacity-memory-mb',
+  REXEC_CAPACITY_DISK_MB: 'capacity-disk-mb',
+  REXEC_LOG_LEVEL: 'log-level',
+} as const;
+type Variable = keyof typeof VARIABLES;
+
+const HttpUrl = z
+  .url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' })
+  .transform((text) => new URL(text.replace(/\/+$/, '')));
+
+const amount = (max: number) =>
+  z
+    .string()
+    .regex(/^[0-9]+$/, 'must be a whole number')
+    .transform(Number)
+    .pipe(z.int().nonnegative().max(max))
+    .optional();
+
+const Schema = z.object({
+  REXEC_URL: z.string({ error: 'is required' }).pipe(HttpUrl),
+  REXEC_JOIN_TOKEN: z
+    .string()
+    .min(1)
+    .max(512)
+    .regex(/^\S+$/, 'must not contain whitespace')
+    .optional(),
+  REXEC_AGENT_STATE_DIR: z.string().min(1).default(DEFAULT_STATE_DIR),
+  REXEC_RUNTIME: z.enum(RUNTIME_CHOICES).default('auto'),
+  REXEC_HOST_NAME: HostName.optional(),
+  REXEC_CAPACITY_CPU_MILLICORES: amount(HOST_AMOUNT_BOUNDS.cpu_millicores),
+  REXEC_CAPACITY_MEMORY_MB: amount(HOST_AMOUNT_BOUNDS.memory_mb),
+  REXEC_CAPACITY_DISK_MB: amount(HOST_AMOUNT_BOUNDS.disk_mb),
+  REXEC_LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
+});
+
+function readFlags(argv: readonly string[]): Partial<Record<Variable, string>> {
+  const options = Object.fromEntries(
+    Object.values(VARIABLES).map((flag) => [flag, { type: 'string' as const }]),
+  );
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({ args: [...argv], options, strict: true, allowPositionals: false }));
+  } catch (error) {
+    throw new ConfigError(`bad command line: ${(error as Error).message}`);
+  }
+  const out: Partial<Record<Variable, string>> = {};
+  for (const [variable, flag] of Object.entries(VARIABLES) as [Variable, string][]) {
+    const value = values[flag];
+    if (typeof value === 'string') out[variable] = value;
+  }
+  return out;
+}
+
+/**
+ * Validates the environment and flags. Empty variables count as unset, so `REXEC_JOIN_TOKEN=` in a
+ * unit file does not become an empty token. Throws ConfigError naming each bad variable.
+ */
+export function loadConfig(
+  env: Readonly<Record<string, string | undefined>>,
+  argv: readonly string[] = [],
+): AgentConfig {
+  const raw: Partial<Record<Variable, string>> = {};
+  for (const variable of Object.keys(VARIABLES) as Variable[]) {
+    const value = env[variable];
+    if (value !== undefined && value !== '') raw[variable] = value;
+  }
+  Object.assign(raw, readFlags(argv));
+  const parsed = Schema.safeParse(raw);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => {
+      const variable = String(issue.path[0] ?? 'configuration');
+      const flag = VARIABLES[variable as Variable];
+      return `${variable}${flag === undefined ? '' : ` (--${flag})`} ${issue.message}`;
+    });
+    throw new ConfigError(`invalid agent configuration: ${lines.join('; ')}`);
+  }
+  const value = parsed.data;
+  return {
+    url: value.REXEC_URL,
+    joinToken: value.REXEC_JOIN_TOKEN,
+    stateDir: value.REXEC_AGENT_STATE_DIR,
+    runtime: value.REXEC_RUNTIME,
+    hostName: value.REXEC_HOST_NAME ?? defaultHostName(),
+    capacity: {
+      ...(value.REXEC_CAPACITY_CPU_MILLICORES === undefined
+        ? {}
+        : { cpuMillicores: value.REXEC_CAPACITY_CPU_MILLICORES }),
+      ...(value.REXEC_CAPACITY_MEMORY_MB === undefined
+        ? {}
+        : { memoryMb: value.REXEC_CAPACITY_MEMORY_MB }),
+      ...(value.REXEC_CAPACITY_DISK_MB === undefined
+        ? {}
+        : { diskMb: value.REXEC_CAPACITY_DISK_MB }),
+    },
+    logLevel: value.REXEC_LOG_LEVEL,
+  };
+}
+
+// os.hostname() may carry characters HostName refuses (rare, but an agent must still start).
+function defaultHostName(): string {
+  const name = hostname()
+    .replace(/[^A-Za-z0-9._-]/g, '-')
+    .replace(/^[^A-Za-z0-9]+/, '');
+  return name === '' ? 'localhost' : name.slice(0, 253);
+}

@@ -1,0 +1,159 @@
+// Keeps one session alive (PROTOCOL.md §6): dial, run the session, and after any close or failed
+// dial wait reconnectDelayMs(attempt) and try again; attempt resets after a session that lasted
+// resetAfterMs and on 4008. Fatal closes (4003–4006, HTTP 401 on upgrade) end the loop with an
+// AgentFatalError for main to report. stop() says GOODBYE and closes with 4009.
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  agentShouldReconnect,
+  CloseCode,
+  RECONNECT_BACKOFF,
+  reconnectDelayMs,
+} from '@rexec/protocol';
+import type { AgentMessage } from '@rexec/protocol';
+import { dial } from './connection.js';
+import { AgentFatalError } from './errors.js';
+import type { AgentFatalCode } from './errors.js';
+import { describeClose, startSession } from './session.js';
+import type { Session, SessionDeps, SessionEnd } from './session.js';
+
+export interface ConnectLoopOptions extends Omit<SessionDeps, 'socket' | 'onWelcome'> {
+  url: URL;
+  credential: string;
+  /** Called on every WELCOME (each reconnect too). */
+  onWelcome: SessionDeps['onWelcome'];
+  random?: () => number;
+}
+
+export type LoopEnd = { kind: 'stopped' } | { kind: 'fatal'; error: AgentFatalError };
+
+export interface ConnectLoop {
+  /** Runs until stop() or a fatal close; never rejects. */
+  run(): Promise<LoopEnd>;
+  /** Sends on the established session; false (message dropped) when there is none. */
+  send(message: AgentMessage): boolean;
+  /** Sends AGENT_GOODBYE, closes with 4009 and ends run(). */
+  stop(): Promise<void>;
+}
+
+const GOODBYE_CLOSE_WAIT_MS = 5_000;
+
+const FATAL: Partial<Record<number, { code: AgentFatalCode; why: string }>> = {
+  [CloseCode.UNAUTHORIZED]: {
+    code: 'unauthorized',
+    why: 'the control plane does not know this host credential; re-enroll with a join token',
+  },
+  [CloseCode.CREDENTIAL_REVOKED]: {
+    code: 'credential_revoked',
+    why: 'an admin revoked this host; re-enroll with a new join token',
+  },
+  [CloseCode.UNSUPPORTED_PROTOCOL_VERSION]: {
+    code: 'unsupported_protocol_version',
+    why: 'the control plane does not support this agent protocol version; upgrade the agent',
+  },
+  [CloseCode.REPLACED]: {
+    code: 'replaced',
+    why: "another agent process connected with this host's credential",
+  },
+};
+
+function fatalFor(end: SessionEnd): AgentFatalError | null {
+  if (agentShouldReconnect(end.code)) return null;
+  const known = FATAL[end.code];
+  const said = end.refuse === null ? '' : ` (control plane: ${end.refuse.message})`;
+  return new AgentFatalError(
+    known?.code ?? 'unauthorized',
+    `connection closed with ${describeClose(end.code)}: ${known?.why ?? 'not retrying'}${said}`,
+  );
+}
+
+export function createConnectLoop(options: ConnectLoopOptions): ConnectLoop {
+  const { log } = options;
+  const stopping = new AbortController();
+  let session: Session | null = null;
+  let finished: Promise<LoopEnd> | null = null;
+
+  async function runSession(
+    socketResult: Extract<Awaited<ReturnType<typeof dial>>, { ok: true }>,
+  ): Promise<SessionEnd> {
+    const current = startSession({ ...options, socket: socketResult.socket });
+    session = current;
+    const end = await current.ended;
+    session = null;
+    return end;
+  }
+
+  async function loop(): Promise<LoopEnd> {
+    let attempt = 0;
+    while (!stopping.signal.aborted) {
+      const dialed = await dial(options.url, options.credential);
+      if (!dialed.ok && dialed.unauthorized) {
+        return {
+          kind: 'fatal',
+          error: new AgentFatalError(
+            'unauthorized',
+            `${dialed.message}: the control plane refused this host credential; re-enroll with a join token`,
+          ),
+        };
+      }
+      if (dialed.ok) {
+        if (stopping.signal.aborted) {
+          dialed.socket.close(CloseCode.AGENT_SHUTTING_DOWN, 'agent shutting down');
+          break;
+        }
+        const end = await runSession(dialed);
+        if (stopping.signal.aborted) break;
+        const fatal = fatalFor(end);
+        if (fatal !== null) return { kind: 'fatal', error: fatal };
+        const lasted = end.welcomedAt === null ? 0 : Date.now() - end.welcomedAt;
+        if (
+          lasted >= RECONNECT_BACKOFF.resetAfterMs ||
+          end.code === CloseCode.SERVER_SHUTTING_DOWN
+        ) {
+          attempt = 0;
+        }
+        log.warn(
+          { code: end.code, close: describeClose(end.code), reason: end.reason },
+          'disconnected from the control plane',
+        );
+      } else {
+        log.warn({ problem: dialed.message }, 'could not connect to the control plane');
+      }
+      const delayMs = reconnectDelayMs(attempt, options.random);
+      attempt += 1;
+      log.info({ delayMs, attempt }, 'reconnecting');
+      try {
+        await sleep(delayMs, undefined, { signal: stopping.signal });
+      } catch {
+        // Aborted by stop(): the loop condition ends it.
+      }
+    }
+    return { kind: 'stopped' };
+  }
+
+  return {
+    run() {
+      finished ??= loop();
+      return finished;
+    },
+    send(message) {
+      const current = session;
+      if (current === null || !current.established) {
+        log.debug({ type: message.type }, 'not connected; message dropped (HELLO will re-sync)');
+        return false;
+      }
+      return current.send(message);
+    },
+    async stop() {
+      stopping.abort();
+      const current = session;
+      if (current !== null) {
+        if (current.established) {
+          current.send({ type: 'AGENT_GOODBYE', reason: 'shutdown', message: 'agent stopping' });
+        }
+        current.close(CloseCode.AGENT_SHUTTING_DOWN, 'agent shutting down');
+        await Promise.race([current.ended, sleep(GOODBYE_CLOSE_WAIT_MS)]);
+      }
+      if (finished !== null) await finished;
+    },
+  };
+}

@@ -1,0 +1,105 @@
+// First contact (PROTOCOL.md §2): trade REXEC_JOIN_TOKEN for a host credential with one POST, and
+// retry with the reconnect backoff while the control plane is unreachable or failing (5xx). A 401
+// or another 4xx is fatal: retrying cannot make a bad token good. Storing the result is state.ts's.
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  AGENT_ENROLL_PATH,
+  AgentEnrollResponse,
+  PROTOCOL_VERSION,
+  reconnectDelayMs,
+} from '@rexec/protocol';
+import type { AgentEnrollRequest } from '@rexec/protocol';
+import type { Logger } from 'pino';
+import { AgentFatalError } from './errors.js';
+import type { AgentState } from './state.js';
+import { AGENT_VERSION } from './version.js';
+
+export interface EnrollOptions {
+  url: URL;
+  joinToken: string;
+  hostName: string;
+  log: Logger;
+  /** Aborts the retries (SIGTERM during enrollment). */
+  signal?: AbortSignal;
+}
+
+const REQUEST_TIMEOUT_MS = 15_000;
+
+class RetryableEnrollError extends Error {}
+
+async function errorText(response: Response): Promise<string> {
+  const text = await response.text().catch(() => '');
+  try {
+    const body = JSON.parse(text) as { error?: unknown; code?: unknown };
+    if (typeof body.error === 'string') return `${body.error} (${String(body.code)})`;
+  } catch {
+    // Not the JSON error body of DESIGN §3: show the raw start of whatever came back instead.
+  }
+  return text.slice(0, 200) || response.statusText;
+}
+
+async function enrollOnce(options: EnrollOptions): Promise<AgentState> {
+  const target = new URL(AGENT_ENROLL_PATH, options.url);
+  const body: AgentEnrollRequest = {
+    host_name: options.hostName,
+    agent_version: AGENT_VERSION,
+    protocol_version: PROTOCOL_VERSION,
+  };
+  let response: Response;
+  try {
+    response = await fetch(target, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${options.joinToken}`,
+        'content-type': 'application/json',
+      },
+      body: JSON.stringify(body),
+      signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+    });
+  } catch (error) {
+    throw new RetryableEnrollError(`cannot reach ${target.href}: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+  if (response.status === 401) {
+    throw new AgentFatalError(
+      'enroll_refused',
+      `the control plane refused REXEC_JOIN_TOKEN (401: ${await errorText(response)}); ` +
+        'create a new join token (POST /api/v1/hosts/join-tokens) and restart the agent',
+    );
+  }
+  if (response.status >= 500) {
+    throw new RetryableEnrollError(
+      `enrollment failed with ${response.status}: ${await errorText(response)}`,
+    );
+  }
+  if (!response.ok) {
+    throw new AgentFatalError(
+      'enroll_failed',
+      `enrollment failed with ${response.status}: ${await errorText(response)}`,
+    );
+  }
+  const parsed = AgentEnrollResponse.safeParse(await response.json().catch(() => null));
+  if (!parsed.success) {
+    throw new AgentFatalError(
+      'enroll_failed',
+      `the enrollment response is invalid: ${parsed.error.issues[0]?.message ?? 'invalid'}`,
+    );
+  }
+  return parsed.data;
+}
+
+/** Enrolls, retrying transient failures with backoff; throws AgentFatalError when refused. */
+export async function enroll(options: EnrollOptions): Promise<AgentState> {
+  for (let attempt = 0; ; attempt += 1) {
+    try {
+      return await enrollOnce(options);
+    } catch (error) {
+      if (!(error instanceof RetryableEnrollError)) throw error;
+      const delayMs = reconnectDelayMs(attempt);
+      // Safe to carry on: nothing was stored, and the next attempt asks again from scratch.
+      options.log.warn({ err: error, delayMs }, 'enrollment failed; retrying');
+      await sleep(delayMs, undefined, { signal: options.signal });
+    }
+  }
+}

@@ -1,0 +1,228 @@
+// One established agent socket from HELLO to close (PROTOCOL.md §4, §5): sends HELLO, insists on
+// WELCOME before anything else, heartbeats on WELCOME's interval, gives a silent control plane up
+// after heartbeat_timeout_ms (close 4007), hands commands to the executor, and reports how it
+// ended. Reconnecting and deciding what a close means are connect-loop.ts's job.
+import {
+  CloseCode,
+  closeCodeName,
+  decodeControlMessage,
+  encodeAgentMessage,
+  HEARTBEAT_TIMEOUT_MS,
+  HEARTBEAT_WATCHDOG_TICK_MS,
+  MAX_CLOSE_REASON_BYTES,
+} from '@rexec/protocol';
+import type {
+  AgentHello,
+  AgentMessage,
+  ControlMessage,
+  ControlRefuse,
+  HostUsage,
+} from '@rexec/protocol';
+import type { Logger } from 'pino';
+import type { WebSocket } from 'ws';
+
+export interface SessionDeps {
+  socket: WebSocket;
+  log: Logger;
+  buildHello: () => Promise<AgentHello>;
+  usage: () => Promise<HostUsage>;
+  onCommand: (message: Extract<ControlMessage, { type: 'CONTROL_COMMAND' }>) => void;
+  /** Called once WELCOME arrived; the session is then established. */
+  onWelcome: (welcome: Extract<ControlMessage, { type: 'CONTROL_WELCOME' }>) => void;
+}
+
+export interface SessionEnd {
+  code: number;
+  reason: string;
+  /** When WELCOME arrived (epoch ms), or null if the handshake never completed. */
+  welcomedAt: number | null;
+  /** The CONTROL_REFUSE that preceded the close, if any. */
+  refuse: ControlRefuse | null;
+}
+
+export interface Session {
+  readonly established: boolean;
+  send(message: AgentMessage): boolean;
+  /** Closes with `code`; resolves `ended` once the socket is closed (forced after a grace). */
+  close(code: number, reason: string): void;
+  readonly ended: Promise<SessionEnd>;
+}
+
+const CLOSE_GRACE_MS = 3_000;
+
+function closeReason(text: string): string {
+  const bytes = Buffer.from(text, 'utf8');
+  return bytes.byteLength <= MAX_CLOSE_REASON_BYTES
+    ? text
+    : bytes
+        .subarray(0, MAX_CLOSE_REASON_BYTES)
+        .toString('utf8')
+        .replace(/\uFFFD+$/, '');
+}
+
+export function startSession(deps: SessionDeps): Session {
+  const { socket, log } = deps;
+  let welcomedAt: number | null = null;
+  let refuse: ControlRefuse | null = null;
+  let lastHeardAt = Date.now();
+  let timeoutMs = HEARTBEAT_TIMEOUT_MS;
+  let heartbeat: NodeJS.Timeout | null = null;
+  let heartbeatBusy = false;
+  let seq = 0;
+  let forceTimer: NodeJS.Timeout | null = null;
+  let closed = false;
+
+  const watchdog = setInterval(() => {
+    if (Date.now() - lastHeardAt > timeoutMs) {
+      log.warn({ silentMs: Date.now() - lastHeardAt }, 'control plane silent; closing');
+      close(CloseCode.HEARTBEAT_TIMEOUT, 'heartbeat timeout');
+    }
+  }, HEARTBEAT_WATCHDOG_TICK_MS);
+
+  function send(message: AgentMessage): boolean {
+    if (closed || socket.readyState !== socket.OPEN) return false;
+    socket.send(encodeAgentMessage(message));
+    return true;
+  }
+
+  function close(code: number, reason: string): void {
+    if (closed) return;
+    closed = true;
+    stopTimers();
+    socket.close(code, closeReason(reason));
+    // A peer that never answers the close handshake must not hold the agent.
+    forceTimer = setTimeout(() => socket.terminate(), CLOSE_GRACE_MS);
+  }
+
+  function stopTimers(): void {
+    clearInterval(watchdog);
+    if (heartbeat !== null) clearInterval(heartbeat);
+    heartbeat = null;
+  }
+
+  async function beat(): Promise<void> {
+    if (heartbeatBusy) return;
+    heartbeatBusy = true;
+    try {
+      const usage = await deps.usage();
+      send({ type: 'AGENT_HEARTBEAT', seq, usage });
+      seq += 1;
+    } catch (error) {
+      // A missed measurement only skips this beat; the next one tries again.
+      log.warn({ err: error }, 'could not measure usage for a heartbeat');
+    } finally {
+      heartbeatBusy = false;
+    }
+  }
+
+  function violation(message: string): void {
+    log.warn({ problem: message }, 'protocol violation by the control plane; closing');
+    close(CloseCode.PROTOCOL_VIOLATION, message);
+  }
+
+  function onMessage(message: ControlMessage): void {
+    if (
+      welcomedAt === null &&
+      message.type !== 'CONTROL_WELCOME' &&
+      message.type !== 'CONTROL_REFUSE'
+    ) {
+      violation(`${message.type} before CONTROL_WELCOME`);
+      return;
+    }
+    switch (message.type) {
+      case 'CONTROL_WELCOME':
+        if (welcomedAt !== null) {
+          violation('a second CONTROL_WELCOME');
+          return;
+        }
+        welcomedAt = Date.now();
+        timeoutMs = message.heartbeat_timeout_ms;
+        heartbeat = setInterval(() => void beat(), message.heartbeat_interval_ms);
+        deps.onWelcome(message);
+        return;
+      case 'CONTROL_REFUSE':
+        refuse = message;
+        log.warn({ code: message.code, message: message.message }, 'control plane refused us');
+        return;
+      case 'CONTROL_HEARTBEAT_ACK':
+        return;
+      case 'CONTROL_COMMAND':
+        deps.onCommand(message);
+        return;
+      case 'CONTROL_TERMINAL_OPEN':
+        // No 'terminal' capability is announced, so this is unexpected but answerable.
+        send({
+          type: 'AGENT_TERMINAL_ERROR',
+          channel: message.channel,
+          code: 'exec_failed',
+          message: 'this agent does not serve terminals',
+        });
+        return;
+      case 'CONTROL_TERMINAL_RESIZE':
+      case 'CONTROL_TERMINAL_CLOSE':
+      case 'CONTROL_TERMINAL_CREDIT':
+        // Channels this agent never opened: nothing to act on, like data for an ended channel.
+        return;
+    }
+  }
+
+  const ended = new Promise<SessionEnd>((resolve) => {
+    socket.on('close', (code, reason) => {
+      closed = true;
+      stopTimers();
+      if (forceTimer !== null) clearTimeout(forceTimer);
+      resolve({ code, reason: reason.toString('utf8'), welcomedAt, refuse });
+    });
+  });
+
+  socket.on('error', (error) => {
+    // The close event follows and ends the session; the error only explains it.
+    log.warn({ err: error }, 'agent socket error');
+  });
+  socket.on('pong', () => {
+    lastHeardAt = Date.now();
+  });
+  socket.on('ping', () => {
+    lastHeardAt = Date.now();
+  });
+  socket.on('message', (data, isBinary) => {
+    lastHeardAt = Date.now();
+    if (closed) return;
+    if (isBinary) {
+      // Terminal bytes for a channel this agent never opened; dropped as PROTOCOL.md §9 allows.
+      return;
+    }
+    const decoded = decodeControlMessage(data);
+    if (!decoded.ok) {
+      violation(`undecodable message: ${decoded.error.message}`);
+      return;
+    }
+    onMessage(decoded.value);
+  });
+
+  void deps
+    .buildHello()
+    .then((hello) => {
+      send(hello);
+      log.debug({ inventory: hello.inventory.length }, 'sent AGENT_HELLO');
+    })
+    .catch((error: unknown) => {
+      log.error({ err: error }, 'could not build AGENT_HELLO; closing to retry');
+      close(CloseCode.INTERNAL_ERROR, 'agent could not build HELLO');
+    });
+
+  return {
+    get established() {
+      return welcomedAt !== null && !closed;
+    },
+    send,
+    close,
+    ended,
+  };
+}
+
+/** A readable name for a close code in logs: `4004 CREDENTIAL_REVOKED`, `1006`. */
+export function describeClose(code: number): string {
+  const name = closeCodeName(code);
+  return name === undefined ? String(code) : `${code} ${name}`;
+}

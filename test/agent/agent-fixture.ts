@@ -1,0 +1,106 @@
+// Shared pieces of the agent daemon suites: the engine to run on, ids in the control plane's
+// format, a create command for the busybox test image, removal of every container and volume of a
+// test host at teardown, and a helper that runs the agent to its exit (for fatal paths).
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { randomBytes } from 'node:crypto';
+import type { ControlCommand } from '@rexec/protocol';
+import type { Test } from 'tap';
+import { REPO_ROOT } from '../helpers/child-process.js';
+import { BUSYBOX_IMAGE, engine, requireEngine } from '../helpers/engine.js';
+import type { EngineKind } from '../helpers/engine.js';
+
+export function containerId(): string {
+  return `ctr_${randomBytes(16).toString('hex')}`;
+}
+
+export function commandId(): string {
+  return `cmd-${randomBytes(8).toString('hex')}`;
+}
+
+export function createCommand(id: string, cmdId = commandId()): ControlCommand {
+  return {
+    type: 'CONTROL_COMMAND',
+    command_id: cmdId,
+    container_id: id,
+    command: {
+      action: 'create',
+      spec: {
+        container_id: id,
+        name: 'agent-test',
+        image: BUSYBOX_IMAGE,
+        user_id: `usr_${'a'.repeat(32)}`,
+        role: 'barebone',
+        resources: { cpu_millicores: 500, memory_mb: 64, disk_mb: 1024, network_mbps: 10 },
+        pids_limit: 100,
+      },
+    },
+  };
+}
+
+async function removeHost(kind: EngineKind, hostId: string): Promise<void> {
+  const filter = `label=io.rexec.host-id=${hostId}`;
+  const ids = (await engine(kind, ['ps', '-aq', '--no-trunc', '--filter', filter])).stdout;
+  const containers = ids.split('\n').filter((line) => line !== '');
+  if (containers.length > 0) await engine(kind, ['rm', '--force', ...containers]);
+  const names = (await engine(kind, ['volume', 'ls', '-q', '--filter', filter])).stdout;
+  const volumes = names.split('\n').filter((line) => line !== '');
+  if (volumes.length > 0) await engine(kind, ['volume', 'rm', '--force', ...volumes]);
+}
+
+/** The engine for this test; every container and volume of hostId is removed at teardown. */
+export async function engineFor(t: Test, hostId: string): Promise<EngineKind> {
+  const kind = await requireEngine(t);
+  t.teardown(() => removeHost(kind, hostId));
+  return kind;
+}
+
+/** Engine state of a container by name, or null when it does not exist. */
+export async function engineState(
+  kind: EngineKind,
+  name: string,
+): Promise<{ status: string; labels: Record<string, string> } | null> {
+  try {
+    const out = await engine(kind, ['container', 'inspect', name]);
+    const [first] = JSON.parse(out.stdout) as {
+      State: { Status: string };
+      Config: { Labels: Record<string, string> | null };
+    }[];
+    return first === undefined
+      ? null
+      : { status: first.State.Status, labels: first.Config.Labels ?? {} };
+  } catch {
+    return null; // inspect fails when there is no such container
+  }
+}
+
+/** Runs the agent until it exits by itself; its exit code and output (stdout and stderr). */
+export async function runAgentToExit(
+  env: Record<string, string>,
+  timeoutMs = 60_000,
+): Promise<{ code: number | null; output: string }> {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', '--conditions=rexec-source', 'packages/agent/src/main.ts'],
+    {
+      cwd: REPO_ROOT,
+      env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '/root', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  const [code] = (await once(child, 'exit')) as [number | null];
+  clearTimeout(timer);
+  return { code, output };
+}
+
+/** The JSON log lines of an agent's output. */
+export function logLines(output: string): Record<string, unknown>[] {
+  return output
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+}

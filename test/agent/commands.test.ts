@@ -1,0 +1,115 @@
+// The command executor in-process on the real engine (podman here) with the busybox test image:
+// commands for one container run in arrival order, remove keeps or takes the home volume as asked,
+// errors carry stable codes, and after drain() new commands fail with `shutting_down`.
+import { randomBytes } from 'node:crypto';
+import type { AgentMessage, ControlCommand } from '@rexec/protocol';
+import { pino } from 'pino';
+import t from 'tap';
+import type { Test } from 'tap';
+import { createCommandExecutor } from '../../packages/agent/src/commands.js';
+import { createCliRuntime } from '../../packages/agent/src/runtime/cli-runtime.js';
+import { engine } from '../helpers/engine.js';
+import { commandId, containerId, createCommand, engineFor, engineState } from './agent-fixture.js';
+
+type Result = Extract<AgentMessage, { type: 'AGENT_COMMAND_RESULT' }>;
+
+function command(id: string, body: ControlCommand['command']): ControlCommand {
+  return { type: 'CONTROL_COMMAND', command_id: commandId(), container_id: id, command: body };
+}
+
+async function setup(t: Test) {
+  const hostId = `hst_${randomBytes(16).toString('hex')}`;
+  const kind = await engineFor(t, hostId);
+  const runtime = createCliRuntime({ kind, hostId, log: pino({ level: 'silent' }) });
+  const results: Result[] = [];
+  const waiters = new Set<() => void>();
+  const executor = createCommandExecutor({
+    runtime,
+    log: pino({ level: 'silent' }),
+    send: (message) => {
+      if (message.type !== 'AGENT_COMMAND_RESULT') return;
+      results.push(message);
+      for (const wake of [...waiters]) wake();
+    },
+  });
+  const resultOf = (commandIdWanted: string) =>
+    new Promise<Result>((resolve, reject) => {
+      const check = () => {
+        const found = results.find((r) => r.command_id === commandIdWanted);
+        if (found === undefined) return false;
+        waiters.delete(check);
+        clearTimeout(timer);
+        resolve(found);
+        return true;
+      };
+      const timer = setTimeout(() => {
+        waiters.delete(check);
+        reject(new Error(`no result for ${commandIdWanted}`));
+      }, 120_000);
+      if (!check()) waiters.add(check);
+    });
+  return { kind, executor, results, resultOf };
+}
+
+void t.test('commands for one container run in arrival order', async (t) => {
+  const { kind, executor, results, resultOf } = await setup(t);
+  const id = containerId();
+  const sequence = [
+    createCommand(id),
+    command(id, { action: 'stop', timeout_seconds: 5 }),
+    command(id, { action: 'start' }),
+    command(id, { action: 'remove', remove_volume: false }),
+  ];
+  for (const message of sequence) executor.handle(message);
+  await resultOf(sequence[3]?.command_id ?? '');
+  t.same(
+    results.map((r) => r.command_id),
+    sequence.map((m) => m.command_id),
+    'results in arrival order',
+  );
+  t.same(
+    results.map((r) => (r.ok ? r.container.state : r.error.code)),
+    ['running', 'exited', 'running', 'missing'],
+  );
+  t.equal(await engineState(kind, `rexec-${id}`), null, 'container removed');
+  const volumes = await engine(kind, ['volume', 'ls', '-q', '--filter', `name=rexec-home-${id}`]);
+  t.equal(volumes.stdout.trim(), `rexec-home-${id}`, 'remove_volume:false keeps the home volume');
+
+  const removeAll = command(id, { action: 'remove', remove_volume: true });
+  executor.handle(removeAll);
+  const removed = await resultOf(removeAll.command_id);
+  t.equal(
+    removed.ok && removed.container.state,
+    'missing',
+    'removing a missing container succeeds',
+  );
+  const after = await engine(kind, ['volume', 'ls', '-q', '--filter', `name=rexec-home-${id}`]);
+  t.equal(after.stdout.trim(), '', 'remove_volume:true takes the volume');
+});
+
+void t.test('errors carry stable codes', async (t) => {
+  const { executor, resultOf } = await setup(t);
+  const start = command(containerId(), { action: 'start' });
+  executor.handle(start);
+  const missing = await resultOf(start.command_id);
+  t.equal(missing.ok, false);
+  t.equal(!missing.ok && missing.error.code, 'not_found');
+
+  const badImage = createCommand(containerId());
+  if (badImage.command.action === 'create')
+    badImage.command.spec.image = 'localhost/rexec-test/absent:1';
+  executor.handle(badImage);
+  const failed = await resultOf(badImage.command_id);
+  t.equal(!failed.ok && failed.error.code, 'image_missing');
+  t.match(!failed.ok && failed.error.message, /absent:1 is not present/);
+});
+
+void t.test('after drain() new commands fail with shutting_down', async (t) => {
+  const { executor, resultOf } = await setup(t);
+  await executor.drain();
+  const late = command(containerId(), { action: 'start' });
+  executor.handle(late);
+  const refused = await resultOf(late.command_id);
+  t.equal(!refused.ok && refused.error.code, 'shutting_down');
+  t.equal(executor.inFlight, 0);
+});

@@ -1,0 +1,70 @@
+// loadConfig (DESIGN §2): defaults, flags over variables, and errors that name the variable.
+import { hostname } from 'node:os';
+import t from 'tap';
+import { ConfigError, loadConfig } from '../../packages/agent/src/config.js';
+
+function failure(env: Record<string, string>, argv: string[] = []): string {
+  try {
+    loadConfig(env, argv);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.message;
+    throw error;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+void t.test('defaults fill everything but REXEC_URL', (t) => {
+  const config = loadConfig({ REXEC_URL: 'http://cp.example:8080/' });
+  t.equal(config.url.href, 'http://cp.example:8080/');
+  t.equal(config.joinToken, undefined);
+  t.equal(config.stateDir, '/var/lib/rexec-agent');
+  t.equal(config.runtime, 'auto');
+  t.equal(config.hostName, hostname().replace(/[^A-Za-z0-9._-]/g, '-'));
+  t.same(config.capacity, {});
+  t.equal(config.logLevel, 'info');
+  t.end();
+});
+
+void t.test('every variable is read, and a flag wins over its variable', (t) => {
+  const config = loadConfig(
+    {
+      REXEC_URL: 'https://cp.example',
+      REXEC_JOIN_TOKEN: 'join_abc',
+      REXEC_AGENT_STATE_DIR: '/tmp/state',
+      REXEC_RUNTIME: 'docker',
+      REXEC_HOST_NAME: 'worker-1',
+      REXEC_CAPACITY_CPU_MILLICORES: '1500',
+      REXEC_CAPACITY_MEMORY_MB: '2048',
+      REXEC_CAPACITY_DISK_MB: '0',
+      REXEC_LOG_LEVEL: 'debug',
+    },
+    ['--runtime', 'podman', '--host-name=worker-2'],
+  );
+  t.equal(config.url.protocol, 'https:');
+  t.equal(config.joinToken, 'join_abc');
+  t.equal(config.stateDir, '/tmp/state');
+  t.equal(config.runtime, 'podman');
+  t.equal(config.hostName, 'worker-2');
+  t.same(config.capacity, { cpuMillicores: 1500, memoryMb: 2048, diskMb: 0 });
+  t.equal(config.logLevel, 'debug');
+  t.end();
+});
+
+void t.test('bad values are refused naming the variable and its flag', (t) => {
+  t.match(failure({}), /REXEC_URL \(--url\) is required/);
+  t.match(failure({ REXEC_URL: 'ftp://x' }), /REXEC_URL \(--url\) must be an http/);
+  t.match(failure({ REXEC_URL: 'http://x', REXEC_RUNTIME: 'lxc' }), /REXEC_RUNTIME \(--runtime\)/);
+  t.match(
+    failure({ REXEC_URL: 'http://x', REXEC_CAPACITY_MEMORY_MB: '1.5' }),
+    /REXEC_CAPACITY_MEMORY_MB \(--capacity-memory-mb\) must be a whole number/,
+  );
+  t.match(failure({ REXEC_URL: 'http://x', REXEC_HOST_NAME: 'bad name' }), /REXEC_HOST_NAME/);
+  t.match(failure({ REXEC_URL: 'http://x' }, ['--bogus']), /bad command line/);
+  t.end();
+});
+
+void t.test('an empty variable counts as unset', (t) => {
+  const config = loadConfig({ REXEC_URL: 'http://x', REXEC_JOIN_TOKEN: '' });
+  t.equal(config.joinToken, undefined);
+  t.end();
+});

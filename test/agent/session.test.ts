@@ -1,0 +1,103 @@
+// The connection loop and session in-process against the scripted control plane peer (port 0):
+// the agent-side silence timeout (close 4007, then a reconnect), a message before WELCOME closes
+// with 4001, and stop() before any WELCOME ends the loop. HELLO here is a hand-built valid message:
+// these tests are about the socket rules, not inventory (daemon.test.ts covers that).
+import { randomBytes } from 'node:crypto';
+import type { AgentHello } from '@rexec/protocol';
+import { pino } from 'pino';
+import t from 'tap';
+import { createConnectLoop } from '../../packages/agent/src/connect-loop.js';
+import { containerId, createCommand } from './agent-fixture.js';
+import { startPeer } from './control-plane-peer.js';
+import type { ControlPlanePeer } from './control-plane-peer.js';
+
+function hello(): AgentHello {
+  return {
+    type: 'AGENT_HELLO',
+    protocol_version: 1,
+    agent_version: '0.1.0',
+    instance_id: randomBytes(8).toString('hex'),
+    host_name: 'worker-session',
+    runtime: { kind: 'podman', version: '4.3.1', disk_enforcement: 'none', network_shaping: false },
+    capacity: { cpu_millicores: 2000, memory_mb: 4096, disk_mb: 10_240 },
+    inventory: [],
+  };
+}
+
+function loopFor(peer: ControlPlanePeer, onCommand: () => void = () => undefined) {
+  return createConnectLoop({
+    url: new URL(peer.url),
+    credential: peer.credential,
+    log: pino({ level: 'silent' }),
+    buildHello: () => Promise.resolve(hello()),
+    usage: () => Promise.resolve({ cpu_millicores: 10, memory_mb: 100, disk_mb: 1000 }),
+    onCommand,
+    onWelcome: () => undefined,
+  });
+}
+
+void t.test('a silent control plane is given up with 4007 and the agent reconnects', async (t) => {
+  const peer = await startPeer(t, {
+    heartbeatIntervalMs: 500,
+    heartbeatTimeoutMs: 1_500,
+    ackHeartbeats: false,
+  });
+  const loop = loopFor(peer);
+  const running = loop.run();
+  t.teardown(() => loop.stop());
+  const first = await peer.nextConnection();
+  await first.next('AGENT_HEARTBEAT');
+  const closed = await first.closed;
+  t.equal(closed.code, 4007, 'closed with HEARTBEAT_TIMEOUT');
+  const second = await peer.nextConnection(10_000);
+  await second.next('AGENT_HELLO');
+  await loop.stop();
+  t.same(await running, { kind: 'stopped' });
+  t.equal((await second.closed).code, 4009);
+});
+
+void t.test('a command before WELCOME is a protocol violation (4001)', async (t) => {
+  const peer = await startPeer(t, { autoWelcome: false });
+  let commands = 0;
+  const loop = loopFor(peer, () => (commands += 1));
+  void loop.run();
+  t.teardown(() => loop.stop());
+  const connection = await peer.nextConnection();
+  await connection.next('AGENT_HELLO');
+  connection.send(createCommand(containerId()));
+  const closed = await connection.closed;
+  t.equal(closed.code, 4001);
+  t.match(closed.reason, /CONTROL_COMMAND before CONTROL_WELCOME/);
+  t.equal(commands, 0, 'the command was not executed');
+});
+
+void t.test('an undecodable message closes with 4001 naming the problem', async (t) => {
+  const peer = await startPeer(t);
+  const loop = loopFor(peer);
+  void loop.run();
+  t.teardown(() => loop.stop());
+  const connection = await peer.nextConnection();
+  await connection.next('AGENT_HELLO');
+  connection.socket.send(JSON.stringify({ type: 'CONTROL_SURPRISE' }));
+  const closed = await connection.closed;
+  t.equal(closed.code, 4001);
+  t.match(closed.reason, /unknown type "CONTROL_SURPRISE"/);
+});
+
+void t.test('stop() while waiting to reconnect ends the loop at once', async (t) => {
+  // Nothing listens on port 9 (discard): every dial fails and the loop waits to retry.
+  const loop = createConnectLoop({
+    url: new URL('http://127.0.0.1:9'),
+    credential: 'cred_never_used_000000',
+    log: pino({ level: 'silent' }),
+    buildHello: () => Promise.resolve(hello()),
+    usage: () => Promise.resolve({ cpu_millicores: 0, memory_mb: 0, disk_mb: 0 }),
+    onCommand: () => undefined,
+    onWelcome: () => undefined,
+    random: () => 0,
+  });
+  const running = loop.run();
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  await loop.stop();
+  t.same(await running, { kind: 'stopped' });
+});
