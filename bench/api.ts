@@ -1,8 +1,11 @@
 // Benchmark: authenticated GET /api/v1/containers returning 20 containers, against the real app on
-// a real Postgres (REXEC_BENCH_DATABASE_URL, or a throwaway cluster started like the test harness),
-// driven by autocannon for ~10 s. Prints requests/s and p50/p99 latency; asserts nothing.
+// a real Postgres (REXEC_BENCH_DATABASE_URL, or a throwaway cluster started like the test harness).
+// autocannon runs as its own process (its CLI) so the load generator does not share the server's
+// event loop; /healthz on the same server is measured first as the ceiling to compare against.
+// Prints requests/s and p50/p99 latency for both; asserts nothing.
 // Run: node --import tsx --conditions=rexec-source bench/api.ts
-import autocannon from 'autocannon';
+import { spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { pino } from 'pino';
 import pg from 'pg';
 import { migrateDatabase } from '../packages/control-plane/src/db/migrate.js';
@@ -18,6 +21,8 @@ import { startCluster, stopCluster, type ClusterInfo } from '../test/helpers/pos
 
 const DURATION_SECONDS = Number(process.env['REXEC_BENCH_SECONDS'] ?? 10);
 const CONNECTIONS = Number(process.env['REXEC_BENCH_CONNECTIONS'] ?? 20);
+const PIPELINING = Number(process.env['REXEC_BENCH_PIPELINING'] ?? 1);
+const BENCH_PATH = process.env['REXEC_BENCH_PATH'] ?? '/api/v1/containers';
 const CONTAINERS = 20;
 
 async function benchDatabaseUrl(): Promise<{ url: string; cluster?: ClusterInfo }> {
@@ -32,6 +37,52 @@ async function benchDatabaseUrl(): Promise<{ url: string; cluster?: ClusterInfo 
   const url = new URL(clusterInfo.url);
   url.pathname = `/${name}`;
   return { url: url.toString(), cluster: clusterInfo };
+}
+
+/** The parts of autocannon's `--json` report this benchmark prints. */
+interface LoadResult {
+  requests: { average: number; total: number };
+  latency: { p50: number; p99: number };
+  non2xx: number;
+  errors: number;
+  timeouts: number;
+}
+
+/** Runs the autocannon CLI in a child process against `url` and returns its JSON report. */
+async function load(url: string, headers: Record<string, string>): Promise<LoadResult> {
+  const cli = createRequire(import.meta.url).resolve('autocannon/autocannon.js');
+  const args = [cli, '--json', '-c', String(CONNECTIONS), '-d', String(DURATION_SECONDS)];
+  args.push('-p', String(PIPELINING));
+  for (const [name, value] of Object.entries(headers)) args.push('-H', `${name}=${value}`);
+  args.push(url);
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  const code = await new Promise<number | null>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', resolve);
+  });
+  if (code !== 0) throw new Error(`autocannon exited with ${String(code)}: ${stderr.trim()}`);
+  return JSON.parse(stdout) as LoadResult;
+}
+
+/**
+ * `cpu` is this process's CPU time during the run (the server alone: the load generator and
+ * Postgres are other processes). Per request it is steadier than requests/s on a shared machine.
+ */
+function report(title: string, result: LoadResult, cpu: NodeJS.CpuUsage): void {
+  const line = (label: string, value: string) => console.log(`  ${label.padEnd(20)} ${value}`);
+  console.log(title);
+  line('requests/s (mean)', result.requests.average.toFixed(0));
+  line('latency p50', `${result.latency.p50} ms`);
+  line('latency p99', `${result.latency.p99} ms`);
+  line('requests total', String(result.requests.total));
+  line('non-2xx answers', String(result.non2xx));
+  line('errors/timeouts', `${result.errors}/${result.timeouts}`);
+  const perRequest = (cpu.user + cpu.system) / 1000 / Math.max(1, result.requests.total);
+  line('server CPU/request', `${perRequest.toFixed(3)} ms`);
 }
 
 async function main(): Promise<void> {
@@ -70,37 +121,37 @@ async function main(): Promise<void> {
       scheduler: createScheduler({ strategy: 'binpack' }),
       rateLimiter: createRateLimiter({ database, log }),
     });
-    const base = await app.listen({ host: '127.0.0.1', port: 0 });
-    const target = `${base}${process.env['REXEC_BENCH_PATH'] ?? '/api/v1/containers'}`;
-    const check = await fetch(target, { headers: { authorization: `Bearer ${token.token}` } });
-    const body = (await check.json()) as { containers: unknown[] };
-    if (
-      check.status !== 200 ||
-      (body.containers !== undefined && body.containers.length !== CONTAINERS)
-    ) {
-      throw new Error(`unexpected answer before the run: ${check.status}`);
+    try {
+      const base = await app.listen({ host: '127.0.0.1', port: 0 });
+      const headers = { authorization: `Bearer ${token.token}` };
+      const target = `${base}${BENCH_PATH}`;
+      const check = await fetch(target, { headers });
+      const body = (await check.json()) as { containers?: unknown[] };
+      if (
+        check.status !== 200 ||
+        (body.containers !== undefined && body.containers.length !== CONTAINERS)
+      ) {
+        throw new Error(`unexpected answer before the run: ${check.status}`);
+      }
+
+      const setup = `${CONNECTIONS} connections, pipelining ${PIPELINING}, ${DURATION_SECONDS} s`;
+      let cpu = process.cpuUsage();
+      const ceiling = await load(`${base}/healthz`, {});
+      const ceilingCpu = process.cpuUsage(cpu);
+      cpu = process.cpuUsage();
+      const measured = await load(target, headers);
+      const measuredCpu = process.cpuUsage(cpu);
+      report(`GET /healthz (no auth, no database: the ceiling; ${setup})`, ceiling, ceilingCpu);
+      report(
+        `GET ${BENCH_PATH} (${CONTAINERS} containers, Postgres; ${setup})`,
+        measured,
+        measuredCpu,
+      );
+      const share = (100 * measured.requests.average) / ceiling.requests.average;
+      console.log(`  ${'share of /healthz'.padEnd(20)} ${share.toFixed(0)}%`);
+    } finally {
+      await app.close();
     }
-
-    const result = await autocannon({
-      url: target,
-      connections: CONNECTIONS,
-      duration: DURATION_SECONDS,
-      headers: { authorization: `Bearer ${token.token}` },
-    });
-    // autocannon drops its sockets at the deadline; let the requests still running finish first.
-    await new Promise((resolve) => setTimeout(resolve, 500));
-    await app.close();
-
-    const line = (label: string, value: string) => console.log(`${label.padEnd(22)} ${value}`);
-    console.log(
-      `GET /api/v1/containers (${CONTAINERS} containers, Postgres, ${CONNECTIONS} connections, ${DURATION_SECONDS} s)`,
-    );
-    line('requests/s (mean)', result.requests.average.toFixed(0));
-    line('latency p50', `${result.latency.p50} ms`);
-    line('latency p99', `${result.latency.p99} ms`);
-    line('requests total', String(result.requests.total));
-    line('non-2xx answers', String(result.non2xx));
-    line('errors/timeouts', `${result.errors}/${result.timeouts}`);
   } finally {
     await database.close();
     if (cluster !== undefined) stopCluster(cluster);

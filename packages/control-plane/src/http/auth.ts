@@ -5,6 +5,8 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Database } from '../db/open.js';
 import { forbidden, RexecError } from '../errors.js';
 import { authenticate, type Authenticated } from '../services/tokens.js';
+import { createAuthAndConsume, type AuthAndConsume } from './auth-and-consume.js';
+import type { RateCategory, RateDecision } from './rate-limit.js';
 
 export type Access = 'public' | 'user' | 'admin';
 
@@ -16,6 +18,8 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** Set by the auth hook on every non-public route. */
     auth: Authenticated | null;
+    /** Set by the auth hook when it already drew the route's rate-limit point (see below). */
+    prepaidRate: ((budget: number) => RateDecision) | null;
   }
 }
 
@@ -25,7 +29,7 @@ function unauthorized(message: string): RexecError {
   return new RexecError('unauthorized', message);
 }
 
-async function resolveCaller(database: Database, request: FastifyRequest): Promise<Authenticated> {
+function bearerToken(request: FastifyRequest): string {
   const header = request.headers.authorization;
   if (header === undefined || header === '') {
     throw unauthorized('Missing Authorization header; send "Authorization: Bearer <token>".');
@@ -34,9 +38,33 @@ async function resolveCaller(database: Database, request: FastifyRequest): Promi
   if (match?.[1] === undefined) {
     throw unauthorized('Malformed Authorization header; expected "Bearer <token>".');
   }
-  const caller = await authenticate(database.db, match[1]);
-  if (caller === null) throw unauthorized('The API token is unknown or has been revoked.');
+  return match[1];
+}
+
+const UNKNOWN_TOKEN = 'The API token is unknown or has been revoked.';
+
+async function resolveCaller(database: Database, request: FastifyRequest): Promise<Authenticated> {
+  const caller = await authenticate(database.db, bearerToken(request));
+  if (caller === null) throw unauthorized(UNKNOWN_TOKEN);
   return caller;
+}
+
+/**
+ * Rate-limited user routes on Postgres: caller and rate-limit point in one round trip, leaving the
+ * decision for the rate-limit hook. Admin routes keep the two steps so a refused non-admin draws
+ * nothing. Returns false when the two-step path must run instead.
+ */
+async function resolveWithBudget(
+  authAndConsume: AuthAndConsume,
+  request: FastifyRequest,
+  category: RateCategory,
+): Promise<boolean> {
+  const outcome = await authAndConsume(bearerToken(request), category);
+  if (outcome === 'unavailable') return false;
+  if (outcome === null) throw unauthorized(UNKNOWN_TOKEN);
+  request.auth = outcome.caller;
+  request.prepaidRate = outcome.decide;
+  return true;
 }
 
 /** The caller of a non-public route; the auth hook guarantees it is set. */
@@ -47,20 +75,28 @@ export function callerOf(request: FastifyRequest): Authenticated {
 
 export function installAuth(app: FastifyInstance, database: Database): void {
   app.decorateRequest('auth', null);
+  app.decorateRequest('prepaidRate', null);
+  const authAndConsume = createAuthAndConsume(database);
   app.addHook('onRequest', async (request, reply) => {
     // Unknown routes answer 404 without asking for credentials first.
     if (request.is404) return;
     const access = request.routeOptions.config.access ?? 'user';
     if (access === 'public') return;
+    const category = request.routeOptions.config.rateLimit;
     try {
-      request.auth = await resolveCaller(database, request);
+      const done =
+        access === 'user' &&
+        category !== undefined &&
+        authAndConsume !== undefined &&
+        (await resolveWithBudget(authAndConsume, request, category));
+      if (!done) request.auth = await resolveCaller(database, request);
     } catch (error) {
       if (error instanceof RexecError && error.code === 'unauthorized') {
         void reply.header('www-authenticate', 'Bearer realm="rexec"');
       }
       throw error;
     }
-    if (access === 'admin' && !request.auth.user.isAdmin) {
+    if (access === 'admin' && !callerOf(request).user.isAdmin) {
       throw forbidden('This route is for administrators only.');
     }
   });

@@ -31,7 +31,12 @@ export function installRateLimits(app: FastifyInstance, limiter: RateLimiter): v
     const category = request.routeOptions.config.rateLimit;
     if (category === undefined) return;
     const { user, tier } = callerOf(request);
-    const decision = await limiter.consume(user.id, category, budget(tier, category));
+    const points = budget(tier, category);
+    // On Postgres the auth hook usually drew the point already, in its own round trip.
+    const decision =
+      request.prepaidRate !== null
+        ? request.prepaidRate(points)
+        : await limiter.consume(user.id, category, points);
     void reply.headers({
       'x-ratelimit-limit': String(decision.limit),
       'x-ratelimit-remaining': String(decision.remaining),

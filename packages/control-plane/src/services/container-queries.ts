@@ -1,6 +1,6 @@
 // Reading containers: one by id or name (only the caller's, only live ones), paginated listing with
 // an opaque cursor, the count the tier limits, and usage for `GET /me`. Writes live in containers.ts.
-import { and, asc, count, eq, gt, isNull, or, sum } from 'drizzle-orm';
+import { and, asc, count, eq, gt, isNull, or, sql, sum } from 'drizzle-orm';
 import type { Db } from '../db/open.js';
 import { containers, type ContainerRow, type ContainerStatus } from '../db/schema/containers.js';
 import { invalidRequest, notFound } from '../errors.js';
@@ -68,28 +68,63 @@ export async function listContainers(
     ]);
   }
   const after = options.cursor === undefined ? undefined : decodeCursor(options.cursor);
-  const rows = await db
-    .select()
-    .from(containers)
-    .where(
-      and(
-        eq(containers.userId, userId),
-        isNull(containers.deletedAt),
-        options.status === undefined ? undefined : eq(containers.status, options.status),
-        after === undefined
-          ? undefined
-          : or(
-              gt(containers.createdAt, after.createdAt),
-              and(eq(containers.createdAt, after.createdAt), gt(containers.id, after.id)),
-            ),
-      ),
-    )
-    .orderBy(asc(containers.createdAt), asc(containers.id))
-    .limit(limit + 1);
+  const rows = await listQuery(db, options.status !== undefined, after !== undefined).execute({
+    userId,
+    status: options.status,
+    // An ISO string, not a Date: placeholders skip drizzle's column encoding, and both drivers
+    // read this string as the same timestamptz.
+    afterCreatedAt: after?.createdAt.toISOString(),
+    afterId: after?.id,
+    limit: limit + 1,
+  });
   const page = rows.slice(0, limit);
   const last = page.at(-1);
   const nextCursor = rows.length > limit && last !== undefined ? encodeCursor(last) : null;
   return { rows: page, nextCursor };
+}
+
+// Listing is the hottest read, so each of its four shapes (with or without a status filter and a
+// cursor) is a named prepared statement, built once per database handle and planned once per
+// Postgres connection.
+function prepareList(db: Db, byStatus: boolean, paged: boolean) {
+  const after = sql.placeholder('afterCreatedAt');
+  return db
+    .select()
+    .from(containers)
+    .where(
+      and(
+        eq(containers.userId, sql.placeholder('userId')),
+        isNull(containers.deletedAt),
+        byStatus ? eq(containers.status, sql.placeholder('status')) : undefined,
+        paged
+          ? or(
+              gt(containers.createdAt, after),
+              and(eq(containers.createdAt, after), gt(containers.id, sql.placeholder('afterId'))),
+            )
+          : undefined,
+      ),
+    )
+    .orderBy(asc(containers.createdAt), asc(containers.id))
+    .limit(sql.placeholder('limit'))
+    .prepare(`rexec_list_containers${byStatus ? '_status' : ''}${paged ? '_after' : ''}`);
+}
+
+type ListQuery = ReturnType<typeof prepareList>;
+const listQueries = new WeakMap<Db, Map<string, ListQuery>>();
+
+function listQuery(db: Db, byStatus: boolean, paged: boolean): ListQuery {
+  let forDb = listQueries.get(db);
+  if (forDb === undefined) {
+    forDb = new Map();
+    listQueries.set(db, forDb);
+  }
+  const key = `${String(byStatus)}:${String(paged)}`;
+  let query = forDb.get(key);
+  if (query === undefined) {
+    query = prepareList(db, byStatus, paged);
+    forDb.set(key, query);
+  }
+  return query;
 }
 
 interface Cursor {
@@ -119,12 +154,24 @@ function decodeCursor(cursor: string): Cursor {
   return { createdAt: new Date(ms), id };
 }
 
-/** Non-deleted containers of the user: what the tier's container count limits. */
-export async function countContainers(db: Db, userId: string): Promise<number> {
-  const [row] = await db
+function prepareCount(db: Db) {
+  return db
     .select({ n: count() })
     .from(containers)
-    .where(and(eq(containers.userId, userId), isNull(containers.deletedAt)));
+    .where(and(eq(containers.userId, sql.placeholder('userId')), isNull(containers.deletedAt)))
+    .prepare('rexec_count_containers');
+}
+
+const countQueries = new WeakMap<Db, ReturnType<typeof prepareCount>>();
+
+/** Non-deleted containers of the user: what the tier's container count limits. */
+export async function countContainers(db: Db, userId: string): Promise<number> {
+  let query = countQueries.get(db);
+  if (query === undefined) {
+    query = prepareCount(db);
+    countQueries.set(db, query);
+  }
+  const [row] = await query.execute({ userId });
   return row?.n ?? 0;
 }
 

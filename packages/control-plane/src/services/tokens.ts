@@ -1,7 +1,7 @@
 // API tokens: issue (secret shown once, only its hash stored), list without secrets, revoke, and
 // authenticate a bearer token to its user and tier. Parsing the Authorization header is the HTTP
 // layer's job.
-import { and, asc, eq, isNull } from 'drizzle-orm';
+import { and, asc, eq, isNull, sql } from 'drizzle-orm';
 import type { Db } from '../db/open.js';
 import { apiTokens, type ApiTokenRow } from '../db/schema/api-tokens.js';
 import { tiers, type TierRow } from '../db/schema/tiers.js';
@@ -107,22 +107,45 @@ export async function revokeToken(db: Db, userId: string, tokenId: string): Prom
   });
 }
 
-/** The token's user and tier, or null for a malformed, unknown or revoked token. */
-export async function authenticate(db: Db, rawToken: string): Promise<Authenticated | null> {
-  if (!isApiTokenShape(rawToken)) return null;
-  const [row] = await db
+// authenticate runs on every API request, so its lookup is a named prepared statement: built once
+// per database handle, parsed and planned once per Postgres connection. It still reads the row on
+// every call, so a revoked token fails on its next use on any replica.
+function prepareAuthLookup(db: Db) {
+  return db
     .select({ tokenId: apiTokens.id, lastUsedAt: apiTokens.lastUsedAt, user: users, tier: tiers })
     .from(apiTokens)
     .innerJoin(users, eq(users.id, apiTokens.userId))
     .innerJoin(tiers, eq(tiers.name, users.tier))
-    .where(and(eq(apiTokens.tokenHash, hashToken(rawToken)), isNull(apiTokens.revokedAt)));
-  if (row === undefined) return null;
-  const now = Date.now();
-  if (row.lastUsedAt === null || now - row.lastUsedAt.getTime() >= LAST_USED_RESOLUTION_MS) {
-    await db
-      .update(apiTokens)
-      .set({ lastUsedAt: new Date(now) })
-      .where(eq(apiTokens.id, row.tokenId));
+    .where(and(eq(apiTokens.tokenHash, sql.placeholder('hash')), isNull(apiTokens.revokedAt)))
+    .prepare('rexec_authenticate');
+}
+
+const authLookups = new WeakMap<Db, ReturnType<typeof prepareAuthLookup>>();
+
+/** The token's user and tier, or null for a malformed, unknown or revoked token. */
+export async function authenticate(db: Db, rawToken: string): Promise<Authenticated | null> {
+  if (!isApiTokenShape(rawToken)) return null;
+  let lookup = authLookups.get(db);
+  if (lookup === undefined) {
+    lookup = prepareAuthLookup(db);
+    authLookups.set(db, lookup);
   }
+  const [row] = await lookup.execute({ hash: hashToken(rawToken) });
+  if (row === undefined) return null;
+  await touchLastUsed(db, row.tokenId, row.lastUsedAt, Date.now());
   return { user: row.user, tier: row.tier, tokenId: row.tokenId };
+}
+
+/** Records a token's use at `now` unless last_used_at is fresher than LAST_USED_RESOLUTION_MS. */
+export async function touchLastUsed(
+  db: Db,
+  tokenId: string,
+  lastUsedAt: Date | null,
+  now: number,
+): Promise<void> {
+  if (lastUsedAt !== null && now - lastUsedAt.getTime() < LAST_USED_RESOLUTION_MS) return;
+  await db
+    .update(apiTokens)
+    .set({ lastUsedAt: new Date(now) })
+    .where(eq(apiTokens.id, tokenId));
 }

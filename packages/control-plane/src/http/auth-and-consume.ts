@@ -1,0 +1,110 @@
+// On Postgres, one round trip for the two lookups every rate-limited user route starts with: the
+// bearer token's user and tier (read fresh, so a revoked token fails on its next use on any
+// replica) and one point drawn from the caller's shared budget in `rate_limits`, written exactly as
+// rate-limiter-flexible's RateLimiterPostgres writes it (same key, same window rules), so replicas
+// running either path share one budget. Deciding allowed/denied from the tier is the hook's job.
+import { getTableColumns, type Column } from 'drizzle-orm';
+import type pg from 'pg';
+import type { Database } from '../db/open.js';
+import { tiers, type TierRow } from '../db/schema/tiers.js';
+import { users, type UserRow } from '../db/schema/users.js';
+import { hashToken, isApiTokenShape } from '../ids.js';
+import { touchLastUsed, type Authenticated } from '../services/tokens.js';
+import { RATE_WINDOW_SECONDS, type RateCategory, type RateDecision } from './rate-limit.js';
+
+export interface CallerAndBudget {
+  caller: Authenticated;
+  /** The decision for the tier's budget of the category a point was drawn from. */
+  decide: (budget: number) => RateDecision;
+}
+
+/**
+ * null when the token is malformed, unknown or revoked (no point is drawn then); `unavailable`
+ * when the statement failed, so the caller should authenticate and consume separately.
+ */
+export type AuthAndConsume = (
+  rawToken: string,
+  category: RateCategory,
+) => Promise<CallerAndBudget | null | 'unavailable'>;
+
+function selectList(alias: string, table: Record<string, Column>): string {
+  return Object.entries(table)
+    .map(([key, column]) => `${alias}."${column.name}" AS "${alias}_${key}"`)
+    .join(', ');
+}
+
+function fromRow<T>(alias: string, table: Record<string, Column>, row: Record<string, unknown>): T {
+  const out: Record<string, unknown> = {};
+  for (const [key, column] of Object.entries(table)) {
+    const value = row[`${alias}_${key}`];
+    out[key] = value === null || value === undefined ? null : column.mapFromDriverValue(value);
+  }
+  return out as T;
+}
+
+const USER_COLUMNS = getTableColumns(users);
+const TIER_COLUMNS = getTableColumns(tiers);
+
+// $1 token hash, $2 rate-limit key prefix ("rexec:<category>:"), $3 the new window's expiry (ms),
+// $4 now (ms). The upsert is RateLimiterPostgres's own `rlflx-upsert`, fed from the caller row.
+const QUERY = `
+  WITH caller AS (
+    SELECT t.id AS token_id, t.last_used_at AS token_last_used_at,
+      ${selectList('u', USER_COLUMNS)}, ${selectList('r', TIER_COLUMNS)}
+    FROM api_tokens t
+    JOIN users u ON u.id = t.user_id
+    JOIN tiers r ON r.name = u.tier
+    WHERE t.token_hash = $1 AND t.revoked_at IS NULL
+  ), consumed AS (
+    INSERT INTO rate_limits (key, points, expire)
+    SELECT $2::text || caller.u_id, 1, $3::bigint FROM caller
+    ON CONFLICT (key) DO UPDATE SET
+      points = CASE WHEN rate_limits.expire <= $4::bigint THEN 1 ELSE rate_limits.points + 1 END,
+      expire = CASE WHEN rate_limits.expire <= $4::bigint THEN $3::bigint ELSE rate_limits.expire END
+    RETURNING points, expire
+  )
+  SELECT caller.*, consumed.points AS rl_points, consumed.expire AS rl_expire
+  FROM caller LEFT JOIN consumed ON true`;
+
+/** Only on the pg driver (PGlite keeps its limits in memory); undefined otherwise. */
+export function createAuthAndConsume(database: Database): AuthAndConsume | undefined {
+  const pool: pg.Pool | undefined = database.pool;
+  if (database.driver !== 'pg' || pool === undefined) return undefined;
+  return async (rawToken, category) => {
+    if (!isApiTokenShape(rawToken)) return null;
+    const now = Date.now();
+    let result;
+    try {
+      result = await pool.query<Record<string, unknown>>({
+        name: 'rexec_auth_and_consume',
+        text: QUERY,
+        values: [hashToken(rawToken), `rexec:${category}:`, now + RATE_WINDOW_SECONDS * 1000, now],
+      });
+    } catch {
+      // Nothing was written (one statement); the caller takes the two-step path, whose limiter
+      // falls back to memory if the store is what failed and reports a lost database otherwise.
+      return 'unavailable';
+    }
+    const row = result.rows[0];
+    if (row === undefined) return null;
+    const user = fromRow<UserRow>('u', USER_COLUMNS, row);
+    const tier = fromRow<TierRow>('r', TIER_COLUMNS, row);
+    const tokenId = String(row['token_id']);
+    await touchLastUsed(database.db, tokenId, row['token_last_used_at'] as Date | null, now);
+    if (row['rl_points'] === null || row['rl_points'] === undefined) {
+      throw new Error('the rate_limits upsert returned no row');
+    }
+    const consumed = Number(row['rl_points']);
+    // A window without an expiry (never written by us) reads as "resets now", as in the library.
+    const expire = row['rl_expire'] === null ? 0 : Number(row['rl_expire']);
+    return {
+      caller: { user, tier, tokenId },
+      decide: (budget) => ({
+        allowed: consumed <= budget,
+        limit: budget,
+        remaining: Math.max(0, budget - consumed),
+        resetSeconds: Math.max(1, Math.ceil(Math.max(expire - Date.now(), 0) / 1000)),
+      }),
+    };
+  };
+}
