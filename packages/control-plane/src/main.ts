@@ -12,6 +12,9 @@ import { migrateDatabase } from './db/migrate.js';
 import { openDatabase, redact, type Database, type DbTarget } from './db/open.js';
 import { buildApp } from './http/app.js';
 import { createRateLimiter } from './http/rate-limit.js';
+import { createHub } from './hub/hub.js';
+import { attachLifecycle } from './lifecycle/index.js';
+import { createSessionReaper } from './lifecycle/session-reaper.js';
 import { createScheduler } from './scheduler/scheduler.js';
 import { seedTiers } from './services/tiers.js';
 import { bootstrapAdmin } from './services/users.js';
@@ -70,21 +73,32 @@ async function main(): Promise<void> {
     process.exit(1);
   }
 
+  const hub = createHub({ database, log: log.child({ part: 'hub' }) });
+  const lifecycle = attachLifecycle(hub, {
+    db: database.db,
+    log: log.child({ part: 'lifecycle' }),
+  });
+  const reaper = createSessionReaper(lifecycle);
   const app = await buildApp({
     database,
     config,
     log,
     scheduler: createScheduler({ strategy: config.schedulerStrategy }),
     rateLimiter: createRateLimiter({ database, log }),
+    hub,
   });
+  hub.attach(app.server);
 
   let stopping = false;
   const shutdown = (signal: NodeJS.Signals) => {
     if (stopping) return;
     stopping = true;
     log.info({ signal }, 'shutting down');
-    app
-      .close()
+    // Reverse order of start: no new sessions or reaps, agents told to go elsewhere, then HTTP.
+    reaper
+      .stop()
+      .then(() => hub.stop())
+      .then(() => app.close())
       .then(() => database.close())
       .then(() => {
         log.info('stopped');
@@ -99,9 +113,13 @@ async function main(): Promise<void> {
   process.once('SIGINT', shutdown);
 
   try {
+    hub.start();
+    reaper.start();
     await app.listen({ host: config.bind, port: config.port });
   } catch (error) {
     log.fatal({ err: error, bind: config.bind, port: config.port }, 'cannot listen');
+    await reaper.stop();
+    await hub.stop();
     await database.close();
     process.exit(1);
   }

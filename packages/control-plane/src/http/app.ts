@@ -3,20 +3,19 @@
 // route. It listens on nothing: main.ts (or a test) owns the socket and the process lifetime.
 import { randomUUID } from 'node:crypto';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import {
-  serializerCompiler,
-  validatorCompiler,
-  type ZodTypeProvider,
-} from 'fastify-type-provider-zod';
+import { validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Config } from '../config.js';
 import type { Database } from '../db/open.js';
+import type { CommandChannel } from '../hub/channel.js';
 import type { Scheduler } from '../scheduler/scheduler.js';
 import { installAuth } from './auth.js';
 import { installErrorHandling } from './errors.js';
 import { installJsonParser } from './json-parser.js';
 import { registerOpenApi } from './openapi.js';
+import { responseSerializerCompiler } from './serializer.js';
 import { installRateLimits } from './rate-limit-hook.js';
 import type { RateLimiter } from './rate-limit.js';
+import { agentEnrollRoutes } from './routes/agent-enroll.js';
 import { catalogRoutes } from './routes/catalog.js';
 import { containerRoutes } from './routes/containers.js';
 import { healthRoutes } from './routes/health.js';
@@ -34,12 +33,15 @@ export interface AppDependencies {
   log: FastifyBaseLogger;
   scheduler: Scheduler;
   rateLimiter: RateLimiter;
+  /** The agent hub; without one every host is unreachable (API-only process, some tests). */
+  hub?: CommandChannel;
 }
 
 /** What every route plugin receives. */
 export interface RouteDependencies {
   database: Database;
   scheduler: Scheduler;
+  hub?: CommandChannel;
 }
 
 export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> {
@@ -53,7 +55,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     return503OnClosing: true,
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
-  app.setSerializerCompiler(serializerCompiler);
+  app.setSerializerCompiler(responseSerializerCompiler);
   app.addHook('onRequest', async (request, reply) => {
     void reply.header('x-request-id', request.id);
   });
@@ -63,7 +65,11 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   installRateLimits(app, deps.rateLimiter);
   await registerOpenApi(app);
 
-  const routeDeps: RouteDependencies = { database: deps.database, scheduler: deps.scheduler };
+  const routeDeps: RouteDependencies = {
+    database: deps.database,
+    scheduler: deps.scheduler,
+    hub: deps.hub,
+  };
   await app.register(healthRoutes(routeDeps));
   await app.register(
     async (api) => {
@@ -73,6 +79,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
       await api.register(tokenRoutes(routeDeps));
       await api.register(userRoutes(routeDeps));
       await api.register(hostRoutes(routeDeps));
+      await api.register(agentEnrollRoutes(routeDeps));
     },
     { prefix: '/api/v1' },
   );

@@ -1,79 +1,210 @@
-// Start, stop and delete of a user's container, as far as they go without agents: answers that
-// need no host (already in the wanted state, never placed) are final; anything that needs a host
-// to act is 503 host_unavailable until the agent hub (next issue) carries commands out.
-// Lookup and ownership come from the containers service; HTTP statuses from the HTTP layer.
+// A user's start, stop and delete, carried out by the container's agent through the hub, and the
+// launch that follows a create. Answers that need no host (already in the wanted state, never
+// placed) are final at once; a host that is not connected is 503 host_unavailable for start/stop
+// and a 202 `deleting` for delete, finished by reconciliation when the host is back.
+import {
+  COMMAND_TIMEOUT_MS,
+  DEFAULT_STOP_TIMEOUT_SECONDS,
+  stopCommand,
+  type AgentCommandResult,
+  type ContainerCommand,
+} from '@rexec/protocol';
 import { and, eq, isNull } from 'drizzle-orm';
 import type { Db } from '../db/open.js';
 import { containers, type ContainerRow } from '../db/schema/containers.js';
-import { hostUnavailable, invalidState, notFound } from '../errors.js';
+import { hostUnavailable, internal, invalidState, notFound } from '../errors.js';
+import { CommandTimeoutError, HubStoppedError, type CommandChannel } from '../hub/channel.js';
+import type { Log } from '../hub/log.js';
 import { getContainer } from '../services/containers.js';
 import { recordEvent } from '../services/events.js';
+import { containerSpec } from './spec.js';
+import {
+  applyCreateResult,
+  commandDetail,
+  markError,
+  markRunning,
+  markStopped,
+} from './outcomes.js';
+import { finishDelete, loadContainer, transition } from './transitions.js';
+
+export interface LifecycleDeps {
+  db: Db;
+  hub: CommandChannel;
+  log: Log;
+}
 
 export type Action = 'start' | 'stop';
 
 /** The status an action leads to; reaching it again is a no-op (idempotent). */
 const TARGET: Record<Action, ContainerRow['status']> = { start: 'running', stop: 'stopped' };
 
+export const STOP_TIMEOUT_MS = DEFAULT_STOP_TIMEOUT_SECONDS * 1000 + COMMAND_TIMEOUT_MS.stopGrace;
+
 /**
- * @throws RexecError invalid_state while the container is being created or deleted,
- * host_unavailable when a host would have to act (no agent is connected yet), not_found.
+ * Sends the create for a freshly committed container and records the outcome. Never throws: a
+ * host that is away or slow leaves the row `creating`, and reconciliation re-sends the create on
+ * the host's next HELLO (the agent makes it idempotent by container id).
+ */
+export async function launchContainer(deps: LifecycleDeps, row: ContainerRow): Promise<void> {
+  if (row.hostId === null) return;
+  let result: AgentCommandResult;
+  try {
+    result = await deps.hub.sendCommand(
+      row.hostId,
+      row.id,
+      { action: 'create', spec: containerSpec(row) },
+      COMMAND_TIMEOUT_MS.create,
+    );
+  } catch (error) {
+    if (error instanceof CommandTimeoutError || error instanceof HubStoppedError) {
+      deps.log.warn(
+        { container_id: row.id, err: error },
+        'create not confirmed; left to reconciliation',
+      );
+      return;
+    }
+    deps.log.error({ container_id: row.id, err: error }, 'create could not be sent');
+    return;
+  }
+  try {
+    await applyCreateResult(deps.db, row.id, result);
+  } catch (error) {
+    deps.log.error({ container_id: row.id, err: error }, 'cannot record a create result');
+  }
+}
+
+/** Sends a command and waits; a host that goes away or stays silent is host_unavailable. */
+async function command(
+  deps: LifecycleDeps,
+  row: ContainerRow & { hostId: string },
+  body: ContainerCommand,
+  timeoutMs: number,
+): Promise<AgentCommandResult> {
+  try {
+    return await deps.hub.sendCommand(row.hostId, row.id, body, timeoutMs);
+  } catch (error) {
+    if (error instanceof CommandTimeoutError || error instanceof HubStoppedError) {
+      throw Object.assign(hostUnavailable(row.hostId), { cause: error });
+    }
+    throw error;
+  }
+}
+
+/**
+ * @throws RexecError invalid_state while the container is being created or deleted (or when it
+ * has vanished from its host), host_unavailable when its host is not connected or does not answer,
+ * internal when the engine fails, not_found.
  */
 export async function changeState(
-  db: Db,
+  deps: LifecycleDeps,
   userId: string,
   idOrName: string,
   action: Action,
 ): Promise<ContainerRow> {
-  const row = await getContainer(db, userId, idOrName);
+  const row = await getContainer(deps.db, userId, idOrName);
   if (row.status === TARGET[action]) return row;
   if (row.status === 'creating' || row.status === 'deleting') {
     throw invalidState(`Cannot ${action} a container while it is ${row.status}.`, row.status);
   }
-  throw hostUnavailable(row.hostId ?? undefined);
+  const hostId = row.hostId;
+  if (hostId === null || !deps.hub.isConnected(hostId)) throw hostUnavailable(hostId ?? undefined);
+  await deps.db
+    .update(containers)
+    .set({ desiredStatus: action === 'start' ? 'running' : 'stopped' })
+    .where(eq(containers.id, row.id));
+  const result =
+    action === 'start'
+      ? await command(deps, { ...row, hostId }, { action: 'start' }, COMMAND_TIMEOUT_MS.start)
+      : await command(deps, { ...row, hostId }, stopCommand(), STOP_TIMEOUT_MS);
+  const current = (await loadContainer(deps.db, row.id)) ?? row;
+  if (!result.ok) {
+    if (result.error.code === 'not_found') {
+      await markError(deps.db, current, 'container_missing', commandDetail(result.error));
+      throw invalidState('The container no longer exists on its host.', 'error');
+    }
+    deps.log.warn({ container_id: row.id, error: result.error }, `${action} failed on the agent`);
+    throw internal(`the agent could not ${action} ${row.id}: ${result.error.message}`);
+  }
+  const changed =
+    action === 'start'
+      ? await markRunning(deps.db, current, result.container, 'started', userId)
+      : await markStopped(deps.db, current, 'user', null, userId);
+  return changed ?? (await getContainer(deps.db, userId, row.id));
 }
 
 export type DeleteOutcome = { kind: 'removed' } | { kind: 'deleting'; id: string };
 
 /**
- * A container never placed on a host is removed at once. One on a host is marked `deleting`
- * (desired `deleted`); the host finishes the removal when it is connected (agent hub, next issue).
+ * A container never placed is removed at once. One on a host is marked `deleting` (desired
+ * `deleted`), then removed with its volume by the agent and soft-deleted with its reservation
+ * released; when the host is away or fails, it stays `deleting` until the host's next HELLO.
  * @throws RexecError not_found.
  */
 export async function deleteContainer(
-  db: Db,
+  deps: LifecycleDeps,
   userId: string,
   idOrName: string,
 ): Promise<DeleteOutcome> {
+  const { db } = deps;
   const row = await getContainer(db, userId, idOrName);
-  const live = and(eq(containers.id, row.id), isNull(containers.deletedAt));
-  if (row.hostId === null) {
-    const removed = await db
-      .update(containers)
-      .set({ desiredStatus: 'deleted', deletedAt: new Date() })
-      .where(live)
-      .returning({ id: containers.id });
-    // A concurrent DELETE won the race: to this caller it is simply gone.
-    if (removed.length === 0) throw notFound('Container', idOrName);
-    await recordEvent(db, {
-      type: 'container.deleted',
-      actorUserId: userId,
-      containerId: row.id,
-      reason: 'user',
-    });
-    return { kind: 'removed' };
-  }
+  if (row.hostId === null) return deleteUnplaced(db, row, idOrName);
+  let current: ContainerRow | null = row;
   if (row.status !== 'deleting') {
-    await db
-      .update(containers)
-      .set({ desiredStatus: 'deleted', status: 'deleting', statusReason: 'user' })
-      .where(live);
-    await recordEvent(db, {
-      type: 'container.deleting',
+    current = await transition(db, row, {
+      to: 'deleting',
+      reason: 'user',
       actorUserId: userId,
-      containerId: row.id,
-      hostId: row.hostId,
-      reason: 'host_unavailable',
+      columns: { desiredStatus: 'deleted' },
     });
+    if (current === null) current = (await loadContainer(db, row.id)) ?? null;
+    if (current === null) throw notFound('Container', idOrName);
+    if (current.status !== 'deleting') return deleteContainer(deps, userId, idOrName);
   }
-  return { kind: 'deleting', id: row.id };
+  if (!deps.hub.isConnected(row.hostId)) return { kind: 'deleting', id: row.id };
+  return removeOnHost(deps, current, userId);
+}
+
+/** Sends the remove and finishes the delete on success; `deleting` otherwise. */
+export async function removeOnHost(
+  deps: LifecycleDeps,
+  row: ContainerRow,
+  actorUserId: string | null,
+): Promise<DeleteOutcome> {
+  if (row.hostId === null) throw new Error(`container ${row.id} has no host to remove it from`);
+  try {
+    const result = await deps.hub.sendCommand(
+      row.hostId,
+      row.id,
+      { action: 'remove', remove_volume: true },
+      COMMAND_TIMEOUT_MS.remove,
+    );
+    if (!result.ok) {
+      deps.log.warn({ container_id: row.id, error: result.error }, 'remove failed on the agent');
+      return { kind: 'deleting', id: row.id };
+    }
+  } catch (error) {
+    if (error instanceof CommandTimeoutError || error instanceof HubStoppedError) {
+      return { kind: 'deleting', id: row.id };
+    }
+    throw error;
+  }
+  await finishDelete(deps.db, row, actorUserId);
+  return { kind: 'removed' };
+}
+
+async function deleteUnplaced(db: Db, row: ContainerRow, idOrName: string): Promise<DeleteOutcome> {
+  const removed = await db
+    .update(containers)
+    .set({ desiredStatus: 'deleted', deletedAt: new Date() })
+    .where(and(eq(containers.id, row.id), isNull(containers.deletedAt)))
+    .returning({ id: containers.id });
+  // A concurrent DELETE won the race: to this caller it is simply gone.
+  if (removed.length === 0) throw notFound('Container', idOrName);
+  await recordEvent(db, {
+    type: 'container.deleted',
+    actorUserId: row.userId,
+    containerId: row.id,
+    reason: 'user',
+  });
+  return { kind: 'removed' };
 }

@@ -1,5 +1,6 @@
 // Hosts as the admin API sees them: list, get, cordon/uncordon/drain, and join tokens for new
-// agents. Registering hosts, heartbeats and credentials belong to the agent hub (a later issue).
+// agents. Trading a join token for a host and credential is host-enrollment.ts; connectivity
+// (online/unreachable, heartbeats) is the agent hub's (hub/host-presence.ts).
 import { randomBytes } from 'node:crypto';
 import { asc, eq } from 'drizzle-orm';
 import type { Db } from '../db/open.js';

@@ -11,7 +11,14 @@ import {
 } from '@rexec/protocol';
 import type { FastifyPluginCallbackZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { changeState, deleteContainer, type Action } from '../../lifecycle/actions.js';
+import { DISCONNECTED } from '../../hub/channel.js';
+import {
+  changeState,
+  deleteContainer,
+  launchContainer,
+  type Action,
+  type LifecycleDeps,
+} from '../../lifecycle/actions.js';
 import {
   countContainers,
   createContainer,
@@ -29,9 +36,11 @@ const operations = { rateLimit: 'operations' } as const;
 export function containerRoutes({
   database,
   scheduler,
+  hub,
 }: RouteDependencies): FastifyPluginCallbackZod {
   const { db } = database;
   return (app, _options, done) => {
+    const lifecycle: LifecycleDeps = { db, hub: hub ?? DISCONNECTED, log: app.log };
     app.get(
       '/containers',
       {
@@ -67,6 +76,8 @@ export function containerRoutes({
       async (request, reply) => {
         const { user, tier } = callerOf(request);
         const row = await createContainer(db, { user, tier, request: request.body, scheduler });
+        // The agent's answer arrives later (202 `creating`); launch records it and never throws.
+        void launchContainer(lifecycle, row);
         return reply.status(202).send(toContainer(row));
       },
     );
@@ -84,7 +95,9 @@ export function containerRoutes({
           schema: { params, response: { 200: Container, ...ERROR_RESPONSES } },
         },
         async (request) =>
-          toContainer(await changeState(db, callerOf(request).user.id, request.params.id, action)),
+          toContainer(
+            await changeState(lifecycle, callerOf(request).user.id, request.params.id, action),
+          ),
       );
     }
     app.delete(
@@ -101,7 +114,11 @@ export function containerRoutes({
         },
       },
       async (request, reply) => {
-        const outcome = await deleteContainer(db, callerOf(request).user.id, request.params.id);
+        const outcome = await deleteContainer(
+          lifecycle,
+          callerOf(request).user.id,
+          request.params.id,
+        );
         return outcome.kind === 'removed'
           ? reply.status(204).send(null)
           : reply.status(202).send({ id: outcome.id, status: 'deleting' as const });

@@ -1,0 +1,48 @@
+// One agent's socket: its handshake phase, when it was last heard from, and sending encoded
+// control messages. Deciding what a message means is the hub's; this holds per-connection state.
+import { randomBytes } from 'node:crypto';
+import { encodeControlMessage, MAX_CLOSE_REASON_BYTES, type ControlMessage } from '@rexec/protocol';
+import { WebSocket } from 'ws';
+
+/** `awaiting_hello` → `handshaking` (HELLO being processed) → `established` → `ended`. */
+export type SessionPhase = 'awaiting_hello' | 'handshaking' | 'established' | 'ended';
+
+export class AgentSession {
+  readonly connectionId = `conn_${randomBytes(8).toString('hex')}`;
+  readonly openedAt = Date.now();
+  phase: SessionPhase = 'awaiting_hello';
+  lastHeardAt = Date.now();
+  /** When last_seen_at was last written for this session (HELLO writes it too). */
+  lastTouchedAt = Date.now();
+  /** Set by GOODBYE so the close that follows is reported as a shutdown, not a loss. */
+  saidGoodbye = false;
+
+  constructor(
+    readonly ws: WebSocket,
+    readonly hostId: string,
+    readonly hostName: string,
+  ) {}
+
+  send(message: ControlMessage): void {
+    if (this.ws.readyState === WebSocket.OPEN) this.ws.send(encodeControlMessage(message));
+  }
+
+  /** Sends CONTROL_REFUSE (the long explanation), then closes with `closeCode`. */
+  refuse(code: string, message: string, closeCode: number, extra: object = {}): void {
+    this.send({ type: 'CONTROL_REFUSE', code, message: message.slice(0, 1024), ...extra });
+    this.close(closeCode, code);
+  }
+
+  close(code: number, reason: string): void {
+    if (this.phase !== 'ended') this.phase = 'ended';
+    if (this.ws.readyState === WebSocket.CLOSED || this.ws.readyState === WebSocket.CLOSING) return;
+    this.ws.close(code, truncateReason(reason));
+  }
+}
+
+function truncateReason(reason: string): string {
+  const bytes = Buffer.from(reason, 'utf8');
+  return bytes.byteLength <= MAX_CLOSE_REASON_BYTES
+    ? reason
+    : bytes.subarray(0, MAX_CLOSE_REASON_BYTES).toString('utf8');
+}

@@ -1,0 +1,87 @@
+// The hosts table as the hub sees it: a HELLO marks a host online with what it reported, silence or
+// a closed socket marks it unreachable, heartbeats refresh last_seen_at. Each connectivity change
+// gets an events row; what happens to the host's containers is the lifecycle's business.
+import { and, eq, lt, notInArray, or, isNull } from 'drizzle-orm';
+import type { AgentHello } from '@rexec/protocol';
+import type { Db } from '../db/open.js';
+import { hosts } from '../db/schema/hosts.js';
+import { recordEvent } from '../services/events.js';
+
+/** The columns are int4; an agent may report more disk than that (the schema allows 2^40 MB). */
+const MAX_INT4 = 2_147_483_647;
+
+export type UnreachableReason =
+  'heartbeat_timeout' | 'connection_closed' | 'agent_shutdown' | 'not_seen';
+
+export async function markOnline(db: Db, hostId: string, hello: AgentHello): Promise<void> {
+  await db.transaction(async (tx) => {
+    const [before] = await tx
+      .select({ status: hosts.status })
+      .from(hosts)
+      .where(eq(hosts.id, hostId))
+      .for('update');
+    if (before === undefined) throw new Error(`host ${hostId} vanished during its handshake`);
+    await tx
+      .update(hosts)
+      .set({
+        status: 'online',
+        name: hello.host_name,
+        capacityCpuMillicores: Math.min(hello.capacity.cpu_millicores, MAX_INT4),
+        capacityMemoryMb: Math.min(hello.capacity.memory_mb, MAX_INT4),
+        capacityDiskMb: Math.min(hello.capacity.disk_mb, MAX_INT4),
+        runtimeKind: hello.runtime.kind,
+        runtimeVersion: hello.runtime.version,
+        agentVersion: hello.agent_version,
+        lastSeenAt: new Date(),
+      })
+      .where(eq(hosts.id, hostId));
+    if (before.status !== 'online') {
+      await recordEvent(tx, {
+        type: 'host.online',
+        hostId,
+        reason: 'hello',
+        detail: { agent_version: hello.agent_version, instance_id: hello.instance_id },
+      });
+    }
+  });
+}
+
+/** Only an online host changes (and gets an event), so repeated losses record one event. */
+export async function markUnreachable(
+  db: Db,
+  hostId: string,
+  reason: UnreachableReason,
+): Promise<void> {
+  const changed = await db
+    .update(hosts)
+    .set({ status: 'unreachable' })
+    .where(and(eq(hosts.id, hostId), eq(hosts.status, 'online')))
+    .returning({ id: hosts.id });
+  if (changed.length === 0) return;
+  await recordEvent(db, { type: 'host.unreachable', hostId, reason });
+}
+
+export async function touchHost(db: Db, hostId: string): Promise<void> {
+  await db.update(hosts).set({ lastSeenAt: new Date() }).where(eq(hosts.id, hostId));
+}
+
+/**
+ * Hosts still `online` that no replica has heard from since `cutoff` (a replica that crashed left
+ * them so) and that this replica does not serve: unreachable, with an event each.
+ */
+export async function sweepSilentHosts(
+  db: Db,
+  cutoff: Date,
+  servedHostIds: string[],
+): Promise<void> {
+  const conditions = [
+    eq(hosts.status, 'online'),
+    or(isNull(hosts.lastSeenAt), lt(hosts.lastSeenAt, cutoff)),
+  ];
+  if (servedHostIds.length > 0) conditions.push(notInArray(hosts.id, servedHostIds));
+  const silent = await db
+    .select({ id: hosts.id })
+    .from(hosts)
+    .where(and(...conditions));
+  for (const { id } of silent) await markUnreachable(db, id, 'not_seen');
+}

@@ -1,0 +1,269 @@
+// The agent hub (PROTOCOL.md §3–§8): a WebSocket server on fastify's HTTP server at
+// AGENT_CONNECT_PATH. Authenticates hosts before the upgrade, decodes every frame at the edge,
+// runs the handshake, heartbeats and watchdog, keeps one session per host, and carries commands
+// and their results. What commands to send and what status reports mean is the lifecycle's.
+import type { IncomingMessage, Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+import {
+  AGENT_CONNECT_PATH,
+  AGENT_SUBPROTOCOL,
+  CloseCode,
+  HANDSHAKE_TIMEOUT_MS,
+  HEARTBEAT_INTERVAL_MS,
+  HEARTBEAT_TIMEOUT_MS,
+  HEARTBEAT_WATCHDOG_TICK_MS,
+  MAX_AGENT_MESSAGE_BYTES,
+  type AgentContainerStatus,
+  type AgentHello,
+  type ContainerCommand,
+} from '@rexec/protocol';
+import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import type { Database } from '../db/open.js';
+import { authenticateHost, type AuthenticatedHost } from '../services/host-enrollment.js';
+import { AgentSession } from './agent-session.js';
+import { HubStoppedError, type CommandChannel } from './channel.js';
+import { markUnreachable, sweepSilentHosts, type UnreachableReason } from './host-presence.js';
+import { handleAgentMessage, type MessageContext } from './messages.js';
+import { PendingCommands } from './pending-commands.js';
+import { refuseUpgrade } from './upgrade-refusal.js';
+import type { Log } from './log.js';
+
+/**
+ * Silence after which an `online` host served by no replica is swept to unreachable: the
+ * heartbeat timeout plus how stale last_seen_at may be on a live session (messages.ts), with room.
+ */
+const SWEEP_SILENCE_MS = 20_000;
+const SWEEP_EVERY_MS = 5_000;
+
+/** How long stop() lets agents answer the close handshake before cutting their sockets. */
+const CLOSE_GRACE_MS = 1_000;
+
+export interface HubOptions {
+  heartbeatIntervalMs?: number;
+  heartbeatTimeoutMs?: number;
+  handshakeTimeoutMs?: number;
+  watchdogTickMs?: number;
+}
+
+export interface EstablishedHost {
+  hostId: string;
+  hostName: string;
+  hello: AgentHello;
+}
+
+export type EstablishedListener = (host: EstablishedHost) => Promise<void>;
+export type StatusListener = (hostId: string, report: AgentContainerStatus) => Promise<void>;
+
+export interface Hub extends CommandChannel {
+  /** Serves agent sockets on `server`'s upgrades for AGENT_CONNECT_PATH (other paths untouched). */
+  attach(server: Server): void;
+  start(): void;
+  /** Closes every agent socket with SERVER_SHUTTING_DOWN and marks those hosts unreachable. */
+  stop(): Promise<void>;
+  /** Run after WELCOME (reconciliation); errors are logged. */
+  onEstablished(listener: EstablishedListener): void;
+  onContainerStatus(listener: StatusListener): void;
+}
+
+export interface HubDependencies {
+  database: Database;
+  log: Log;
+  options?: HubOptions;
+}
+
+export function createHub({ database, log, options = {} }: HubDependencies): Hub {
+  const db = database.db;
+  const timing = {
+    heartbeatIntervalMs: options.heartbeatIntervalMs ?? HEARTBEAT_INTERVAL_MS,
+    heartbeatTimeoutMs: options.heartbeatTimeoutMs ?? HEARTBEAT_TIMEOUT_MS,
+    handshakeTimeoutMs: options.handshakeTimeoutMs ?? HANDSHAKE_TIMEOUT_MS,
+  };
+  const tickMs = Math.min(options.watchdogTickMs ?? HEARTBEAT_WATCHDOG_TICK_MS, 500);
+  const sessions = new Map<string, AgentSession>();
+  const pending = new PendingCommands();
+  const established: EstablishedListener[] = [];
+  const statusListeners: StatusListener[] = [];
+  const wss = new WebSocketServer({
+    noServer: true,
+    // Twice the limit so an oversized message reaches us and gets MESSAGE_TOO_LARGE, not ws's 1009.
+    maxPayload: MAX_AGENT_MESSAGE_BYTES * 2,
+    handleProtocols: (offered) => (offered.has(AGENT_SUBPROTOCOL) ? AGENT_SUBPROTOCOL : false),
+  });
+  let watchdog: NodeJS.Timeout | undefined;
+  let sweeper: NodeJS.Timeout | undefined;
+  let running = false;
+  /** Database writes still in flight, awaited by stop() so the database can close after it. */
+  const inflight = new Set<Promise<unknown>>();
+
+  function track(work: Promise<unknown>, what: string): void {
+    const guarded = work.catch((error: unknown) => log.error({ err: error }, what));
+    inflight.add(guarded);
+    void guarded.finally(() => inflight.delete(guarded));
+  }
+
+  function lose(session: AgentSession, reason: UnreachableReason): void {
+    if (sessions.get(session.hostId) !== session) return;
+    sessions.delete(session.hostId);
+    log.info({ host_id: session.hostId, reason }, 'agent session ended');
+    track(markUnreachable(db, session.hostId, reason), 'could not mark a host unreachable');
+  }
+
+  const context: MessageContext = {
+    db,
+    log,
+    timing,
+    pending,
+    isCurrent: (session) => sessions.get(session.hostId) === session,
+    establishedListeners: established,
+    statusListeners,
+    lose,
+    track,
+  };
+
+  function adopt(ws: WebSocket, host: AuthenticatedHost): void {
+    const session = new AgentSession(ws, host.hostId, host.hostName);
+    const previous = sessions.get(host.hostId);
+    sessions.set(host.hostId, session);
+    if (previous !== undefined) {
+      log.warn({ host_id: host.hostId }, 'a newer connection replaces the agent session');
+      previous.refuse(
+        'replaced',
+        'A newer connection for this host replaced this one.',
+        CloseCode.REPLACED,
+      );
+    }
+    ws.on('message', (data: RawData, isBinary: boolean) => {
+      handleAgentMessage(context, session, data, isBinary);
+    });
+    ws.on('close', () => {
+      session.phase = 'ended';
+      lose(session, session.saidGoodbye ? 'agent_shutdown' : 'connection_closed');
+    });
+    ws.on('error', (error) => log.warn({ err: error, host_id: host.hostId }, 'agent socket error'));
+  }
+
+  async function upgrade(request: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    if (!running) {
+      refuseUpgrade(socket, 503, 'unavailable', 'The control plane is shutting down.');
+      return;
+    }
+    const offered = (request.headers['sec-websocket-protocol'] ?? '')
+      .split(',')
+      .map((p) => p.trim());
+    if (!offered.includes(AGENT_SUBPROTOCOL)) {
+      refuseUpgrade(socket, 400, 'invalid_request', `Offer the subprotocol ${AGENT_SUBPROTOCOL}.`);
+      return;
+    }
+    const match = /^Bearer +([^\s]+) *$/i.exec(request.headers.authorization ?? '');
+    let host: AuthenticatedHost | null = null;
+    try {
+      if (match?.[1] !== undefined) host = await authenticateHost(db, match[1]);
+    } catch (error) {
+      log.error({ err: error }, 'cannot check an agent credential');
+      refuseUpgrade(socket, 503, 'unavailable', 'The database is unavailable; retry later.');
+      return;
+    }
+    if (host === null) {
+      refuseUpgrade(
+        socket,
+        401,
+        'unauthorized',
+        'The host credential is missing, unknown or revoked.',
+      );
+      return;
+    }
+    if (socket.destroyed) return;
+    const authenticated = host;
+    wss.handleUpgrade(request, socket, head, (ws) => adopt(ws, authenticated));
+  }
+
+  function tick(): void {
+    const now = Date.now();
+    for (const session of sessions.values()) {
+      if (
+        session.phase === 'awaiting_hello' &&
+        now - session.openedAt > timing.handshakeTimeoutMs
+      ) {
+        session.close(CloseCode.HANDSHAKE_TIMEOUT, 'no AGENT_HELLO in time');
+        lose(session, 'connection_closed');
+      } else if (
+        session.phase === 'established' &&
+        now - session.lastHeardAt > timing.heartbeatTimeoutMs
+      ) {
+        lose(session, 'heartbeat_timeout');
+        session.close(CloseCode.HEARTBEAT_TIMEOUT, 'heartbeat timeout');
+      }
+    }
+  }
+
+  return {
+    attach(server) {
+      server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+        const path = new URL(request.url ?? '/', 'http://hub').pathname;
+        if (path !== AGENT_CONNECT_PATH) return;
+        socket.on('error', (error) => log.debug({ err: error }, 'agent upgrade socket error'));
+        upgrade(request, socket, head).catch((error: unknown) => {
+          log.error({ err: error }, 'agent upgrade failed');
+          socket.destroy();
+        });
+      });
+    },
+    start() {
+      if (running) return;
+      running = true;
+      watchdog = setInterval(tick, tickMs);
+      const sweep = () =>
+        track(
+          sweepSilentHosts(db, new Date(Date.now() - SWEEP_SILENCE_MS), [...sessions.keys()]),
+          'cannot sweep silent hosts',
+        );
+      sweep();
+      sweeper = setInterval(sweep, SWEEP_EVERY_MS);
+    },
+    async stop() {
+      running = false;
+      clearInterval(watchdog);
+      clearInterval(sweeper);
+      for (const session of [...sessions.values()]) {
+        session.close(CloseCode.SERVER_SHUTTING_DOWN, 'control plane shutting down');
+        lose(session, 'connection_closed');
+      }
+      pending.rejectAll(new HubStoppedError('the control plane is shutting down'));
+      await closeClients(wss, CLOSE_GRACE_MS);
+      await Promise.all([...inflight]);
+    },
+    onEstablished: (listener) => established.push(listener),
+    onContainerStatus: (listener) => statusListeners.push(listener),
+    isConnected: (hostId) => sessions.get(hostId)?.phase === 'established',
+    hasPendingCommand: (containerId) => pending.hasContainer(containerId),
+    sendCommand(hostId: string, containerId: string, command: ContainerCommand, timeoutMs: number) {
+      if (!running) return Promise.reject(new HubStoppedError());
+      const { entry, result } = pending.add(hostId, containerId, command, timeoutMs);
+      const session = sessions.get(hostId);
+      if (session?.phase === 'established') {
+        session.send(entry.message);
+        entry.sent = true;
+      }
+      return result;
+    },
+  };
+}
+
+/** Waits for the clients' close handshakes, then cuts whatever is left. */
+async function closeClients(wss: WebSocketServer, graceMs: number): Promise<void> {
+  const open = [...wss.clients];
+  const closed = Promise.all(
+    open.map(
+      (ws) =>
+        new Promise<void>((resolve) => {
+          if (ws.readyState === ws.CLOSED) resolve();
+          else ws.once('close', () => resolve());
+        }),
+    ),
+  );
+  let timer: NodeJS.Timeout | undefined;
+  const grace = new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)));
+  await Promise.race([closed, grace]);
+  clearTimeout(timer);
+  for (const ws of open) ws.terminate();
+}

@@ -1,0 +1,4 @@
+// The agent hub's public surface.
+export * from './channel.js';
+export * from './hub.js';
+export type { Log } from './log.js';

@@ -1,0 +1,189 @@
+// Handling of each frame from an agent: size check and decode at the edge (a bad frame closes that
+// socket only), the handshake (version check, host row, WELCOME, re-sending commands still wanted),
+// heartbeat ACKs, command results, status reports and GOODBYE. The hub owns the session map.
+import {
+  CloseCode,
+  decodeAgentMessage,
+  MAX_AGENT_MESSAGE_BYTES,
+  PROTOCOL_VERSION,
+  SUPPORTED_PROTOCOL_VERSIONS,
+  type AgentHello,
+  type AgentMessage,
+} from '@rexec/protocol';
+import type { RawData } from 'ws';
+import type { Db } from '../db/open.js';
+import type { AgentSession } from './agent-session.js';
+import { markOnline, touchHost, type UnreachableReason } from './host-presence.js';
+import type { EstablishedListener, StatusListener } from './hub.js';
+import type { Log } from './log.js';
+import type { PendingCommands } from './pending-commands.js';
+
+/** last_seen_at is refreshed at most this often per host, so heartbeats do not flood Postgres. */
+const TOUCH_EVERY_MS = 5_000;
+
+export interface MessageContext {
+  db: Db;
+  log: Log;
+  timing: { heartbeatIntervalMs: number; heartbeatTimeoutMs: number };
+  pending: PendingCommands;
+  isCurrent(session: AgentSession): boolean;
+  establishedListeners: readonly EstablishedListener[];
+  statusListeners: readonly StatusListener[];
+  lose(session: AgentSession, reason: UnreachableReason): void;
+  track(work: Promise<unknown>, what: string): void;
+}
+
+export function handleAgentMessage(
+  context: MessageContext,
+  session: AgentSession,
+  data: RawData,
+  isBinary: boolean,
+): void {
+  if (session.phase === 'ended') return;
+  session.lastHeardAt = Date.now();
+  if (isBinary) {
+    // Terminal bytes: no channel is open on this control plane yet (terminal relay, issue 5), and
+    // data for a channel that is not open is dropped silently (PROTOCOL.md §9). Before WELCOME it
+    // is out of order.
+    if (session.phase !== 'established') violation(context, session, 'binary frame before WELCOME');
+    return;
+  }
+  const raw = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
+  if (raw.byteLength > MAX_AGENT_MESSAGE_BYTES) {
+    context.log.warn({ host_id: session.hostId, bytes: raw.byteLength }, 'agent message too large');
+    session.refuse(
+      'message_too_large',
+      `Messages are limited to ${MAX_AGENT_MESSAGE_BYTES} bytes.`,
+      CloseCode.MESSAGE_TOO_LARGE,
+    );
+    return;
+  }
+  const decoded = decodeAgentMessage(raw);
+  if (!decoded.ok) {
+    violation(context, session, `undecodable message: ${decoded.error.message}`);
+    return;
+  }
+  dispatch(context, session, decoded.value);
+}
+
+function violation(context: MessageContext, session: AgentSession, why: string): void {
+  context.log.warn({ host_id: session.hostId, why }, 'agent protocol violation');
+  session.refuse('protocol_violation', why, CloseCode.PROTOCOL_VIOLATION);
+}
+
+function dispatch(context: MessageContext, session: AgentSession, message: AgentMessage): void {
+  if (message.type === 'AGENT_HELLO') {
+    if (session.phase !== 'awaiting_hello') violation(context, session, 'a second AGENT_HELLO');
+    else context.track(handshake(context, session, message), 'agent handshake failed');
+    return;
+  }
+  if (session.phase !== 'established') {
+    violation(context, session, `${message.type} before CONTROL_WELCOME`);
+    return;
+  }
+  switch (message.type) {
+    case 'AGENT_HEARTBEAT':
+      session.send({
+        type: 'CONTROL_HEARTBEAT_ACK',
+        seq: message.seq,
+        server_time: new Date().toISOString(),
+      });
+      touch(context, session);
+      return;
+    case 'AGENT_COMMAND_RESULT':
+      if (!context.pending.settle(session.hostId, message)) {
+        // A late result after the command timed out: its effect shows in the next report or HELLO.
+        context.log.info(
+          { host_id: session.hostId, command_id: message.command_id },
+          'result for a command no longer awaited',
+        );
+      }
+      return;
+    case 'AGENT_CONTAINER_STATUS':
+      for (const listener of context.statusListeners) {
+        context.track(listener(session.hostId, message), 'container status report failed');
+      }
+      return;
+    case 'AGENT_GOODBYE':
+      context.log.info({ host_id: session.hostId, reason: message.reason }, 'agent said goodbye');
+      session.saidGoodbye = true;
+      context.lose(session, 'agent_shutdown');
+      return;
+    case 'AGENT_TERMINAL_OPENED':
+    case 'AGENT_TERMINAL_EXIT':
+    case 'AGENT_TERMINAL_ERROR':
+    case 'AGENT_TERMINAL_CREDIT':
+      // No channel is ever opened by this control plane yet (terminal relay, issue 5).
+      context.log.debug(
+        { host_id: session.hostId, type: message.type },
+        'terminal message ignored',
+      );
+      return;
+  }
+}
+
+async function handshake(
+  context: MessageContext,
+  session: AgentSession,
+  hello: AgentHello,
+): Promise<void> {
+  session.phase = 'handshaking';
+  if (!SUPPORTED_PROTOCOL_VERSIONS.includes(hello.protocol_version)) {
+    session.refuse(
+      'unsupported_protocol_version',
+      `Protocol version ${hello.protocol_version} is not supported by this control plane.`,
+      CloseCode.UNSUPPORTED_PROTOCOL_VERSION,
+      { supported_protocol_versions: [...SUPPORTED_PROTOCOL_VERSIONS] },
+    );
+    return;
+  }
+  try {
+    await markOnline(context.db, session.hostId, hello);
+  } catch (error) {
+    context.log.error({ err: error, host_id: session.hostId }, 'cannot record an agent HELLO');
+    session.refuse(
+      'internal_error',
+      'The control plane cannot record this host now.',
+      CloseCode.INTERNAL_ERROR,
+    );
+    return;
+  }
+  // Replaced or closed while the row was written: the newer session does its own handshake.
+  if (!context.isCurrent(session) || session.phase !== 'handshaking') return;
+  session.send({
+    type: 'CONTROL_WELCOME',
+    protocol_version: PROTOCOL_VERSION,
+    host_id: session.hostId,
+    host_name: hello.host_name,
+    connection_id: session.connectionId,
+    heartbeat_interval_ms: context.timing.heartbeatIntervalMs,
+    heartbeat_timeout_ms: context.timing.heartbeatTimeoutMs,
+    server_time: new Date().toISOString(),
+  });
+  session.phase = 'established';
+  session.lastHeardAt = Date.now();
+  context.log.info(
+    {
+      host_id: session.hostId,
+      connection_id: session.connectionId,
+      instance_id: hello.instance_id,
+    },
+    'agent session established',
+  );
+  // Commands still wanted go out again with their original ids; the agent answers replays once.
+  for (const command of context.pending.forHost(session.hostId)) {
+    session.send(command.message);
+    command.sent = true;
+  }
+  const host = { hostId: session.hostId, hostName: hello.host_name, hello };
+  for (const listener of context.establishedListeners) {
+    context.track(listener(host), 'reconciliation after HELLO failed');
+  }
+}
+
+function touch(context: MessageContext, session: AgentSession): void {
+  const now = Date.now();
+  if (now - session.lastTouchedAt < TOUCH_EVERY_MS) return;
+  session.lastTouchedAt = now;
+  context.track(touchHost(context.db, session.hostId), 'cannot refresh last_seen_at');
+}

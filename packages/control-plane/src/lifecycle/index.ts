@@ -1,0 +1,18 @@
+// The lifecycle's public surface, and its wiring to the hub: reconciliation on every HELLO and
+// status reports. main.ts (or a test) calls attachLifecycle once after creating the hub.
+import type { Hub } from '../hub/hub.js';
+import type { LifecycleDeps } from './actions.js';
+import { reconcileHost } from './reconcile.js';
+import { applyStatusReport } from './status-reports.js';
+
+export * from './actions.js';
+export * from './session-reaper.js';
+export { reconcileHost } from './reconcile.js';
+export { applyStatusReport } from './status-reports.js';
+
+export function attachLifecycle(hub: Hub, deps: Omit<LifecycleDeps, 'hub'>): LifecycleDeps {
+  const lifecycle: LifecycleDeps = { ...deps, hub };
+  hub.onEstablished((host) => reconcileHost(lifecycle, host));
+  hub.onContainerStatus((hostId, report) => applyStatusReport(lifecycle, hostId, report));
+  return lifecycle;
+}

@@ -1,0 +1,98 @@
+// What an agent's answer to a command means for the row: create → running or error (with the
+// engine's message), start → running, stop → stopped, each through transition(). Shared by the
+// user's actions, reconciliation and the reaper, which only decide what to send.
+import type { AgentCommandResult, CommandError, ObservedContainer } from '@rexec/protocol';
+import type { Db } from '../db/open.js';
+import type { ContainerRow } from '../db/schema/containers.js';
+import { loadContainer, sessionExpiry, transition } from './transitions.js';
+
+/** A failed command as status detail: the agent's sentence and the engine's own words. */
+export function commandDetail(error: CommandError): string {
+  return error.detail === undefined ? error.message : `${error.message}\n${error.detail}`;
+}
+
+/** Image errors become `image_pull_failed` (DESIGN §3); anything else is a failed create. */
+export function createFailureReason(code: string): string {
+  return code === 'image_missing' || code === 'image_pull_failed'
+    ? 'image_pull_failed'
+    : 'create_failed';
+}
+
+/** Why a container is no longer running: an OOM kill and a disk quota are named, else `exited`. */
+export function exitReason(observed: ObservedContainer | undefined, reported: string): string {
+  if (observed?.oom_killed === true || reported === 'oom_killed') return 'oom_killed';
+  if (reported === 'disk_quota_exceeded') return reported;
+  return 'exited';
+}
+
+export function exitDetail(observed: ObservedContainer | undefined): string | null {
+  return observed?.exit_code == null ? null : `exit code ${observed.exit_code}`;
+}
+
+function startedAt(observed: ObservedContainer | undefined): Date {
+  return observed?.started_at == null ? new Date() : new Date(observed.started_at);
+}
+
+/** Moves `row` to running (new session clock); null if the row changed meanwhile. */
+export async function markRunning(
+  db: Db,
+  row: ContainerRow,
+  observed: ObservedContainer | undefined,
+  eventReason: string,
+  actorUserId: string | null = null,
+): Promise<ContainerRow | null> {
+  if (row.status === 'running') return row;
+  const now = new Date();
+  return transition(db, row, {
+    to: 'running',
+    reason: null,
+    eventReason,
+    actorUserId,
+    columns: {
+      desiredStatus: 'running',
+      startedAt: startedAt(observed),
+      stoppedAt: null,
+      sessionExpiresAt: await sessionExpiry(db, row.userId, now),
+    },
+  });
+}
+
+export async function markStopped(
+  db: Db,
+  row: ContainerRow,
+  reason: string,
+  detail: string | null = null,
+  actorUserId: string | null = null,
+): Promise<ContainerRow | null> {
+  // Already stopped: the first reason stands (a user stop followed by the engine's exit report).
+  if (row.status === 'stopped') return row;
+  return transition(db, row, {
+    to: 'stopped',
+    reason,
+    detail,
+    actorUserId,
+    columns: { desiredStatus: 'stopped', stoppedAt: new Date(), sessionExpiresAt: null },
+  });
+}
+
+export async function markError(
+  db: Db,
+  row: ContainerRow,
+  reason: string,
+  detail: string | null = null,
+): Promise<ContainerRow | null> {
+  if (row.status === 'error' && row.statusReason === reason) return row;
+  return transition(db, row, { to: 'error', reason, detail, columns: { sessionExpiresAt: null } });
+}
+
+/** Applies a create's result to the container if it is still being created. */
+export async function applyCreateResult(
+  db: Db,
+  containerId: string,
+  result: AgentCommandResult,
+): Promise<ContainerRow | null> {
+  const row = await loadContainer(db, containerId);
+  if (row?.status !== 'creating') return row ?? null;
+  if (result.ok) return markRunning(db, row, result.container, 'created');
+  return markError(db, row, createFailureReason(result.error.code), commandDetail(result.error));
+}

@@ -1,0 +1,94 @@
+// The session reaper: a timer that stops running containers past session_expires_at with reason
+// `session_expired`, data kept. Desired state flips first, so a host that is away now is brought in
+// line by reconciliation when it returns. Choosing the expiry is the start path's job.
+import { stopCommand } from '@rexec/protocol';
+import { and, eq, inArray, isNotNull, isNull, lte } from 'drizzle-orm';
+import { containers } from '../db/schema/containers.js';
+import { STOP_TIMEOUT_MS, type LifecycleDeps } from './actions.js';
+import { markStopped } from './outcomes.js';
+import { loadContainer } from './transitions.js';
+
+export const REAPER_INTERVAL_MS = 30_000;
+/** Expired containers handled per tick, so one tick stays short after a long outage. */
+const BATCH = 100;
+
+export interface SessionReaper {
+  start(): void;
+  stop(): Promise<void>;
+  /** One pass now (the timer calls this; tests too). Resolves when its stops are settled. */
+  reapOnce(): Promise<number>;
+}
+
+export function createSessionReaper(
+  deps: LifecycleDeps,
+  intervalMs = REAPER_INTERVAL_MS,
+): SessionReaper {
+  let timer: NodeJS.Timeout | undefined;
+  let current: Promise<number> | undefined;
+
+  async function reapOnce(): Promise<number> {
+    const due = and(
+      eq(containers.status, 'running'),
+      eq(containers.desiredStatus, 'running'),
+      isNull(containers.deletedAt),
+      isNotNull(containers.hostId),
+      lte(containers.sessionExpiresAt, new Date()),
+    );
+    const candidates = await deps.db
+      .select({ id: containers.id })
+      .from(containers)
+      .where(due)
+      .limit(BATCH);
+    if (candidates.length === 0) return 0;
+    const expired = await deps.db
+      .update(containers)
+      .set({ desiredStatus: 'stopped' })
+      .where(
+        and(
+          due,
+          inArray(
+            containers.id,
+            candidates.map((c) => c.id),
+          ),
+        ),
+      )
+      .returning({ id: containers.id, hostId: containers.hostId });
+    await Promise.allSettled(expired.map(({ id, hostId }) => reap(deps, id, hostId)));
+    return expired.length;
+  }
+
+  function tick(): void {
+    if (current !== undefined) return;
+    current = reapOnce();
+    current
+      .catch((error: unknown) => deps.log.error({ err: error }, 'session reaper pass failed'))
+      .finally(() => (current = undefined));
+  }
+
+  return {
+    reapOnce,
+    start() {
+      timer ??= setInterval(tick, intervalMs);
+    },
+    async stop() {
+      clearInterval(timer);
+      timer = undefined;
+      await current?.catch(() => undefined);
+    },
+  };
+}
+
+async function reap(deps: LifecycleDeps, id: string, hostId: string | null): Promise<void> {
+  if (hostId === null || !deps.hub.isConnected(hostId)) return;
+  try {
+    const result = await deps.hub.sendCommand(hostId, id, stopCommand(), STOP_TIMEOUT_MS);
+    const row = await loadContainer(deps.db, id);
+    if (!result.ok || row === undefined) {
+      deps.log.warn({ container_id: id }, 'session expiry stop did not succeed');
+      return;
+    }
+    await markStopped(deps.db, row, 'session_expired');
+  } catch (error) {
+    deps.log.warn({ container_id: id, err: error }, 'session expiry stop not confirmed');
+  }
+}

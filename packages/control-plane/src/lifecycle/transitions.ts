@@ -1,0 +1,145 @@
+// The one place container status changes: which transitions are legal, the guarded UPDATE that
+// applies one only if nobody changed the row meanwhile, and the events row every change gets.
+// Deciding which change to make is the callers' (actions, reconciliation, status reports, reaper).
+import { and, eq, isNull, sql } from 'drizzle-orm';
+import type { Db } from '../db/open.js';
+import { containers, type ContainerRow, type ContainerStatus } from '../db/schema/containers.js';
+import { hosts } from '../db/schema/hosts.js';
+import { tiers } from '../db/schema/tiers.js';
+import { users } from '../db/schema/users.js';
+import { recordEvent } from '../services/events.js';
+
+const ALLOWED: Record<ContainerStatus, readonly ContainerStatus[]> = {
+  creating: ['running', 'stopped', 'error', 'deleting'],
+  running: ['stopped', 'error', 'deleting'],
+  stopped: ['running', 'error', 'deleting'],
+  error: ['running', 'stopped', 'deleting'],
+  // Only the final soft delete (finishDelete) leaves `deleting`.
+  deleting: [],
+};
+
+/** Thrown when code asks for a transition the lifecycle does not have: a bug, never user input. */
+export class IllegalTransitionError extends Error {
+  override readonly name = 'IllegalTransitionError';
+  constructor(from: ContainerStatus, to: ContainerStatus) {
+    super(`illegal container transition ${from} → ${to}`);
+  }
+}
+
+export interface StatusChange {
+  to: ContainerStatus;
+  /** Why (DESIGN §3 status_reason); null for a plain `running`. */
+  reason: string | null;
+  /** Engine message or similar, shown to the owner as status detail. */
+  detail?: string | null;
+  /** The reason in the events row when it differs from the status reason (`created`, `started`). */
+  eventReason?: string;
+  actorUserId?: string | null;
+  columns?: Partial<
+    Pick<ContainerRow, 'desiredStatus' | 'startedAt' | 'stoppedAt' | 'sessionExpiresAt'>
+  >;
+}
+
+/**
+ * Applies `change` to `row` if the row still has `row.status` and is not deleted; returns the new
+ * row, or null when someone else changed it first. @throws IllegalTransitionError.
+ */
+export async function transition(
+  db: Db,
+  row: ContainerRow,
+  change: StatusChange,
+): Promise<ContainerRow | null> {
+  if (!ALLOWED[row.status].includes(change.to))
+    throw new IllegalTransitionError(row.status, change.to);
+  return db.transaction(async (tx) => {
+    const [updated] = await tx
+      .update(containers)
+      .set({
+        status: change.to,
+        statusReason: change.reason,
+        statusDetail: change.detail ?? null,
+        ...change.columns,
+      })
+      .where(
+        and(
+          eq(containers.id, row.id),
+          eq(containers.status, row.status),
+          isNull(containers.deletedAt),
+        ),
+      )
+      .returning();
+    if (updated === undefined) return null;
+    await recordEvent(tx, {
+      type: `container.${change.to}`,
+      actorUserId: change.actorUserId ?? null,
+      containerId: row.id,
+      hostId: row.hostId,
+      reason: change.eventReason ?? change.reason,
+      detail: {
+        from: row.status,
+        ...(change.detail ? { detail: change.detail.slice(0, 2048) } : {}),
+      },
+    });
+    return updated;
+  });
+}
+
+/**
+ * The end of a delete: soft-deletes the row and gives its reservation back to its host, with an
+ * event, all at once. False when the row was already gone (a concurrent finish won).
+ */
+export async function finishDelete(
+  db: Db,
+  row: ContainerRow,
+  actorUserId: string | null,
+): Promise<boolean> {
+  return db.transaction(async (tx) => {
+    const [deleted] = await tx
+      .update(containers)
+      .set({ deletedAt: new Date(), desiredStatus: 'deleted', status: 'deleting' })
+      .where(and(eq(containers.id, row.id), isNull(containers.deletedAt)))
+      .returning();
+    if (deleted === undefined) return false;
+    if (deleted.hostId !== null) {
+      await tx
+        .update(hosts)
+        .set({
+          reservedCpuMillicores: sql`greatest(0, ${hosts.reservedCpuMillicores} - ${deleted.cpuMillicores})`,
+          reservedMemoryMb: sql`greatest(0, ${hosts.reservedMemoryMb} - ${deleted.memoryMb})`,
+          reservedDiskMb: sql`greatest(0, ${hosts.reservedDiskMb} - ${deleted.diskMb})`,
+        })
+        .where(eq(hosts.id, deleted.hostId));
+    }
+    await recordEvent(tx, {
+      type: 'container.deleted',
+      actorUserId,
+      containerId: row.id,
+      hostId: row.hostId,
+      reason: actorUserId === null ? 'reconciled' : 'user',
+    });
+    return true;
+  });
+}
+
+export async function loadContainer(db: Db, id: string): Promise<ContainerRow | undefined> {
+  const [row] = await db
+    .select()
+    .from(containers)
+    .where(and(eq(containers.id, id), isNull(containers.deletedAt)));
+  return row;
+}
+
+/** When a session started now ends under the owner's tier; null for unlimited tiers. */
+export async function sessionExpiry(
+  db: Db,
+  userId: string,
+  now = new Date(),
+): Promise<Date | null> {
+  const [row] = await db
+    .select({ hours: tiers.sessionHours })
+    .from(users)
+    .innerJoin(tiers, eq(tiers.name, users.tier))
+    .where(eq(users.id, userId));
+  if (row?.hours === null || row?.hours === undefined) return null;
+  return new Date(now.getTime() + row.hours * 3_600_000);
+}

@@ -1,0 +1,197 @@
+// A scripted agent for the hub and lifecycle suites: a real `ws` client speaking PROTOCOL.md
+// through the protocol package's encoders and decoders. It is a test peer, not a fake of something
+// that runs here: the real agent (packages/agent) is being written concurrently, and these suites
+// pin the control plane's side of the contract with exact, scripted messages.
+import {
+  AGENT_CONNECT_PATH,
+  AGENT_SUBPROTOCOL,
+  decodeControlMessage,
+  encodeAgentMessage,
+  type AgentCommandResult,
+  type AgentHello,
+  type AgentMessage,
+  type ControlCommand,
+  type ControlMessage,
+  type ControlWelcome,
+  type ObservedContainer,
+} from '@rexec/protocol';
+import WebSocket from 'ws';
+
+export type Control<T extends ControlMessage['type']> = Extract<ControlMessage, { type: T }>;
+
+export interface Closed {
+  code: number;
+  reason: string;
+}
+
+export interface HelloOptions {
+  inventory?: ObservedContainer[];
+  protocolVersion?: number;
+  hostName?: string;
+  capacity?: AgentHello['capacity'];
+}
+
+/** A refused upgrade: the HTTP status and JSON body the server answered with. */
+export class UpgradeRefused extends Error {
+  constructor(
+    readonly status: number,
+    readonly body: unknown,
+  ) {
+    super(`upgrade refused with HTTP ${status}`);
+  }
+}
+
+export class AgentPeer {
+  readonly received: ControlMessage[] = [];
+  readonly closed: Promise<Closed>;
+  #waiters: (() => void)[] = [];
+
+  private constructor(readonly ws: WebSocket) {
+    this.closed = new Promise((resolve) => {
+      ws.on('close', (code, reason) => resolve({ code, reason: reason.toString('utf8') }));
+    });
+    ws.on('message', (data, isBinary) => {
+      if (isBinary) return;
+      const decoded = decodeControlMessage(Buffer.from(data as Buffer));
+      if (!decoded.ok)
+        throw new Error(`control plane sent an invalid message: ${decoded.error.message}`);
+      this.received.push(decoded.value);
+      for (const wake of this.#waiters.splice(0)) wake();
+    });
+  }
+
+  /** Opens the socket; rejects with UpgradeRefused when the server answers HTTP instead. */
+  static connect(baseUrl: string, credential: string | undefined): Promise<AgentPeer> {
+    const url = `${baseUrl.replace(/^http/, 'ws')}${AGENT_CONNECT_PATH}`;
+    const headers = credential === undefined ? {} : { authorization: `Bearer ${credential}` };
+    const ws = new WebSocket(url, [AGENT_SUBPROTOCOL], { headers });
+    return new Promise((resolve, reject) => {
+      ws.once('open', () => resolve(new AgentPeer(ws)));
+      ws.once('unexpected-response', (_request, response) => {
+        let text = '';
+        response.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
+        response.on('end', () => {
+          reject(
+            new UpgradeRefused(
+              response.statusCode ?? 0,
+              text === '' ? undefined : JSON.parse(text),
+            ),
+          );
+        });
+      });
+      ws.once('error', reject);
+    });
+  }
+
+  send(message: AgentMessage): void {
+    this.ws.send(encodeAgentMessage(message));
+  }
+
+  sendRaw(text: string): void {
+    this.ws.send(text);
+  }
+
+  /** The first received message of `type` matching `match` not yet taken, waiting for it. */
+  async next<T extends ControlMessage['type']>(
+    type: T,
+    match: (message: Control<T>) => boolean = () => true,
+    timeoutMs = 5_000,
+  ): Promise<Control<T>> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const index = this.received.findIndex((m) => m.type === type && match(m as Control<T>));
+      if (index >= 0) return this.received.splice(index, 1)[0] as Control<T>;
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`no ${type} within ${timeoutMs} ms`);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, left);
+        this.#waiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+  }
+
+  async hello(options: HelloOptions = {}): Promise<ControlWelcome> {
+    this.send(helloMessage(options));
+    return this.next('CONTROL_WELCOME');
+  }
+
+  heartbeat(seq: number): void {
+    this.send({
+      type: 'AGENT_HEARTBEAT',
+      seq,
+      usage: { cpu_millicores: 100, memory_mb: 512, disk_mb: 1024 },
+    });
+  }
+
+  command(match: (message: ControlCommand) => boolean = () => true, timeoutMs?: number) {
+    return this.next('CONTROL_COMMAND', match, timeoutMs);
+  }
+
+  /** Answers `command` with success and the container in `state`. */
+  succeed(command: ControlCommand, state: ObservedContainer['state']): void {
+    this.send(okResult(command, state));
+  }
+
+  /** Sends a heartbeat every `intervalMs` until the socket closes, as a live agent does. */
+  keepAlive(intervalMs = 1_000): void {
+    let seq = 0;
+    const timer = setInterval(() => {
+      if (this.ws.readyState === WebSocket.OPEN) this.heartbeat(seq++);
+    }, intervalMs);
+    void this.closed.then(() => clearInterval(timer));
+  }
+
+  close(code = 4000): Promise<Closed> {
+    this.ws.close(code);
+    return this.closed;
+  }
+}
+
+export function helloMessage(options: HelloOptions = {}): AgentHello {
+  return {
+    type: 'AGENT_HELLO',
+    protocol_version: options.protocolVersion ?? 1,
+    agent_version: '0.1.0',
+    instance_id: `inst_${Math.random().toString(36).slice(2, 12)}`,
+    host_name: options.hostName ?? 'peer-host',
+    runtime: { kind: 'podman', version: '4.3.1', disk_enforcement: 'none', network_shaping: false },
+    capacity: options.capacity ?? {
+      cpu_millicores: 64_000,
+      memory_mb: 131_072,
+      disk_mb: 1_048_576,
+    },
+    inventory: options.inventory ?? [],
+  };
+}
+
+export function observed(
+  containerId: string,
+  state: ObservedContainer['state'],
+): ObservedContainer {
+  const present = state !== 'missing';
+  return {
+    container_id: containerId,
+    engine_id: present ? 'abcdef0123456789' : null,
+    state,
+    exit_code: state === 'exited' ? 137 : null,
+    oom_killed: false,
+    started_at: present ? new Date().toISOString() : null,
+    finished_at: state === 'exited' ? new Date().toISOString() : null,
+  };
+}
+
+export function okResult(
+  command: ControlCommand,
+  state: ObservedContainer['state'],
+): AgentCommandResult {
+  return {
+    type: 'AGENT_COMMAND_RESULT',
+    command_id: command.command_id,
+    container_id: command.container_id,
+    ok: true,
+    container: observed(command.container_id, state),
+  };
+}

@@ -1,0 +1,139 @@
+// A real control plane for the hub and lifecycle suites: fresh migrated database on the chosen
+// driver, the agent hub attached to fastify's server with the lifecycle wired in, listening on
+// 127.0.0.1 port 0, plus helpers to enroll hosts and read rows. Stopped when the test ends.
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
+import type { Test } from 'tap';
+import type { Database } from '../../../packages/control-plane/src/db/open.js';
+import { sql } from '../../../packages/control-plane/src/db/index.js';
+import { selectRows } from '../../../packages/control-plane/src/db/rows.js';
+import { buildApp } from '../../../packages/control-plane/src/http/app.js';
+import { createRateLimiter } from '../../../packages/control-plane/src/http/rate-limit.js';
+import {
+  createHub,
+  type Hub,
+  type HubOptions,
+} from '../../../packages/control-plane/src/hub/hub.js';
+import {
+  attachLifecycle,
+  createSessionReaper,
+  type LifecycleDeps,
+  type SessionReaper,
+} from '../../../packages/control-plane/src/lifecycle/index.js';
+import { createScheduler } from '../../../packages/control-plane/src/scheduler/scheduler.js';
+import { createJoinToken } from '../../../packages/control-plane/src/services/hosts.js';
+import type { DbDriver } from '../../helpers/postgres.js';
+import { call, liftRateLimits, preparedDatabase } from '../http/server.js';
+import { AgentPeer } from './agent-peer.js';
+
+export interface HubServer {
+  url: string;
+  database: Database;
+  adminToken: string;
+  hub: Hub;
+  lifecycle: LifecycleDeps;
+  reaper: SessionReaper;
+  logs: Record<string, unknown>[];
+}
+
+export async function startHubServer(
+  t: Test,
+  driver: DbDriver,
+  options: HubOptions = {},
+): Promise<HubServer> {
+  const { database, adminToken } = await preparedDatabase(t, driver);
+  const logs: Record<string, unknown>[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      for (const line of chunk.toString('utf8').split('\n')) {
+        if (line !== '') logs.push(JSON.parse(line) as Record<string, unknown>);
+      }
+      done();
+    },
+  });
+  const log = pino({ level: 'info' }, sink);
+  const hub = createHub({ database, log, options });
+  const lifecycle = attachLifecycle(hub, { db: database.db, log });
+  const reaper = createSessionReaper(lifecycle);
+  const app = await buildApp({
+    database,
+    config: { bind: '127.0.0.1', port: 0 },
+    log,
+    scheduler: createScheduler({ strategy: 'binpack' }),
+    rateLimiter: createRateLimiter({ database, log }),
+    hub,
+  });
+  hub.attach(app.server);
+  hub.start();
+  const url = await app.listen({ host: '127.0.0.1', port: 0 });
+  t.teardown(async () => {
+    await hub.stop();
+    await app.close();
+  });
+  const server = { url, database, adminToken, hub, lifecycle, reaper, logs };
+  await liftRateLimits(server);
+  return server;
+}
+
+export interface Enrollment {
+  hostId: string;
+  credential: string;
+}
+
+/** A join token minted by the service, traded through the real enroll route. */
+export async function enroll(server: HubServer, hostName = 'peer-host'): Promise<Enrollment> {
+  const { token } = await createJoinToken(server.database.db, { createdBy: null });
+  const answer = await call(server, 'POST', '/api/v1/agent/enroll', {
+    token,
+    json: { host_name: hostName, agent_version: '0.1.0', protocol_version: 1 },
+  });
+  if (answer.status !== 201) throw new Error(`enroll answered ${answer.status}`);
+  return { hostId: answer.body.host_id as string, credential: answer.body.credential as string };
+}
+
+/** Enrolls a host and connects a peer that completed the handshake and keeps heartbeating. */
+export async function onlinePeer(
+  t: Test,
+  server: HubServer,
+  hostName?: string,
+  options: { silent?: boolean } = {},
+): Promise<{ peer: AgentPeer; enrollment: Enrollment }> {
+  const enrollment = await enroll(server, hostName);
+  const peer = await AgentPeer.connect(server.url, enrollment.credential);
+  t.teardown(() => peer.ws.terminate());
+  await peer.hello({ hostName });
+  if (options.silent !== true) peer.keepAlive();
+  return { peer, enrollment };
+}
+
+export interface HostState {
+  status: string;
+  reserved_cpu_millicores: number;
+  reserved_memory_mb: number;
+  capacity_cpu_millicores: number;
+  last_seen_at: Date | null;
+}
+
+export async function hostRow(server: HubServer, hostId: string): Promise<HostState | undefined> {
+  const rows = await selectRows<HostState & Record<string, unknown>>(
+    server.database.db,
+    sql`select status, reserved_cpu_millicores, reserved_memory_mb, capacity_cpu_millicores,
+               last_seen_at from hosts where id = ${hostId}`,
+  );
+  return rows[0];
+}
+
+/** Polls `check` every 50 ms until it returns a value or `timeoutMs` passes. */
+export async function eventually<T>(
+  check: () => Promise<T | undefined | false>,
+  timeoutMs = 5_000,
+  what = 'condition',
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`${what} not reached within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}

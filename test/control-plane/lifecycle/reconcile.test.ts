@@ -1,0 +1,114 @@
+// Reconciliation on HELLO and the session reaper, driven over the real hub: desired state in
+// Postgres against a scripted agent's inventory (../hub/agent-peer.ts; the real agent is written
+// concurrently). Rows are nudged with SQL to stand for what happened while the host was away.
+import { randomBytes } from 'node:crypto';
+import { Container, type ControlCommand } from '@rexec/protocol';
+import t from 'tap';
+import { sql } from '../../../packages/control-plane/src/db/index.js';
+import { selectRows } from '../../../packages/control-plane/src/db/rows.js';
+import { call, newUser } from '../http/server.js';
+import { AgentPeer, observed } from '../hub/agent-peer.js';
+import {
+  eventually,
+  hostRow,
+  onlinePeer,
+  startHubServer,
+  type HubServer,
+} from '../hub/hub-server.js';
+
+const body = { image: 'alpine:latest', resources: { cpu_millicores: 250, memory_mb: 128 } };
+
+async function runningContainer(
+  server: HubServer,
+  peer: AgentPeer,
+  token: string,
+): Promise<string> {
+  const created = await call(server, 'POST', '/api/v1/containers', { token, json: body });
+  const id = Container.parse(created.body).id;
+  peer.succeed(await peer.command((c) => c.container_id === id), 'running');
+  await eventually(async () => (await show(server, token, id)).status === 'running');
+  return id;
+}
+
+async function show(server: HubServer, token: string, id: string) {
+  return Container.parse((await call(server, 'GET', `/api/v1/containers/${id}`, { token })).body);
+}
+
+void t.test('HELLO brings the host back in line with the database', async (t) => {
+  const server = await startHubServer(t, 'pg');
+  const { peer, enrollment } = await onlinePeer(t, server, 'returning');
+  const user = await newUser(server, 'eve');
+  const missing = await runningContainer(server, peer, user.token);
+  const shouldStop = await runningContainer(server, peer, user.token);
+  const lostCreate = await runningContainer(server, peer, user.token);
+  peer.ws.terminate();
+  await eventually(
+    async () => (await hostRow(server, enrollment.hostId))?.status === 'unreachable',
+  );
+  const { db } = server.database;
+  await db.execute(sql`update containers set desired_status = 'stopped' where id = ${shouldStop}`);
+  await db.execute(sql`update containers set status = 'creating' where id = ${lostCreate}`);
+  const orphan = `ctr_${randomBytes(16).toString('hex')}`;
+
+  const back = await AgentPeer.connect(server.url, enrollment.credential);
+  t.teardown(() => back.ws.terminate());
+  await back.hello({
+    hostName: 'returning',
+    inventory: [observed(shouldStop, 'running'), observed(orphan, 'running')],
+  });
+  back.keepAlive();
+
+  const byContainer = async (id: string): Promise<ControlCommand> =>
+    back.command((c) => c.container_id === id);
+  const stop = await byContainer(shouldStop);
+  t.equal(stop.command.action, 'stop');
+  back.succeed(stop, 'exited');
+  const create = await byContainer(lostCreate);
+  t.equal(create.command.action, 'create', 'a lost create is sent again');
+  back.succeed(create, 'running');
+  const remove = await byContainer(orphan);
+  t.same(remove.command, { action: 'remove', remove_volume: true }, 'the orphan is removed');
+  back.succeed(remove, 'missing');
+
+  await eventually(async () => (await show(server, user.token, shouldStop)).status === 'stopped');
+  await eventually(async () => (await show(server, user.token, lostCreate)).status === 'running');
+  t.match(await show(server, user.token, missing), {
+    status: 'error',
+    status_reason: 'container_missing',
+  });
+  t.equal((await show(server, user.token, shouldStop)).status_reason, 'user');
+  await eventually(async () => {
+    const rows = await selectRows(
+      db,
+      sql`select reason from events where container_id = ${orphan} and type = 'container.orphan_removed'`,
+    );
+    return rows.length === 1;
+  });
+  const events = await selectRows<{ reason: string }>(
+    db,
+    sql`select reason from events where container_id = ${missing} and type = 'container.error'`,
+  );
+  t.same(events, [{ reason: 'container_missing' }], 'every change has an events row');
+});
+
+void t.test('the reaper stops containers past their session with session_expired', async (t) => {
+  const server = await startHubServer(t, 'pg');
+  const { peer } = await onlinePeer(t, server, 'reaped');
+  const user = await newUser(server, 'fay');
+  const expired = await runningContainer(server, peer, user.token);
+  const fresh = await runningContainer(server, peer, user.token);
+  await server.database.db.execute(
+    sql`update containers set session_expires_at = now() - interval '1 minute' where id = ${expired}`,
+  );
+  const pass = server.reaper.reapOnce();
+  const stop = await peer.command();
+  t.equal(stop.container_id, expired, 'only the expired container is stopped');
+  t.equal(stop.command.action, 'stop');
+  peer.succeed(stop, 'exited');
+  t.equal(await pass, 1);
+  t.match(await show(server, user.token, expired), {
+    status: 'stopped',
+    status_reason: 'session_expired',
+  });
+  t.equal((await show(server, user.token, fresh)).status, 'running');
+});
