@@ -1,0 +1,158 @@
+// End-to-end fixture: a real control plane process on a fresh Postgres database, real agent
+// processes joined with real join tokens, and a REST client whose answers are parsed with the
+// protocol's schemas. Containers are removed from the engine at teardown by their host-id label,
+// whatever a test left behind (agents leave containers running by design).
+import { createServer } from 'node:net';
+import type { Test } from 'tap';
+import type { z } from 'zod';
+import { Container, HostList, JoinTokenCreated } from '@rexec/protocol';
+import { engine, requireEngine, type EngineKind } from '../helpers/engine.js';
+import { freshDatabase } from '../helpers/postgres.js';
+import {
+  startAgent,
+  startControlPlane,
+  type Agent,
+  type ControlPlane,
+} from '../helpers/processes.js';
+
+export interface ApiAnswer {
+  status: number;
+  body: unknown;
+}
+
+export interface Fleet {
+  kind: EngineKind;
+  /** The running control plane; replaced by restartControlPlane(). */
+  readonly controlPlane: ControlPlane;
+  /** SIGTERM, then a new process on the same database, port and admin token. */
+  restartControlPlane(): Promise<void>;
+  api(method: string, path: string, body?: unknown, token?: string): Promise<ApiAnswer>;
+  /** Calls the API and parses a 2xx answer with `schema`; anything else throws with the body. */
+  apiAs<S extends z.ZodType>(
+    schema: S,
+    method: string,
+    path: string,
+    body?: unknown,
+  ): Promise<z.infer<S>>;
+  hosts(): Promise<HostList['hosts']>;
+  joinAgent(
+    hostName: string,
+    env?: Record<string, string>,
+  ): Promise<{ agent: Agent; hostId: string }>;
+  waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs?: number): Promise<T>;
+  containerStatus(id: string, wanted: Container['status'], timeoutMs?: number): Promise<Container>;
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  await new Promise((resolve) => server.close(resolve));
+  if (address === null || typeof address === 'string') throw new Error('no port');
+  return address.port;
+}
+
+async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | undefined>,
+  timeoutMs = 60_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+export async function startFleet(
+  t: Test,
+  opts: { env?: Record<string, string> } = {},
+): Promise<Fleet> {
+  const kind = await requireEngine(t);
+  const target = await freshDatabase(t, 'pg');
+  if (target.driver !== 'pg') throw new Error('unreachable: asked for pg');
+  // A fixed port, so agents find a restarted control plane at the URL they were given.
+  const port = await freePort();
+  const env = { REXEC_DATABASE_URL: target.url, REXEC_PORT: String(port), ...opts.env };
+  let controlPlane = await startControlPlane(t, { env });
+  const hostIds: string[] = [];
+
+  const api: Fleet['api'] = async (method, path, body, token = controlPlane.adminToken) => {
+    const response = await fetch(`${controlPlane.url}/api/v1${path}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${token}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await response.text();
+    return {
+      status: response.status,
+      body: text === '' ? undefined : (JSON.parse(text) as unknown),
+    };
+  };
+
+  const apiAs: Fleet['apiAs'] = async (schema, method, path, body) => {
+    const answer = await api(method, path, body);
+    if (answer.status < 200 || answer.status > 299) {
+      throw new Error(`${method} ${path}: ${answer.status} ${JSON.stringify(answer.body)}`);
+    }
+    return schema.parse(answer.body);
+  };
+
+  const hosts: Fleet['hosts'] = async () => (await apiAs(HostList, 'GET', '/hosts')).hosts;
+
+  t.teardown(async () => {
+    for (const hostId of hostIds) {
+      const ids = await engine(kind, ['ps', '-aq', '--filter', `label=io.rexec.host-id=${hostId}`]);
+      for (const id of ids.stdout.split('\n').filter(Boolean)) {
+        await engine(kind, ['rm', '-f', '-v', id]).catch(() => undefined);
+      }
+    }
+  });
+
+  return {
+    kind,
+    get controlPlane() {
+      return controlPlane;
+    },
+    async restartControlPlane() {
+      await controlPlane.stop();
+      controlPlane = await startControlPlane(t, {
+        env: { ...env, REXEC_BOOTSTRAP_ADMIN_TOKEN: controlPlane.adminToken },
+      });
+    },
+    api,
+    apiAs,
+    hosts,
+    waitFor,
+    async joinAgent(hostName, env) {
+      const join = await apiAs(JoinTokenCreated, 'POST', '/hosts/join-tokens', {});
+      const agent = await startAgent(t, {
+        url: controlPlane.url,
+        joinToken: join.token,
+        hostName,
+        env: { REXEC_RUNTIME: kind, ...env },
+      });
+      const hostId = await waitFor(`host ${hostName} online`, async () => {
+        const host = (await hosts()).find((h) => h.name === hostName && h.status === 'online');
+        return host?.id;
+      });
+      hostIds.push(hostId);
+      return { agent, hostId };
+    },
+    async containerStatus(id, wanted, timeoutMs) {
+      return waitFor(
+        `container ${id} ${wanted}`,
+        async () => {
+          const got = await apiAs(Container, 'GET', `/containers/${id}`);
+          return got.status === wanted ? got : undefined;
+        },
+        timeoutMs,
+      );
+    },
+  };
+}
