@@ -68,9 +68,9 @@ async function waitFor<T>(
 
 export async function startFleet(
   t: Test,
-  opts: { env?: Record<string, string> } = {},
+  opts: { env?: Record<string, string>; engine?: EngineKind } = {},
 ): Promise<Fleet> {
-  const kind = await requireEngine(t);
+  const kind = await requireEngine(t, opts.engine);
   const target = await freshDatabase(t, 'pg');
   if (target.driver !== 'pg') throw new Error('unreachable: asked for pg');
   // A fixed port, so agents find a restarted control plane at the URL they were given.

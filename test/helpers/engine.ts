@@ -67,15 +67,18 @@ export async function hasImage(kind: EngineKind, image: string): Promise<boolean
 }
 
 /**
- * The engine for an end-to-end test. Fails the test (never skips: a missing engine is a broken
+ * The engine for an end-to-end test (`wanted`, or the detected one). Fails the test (never skips: a missing engine is a broken
  * environment, not an optional feature) and throws when no engine answers or an image is missing.
  */
-export async function requireEngine(t: Test): Promise<EngineKind> {
-  const kind = await detectEngine();
+export async function requireEngine(t: Test, wanted?: EngineKind): Promise<EngineKind> {
+  const kind =
+    wanted === undefined ? await detectEngine() : (await answers(wanted)) ? wanted : null;
   if (kind === null) {
     const message =
-      'no container engine answers `info`: install podman (or docker) and run .ci/run, ' +
-      'or set REXEC_TEST_ENGINE';
+      wanted === undefined
+        ? 'no container engine answers `info`: install podman (or docker) and run .ci/run, ' +
+          'or set REXEC_TEST_ENGINE'
+        : `${wanted} does not answer \`info\`: .ci/run installs it and starts its daemon`;
     t.fail(message);
     throw new Error(message);
   }
