@@ -1,0 +1,218 @@
+// Benchmark: create→running latency through Rexec (REST create of a custom busybox image on a real
+// control plane on Postgres with one real podman agent, timed until GET /containers/:id says
+// `running`, polled every POLL_MS) next to a bare `podman run -d` of the same image with the very
+// argv the agent builds (run-args.ts), alternating the two, one container at a time, each removed
+// after it is measured. Prints p50/p95 of both and the ratio; asserts nothing.
+// Run: node --import tsx --conditions=rexec-source bench/create-latency.ts
+import { loadavg } from 'node:os';
+import { performance } from 'node:perf_hooks';
+import { execa } from 'execa';
+import { Container, HostList, Tier, UserCreated } from '@rexec/protocol';
+import { SANDBOX_COMMAND } from '../packages/agent/src/command-actions.js';
+import { buildRunArgs, buildVolumeCreateArgs } from '../packages/agent/src/runtime/run-args.js';
+import { BUSYBOX_IMAGE } from '../test/helpers/engine.js';
+import { Teardowns, call, percentile, startBenchControlPlane } from './control-plane.js';
+
+const SAMPLES = Number(process.env['REXEC_BENCH_SAMPLES'] ?? 12);
+const POLL_MS = Number(process.env['REXEC_BENCH_POLL_MS'] ?? 20);
+const WAIT_LIMIT_MS = 60_000;
+const BENCH_HOST_ID = 'hst_benchraw';
+// Small enough to fit a 2-core host many times over, so placement never refuses a sample.
+const RESOURCES = { cpu_millicores: 500, memory_mb: 128, disk_mb: 1024 };
+
+if (!Number.isInteger(SAMPLES) || SAMPLES < 1) {
+  throw new Error(`REXEC_BENCH_SAMPLES must be a positive integer, got ${String(SAMPLES)}`);
+}
+if (!Number.isFinite(POLL_MS) || POLL_MS < 1) {
+  throw new Error(`REXEC_BENCH_POLL_MS must be a positive number, got ${String(POLL_MS)}`);
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function podman(args: string[]): Promise<string> {
+  return (await execa('podman', args, { timeout: 120_000 })).stdout;
+}
+
+async function main(): Promise<void> {
+  await podman(['image', 'inspect', BUSYBOX_IMAGE]).catch(() => {
+    throw new Error(`${BUSYBOX_IMAGE} is missing: build it with bash test/images/build.sh`);
+  });
+  const cleanup = new Teardowns();
+  const rawNames = new Set<string>();
+  cleanup.teardown(async () => {
+    for (const name of rawNames) {
+      await podman(['rm', '-f', '-v', name]).catch(() => undefined);
+      await podman(['volume', 'rm', '-f', name.replace(/^rexec-/, 'rexec-home-')]).catch(
+        () => undefined,
+      );
+    }
+  });
+  try {
+    const cp = await startBenchControlPlane(cleanup);
+    await cp.joinAgent('bench-latency', { REXEC_RUNTIME: 'podman' });
+    const { hosts } = await cp.api(HostList, 'GET', '/hosts');
+    const hostId = hosts.find((host) => host.name === 'bench-latency')?.id;
+    if (hostId === undefined) throw new Error('the agent connected but its host is not listed');
+    // Whatever the agent left in the engine goes with it (agents leave containers by design).
+    cleanup.teardown(async () => {
+      const ids = await podman(['ps', '-aq', '--filter', `label=io.rexec.host-id=${hostId}`]);
+      for (const id of ids.split('\n').filter(Boolean)) {
+        await podman(['rm', '-f', '-v', id]).catch(() => undefined);
+      }
+      const filter = `label=io.rexec.host-id=${hostId}`;
+      const volumes = await podman(['volume', 'ls', '-q', '--filter', filter]);
+      for (const volume of volumes.split('\n').filter(Boolean)) {
+        await podman(['volume', 'rm', '-f', volume]).catch(() => undefined);
+      }
+    });
+    // Polling every POLL_MS is far above a tier's operations budget; the limiter still runs.
+    await cp.api(Tier, 'PATCH', '/tiers/enterprise', {
+      rate_limits: {
+        create_per_minute: 100_000,
+        operations_per_minute: 100_000,
+        list_per_minute: 100_000,
+      },
+    });
+    const { token } = await cp.api(UserCreated, 'POST', '/users', {
+      name: 'bench-latency',
+      tier: 'enterprise',
+    });
+
+    const rexecOnce = async (): Promise<{ ms: number; container: Container }> => {
+      const start = performance.now();
+      const created = await call(cp.controlPlane.url, token, 'POST', '/containers', {
+        image: 'custom',
+        custom_image: BUSYBOX_IMAGE,
+        resources: RESOURCES,
+      });
+      if (created.status !== 202) {
+        throw new Error(`create answered ${created.status}: ${JSON.stringify(created.body)}`);
+      }
+      const { id } = Container.parse(created.body);
+      const deadline = start + WAIT_LIMIT_MS;
+      for (;;) {
+        const got = await call(cp.controlPlane.url, token, 'GET', `/containers/${id}`);
+        if (got.status !== 200) {
+          throw new Error(`GET ${id} answered ${got.status}: ${JSON.stringify(got.body)}`);
+        }
+        const container = Container.parse(got.body);
+        if (container.status === 'running') return { ms: performance.now() - start, container };
+        if (container.status !== 'creating') {
+          throw new Error(`container ${id} went ${container.status}: ${JSON.stringify(got.body)}`);
+        }
+        if (performance.now() > deadline) throw new Error(`container ${id} never ran`);
+        await sleep(POLL_MS);
+      }
+    };
+    const rexecRemove = async (id: string): Promise<void> => {
+      const removed = await call(cp.controlPlane.url, token, 'DELETE', `/containers/${id}`);
+      if (removed.status !== 204 && removed.status !== 202) {
+        throw new Error(`delete answered ${removed.status}: ${JSON.stringify(removed.body)}`);
+      }
+      // Waits until the engine no longer has it, so removal never overlaps the next sample.
+      const deadline = performance.now() + WAIT_LIMIT_MS;
+      while ((await podman(['ps', '-aq', '--filter', `name=rexec-${id}`])) !== '') {
+        if (performance.now() > deadline) throw new Error(`container ${id} was never removed`);
+        await sleep(POLL_MS);
+      }
+    };
+
+    // The first create pays for cold caches on both paths; it is measured by neither.
+    const warm = await rexecOnce();
+    await rexecRemove(warm.container.id);
+    const resources = warm.container.resources;
+    let rawCount = 0;
+    /**
+     * `podman run -d` alone, or (`agentSequence`) the engine calls the agent makes for one create
+     * (cli-runtime.ts createAndStart): inspect the name (absent), inspect the image, inspect the
+     * home volume (absent), create it, run, inspect the result. The gap between that and the
+     * Rexec figure is what the control plane, the protocol and the status poll add.
+     */
+    const rawOnce = async (agentSequence: boolean): Promise<number> => {
+      const containerId = `ctr_benchraw${(rawCount++).toString().padStart(4, '0')}`;
+      const spec = {
+        containerId,
+        userId: 'usr_benchraw',
+        image: BUSYBOX_IMAGE,
+        cpuMillicores: resources.cpu_millicores,
+        memoryMb: resources.memory_mb,
+        pidsLimit: 512,
+        env: {},
+        homeDir: '/root',
+        command: [...SANDBOX_COMMAND],
+      };
+      const name = `rexec-${containerId}`;
+      rawNames.add(name);
+      const absent = async (args: string[]) => {
+        const result = await execa('podman', args, { reject: false, timeout: 120_000 });
+        if (result.exitCode === 0) throw new Error(`podman ${args.join(' ')} found a leftover`);
+      };
+      const start = performance.now();
+      if (agentSequence) {
+        await absent(['container', 'inspect', name]);
+        await podman(['image', 'inspect', BUSYBOX_IMAGE]);
+        await absent(['volume', 'inspect', `rexec-home-${containerId}`]);
+        await podman(buildVolumeCreateArgs(spec, BENCH_HOST_ID));
+      }
+      await podman(buildRunArgs(spec, BENCH_HOST_ID));
+      if (agentSequence) await podman(['container', 'inspect', name]);
+      return performance.now() - start;
+    };
+    const rawRemove = async (): Promise<void> => {
+      for (const name of rawNames) {
+        await podman(['rm', '-f', '-v', name]);
+        await podman(['volume', 'rm', '-f', name.replace(/^rexec-/, 'rexec-home-')]);
+      }
+      rawNames.clear();
+    };
+    await rawOnce(false);
+    await rawRemove();
+
+    const rexecMs: number[] = [];
+    const rawMs: number[] = [];
+    const sequenceMs: number[] = [];
+    for (let i = 0; i < SAMPLES; i++) {
+      const sample = await rexecOnce();
+      rexecMs.push(sample.ms);
+      await rexecRemove(sample.container.id);
+      rawMs.push(await rawOnce(false));
+      await rawRemove();
+      sequenceMs.push(await rawOnce(true));
+      await rawRemove();
+    }
+
+    const line = (label: string, values: number[]) => {
+      const p50 = percentile(values, 50);
+      const p95 = percentile(values, 95);
+      const text = `p50 ${p50.toFixed(0).padStart(5)} ms   p95 ${p95.toFixed(0).padStart(5)} ms`;
+      console.log(`  ${label.padEnd(34)} ${text}`);
+    };
+    console.log(
+      `create→running, ${SAMPLES} samples each, sequential, poll ${POLL_MS} ms ` +
+        `(cpu ${resources.cpu_millicores}m, memory ${resources.memory_mb} MB; ` +
+        `1-min load average ${(loadavg()[0] ?? 0).toFixed(1)})`,
+    );
+    line('Rexec REST create → running', rexecMs);
+    line('podman run -d (same argv)', rawMs);
+    line("agent's 6 engine calls, bare", sequenceMs);
+    const ratio50 = percentile(rexecMs, 50) / percentile(rawMs, 50);
+    const ratio95 = percentile(rexecMs, 95) / percentile(rawMs, 95);
+    console.log(
+      `  ${'ratio Rexec / podman'.padEnd(34)} p50 ${ratio50.toFixed(2)}×       p95 ${ratio95.toFixed(2)}×`,
+    );
+    console.log(
+      `  ${'Rexec overhead at p50'.padEnd(34)} ${(100 * (ratio50 - 1)).toFixed(0)}% ` +
+        `(target: under 25%)`,
+    );
+    const engineShare = percentile(sequenceMs, 50) - percentile(rawMs, 50);
+    const restShare = percentile(rexecMs, 50) - percentile(sequenceMs, 50);
+    console.log(
+      `  ${'of which, at p50'.padEnd(34)} agent's extra engine calls ${engineShare.toFixed(0)} ms, ` +
+        `control plane + protocol + poll ${restShare.toFixed(0)} ms`,
+    );
+  } finally {
+    await cleanup.run();
+  }
+}
+
+await main();
