@@ -7,6 +7,7 @@ import type { Test } from 'tap';
 import type { z } from 'zod';
 import { JoinTokenCreated } from '@rexec/protocol';
 import { startCluster, stopCluster } from '../test/helpers/postgres-cluster.js';
+import { callApi } from '../test/helpers/rest.js';
 import {
   startAgent,
   startControlPlane,
@@ -56,25 +57,8 @@ export interface BenchControlPlane {
   joinAgent(hostName: string, env: Record<string, string>): Promise<Agent>;
 }
 
-/** Calls `base`/api/v1`path`; answers with the status and the parsed JSON body (if any). */
-export async function call(
-  base: string,
-  token: string,
-  method: string,
-  path: string,
-  body?: unknown,
-): Promise<{ status: number; body: unknown }> {
-  const response = await fetch(`${base}/api/v1${path}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${token}`,
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-    },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await response.text();
-  return { status: response.status, body: text === '' ? undefined : (JSON.parse(text) as unknown) };
-}
+/** Calls `base`/api/v1`path` (the suites' REST caller, shared). */
+export const call = callApi;
 
 /** A Postgres cluster, a database on it and a control plane process using it. */
 export async function startBenchControlPlane(

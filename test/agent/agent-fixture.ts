@@ -9,6 +9,8 @@ import type { Test } from 'tap';
 import { REPO_ROOT } from '../helpers/child-process.js';
 import { BUSYBOX_IMAGE, engine, requireEngine } from '../helpers/engine.js';
 import type { EngineKind } from '../helpers/engine.js';
+import { startAgent, type Agent } from '../helpers/processes.js';
+import { startPeer, type ControlPlanePeer, type PeerOptions } from './control-plane-peer.js';
 
 export function containerId(): string {
   return `ctr_${randomBytes(16).toString('hex')}`;
@@ -103,4 +105,24 @@ export function logLines(output: string): Record<string, unknown>[] {
     .split('\n')
     .filter((line) => line.startsWith('{'))
     .map((line) => JSON.parse(line) as Record<string, unknown>);
+}
+
+/**
+ * A scripted control plane and the real agent process joined to it with the peer's join token,
+ * on the engine found for the peer's host id. Ready once the agent logged "connected".
+ */
+export async function startPeerAndAgent(
+  t: Test,
+  hostName: string,
+  peerOptions: PeerOptions = {},
+): Promise<{ peer: ControlPlanePeer; kind: EngineKind; agent: Agent }> {
+  const peer = await startPeer(t, peerOptions);
+  const kind = await engineFor(t, peer.hostId);
+  const agent = await startAgent(t, {
+    url: peer.url,
+    joinToken: peer.joinToken,
+    hostName,
+    env: { REXEC_RUNTIME: kind },
+  });
+  return { peer, kind, agent };
 }

@@ -20,20 +20,14 @@ import {
   engineState,
   logLines,
   runAgentToExit,
+  startPeerAndAgent,
 } from './agent-fixture.js';
 import { startPeer } from './control-plane-peer.js';
 
 void t.test(
   'enrolls once, stores the credential 0600, and restarts without a join token',
   async (t) => {
-    const peer = await startPeer(t);
-    const kind = await engineFor(t, peer.hostId);
-    const first = await startAgent(t, {
-      url: peer.url,
-      joinToken: peer.joinToken,
-      hostName: 'worker-enroll',
-      env: { REXEC_RUNTIME: kind },
-    });
+    const { peer, kind, agent: first } = await startPeerAndAgent(t, 'worker-enroll');
     t.equal(first.ready['host_id'], peer.hostId, 'connected line names the host id');
     t.same(peer.enrollments, [
       { host_name: 'worker-enroll', agent_version: '0.1.0', protocol_version: 1 },
@@ -146,14 +140,7 @@ void t.test(
 void t.test(
   'close 4008 reconnects with a new HELLO; 4004 exits non-zero without retrying',
   async (t) => {
-    const peer = await startPeer(t);
-    const kind = await engineFor(t, peer.hostId);
-    const agent = await startAgent(t, {
-      url: peer.url,
-      joinToken: peer.joinToken,
-      hostName: 'worker-closes',
-      env: { REXEC_RUNTIME: kind },
-    });
+    const { peer, agent } = await startPeerAndAgent(t, 'worker-closes');
     const first = await peer.nextConnection();
     const firstHello = await first.next('AGENT_HELLO');
     first.socket.close(4008, 'replica going away');
@@ -205,13 +192,9 @@ void t.test('HTTP 401 on upgrade is fatal', async (t) => {
 void t.test(
   'commands run on the engine, replays execute once, kills are reported, SIGTERM is clean',
   async (t) => {
-    const peer = await startPeer(t, { heartbeatIntervalMs: 1_000, heartbeatTimeoutMs: 10_000 });
-    const kind = await engineFor(t, peer.hostId);
-    const agent = await startAgent(t, {
-      url: peer.url,
-      joinToken: peer.joinToken,
-      hostName: 'worker-commands',
-      env: { REXEC_RUNTIME: kind },
+    const { peer, kind, agent } = await startPeerAndAgent(t, 'worker-commands', {
+      heartbeatIntervalMs: 1_000,
+      heartbeatTimeoutMs: 10_000,
     });
     const connection = await peer.nextConnection();
     await connection.next('AGENT_HELLO');
@@ -289,14 +272,7 @@ void t.test(
 );
 
 void t.test('SIGTERM finishes the command in flight before GOODBYE', async (t) => {
-  const peer = await startPeer(t);
-  const kind = await engineFor(t, peer.hostId);
-  const agent = await startAgent(t, {
-    url: peer.url,
-    joinToken: peer.joinToken,
-    hostName: 'worker-drain',
-    env: { REXEC_RUNTIME: kind },
-  });
+  const { peer, kind, agent } = await startPeerAndAgent(t, 'worker-drain');
   const connection = await peer.nextConnection();
   await connection.next('AGENT_HELLO');
   const id = containerId();

@@ -3,7 +3,7 @@
 // on Podman; this proves the CLI runtime's Docker dialect (argv, inspect and events formats).
 import t from 'tap';
 import { Container } from '@rexec/protocol';
-import { BUSYBOX_IMAGE, engine } from '../helpers/engine.js';
+import { engine } from '../helpers/engine.js';
 import { startFleet } from './fleet.js';
 
 void t.test('a container lives its lifecycle on a Docker host', async (t) => {
@@ -11,13 +11,7 @@ void t.test('a container lives its lifecycle on a Docker host', async (t) => {
   t.equal(fleet.kind, 'docker');
   await fleet.joinAgent('e2e-docker');
 
-  const created = await fleet.api('POST', '/containers', {
-    image: 'custom',
-    custom_image: BUSYBOX_IMAGE,
-    resources: { cpu_millicores: 500, memory_mb: 128, disk_mb: 512 },
-  });
-  t.equal(created.status, 202, 'the create is accepted', { body: created.body });
-  const id = Container.parse(created.body).id;
+  const { id } = await fleet.createBox({ cpu_millicores: 500, memory_mb: 128, disk_mb: 512 });
   await fleet.containerStatus(id, 'running');
   const limits = await engine('docker', [
     'inspect',

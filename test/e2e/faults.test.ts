@@ -3,15 +3,11 @@
 // no status lost.
 import t from 'tap';
 import { Container, UNREACHABLE_DEADLINE_MS } from '@rexec/protocol';
-import { BUSYBOX_IMAGE, engine } from '../helpers/engine.js';
+import { engine } from '../helpers/engine.js';
 import { startAgent } from '../helpers/processes.js';
 import { startFleet, type Fleet } from './fleet.js';
 
-const BOX = {
-  image: 'custom',
-  custom_image: BUSYBOX_IMAGE,
-  resources: { cpu_millicores: 250, memory_mb: 64, disk_mb: 512 },
-};
+const BOX = { cpu_millicores: 250, memory_mb: 64, disk_mb: 512 };
 
 async function engineContainers(fleet: Fleet, id: string): Promise<string[]> {
   const listed = await engine(fleet.kind, [
@@ -45,9 +41,7 @@ void t.test('a frozen agent makes its host unreachable within the deadline', asy
 void t.test('an agent killed in the middle of a create leaves exactly one container', async (t) => {
   const fleet = await startFleet(t);
   const { agent } = await fleet.joinAgent('e2e-killed');
-  const created = await fleet.api('POST', '/containers', BOX);
-  t.equal(created.status, 202, 'the create is accepted', { body: created.body });
-  const id = Container.parse(created.body).id;
+  const { id } = await fleet.createBox(BOX);
   await agent.stop('SIGKILL');
 
   await startAgent(t, {
@@ -63,8 +57,8 @@ void t.test('an agent killed in the middle of a create leaves exactly one contai
 void t.test('a control plane restart keeps every container and its status', async (t) => {
   const fleet = await startFleet(t);
   const { hostId } = await fleet.joinAgent('e2e-cp-restart');
-  const kept = Container.parse((await fleet.api('POST', '/containers', BOX)).body);
-  const halted = Container.parse((await fleet.api('POST', '/containers', BOX)).body);
+  const kept = await fleet.createBox(BOX);
+  const halted = await fleet.createBox(BOX);
   await fleet.containerStatus(kept.id, 'running');
   await fleet.containerStatus(halted.id, 'running');
   t.equal((await fleet.api('POST', `/containers/${halted.id}/stop`)).status, 200);

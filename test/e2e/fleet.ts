@@ -6,8 +6,9 @@ import { createServer } from 'node:net';
 import type { Test } from 'tap';
 import type { z } from 'zod';
 import { Container, HostList, JoinTokenCreated } from '@rexec/protocol';
-import { engine, requireEngine, type EngineKind } from '../helpers/engine.js';
+import { BUSYBOX_IMAGE, engine, requireEngine, type EngineKind } from '../helpers/engine.js';
 import { freshDatabase } from '../helpers/postgres.js';
+import { callApi, type ApiAnswer } from '../helpers/rest.js';
 import {
   startAgent,
   startControlPlane,
@@ -15,9 +16,20 @@ import {
   type ControlPlane,
 } from '../helpers/processes.js';
 
-export interface ApiAnswer {
-  status: number;
-  body: unknown;
+export interface BoxResources {
+  cpu_millicores: number;
+  memory_mb: number;
+  disk_mb: number;
+}
+
+/** The create body every suite uses: the local busybox test image as a custom image. */
+export function boxRequest(resources: BoxResources, name?: string): Record<string, unknown> {
+  return {
+    ...(name === undefined ? {} : { name }),
+    image: 'custom',
+    custom_image: BUSYBOX_IMAGE,
+    resources,
+  };
 }
 
 export interface Fleet {
@@ -35,6 +47,8 @@ export interface Fleet {
     body?: unknown,
   ): Promise<z.infer<S>>;
   hosts(): Promise<HostList['hosts']>;
+  /** Creates a busybox container; throws unless the API accepts it. */
+  createBox(resources: BoxResources, name?: string): Promise<Container>;
   joinAgent(
     hostName: string,
     env?: Record<string, string>,
@@ -79,21 +93,8 @@ export async function startFleet(
   let controlPlane = await startControlPlane(t, { env });
   const hostIds: string[] = [];
 
-  const api: Fleet['api'] = async (method, path, body, token = controlPlane.adminToken) => {
-    const response = await fetch(`${controlPlane.url}/api/v1${path}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${token}`,
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await response.text();
-    return {
-      status: response.status,
-      body: text === '' ? undefined : (JSON.parse(text) as unknown),
-    };
-  };
+  const api: Fleet['api'] = (method, path, body, token = controlPlane.adminToken) =>
+    callApi(controlPlane.url, token, method, path, body);
 
   const apiAs: Fleet['apiAs'] = async (schema, method, path, body) => {
     const answer = await api(method, path, body);
@@ -128,6 +129,8 @@ export async function startFleet(
     api,
     apiAs,
     hosts,
+    createBox: (resources, name) =>
+      apiAs(Container, 'POST', '/containers', boxRequest(resources, name)),
     waitFor,
     async joinAgent(hostName, env) {
       const join = await apiAs(JoinTokenCreated, 'POST', '/hosts/join-tokens', {});

@@ -2,7 +2,7 @@
 // → podman → a busybox container, and back. Checks that what the API says is what the engine has.
 import t from 'tap';
 import { Container, Host } from '@rexec/protocol';
-import { BUSYBOX_IMAGE, engine } from '../helpers/engine.js';
+import { engine } from '../helpers/engine.js';
 import { startFleet } from './fleet.js';
 
 /** The parts of `inspect` this suite reads (podman and docker agree on them). */
@@ -21,15 +21,12 @@ void t.test(
       REXEC_CAPACITY_DISK_MB: '40960',
     });
 
-    const created = await fleet.api('POST', '/containers', {
-      name: 'e2e-box',
-      image: 'custom',
-      custom_image: BUSYBOX_IMAGE,
-      resources: { cpu_millicores: 500, memory_mb: 128, disk_mb: 1024 },
-    });
-    t.equal(created.status, 202, 'the create is accepted', { body: created.body });
-    t.equal(Container.parse(created.body).status, 'creating');
-    const id = Container.parse(created.body).id;
+    const created = await fleet.createBox(
+      { cpu_millicores: 500, memory_mb: 128, disk_mb: 1024 },
+      'e2e-box',
+    );
+    t.equal(created.status, 'creating');
+    const id = created.id;
 
     const running = await fleet.containerStatus(id, 'running');
     t.equal(running.host_id, hostId, 'placed on the only host');
@@ -85,13 +82,7 @@ void t.test(
 void t.test('a container killed from outside the platform is reported with a reason', async (t) => {
   const fleet = await startFleet(t);
   await fleet.joinAgent('e2e-host-2');
-  const created = await fleet.api('POST', '/containers', {
-    image: 'custom',
-    custom_image: BUSYBOX_IMAGE,
-    resources: { cpu_millicores: 250, memory_mb: 64, disk_mb: 512 },
-  });
-  t.equal(created.status, 202, 'the create is accepted', { body: created.body });
-  const id = Container.parse(created.body).id;
+  const { id } = await fleet.createBox({ cpu_millicores: 250, memory_mb: 64, disk_mb: 512 });
   await fleet.containerStatus(id, 'running');
 
   await engine(fleet.kind, ['kill', `rexec-${id}`]);

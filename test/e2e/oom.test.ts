@@ -3,7 +3,7 @@
 // up and no status change is invented for it.
 import t from 'tap';
 import { Container } from '@rexec/protocol';
-import { BUSYBOX_IMAGE, engine } from '../helpers/engine.js';
+import { engine } from '../helpers/engine.js';
 import { startFleet } from './fleet.js';
 
 void t.test(
@@ -11,12 +11,7 @@ void t.test(
   async (t) => {
     const fleet = await startFleet(t);
     await fleet.joinAgent('e2e-oom');
-    const created = await fleet.api('POST', '/containers', {
-      image: 'custom',
-      custom_image: BUSYBOX_IMAGE,
-      resources: { cpu_millicores: 250, memory_mb: 32, disk_mb: 512 },
-    });
-    const id = Container.parse(created.body).id;
+    const { id } = await fleet.createBox({ cpu_millicores: 250, memory_mb: 32, disk_mb: 512 });
     await fleet.containerStatus(id, 'running');
     // tail buffers /dev/zero without bound; the shell reports how it ended.
     const hog = await engine(fleet.kind, [

@@ -2,8 +2,7 @@
 // placement strategies, exhaustion and cordoning, observed through the REST API.
 import t from 'tap';
 import { Container } from '@rexec/protocol';
-import { BUSYBOX_IMAGE } from '../helpers/engine.js';
-import { startFleet, type Fleet } from './fleet.js';
+import { boxRequest, startFleet, type Fleet } from './fleet.js';
 
 const SMALL_HOST = {
   REXEC_CAPACITY_CPU_MILLICORES: '1000',
@@ -13,11 +12,7 @@ const SMALL_HOST = {
 const HALF_HOST = { cpu_millicores: 500, memory_mb: 128, disk_mb: 512 };
 
 async function create(fleet: Fleet): Promise<{ status: number; hostId?: string; code?: string }> {
-  const answer = await fleet.api('POST', '/containers', {
-    image: 'custom',
-    custom_image: BUSYBOX_IMAGE,
-    resources: HALF_HOST,
-  });
+  const answer = await fleet.api('POST', '/containers', boxRequest(HALF_HOST));
   if (answer.status !== 202) {
     return { status: answer.status, code: (answer.body as { code?: string }).code };
   }
