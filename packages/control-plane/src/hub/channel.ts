@@ -17,6 +17,11 @@ export interface CommandChannel {
     command: ContainerCommand,
     timeoutMs: number,
   ): Promise<AgentCommandResult>;
+  /**
+   * Ends a host's live session because its credential was revoked: CONTROL_REFUSE
+   * `credential_revoked`, close 4004, host unreachable. No-op when it is not connected.
+   */
+  disconnectRevoked(hostId: string, message: string): void;
 }
 
 /** Thrown when an agent did not answer a command in time (the agent may still finish it). */
@@ -42,4 +47,5 @@ export const DISCONNECTED: CommandChannel = {
   isConnected: () => false,
   hasPendingCommand: () => false,
   sendCommand: () => Promise.reject(new HubStoppedError('no agent hub is configured')),
+  disconnectRevoked: () => undefined,
 };

@@ -11,7 +11,7 @@ import { recordEvent } from '../services/events.js';
 const MAX_INT4 = 2_147_483_647;
 
 export type UnreachableReason =
-  'heartbeat_timeout' | 'connection_closed' | 'agent_shutdown' | 'not_seen';
+  'heartbeat_timeout' | 'connection_closed' | 'agent_shutdown' | 'not_seen' | 'credential_revoked';
 
 export async function markOnline(db: Db, hostId: string, hello: AgentHello): Promise<void> {
   await db.transaction(async (tx) => {

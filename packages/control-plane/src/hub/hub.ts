@@ -246,6 +246,13 @@ export function createHub({ database, log, options = {} }: HubDependencies): Hub
       }
       return result;
     },
+    disconnectRevoked(hostId, message) {
+      const session = sessions.get(hostId);
+      if (session === undefined) return;
+      log.warn({ host_id: hostId }, 'host credential revoked; closing its agent session');
+      session.refuse('credential_revoked', message, CloseCode.CREDENTIAL_REVOKED);
+      lose(session, 'credential_revoked');
+    },
   };
 }
 

@@ -93,3 +93,37 @@ export async function authenticateHost(
     );
   return row ?? null;
 }
+
+/**
+ * Revokes every live credential of a host and marks it unreachable, in one transaction: its agent
+ * can no longer connect (HTTP 401 on upgrade) and the caller closes a live session with 4004.
+ * Idempotent: revoking again changes nothing and records nothing. @throws RexecError not_found.
+ */
+export async function revokeHostCredentials(
+  db: Db,
+  hostId: string,
+  actorUserId: string | null,
+): Promise<void> {
+  await db.transaction(async (tx) => {
+    const revoked = await tx
+      .update(hostCredentials)
+      .set({ revokedAt: new Date() })
+      .where(and(eq(hostCredentials.hostId, hostId), isNull(hostCredentials.revokedAt)))
+      .returning({ id: hostCredentials.id });
+    if (revoked.length === 0) return;
+    await recordEvent(tx, {
+      type: 'host.credential_revoked',
+      actorUserId,
+      hostId,
+      detail: { credentials: revoked.length },
+    });
+    const lost = await tx
+      .update(hosts)
+      .set({ status: 'unreachable' })
+      .where(and(eq(hosts.id, hostId), eq(hosts.status, 'online')))
+      .returning({ id: hosts.id });
+    if (lost.length > 0) {
+      await recordEvent(tx, { type: 'host.unreachable', hostId, reason: 'credential_revoked' });
+    }
+  });
+}

@@ -4,7 +4,9 @@ import { Host, HostId, HostList, JoinTokenCreate, JoinTokenCreated } from '@rexe
 import type { FastifyPluginCallbackZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { HostScheduling } from '../../db/schema/hosts.js';
+import { revokeHostCredentials } from '../../services/host-enrollment.js';
 import { createJoinToken, getHost, listHosts, setScheduling } from '../../services/hosts.js';
+import { DISCONNECTED } from '../../hub/channel.js';
 import type { RouteDependencies } from '../app.js';
 import { callerOf } from '../auth.js';
 import { toHost, toJoinTokenCreated } from '../mappers.js';
@@ -19,7 +21,10 @@ const ACTIONS: Record<'cordon' | 'uncordon' | 'drain', HostScheduling> = {
 const admin = { access: 'admin' } as const;
 const hostParams = z.object({ id: HostId });
 
-export function hostRoutes({ database }: RouteDependencies): FastifyPluginCallbackZod {
+export function hostRoutes({
+  database,
+  hub = DISCONNECTED,
+}: RouteDependencies): FastifyPluginCallbackZod {
   return (app, _options, done) => {
     app.get(
       '/hosts',
@@ -52,6 +57,25 @@ export function hostRoutes({ database }: RouteDependencies): FastifyPluginCallba
           ),
       );
     }
+    app.post(
+      '/hosts/:id/revoke',
+      {
+        config: admin,
+        schema: { params: hostParams, response: { 200: Host, ...ERROR_RESPONSES } },
+      },
+      async (request) => {
+        const { id } = request.params;
+        await getHost(database.db, id);
+        await revokeHostCredentials(database.db, id, callerOf(request).user.id);
+        // Another replica may hold the session: it keeps it until the agent reconnects (then 401)
+        // or its heartbeat lapses; this replica closes its own at once.
+        hub.disconnectRevoked(
+          id,
+          'An administrator revoked this host. Join it again with a new join token.',
+        );
+        return toHost(await getHost(database.db, id));
+      },
+    );
     app.post(
       '/hosts/join-tokens',
       {
