@@ -1,6 +1,7 @@
 // The command executor in-process on the real engine (podman here) with the busybox test image:
 // commands for one container run in arrival order, remove keeps or takes the home volume as asked,
-// errors carry stable codes, and after drain() new commands fail with `shutting_down`.
+// a create sent again is answered as a replay, errors carry stable codes, and after drain() new
+// commands fail with `shutting_down`.
 import { randomBytes } from 'node:crypto';
 import type { AgentMessage, ControlCommand } from '@rexec/protocol';
 import { pino } from 'pino';
@@ -86,6 +87,28 @@ void t.test('commands for one container run in arrival order', async (t) => {
   const after = await engine(kind, ['volume', 'ls', '-q', '--filter', `name=rexec-home-${id}`]);
   t.equal(after.stdout.trim(), '', 'remove_volume:true takes the volume');
 });
+
+void t.test(
+  'a create sent again under a new command id answers the same container, marked replayed',
+  async (t) => {
+    const { kind, executor, resultOf } = await setup(t);
+    const id = containerId();
+    const first = createCommand(id);
+    executor.handle(first);
+    const created = await resultOf(first.command_id);
+    t.equal(created.ok && created.container.state, 'running');
+    t.notOk(created.replayed, 'the first create made the container');
+    const engineId = created.ok ? created.container.engine_id : null;
+    const real = await engine(kind, ['container', 'inspect', '--format', '{{.Id}}', `rexec-${id}`]);
+    t.equal(engineId, real.stdout.trim(), 'the engine id is the engine’s');
+
+    const again = createCommand(id);
+    executor.handle(again);
+    const replayed = await resultOf(again.command_id);
+    t.equal(replayed.ok && replayed.container.engine_id, engineId, 'the same container');
+    t.equal(replayed.replayed, true, 'reported as a replay');
+  },
+);
 
 void t.test('errors carry stable codes', async (t) => {
   const { executor, resultOf } = await setup(t);

@@ -69,9 +69,10 @@ async function perform(
 ): Promise<{ container: WireContainer; replayed: boolean }> {
   switch (command.action) {
     case 'create': {
-      const before = await runtime.inspect(containerId);
-      const observed = await runtime.createAndStart(toRuntimeSpec(command.spec));
-      return { container: toWireContainer(observed), replayed: before?.state === 'running' };
+      // The runtime learns whether this is a replay from the engine's refusal of a taken name;
+      // asking first would cost every create an engine call.
+      const created = await runtime.createAndStart(toRuntimeSpec(command.spec));
+      return { container: toWireContainer(created), replayed: created.replayed };
     }
     case 'start':
       return { container: toWireContainer(await runtime.start(containerId)), replayed: false };

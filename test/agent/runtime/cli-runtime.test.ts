@@ -5,6 +5,8 @@ import t from 'tap';
 import { CAPABILITY_ALLOW_LIST } from '../../../packages/agent/src/runtime/run-args.js';
 import { RuntimeError } from '../../../packages/agent/src/runtime/errors.js';
 import { createCliRuntime } from '../../../packages/agent/src/runtime/cli-runtime.js';
+import { removeKeepingVolume } from '../../../packages/agent/src/runtime/remove-keep-volume.js';
+import type { EngineKind } from '../../helpers/engine.js';
 import {
   BUSYBOX_IMAGE,
   busyboxSpec,
@@ -14,6 +16,12 @@ import {
   testLogger,
   uniqueId,
 } from './fixture.js';
+
+async function volumesOf(kind: EngineKind, hostId: string): Promise<string[]> {
+  const filter = `label=io.rexec.host-id=${hostId}`;
+  const listed = await engine(kind, ['volume', 'ls', '-q', '--filter', filter]);
+  return listed.stdout.split('\n').filter((name) => name !== '');
+}
 
 async function rejection(promise: Promise<unknown>): Promise<RuntimeError> {
   try {
@@ -47,6 +55,21 @@ void t.test(
       limits: { cpuMillicores: 500, memoryMb: 64, memorySwapMb: 64, pidsLimit: 100 },
     });
     t.ok(observed.startedAt instanceof Date);
+    t.equal(observed.replayed, false, 'a new container is no replay');
+    const inspected = await runtime.inspect(spec.containerId);
+    t.match(
+      inspected,
+      {
+        engineId: observed.engineId,
+        name: observed.name,
+        hostId,
+        userId: 'user-1',
+        state: 'running',
+        limits: observed.limits,
+        labels: observed.labels,
+      },
+      'what createAndStart reported without inspecting is what the engine says',
+    );
 
     const raw = await rawInspect(kind, observed.engineId);
     t.equal(raw.HostConfig.NanoCpus, 500_000_000, 'NanoCpus from millicores');
@@ -123,11 +146,13 @@ void t.test(
     const first = await runtime.createAndStart(spec);
     const replay = await runtime.createAndStart(spec);
     t.equal(replay.engineId, first.engineId);
+    t.equal(replay.replayed, true, 'a replay of a running container says so');
 
     await runtime.stop(spec.containerId, 1);
     const restarted = await runtime.createAndStart(spec);
     t.equal(restarted.engineId, first.engineId);
     t.equal(restarted.state, 'running', 'a replay starts the stopped container');
+    t.equal(restarted.replayed, false, 'starting it again was a change');
 
     // Two creates racing for the same id (a replay arriving while the first is still running).
     const raced = busyboxSpec();
@@ -146,6 +171,42 @@ void t.test(
       `label=io.rexec.container-id=${spec.containerId}`,
     ]);
     t.equal(ids.stdout.split('\n').filter((id) => id !== '').length, 1);
+  },
+);
+
+void t.test(
+  'a create after the container was removed keeping its volume finds the old data there',
+  async (t) => {
+    const { runtime, kind, hostId } = await makeRuntime(t);
+    const spec = busyboxSpec();
+    const first = await runtime.createAndStart(spec);
+    await engine(kind, ['exec', first.engineId, 'sh', '-c', 'echo kept > /root/note.txt']);
+    await removeKeepingVolume(runtime, spec.containerId, kind);
+    t.equal(await runtime.inspect(spec.containerId), null);
+
+    const second = await runtime.createAndStart(spec);
+    t.not(second.engineId, first.engineId, 'a new container');
+    t.equal(second.replayed, false);
+    const note = await engine(kind, ['exec', second.engineId, 'cat', '/root/note.txt']);
+    t.equal(note.stdout, 'kept', 'on the same home volume');
+    t.same(await volumesOf(kind, hostId), [`rexec-home-${spec.containerId}`]);
+  },
+);
+
+void t.test(
+  'a name taken by a container that is not Rexec’s is refused and the new volume taken back',
+  async (t) => {
+    const { runtime, kind, hostId } = await makeRuntime(t);
+    const spec = busyboxSpec();
+    const strayName = `rexec-${spec.containerId}`;
+    t.teardown(() => engine(kind, ['rm', '--force', strayName]));
+    await engine(kind, ['create', '--name', strayName, BUSYBOX_IMAGE, 'sleep', '60']);
+
+    const refused = await rejection(runtime.createAndStart(spec));
+    t.equal(refused.code, 'foreign_container');
+    t.same(await volumesOf(kind, hostId), [], 'the volume made for it is gone again');
+    const stray = await engine(kind, ['container', 'inspect', strayName]);
+    t.ok(stray.stdout.includes(strayName), 'the stray container is untouched');
   },
 );
 
@@ -227,16 +288,20 @@ void t.test(
 void t.test(
   'errors carry the argv, exit code and stderr of the failed engine command',
   async (t) => {
-    const { runtime, kind } = await makeRuntime(t);
+    const { runtime, kind, hostId } = await makeRuntime(t);
     const missing = await rejection(
       runtime.createAndStart(busyboxSpec({ image: 'localhost/rexec-test/does-not-exist:1' })),
     );
     t.equal(missing.code, 'image_missing');
-    t.same(missing.command, [kind, 'image', 'inspect', 'localhost/rexec-test/does-not-exist:1']);
+    t.match(missing.message, /image localhost\/rexec-test\/does-not-exist:1 is not present/);
+    t.equal(missing.command[0], kind);
+    t.equal(missing.command[1], 'run', '`run --pull never` is what found the image missing');
+    t.ok(missing.command.includes('never'));
     t.not(missing.exitCode, 0);
     t.type(missing.exitCode, 'number');
     t.match(missing.stderr, /image not known|no such image/i);
     t.equal(await runtime.imageExists('localhost/rexec-test/does-not-exist:1'), false);
+    t.same(await volumesOf(kind, hostId), [], 'the failed create took its new volume back');
 
     const notFound = await rejection(runtime.start(uniqueId('absent')));
     t.equal(notFound.code, 'not_found');
@@ -246,9 +311,11 @@ void t.test(
     const badStart = await rejection(runtime.createAndStart(busyboxSpec({ homeDir: '/bin/sh' })));
     t.equal(badStart.code, 'engine_failed');
     t.equal(badStart.command[1], 'run');
-    t.equal(badStart.exitCode, 126);
-    t.match(badStart.stderr, /not a directory/);
+    // podman gets runc's exit code and words; docker's daemon refuses the mount itself.
+    t.equal(badStart.exitCode, kind === 'podman' ? 126 : 125);
+    t.match(badStart.stderr, /not a directory|is not directory/);
     t.same(await runtime.list(), [], 'a container that failed to start is not left behind');
+    t.same(await volumesOf(kind, hostId), [], 'nor is the volume made for it');
 
     const noEngine = createCliRuntime({
       kind,

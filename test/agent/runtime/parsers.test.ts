@@ -1,5 +1,6 @@
-// Unit tests for the runtime's pure pieces: argv building, spec validation, stderr classification
-// and the zod parsers of inspect, ps, info, events and kernel-log output. Podman samples were
+// Unit tests for the runtime's pure pieces: argv building, spec validation, stderr classification,
+// the container described from `run`'s output and the zod parsers of inspect, ps, info, events and
+// kernel-log output. Podman samples were
 // captured from podman 4.3 on this machine; docker samples follow docker 28's documented output,
 // written by hand because no dockerd runs here (the podman suites exercise the real engine).
 import t from 'tap';
@@ -17,6 +18,10 @@ import {
   CAPABILITY_ALLOW_LIST,
   redactArgs,
 } from '../../../packages/agent/src/runtime/run-args.js';
+import {
+  engineIdFromRun,
+  observedAfterRun,
+} from '../../../packages/agent/src/runtime/run-observation.js';
 import { validateContainerSpec } from '../../../packages/agent/src/runtime/spec.js';
 import type { RuntimeError } from '../../../packages/agent/src/runtime/errors.js';
 
@@ -87,6 +92,46 @@ void t.test('run argv carries the limits, labels, hardening and home volume of D
   t.same(args.slice(-3), ['localhost/img:1', 'sleep', '10'], 'image then command end the argv');
   t.ok(redactArgs(args).includes('TOKEN=***'), 'env values are masked for errors and logs');
   t.notOk(redactArgs(args).includes('TOKEN=secret'));
+  t.end();
+});
+
+void t.test('the id `run -d` prints and the spec describe the started container', (t) => {
+  const id = 'a'.repeat(64);
+  t.equal(engineIdFromRun(`${id}\n`), id);
+  t.equal(engineIdFromRun(`WARNING: something odd\n${id}`), id, 'the id is the last line');
+  t.equal(engineIdFromRun(''), null);
+  t.equal(engineIdFromRun('abc123'), null, 'a short id is not trusted');
+  t.equal(engineIdFromRun(`${id}\nnot an id`), null);
+
+  const spec = validateContainerSpec({
+    containerId: 'ctr_1',
+    userId: 'usr_1',
+    image: 'localhost/img:1',
+    cpuMillicores: 1500,
+    memoryMb: 256,
+    pidsLimit: 64,
+  });
+  const at = new Date('2026-01-01T00:00:00Z');
+  t.same(observedAfterRun(spec, 'hst_1', id, at), {
+    containerId: 'ctr_1',
+    engineId: id,
+    name: 'rexec-ctr_1',
+    image: 'localhost/img:1',
+    hostId: 'hst_1',
+    userId: 'usr_1',
+    state: 'running',
+    exitCode: null,
+    oomKilled: false,
+    startedAt: at,
+    finishedAt: null,
+    limits: { cpuMillicores: 1500, memoryMb: 256, memorySwapMb: 256, pidsLimit: 64 },
+    labels: {
+      'io.rexec.managed': 'true',
+      'io.rexec.container-id': 'ctr_1',
+      'io.rexec.host-id': 'hst_1',
+      'io.rexec.user-id': 'usr_1',
+    },
+  });
   t.end();
 });
 

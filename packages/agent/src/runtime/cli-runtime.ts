@@ -2,6 +2,7 @@
 // through execa, every output parsed with zod, and every container touched only after its
 // io.rexec.host-id label proved it is this host's. Scheduling, protocol and retries are the
 // agent's; argv building, parsing and the event stream live in the files imported below.
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { createEngineCli, DEFAULT_COMMAND_TIMEOUT_MS } from './engine-cli.js';
 import type { EngineCli } from './engine-cli.js';
@@ -17,9 +18,15 @@ import { createOomMemory } from './oom-memory.js';
 import type { OomMemory } from './oom-memory.js';
 import { parsePsOutput, psFormatArgs } from './ps-parser.js';
 import { buildRunArgs } from './run-args.js';
+import { engineIdFromRun, observedAfterRun } from './run-observation.js';
 import { validateContainerId, validateContainerSpec } from './spec.js';
 import type { ValidContainerSpec } from './spec.js';
-import type { ContainerRuntime, ObservedContainer, RuntimeKind } from './types.js';
+import type {
+  ContainerRuntime,
+  CreatedContainer,
+  ObservedContainer,
+  RuntimeKind,
+} from './types.js';
 
 export interface CliRuntimeOptions {
   kind: RuntimeKind;
@@ -40,6 +47,21 @@ const HOST_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
 // `run` may have to set up storage and network for a first container; allow more than the default.
 const RUN_TIMEOUT_MS = 180_000;
 const STOP_TIMEOUT_SLACK_SECONDS = 60;
+// How long a taken name may stay uninspectable while a racing `run` registers it (docker).
+const CONFLICT_LOOKUPS = 30;
+const CONFLICT_LOOKUP_INTERVAL_MS = 100;
+
+/** A `run` refused for a missing image says so in a sentence; anything else is as the engine said. */
+function explainRunFailure(spec: ValidContainerSpec, error: unknown): unknown {
+  if (!isRuntimeError(error, 'image_missing')) return error;
+  return new RuntimeError(`image ${spec.image} is not present on this host`, {
+    code: 'image_missing',
+    command: error.command,
+    exitCode: error.exitCode,
+    stderr: error.stderr,
+    cause: error,
+  });
+}
 
 export function createCliRuntime(options: CliRuntimeOptions): ContainerRuntime {
   if (!HOST_ID_PATTERN.test(options.hostId)) {
@@ -90,6 +112,7 @@ class CliOperations {
     this.hostId = options.hostId;
     this.timeoutMs = options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS;
     this.volumes = createHomeVolumes({
+      kind: options.kind,
       hostId: options.hostId,
       binary: cli.binary,
       run: (args) => this.run(args),
@@ -198,29 +221,73 @@ class CliOperations {
     return this.require(observed.containerId);
   }
 
-  async createAndStart(spec: ValidContainerSpec): Promise<ObservedContainer> {
-    const existing = await this.find(spec.containerId);
-    if (existing !== null) return this.ensureRunning(existing);
-    await this.requireImage(spec.image);
-    await this.volumes.ensure(spec);
+  /**
+   * Two engine calls when the container is new: the labelled home volume, then `run --detach`,
+   * whose printed id and argv describe the result. Existence is learnt from the engine's own
+   * refusals (a taken volume or container name) instead of asking first, so only a replay pays
+   * for the lookups; a missing image is `run`'s `--pull never` failure.
+   */
+  async createAndStart(spec: ValidContainerSpec): Promise<CreatedContainer> {
+    const volumeCreated = await this.volumes.ensure(spec);
+    let stdout: string;
     try {
-      await this.run(buildRunArgs(spec, this.hostId), RUN_TIMEOUT_MS);
-    } catch (error) {
-      // Two creates raced for the name: the other one won, and its container is the answer.
-      if (isRuntimeError(error, 'conflict')) {
-        const raced = await this.find(spec.containerId);
-        if (raced !== null) return this.ensureRunning(raced);
+      stdout = await this.run(buildRunArgs(spec, this.hostId), RUN_TIMEOUT_MS);
+    } catch (runError) {
+      if (isRuntimeError(runError, 'conflict')) {
+        return this.existingAfterConflict(spec.containerId, volumeCreated, runError);
       }
-      await this.discardFailedRun(spec.containerId, error);
-      throw error;
+      await this.discardFailedRun(spec.containerId, volumeCreated, runError);
+      throw explainRunFailure(spec, runError);
     }
+    const startedAt = new Date();
     this.options.log.info({ containerId: spec.containerId }, 'container created and started');
-    return this.require(spec.containerId);
+    const engineId = engineIdFromRun(stdout);
+    // Every engine here prints the id; should one not, asking it costs one call and no accuracy.
+    const observed =
+      engineId === null
+        ? await this.require(spec.containerId)
+        : observedAfterRun(spec, this.hostId, engineId, startedAt);
+    return { ...observed, replayed: false };
+  }
+
+  /**
+   * The name is taken: by this container (a replay), by a create racing this one, or by a
+   * container that is not ours. docker reserves a name before the container can be inspected, so
+   * a racer may need a moment to appear. Nothing is discarded here but a volume this create made
+   * for a name a foreign container holds: a racer may be mounting it.
+   */
+  private async existingAfterConflict(
+    containerId: string,
+    volumeCreated: boolean,
+    runError: RuntimeError,
+  ): Promise<CreatedContainer> {
+    for (let attempt = 0; ; attempt++) {
+      let existing: ObservedContainer | null;
+      try {
+        existing = await this.find(containerId);
+      } catch (error) {
+        if (volumeCreated && isRuntimeError(error, 'foreign_container')) {
+          await this.discardVolume(containerId, error);
+        }
+        throw error;
+      }
+      if (existing !== null) {
+        const replayed = existing.state === 'running';
+        return { ...(await this.ensureRunning(existing)), replayed };
+      }
+      if (attempt >= CONFLICT_LOOKUPS) throw runError;
+      await sleep(CONFLICT_LOOKUP_INTERVAL_MS);
+    }
   }
 
   // `run` can create the container and then fail to start it; a replay would hit the same failure,
-  // so the broken container goes and the error is what the caller sees.
-  private async discardFailedRun(containerId: string, runError: unknown): Promise<void> {
+  // so the broken container goes (and the volume, when this create made it) and the error is what
+  // the caller sees.
+  private async discardFailedRun(
+    containerId: string,
+    volumeCreated: boolean,
+    runError: unknown,
+  ): Promise<void> {
     try {
       const leftover = await this.find(containerId);
       if (leftover !== null) await this.run(['rm', '--force', leftover.engineId]);
@@ -229,21 +296,19 @@ class CliOperations {
         { err: cleanupError, runError, containerId },
         'could not remove a container whose start failed; remove() will retry it',
       );
+      return;
     }
+    if (volumeCreated) await this.discardVolume(containerId, runError);
   }
 
-  private async requireImage(image: string): Promise<void> {
+  private async discardVolume(containerId: string, reason: unknown): Promise<void> {
     try {
-      await this.run(['image', 'inspect', image]);
-    } catch (error) {
-      if (!isRuntimeError(error, 'image_missing', 'not_found')) throw error;
-      throw new RuntimeError(`image ${image} is not present on this host`, {
-        code: 'image_missing',
-        command: error.command,
-        exitCode: error.exitCode,
-        stderr: error.stderr,
-        cause: error,
-      });
+      await this.volumes.remove(containerId);
+    } catch (cleanupError) {
+      this.options.log.warn(
+        { err: cleanupError, reason, containerId },
+        'could not remove the home volume of a failed create; remove() will retry it',
+      );
     }
   }
 

@@ -5,16 +5,22 @@ import { isRuntimeError, RuntimeError } from './errors.js';
 import { homeVolumeName, LABEL_CONTAINER_ID, LABEL_HOST_ID } from './labels.js';
 import { buildVolumeCreateArgs } from './run-args.js';
 import type { ValidContainerSpec } from './spec.js';
+import type { RuntimeKind } from './types.js';
 import { parseVolumeLabels } from './volume-parser.js';
 
 export interface HomeVolumes {
-  /** Creates the volume, or checks that an existing one is this container's. */
-  ensure(spec: ValidContainerSpec): Promise<void>;
+  /**
+   * Creates the volume, or checks that an existing one is this container's. Resolves true when
+   * this call created it, so a create that fails afterwards knows the volume is its own to take
+   * back (an existing one may hold a user's data and stays).
+   */
+  ensure(spec: ValidContainerSpec): Promise<boolean>;
   /** Removes the volume; a missing one is fine, another host's is refused. */
   remove(containerId: string): Promise<void>;
 }
 
 export interface HomeVolumeDeps {
+  kind: RuntimeKind;
   hostId: string;
   binary: string;
   run: (args: readonly string[]) => Promise<string>;
@@ -40,21 +46,45 @@ export function createHomeVolumes(deps: HomeVolumeDeps): HomeVolumes {
     }
   }
 
+  /** Runs `volume create`; false when the engine says the name is taken (then it is checked). */
+  async function tryCreate(spec: ValidContainerSpec): Promise<boolean> {
+    try {
+      await deps.run(buildVolumeCreateArgs(spec, deps.hostId));
+      return true;
+    } catch (error) {
+      if (!isRuntimeError(error, 'conflict')) throw error;
+      return false;
+    }
+  }
+
+  async function checkExisting(spec: ValidContainerSpec): Promise<void> {
+    const name = homeVolumeName(spec.containerId);
+    // Gone again between the conflict and the inspect: a concurrent failed create took it back.
+    const labels = await labelsOf(name);
+    if (labels === null) {
+      throw new RuntimeError(`volume ${name} vanished while it was being created; retry`, {
+        code: 'conflict',
+      });
+    }
+    assertOwn(name, labels, spec.containerId);
+  }
+
   return {
     async ensure(spec) {
-      const name = homeVolumeName(spec.containerId);
-      let labels = await labelsOf(name);
-      if (labels === null) {
-        try {
-          await deps.run(buildVolumeCreateArgs(spec, deps.hostId));
-          return;
-        } catch (error) {
-          // Another create of the same container made it first; check it like any existing one.
-          if (!isRuntimeError(error, 'conflict')) throw error;
-          labels = (await labelsOf(name)) ?? {};
+      // podman refuses to create a volume whose name exists, so one call both creates a new one
+      // and detects an old one, which only then costs an inspect. docker answers success for an
+      // existing name whatever its labels, so there the inspect has to come first.
+      if (deps.kind === 'docker') {
+        const name = homeVolumeName(spec.containerId);
+        const labels = await labelsOf(name);
+        if (labels !== null) {
+          assertOwn(name, labels, spec.containerId);
+          return false;
         }
       }
-      assertOwn(name, labels, spec.containerId);
+      if (await tryCreate(spec)) return true;
+      await checkExisting(spec);
+      return false;
     },
 
     async remove(containerId) {

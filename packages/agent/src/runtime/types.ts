@@ -55,6 +55,12 @@ export interface ObservedContainer {
   labels: Readonly<Record<string, string>>;
 }
 
+/** What createAndStart resolves to: the container, and whether the create changed anything. */
+export interface CreatedContainer extends ObservedContainer {
+  /** True when the container already existed and was running (a replayed create). */
+  replayed: boolean;
+}
+
 export type RuntimeEventKind =
   'create' | 'start' | 'die' | 'oom' | 'stop' | 'pause' | 'unpause' | 'destroy';
 
@@ -98,8 +104,12 @@ export interface ContainerRuntime {
   info(): Promise<RuntimeInfo>;
   /** Whether the image is present locally (pulling is not this layer's job). */
   imageExists(image: string): Promise<boolean>;
-  /** Creates and starts the container; a replay returns the existing one, started. */
-  createAndStart(spec: ContainerSpec): Promise<ObservedContainer>;
+  /**
+   * Creates and starts the container; a replay returns the existing one, started. A new one is
+   * described from what `run` was told and printed (state `running`, the requested limits), not
+   * re-inspected; later changes arrive through watchEvents.
+   */
+  createAndStart(spec: ContainerSpec): Promise<CreatedContainer>;
   start(containerId: string): Promise<ObservedContainer>;
   /** Stops with SIGTERM, then SIGKILL after `timeoutSeconds`; stopping a stopped one succeeds. */
   stop(containerId: string, timeoutSeconds: number): Promise<ObservedContainer>;

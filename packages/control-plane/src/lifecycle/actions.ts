@@ -25,7 +25,7 @@ import {
   markRunning,
   markStopped,
 } from './outcomes.js';
-import { finishDelete, loadContainer, transition } from './transitions.js';
+import { finishDelete, loadContainer, sessionHours, transition } from './transitions.js';
 
 export interface LifecycleDeps {
   db: Db;
@@ -47,6 +47,14 @@ export const STOP_TIMEOUT_MS = DEFAULT_STOP_TIMEOUT_SECONDS * 1000 + COMMAND_TIM
  */
 export async function launchContainer(deps: LifecycleDeps, row: ContainerRow): Promise<void> {
   if (row.hostId === null) return;
+  // Read while the agent works, so the result becomes `running` in one transaction.
+  const hours = sessionHours(deps.db, row.userId).catch((error: unknown) => {
+    deps.log.warn(
+      { container_id: row.id, err: error },
+      'session length not read ahead; read again with the result',
+    );
+    return undefined;
+  });
   let result: AgentCommandResult;
   try {
     result = await deps.hub.sendCommand(
@@ -67,7 +75,7 @@ export async function launchContainer(deps: LifecycleDeps, row: ContainerRow): P
     return;
   }
   try {
-    await applyCreateResult(deps.db, row.id, result);
+    await applyCreateResult(deps.db, row, result, await hours);
   } catch (error) {
     deps.log.error({ container_id: row.id, err: error }, 'cannot record a create result');
   }

@@ -4,7 +4,7 @@
 import type { AgentCommandResult, CommandError, ObservedContainer } from '@rexec/protocol';
 import type { Db } from '../db/open.js';
 import type { ContainerRow } from '../db/schema/containers.js';
-import { loadContainer, sessionExpiry, transition } from './transitions.js';
+import { sessionEnd, sessionHours, transition } from './transitions.js';
 
 /** A failed command as status detail: the agent's sentence and the engine's own words. */
 export function commandDetail(error: CommandError): string {
@@ -33,13 +33,17 @@ function startedAt(observed: ObservedContainer | undefined): Date {
   return observed?.started_at == null ? new Date() : new Date(observed.started_at);
 }
 
-/** Moves `row` to running (new session clock); null if the row changed meanwhile. */
+/**
+ * Moves `row` to running (new session clock); null if the row changed meanwhile. `hours` is the
+ * owner's session length when the caller already has it, saving a query on the way to `running`.
+ */
 export async function markRunning(
   db: Db,
   row: ContainerRow,
   observed: ObservedContainer | undefined,
   eventReason: string,
   actorUserId: string | null = null,
+  hours?: number | null,
 ): Promise<ContainerRow | null> {
   if (row.status === 'running') return row;
   const now = new Date();
@@ -52,7 +56,10 @@ export async function markRunning(
       desiredStatus: 'running',
       startedAt: startedAt(observed),
       stoppedAt: null,
-      sessionExpiresAt: await sessionExpiry(db, row.userId, now),
+      sessionExpiresAt: sessionEnd(
+        hours === undefined ? await sessionHours(db, row.userId) : hours,
+        now,
+      ),
     },
   });
 }
@@ -85,14 +92,18 @@ export async function markError(
   return transition(db, row, { to: 'error', reason, detail, columns: { sessionExpiresAt: null } });
 }
 
-/** Applies a create's result to the container if it is still being created. */
+/**
+ * Applies a create's result to `row`, the container as it was launched (`creating`); the guarded
+ * transition leaves it alone when anything changed it since, so no reload is needed first.
+ * `hours` is the owner's session length, looked up while the agent worked.
+ */
 export async function applyCreateResult(
   db: Db,
-  containerId: string,
+  row: ContainerRow,
   result: AgentCommandResult,
+  hours?: number | null,
 ): Promise<ContainerRow | null> {
-  const row = await loadContainer(db, containerId);
-  if (row?.status !== 'creating') return row ?? null;
-  if (result.ok) return markRunning(db, row, result.container, 'created');
+  if (row.status !== 'creating') return row;
+  if (result.ok) return markRunning(db, row, result.container, 'created', null, hours);
   return markError(db, row, createFailureReason(result.error.code), commandDetail(result.error));
 }

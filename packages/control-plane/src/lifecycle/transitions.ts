@@ -129,17 +129,17 @@ export async function loadContainer(db: Db, id: string): Promise<ContainerRow | 
   return row;
 }
 
-/** When a session started now ends under the owner's tier; null for unlimited tiers. */
-export async function sessionExpiry(
-  db: Db,
-  userId: string,
-  now = new Date(),
-): Promise<Date | null> {
+/** The owner's tier's session length in hours; null for unlimited tiers. */
+export async function sessionHours(db: Db, userId: string): Promise<number | null> {
   const [row] = await db
     .select({ hours: tiers.sessionHours })
     .from(users)
     .innerJoin(tiers, eq(tiers.name, users.tier))
     .where(eq(users.id, userId));
-  if (row?.hours === null || row?.hours === undefined) return null;
-  return new Date(now.getTime() + row.hours * 3_600_000);
+  return row?.hours ?? null;
+}
+
+/** When a session started at `now` ends after `hours`; null for unlimited. */
+export function sessionEnd(hours: number | null, now = new Date()): Date | null {
+  return hours === null ? null : new Date(now.getTime() + hours * 3_600_000);
 }
