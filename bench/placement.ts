@@ -47,6 +47,15 @@ async function cpuSeconds(pid: number | undefined): Promise<number> {
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
+/**
+ * REXEC_BENCH_NODE_OPTIONS becomes the control plane's NODE_OPTIONS (the test helpers drop the
+ * bench's own), e.g. `--import ./profiler.mjs` to profile it; `--cpu-prof` is refused there by node.
+ */
+function benchNodeOptions(): Record<string, string> {
+  const options = process.env['REXEC_BENCH_NODE_OPTIONS'];
+  return options === undefined || options === '' ? {} : { NODE_OPTIONS: options };
+}
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Enrolls and connects one simulated host that answers every command with success. */
@@ -154,7 +163,7 @@ async function countRunning(
 async function main(): Promise<void> {
   const cleanup = new Teardowns();
   try {
-    const cp = await startBenchControlPlane(cleanup);
+    const cp = await startBenchControlPlane(cleanup, benchNodeOptions());
     const base = cp.controlPlane.url;
     // The limiter still runs on every request; the budgets are lifted so it never caps the run.
     await cp.api(Tier, 'PATCH', '/tiers/enterprise', {
@@ -218,12 +227,14 @@ async function main(): Promise<void> {
     const cpuUsed = (await cpuSeconds(pid)) - cpuBefore;
     const accepted = statuses.get(202) ?? 0;
     let allRunningMs: number | undefined;
+    // The wait is bounded from the last answer, so a slow create phase does not eat it.
+    const answered = performance.now();
     for (;;) {
       if ((await running()) >= accepted) {
         allRunningMs = performance.now() - start;
         break;
       }
-      if (performance.now() - start > ALL_RUNNING_LIMIT_MS) break;
+      if (performance.now() - answered > ALL_RUNNING_LIMIT_MS) break;
       await sleep(20);
     }
     const check = await checkReservations(cp.databaseUrl);
@@ -258,7 +269,7 @@ async function main(): Promise<void> {
     line(
       'all running after',
       allRunningMs === undefined
-        ? `not within ${ALL_RUNNING_LIMIT_MS} ms (${await running()} of ${accepted})`
+        ? `not within ${ALL_RUNNING_LIMIT_MS} ms of the last answer (${await running()} of ${accepted})`
         : `${allRunningMs.toFixed(0)} ms`,
     );
     line(

@@ -1,8 +1,10 @@
 // Table-driven tests of the pure placement rules: eligibility (connectivity, scheduling state,
-// room in every dimension) and the binpack/spread choice between eligible hosts.
+// room in every dimension), the binpack/spread choice between eligible hosts, and the ranking the
+// scheduler walks down when its first choice is taken.
 import t from 'tap';
 import {
   choosePlacement,
+  rankPlacements,
   type PlacementHost,
   type PlacementStrategy,
   type Resources,
@@ -120,3 +122,35 @@ for (const c of cases) {
     t.end();
   });
 }
+
+const quarter: Resources = { cpuMillicores: 2000, memoryMb: 4096, diskMb: 25600 };
+const fleet = [
+  host('hst_c', { reserved: quarter }),
+  host('hst_a', { reserved: half }),
+  host('hst_d', { scheduling: 'draining' }),
+  host('hst_b'),
+  host('hst_e', { reserved: almostFull }),
+  host('hst_f', { reserved: half }),
+];
+
+const rankings: { strategy: PlacementStrategy; expected: string[] }[] = [
+  // hst_e cannot take `small` on memory; hst_d is draining; hst_a and hst_f tie, smaller id first.
+  { strategy: 'binpack', expected: ['hst_a', 'hst_f', 'hst_c', 'hst_b'] },
+  { strategy: 'spread', expected: ['hst_b', 'hst_c', 'hst_a', 'hst_f'] },
+];
+
+for (const r of rankings) {
+  void t.test(`${r.strategy} ranks every eligible host, best first`, (t) => {
+    t.same(rankPlacements({ resources: small }, fleet, r.strategy), r.expected);
+    t.equal(choosePlacement({ resources: small }, fleet, r.strategy), r.expected[0]);
+    t.end();
+  });
+}
+
+void t.test('with no eligible host the ranking is empty', (t) => {
+  t.same(
+    rankPlacements({ resources: capacity }, [host('hst_a', { reserved: small })], 'spread'),
+    [],
+  );
+  t.end();
+});

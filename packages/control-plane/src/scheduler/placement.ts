@@ -49,20 +49,31 @@ function freeAfter(host: PlacementHost, resources: Resources): number {
   return sum / DIMENSIONS.length;
 }
 
-/** The id of the chosen host, or null when no host is eligible. Ties go to the smaller id. */
+/**
+ * Every eligible host's id, best first: the order in which the scheduler tries to reserve, so a
+ * host taken by a concurrent placement costs a step down the list instead of a fresh decision.
+ * Ties go to the smaller id.
+ */
+export function rankPlacements(
+  request: Pick<PlacementRequest, 'resources'>,
+  hosts: readonly PlacementHost[],
+  strategy: PlacementStrategy,
+): string[] {
+  const scored: { id: string; score: number }[] = [];
+  for (const host of hosts) {
+    if (!isEligible(host, request.resources)) continue;
+    const free = freeAfter(host, request.resources);
+    scored.push({ id: host.id, score: strategy === 'binpack' ? free : -free });
+  }
+  scored.sort((a, b) => a.score - b.score || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  return scored.map((entry) => entry.id);
+}
+
+/** The id of the best host, or null when no host is eligible. Ties go to the smaller id. */
 export function choosePlacement(
   request: Pick<PlacementRequest, 'resources'>,
   hosts: readonly PlacementHost[],
   strategy: PlacementStrategy,
 ): string | null {
-  let best: { id: string; score: number } | null = null;
-  for (const host of hosts) {
-    if (!isEligible(host, request.resources)) continue;
-    const free = freeAfter(host, request.resources);
-    const score = strategy === 'binpack' ? free : -free;
-    if (best === null || score < best.score || (score === best.score && host.id < best.id)) {
-      best = { id: host.id, score };
-    }
-  }
-  return best?.id ?? null;
+  return rankPlacements(request, hosts, strategy)[0] ?? null;
 }

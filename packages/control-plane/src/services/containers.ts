@@ -1,8 +1,9 @@
 // Creating containers up to scheduling: defaults, per-container maxima, the race-free count quota,
 // placement and the audit event — all or nothing. Reads are in container-queries.ts (re-exported
 // here); talking to agents and the start/stop/delete lifecycle belong to later issues.
-import { and, eq, isNull } from 'drizzle-orm';
+import { and, eq, isNull, sql } from 'drizzle-orm';
 import type { Db, Tx } from '../db/open.js';
+import { selectRows } from '../db/rows.js';
 import { containers, type ContainerRow } from '../db/schema/containers.js';
 import type { TierRow } from '../db/schema/tiers.js';
 import { users, type UserRow } from '../db/schema/users.js';
@@ -15,9 +16,14 @@ import {
   resourceLimitExceeded,
 } from '../errors.js';
 import { generateName, newId } from '../ids.js';
-import type { Scheduler } from '../scheduler/scheduler.js';
-import { CONTAINER_NAME_PATTERN, countContainers } from './container-queries.js';
-import { recordEvent } from './events.js';
+import type { Resources } from '../scheduler/placement.js';
+import {
+  loadSnapshot,
+  reservationCte,
+  type LockPolicy,
+  type Scheduler,
+} from '../scheduler/scheduler.js';
+import { CONTAINER_NAME_PATTERN } from './container-queries.js';
 import { getTier } from './tiers.js';
 
 /** The create body as on the wire (snake_case); the HTTP layer has already checked its shape. */
@@ -85,7 +91,7 @@ export function resolveResources(
  * (nothing is kept), invalid_request.
  */
 export async function createContainer(db: Db, input: CreateContainerInput): Promise<ContainerRow> {
-  const { user, request, scheduler } = input;
+  const { user, request } = input;
   if (request.name !== undefined && !CONTAINER_NAME_PATTERN.test(request.name)) {
     throw invalidRequest('A container name is 1 to 63 of a-z, 0-9 and "-".', [
       { path: 'name', message: 'expected 1 to 63 of [a-z0-9-]' },
@@ -94,62 +100,159 @@ export async function createContainer(db: Db, input: CreateContainerInput): Prom
   checkImage(request);
   const tier = input.tier ?? (await getTier(db, user.tier));
   const resources = resolveResources(request.resources, tier);
-  try {
-    return await db.transaction(async (tx) => {
-      // The user row lock serialises this user's creates, which makes count-then-insert race-free.
-      await tx.select({ id: users.id }).from(users).where(eq(users.id, user.id)).for('update');
-      const current = await countContainers(tx, user.id);
-      if (current >= tier.maxContainers) {
-        throw containerLimitReached(tier.maxContainers, current, tier.name);
+  // The live-name unique index is the name check: no query asks first. A generated name that
+  // happens to be taken rolls the attempt back and the next one draws another.
+  for (let attempt = 1; ; attempt++) {
+    const name = request.name ?? generateName();
+    try {
+      return await oneAtATime(db, user.id, () =>
+        insertPlaced(db, { ...input, tier, resources, name }),
+      );
+    } catch (error) {
+      if (!isUniqueViolation(error, LIVE_NAME_INDEX)) throw error;
+      if (request.name !== undefined) throw nameTaken(request.name);
+      // Tens of thousands of combinations against at most a tier's count: practically unreachable.
+      if (attempt >= NAME_ATTEMPTS) {
+        throw new Error(`no free container name after ${NAME_ATTEMPTS} attempts`, { cause: error });
       }
-      const name = request.name ?? (await freeGeneratedName(tx, user.id));
-      if (request.name !== undefined && (await nameInUse(tx, user.id, request.name))) {
-        throw nameTaken(request.name);
-      }
-      const id = newId('ctr');
-      await tx.insert(containers).values({
-        id,
-        userId: user.id,
-        name,
-        image: request.image,
-        customImage: request.custom_image ?? null,
-        role: request.role ?? DEFAULT_ROLE,
-        desiredStatus: 'running',
-        status: 'creating',
-        ...resources,
-      });
-      const hostId = await scheduler.place(tx, {
-        containerId: id,
-        userId: user.id,
-        resources: {
-          cpuMillicores: resources.cpuMillicores,
-          memoryMb: resources.memoryMb,
-          diskMb: resources.diskMb,
-        },
-      });
-      if (hostId === null) throw noCapacity();
-      const [row] = await tx
-        .update(containers)
-        .set({ hostId })
-        .where(eq(containers.id, id))
-        .returning();
-      if (row === undefined) throw new Error(`container ${id} vanished inside its transaction`);
-      await recordEvent(tx, {
-        type: 'container.created',
-        actorUserId: user.id,
-        containerId: id,
-        hostId,
-        reason: 'user',
-        detail: { name, image: row.image, role: row.role },
-      });
-      return row;
-    });
-  } catch (error) {
-    if (request.name !== undefined && isUniqueViolation(error, LIVE_NAME_INDEX)) {
-      throw nameTaken(request.name);
     }
-    throw error;
   }
+}
+
+// Creates by one user queue here before they take a pooled connection: in Postgres they would
+// queue anyway on the user row lock, but there each waiter holds one of the pool's few connections
+// while other users' creates wait for a free one. The row lock still orders replicas.
+const userQueues = new WeakMap<Db, Map<string, Promise<unknown>>>();
+
+async function oneAtATime<T>(db: Db, userId: string, run: () => Promise<T>): Promise<T> {
+  let queues = userQueues.get(db);
+  if (queues === undefined) {
+    queues = new Map();
+    userQueues.set(db, queues);
+  }
+  const before = queues.get(userId) ?? Promise.resolve();
+  // Settled either way: a failed create must not fail the ones queued behind it.
+  const result = before.then(run, run);
+  const tail = result.then(
+    () => undefined,
+    () => undefined,
+  );
+  queues.set(userId, tail);
+  try {
+    return await result;
+  } finally {
+    if (queues.get(userId) === tail) queues.delete(userId);
+  }
+}
+
+interface PlacedInput extends CreateContainerInput {
+  tier: TierRow;
+  resources: ResourceColumns;
+  name: string;
+}
+
+async function insertPlaced(db: Db, input: PlacedInput): Promise<ContainerRow> {
+  const { user, scheduler, resources } = input;
+  // Unlocked and before the transaction: it only orders the candidates, the statement that
+  // reserves re-checks each one, so a slightly stale view costs nothing but a step down the list.
+  const candidates = scheduler.rank({ resources: reserveOf(resources) }, await loadSnapshot(db));
+  return db.transaction(async (tx) => {
+    // The user row lock serialises this user's creates, which makes count-then-insert race-free:
+    // the count is in a later statement, so it sees every create that held the lock before.
+    await tx.select({ id: users.id }).from(users).where(eq(users.id, user.id)).for('update');
+    const id = newId('ctr');
+    const policies: LockPolicy[] = candidates.length === 0 ? ['wait'] : ['skip-locked', 'wait'];
+    for (const locked of policies) {
+      const created = await createIfRoom(tx, { ...input, id, candidates, locked });
+      if (created.live >= input.tier.maxContainers) {
+        throw containerLimitReached(input.tier.maxContainers, created.live, input.tier.name);
+      }
+      if (created.row !== null) return created.row;
+    }
+    // A taken name outranks a full fleet, as it did when the name was checked first.
+    const wanted = input.request.name;
+    if (wanted !== undefined && (await nameInUse(tx, user.id, wanted))) throw nameTaken(wanted);
+    throw noCapacity();
+  });
+}
+
+function reserveOf(resources: ResourceColumns): Resources {
+  const { cpuMillicores, memoryMb, diskMb } = resources;
+  return { cpuMillicores, memoryMb, diskMb };
+}
+
+interface CreateStep extends PlacedInput {
+  id: string;
+  candidates: readonly string[];
+  locked: LockPolicy;
+}
+
+interface CreateOutcome {
+  /** The user's live containers before this one. */
+  live: number;
+  /** The new row; null when the quota or every candidate host said no. */
+  row: ContainerRow | null;
+}
+
+/**
+ * One statement: count the user's live containers, and only under the tier's limit reserve on the
+ * first candidate with room, insert the row on it and append the event. One round trip, and the
+ * host's row lock is held from here to the commit only.
+ */
+async function createIfRoom(tx: Tx, step: CreateStep): Promise<CreateOutcome> {
+  const { user, request, tier, resources, name, id } = step;
+  const customImage = request.custom_image ?? null;
+  const role = request.role ?? DEFAULT_ROLE;
+  const detail = JSON.stringify({ name, image: request.image, role });
+  const gate = sql`(select n from live) < ${tier.maxContainers}::int`;
+  const reservation = reservationCte(step.candidates, reserveOf(resources), step.locked, gate);
+  const [result] = await selectRows<{ live: number; host_id: string | null; at_ms: number | null }>(
+    tx,
+    sql`with live as (
+          select count(*)::int as n from containers
+          where user_id = ${user.id} and deleted_at is null
+        ),
+        ${reservation},
+        created as (
+          insert into containers (id, user_id, name, image, custom_image, role, desired_status,
+            status, host_id, cpu_millicores, memory_mb, disk_mb, network_mbps)
+          select ${id}, ${user.id}, ${name}, ${request.image}, ${customImage}::text, ${role},
+            'running', 'creating', reserved.id, ${resources.cpuMillicores}::int,
+            ${resources.memoryMb}::int, ${resources.diskMb}::int, ${resources.networkMbps}::int
+          from reserved
+          returning host_id, created_at
+        ),
+        logged as (
+          insert into events (type, actor_user_id, container_id, host_id, reason, detail)
+          select 'container.created', ${user.id}, ${id}, created.host_id, 'user', ${detail}::jsonb
+          from created
+        )
+        select (select n from live) as live, created.host_id,
+          (extract(epoch from created.created_at) * 1000)::float8 as at_ms
+        from (select 1) as one left join created on true`,
+  );
+  if (result === undefined) throw new Error(`the create of container ${id} returned no row`);
+  if (result.host_id === null || result.at_ms === null) return { live: result.live, row: null };
+  const row: ContainerRow = {
+    id,
+    userId: user.id,
+    name,
+    image: request.image,
+    customImage,
+    role,
+    desiredStatus: 'running',
+    status: 'creating',
+    statusReason: null,
+    statusDetail: null,
+    hostId: result.host_id,
+    ...resources,
+    createdAt: new Date(result.at_ms),
+    startedAt: null,
+    stoppedAt: null,
+    sessionExpiresAt: null,
+    deletedAt: null,
+  };
+  return { live: result.live, row };
 }
 
 /** The HTTP schema checks this too; repeated here because a wrong row would be unrunnable. */
@@ -177,15 +280,6 @@ async function nameInUse(tx: Tx, userId: string, name: string): Promise<boolean>
     )
     .limit(1);
   return row !== undefined;
-}
-
-async function freeGeneratedName(tx: Tx, userId: string): Promise<string> {
-  for (let attempt = 0; attempt < NAME_ATTEMPTS; attempt++) {
-    const name = generateName();
-    if (!(await nameInUse(tx, userId, name))) return name;
-  }
-  // Tens of thousands of combinations against at most a tier's count: practically unreachable.
-  throw new Error(`no free container name after ${NAME_ATTEMPTS} attempts`);
 }
 
 export * from './container-queries.js';

@@ -1,0 +1,157 @@
+// Placement under contention on real Postgres: two control plane replicas (two pools on one
+// database, one binpack, one spread) firing many creates at once fill the fleet exactly and never
+// over-reserve a host; a host another transaction is reserving on is skipped instead of waited for,
+// and when only a busy host fits the create waits and re-checks the latest reservation. pg only:
+// PGlite is one connection, so it has no concurrent transactions to test.
+import t from 'tap';
+import { selectRows, sql } from '../../../packages/control-plane/src/db/index.js';
+import { migrateDatabase } from '../../../packages/control-plane/src/db/migrate.js';
+import type { Db } from '../../../packages/control-plane/src/db/open.js';
+import { isRexecError } from '../../../packages/control-plane/src/errors.js';
+import { newId } from '../../../packages/control-plane/src/ids.js';
+import { createScheduler } from '../../../packages/control-plane/src/scheduler/scheduler.js';
+import {
+  createContainer,
+  type CreateContainerRequest,
+} from '../../../packages/control-plane/src/services/containers.js';
+import { getHost } from '../../../packages/control-plane/src/services/hosts.js';
+import { seedTiers } from '../../../packages/control-plane/src/services/tiers.js';
+import { freshDatabase } from '../../helpers/postgres.js';
+import { openFor } from '../db/migrated-database.js';
+import { seedHost, seedUser } from './fixtures.js';
+
+const binpack = createScheduler({ strategy: 'binpack' });
+const spread = createScheduler({ strategy: 'spread' });
+// Each host below fits exactly four of these by CPU; memory and disk never bind.
+const small: CreateContainerRequest = {
+  image: 'ubuntu:24.04',
+  resources: { cpu_millicores: 250, memory_mb: 64, disk_mb: 64 },
+};
+
+interface HostCheck {
+  over: number;
+  mismatch: number;
+  placed: number;
+}
+
+async function checkHosts(db: Db): Promise<HostCheck> {
+  const [row] = await selectRows<{ over: number; mismatch: number; placed: number }>(
+    db,
+    sql`with per_host as (
+          select
+            h.reserved_cpu_millicores > h.capacity_cpu_millicores as over,
+            h.reserved_cpu_millicores <> coalesce(sum(c.cpu_millicores), 0)
+              or h.reserved_memory_mb <> coalesce(sum(c.memory_mb), 0)
+              or h.reserved_disk_mb <> coalesce(sum(c.disk_mb), 0) as mismatch,
+            count(c.id)::int as placed
+          from hosts h
+          left join containers c on c.host_id = h.id and c.deleted_at is null
+          group by h.id
+        )
+        select count(*) filter (where over)::int as over,
+          count(*) filter (where mismatch)::int as mismatch,
+          coalesce(sum(placed), 0)::int as placed
+        from per_host`,
+  );
+  if (row === undefined) throw new Error('the host check returned no row');
+  return row;
+}
+
+void t.test('pg: two replicas placing at once fill the fleet exactly', async (t) => {
+  const target = await freshDatabase(t, 'pg');
+  const [one, two] = await Promise.all([openFor(t, target), openFor(t, target)]);
+  if (one === undefined || two === undefined) throw new Error('no replicas');
+  await migrateDatabase(one);
+  await seedTiers(one.db);
+  const hosts = await Promise.all(
+    Array.from({ length: 6 }, () =>
+      seedHost(one.db, {
+        capacityCpuMillicores: 1000,
+        capacityMemoryMb: 100_000,
+        capacityDiskMb: 100_000,
+      }),
+    ),
+  );
+  const users = await Promise.all(Array.from({ length: 6 }, () => seedUser(one.db, 'pro')));
+  // 24 places, 60 attempts (ten per user, the pro limit): half from each replica, every user on
+  // both.
+  const attempts = Array.from({ length: 60 }, (_, i) => {
+    const replica =
+      i % 2 === 0 ? { db: one.db, scheduler: binpack } : { db: two.db, scheduler: spread };
+    const user = users[i % users.length];
+    if (user === undefined) throw new Error('no user');
+    return createContainer(replica.db, { user, request: small, scheduler: replica.scheduler });
+  });
+  const results = await Promise.allSettled(attempts);
+  const created = results.filter((result) => result.status === 'fulfilled');
+  const refused = results.flatMap((result) =>
+    result.status === 'rejected' ? [result.reason as unknown] : [],
+  );
+  t.equal(created.length, hosts.length * 4, 'every place in the fleet is taken');
+  t.ok(
+    refused.every((error) => isRexecError(error, 'no_capacity')),
+    'every other create is no_capacity',
+  );
+  t.same(await checkHosts(one.db), { over: 0, mismatch: 0, placed: hosts.length * 4 });
+});
+
+async function lockWaits(db: Db): Promise<number> {
+  const [row] = await selectRows<{ n: number }>(
+    db,
+    sql`select count(*)::int as n from pg_stat_activity
+        where datname = current_database() and wait_event_type = 'Lock'`,
+  );
+  return row?.n ?? 0;
+}
+
+void t.test(
+  'pg: a host being reserved on is skipped; with none free the create waits',
+  async (t) => {
+    const target = await freshDatabase(t, 'pg');
+    const [one, two] = await Promise.all([openFor(t, target), openFor(t, target)]);
+    if (one === undefined || two === undefined) throw new Error('no replicas');
+    await migrateDatabase(one);
+    const fuller = await seedHost(one.db, {
+      capacityCpuMillicores: 1000,
+      reservedCpuMillicores: 500,
+    });
+    const emptier = await seedHost(one.db, { capacityCpuMillicores: 1000 });
+    const request = (cpuMillicores: number) => ({
+      containerId: newId('ctr'),
+      userId: newId('usr'),
+      resources: { cpuMillicores, memoryMb: 1, diskMb: 1 },
+    });
+    const place = (cpuMillicores: number) =>
+      two.db.transaction((tx) => binpack.place(tx, request(cpuMillicores)));
+
+    let release = (): void => undefined;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let placedFirst = (): void => undefined;
+    const firstPlaced = new Promise<void>((resolve) => (placedFirst = resolve));
+    // Replica one reserves 250 on the fuller host (binpack's choice) and keeps the transaction open.
+    const first = one.db.transaction(async (tx) => {
+      const hostId = await binpack.place(tx, request(250));
+      placedFirst();
+      await held;
+      return hostId;
+    });
+    await firstPlaced;
+
+    // Replica two sees fuller at 500 and would choose it too; it is locked, so the next host it is.
+    t.equal(await place(250), emptier.id, 'the locked host is skipped, not waited for');
+    t.equal(await place(500), emptier.id, 'still skipped while its transaction is open');
+    t.equal((await getHost(two.db, emptier.id)).reservedCpuMillicores, 750);
+    // Emptier has 250 left; binpack prefers it now (it ends up full), and it is not locked.
+    t.equal(await place(250), emptier.id);
+
+    // Only the locked host fits: the create waits for its lock instead of answering no capacity.
+    const waiting = place(250);
+    while ((await lockWaits(two.db)) === 0) await new Promise((resolve) => setTimeout(resolve, 10));
+    release();
+    t.equal(await first, fuller.id);
+    t.equal(await waiting, fuller.id, 'after the commit it re-checks the latest reservation');
+    t.equal((await getHost(one.db, fuller.id)).reservedCpuMillicores, 1000);
+    t.equal((await getHost(one.db, emptier.id)).reservedCpuMillicores, 1000);
+    t.equal(await place(1), null, 'a full fleet is no placement');
+  },
+);
