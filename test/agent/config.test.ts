@@ -68,3 +68,38 @@ void t.test('an empty variable counts as unset', (t) => {
   t.equal(config.joinToken, undefined);
   t.end();
 });
+
+void t.test('terminal settings: defaults, variables, flags and bounds', (t) => {
+  t.same(loadConfig({ REXEC_URL: 'http://x' }).terminal, {
+    graceMs: 300_000,
+    scrollbackBytes: 256 * 1024,
+    maxSessionsPerContainer: 8,
+  });
+  const config = loadConfig(
+    {
+      REXEC_URL: 'http://x',
+      REXEC_TERMINAL_GRACE_SECONDS: '30',
+      REXEC_TERMINAL_SCROLLBACK_KB: '64',
+      REXEC_TERMINAL_MAX_SESSIONS: '3',
+    },
+    ['--terminal-max-sessions', '4'],
+  );
+  t.same(config.terminal, {
+    graceMs: 30_000,
+    scrollbackBytes: 64 * 1024,
+    maxSessionsPerContainer: 4,
+  });
+  t.match(
+    failure({ REXEC_URL: 'http://x', REXEC_TERMINAL_MAX_SESSIONS: '0' }),
+    /REXEC_TERMINAL_MAX_SESSIONS \(--terminal-max-sessions\)/,
+  );
+  t.match(
+    failure({ REXEC_URL: 'http://x', REXEC_TERMINAL_SCROLLBACK_KB: 'lots' }),
+    /REXEC_TERMINAL_SCROLLBACK_KB \(--terminal-scrollback-kb\) must be a whole number/,
+  );
+  t.match(
+    failure({ REXEC_URL: 'http://x', REXEC_TERMINAL_GRACE_SECONDS: '99999999' }),
+    /REXEC_TERMINAL_GRACE_SECONDS/,
+  );
+  t.end();
+});

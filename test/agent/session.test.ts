@@ -1,8 +1,10 @@
 // The connection loop and session in-process against the scripted control plane peer (port 0):
 // the agent-side silence timeout (close 4007, then a reconnect), a message before WELCOME closes
 // with 4001, and stop() before any WELCOME ends the loop. HELLO here is a hand-built valid message:
-// these tests are about the socket rules, not inventory (daemon.test.ts covers that).
+// these tests are about the socket rules, not inventory (daemon.test.ts covers that). Terminal
+// frames without a terminal manager are refused; terminals themselves are test/agent/terminal/.
 import { randomBytes } from 'node:crypto';
+import { encodeChannelFrame } from '@rexec/protocol';
 import type { AgentHello } from '@rexec/protocol';
 import { pino } from 'pino';
 import t from 'tap';
@@ -101,3 +103,32 @@ void t.test('stop() while waiting to reconnect ends the loop at once', async (t)
   await loop.stop();
   t.same(await running, { kind: 'stopped' });
 });
+
+void t.test(
+  'without a terminal manager an open is refused, and bad frames close 4001',
+  async (t) => {
+    const peer = await startPeer(t);
+    const loop = loopFor(peer);
+    void loop.run();
+    t.teardown(() => loop.stop());
+    const connection = await peer.nextConnection();
+    await connection.next('AGENT_HELLO');
+    connection.send({
+      type: 'CONTROL_TERMINAL_OPEN',
+      channel: 7,
+      container_id: containerId(),
+      session: 'main',
+      cols: 80,
+      rows: 24,
+      output_window_bytes: 65_536,
+    });
+    const refused = await connection.next('AGENT_TERMINAL_ERROR');
+    t.same([refused.channel, refused.code], [7, 'exec_failed']);
+    // Input for a channel that does not exist is dropped; a frame with channel 0 is a violation.
+    connection.socket.send(encodeChannelFrame(9, Buffer.from('ls\r')), { binary: true });
+    connection.socket.send(Buffer.from([1, 0, 0, 0, 0, 0x41]), { binary: true });
+    const closed = await connection.closed;
+    t.equal(closed.code, 4001);
+    t.match(closed.reason, /bad binary frame: .*channel 0 is reserved/);
+  },
+);

@@ -3,7 +3,13 @@
 // turns the two into a validated AgentConfig or a ConfigError.
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
-import { HOST_AMOUNT_BOUNDS, HostName } from '@rexec/protocol';
+import {
+  HOST_AMOUNT_BOUNDS,
+  HostName,
+  MAX_TERMINAL_SESSIONS_PER_CONTAINER,
+  TERMINAL_GRACE_MS,
+  TERMINAL_SCROLLBACK_BYTES,
+} from '@rexec/protocol';
 import { z } from 'zod';
 
 export const DEFAULT_STATE_DIR = '/var/lib/rexec-agent';
@@ -28,6 +34,14 @@ export interface AgentConfig {
   hostName: string;
   capacity: CapacityOverrides;
   logLevel: (typeof LOG_LEVELS)[number];
+  terminal: TerminalConfig;
+}
+
+export interface TerminalConfig {
+  /** How long a detached shell lives before it is killed. */
+  graceMs: number;
+  scrollbackBytes: number;
+  maxSessionsPerContainer: number;
 }
 
 /** Thrown when a variable or flag is invalid; the message names it, main exits 2. */
@@ -49,6 +63,9 @@ const VARIABLES = {
   REXEC_CAPACITY_MEMORY_MB: 'capacity-memory-mb',
   REXEC_CAPACITY_DISK_MB: 'capacity-disk-mb',
   REXEC_LOG_LEVEL: 'log-level',
+  REXEC_TERMINAL_GRACE_SECONDS: 'terminal-grace-seconds',
+  REXEC_TERMINAL_SCROLLBACK_KB: 'terminal-scrollback-kb',
+  REXEC_TERMINAL_MAX_SESSIONS: 'terminal-max-sessions',
 } as const;
 type Variable = keyof typeof VARIABLES;
 
@@ -63,6 +80,15 @@ const amount = (max: number) =>
     .transform(Number)
     .pipe(z.int().nonnegative().max(max))
     .optional();
+
+// Bounds keep a typo from becoming a shell that lives for a year or a ring that eats the host.
+const bounded = (min: number, max: number, fallback: number) =>
+  z
+    .string()
+    .regex(/^[0-9]+$/, 'must be a whole number')
+    .transform(Number)
+    .pipe(z.int().min(min).max(max))
+    .default(fallback);
 
 const Schema = z.object({
   REXEC_URL: z.string({ error: 'is required' }).pipe(HttpUrl),
@@ -79,6 +105,9 @@ const Schema = z.object({
   REXEC_CAPACITY_MEMORY_MB: amount(HOST_AMOUNT_BOUNDS.memory_mb),
   REXEC_CAPACITY_DISK_MB: amount(HOST_AMOUNT_BOUNDS.disk_mb),
   REXEC_LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
+  REXEC_TERMINAL_GRACE_SECONDS: bounded(0, 7 * 24 * 3600, TERMINAL_GRACE_MS / 1000),
+  REXEC_TERMINAL_SCROLLBACK_KB: bounded(1, 64 * 1024, TERMINAL_SCROLLBACK_BYTES / 1024),
+  REXEC_TERMINAL_MAX_SESSIONS: bounded(1, 1024, MAX_TERMINAL_SESSIONS_PER_CONTAINER),
 });
 
 function readFlags(argv: readonly string[]): Partial<Record<Variable, string>> {
@@ -141,6 +170,11 @@ export function loadConfig(
         : { diskMb: value.REXEC_CAPACITY_DISK_MB }),
     },
     logLevel: value.REXEC_LOG_LEVEL,
+    terminal: {
+      graceMs: value.REXEC_TERMINAL_GRACE_SECONDS * 1000,
+      scrollbackBytes: value.REXEC_TERMINAL_SCROLLBACK_KB * 1024,
+      maxSessionsPerContainer: value.REXEC_TERMINAL_MAX_SESSIONS,
+    },
   };
 }
 

@@ -1,10 +1,10 @@
 // Builds AGENT_HELLO (PROTOCOL.md §4) at the moment a socket opens: the runtime's kind and version,
-// allocatable capacity, platform facts and the full inventory. This agent announces no optional
-// capabilities yet (terminals, role setup and disk monitoring are other parts' work), so the
-// runtime reports disk enforcement `none` and no network shaping.
+// allocatable capacity, platform facts, the full inventory and the optional capabilities served
+// (`terminal` when a terminal manager runs). Role setup and disk monitoring are other parts' work,
+// so the runtime reports disk enforcement `none` and no network shaping.
 import { arch, platform, release } from 'node:os';
 import { PROTOCOL_VERSION } from '@rexec/protocol';
-import type { AgentHello, RuntimeInfo as WireRuntimeInfo } from '@rexec/protocol';
+import type { AgentCapability, AgentHello, RuntimeInfo as WireRuntimeInfo } from '@rexec/protocol';
 import type { Logger } from 'pino';
 import type { HostMeter } from './capacity.js';
 import { collectInventory } from './inventory.js';
@@ -17,6 +17,8 @@ export interface HelloSource {
   hostName: string;
   instanceId: string;
   log: Logger;
+  /** Capabilities this agent serves, announced as they are. */
+  capabilities?: readonly AgentCapability[];
 }
 
 export function toWireRuntimeInfo(info: RuntimeInfo): WireRuntimeInfo {
@@ -44,7 +46,7 @@ export async function buildHello(source: HelloSource): Promise<AgentHello> {
     runtime: toWireRuntimeInfo(info),
     capacity,
     inventory,
-    capabilities: [],
+    capabilities: [...(source.capabilities ?? [])],
     platform: { os: platform(), arch: arch(), kernel: release().slice(0, 128) },
   };
 }

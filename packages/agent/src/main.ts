@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // rexec-agent: the only composition root of the agent. Reads the environment and flags, finds the
-// engine, loads or obtains the host credential, wires runtime, commands, status reports and the
-// connection loop, and owns the signals: SIGTERM/SIGINT drain commands, say GOODBYE, close 4009 and
-// exit 0 with containers left running. Exit 2 on bad configuration, 1 on any fatal error.
+// engine, loads or obtains the host credential, wires runtime, commands, status reports, terminals
+// and the connection loop, and owns the signals: SIGTERM/SIGINT drain commands, kill the shells,
+// say GOODBYE, close 4009 and exit 0 with containers left running. Exit 2 on bad configuration, 1 on any fatal error.
 import { randomBytes } from 'node:crypto';
 import type { AgentMessage } from '@rexec/protocol';
 import { pino } from 'pino';
@@ -19,13 +19,26 @@ import { loadIdentity } from './identity.js';
 import { createCliRuntime } from './runtime/index.js';
 import { detectRuntime } from './runtime-detect.js';
 import { createStatusReporter } from './status-reports.js';
+import { createTerminalManager } from './terminal/index.js';
+import type { TerminalManager } from './terminal/index.js';
 import { AGENT_VERSION } from './version.js';
 
 const EXIT_FATAL = 1;
 const EXIT_CONFIG = 2;
 
+/**
+ * Runs `handler` on the first SIGTERM/SIGINT and ignores repeats. The listeners stay installed
+ * (`on`, not `once`): with none left, execa's signal-exit re-raises the signal and the agent would
+ * die at once with 143 instead of draining and saying GOODBYE.
+ */
 function onSignals(handler: (signal: NodeJS.Signals) => void): void {
-  for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, handler);
+  let handled = false;
+  const once = (signal: NodeJS.Signals) => {
+    if (handled) return;
+    handled = true;
+    handler(signal);
+  };
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, once);
 }
 
 async function run(config: AgentConfig, log: Logger): Promise<number> {
@@ -62,12 +75,39 @@ async function run(config: AgentConfig, log: Logger): Promise<number> {
     log: log.child({ component: 'commands' }),
     send,
   });
-  const reporter = createStatusReporter({ runtime, log: log.child({ component: 'status' }), send });
+  const terminals = createTerminalManager({
+    runtime,
+    // createCliRuntime runs the engine named by its kind from PATH; the shells use the same one.
+    binary: engine.kind,
+    config: config.terminal,
+    log: log.child({ component: 'terminal' }),
+  });
+  const reporter = createStatusReporter({
+    runtime,
+    log: log.child({ component: 'status' }),
+    send: (message) => {
+      // The reporter already follows the engine's events; a container it reports as no longer
+      // running takes its shells with it.
+      if (message.type === 'AGENT_CONTAINER_STATUS' && message.container.state !== 'running') {
+        terminals.containerStopped(message.container.container_id);
+      }
+      send(message);
+    },
+  });
   const connectLoop = createConnectLoop({
     url: config.url,
     credential: identity.credential,
     log: log.child({ component: 'connection' }),
-    buildHello: () => buildHello({ runtime, meter, hostName: config.hostName, instanceId, log }),
+    buildHello: () =>
+      buildHello({
+        runtime,
+        meter,
+        hostName: config.hostName,
+        instanceId,
+        log,
+        capabilities: ['terminal'],
+      }),
+    terminals,
     usage: () => meter.usage(),
     onCommand: (message) => executor.handle(message),
     onWelcome: (welcome) => {
@@ -96,6 +136,7 @@ async function run(config: AgentConfig, log: Logger): Promise<number> {
     (stopping ??= (async () => {
       await executor.drain();
       await reporter.stop();
+      await terminals.shutdown();
       await connectLoop.stop();
     })());
   reporter.start();
@@ -105,11 +146,18 @@ async function run(config: AgentConfig, log: Logger): Promise<number> {
   if (end.kind === 'fatal') {
     await executor.drain();
     await reporter.stop();
+    await stopTerminals(terminals, log);
     throw end.error;
   }
   await stopParts();
   log.info('stopped; containers keep running');
   return 0;
+}
+
+// A fatal close ends the agent: its shells must not outlive it unseen in the containers.
+async function stopTerminals(terminals: TerminalManager, log: Logger): Promise<void> {
+  if (terminals.sessionCount > 0) log.info({ sessions: terminals.sessionCount }, 'ending shells');
+  await terminals.shutdown();
 }
 
 async function main(): Promise<number> {

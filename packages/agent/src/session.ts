@@ -1,10 +1,12 @@
 // One established agent socket from HELLO to close (PROTOCOL.md §4, §5): sends HELLO, insists on
 // WELCOME before anything else, heartbeats on WELCOME's interval, gives a silent control plane up
 // after heartbeat_timeout_ms (close 4007), hands commands to the executor, and reports how it
-// ended. Reconnecting and deciding what a close means are connect-loop.ts's job.
+// ended. Terminal messages and binary frames go to the terminal manager once WELCOME arrived.
+// Reconnecting and deciding what a close means are connect-loop.ts's job.
 import {
   CloseCode,
   closeCodeName,
+  decodeChannelFrame,
   decodeControlMessage,
   encodeAgentMessage,
   HEARTBEAT_TIMEOUT_MS,
@@ -19,7 +21,8 @@ import type {
   HostUsage,
 } from '@rexec/protocol';
 import type { Logger } from 'pino';
-import type { WebSocket } from 'ws';
+import type { RawData, WebSocket } from 'ws';
+import type { TerminalConnection, TerminalManager } from './terminal/index.js';
 
 export interface SessionDeps {
   socket: WebSocket;
@@ -29,6 +32,8 @@ export interface SessionDeps {
   onCommand: (message: Extract<ControlMessage, { type: 'CONTROL_COMMAND' }>) => void;
   /** Called once WELCOME arrived; the session is then established. */
   onWelcome: (welcome: Extract<ControlMessage, { type: 'CONTROL_WELCOME' }>) => void;
+  /** Serves CONTROL_TERMINAL_*; without it every open is refused with `exec_failed`. */
+  terminals?: TerminalManager;
 }
 
 export interface SessionEnd {
@@ -71,6 +76,7 @@ export function startSession(deps: SessionDeps): Session {
   let seq = 0;
   let forceTimer: NodeJS.Timeout | null = null;
   let closed = false;
+  let terminals: TerminalConnection | null = null;
 
   const watchdog = setInterval(() => {
     if (Date.now() - lastHeardAt > timeoutMs) {
@@ -89,9 +95,21 @@ export function startSession(deps: SessionDeps): Session {
     if (closed) return;
     closed = true;
     stopTimers();
+    endTerminals();
     socket.close(code, closeReason(reason));
     // A peer that never answers the close handshake must not hold the agent.
     forceTimer = setTimeout(() => socket.terminate(), CLOSE_GRACE_MS);
+  }
+
+  function sendFrame(frame: Uint8Array): boolean {
+    if (closed || socket.readyState !== socket.OPEN) return false;
+    socket.send(frame, { binary: true });
+    return true;
+  }
+
+  function endTerminals(): void {
+    terminals?.close();
+    terminals = null;
   }
 
   function stopTimers(): void {
@@ -138,6 +156,7 @@ export function startSession(deps: SessionDeps): Session {
         welcomedAt = Date.now();
         timeoutMs = message.heartbeat_timeout_ms;
         heartbeat = setInterval(() => void beat(), message.heartbeat_interval_ms);
+        terminals = deps.terminals?.connect({ send, sendFrame }) ?? null;
         deps.onWelcome(message);
         return;
       case 'CONTROL_REFUSE':
@@ -150,19 +169,26 @@ export function startSession(deps: SessionDeps): Session {
         deps.onCommand(message);
         return;
       case 'CONTROL_TERMINAL_OPEN':
-        // No 'terminal' capability is announced, so this is unexpected but answerable.
-        send({
-          type: 'AGENT_TERMINAL_ERROR',
-          channel: message.channel,
-          code: 'exec_failed',
-          message: 'this agent does not serve terminals',
-        });
-        return;
       case 'CONTROL_TERMINAL_RESIZE':
       case 'CONTROL_TERMINAL_CLOSE':
-      case 'CONTROL_TERMINAL_CREDIT':
-        // Channels this agent never opened: nothing to act on, like data for an ended channel.
+      case 'CONTROL_TERMINAL_CREDIT': {
+        if (terminals === null) {
+          // No 'terminal' capability was announced; an open is still answered, the rest are for
+          // channels this agent never opened.
+          if (message.type === 'CONTROL_TERMINAL_OPEN') {
+            send({
+              type: 'AGENT_TERMINAL_ERROR',
+              channel: message.channel,
+              code: 'exec_failed',
+              message: 'this agent does not serve terminals',
+            });
+          }
+          return;
+        }
+        const problem = terminals.handle(message);
+        if (problem !== null) violation(problem);
         return;
+      }
     }
   }
 
@@ -170,10 +196,25 @@ export function startSession(deps: SessionDeps): Session {
     socket.on('close', (code, reason) => {
       closed = true;
       stopTimers();
+      endTerminals();
       if (forceTimer !== null) clearTimeout(forceTimer);
       resolve({ code, reason: reason.toString('utf8'), welcomedAt, refuse });
     });
   });
+
+  function onFrame(data: RawData): void {
+    if (welcomedAt === null) {
+      violation('a binary frame before CONTROL_WELCOME');
+      return;
+    }
+    const frame = decodeChannelFrame(rawBytes(data));
+    if (!frame.ok) {
+      violation(`bad binary frame: ${frame.error.message}`);
+      return;
+    }
+    // Without terminals no channel exists, and data for unknown channels is dropped (§9).
+    terminals?.input(frame.value.channel, frame.value.payload);
+  }
 
   socket.on('error', (error) => {
     // The close event follows and ends the session; the error only explains it.
@@ -189,7 +230,7 @@ export function startSession(deps: SessionDeps): Session {
     lastHeardAt = Date.now();
     if (closed) return;
     if (isBinary) {
-      // Terminal bytes for a channel this agent never opened; dropped as PROTOCOL.md §9 allows.
+      onFrame(data);
       return;
     }
     const decoded = decodeControlMessage(data);
@@ -219,6 +260,11 @@ export function startSession(deps: SessionDeps): Session {
     close,
     ended,
   };
+}
+
+function rawBytes(data: RawData): Uint8Array {
+  if (Array.isArray(data)) return Buffer.concat(data);
+  return data instanceof ArrayBuffer ? new Uint8Array(data) : data;
 }
 
 /** A readable name for a close code in logs: `4004 CREDENTIAL_REVOKED`, `1006`. */

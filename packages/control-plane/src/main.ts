@@ -17,6 +17,7 @@ import { attachLifecycle } from './lifecycle/index.js';
 import { createSessionReaper } from './lifecycle/session-reaper.js';
 import { createScheduler } from './scheduler/scheduler.js';
 import { seedTiers } from './services/tiers.js';
+import { createTerminalRelay } from './terminal/relay.js';
 import { bootstrapAdmin } from './services/users.js';
 
 function readConfig(): Config {
@@ -79,6 +80,7 @@ async function main(): Promise<void> {
     log: log.child({ part: 'lifecycle' }),
   });
   const reaper = createSessionReaper(lifecycle);
+  const terminals = createTerminalRelay({ hub, log: log.child({ part: 'terminal' }) });
   const app = await buildApp({
     database,
     config,
@@ -86,17 +88,20 @@ async function main(): Promise<void> {
     scheduler: createScheduler({ strategy: config.schedulerStrategy }),
     rateLimiter: createRateLimiter({ database, log }),
     hub,
+    agentUpgrades: hub.handleUpgrade,
+    terminals,
   });
-  hub.attach(app.server);
 
   let stopping = false;
   const shutdown = (signal: NodeJS.Signals) => {
     if (stopping) return;
     stopping = true;
     log.info({ signal }, 'shutting down');
-    // Reverse order of start: no new sessions or reaps, agents told to go elsewhere, then HTTP.
+    // Reverse order of start: no new sessions or reaps, terminals closed (their shells wait in the
+    // agents to be resumed), agents told to go elsewhere, then HTTP.
     reaper
       .stop()
+      .then(() => terminals.stop())
       .then(() => hub.stop())
       .then(() => app.close())
       .then(() => database.close())
@@ -109,16 +114,20 @@ async function main(): Promise<void> {
         process.exit(1);
       });
   };
-  process.once('SIGTERM', shutdown);
-  process.once('SIGINT', shutdown);
+  // `on`, not `once`: with no listener left, execa's signal-exit re-raises the signal and the
+  // process dies mid-shutdown. A second signal is ignored by the `stopping` guard.
+  process.on('SIGTERM', shutdown);
+  process.on('SIGINT', shutdown);
 
   try {
     hub.start();
+    terminals.start();
     reaper.start();
     await app.listen({ host: config.bind, port: config.port });
   } catch (error) {
     log.fatal({ err: error, bind: config.bind, port: config.port }, 'cannot listen');
     await reaper.stop();
+    await terminals.stop();
     await hub.stop();
     await database.close();
     process.exit(1);

@@ -5,7 +5,9 @@
 import {
   AGENT_CONNECT_PATH,
   AGENT_SUBPROTOCOL,
+  decodeChannelFrame,
   decodeControlMessage,
+  encodeChannelFrame,
   encodeAgentMessage,
   type AgentCommandResult,
   type AgentHello,
@@ -43,6 +45,10 @@ export class UpgradeRefused extends Error {
 
 export class AgentPeer {
   readonly received: ControlMessage[] = [];
+  /** Terminal input per channel, concatenated in arrival order. */
+  readonly input = new Map<number, Buffer>();
+  /** Size of every binary frame received, to check chunking. */
+  readonly inputFrameBytes: number[] = [];
   readonly closed: Promise<Closed>;
   #waiters: (() => void)[] = [];
 
@@ -51,7 +57,18 @@ export class AgentPeer {
       ws.on('close', (code, reason) => resolve({ code, reason: reason.toString('utf8') }));
     });
     ws.on('message', (data, isBinary) => {
-      if (isBinary) return;
+      if (isBinary) {
+        const frame = decodeChannelFrame(data as Buffer);
+        if (!frame.ok) throw new Error(`control plane sent a bad frame: ${frame.error.message}`);
+        const { channel, payload } = frame.value;
+        this.inputFrameBytes.push(payload.byteLength);
+        this.input.set(
+          channel,
+          Buffer.concat([this.input.get(channel) ?? Buffer.alloc(0), payload]),
+        );
+        for (const wake of this.#waiters.splice(0)) wake();
+        return;
+      }
       const decoded = decodeControlMessage(Buffer.from(data as Buffer));
       if (!decoded.ok)
         throw new Error(`control plane sent an invalid message: ${decoded.error.message}`);
@@ -85,6 +102,34 @@ export class AgentPeer {
 
   send(message: AgentMessage): void {
     this.ws.send(encodeAgentMessage(message));
+  }
+
+  /** Terminal output on `channel` as one binary frame. */
+  sendData(channel: number, payload: Uint8Array): void {
+    this.ws.send(encodeChannelFrame(channel, payload), { binary: true });
+  }
+
+  /** Waits until the input received on `channel` satisfies `done`. */
+  async inputUntil(
+    channel: number,
+    done: (input: Buffer) => boolean,
+    timeoutMs = 5_000,
+  ): Promise<Buffer> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const input = this.input.get(channel) ?? Buffer.alloc(0);
+      if (done(input)) return input;
+      const left = deadline - Date.now();
+      if (left <= 0)
+        throw new Error(`input on channel ${channel} not as expected: ${input.length} bytes`);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, left);
+        this.#waiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
   }
 
   sendRaw(text: string): void {

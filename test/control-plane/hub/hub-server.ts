@@ -1,6 +1,6 @@
-// A real control plane for the hub and lifecycle suites: fresh migrated database on the chosen
-// driver, the agent hub attached to fastify's server with the lifecycle wired in, listening on
-// 127.0.0.1 port 0, plus helpers to enroll hosts and read rows. Stopped when the test ends.
+// A real control plane for the hub, lifecycle and terminal suites: fresh migrated database on the
+// chosen driver, the agent hub and terminal relay on fastify's server with the lifecycle wired in,
+// listening on 127.0.0.1 port 0, plus helpers to enroll hosts and read rows. Stopped at the end.
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import type { Test } from 'tap';
@@ -22,6 +22,11 @@ import {
 } from '../../../packages/control-plane/src/lifecycle/index.js';
 import { createScheduler } from '../../../packages/control-plane/src/scheduler/scheduler.js';
 import { createJoinToken } from '../../../packages/control-plane/src/services/hosts.js';
+import {
+  createTerminalRelay,
+  type TerminalRelay,
+  type TerminalRelayOptions,
+} from '../../../packages/control-plane/src/terminal/relay.js';
 import type { DbDriver } from '../../helpers/postgres.js';
 import { call, liftRateLimits, preparedDatabase } from '../http/server.js';
 import { AgentPeer } from './agent-peer.js';
@@ -33,6 +38,7 @@ export interface HubServer {
   hub: Hub;
   lifecycle: LifecycleDeps;
   reaper: SessionReaper;
+  terminals: TerminalRelay;
   logs: Record<string, unknown>[];
 }
 
@@ -40,6 +46,7 @@ export async function startHubServer(
   t: Test,
   driver: DbDriver,
   options: HubOptions = {},
+  terminalOptions: TerminalRelayOptions = {},
 ): Promise<HubServer> {
   const { database, adminToken } = await preparedDatabase(t, driver);
   const logs: Record<string, unknown>[] = [];
@@ -55,6 +62,7 @@ export async function startHubServer(
   const hub = createHub({ database, log, options });
   const lifecycle = attachLifecycle(hub, { db: database.db, log });
   const reaper = createSessionReaper(lifecycle);
+  const terminals = createTerminalRelay({ hub, log, options: terminalOptions });
   const app = await buildApp({
     database,
     config: { bind: '127.0.0.1', port: 0 },
@@ -62,15 +70,18 @@ export async function startHubServer(
     scheduler: createScheduler({ strategy: 'binpack' }),
     rateLimiter: createRateLimiter({ database, log }),
     hub,
+    agentUpgrades: hub.handleUpgrade,
+    terminals,
   });
-  hub.attach(app.server);
   hub.start();
+  terminals.start();
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
   t.teardown(async () => {
+    await terminals.stop();
     await hub.stop();
     await app.close();
   });
-  const server = { url, database, adminToken, hub, lifecycle, reaper, logs };
+  const server = { url, database, adminToken, hub, lifecycle, reaper, terminals, logs };
   await liftRateLimits(server);
   return server;
 }

@@ -1,6 +1,7 @@
 // The HTTP application factory: fastify with zod validation and serialization from
 // @rexec/protocol, request ids, the auth and rate-limit hooks, error handling, OpenAPI and every
-// route. It listens on nothing: main.ts (or a test) owns the socket and the process lifetime.
+// route, and the routing of WebSocket upgrades (agents to the hub, terminals through fastify). It
+// listens on nothing: main.ts (or a test) owns the socket and the process lifetime.
 import { randomUUID } from 'node:crypto';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
@@ -8,6 +9,7 @@ import type { Config } from '../config.js';
 import type { Database } from '../db/open.js';
 import type { CommandChannel } from '../hub/channel.js';
 import type { Scheduler } from '../scheduler/scheduler.js';
+import type { TerminalRelay } from '../terminal/relay.js';
 import { installAuth } from './auth.js';
 import { installErrorHandling } from './errors.js';
 import { installJsonParser } from './json-parser.js';
@@ -21,6 +23,8 @@ import { containerRoutes } from './routes/containers.js';
 import { healthRoutes } from './routes/health.js';
 import { hostRoutes } from './routes/hosts.js';
 import { meRoutes } from './routes/me.js';
+import { terminalRoutes } from './routes/terminal.js';
+import { routeUpgrades, type UpgradeHandler } from './routes/terminal-upgrade.js';
 import { tokenRoutes } from './routes/tokens.js';
 import { userRoutes } from './routes/users.js';
 
@@ -35,6 +39,10 @@ export interface AppDependencies {
   rateLimiter: RateLimiter;
   /** The agent hub; without one every host is unreachable (API-only process, some tests). */
   hub?: CommandChannel;
+  /** Takes upgrades to AGENT_CONNECT_PATH (the hub's handleUpgrade); 404 without one. */
+  agentUpgrades?: UpgradeHandler;
+  /** Serves terminal sockets; without one a terminal upgrade is refused with 503. */
+  terminals?: TerminalRelay;
 }
 
 /** What every route plugin receives. */
@@ -42,6 +50,7 @@ export interface RouteDependencies {
   database: Database;
   scheduler: Scheduler;
   hub?: CommandChannel;
+  terminals?: TerminalRelay;
 }
 
 export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> {
@@ -69,11 +78,13 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     database: deps.database,
     scheduler: deps.scheduler,
     hub: deps.hub,
+    terminals: deps.terminals,
   };
   await app.register(healthRoutes(routeDeps));
   await app.register(
     async (api) => {
       await api.register(containerRoutes(routeDeps));
+      await api.register(terminalRoutes(routeDeps));
       await api.register(meRoutes(routeDeps));
       await api.register(catalogRoutes(routeDeps));
       await api.register(tokenRoutes(routeDeps));
@@ -83,6 +94,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     },
     { prefix: '/api/v1' },
   );
+  routeUpgrades(app, deps.agentUpgrades);
   await app.ready();
   return app;
 }

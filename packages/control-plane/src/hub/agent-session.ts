@@ -1,8 +1,15 @@
-// One agent's socket: its handshake phase, when it was last heard from, and sending encoded
-// control messages. Deciding what a message means is the hub's; this holds per-connection state.
+// One agent's socket: its handshake phase, when it was last heard from, its terminal channels, and
+// sending encoded control messages and terminal data frames. Deciding what a message means is the
+// hub's; this holds per-connection state.
 import { randomBytes } from 'node:crypto';
-import { encodeControlMessage, MAX_CLOSE_REASON_BYTES, type ControlMessage } from '@rexec/protocol';
+import {
+  encodeChannelFrame,
+  encodeControlMessage,
+  MAX_CLOSE_REASON_BYTES,
+  type ControlMessage,
+} from '@rexec/protocol';
 import { WebSocket } from 'ws';
+import { TerminalChannels } from './terminal-channels.js';
 
 /** `awaiting_hello` → `handshaking` (HELLO being processed) → `established` → `ended`. */
 export type SessionPhase = 'awaiting_hello' | 'handshaking' | 'established' | 'ended';
@@ -16,6 +23,7 @@ export class AgentSession {
   lastTouchedAt = Date.now();
   /** Set by GOODBYE so the close that follows is reported as a shutdown, not a loss. */
   saidGoodbye = false;
+  readonly terminals = new TerminalChannels();
 
   constructor(
     readonly ws: WebSocket,
@@ -25,6 +33,13 @@ export class AgentSession {
 
   send(message: ControlMessage): void {
     if (this.ws.readyState === WebSocket.OPEN) this.ws.send(encodeControlMessage(message));
+  }
+
+  /** A binary terminal data frame; throws RangeError on an empty or oversized payload. */
+  sendData(channel: number, payload: Uint8Array): void {
+    if (this.ws.readyState === WebSocket.OPEN) {
+      this.ws.send(encodeChannelFrame(channel, payload), { binary: true });
+    }
   }
 
   /** Sends CONTROL_REFUSE (the long explanation), then closes with `closeCode`. */

@@ -1,11 +1,10 @@
-// The agent hub (PROTOCOL.md §3–§8): a WebSocket server on fastify's HTTP server at
-// AGENT_CONNECT_PATH. Authenticates hosts before the upgrade, decodes every frame at the edge,
+// The agent hub (PROTOCOL.md §3–§8): the WebSocket server for upgrades to AGENT_CONNECT_PATH. Authenticates hosts before the upgrade, decodes every frame at the edge,
 // runs the handshake, heartbeats and watchdog, keeps one session per host, and carries commands
-// and their results. What commands to send and what status reports mean is the lifecycle's.
-import type { IncomingMessage, Server } from 'node:http';
+// and their results, and gives the terminal relay channels on a host's session. What commands to
+// send and what status reports mean is the lifecycle's; what a terminal channel carries, the relay's.
+import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import {
-  AGENT_CONNECT_PATH,
   AGENT_SUBPROTOCOL,
   CloseCode,
   HANDSHAKE_TIMEOUT_MS,
@@ -13,11 +12,13 @@ import {
   HEARTBEAT_TIMEOUT_MS,
   HEARTBEAT_WATCHDOG_TICK_MS,
   MAX_AGENT_MESSAGE_BYTES,
+  type AgentCommandResult,
   type AgentContainerStatus,
   type AgentHello,
   type ContainerCommand,
 } from '@rexec/protocol';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import { closeClients } from './close-clients.js';
 import type { Database } from '../db/open.js';
 import { authenticateHost, type AuthenticatedHost } from '../services/host-enrollment.js';
 import { AgentSession } from './agent-session.js';
@@ -25,6 +26,7 @@ import { HubStoppedError, type CommandChannel } from './channel.js';
 import { markUnreachable, sweepSilentHosts, type UnreachableReason } from './host-presence.js';
 import { handleAgentMessage, type MessageContext } from './messages.js';
 import { PendingCommands } from './pending-commands.js';
+import type { TerminalEndpoint, TerminalLink } from './terminal-channels.js';
 import { refuseUpgrade } from './upgrade-refusal.js';
 import type { Log } from './log.js';
 
@@ -54,15 +56,31 @@ export interface EstablishedHost {
 export type EstablishedListener = (host: EstablishedHost) => Promise<void>;
 export type StatusListener = (hostId: string, report: AgentContainerStatus) => Promise<void>;
 
+export interface SentCommand {
+  hostId: string;
+  containerId: string;
+  command: ContainerCommand;
+  /** Settles with the agent's answer, or rejects on timeout or shutdown. */
+  result: Promise<AgentCommandResult>;
+}
+/** Told synchronously of every command handed to the hub (the relay watches stops). */
+export type CommandListener = (sent: SentCommand) => void;
+
 export interface Hub extends CommandChannel {
-  /** Serves agent sockets on `server`'s upgrades for AGENT_CONNECT_PATH (other paths untouched). */
-  attach(server: Server): void;
+  /** Takes one upgrade request for AGENT_CONNECT_PATH; the HTTP server routes upgrades by path. */
+  readonly handleUpgrade: (request: IncomingMessage, socket: Duplex, head: Buffer) => void;
   start(): void;
   /** Closes every agent socket with SERVER_SHUTTING_DOWN and marks those hosts unreachable. */
   stop(): Promise<void>;
   /** Run after WELCOME (reconciliation); errors are logged. */
   onEstablished(listener: EstablishedListener): void;
   onContainerStatus(listener: StatusListener): void;
+  onCommandSent(listener: CommandListener): void;
+  /**
+   * Opens a terminal channel on the host's established session; undefined when the host is not
+   * connected here. The endpoint hears the channel's messages until it ends or is released.
+   */
+  openTerminal(hostId: string, endpoint: TerminalEndpoint): TerminalLink | undefined;
 }
 
 export interface HubDependencies {
@@ -83,6 +101,7 @@ export function createHub({ database, log, options = {} }: HubDependencies): Hub
   const pending = new PendingCommands();
   const established: EstablishedListener[] = [];
   const statusListeners: StatusListener[] = [];
+  const commandListeners: CommandListener[] = [];
   const wss = new WebSocketServer({
     noServer: true,
     // Twice the limit so an oversized message reaches us and gets MESSAGE_TOO_LARGE, not ws's 1009.
@@ -102,6 +121,7 @@ export function createHub({ database, log, options = {} }: HubDependencies): Hub
   }
 
   function lose(session: AgentSession, reason: UnreachableReason): void {
+    session.terminals.endAll(running ? 'closed' : 'stopping');
     if (sessions.get(session.hostId) !== session) return;
     sessions.delete(session.hostId);
     log.info({ host_id: session.hostId, reason }, 'agent session ended');
@@ -126,6 +146,7 @@ export function createHub({ database, log, options = {} }: HubDependencies): Hub
     sessions.set(host.hostId, session);
     if (previous !== undefined) {
       log.warn({ host_id: host.hostId }, 'a newer connection replaces the agent session');
+      previous.terminals.endAll('replaced');
       previous.refuse(
         'replaced',
         'A newer connection for this host replaced this one.',
@@ -177,6 +198,43 @@ export function createHub({ database, log, options = {} }: HubDependencies): Hub
     wss.handleUpgrade(request, socket, head, (ws) => adopt(ws, authenticated));
   }
 
+  function openTerminal(hostId: string, endpoint: TerminalEndpoint): TerminalLink | undefined {
+    const session = sessions.get(hostId);
+    if (session?.phase !== 'established') return undefined;
+    const channel = session.terminals.open(endpoint);
+    if (channel === undefined) return undefined;
+    return {
+      channel,
+      hostId,
+      send: (message) => {
+        if (session.phase === 'established') session.send(message);
+      },
+      sendData: (payload) => {
+        if (session.phase === 'established') session.sendData(channel, payload);
+      },
+      release: () => session.terminals.release(channel),
+    };
+  }
+
+  function notifyCommandSent(sent: SentCommand): void {
+    for (const listener of commandListeners) {
+      try {
+        listener(sent);
+      } catch (error) {
+        // A listener's bug must not fail the command the lifecycle is waiting for.
+        log.error({ err: error, container_id: sent.containerId }, 'command listener failed');
+      }
+    }
+  }
+
+  function routeUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
+    socket.on('error', (error) => log.debug({ err: error }, 'agent upgrade socket error'));
+    upgrade(request, socket, head).catch((error: unknown) => {
+      log.error({ err: error }, 'agent upgrade failed');
+      socket.destroy();
+    });
+  }
+
   function tick(): void {
     const now = Date.now();
     for (const session of sessions.values()) {
@@ -197,17 +255,7 @@ export function createHub({ database, log, options = {} }: HubDependencies): Hub
   }
 
   return {
-    attach(server) {
-      server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
-        const path = new URL(request.url ?? '/', 'http://hub').pathname;
-        if (path !== AGENT_CONNECT_PATH) return;
-        socket.on('error', (error) => log.debug({ err: error }, 'agent upgrade socket error'));
-        upgrade(request, socket, head).catch((error: unknown) => {
-          log.error({ err: error }, 'agent upgrade failed');
-          socket.destroy();
-        });
-      });
-    },
+    handleUpgrade: routeUpgrade,
     start() {
       if (running) return;
       running = true;
@@ -234,6 +282,8 @@ export function createHub({ database, log, options = {} }: HubDependencies): Hub
     },
     onEstablished: (listener) => established.push(listener),
     onContainerStatus: (listener) => statusListeners.push(listener),
+    onCommandSent: (listener) => commandListeners.push(listener),
+    openTerminal,
     isConnected: (hostId) => sessions.get(hostId)?.phase === 'established',
     hasPendingCommand: (containerId) => pending.hasContainer(containerId),
     sendCommand(hostId: string, containerId: string, command: ContainerCommand, timeoutMs: number) {
@@ -244,6 +294,7 @@ export function createHub({ database, log, options = {} }: HubDependencies): Hub
         session.send(entry.message);
         entry.sent = true;
       }
+      notifyCommandSent({ hostId, containerId, command, result });
       return result;
     },
     disconnectRevoked(hostId, message) {
@@ -254,23 +305,4 @@ export function createHub({ database, log, options = {} }: HubDependencies): Hub
       lose(session, 'credential_revoked');
     },
   };
-}
-
-/** Waits for the clients' close handshakes, then cuts whatever is left. */
-async function closeClients(wss: WebSocketServer, graceMs: number): Promise<void> {
-  const open = [...wss.clients];
-  const closed = Promise.all(
-    open.map(
-      (ws) =>
-        new Promise<void>((resolve) => {
-          if (ws.readyState === ws.CLOSED) resolve();
-          else ws.once('close', () => resolve());
-        }),
-    ),
-  );
-  let timer: NodeJS.Timeout | undefined;
-  const grace = new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)));
-  await Promise.race([closed, grace]);
-  clearTimeout(timer);
-  for (const ws of open) ws.terminate();
 }

@@ -1,4 +1,5 @@
 // The agent hub's public surface.
 export * from './channel.js';
 export * from './hub.js';
+export * from './terminal-channels.js';
 export type { Log } from './log.js';

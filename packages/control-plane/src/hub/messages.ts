@@ -1,9 +1,11 @@
 // Handling of each frame from an agent: size check and decode at the edge (a bad frame closes that
 // socket only), the handshake (version check, host row, WELCOME, re-sending commands still wanted),
-// heartbeat ACKs, command results, status reports and GOODBYE. The hub owns the session map.
+// heartbeat ACKs, command results, status reports, GOODBYE, and terminal messages and binary frames
+// handed to the session's channels (the relay reads them). The hub owns the session map.
 import {
   CloseCode,
   decodeAgentMessage,
+  decodeChannelFrame,
   MAX_AGENT_MESSAGE_BYTES,
   PROTOCOL_VERSION,
   SUPPORTED_PROTOCOL_VERSIONS,
@@ -41,14 +43,15 @@ export function handleAgentMessage(
 ): void {
   if (session.phase === 'ended') return;
   session.lastHeardAt = Date.now();
+  const raw = Buffer.isBuffer(data)
+    ? data
+    : Array.isArray(data)
+      ? Buffer.concat(data)
+      : Buffer.from(data);
   if (isBinary) {
-    // Terminal bytes: no channel is open on this control plane yet (terminal relay, issue 5), and
-    // data for a channel that is not open is dropped silently (PROTOCOL.md §9). Before WELCOME it
-    // is out of order.
-    if (session.phase !== 'established') violation(context, session, 'binary frame before WELCOME');
+    terminalData(context, session, raw);
     return;
   }
-  const raw = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
   if (raw.byteLength > MAX_AGENT_MESSAGE_BYTES) {
     context.log.warn({ host_id: session.hostId, bytes: raw.byteLength }, 'agent message too large');
     session.refuse(
@@ -64,6 +67,20 @@ export function handleAgentMessage(
     return;
   }
   dispatch(context, session, decoded.value);
+}
+
+/** Output for a channel; data for one that has ended is dropped (it can cross the end). */
+function terminalData(context: MessageContext, session: AgentSession, raw: Buffer): void {
+  if (session.phase !== 'established') {
+    violation(context, session, 'binary frame before WELCOME');
+    return;
+  }
+  const frame = decodeChannelFrame(raw);
+  if (!frame.ok) {
+    violation(context, session, `undecodable binary frame: ${frame.error.message}`);
+    return;
+  }
+  session.terminals.deliverData(frame.value.channel, frame.value.payload);
 }
 
 function violation(context: MessageContext, session: AgentSession, why: string): void {
@@ -113,11 +130,7 @@ function dispatch(context: MessageContext, session: AgentSession, message: Agent
     case 'AGENT_TERMINAL_EXIT':
     case 'AGENT_TERMINAL_ERROR':
     case 'AGENT_TERMINAL_CREDIT':
-      // No channel is ever opened by this control plane yet (terminal relay, issue 5).
-      context.log.debug(
-        { host_id: session.hostId, type: message.type },
-        'terminal message ignored',
-      );
+      session.terminals.deliver(message);
       return;
   }
 }

@@ -1,0 +1,192 @@
+// Benchmark: terminal keystroke round trip (p50/p99) and bulk output throughput (MB/s) through
+// Rexec (WebSocket client → control plane → agent → `podman exec -it` under the agent's PTY) next
+// to a PTY running `podman exec -it` on the same container directly (node-pty, as the agent does).
+// One busybox container on a real control plane on Postgres with one real podman agent. A
+// keystroke is one byte typed with echo on, timed until its echo arrives; bulk is `cat` of a file
+// of random bytes with output post-processing off, timed until the end marker. Prints figures.
+// Run: node --import tsx --conditions=rexec-source bench/terminal.ts
+import { performance } from 'node:perf_hooks';
+import { spawn, type IPty } from 'node-pty';
+import { execa } from 'execa';
+import { Container } from '@rexec/protocol';
+import { TerminalClient } from '../test/control-plane/terminal/terminal-client.js';
+import { BUSYBOX_IMAGE } from '../test/helpers/engine.js';
+import { Teardowns, percentile, startBenchControlPlane } from './control-plane.js';
+
+const KEYSTROKES = Number(process.env['REXEC_BENCH_KEYSTROKES'] ?? 300);
+const BULK_MB = Number(process.env['REXEC_BENCH_BULK_MB'] ?? 50);
+const RESOURCES = { cpu_millicores: 500, memory_mb: 128, disk_mb: 1024 };
+
+for (const [name, value] of [
+  ['REXEC_BENCH_KEYSTROKES', KEYSTROKES],
+  ['REXEC_BENCH_BULK_MB', BULK_MB],
+] as const) {
+  if (!Number.isInteger(value) || value < 1) {
+    throw new Error(`${name} must be a positive integer, got ${String(value)}`);
+  }
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A terminal under test, whichever path its bytes take. */
+interface Terminal {
+  write(input: string): void;
+  /** Called with every output chunk until the returned function is called. */
+  listen(onData: (chunk: Buffer) => void): () => void;
+  close(): Promise<void>;
+}
+
+function rexecTerminal(client: TerminalClient): Terminal {
+  return {
+    write: (input) => client.type(input),
+    listen(onData) {
+      const handler = (data: Buffer, isBinary: boolean) => {
+        if (isBinary) onData(data);
+      };
+      client.ws.on('message', handler);
+      return () => client.ws.off('message', handler);
+    },
+    close: async () => {
+      await client.close();
+    },
+  };
+}
+
+function directTerminal(pty: IPty): Terminal {
+  return {
+    write: (input) => pty.write(input),
+    listen(onData) {
+      const subscription = pty.onData((text) => onData(Buffer.from(text, 'latin1')));
+      return () => subscription.dispose();
+    },
+    close: async () => {
+      const exited = new Promise<void>((resolve) => pty.onExit(() => resolve()));
+      pty.write('exit\n');
+      await Promise.race([exited, sleep(5_000)]);
+      pty.kill();
+    },
+  };
+}
+
+/** Resolves once the output (since the call) contains `marker`; rejects after `timeoutMs`. */
+function waitFor(terminal: Terminal, marker: string, timeoutMs = 120_000): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let tail = '';
+    const timer = setTimeout(() => {
+      stop();
+      reject(new Error(`no ${JSON.stringify(marker)} within ${timeoutMs} ms`));
+    }, timeoutMs);
+    const stop = terminal.listen((chunk) => {
+      tail = (tail + chunk.toString('latin1')).slice(-(marker.length + 4096));
+      if (tail.includes(marker)) {
+        clearTimeout(timer);
+        stop();
+        resolve();
+      }
+    });
+  });
+}
+
+/** Runs `line` and waits for `marker`, which the line must only produce by running. */
+async function run(terminal: Terminal, line: string, marker: string): Promise<void> {
+  const done = waitFor(terminal, marker);
+  terminal.write(`${line}\n`);
+  await done;
+}
+
+async function keystrokes(terminal: Terminal): Promise<number[]> {
+  await run(terminal, 'stty echo; echo ready-$((1+1))', 'ready-2');
+  const samples: number[] = [];
+  for (let i = 0; i < KEYSTROKES; i++) {
+    const echoed = waitFor(terminal, 'k', 10_000);
+    const start = performance.now();
+    terminal.write('k');
+    await echoed;
+    samples.push(performance.now() - start);
+    // Keep the line short: Ctrl-U erases it every so often.
+    if (i % 50 === 49) terminal.write('\u0015');
+  }
+  terminal.write('\u0015');
+  return samples;
+}
+
+async function bulk(terminal: Terminal): Promise<number> {
+  await run(terminal, 'stty -echo -opost; echo raw-$((2+3))', 'raw-5');
+  let bytes = 0;
+  const stop = terminal.listen((chunk) => (bytes += chunk.byteLength));
+  const done = waitFor(terminal, 'END_4', 600_000);
+  const start = performance.now();
+  terminal.write('cat /tmp/bench-big; echo END_$((2+2))\n');
+  await done;
+  const seconds = (performance.now() - start) / 1000;
+  stop();
+  await run(terminal, 'stty echo opost; echo cooked-$((3+4))', 'cooked-7');
+  if (bytes < BULK_MB * 1024 * 1024) {
+    throw new Error(`only ${bytes} bytes arrived of ${BULK_MB} MB`);
+  }
+  return BULK_MB / seconds;
+}
+
+function line(label: string, samples: number[], mbPerSecond: number): string {
+  const p50 = percentile(samples, 50).toFixed(2);
+  const p99 = percentile(samples, 99).toFixed(2);
+  return `${label.padEnd(28)} keystroke p50 ${p50} ms  p99 ${p99} ms   bulk ${mbPerSecond.toFixed(1)} MB/s`;
+}
+
+async function main(): Promise<void> {
+  const cleanup = new Teardowns();
+  try {
+    const cp = await startBenchControlPlane(cleanup);
+    await cp.joinAgent('bench-terminal', { REXEC_RUNTIME: 'podman' });
+    const created = await cp.api(Container, 'POST', '/containers', {
+      image: 'custom',
+      custom_image: BUSYBOX_IMAGE,
+      resources: RESOURCES,
+    });
+    cleanup.teardown(() => execa('podman', ['rm', '-f', '-v', `rexec-${created.id}`]));
+    for (let i = 0; ; i++) {
+      const got = await cp.api(Container, 'GET', `/containers/${created.id}`);
+      if (got.status === 'running') break;
+      if (got.status !== 'creating' || i > 600) throw new Error(`container went ${got.status}`);
+      await sleep(100);
+    }
+    await execa('podman', [
+      'exec',
+      `rexec-${created.id}`,
+      'sh',
+      '-c',
+      `head -c ${BULK_MB * 1024 * 1024} /dev/urandom > /tmp/bench-big`,
+    ]);
+
+    const client = await TerminalClient.connect(cp.controlPlane.url, created.id, {
+      token: cp.controlPlane.adminToken,
+      session: 'bench',
+      keepOutput: false,
+    });
+    await client.next('ready');
+    const rexec = rexecTerminal(client);
+    const pty = spawn('podman', ['exec', '-it', `rexec-${created.id}`, 'sh'], {
+      name: 'xterm-256color',
+      cols: 80,
+      rows: 24,
+      encoding: null,
+    });
+    const direct = directTerminal(pty);
+
+    // Alternate the paths so a load spike on this host hits both alike.
+    const rexecKeys = await keystrokes(rexec);
+    const directKeys = await keystrokes(direct);
+    const rexecBulk = await bulk(rexec);
+    const directBulk = await bulk(direct);
+    await rexec.close();
+    await direct.close();
+
+    console.log(`terminal benchmark: ${KEYSTROKES} keystrokes, ${BULK_MB} MB bulk, busybox sh`);
+    console.log(line('rexec (ws → cp → agent)', rexecKeys, rexecBulk));
+    console.log(line('podman exec -it (node-pty)', directKeys, directBulk));
+  } finally {
+    await cleanup.run();
+  }
+}
+
+await main();
