@@ -1,1 +1,44 @@
-// placeholder
+// Public entry of @rexec/sdk, safe for browsers: global fetch and WebSocket plus @rexec/protocol,
+// no Node built-ins and no `ws`. Node programs that open terminals import "@rexec/sdk/node".
+export { RexecClient, type RexecClientOptions } from './client.js';
+export {
+  RexecError,
+  isRexecError,
+  CLIENT_ERROR_CODES,
+  type ClientErrorCode,
+  type RexecErrorCode,
+  type RexecErrorInit,
+} from './errors.js';
+export type { Containers, CreateOptions, DeleteOutcome, ListOptions } from './api/containers.js';
+export type { WaitOptions } from './api/wait-running.js';
+export type { Tokens } from './api/account.js';
+export type { Hosts, HostAction, Tiers, Users } from './api/admin.js';
+export type { FetchLike } from './http/http-client.js';
+export type { RetryOption } from './http/retry.js';
+export type { TerminalConnectOptions } from './terminal/connect.js';
+export type { Terminal, TerminalEnd, TerminalReadyInfo } from './terminal/terminal-session.js';
+export type {
+  TerminalTransport,
+  TransportEvents,
+  TransportFactory,
+  TransportRequest,
+} from './terminal/transport.js';
+export {
+  standardSocketTransport,
+  type StandardWebSocket,
+  type StandardWebSocketConstructor,
+} from './terminal/browser-socket.js';
+export type {
+  Container,
+  ContainerCreateRequest,
+  ContainerStatus,
+  Host,
+  Image,
+  Me,
+  Role,
+  Tier,
+  Token,
+  TokenCreated,
+  User,
+  UserCreated,
+} from '@rexec/protocol';

@@ -1,0 +1,91 @@
+// The caller's containers (DESIGN §3): list, get, create (optionally waiting until running),
+// start, stop and delete. Every answer is decoded with the protocol's schema.
+import {
+  Container,
+  ContainerDeleting,
+  ContainerList,
+  type ContainerCreateRequest,
+  type ContainerStatus,
+} from '@rexec/protocol';
+import { decode } from '../http/decode.js';
+import type { HttpClient } from '../http/http-client.js';
+import { segment } from './path.js';
+import { waitRunning, type WaitOptions } from './wait-running.js';
+
+export interface ListOptions {
+  status?: ContainerStatus;
+  /** Page size, 1–100 (server default 50). */
+  limit?: number;
+  /** `next_cursor` of the previous page. */
+  cursor?: string;
+}
+
+export interface CreateOptions extends WaitOptions {
+  /** Resolve only once the container is `running` (reject if it ends in `error`). */
+  wait?: boolean;
+}
+
+/** DELETE answers 204 when the container is gone, 202 when its host must finish the removal. */
+export type DeleteOutcome = { status: 'removed' } | ContainerDeleting;
+
+export class Containers {
+  readonly #http: HttpClient;
+
+  constructor(http: HttpClient) {
+    this.#http = http;
+  }
+
+  async list(options: ListOptions = {}): Promise<ContainerList> {
+    const answer = await this.#http.send('GET', '/containers', { query: { ...options } });
+    return decode(ContainerList, answer, 'GET /containers');
+  }
+
+  /** Every container of the caller, following `next_cursor` page by page. */
+  async *all(options: Omit<ListOptions, 'cursor'> = {}): AsyncGenerator<Container> {
+    let cursor: string | undefined;
+    do {
+      const page = await this.list({ ...options, cursor });
+      yield* page.containers;
+      cursor = page.next_cursor;
+    } while (cursor !== undefined);
+  }
+
+  /** `ref` is the container's id or its name. */
+  async get(ref: string): Promise<Container> {
+    const answer = await this.#http.send('GET', `/containers/${segment(ref, 'container')}`);
+    return decode(Container, answer, 'GET /containers/:id');
+  }
+
+  async create(body: ContainerCreateRequest, options: CreateOptions = {}): Promise<Container> {
+    const answer = await this.#http.send('POST', '/containers', { body });
+    const created = decode(Container, answer, 'POST /containers');
+    if (options.wait !== true) return created;
+    return waitRunning(() => this.get(created.id), created, options);
+  }
+
+  /** Waits until the container is running (see `create`'s `wait`). */
+  async waitUntilRunning(ref: string, options: WaitOptions = {}): Promise<Container> {
+    const current = await this.get(ref);
+    return waitRunning(() => this.get(current.id), current, options);
+  }
+
+  async start(ref: string): Promise<Container> {
+    return this.#action(ref, 'start');
+  }
+
+  async stop(ref: string): Promise<Container> {
+    return this.#action(ref, 'stop');
+  }
+
+  async delete(ref: string): Promise<DeleteOutcome> {
+    const answer = await this.#http.send('DELETE', `/containers/${segment(ref, 'container')}`);
+    if (answer.status === 204) return { status: 'removed' };
+    return decode(ContainerDeleting, answer, 'DELETE /containers/:id');
+  }
+
+  async #action(ref: string, action: 'start' | 'stop'): Promise<Container> {
+    const path = `/containers/${segment(ref, 'container')}/${action}`;
+    const answer = await this.#http.send('POST', path);
+    return decode(Container, answer, `POST /containers/:id/${action}`);
+  }
+}

@@ -1,0 +1,126 @@
+// Commands about the caller: me, images, roles, and tokens (list, create, revoke).
+import type { Command } from '../command.js';
+import { ExitCode, UsageError } from '../exit-codes.js';
+import { keyValues, shortTime, table } from '../table.js';
+
+export const me: Command = {
+  name: 'me',
+  usage: 'rexec me [--json]',
+  summary: 'who you are, your tier and what you use',
+  options: {},
+  positionals: { min: 0, max: 0, names: '' },
+  async run(context) {
+    const { user, tier, usage } = await (await context.client()).me();
+    if (context.json) {
+      context.printJson({ user, tier, usage });
+      return ExitCode.OK;
+    }
+    context.print(
+      keyValues([
+        ['user', `${user.name} (${user.id})`],
+        ['email', user.email],
+        ['admin', user.is_admin ? 'yes' : 'no'],
+        ['tier', tier.name],
+        ['containers', `${usage.containers} of ${tier.max_containers}`],
+        [
+          'cpu in use',
+          `${usage.cpu_millicores / 1000} cores (max ${tier.cpu_millicores / 1000} per container)`,
+        ],
+        ['memory in use', `${usage.memory_mb} MB (max ${tier.memory_mb} MB per container)`],
+        ['disk in use', `${usage.disk_mb} MB (max ${tier.disk_mb} MB per container)`],
+        ['session', tier.session_hours === null ? 'unlimited' : `${tier.session_hours} h`],
+      ]),
+    );
+    return ExitCode.OK;
+  },
+};
+
+export const images: Command = {
+  name: 'images',
+  usage: 'rexec images [--json]',
+  summary: 'the images a container can use',
+  options: {},
+  positionals: { min: 0, max: 0, names: '' },
+  async run(context) {
+    const list = await (await context.client()).images();
+    if (context.json) context.printJson(list);
+    else
+      context.print(
+        table(
+          ['IMAGE', 'DESCRIPTION', 'SHELL'],
+          list.map((i) => [i.name, i.display_name, i.shell]),
+        ),
+      );
+    return ExitCode.OK;
+  },
+};
+
+export const roles: Command = {
+  name: 'roles',
+  usage: 'rexec roles [--json]',
+  summary: 'the setup roles a container can have',
+  options: {},
+  positionals: { min: 0, max: 0, names: '' },
+  async run(context) {
+    const list = await (await context.client()).roles();
+    if (context.json) context.printJson(list);
+    else
+      context.print(
+        table(
+          ['ROLE', 'DESCRIPTION'],
+          list.map((r) => [r.name, r.description]),
+        ),
+      );
+    return ExitCode.OK;
+  },
+};
+
+export const tokens: Command = {
+  name: 'tokens',
+  usage: 'rexec tokens [list] | rexec tokens create <name> | rexec tokens revoke <id>',
+  summary: 'your API tokens',
+  options: {},
+  positionals: { min: 0, max: 2, names: '[list|create <name>|revoke <id>]' },
+  async run(context) {
+    const [action = 'list', argument] = context.positionals;
+    const client = await context.client();
+    switch (action) {
+      case 'list': {
+        const list = await client.tokens.list();
+        if (context.json) context.printJson(list);
+        else {
+          context.print(
+            table(
+              ['ID', 'NAME', 'PREFIX', 'CREATED', 'LAST USED'],
+              list.map((t) => [
+                t.id,
+                t.name,
+                t.token_prefix,
+                shortTime(t.created_at),
+                shortTime(t.last_used_at),
+              ]),
+            ),
+          );
+        }
+        return ExitCode.OK;
+      }
+      case 'create': {
+        if (argument === undefined) throw new UsageError('tokens create needs a <name>');
+        const created = await client.tokens.create(argument);
+        if (context.json) context.printJson(created);
+        else
+          context.print(`Token ${created.name} (${created.id}); shown only now:\n${created.token}`);
+        return ExitCode.OK;
+      }
+      case 'revoke': {
+        if (argument === undefined) throw new UsageError('tokens revoke needs a token <id>');
+        await client.tokens.revoke(argument);
+        if (context.json) context.printJson({ id: argument, revoked: true });
+        else context.print(`Revoked ${argument}.`);
+        return ExitCode.OK;
+      }
+      default:
+        throw new UsageError(`unknown tokens action "${action}": use list, create or revoke`);
+    }
+  },
+};

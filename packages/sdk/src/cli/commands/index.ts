@@ -1,0 +1,24 @@
+// Every CLI command, in the order `rexec help` lists them.
+import type { Command } from '../command.js';
+import { images, me, roles, tokens } from './account.js';
+import { hosts, users } from './admin.js';
+import { create, get, ls, rm, start, stop } from './containers.js';
+import { login } from './login.js';
+import { shell } from './shell.js';
+
+export const COMMANDS: readonly Command[] = [
+  login,
+  ls,
+  create,
+  get,
+  start,
+  stop,
+  rm,
+  shell,
+  me,
+  images,
+  roles,
+  tokens,
+  users,
+  hosts,
+];
