@@ -5,7 +5,6 @@
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import {
   AGENT_CONNECT_PATH,
   AGENT_ENROLL_PATH,
@@ -14,10 +13,11 @@ import {
   decodeAgentMessage,
   encodeControlMessage,
 } from '@rexec/protocol';
-import type { AgentMessage, ControlMessage } from '@rexec/protocol';
+import type { AgentHello, AgentMessage, ControlMessage } from '@rexec/protocol';
 import type { Test } from 'tap';
 import { WebSocketServer } from 'ws';
 import type { WebSocket } from 'ws';
+import { serveOnLoopback } from '../helpers/net.js';
 
 export type Received<T extends AgentMessage['type']> = Extract<AgentMessage, { type: T }>;
 
@@ -241,14 +241,21 @@ export async function startPeer(t: Test, options: PeerOptions = {}): Promise<Con
     for (const wake of [...connectionWaiters]) wake();
   }
 
-  server.listen(0, '127.0.0.1');
-  await new Promise<void>((resolve) => server.once('listening', resolve));
-  const { port } = server.address() as AddressInfo;
-  t.teardown(async () => {
-    for (const client of wss.clients) client.terminate();
-    wss.close();
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-  });
+  const port = await serveOnLoopback(t, server, wss);
   return Object.assign(peer, { url: `http://127.0.0.1:${port}` });
+}
+
+/** A plausible AGENT_HELLO for sessions driven by hand against a peer (no real engine behind it). */
+export function sampleHello(hostName: string, extra: Partial<AgentHello> = {}): AgentHello {
+  return {
+    type: 'AGENT_HELLO',
+    protocol_version: 1,
+    agent_version: '0.1.0',
+    instance_id: randomBytes(8).toString('hex'),
+    host_name: hostName,
+    runtime: { kind: 'podman', version: '4.3.1', disk_enforcement: 'none', network_shaping: false },
+    capacity: { cpu_millicores: 2000, memory_mb: 4096, disk_mb: 10_240 },
+    inventory: [],
+    ...extra,
+  };
 }

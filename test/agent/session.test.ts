@@ -3,35 +3,21 @@
 // with 4001, and stop() before any WELCOME ends the loop. HELLO here is a hand-built valid message:
 // these tests are about the socket rules, not inventory (daemon.test.ts covers that). Terminal
 // frames without a terminal manager are refused; terminals themselves are test/agent/terminal/.
-import { randomBytes } from 'node:crypto';
 import { encodeChannelFrame } from '@rexec/protocol';
-import type { AgentHello } from '@rexec/protocol';
 import { pino } from 'pino';
 import t from 'tap';
 import { createConnectLoop } from '../../packages/agent/src/connect-loop.js';
 import { containerId, createCommand } from './agent-fixture.js';
 import { startPeer } from './control-plane-peer.js';
 import type { ControlPlanePeer } from './control-plane-peer.js';
-
-function hello(): AgentHello {
-  return {
-    type: 'AGENT_HELLO',
-    protocol_version: 1,
-    agent_version: '0.1.0',
-    instance_id: randomBytes(8).toString('hex'),
-    host_name: 'worker-session',
-    runtime: { kind: 'podman', version: '4.3.1', disk_enforcement: 'none', network_shaping: false },
-    capacity: { cpu_millicores: 2000, memory_mb: 4096, disk_mb: 10_240 },
-    inventory: [],
-  };
-}
+import { sampleHello } from './control-plane-peer.js';
 
 function loopFor(peer: ControlPlanePeer, onCommand: () => void = () => undefined) {
   return createConnectLoop({
     url: new URL(peer.url),
     credential: peer.credential,
     log: pino({ level: 'silent' }),
-    buildHello: () => Promise.resolve(hello()),
+    buildHello: () => Promise.resolve(sampleHello('worker-session')),
     usage: () => Promise.resolve({ cpu_millicores: 10, memory_mb: 100, disk_mb: 1000 }),
     onCommand,
     onWelcome: () => undefined,
@@ -92,7 +78,7 @@ void t.test('stop() while waiting to reconnect ends the loop at once', async (t)
     url: new URL('http://127.0.0.1:9'),
     credential: 'cred_never_used_000000',
     log: pino({ level: 'silent' }),
-    buildHello: () => Promise.resolve(hello()),
+    buildHello: () => Promise.resolve(sampleHello('worker-session')),
     usage: () => Promise.resolve({ cpu_millicores: 0, memory_mb: 0, disk_mb: 0 }),
     onCommand: () => undefined,
     onWelcome: () => undefined,

@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import { callApi } from '../helpers/rest.js';
-import { alive, descendants, freePort, startRexec } from './npm-start.js';
+import { freePort } from '../helpers/net.js';
+import { alive, descendants, startRexec } from './npm-start.js';
 
 // A rebuild when sources changed and a first PGlite start take minutes on a busy 2-core machine.
 t.setTimeout(600_000);

@@ -10,7 +10,8 @@ import t from 'tap';
 import { Container, HostList } from '@rexec/protocol';
 import { engine, requireEngine } from '../helpers/engine.js';
 import { callApi } from '../helpers/rest.js';
-import { alive, descendants, freePort, startRexec } from './npm-start.js';
+import { freePort } from '../helpers/net.js';
+import { alive, descendants, startRexec } from './npm-start.js';
 import type { NpmStart } from './npm-start.js';
 
 // Two full `npm start` runs (and a rebuild when sources changed) take minutes on a busy 2-core

@@ -6,7 +6,6 @@ import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { readdirSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import type { Test } from 'tap';
 import { REPO_ROOT } from '../helpers/child-process.js';
 
@@ -39,15 +38,6 @@ function childEnv(extra: Record<string, string>): Record<string, string> {
     env[key] = value;
   }
   return { ...env, ...extra };
-}
-
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
 }
 
 function field(text: string, label: string): string {

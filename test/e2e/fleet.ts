@@ -2,7 +2,6 @@
 // processes joined with real join tokens, and a REST client whose answers are parsed with the
 // protocol's schemas. Containers are removed from the engine at teardown by their host-id label,
 // whatever a test left behind (agents leave containers running by design).
-import { createServer } from 'node:net';
 import type { Test } from 'tap';
 import type { z } from 'zod';
 import { Container, HostList, JoinTokenCreated } from '@rexec/protocol';
@@ -15,6 +14,7 @@ import {
   type Agent,
   type ControlPlane,
 } from '../helpers/processes.js';
+import { freePort } from '../helpers/net.js';
 
 export interface BoxResources {
   cpu_millicores: number;
@@ -55,15 +55,6 @@ export interface Fleet {
   ): Promise<{ agent: Agent; hostId: string }>;
   waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs?: number): Promise<T>;
   containerStatus(id: string, wanted: Container['status'], timeoutMs?: number): Promise<Container>;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
 }
 
 async function waitFor<T>(

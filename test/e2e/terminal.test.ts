@@ -8,6 +8,9 @@ import { CloseCode, UserCreated } from '@rexec/protocol';
 import t from 'tap';
 import { TerminalClient, TerminalRefused } from '../control-plane/terminal/terminal-client.js';
 import { startFleet, type Fleet } from './fleet.js';
+import { rejectionOf } from '../helpers/net.js';
+
+const refusal = (promise: Promise<unknown>) => rejectionOf(promise, TerminalRefused);
 
 const BOX = { cpu_millicores: 250, memory_mb: 128, disk_mb: 1024 };
 const BULK_BYTES = 50 * 1024 * 1024;
@@ -46,16 +49,6 @@ async function rssKb(pid: number): Promise<number> {
   const match = /^VmRSS:\s+(\d+) kB$/m.exec(status);
   if (match?.[1] === undefined) throw new Error(`no VmRSS for ${pid}`);
   return Number(match[1]);
-}
-
-async function refusal(promise: Promise<unknown>): Promise<TerminalRefused> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof TerminalRefused) return error;
-    throw error;
-  }
-  throw new Error('the upgrade was accepted');
 }
 
 void t.test('terminals on the real fleet', async (t) => {

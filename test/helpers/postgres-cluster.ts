@@ -4,10 +4,10 @@
 import { execa, execaSync } from 'execa';
 import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { appendFile, readFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import pg from 'pg';
+import { freePort } from './net.js';
 
 /** What is needed to reach and later remove a running cluster; serialisable into a state file. */
 export type ClusterInfo = {
@@ -82,20 +82,6 @@ function argvFor(info: Pick<ClusterInfo, 'binDir' | 'runAs'>, tool: string, args
 async function run(info: Pick<ClusterInfo, 'binDir' | 'runAs'>, tool: string, args: string[]) {
   const { file, args: argv } = argvFor(info, tool, args);
   return execa(file, argv, { cwd: tmpdir(), timeout: 120_000 });
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => {
-        if (address !== null && typeof address === 'object') resolve(address.port);
-        else reject(new Error('could not read the port of a probe socket'));
-      });
-    });
-  });
 }
 
 async function waitUntilAccepting(url: string): Promise<void> {

@@ -2,9 +2,12 @@
 // and foreign error pages become `invalid_response` RexecErrors, a refused connection becomes
 // `network_error`, and 429s are retried after Retry-After only as far as the policy allows.
 import { createServer } from 'node:net';
-import t, { type Test } from 'tap';
+import t from 'tap';
 import { RexecClient, RexecError } from '@rexec/sdk';
 import { reply, startLocalServer } from './local-server.js';
+import { rejectionOf } from '../helpers/net.js';
+
+const rejection = (promise: Promise<unknown>) => rejectionOf(promise, RexecError);
 
 const TOKEN = `rexec_${'a'.repeat(64)}`;
 const CONTAINER = {
@@ -16,16 +19,6 @@ const CONTAINER = {
   resources: { cpu_millicores: 500, memory_mb: 128, disk_mb: 1024, network_mbps: 10 },
   created_at: '2026-11-28T23:00:00.000Z',
 };
-
-async function rejection(t: Test, promise: Promise<unknown>): Promise<RexecError> {
-  try {
-    await promise;
-  } catch (error) {
-    t.type(error, RexecError);
-    return error as RexecError;
-  }
-  throw new Error('expected a rejection');
-}
 
 void t.test('a valid answer is decoded and the token is sent as a bearer header', async (t) => {
   const server = await startLocalServer(t);
@@ -46,7 +39,7 @@ void t.test(
     const server = await startLocalServer(t);
     server.route('GET', '/api/v1/containers/box', reply(200, { ...CONTAINER, status: 'exploded' }));
     const client = new RexecClient({ baseUrl: server.url, token: TOKEN });
-    const error = await rejection(t, client.containers.get('box'));
+    const error = await rejection(client.containers.get('box'));
     t.equal(error.code, 'invalid_response');
     t.equal(error.status, 200);
     t.match(error.message, /status/);
@@ -58,7 +51,7 @@ void t.test('a 2xx body that is not JSON is an invalid_response, not a crash', a
   const server = await startLocalServer(t);
   server.route('GET', '/api/v1/me', reply(200, '<html>hello</html>'));
   const client = new RexecClient({ baseUrl: server.url, token: TOKEN });
-  const error = await rejection(t, client.me());
+  const error = await rejection(client.me());
   t.equal(error.code, 'invalid_response');
   t.match(error.message, /without a JSON body/);
 });
@@ -71,7 +64,7 @@ void t.test('an error page from a proxy keeps its status and says what came back
     reply(502, '<h1>Bad gateway</h1>', { 'x-request-id': 'req_proxy' }),
   );
   const client = new RexecClient({ baseUrl: server.url, token: TOKEN });
-  const error = await rejection(t, client.me());
+  const error = await rejection(client.me());
   t.equal(error.code, 'invalid_response');
   t.equal(error.status, 502);
   t.equal(error.requestId, 'req_proxy');
@@ -93,7 +86,7 @@ void t.test('a Rexec error body becomes its code, details and request id', async
     }),
   );
   const client = new RexecClient({ baseUrl: server.url, token: TOKEN });
-  const error = await rejection(t, client.containers.create({ image: 'alpine:latest' }));
+  const error = await rejection(client.containers.create({ image: 'alpine:latest' }));
   t.equal(error.status, 403);
   t.equal(error.code, 'container_limit_reached');
   t.equal(error.message, 'You already have 5 containers.');
@@ -150,7 +143,7 @@ void t.test('retries are bounded and a long Retry-After is not waited out', asyn
     reply(429, { error: 'Slow down.', code: 'rate_limited', retry_after: 3600 }),
   );
   const bounded = new RexecClient({ baseUrl: server.url, token: TOKEN, retry: { maxRetries: 2 } });
-  const error = await rejection(t, bounded.tokens.list());
+  const error = await rejection(bounded.tokens.list());
   t.equal(error.code, 'rate_limited');
   t.equal(error.retryAfter, 0);
   t.equal(
@@ -159,12 +152,12 @@ void t.test('retries are bounded and a long Retry-After is not waited out', asyn
     'one try and two retries',
   );
 
-  const long = await rejection(t, bounded.roles());
+  const long = await rejection(bounded.roles());
   t.equal(long.retryAfter, 3600);
   t.equal(server.requests.filter((r) => r === 'GET /api/v1/roles').length, 1, 'not retried');
 
   const off = new RexecClient({ baseUrl: server.url, token: TOKEN });
-  await rejection(t, off.tokens.list());
+  await rejection(off.tokens.list());
   t.equal(
     server.requests.filter((r) => r === 'GET /api/v1/tokens').length,
     4,
@@ -178,7 +171,7 @@ void t.test('a refused connection is a network_error with status 0', async (t) =
   const { port } = probe.address() as { port: number };
   await new Promise((resolve) => probe.close(resolve));
   const client = new RexecClient({ baseUrl: `http://127.0.0.1:${port}`, token: TOKEN });
-  const error = await rejection(t, client.containers.list());
+  const error = await rejection(client.containers.list());
   t.equal(error.code, 'network_error');
   t.equal(error.status, 0);
   t.match(error.message, /could not reach/);

@@ -2,11 +2,14 @@
 // busybox. Covers the full container lifecycle with `wait`, every error class the API answers
 // (401, 403 forbidden and both limits, 404, 409, 429 with retryAfter, 400), and the terminal:
 // echo, detach and resume by session, exit codes, and refusals read as REST errors.
-import t, { type Test } from 'tap';
+import t from 'tap';
 import { BUSYBOX_IMAGE } from '../helpers/engine.js';
 import { RexecClient, RexecError, type Container } from '@rexec/sdk/node';
 import { startFleet } from '../e2e/fleet.js';
 import { collect } from './terminal-output.js';
+import { rejectionOf } from '../helpers/net.js';
+
+const rejection = (promise: Promise<unknown>) => rejectionOf(promise, RexecError);
 
 const SMALL = { cpu_millicores: 250, memory_mb: 64, disk_mb: 512 };
 
@@ -17,16 +20,6 @@ function box(name?: string) {
     custom_image: BUSYBOX_IMAGE,
     resources: SMALL,
   };
-}
-
-async function rejection(t: Test, promise: Promise<unknown>): Promise<RexecError> {
-  try {
-    await promise;
-  } catch (error) {
-    t.type(error, RexecError);
-    return error as RexecError;
-  }
-  throw new Error('expected a rejection');
 }
 
 void t.test('the SDK on a real fleet', async (t) => {
@@ -70,7 +63,7 @@ void t.test('the SDK on a real fleet', async (t) => {
     const restarted = await admin.containers.start('sdk-box');
     t.equal(restarted.status, 'running');
     t.same(await admin.containers.delete('sdk-box'), { status: 'removed' });
-    t.equal((await rejection(t, admin.containers.get(running.id))).code, 'not_found');
+    t.equal((await rejection(admin.containers.get(running.id))).code, 'not_found');
   });
 
   await t.test('a terminal echoes, resumes by session and reports the exit code', async (t) => {
@@ -118,11 +111,11 @@ void t.test('the SDK on a real fleet', async (t) => {
 
     await admin.containers.stop('sdk-term');
     const refused = admin.terminal.connect('sdk-term');
-    const error = await rejection(t, refused.ready);
+    const error = await rejection(refused.ready);
     t.equal(error.status, 409);
     t.equal(error.code, 'invalid_state', 'a stopped container refuses with the REST error');
     t.equal((await refused.closed).error?.code, 'invalid_state');
-    t.equal((await rejection(t, admin.terminal.connect('no-such-box').ready)).code, 'not_found');
+    t.equal((await rejection(admin.terminal.connect('no-such-box').ready)).code, 'not_found');
     await admin.containers.delete('sdk-term');
   });
 
@@ -131,7 +124,7 @@ void t.test('the SDK on a real fleet', async (t) => {
       baseUrl: fleet.controlPlane.url,
       token: `rexec_${'0'.repeat(64)}`,
     });
-    const unauthorized = await rejection(t, stranger.me());
+    const unauthorized = await rejection(stranger.me());
     t.equal(unauthorized.status, 401);
     t.equal(unauthorized.code, 'unauthorized');
     t.ok(unauthorized.message.length > 0);
@@ -141,12 +134,11 @@ void t.test('the SDK on a real fleet', async (t) => {
     const user = new RexecClient({ baseUrl: fleet.controlPlane.url, token: small.token });
     t.equal((await user.me()).tier.max_containers, 1);
 
-    const forbidden = await rejection(t, user.hosts.list());
+    const forbidden = await rejection(user.hosts.list());
     t.equal(forbidden.status, 403);
     t.equal(forbidden.code, 'forbidden');
 
     const tooBig = await rejection(
-      t,
       user.containers.create({ ...box(), resources: { ...SMALL, cpu_millicores: 64_000 } }),
     );
     t.equal(tooBig.status, 403);
@@ -154,26 +146,26 @@ void t.test('the SDK on a real fleet', async (t) => {
     t.match(tooBig.details, { resource: 'cpu_millicores', requested: 64_000, tier: 'pro' });
 
     const mine = await user.containers.create(box('only-one'));
-    const limit = await rejection(t, user.containers.create(box('second')));
+    const limit = await rejection(user.containers.create(box('second')));
     t.equal(limit.status, 403);
     t.equal(limit.code, 'container_limit_reached');
     t.match(limit.details, { limit: 1, current: 1, tier: 'pro' });
 
-    const notFound = await rejection(t, user.containers.get('not-there'));
+    const notFound = await rejection(user.containers.get('not-there'));
     t.equal(notFound.status, 404);
     t.equal(notFound.code, 'not_found');
     t.equal(
-      (await rejection(t, admin.containers.get(mine.id))).code,
+      (await rejection(admin.containers.get(mine.id))).code,
       'not_found',
       "another user's container is not found",
     );
 
     await admin.containers.create(box('taken-name'));
-    const taken = await rejection(t, admin.containers.create(box('taken-name')));
+    const taken = await rejection(admin.containers.create(box('taken-name')));
     t.equal(taken.status, 409);
     t.equal(taken.code, 'name_taken');
 
-    const invalid = await rejection(t, admin.containers.create({ ...box(), name: 'Bad Name' }));
+    const invalid = await rejection(admin.containers.create({ ...box(), name: 'Bad Name' }));
     t.equal(invalid.status, 400);
     t.equal(invalid.code, 'invalid_request');
     t.match(invalid.details, { issues: [{ path: 'name' }] });
@@ -188,7 +180,7 @@ void t.test('the SDK on a real fleet', async (t) => {
     });
     await hurried.me();
     await hurried.me();
-    const rateLimited = await rejection(t, hurried.me());
+    const rateLimited = await rejection(hurried.me());
     t.equal(rateLimited.status, 429);
     t.equal(rateLimited.code, 'rate_limited');
     t.ok(
@@ -201,7 +193,6 @@ void t.test('the SDK on a real fleet', async (t) => {
     'create with wait rejects with the status reason when the container fails',
     async (t) => {
       const error = await rejection(
-        t,
         admin.containers.create(
           {
             image: 'custom',

@@ -16,21 +16,14 @@ import {
   testLogger,
   uniqueId,
 } from './fixture.js';
+import { rejectionOf } from '../../helpers/net.js';
+
+const rejection = (promise: Promise<unknown>) => rejectionOf(promise, RuntimeError);
 
 async function volumesOf(kind: EngineKind, hostId: string): Promise<string[]> {
   const filter = `label=io.rexec.host-id=${hostId}`;
   const listed = await engine(kind, ['volume', 'ls', '-q', '--filter', filter]);
   return listed.stdout.split('\n').filter((name) => name !== '');
-}
-
-async function rejection(promise: Promise<unknown>): Promise<RuntimeError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof RuntimeError) return error;
-    throw error;
-  }
-  throw new Error('expected a RuntimeError, got success');
 }
 
 void t.test(

@@ -2,8 +2,7 @@
 // teardown), a terminal manager and connect loop in-process against the terminal peer, and an
 // open helper that waits for AGENT_TERMINAL_OPENED. Helpers to see a container's processes check
 // that shells really end inside the container, not only their exec clients.
-import { randomBytes } from 'node:crypto';
-import type { AgentHello, ControlTerminalOpen } from '@rexec/protocol';
+import type { ControlTerminalOpen } from '@rexec/protocol';
 import type { Test } from 'tap';
 import type { TerminalConfig } from '../../../packages/agent/src/config.js';
 import { createConnectLoop } from '../../../packages/agent/src/connect-loop.js';
@@ -17,6 +16,7 @@ import { busyboxSpec, engine, makeRuntime, testLogger } from '../runtime/fixture
 import type { EngineKind } from '../../helpers/engine.js';
 import { startTerminalPeer } from './terminal-peer.js';
 import type { Received, TerminalPeer, TerminalPeerConnection } from './terminal-peer.js';
+import { sampleHello } from '../control-plane-peer.js';
 
 export interface TerminalRig {
   kind: EngineKind;
@@ -41,20 +41,6 @@ export function nextChannel(): number {
   return channels;
 }
 
-function hello(): AgentHello {
-  return {
-    type: 'AGENT_HELLO',
-    protocol_version: 1,
-    agent_version: '0.1.0',
-    instance_id: randomBytes(8).toString('hex'),
-    host_name: 'worker-terminal',
-    runtime: { kind: 'podman', version: '4.3.1', disk_enforcement: 'none', network_shaping: false },
-    capacity: { cpu_millicores: 2000, memory_mb: 4096, disk_mb: 10_240 },
-    inventory: [],
-    capabilities: ['terminal'],
-  };
-}
-
 export async function startRig(
   t: Test,
   config: Partial<TerminalConfig> = {},
@@ -71,7 +57,8 @@ export async function startRig(
     url: peer.url,
     credential: peer.credential,
     log: testLogger(),
-    buildHello: () => Promise.resolve(hello()),
+    buildHello: () =>
+      Promise.resolve(sampleHello('worker-terminal', { capabilities: ['terminal'] })),
     usage: () => Promise.resolve({ cpu_millicores: 10, memory_mb: 100, disk_mb: 1000 }),
     onCommand: () => undefined,
     onWelcome: () => undefined,

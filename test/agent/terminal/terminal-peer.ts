@@ -5,7 +5,6 @@
 // the control plane's and not exercised here.
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import {
   AGENT_CONNECT_PATH,
   AGENT_SUBPROTOCOL,
@@ -18,6 +17,7 @@ import type { AgentMessage, ControlMessage } from '@rexec/protocol';
 import type { Test } from 'tap';
 import { WebSocketServer } from 'ws';
 import type { RawData, WebSocket } from 'ws';
+import { serveOnLoopback } from '../../helpers/net.js';
 
 export type Received<T extends AgentMessage['type']> = Extract<AgentMessage, { type: T }>;
 
@@ -185,15 +185,7 @@ export async function startTerminalPeer(t: Test): Promise<TerminalPeer> {
     }
     wss.handleUpgrade(request, socket, head, (ws) => connections.push(accept(ws, hostId)));
   });
-  server.listen(0, '127.0.0.1');
-  await new Promise<void>((resolve) => server.once('listening', resolve));
-  const { port } = server.address() as AddressInfo;
-  t.teardown(async () => {
-    for (const client of wss.clients) client.terminate();
-    wss.close();
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-  });
+  const port = await serveOnLoopback(t, server, wss);
   return {
     url: new URL(`http://127.0.0.1:${port}`),
     hostId,
