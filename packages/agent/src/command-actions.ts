@@ -1,6 +1,7 @@
 // Runs one CONTROL_COMMAND's action on the runtime and turns the outcome into the result's body:
-// the container as observed afterwards, or a CommandError whose detail is the engine's stderr tail.
-// Ordering, replay and sending are commands.ts's job.
+// the container as observed afterwards, or a CommandError whose detail is the engine's stderr tail
+// (or a failed role setup's log tail). A create ends with the role's setup (roles/). Ordering,
+// replay and sending are commands.ts's job.
 import type {
   CommandError,
   ContainerCommand,
@@ -11,6 +12,8 @@ import { missingContainer, toWireContainer } from './inventory.js';
 import { isRuntimeError } from './runtime/index.js';
 import type { ContainerRuntime, ContainerSpec, RuntimeErrorCode } from './runtime/index.js';
 import { removeKeepingVolume } from './runtime/remove-keep-volume.js';
+import { RoleSetupFailedError } from './roles/role-setup-runner.js';
+import type { RoleSetupRunner } from './roles/role-setup-runner.js';
 
 /**
  * What a sandbox runs: the image's own command (a shell, usually) would exit at once without a
@@ -44,15 +47,22 @@ export function toRuntimeSpec(spec: WireSpec): ContainerSpec {
 const ERROR_CODES: Record<RuntimeErrorCode, string> = {
   not_found: 'not_found',
   image_missing: 'image_missing',
+  image_pull_failed: 'image_pull_failed',
   conflict: 'conflict',
   engine_failed: 'engine_failed',
   foreign_container: 'foreign_container',
   invalid_spec: 'invalid_command',
 };
 
-/** A CommandError for any failure; runtime errors keep their code and their stderr's tail. */
+/**
+ * A CommandError for any failure; runtime errors keep their code and their stderr's tail, a failed
+ * role setup its log's tail (already cut to fit the wire).
+ */
 export function commandError(error: unknown): CommandError {
   const message = (error instanceof Error ? error.message : String(error)).slice(0, MESSAGE_MAX);
+  if (error instanceof RoleSetupFailedError) {
+    return { code: 'role_setup_failed', message, detail: error.log };
+  }
   if (!isRuntimeError(error)) return { code: 'engine_failed', message };
   const stderr = error.stderr.trim();
   return {
@@ -64,6 +74,7 @@ export function commandError(error: unknown): CommandError {
 
 async function perform(
   runtime: ContainerRuntime,
+  roles: RoleSetupRunner,
   containerId: string,
   command: ContainerCommand,
 ): Promise<{ container: WireContainer; replayed: boolean }> {
@@ -72,7 +83,14 @@ async function perform(
       // The runtime learns whether this is a replay from the engine's refusal of a taken name;
       // asking first would cost every create an engine call.
       const created = await runtime.createAndStart(toRuntimeSpec(command.spec));
-      return { container: toWireContainer(created), replayed: created.replayed };
+      // Also on a replay: the runner remembers a finished setup, and one lost with an agent
+      // restart runs again (the scripts are idempotent).
+      const setup = await roles.ensure(created.containerId, command.spec.role);
+      const container = toWireContainer(created);
+      return {
+        container: setup === null ? container : { ...container, setup },
+        replayed: created.replayed,
+      };
     }
     case 'start':
       return { container: toWireContainer(await runtime.start(containerId)), replayed: false };
@@ -90,11 +108,12 @@ async function perform(
 /** Runs the action; never throws: every failure becomes an outcome with a CommandError. */
 export async function runAction(
   runtime: ContainerRuntime,
+  roles: RoleSetupRunner,
   containerId: string,
   command: ContainerCommand,
 ): Promise<ActionOutcome> {
   try {
-    return { ok: true, ...(await perform(runtime, containerId, command)) };
+    return { ok: true, ...(await perform(runtime, roles, containerId, command)) };
   } catch (error) {
     return { ok: false, error: commandError(error) };
   }

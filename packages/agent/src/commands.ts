@@ -6,6 +6,7 @@ import { COMMAND_REPLAY_CACHE_SIZE } from '@rexec/protocol';
 import type { AgentCommandResult, AgentMessage, ControlCommand } from '@rexec/protocol';
 import type { Logger } from 'pino';
 import { runAction } from './command-actions.js';
+import { createRoleSetupRunner } from './roles/role-setup-runner.js';
 import { isWireContainerId, toWireContainer } from './inventory.js';
 import type { ContainerRuntime } from './runtime/index.js';
 
@@ -15,6 +16,8 @@ export interface CommandExecutorOptions {
   /** Sends on the current connection; a result with no connection is dropped (HELLO recovers). */
   send: (message: AgentMessage) => void;
   cacheSize?: number;
+  /** How long a role's setup may take inside a new container (REXEC_ROLE_SETUP_TIMEOUT_SECONDS). */
+  roleSetupTimeoutMs?: number;
 }
 
 export interface CommandExecutor {
@@ -28,6 +31,11 @@ export interface CommandExecutor {
 export function createCommandExecutor(options: CommandExecutorOptions): CommandExecutor {
   const { runtime, log, send } = options;
   const cacheSize = options.cacheSize ?? COMMAND_REPLAY_CACHE_SIZE;
+  const roles = createRoleSetupRunner({
+    runtime,
+    log,
+    ...(options.roleSetupTimeoutMs === undefined ? {} : { timeoutMs: options.roleSetupTimeoutMs }),
+  });
   const results = new Map<string, AgentCommandResult>();
   const running = new Map<string, Promise<void>>();
   const queues = new Map<string, Promise<void>>();
@@ -45,7 +53,7 @@ export function createCommandExecutor(options: CommandExecutorOptions): CommandE
   async function execute(message: ControlCommand): Promise<void> {
     const { command_id, container_id, command } = message;
     const started = Date.now();
-    const outcome = await runAction(runtime, container_id, command);
+    const outcome = await runAction(runtime, roles, container_id, command);
     let result: AgentCommandResult;
     if (outcome.ok) {
       result = {

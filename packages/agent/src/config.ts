@@ -11,6 +11,8 @@ import {
   TERMINAL_SCROLLBACK_BYTES,
 } from '@rexec/protocol';
 import { z } from 'zod';
+import { parseRegistryMirrors, RegistryMirrorsError } from './runtime/registry-mirrors.js';
+import type { RegistryMirrors } from './runtime/registry-mirrors.js';
 
 export const DEFAULT_STATE_DIR = '/var/lib/rexec-agent';
 
@@ -35,6 +37,10 @@ export interface AgentConfig {
   capacity: CapacityOverrides;
   logLevel: (typeof LOG_LEVELS)[number];
   terminal: TerminalConfig;
+  /** How long a role's setup may run inside a new container before it is role_setup_failed. */
+  roleSetupTimeoutMs: number;
+  /** Registry host → mirror host, used when an image must be pulled. */
+  registryMirrors: RegistryMirrors;
 }
 
 export interface TerminalConfig {
@@ -66,6 +72,8 @@ const VARIABLES = {
   REXEC_TERMINAL_GRACE_SECONDS: 'terminal-grace-seconds',
   REXEC_TERMINAL_SCROLLBACK_KB: 'terminal-scrollback-kb',
   REXEC_TERMINAL_MAX_SESSIONS: 'terminal-max-sessions',
+  REXEC_ROLE_SETUP_TIMEOUT_SECONDS: 'role-setup-timeout-seconds',
+  REXEC_REGISTRY_MIRRORS: 'registry-mirrors',
 } as const;
 type Variable = keyof typeof VARIABLES;
 
@@ -108,6 +116,20 @@ const Schema = z.object({
   REXEC_TERMINAL_GRACE_SECONDS: bounded(0, 7 * 24 * 3600, TERMINAL_GRACE_MS / 1000),
   REXEC_TERMINAL_SCROLLBACK_KB: bounded(1, 64 * 1024, TERMINAL_SCROLLBACK_BYTES / 1024),
   REXEC_TERMINAL_MAX_SESSIONS: bounded(1, 1024, MAX_TERMINAL_SESSIONS_PER_CONTAINER),
+  // An hour at most: the control plane waits that long (plus a pull) for a create's answer.
+  REXEC_ROLE_SETUP_TIMEOUT_SECONDS: bounded(1, 3600, 600),
+  REXEC_REGISTRY_MIRRORS: z
+    .string()
+    .transform((text, ctx) => {
+      try {
+        return parseRegistryMirrors(text);
+      } catch (error) {
+        if (!(error instanceof RegistryMirrorsError)) throw error;
+        ctx.addIssue({ code: 'custom', message: error.message });
+        return z.NEVER;
+      }
+    })
+    .optional(),
 });
 
 function readFlags(argv: readonly string[]): Partial<Record<Variable, string>> {
@@ -175,6 +197,8 @@ export function loadConfig(
       scrollbackBytes: value.REXEC_TERMINAL_SCROLLBACK_KB * 1024,
       maxSessionsPerContainer: value.REXEC_TERMINAL_MAX_SESSIONS,
     },
+    roleSetupTimeoutMs: value.REXEC_ROLE_SETUP_TIMEOUT_SECONDS * 1000,
+    registryMirrors: value.REXEC_REGISTRY_MIRRORS ?? new Map(),
   };
 }
 

@@ -65,6 +65,7 @@ async function run(config: AgentConfig, log: Logger): Promise<number> {
     kind: engine.kind,
     hostId: identity.host_id,
     log: log.child({ component: 'runtime' }),
+    registryMirrors: config.registryMirrors,
   });
   const meter = createHostMeter(engine.kind, config.capacity);
   const instanceId = randomBytes(12).toString('hex');
@@ -74,6 +75,7 @@ async function run(config: AgentConfig, log: Logger): Promise<number> {
     runtime,
     log: log.child({ component: 'commands' }),
     send,
+    roleSetupTimeoutMs: config.roleSetupTimeoutMs,
   });
   const terminals = createTerminalManager({
     runtime,

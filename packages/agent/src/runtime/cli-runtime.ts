@@ -13,6 +13,8 @@ import { parseInspectOutput } from './inspect-parser.js';
 import type { EngineContainer } from './inspect-parser.js';
 import { containerName, LABEL_HOST_ID, LABEL_MANAGED } from './labels.js';
 import { createHomeVolumes } from './home-volumes.js';
+import { pullImage } from './image-pull.js';
+import type { RegistryMirrors } from './registry-mirrors.js';
 import type { HomeVolumes } from './home-volumes.js';
 import { createOomMemory } from './oom-memory.js';
 import type { OomMemory } from './oom-memory.js';
@@ -41,6 +43,8 @@ export interface CliRuntimeOptions {
    */
   kernelOomWatch?: boolean;
   commandTimeoutMs?: number;
+  /** Registry host → mirror host for pulls (REXEC_REGISTRY_MIRRORS); none when omitted. */
+  registryMirrors?: RegistryMirrors;
 }
 
 const HOST_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
@@ -225,13 +229,13 @@ class CliOperations {
    * Two engine calls when the container is new: the labelled home volume, then `run --detach`,
    * whose printed id and argv describe the result. Existence is learnt from the engine's own
    * refusals (a taken volume or container name) instead of asking first, so only a replay pays
-   * for the lookups; a missing image is `run`'s `--pull never` failure.
+   * for the lookups; a missing image is `run`'s `--pull never` failure, then pulled.
    */
   async createAndStart(spec: ValidContainerSpec): Promise<CreatedContainer> {
     const volumeCreated = await this.volumes.ensure(spec);
     let stdout: string;
     try {
-      stdout = await this.run(buildRunArgs(spec, this.hostId), RUN_TIMEOUT_MS);
+      stdout = await this.runPullingIfMissing(spec);
     } catch (runError) {
       if (isRuntimeError(runError, 'conflict')) {
         return this.existingAfterConflict(spec.containerId, volumeCreated, runError);
@@ -248,6 +252,26 @@ class CliOperations {
         ? await this.require(spec.containerId)
         : observedAfterRun(spec, this.hostId, engineId, startedAt);
     return { ...observed, replayed: false };
+  }
+
+  /**
+   * `run --pull never` doubles as the existence check, so a present image costs no extra call; a
+   * missing one is pulled (through its registry's mirror, if any) and the run tried once more.
+   * A pull that fails is `image_pull_failed` with the engine's stderr.
+   */
+  private async runPullingIfMissing(spec: ValidContainerSpec): Promise<string> {
+    const args = buildRunArgs(spec, this.hostId);
+    try {
+      return await this.run(args, RUN_TIMEOUT_MS);
+    } catch (error) {
+      // `localhost/` names an image built on this host: there is no registry to pull it from.
+      if (!isRuntimeError(error, 'image_missing') || spec.image.startsWith('localhost/')) {
+        throw error;
+      }
+      this.options.log.info({ image: spec.image }, 'image missing; pulling it');
+      await pullImage(this.cli, spec.image, this.options.registryMirrors ?? new Map());
+      return this.run(args, RUN_TIMEOUT_MS);
+    }
   }
 
   /**

@@ -6,6 +6,7 @@
 export type RuntimeErrorCode =
   | 'not_found'
   | 'image_missing'
+  | 'image_pull_failed'
   | 'conflict'
   | 'engine_failed'
   | 'foreign_container'
@@ -22,7 +23,7 @@ export interface RuntimeErrorDetails {
 
 /**
  * Thrown when a container engine command fails (`not_found`, `image_missing`, `conflict`,
- * `engine_failed`), when an operation targets a container that carries another host's
+ * `engine_failed`), when a missing image cannot be pulled (`image_pull_failed`), when an operation targets a container that carries another host's
  * `io.rexec.host-id` label (`foreign_container`), or when a container spec is malformed
  * (`invalid_spec`). `command`, `exitCode` and `stderr` describe the engine call, if one ran.
  */

@@ -15,7 +15,7 @@ export interface ContainerSpec {
   /** Rexec's container id; 1–56 of `[a-zA-Z0-9_.-]`, starting alphanumeric. */
   containerId: string;
   userId: string;
-  /** A local OCI reference; the runtime never pulls. */
+  /** An OCI reference; pulled (through a configured mirror) only when the engine lacks it. */
   image: string;
   cpuMillicores: number;
   memoryMb: number;

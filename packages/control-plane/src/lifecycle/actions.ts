@@ -40,6 +40,17 @@ const TARGET: Record<Action, ContainerRow['status']> = { start: 'running', stop:
 
 export const STOP_TIMEOUT_MS = DEFAULT_STOP_TIMEOUT_SECONDS * 1000 + COMMAND_TIMEOUT_MS.stopGrace;
 
+/** An agent pulls a missing image for up to 10 minutes before it answers a create. */
+const PULL_ALLOWANCE_MS = 600_000;
+/** The longest role setup an agent may be configured for (REXEC_ROLE_SETUP_TIMEOUT_SECONDS). */
+const ROLE_SETUP_ALLOWANCE_MS = 3_600_000;
+
+/** How long a create may take on the agent: the run, a pull, and the role's setup, if any. */
+export function createTimeoutMs(role: string): number {
+  const setup = role === 'barebone' ? 0 : ROLE_SETUP_ALLOWANCE_MS;
+  return COMMAND_TIMEOUT_MS.create + PULL_ALLOWANCE_MS + setup;
+}
+
 /**
  * Sends the create for a freshly committed container and records the outcome. Never throws: a
  * host that is away or slow leaves the row `creating`, and reconciliation re-sends the create on
@@ -61,7 +72,7 @@ export async function launchContainer(deps: LifecycleDeps, row: ContainerRow): P
       row.hostId,
       row.id,
       { action: 'create', spec: containerSpec(row) },
-      COMMAND_TIMEOUT_MS.create,
+      createTimeoutMs(row.role),
     );
   } catch (error) {
     if (error instanceof CommandTimeoutError || error instanceof HubStoppedError) {

@@ -4,6 +4,7 @@
 import type { AgentCommandResult, CommandError, ObservedContainer } from '@rexec/protocol';
 import type { Db } from '../db/open.js';
 import type { ContainerRow } from '../db/schema/containers.js';
+import { setupLogOf, storeSetupLog } from './setup-log.js';
 import { sessionEnd, sessionHours, transition } from './transitions.js';
 
 /** A failed command as status detail: the agent's sentence and the engine's own words. */
@@ -11,11 +12,14 @@ export function commandDetail(error: CommandError): string {
   return error.detail === undefined ? error.message : `${error.message}\n${error.detail}`;
 }
 
-/** Image errors become `image_pull_failed` (DESIGN §3); anything else is a failed create. */
+/**
+ * Image errors become `image_pull_failed`, a failed role setup `role_setup_failed` (DESIGN §3);
+ * anything else is a failed create.
+ */
 export function createFailureReason(code: string): string {
-  return code === 'image_missing' || code === 'image_pull_failed'
-    ? 'image_pull_failed'
-    : 'create_failed';
+  if (code === 'image_missing' || code === 'image_pull_failed') return 'image_pull_failed';
+  if (code === 'role_setup_failed') return 'role_setup_failed';
+  return 'create_failed';
 }
 
 /** Why a container is no longer running: an OOM kill and a disk quota are named, else `exited`. */
@@ -104,6 +108,13 @@ export async function applyCreateResult(
   hours?: number | null,
 ): Promise<ContainerRow | null> {
   if (row.status !== 'creating') return row;
+  // The log is kept whatever the transition does: it is what the owner reads to learn why.
+  const setupLog = setupLogOf(result);
+  if (setupLog !== null) await storeSetupLog(db, row.id, setupLog);
   if (result.ok) return markRunning(db, row, result.container, 'created', null, hours);
-  return markError(db, row, createFailureReason(result.error.code), commandDetail(result.error));
+  const reason = createFailureReason(result.error.code);
+  // A setup's log is in GET /logs; its last line, the message, is detail enough for the status.
+  const detail =
+    reason === 'role_setup_failed' ? result.error.message : commandDetail(result.error);
+  return markError(db, row, reason, detail);
 }

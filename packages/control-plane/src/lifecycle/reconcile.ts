@@ -51,8 +51,12 @@ async function reconcileContainer(
     case 'creating':
       // The create was lost (control plane restart, agent killed mid-create) or its result was:
       // re-sending is safe, the agent finds an existing container instead of making a second.
-      if (state === 'running') await markRunning(db, row, observed, 'reconciled');
-      else await launchContainer(deps, row);
+      // A role's container runs before its setup is done; only the create's answer says it is.
+      if (state === 'running' && row.role === 'barebone') {
+        await markRunning(db, row, observed, 'reconciled');
+      } else {
+        await launchContainer(deps, row);
+      }
       return;
     case 'running':
     case 'stopped':

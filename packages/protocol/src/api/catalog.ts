@@ -87,6 +87,11 @@ export const ROLE_CATALOG: readonly Role[] = [
   { name: 'python', display_name: 'Python', description: 'Python 3 with pip and venv.' },
   { name: 'go', display_name: 'Go', description: 'The Go toolchain.' },
   { name: 'rust', display_name: 'Rust', description: 'rustc and cargo.' },
-  { name: 'devops', display_name: 'DevOps', description: 'git, curl, jq, make and ssh client.' },
+  {
+    name: 'devops',
+    display_name: 'DevOps',
+    description:
+      'git, curl, make, jq, rsync, unzip, ssh client and ansible-core; kubectl, helm and terraform where the distribution packages them.',
+  },
   { name: 'barebone', display_name: 'Barebone', description: 'The base image, nothing added.' },
 ];

@@ -2,7 +2,15 @@
 // shows), the reason for the last change, placement and the resources reserved for it. Rows are
 // soft-deleted (deleted_at) so events and reconciliation can still refer to them.
 import { sql } from 'drizzle-orm';
-import { index, integer, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+import {
+  boolean,
+  index,
+  integer,
+  pgTable,
+  text,
+  timestamp,
+  uniqueIndex,
+} from 'drizzle-orm/pg-core';
 import { hosts } from './hosts.js';
 import { users } from './users.js';
 
@@ -24,6 +32,9 @@ export const containers = pgTable(
     status: text('status').$type<ContainerStatus>().notNull().default('creating'),
     statusReason: text('status_reason'),
     statusDetail: text('status_detail'),
+    /** The tail of the role setup's output (GET /containers/:id/logs); null before any setup. */
+    setupLog: text('setup_log'),
+    setupLogTruncated: boolean('setup_log_truncated').notNull().default(false),
     hostId: text('host_id').references(() => hosts.id),
     cpuMillicores: integer('cpu_millicores').notNull(),
     memoryMb: integer('memory_mb').notNull(),
@@ -44,4 +55,8 @@ export const containers = pgTable(
   ],
 );
 
-export type ContainerRow = typeof containers.$inferSelect;
+/**
+ * A container as services and the lifecycle pass it around. The setup log is left out: only the
+ * logs route reads it (lifecycle/setup-log.ts), so code that builds rows need not invent one.
+ */
+export type ContainerRow = Omit<typeof containers.$inferSelect, 'setupLog' | 'setupLogTruncated'>;

@@ -1,5 +1,5 @@
 // The caller's containers (DESIGN §3): list with paging, create (quota, defaults and placement in
-// the containers service), get by id or name, start, stop, delete. Every route draws from a
+// the containers service), get by id or name, the setup log, start, stop, delete. Every route draws from a
 // rate-limit category; another user's container is always 404.
 import {
   Container,
@@ -7,6 +7,7 @@ import {
   ContainerDeleting,
   ContainerList,
   ContainerListQuery,
+  ContainerLogs,
   ContainerRef,
 } from '@rexec/protocol';
 import type { FastifyPluginCallbackZod } from 'fastify-type-provider-zod';
@@ -25,6 +26,7 @@ import {
   getContainer,
   listContainers,
 } from '../../services/containers.js';
+import { readSetupLog } from '../../lifecycle/setup-log.js';
 import type { RouteDependencies } from '../app.js';
 import { callerOf } from '../auth.js';
 import { toContainer } from '../mappers.js';
@@ -86,6 +88,22 @@ export function containerRoutes({
       { config: operations, schema: { params, response: { 200: Container, ...ERROR_RESPONSES } } },
       async (request) =>
         toContainer(await getContainer(db, callerOf(request).user.id, request.params.id)),
+    );
+    app.get(
+      '/containers/:id/logs',
+      {
+        config: operations,
+        schema: { params, response: { 200: ContainerLogs, ...ERROR_RESPONSES } },
+      },
+      async (request) => {
+        const row = await getContainer(db, callerOf(request).user.id, request.params.id);
+        const log = await readSetupLog(db, row.id);
+        return {
+          setup_log: log.text,
+          truncated: log.truncated,
+          ...(row.statusDetail === null ? {} : { status_detail: row.statusDetail }),
+        };
+      },
     );
     for (const action of ['start', 'stop'] satisfies Action[]) {
       app.post(
