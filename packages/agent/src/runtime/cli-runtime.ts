@@ -13,7 +13,7 @@ import { parseInspectOutput } from './inspect-parser.js';
 import type { EngineContainer } from './inspect-parser.js';
 import { containerName, LABEL_HOST_ID, LABEL_MANAGED } from './labels.js';
 import { createHomeVolumes } from './home-volumes.js';
-import { pullImage } from './image-pull.js';
+import { explainRunFailure, pullImage } from './image-pull.js';
 import type { RegistryMirrors } from './registry-mirrors.js';
 import type { HomeVolumes } from './home-volumes.js';
 import { createOomMemory } from './oom-memory.js';
@@ -54,18 +54,6 @@ const STOP_TIMEOUT_SLACK_SECONDS = 60;
 // How long a taken name may stay uninspectable while a racing `run` registers it (docker).
 const CONFLICT_LOOKUPS = 30;
 const CONFLICT_LOOKUP_INTERVAL_MS = 100;
-
-/** A `run` refused for a missing image says so in a sentence; anything else is as the engine said. */
-function explainRunFailure(spec: ValidContainerSpec, error: unknown): unknown {
-  if (!isRuntimeError(error, 'image_missing')) return error;
-  return new RuntimeError(`image ${spec.image} is not present on this host`, {
-    code: 'image_missing',
-    command: error.command,
-    exitCode: error.exitCode,
-    stderr: error.stderr,
-    cause: error,
-  });
-}
 
 export function createCliRuntime(options: CliRuntimeOptions): ContainerRuntime {
   if (!HOST_ID_PATTERN.test(options.hostId)) {
@@ -241,7 +229,7 @@ class CliOperations {
         return this.existingAfterConflict(spec.containerId, volumeCreated, runError);
       }
       await this.discardFailedRun(spec.containerId, volumeCreated, runError);
-      throw explainRunFailure(spec, runError);
+      throw explainRunFailure(spec.image, runError);
     }
     const startedAt = new Date();
     this.options.log.info({ containerId: spec.containerId }, 'container created and started');

@@ -32,3 +32,15 @@ export async function pullImage(
     });
   }
 }
+
+/** A `run` refused for a missing image says so in a sentence; anything else is as the engine said. */
+export function explainRunFailure(image: string, error: unknown): unknown {
+  if (!isRuntimeError(error, 'image_missing')) return error;
+  return new RuntimeError(`image ${image} is not present on this host`, {
+    code: 'image_missing',
+    command: error.command,
+    exitCode: error.exitCode,
+    stderr: error.stderr,
+    cause: error,
+  });
+}
