@@ -10,6 +10,7 @@ import {
   encodeChannelFrame,
   encodeAgentMessage,
   type AgentCommandResult,
+  type AgentHeartbeat,
   type AgentHello,
   type AgentMessage,
   type ControlCommand,
@@ -31,6 +32,7 @@ export interface HelloOptions {
   protocolVersion?: number;
   hostName?: string;
   capacity?: AgentHello['capacity'];
+  runtime?: AgentHello['runtime'];
 }
 
 /** A refused upgrade: the HTTP status and JSON body the server answered with. */
@@ -163,11 +165,13 @@ export class AgentPeer {
     return this.next('CONTROL_WELCOME');
   }
 
-  heartbeat(seq: number): void {
+  /** `containers` is the per-container usage; omitted, the heartbeat carries none. */
+  heartbeat(seq: number, containers?: AgentHeartbeat['containers']): void {
     this.send({
       type: 'AGENT_HEARTBEAT',
       seq,
       usage: { cpu_millicores: 100, memory_mb: 512, disk_mb: 1024 },
+      ...(containers === undefined ? {} : { containers }),
     });
   }
 
@@ -202,7 +206,12 @@ export function helloMessage(options: HelloOptions = {}): AgentHello {
     agent_version: '0.1.0',
     instance_id: `inst_${Math.random().toString(36).slice(2, 12)}`,
     host_name: options.hostName ?? 'peer-host',
-    runtime: { kind: 'podman', version: '4.3.1', disk_enforcement: 'none', network_shaping: false },
+    runtime: options.runtime ?? {
+      kind: 'podman',
+      version: '4.3.1',
+      disk_enforcement: 'none',
+      network_shaping: false,
+    },
     capacity: options.capacity ?? {
       cpu_millicores: 64_000,
       memory_mb: 131_072,

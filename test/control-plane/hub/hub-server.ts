@@ -29,7 +29,7 @@ import {
 } from '../../../packages/control-plane/src/terminal/relay.js';
 import type { DbDriver } from '../../helpers/postgres.js';
 import { call, liftRateLimits, preparedDatabase } from '../http/server.js';
-import { AgentPeer } from './agent-peer.js';
+import { AgentPeer, type HelloOptions } from './agent-peer.js';
 
 export interface HubServer {
   url: string;
@@ -107,12 +107,12 @@ export async function onlinePeer(
   t: Test,
   server: HubServer,
   hostName?: string,
-  options: { silent?: boolean } = {},
+  options: { silent?: boolean; hello?: HelloOptions } = {},
 ): Promise<{ peer: AgentPeer; enrollment: Enrollment }> {
   const enrollment = await enroll(server, hostName);
   const peer = await AgentPeer.connect(server.url, enrollment.credential);
   t.teardown(() => peer.ws.terminate());
-  await peer.hello({ hostName });
+  await peer.hello({ ...options.hello, hostName });
   if (options.silent !== true) peer.keepAlive();
   return { peer, enrollment };
 }

@@ -40,6 +40,10 @@ export function toContainer(row: ContainerRow): Container {
     started_at: iso(row.startedAt),
     stopped_at: iso(row.stoppedAt),
     session_expires_at: iso(row.sessionExpiresAt),
+    usage:
+      row.diskUsedMb === null || row.usageMeasuredAt === null
+        ? undefined
+        : { disk_mb: row.diskUsedMb, measured_at: row.usageMeasuredAt.toISOString() },
   };
 }
 
@@ -105,6 +109,7 @@ export function toHost(row: HostRow): Host {
       row.runtimeKind === null
         ? undefined
         : { kind: row.runtimeKind, version: row.runtimeVersion ?? 'unknown' },
+    enforcement: present(row.enforcement),
     agent_version: present(row.agentVersion),
     last_seen_at: iso(row.lastSeenAt),
     created_at: row.createdAt.toISOString(),

@@ -1,10 +1,10 @@
-// The hosts table as the hub sees it: a HELLO marks a host online with what it reported, silence or
-// a closed socket marks it unreachable, heartbeats refresh last_seen_at. Each connectivity change
+// The hosts table as the hub sees it: a HELLO marks a host online with what it reported (capacity,
+// runtime, how it enforces limits), silence or a closed socket marks it unreachable, heartbeats refresh last_seen_at. Each connectivity change
 // gets an events row; what happens to the host's containers is the lifecycle's business.
 import { and, eq, lt, notInArray, or, isNull } from 'drizzle-orm';
-import type { AgentHello } from '@rexec/protocol';
+import type { AgentHello, RuntimeInfo } from '@rexec/protocol';
 import type { Db } from '../db/open.js';
-import { hosts } from '../db/schema/hosts.js';
+import { hosts, type HostEnforcement } from '../db/schema/hosts.js';
 import { recordEvent } from '../services/events.js';
 
 /** The columns are int4; an agent may report more disk than that (the schema allows 2^40 MB). */
@@ -32,6 +32,7 @@ export async function markOnline(db: Db, hostId: string, hello: AgentHello): Pro
         runtimeKind: hello.runtime.kind,
         runtimeVersion: hello.runtime.version,
         agentVersion: hello.agent_version,
+        enforcement: enforcementOf(hello.runtime),
         lastSeenAt: new Date(),
       })
       .where(eq(hosts.id, hostId));
@@ -44,6 +45,19 @@ export async function markOnline(db: Db, hostId: string, hello: AgentHello): Pro
       });
     }
   });
+}
+
+/** An agent that does not mention isolation does not provide it: shown as off, not unknown. */
+export function enforcementOf(runtime: RuntimeInfo): HostEnforcement {
+  return {
+    disk: runtime.disk_enforcement,
+    ...(runtime.disk_check_seconds === undefined
+      ? {}
+      : { disk_check_seconds: runtime.disk_check_seconds }),
+    network_shaping: runtime.network_shaping,
+    network_isolation: runtime.network_isolation ?? false,
+    ...(runtime.enforcement_detail === undefined ? {} : { detail: runtime.enforcement_detail }),
+  };
 }
 
 /** Only an online host changes (and gets an event), so repeated losses record one event. */

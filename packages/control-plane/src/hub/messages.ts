@@ -1,7 +1,8 @@
 // Handling of each frame from an agent: size check and decode at the edge (a bad frame closes that
 // socket only), the handshake (version check, host row, WELCOME, re-sending commands still wanted),
-// heartbeat ACKs, command results, status reports, GOODBYE, and terminal messages and binary frames
-// handed to the session's channels (the relay reads them). The hub owns the session map.
+// heartbeat ACKs and the container usage they carry, command results, status reports, GOODBYE, and
+// terminal messages and binary frames handed to the session's channels (the relay reads them). The
+// hub owns the session map.
 import {
   CloseCode,
   decodeAgentMessage,
@@ -9,12 +10,14 @@ import {
   MAX_AGENT_MESSAGE_BYTES,
   PROTOCOL_VERSION,
   SUPPORTED_PROTOCOL_VERSIONS,
+  type AgentHeartbeat,
   type AgentHello,
   type AgentMessage,
 } from '@rexec/protocol';
 import type { RawData } from 'ws';
 import type { Db } from '../db/open.js';
 import type { AgentSession } from './agent-session.js';
+import { measuredDisk, recordContainerUsage } from './container-usage.js';
 import { markOnline, touchHost, type UnreachableReason } from './host-presence.js';
 import type { EstablishedListener, StatusListener } from './hub.js';
 import type { Log } from './log.js';
@@ -106,6 +109,7 @@ function dispatch(context: MessageContext, session: AgentSession, message: Agent
         server_time: new Date().toISOString(),
       });
       touch(context, session);
+      usage(context, session, message.containers);
       return;
     case 'AGENT_COMMAND_RESULT':
       if (!context.pending.settle(session.hostId, message)) {
@@ -192,6 +196,20 @@ async function handshake(
   for (const listener of context.establishedListeners) {
     context.track(listener(host), 'reconciliation after HELLO failed');
   }
+}
+
+/** Most heartbeats carry no measurement (disk is measured less often): those cost no query. */
+function usage(
+  context: MessageContext,
+  session: AgentSession,
+  containers: AgentHeartbeat['containers'],
+): void {
+  const measured = measuredDisk(containers);
+  if (measured.size === 0) return;
+  context.track(
+    recordContainerUsage(context.db, session.hostId, measured),
+    'cannot record container usage',
+  );
 }
 
 function touch(context: MessageContext, session: AgentSession): void {

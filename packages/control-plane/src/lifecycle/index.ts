@@ -1,7 +1,9 @@
 // The lifecycle's public surface, and its wiring to the hub: reconciliation on every HELLO and
-// status reports. main.ts (or a test) calls attachLifecycle once after creating the hub.
+// status reports, applied one at a time per container in the order they arrived. main.ts (or a
+// test) calls attachLifecycle once after creating the hub.
 import type { Hub } from '../hub/hub.js';
 import type { LifecycleDeps } from './actions.js';
+import { KeyedQueue } from './keyed-queue.js';
 import { reconcileHost } from './reconcile.js';
 import { applyStatusReport } from './status-reports.js';
 
@@ -13,6 +15,9 @@ export { applyStatusReport } from './status-reports.js';
 export function attachLifecycle(hub: Hub, deps: Omit<LifecycleDeps, 'hub'>): LifecycleDeps {
   const lifecycle: LifecycleDeps = { ...deps, hub };
   hub.onEstablished((host) => reconcileHost(lifecycle, host));
-  hub.onContainerStatus((hostId, report) => applyStatusReport(lifecycle, hostId, report));
+  const reports = new KeyedQueue();
+  hub.onContainerStatus((hostId, report) =>
+    reports.run(report.container.container_id, () => applyStatusReport(lifecycle, hostId, report)),
+  );
   return lifecycle;
 }

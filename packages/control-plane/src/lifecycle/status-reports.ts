@@ -1,12 +1,16 @@
 // AGENT_CONTAINER_STATUS: changes an agent saw by itself (exit, OOM kill, outside removal, role
-// setup failure) become status changes with a reason. Reports about containers that have a command
-// in flight, or that are being created or deleted, are left to that command or to reconciliation.
+// setup failure, a disk quota it enforced) become status changes with a reason. Reports about
+// containers that have a command in flight, or that are being created or deleted, are left to that
+// command or to reconciliation; a disk quota is still logged as an event for them.
 import type { AgentContainerStatus } from '@rexec/protocol';
 import type { Db } from '../db/open.js';
 import type { ContainerRow } from '../db/schema/containers.js';
+import { recordEvent } from '../services/events.js';
 import { exitDetail, exitReason, markError, markRunning, markStopped } from './outcomes.js';
 import type { LifecycleDeps } from './actions.js';
-import { loadContainer } from './transitions.js';
+import { loadContainer, refineStopReason } from './transitions.js';
+
+const DISK_QUOTA = 'disk_quota_exceeded';
 
 export async function applyStatusReport(
   deps: LifecycleDeps,
@@ -20,6 +24,10 @@ export async function applyStatusReport(
       { host_id: hostId, container_id: container.container_id },
       'status for an unknown container',
     );
+    return;
+  }
+  if (report.reason === DISK_QUOTA && report.container.state === 'running') {
+    await recordQuotaExceeded(deps.db, row, report);
     return;
   }
   if (deps.hub.hasPendingCommand(row.id)) return;
@@ -51,5 +59,31 @@ async function applyToRow(db: Db, row: ContainerRow, report: AgentContainerStatu
   if (container.state === 'paused') return;
   if (row.status === 'running') {
     await markStopped(db, row, exitReason(container, reason), detail ?? exitDetail(container));
+  } else if (row.status === 'stopped' && row.statusReason === 'exited' && reason === DISK_QUOTA) {
+    await refineStopReason(db, row, DISK_QUOTA, detail);
   }
+}
+
+/**
+ * The agent's warning, sent while the container still runs and before it stops it: an events row
+ * with what the agent said and the limit it enforced. The stop that follows is a separate report.
+ */
+async function recordQuotaExceeded(
+  db: Db,
+  row: ContainerRow,
+  report: AgentContainerStatus,
+): Promise<void> {
+  await recordEvent(db, {
+    type: `container.${DISK_QUOTA}`,
+    containerId: row.id,
+    hostId: row.hostId,
+    reason: DISK_QUOTA,
+    detail: {
+      disk_mb: row.diskMb,
+      // The last heartbeat's figure; the agent's own detail says what it measured just now.
+      ...(row.diskUsedMb === null ? {} : { last_measured_disk_mb: row.diskUsedMb }),
+      ...(report.detail === undefined ? {} : { detail: report.detail }),
+      reported_at: report.at,
+    },
+  });
 }

@@ -85,6 +85,46 @@ export async function transition(
 }
 
 /**
+ * Names the cause of a stop already recorded as a plain `exited`: the agent's report that it
+ * stopped the container itself (a disk quota) may come after the engine's exit event. Only that
+ * reason is refined; a user's stop or an expiry keeps its own. Null when the row changed first.
+ */
+export async function refineStopReason(
+  db: Db,
+  row: ContainerRow,
+  reason: string,
+  detail: string | null,
+): Promise<ContainerRow | null> {
+  return db.transaction(async (tx) => {
+    const [updated] = await tx
+      .update(containers)
+      .set({ statusReason: reason, statusDetail: detail })
+      .where(
+        and(
+          eq(containers.id, row.id),
+          eq(containers.status, 'stopped'),
+          eq(containers.statusReason, 'exited'),
+          isNull(containers.deletedAt),
+        ),
+      )
+      .returning();
+    if (updated === undefined) return null;
+    await recordEvent(tx, {
+      type: 'container.stopped',
+      containerId: row.id,
+      hostId: row.hostId,
+      reason,
+      detail: {
+        from: 'stopped',
+        refines: 'exited',
+        ...(detail === null ? {} : { detail: detail.slice(0, 2048) }),
+      },
+    });
+    return updated;
+  });
+}
+
+/**
  * The end of a delete: soft-deletes the row and gives its reservation back to its host, with an
  * event, all at once. False when the row was already gone (a concurrent finish won).
  */

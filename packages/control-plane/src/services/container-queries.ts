@@ -180,9 +180,14 @@ export interface Usage {
   cpu_millicores: number;
   memory_mb: number;
   disk_mb: number;
+  /** Absent until at least one of the user's containers has been measured. */
+  disk_used_mb?: number;
 }
 
-/** What the user's non-deleted containers reserve, snake_case as in `GET /me`. */
+/**
+ * What the user's non-deleted containers reserve, and the disk measured in use across those that
+ * have a measurement, snake_case as in `GET /me`.
+ */
 export async function usage(db: Db, userId: string): Promise<Usage> {
   const [row] = await db
     .select({
@@ -190,6 +195,8 @@ export async function usage(db: Db, userId: string): Promise<Usage> {
       cpu: sum(containers.cpuMillicores),
       memory: sum(containers.memoryMb),
       disk: sum(containers.diskMb),
+      // sum() skips nulls and is null when every row is: no measurement yet.
+      diskUsed: sum(containers.diskUsedMb),
     })
     .from(containers)
     .where(and(eq(containers.userId, userId), isNull(containers.deletedAt)));
@@ -198,5 +205,6 @@ export async function usage(db: Db, userId: string): Promise<Usage> {
     cpu_millicores: Number(row?.cpu ?? 0),
     memory_mb: Number(row?.memory ?? 0),
     disk_mb: Number(row?.disk ?? 0),
+    ...(row?.diskUsed == null ? {} : { disk_used_mb: Number(row.diskUsed) }),
   };
 }

@@ -250,6 +250,8 @@ async function createIfRoom(tx: Tx, step: CreateStep): Promise<CreateOutcome> {
     startedAt: null,
     stoppedAt: null,
     sessionExpiresAt: null,
+    diskUsedMb: null,
+    usageMeasuredAt: null,
     deletedAt: null,
   };
   return { live: result.live, row };

@@ -30,8 +30,14 @@ export const RuntimeInfo = z.object({
   version: VersionString,
   storage_driver: z.string().max(64).optional(),
   disk_enforcement: DiskEnforcement,
-  /** Whether egress is shaped to `network_mbps` (tc in the container's network namespace). */
+  /** With `monitor` (and `storage_opt`, for the home volume): how often disk usage is measured. */
+  disk_check_seconds: z.int().min(1).max(86_400).optional(),
+  /** Whether traffic is shaped to `network_mbps` both ways (tc in the container's network namespace). */
   network_shaping: z.boolean(),
+  /** Whether each user's containers get their own network and are kept off the host's ports. */
+  network_isolation: z.boolean().optional(),
+  /** Why shaping or isolation is off, for the admin (missing tc, not root, …). */
+  enforcement_detail: z.string().max(500).optional(),
 });
 export type RuntimeInfo = z.infer<typeof RuntimeInfo>;
 
@@ -51,11 +57,14 @@ export const HostUsage = z.object({
 });
 export type HostUsage = z.infer<typeof HostUsage>;
 
-/** One container's usage; disk and network are optional because measuring them costs more. */
+/**
+ * One container's usage; each amount is optional because each is measured on its own schedule
+ * (disk by the disk monitor, cpu and memory only when the agent samples them).
+ */
 export const ContainerUsage = z.object({
   container_id: ContainerId,
-  cpu_millicores: amount(HOST_AMOUNT_BOUNDS.cpu_millicores),
-  memory_mb: amount(HOST_AMOUNT_BOUNDS.memory_mb),
+  cpu_millicores: amount(HOST_AMOUNT_BOUNDS.cpu_millicores).optional(),
+  memory_mb: amount(HOST_AMOUNT_BOUNDS.memory_mb).optional(),
   disk_mb: amount(HOST_AMOUNT_BOUNDS.disk_mb).optional(),
   pids: amount(4_194_304).optional(),
   network_rx_bytes: z.int().nonnegative().optional(),

@@ -84,6 +84,8 @@ export const Container = z.object({
   started_at: Timestamp.optional(),
   stopped_at: Timestamp.optional(),
   session_expires_at: Timestamp.optional(),
+  /** Measured by the host's agent; absent until the first measurement. */
+  usage: z.object({ disk_mb: z.int().nonnegative(), measured_at: Timestamp }).optional(),
 });
 export type Container = z.infer<typeof Container>;
 

@@ -17,6 +17,17 @@ export const Host = z.object({
   capacity: HostResources,
   reserved: HostResources,
   runtime: z.object({ kind: z.string().max(32), version: z.string().max(128) }).optional(),
+  /** How this host enforces the limits the scheduler cannot: as its agent last reported. */
+  enforcement: z
+    .object({
+      /** `storage_opt`: a hard quota from the storage driver; `monitor`: measured and stopped. */
+      disk: z.enum(['storage_opt', 'monitor', 'none']),
+      disk_check_seconds: z.int().positive().optional(),
+      network_shaping: z.boolean(),
+      network_isolation: z.boolean(),
+      detail: z.string().max(500).optional(),
+    })
+    .optional(),
   agent_version: z.string().max(64).optional(),
   last_seen_at: Timestamp.optional(),
   created_at: Timestamp,

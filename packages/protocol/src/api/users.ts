@@ -42,6 +42,8 @@ export const Usage = z.object({
   cpu_millicores: z.int().nonnegative(),
   memory_mb: z.int().nonnegative(),
   disk_mb: z.int().nonnegative(),
+  /** Disk measured in use across the user's containers (`disk_mb` is what they reserve). */
+  disk_used_mb: z.int().nonnegative().optional(),
 });
 export type Usage = z.infer<typeof Usage>;
 

@@ -4,6 +4,7 @@
 import { sql } from 'drizzle-orm';
 import {
   boolean,
+  check,
   index,
   integer,
   pgTable,
@@ -40,6 +41,9 @@ export const containers = pgTable(
     memoryMb: integer('memory_mb').notNull(),
     diskMb: integer('disk_mb').notNull(),
     networkMbps: integer('network_mbps').notNull(),
+    /** Disk in use as the host's agent last measured it (writable layer plus home volume). */
+    diskUsedMb: integer('disk_used_mb'),
+    usageMeasuredAt: timestamp('usage_measured_at', { withTimezone: true, precision: 3 }),
     createdAt: timestamp('created_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
     startedAt: timestamp('started_at', { withTimezone: true, precision: 3 }),
     stoppedAt: timestamp('stopped_at', { withTimezone: true, precision: 3 }),
@@ -52,6 +56,7 @@ export const containers = pgTable(
       .where(sql`${table.deletedAt} is null`),
     index('containers_user_created_idx').on(table.userId, table.createdAt, table.id),
     index('containers_host_idx').on(table.hostId),
+    check('containers_disk_used_non_negative', sql`${table.diskUsedMb} >= 0`),
   ],
 );
 

@@ -2,10 +2,19 @@
 // reservations of the containers placed there. Overbooking is prevented by the guarded UPDATE in
 // scheduler/, not by a constraint: an agent may report a capacity that shrank below what is reserved.
 import { sql } from 'drizzle-orm';
-import { check, index, integer, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
+import { check, index, integer, jsonb, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
 
 export type HostStatus = 'online' | 'unreachable';
 export type HostScheduling = 'active' | 'cordoned' | 'draining';
+
+/** How the host enforces disk and network limits, as its agent last said in HELLO (API shape). */
+export interface HostEnforcement {
+  disk: 'storage_opt' | 'monitor' | 'none';
+  disk_check_seconds?: number;
+  network_shaping: boolean;
+  network_isolation: boolean;
+  detail?: string;
+}
 
 export const hosts = pgTable(
   'hosts',
@@ -23,6 +32,8 @@ export const hosts = pgTable(
     runtimeKind: text('runtime_kind'),
     runtimeVersion: text('runtime_version'),
     agentVersion: text('agent_version'),
+    /** Null until an agent that reports enforcement says HELLO. */
+    enforcement: jsonb('enforcement').$type<HostEnforcement>(),
     lastSeenAt: timestamp('last_seen_at', { withTimezone: true, precision: 3 }),
     createdAt: timestamp('created_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
   },
