@@ -137,6 +137,38 @@ for (const driver of DB_DRIVERS) {
       t.equal(reservedBefore - reservedAfter, 500, 'the reservation is released');
     });
 
+    void t.test('the engine exit that a stop causes never takes the stop reason', async (t) => {
+      // The agent reports the engine's `die` on its own; it may land just after the stop's result,
+      // while the API is still applying that result. Several rounds, since it is a race.
+      for (let round = 0; round < 4; round++) {
+        const { id, command } = await create(server, peer, user.token);
+        peer.succeed(command, 'running');
+        await eventually(async () => (await statusOf(server, user.token, id)) === 'running');
+        const stopping = call(server, 'POST', `/api/v1/containers/${id}/stop`, {
+          token: user.token,
+        });
+        const stop = await peer.command((c) => c.container_id === id);
+        const result = okResult(stop, 'exited');
+        if (!result.ok) throw new Error('unreachable');
+        peer.send(result);
+        peer.send({
+          type: 'AGENT_CONTAINER_STATUS',
+          container: result.container,
+          reason: 'exited',
+          at: new Date().toISOString(),
+        });
+        t.match(Container.parse((await stopping).body), {
+          status: 'stopped',
+          status_reason: 'user',
+        });
+        const shown = Container.parse((await containerOf(server, user.token, id)).body);
+        t.equal(shown.status_reason, 'user', `round ${round}: the stop's reason stays`);
+        const deleting = call(server, 'DELETE', `/api/v1/containers/${id}`, { token: user.token });
+        peer.succeed(await peer.command((c) => c.container_id === id), 'missing');
+        t.equal((await deleting).status, 204);
+      }
+    });
+
     void t.test(
       'an outside exit or OOM kill reported by the agent stops it with a reason',
       async (t) => {

@@ -57,6 +57,10 @@ async function applyToRow(db: Db, row: ContainerRow, report: AgentContainerStatu
     return;
   }
   if (container.state === 'paused') return;
+  // A stop was asked for (by a user or the session clock) and its command names the reason; the
+  // engine's exit, reported on the way and possibly just after the command's result, must not
+  // take its place. A stop that never finishes is settled by reconciliation on the next HELLO.
+  if (row.status === 'running' && row.desiredStatus === 'stopped' && reason !== DISK_QUOTA) return;
   if (row.status === 'running') {
     await markStopped(db, row, exitReason(container, reason), detail ?? exitDetail(container));
   } else if (row.status === 'stopped' && row.statusReason === 'exited' && reason === DISK_QUOTA) {
