@@ -6,7 +6,7 @@ import t from 'tap';
 import { BUSYBOX_IMAGE } from '../helpers/engine.js';
 import { RexecClient, RexecError, type Container } from '@rexec/sdk/node';
 import { startFleet } from '../e2e/fleet.js';
-import { collect } from './terminal-output.js';
+import { askUntil, collect } from './terminal-output.js';
 import { rejectionOf } from '../helpers/net.js';
 
 const rejection = (promise: Promise<unknown>) => rejectionOf(promise, RexecError);
@@ -75,8 +75,7 @@ void t.test('the SDK on a real fleet', async (t) => {
     await firstOut.waitFor(/hello-42/);
     first.write('MARK=kept-in-shell\n');
     first.resize(120, 40);
-    first.write('stty size\n');
-    await firstOut.waitFor(/40 120/);
+    await askUntil(first, firstOut, 'stty size\n', /40 120/);
     first.close();
     const detached = await first.closed;
     t.equal(detached.error, undefined, 'closing is not an error');

@@ -36,3 +36,29 @@ export function collect(terminal: Terminal): Output {
     },
   };
 }
+
+/**
+ * Types `line` every half second until the output (after this call) matches: for answers that
+ * change asynchronously, like `stty size` after a resize (the engine forwards the new size to the
+ * container's own terminal on its own schedule).
+ */
+export async function askUntil(
+  terminal: Pick<Terminal, 'write'>,
+  output: Output,
+  line: string,
+  pattern: RegExp,
+  timeoutMs = 20_000,
+): Promise<void> {
+  const from = output.text().length;
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    terminal.write(line);
+    const wait = Math.min(500, deadline - Date.now());
+    try {
+      await output.waitFor(pattern, Math.max(wait, 1), from);
+      return;
+    } catch (error) {
+      if (Date.now() >= deadline) throw error;
+    }
+  }
+}

@@ -37,8 +37,18 @@ void t.test('resize reaches the shell', async (t) => {
   rig.connection.type(channel, 'stty size\r');
   await rig.connection.waitOutput(channel, /\r\n30 90\r\n/);
   rig.connection.send({ type: 'CONTROL_TERMINAL_RESIZE', channel, cols: 132, rows: 43 });
-  rig.connection.type(channel, 'stty size\r');
-  const output = await rig.connection.waitOutput(channel, /\r\n43 132\r\n/);
+  // The engine passes the new size on to the container's own terminal on its own schedule: ask
+  // again until it shows.
+  let output = '';
+  for (let attempt = 0; !/\r\n43 132\r\n/.test(output); attempt++) {
+    rig.connection.type(channel, 'stty size\r');
+    output = await rig.connection
+      .waitOutput(channel, /\r\n43 132\r\n/, 500)
+      .catch((error: unknown) => {
+        if (attempt >= 40) throw error;
+        return '';
+      });
+  }
   t.ok(output.indexOf('30 90') < output.indexOf('43 132'), 'the new size after the old one');
 });
 
