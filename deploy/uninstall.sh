@@ -2,7 +2,8 @@
 # Removes what install-control-plane.sh and install-agent.sh installed: stops and disables the
 # units, deletes them and the code under <prefix>. Keeps the env files, the database and the host
 # credential unless --purge is given (then also the `rexec` user). Containers are never touched:
-# remove them through the API first. Idempotent. --root/--dry-run touch no system.
+# remove them through the API first. Removing the agent also removes its iptables host guard
+# (chains REXEC-IN-*/REXEC-FWD-* and their jumps). Idempotent. --root/--dry-run touch no system.
 set -euo pipefail
 
 SCRIPT_NAME="$(basename "$0")"
@@ -61,6 +62,26 @@ stop_unit() {
   fi
 }
 
+# The agent's guard keeping containers off the host's ports: jumps first, then the chains.
+remove_host_guard() {
+  if contained; then
+    say 'skipping removal of the iptables chains REXEC-IN-*/REXEC-FWD-* (--root or --dry-run)'
+    return
+  fi
+  command -v iptables >/dev/null 2>&1 || return 0
+  local chain rule
+  for chain in INPUT FORWARD DOCKER-USER; do
+    iptables -S "$chain" 2>/dev/null | grep -E -- '-j REXEC-(IN|FWD)-' | while read -r rule; do
+      # shellcheck disable=SC2086 # the rule is iptables' own words, split as it printed them
+      iptables ${rule/#-A/-D}
+    done
+  done
+  iptables -S | sed -nE 's/^-N (REXEC-(IN|FWD)-[0-9a-f]+)$/\1/p' | while read -r chain; do
+    iptables -F "$chain" && iptables -X "$chain"
+    say "removed iptables chain $chain"
+  done
+}
+
 declare -A STATE_DIRS=([control-plane]=/var/lib/rexec [agent]=/var/lib/rexec-agent)
 for part in "${parts[@]}"; do
   unit="rexec-$part.service"
@@ -72,6 +93,7 @@ for part in "${parts[@]}"; do
     remove "${STATE_DIRS[$part]}"
   fi
 done
+if [[ " ${parts[*]} " == *' agent '* ]]; then remove_host_guard; fi
 if ! contained && command -v systemctl >/dev/null 2>&1; then systemctl daemon-reload; fi
 
 # The shared directories go only when nothing of either part is left in them.

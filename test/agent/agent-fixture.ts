@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import type { ControlCommand } from '@rexec/protocol';
 import type { Test } from 'tap';
 import { REPO_ROOT } from '../helpers/child-process.js';
-import { BUSYBOX_IMAGE, engine, requireEngine } from '../helpers/engine.js';
+import { BUSYBOX_IMAGE, engine, removeTestHost, requireEngine } from '../helpers/engine.js';
 import type { EngineKind } from '../helpers/engine.js';
 import { startAgent, type Agent } from '../helpers/processes.js';
 import { startPeer, type ControlPlanePeer, type PeerOptions } from './control-plane-peer.js';
@@ -40,20 +40,10 @@ export function createCommand(id: string, cmdId = commandId()): ControlCommand {
   };
 }
 
-async function removeHost(kind: EngineKind, hostId: string): Promise<void> {
-  const filter = `label=io.rexec.host-id=${hostId}`;
-  const ids = (await engine(kind, ['ps', '-aq', '--no-trunc', '--filter', filter])).stdout;
-  const containers = ids.split('\n').filter((line) => line !== '');
-  if (containers.length > 0) await engine(kind, ['rm', '--force', ...containers]);
-  const names = (await engine(kind, ['volume', 'ls', '-q', '--filter', filter])).stdout;
-  const volumes = names.split('\n').filter((line) => line !== '');
-  if (volumes.length > 0) await engine(kind, ['volume', 'rm', '--force', ...volumes]);
-}
-
-/** The engine for this test; every container and volume of hostId is removed at teardown. */
+/** The engine for this test; what an agent of hostId leaves behind is removed at teardown. */
 export async function engineFor(t: Test, hostId: string): Promise<EngineKind> {
   const kind = await requireEngine(t);
-  t.teardown(() => removeHost(kind, hostId));
+  t.teardown(() => removeTestHost(kind, hostId));
   return kind;
 }
 

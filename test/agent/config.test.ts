@@ -103,3 +103,48 @@ void t.test('terminal settings: defaults, variables, flags and bounds', (t) => {
   );
   t.end();
 });
+
+void t.test('container host ports and the user network pool are read and checked', (t) => {
+  const defaults = loadConfig({ REXEC_URL: 'http://x' });
+  t.same(defaults.containerHostPorts, []);
+  t.same(defaults.userNetworkPool, {
+    base: 10 * 2 ** 24 + 213 * 2 ** 16,
+    poolPrefix: 16,
+    subnetPrefix: 24,
+  });
+  const config = loadConfig(
+    {
+      REXEC_URL: 'http://x',
+      REXEC_CONTAINER_HOST_PORTS: '3142, 8081,3142',
+      REXEC_USER_NETWORK_POOL: '172.30.0.0/20',
+    },
+    ['--user-subnet-prefix', '26'],
+  );
+  t.same(config.containerHostPorts, [3142, 8081], 'duplicates dropped');
+  t.same(config.userNetworkPool, {
+    base: 172 * 2 ** 24 + 30 * 2 ** 16,
+    poolPrefix: 20,
+    subnetPrefix: 26,
+  });
+  t.match(
+    failure({ REXEC_URL: 'http://x', REXEC_CONTAINER_HOST_PORTS: '80,http' }),
+    /REXEC_CONTAINER_HOST_PORTS \(--container-host-ports\) must be a comma list of port numbers/,
+  );
+  t.match(
+    failure({ REXEC_URL: 'http://x', REXEC_CONTAINER_HOST_PORTS: '70000' }),
+    /REXEC_CONTAINER_HOST_PORTS .*ports are 1-65535/,
+  );
+  t.match(
+    failure({ REXEC_URL: 'http://x', REXEC_USER_NETWORK_POOL: '10.0.0.0' }),
+    /REXEC_USER_NETWORK_POOL \(--user-network-pool\).*not an IPv4 CIDR/,
+  );
+  t.match(
+    failure({
+      REXEC_URL: 'http://x',
+      REXEC_USER_NETWORK_POOL: '10.0.0.0/24',
+      REXEC_USER_SUBNET_PREFIX: '16',
+    }),
+    /REXEC_USER_SUBNET_PREFIX .*between the pool's \/24 and \/29/,
+  );
+  t.end();
+});

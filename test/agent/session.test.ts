@@ -3,7 +3,9 @@
 // with 4001, and stop() before any WELCOME ends the loop. HELLO here is a hand-built valid message:
 // these tests are about the socket rules, not inventory (daemon.test.ts covers that). Terminal
 // frames without a terminal manager are refused; terminals themselves are test/agent/terminal/.
+// Heartbeats carry per-container usage: all of it on the first beat, then only what changed.
 import { encodeChannelFrame } from '@rexec/protocol';
+import type { ContainerUsage } from '@rexec/protocol';
 import { pino } from 'pino';
 import t from 'tap';
 import { createConnectLoop } from '../../packages/agent/src/connect-loop.js';
@@ -12,8 +14,13 @@ import { startPeer } from './control-plane-peer.js';
 import type { ControlPlanePeer } from './control-plane-peer.js';
 import { sampleHello } from './control-plane-peer.js';
 
-function loopFor(peer: ControlPlanePeer, onCommand: () => void = () => undefined) {
+function loopFor(
+  peer: ControlPlanePeer,
+  onCommand: () => void = () => undefined,
+  containerUsage?: () => readonly ContainerUsage[],
+) {
   return createConnectLoop({
+    ...(containerUsage === undefined ? {} : { containerUsage }),
     url: new URL(peer.url),
     credential: peer.credential,
     log: pino({ level: 'silent' }),
@@ -118,3 +125,49 @@ void t.test(
     t.match(closed.reason, /bad binary frame: .*channel 0 is reserved/);
   },
 );
+
+void t.test(
+  'heartbeats carry every container usage first, then only the changed ones, again on reconnect',
+  async (t) => {
+    const peer = await startPeer(t, { heartbeatIntervalMs: 500 });
+    const [a, b] = [containerId(), containerId()];
+    let latest: ContainerUsage[] = [
+      { container_id: a, disk_mb: 10 },
+      { container_id: b, disk_mb: 20 },
+    ];
+    const loop = loopFor(peer, undefined, () => latest);
+    void loop.run();
+    t.teardown(() => loop.stop());
+    const connection = await peer.nextConnection();
+    const first = await connection.next('AGENT_HEARTBEAT', (beat) => beat.seq === 0);
+    t.same(first.containers, latest, 'the first beat of a connection carries every container');
+    const quiet = await connection.next('AGENT_HEARTBEAT', (beat) => beat.seq === 1);
+    t.equal(quiet.containers, undefined, 'nothing changed: no containers field at all');
+    latest = [
+      { container_id: a, disk_mb: 10 },
+      { container_id: b, disk_mb: 75 },
+    ];
+    const changed = await connection.next(
+      'AGENT_HEARTBEAT',
+      (beat) => beat.seq > 1 && beat.containers !== undefined,
+    );
+    t.same(changed.containers, [{ container_id: b, disk_mb: 75 }], 'only the changed container');
+
+    // A new connection may face a control plane that knows nothing: everything again.
+    connection.socket.close(4008, 'server shutting down');
+    const second = await peer.nextConnection(10_000);
+    const again = await second.next('AGENT_HEARTBEAT', (beat) => beat.seq === 0);
+    t.same(again.containers, latest);
+  },
+);
+
+void t.test('without container usage, heartbeats have no containers field', async (t) => {
+  const peer = await startPeer(t, { heartbeatIntervalMs: 500 });
+  const loop = loopFor(peer);
+  void loop.run();
+  t.teardown(() => loop.stop());
+  const connection = await peer.nextConnection();
+  const beat = await connection.next('AGENT_HEARTBEAT');
+  t.equal(beat.containers, undefined);
+  t.same(beat.usage, { cpu_millicores: 10, memory_mb: 100, disk_mb: 1000 });
+});

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import t from 'tap';
 import { Container, HostList } from '@rexec/protocol';
-import { engine, requireEngine } from '../helpers/engine.js';
+import { engine, removeTestHost, requireEngine } from '../helpers/engine.js';
 import { callApi } from '../helpers/rest.js';
 import { freePort } from '../helpers/net.js';
 import { alive, descendants, startRexec } from './npm-start.js';
@@ -63,14 +63,8 @@ void t.test('npm start runs Rexec with a local agent and keeps it across restart
   t.equal(hosts.length, 1, 'one local host joined');
   const hostId = hosts[0]?.id;
   if (hostId === undefined) throw new Error('no host joined');
-  // Agents leave containers running by design: remove this host's containers and home volumes.
-  t.teardown(async () => {
-    const label = `label=io.rexec.host-id=${hostId}`;
-    await engine(kind, ['rm', '--force', '--filter', label]);
-    const volumes = await engine(kind, ['volume', 'ls', '--quiet', '--filter', label]);
-    const names = volumes.stdout.split('\n').filter((name) => name !== '');
-    if (names.length > 0) await engine(kind, ['volume', 'rm', '--force', ...names]);
-  });
+  // Agents leave containers running by design: remove what this host left behind.
+  t.teardown(() => removeTestHost(kind, hostId));
   t.match(first.stdout(), new RegExp(`which ${kind} already has`), 'the image is said to be local');
 
   if (curlCreate === undefined) throw new Error(`no curl line printed:\n${first.stdout()}`);

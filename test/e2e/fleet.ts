@@ -5,7 +5,12 @@
 import type { Test } from 'tap';
 import type { z } from 'zod';
 import { Container, HostList, JoinTokenCreated } from '@rexec/protocol';
-import { BUSYBOX_IMAGE, engine, requireEngine, type EngineKind } from '../helpers/engine.js';
+import {
+  BUSYBOX_IMAGE,
+  removeTestHost,
+  requireEngine,
+  type EngineKind,
+} from '../helpers/engine.js';
 import { freshDatabase } from '../helpers/postgres.js';
 import { callApi, type ApiAnswer } from '../helpers/rest.js';
 import {
@@ -98,12 +103,7 @@ export async function startFleet(
   const hosts: Fleet['hosts'] = async () => (await apiAs(HostList, 'GET', '/hosts')).hosts;
 
   t.teardown(async () => {
-    for (const hostId of hostIds) {
-      const ids = await engine(kind, ['ps', '-aq', '--filter', `label=io.rexec.host-id=${hostId}`]);
-      for (const id of ids.stdout.split('\n').filter(Boolean)) {
-        await engine(kind, ['rm', '-f', '-v', id]).catch(() => undefined);
-      }
-    }
+    for (const hostId of hostIds) await removeTestHost(kind, hostId);
   });
 
   return {

@@ -9,7 +9,7 @@ import type {
   ObservedContainer as WireContainer,
 } from '@rexec/protocol';
 import { missingContainer, toWireContainer } from './inventory.js';
-import { isRuntimeError } from './runtime/index.js';
+import { isRuntimeError, userNetworkName } from './runtime/index.js';
 import type { ContainerRuntime, ContainerSpec, RuntimeErrorCode } from './runtime/index.js';
 import { removeKeepingVolume } from './runtime/remove-keep-volume.js';
 import { RoleSetupFailedError } from './roles/role-setup-runner.js';
@@ -31,7 +31,8 @@ export type ActionOutcome =
 const MESSAGE_MAX = 1_000;
 const DETAIL_MAX = 2_000;
 
-export function toRuntimeSpec(spec: WireSpec): ContainerSpec {
+/** The runtime's spec; every container joins its user's own network on this host. */
+export function toRuntimeSpec(spec: WireSpec, hostId: string): ContainerSpec {
   return {
     containerId: spec.container_id,
     userId: spec.user_id,
@@ -39,6 +40,9 @@ export function toRuntimeSpec(spec: WireSpec): ContainerSpec {
     cpuMillicores: spec.resources.cpu_millicores,
     memoryMb: spec.resources.memory_mb,
     pidsLimit: spec.pids_limit,
+    diskMb: spec.resources.disk_mb,
+    networkMbps: spec.resources.network_mbps,
+    network: userNetworkName(hostId, spec.user_id),
     ...(spec.env === undefined ? {} : { env: spec.env }),
     command: SANDBOX_COMMAND,
   };
@@ -82,7 +86,7 @@ async function perform(
     case 'create': {
       // The runtime learns whether this is a replay from the engine's refusal of a taken name;
       // asking first would cost every create an engine call.
-      const created = await runtime.createAndStart(toRuntimeSpec(command.spec));
+      const created = await runtime.createAndStart(toRuntimeSpec(command.spec, runtime.hostId));
       // Also on a replay: the runner remembers a finished setup, and one lost with an agent
       // restart runs again (the scripts are idempotent).
       const setup = await roles.ensure(created.containerId, command.spec.role);

@@ -26,6 +26,12 @@ export interface CommandExecutor {
   drain(): Promise<void>;
   /** Commands accepted and not yet finished. */
   readonly inFlight: number;
+  /**
+   * Runs `work` in the container's command queue: after the commands already accepted for it have
+   * sent their results, and before any accepted later. For the agent's own actions on a container
+   * (a disk quota stop), so their reports never land inside a command the control plane awaits.
+   */
+  exclusive<T>(containerId: string, work: () => Promise<T>): Promise<T>;
 }
 
 export function createCommandExecutor(options: CommandExecutorOptions): CommandExecutor {
@@ -104,23 +110,32 @@ export function createCommandExecutor(options: CommandExecutorOptions): CommandE
     }
   }
 
-  function enqueue(message: ControlCommand): void {
-    const previous = queues.get(message.container_id) ?? Promise.resolve();
-    const done = previous
-      .then(() => execute(message))
-      .catch((error: unknown) => {
-        // Only a bug gets here (an unencodable result); the queue must go on for later commands.
-        log.error({ err: error, commandId: message.command_id }, 'command handling failed');
-      });
-    running.set(message.command_id, done);
-    queues.set(message.container_id, done);
+  /** Chains `work` after the container's queue; the queue entry itself never rejects. */
+  function chain<T>(containerId: string, work: () => Promise<T>): Promise<T> {
+    const previous = queues.get(containerId) ?? Promise.resolve();
+    const result = previous.then(work);
+    const done = result.then(
+      () => undefined,
+      () => undefined,
+    );
+    queues.set(containerId, done);
     void done.finally(() => {
-      running.delete(message.command_id);
-      if (queues.get(message.container_id) === done) queues.delete(message.container_id);
+      if (queues.get(containerId) === done) queues.delete(containerId);
     });
+    return result;
+  }
+
+  function enqueue(message: ControlCommand): void {
+    const done = chain(message.container_id, () => execute(message)).catch((error: unknown) => {
+      // Only a bug gets here (an unencodable result); the queue must go on for later commands.
+      log.error({ err: error, commandId: message.command_id }, 'command handling failed');
+    });
+    running.set(message.command_id, done);
+    void done.finally(() => running.delete(message.command_id));
   }
 
   return {
+    exclusive: (containerId, work) => chain(containerId, work),
     handle(message) {
       const cached = results.get(message.command_id);
       if (cached !== undefined) {

@@ -11,7 +11,15 @@ import {
   TERMINAL_SCROLLBACK_BYTES,
 } from '@rexec/protocol';
 import { z } from 'zod';
+import { DEFAULT_DISK_CHECK_INTERVAL_MS } from './disk/disk-monitor.js';
 import { parseRegistryMirrors, RegistryMirrorsError } from './runtime/registry-mirrors.js';
+import {
+  DEFAULT_SUBNET_POOL,
+  DEFAULT_SUBNET_PREFIX,
+  parseSubnetPool,
+  SubnetPoolError,
+} from './runtime/subnet-pool.js';
+import type { SubnetPool } from './runtime/subnet-pool.js';
 import type { RegistryMirrors } from './runtime/registry-mirrors.js';
 
 export const DEFAULT_STATE_DIR = '/var/lib/rexec-agent';
@@ -39,8 +47,14 @@ export interface AgentConfig {
   terminal: TerminalConfig;
   /** How long a role's setup may run inside a new container before it is role_setup_failed. */
   roleSetupTimeoutMs: number;
+  /** Time between two disk measurements of every limited container (measured enforcement). */
+  diskCheckMs: number;
   /** Registry host → mirror host, used when an image must be pulled. */
   registryMirrors: RegistryMirrors;
+  /** Host TCP ports containers may reach despite the host guard (a package cache, say). */
+  containerHostPorts: readonly number[];
+  /** Where each user's network on this host takes its subnet from. */
+  userNetworkPool: SubnetPool;
 }
 
 export interface TerminalConfig {
@@ -73,7 +87,11 @@ const VARIABLES = {
   REXEC_TERMINAL_SCROLLBACK_KB: 'terminal-scrollback-kb',
   REXEC_TERMINAL_MAX_SESSIONS: 'terminal-max-sessions',
   REXEC_ROLE_SETUP_TIMEOUT_SECONDS: 'role-setup-timeout-seconds',
+  REXEC_DISK_CHECK_SECONDS: 'disk-check-seconds',
   REXEC_REGISTRY_MIRRORS: 'registry-mirrors',
+  REXEC_CONTAINER_HOST_PORTS: 'container-host-ports',
+  REXEC_USER_NETWORK_POOL: 'user-network-pool',
+  REXEC_USER_SUBNET_PREFIX: 'user-subnet-prefix',
 } as const;
 type Variable = keyof typeof VARIABLES;
 
@@ -98,6 +116,24 @@ const bounded = (min: number, max: number, fallback: number) =>
     .pipe(z.int().min(min).max(max))
     .default(fallback);
 
+const PortList = z
+  .string()
+  .transform((text) =>
+    text
+      .split(',')
+      .map((part) => part.trim())
+      .filter((part) => part !== ''),
+  )
+  .pipe(
+    z.array(
+      z
+        .string()
+        .regex(/^[0-9]+$/, 'must be a comma list of port numbers')
+        .transform(Number)
+        .pipe(z.int().min(1, 'ports are 1-65535').max(65_535, 'ports are 1-65535')),
+    ),
+  );
+
 const Schema = z.object({
   REXEC_URL: z.string({ error: 'is required' }).pipe(HttpUrl),
   REXEC_JOIN_TOKEN: z
@@ -118,6 +154,7 @@ const Schema = z.object({
   REXEC_TERMINAL_MAX_SESSIONS: bounded(1, 1024, MAX_TERMINAL_SESSIONS_PER_CONTAINER),
   // An hour at most: the control plane waits that long (plus a pull) for a create's answer.
   REXEC_ROLE_SETUP_TIMEOUT_SECONDS: bounded(1, 3600, 600),
+  REXEC_DISK_CHECK_SECONDS: bounded(1, 86_400, DEFAULT_DISK_CHECK_INTERVAL_MS / 1000),
   REXEC_REGISTRY_MIRRORS: z
     .string()
     .transform((text, ctx) => {
@@ -130,7 +167,23 @@ const Schema = z.object({
       }
     })
     .optional(),
+  REXEC_CONTAINER_HOST_PORTS: PortList.optional(),
+  REXEC_USER_NETWORK_POOL: z.string().default(DEFAULT_SUBNET_POOL),
+  REXEC_USER_SUBNET_PREFIX: bounded(1, 32, DEFAULT_SUBNET_PREFIX),
 });
+
+// The pool and the prefix are checked together: the prefix must fit inside the pool.
+function subnetPool(cidr: string, prefix: number): SubnetPool {
+  try {
+    return parseSubnetPool(cidr, prefix);
+  } catch (error) {
+    if (!(error instanceof SubnetPoolError)) throw error;
+    throw new ConfigError(
+      `invalid agent configuration: REXEC_USER_NETWORK_POOL (--user-network-pool) / ` +
+        `REXEC_USER_SUBNET_PREFIX (--user-subnet-prefix): ${error.message}`,
+    );
+  }
+}
 
 function readFlags(argv: readonly string[]): Partial<Record<Variable, string>> {
   const options = Object.fromEntries(
@@ -198,7 +251,10 @@ export function loadConfig(
       maxSessionsPerContainer: value.REXEC_TERMINAL_MAX_SESSIONS,
     },
     roleSetupTimeoutMs: value.REXEC_ROLE_SETUP_TIMEOUT_SECONDS * 1000,
+    diskCheckMs: value.REXEC_DISK_CHECK_SECONDS * 1000,
     registryMirrors: value.REXEC_REGISTRY_MIRRORS ?? new Map(),
+    containerHostPorts: [...new Set(value.REXEC_CONTAINER_HOST_PORTS ?? [])],
+    userNetworkPool: subnetPool(value.REXEC_USER_NETWORK_POOL, value.REXEC_USER_SUBNET_PREFIX),
   };
 }
 

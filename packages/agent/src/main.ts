@@ -16,7 +16,9 @@ import type { ConnectLoop } from './connect-loop.js';
 import { AgentFatalError } from './errors.js';
 import { buildHello } from './hello.js';
 import { loadIdentity } from './identity.js';
-import { createCliRuntime } from './runtime/index.js';
+import { createDiskMonitor, createQuotaStops, diskEnforcement } from './disk/index.js';
+import { setUpNetworkEnforcement } from './network/index.js';
+import { createCliRuntime, poolCidr } from './runtime/index.js';
 import { detectRuntime } from './runtime-detect.js';
 import { createStatusReporter } from './status-reports.js';
 import { createTerminalManager } from './terminal/index.js';
@@ -61,11 +63,20 @@ async function run(config: AgentConfig, log: Logger): Promise<number> {
   }
   if (shutdown.signal.aborted) return 0;
 
+  const network = await setUpNetworkEnforcement({
+    hostId: identity.host_id,
+    sourceCidr: poolCidr(config.userNetworkPool),
+    allowedHostPorts: config.containerHostPorts,
+    controlPlaneUrl: config.url,
+    log: log.child({ component: 'network' }),
+  });
   const runtime = createCliRuntime({
     kind: engine.kind,
     hostId: identity.host_id,
     log: log.child({ component: 'runtime' }),
     registryMirrors: config.registryMirrors,
+    userNetworkPool: config.userNetworkPool,
+    ...(network.shaper === undefined ? {} : { shaper: network.shaper }),
   });
   const meter = createHostMeter(engine.kind, config.capacity);
   const instanceId = randomBytes(12).toString('hex');
@@ -84,17 +95,28 @@ async function run(config: AgentConfig, log: Logger): Promise<number> {
     config: config.terminal,
     log: log.child({ component: 'terminal' }),
   });
+  // A container reported as no longer running (by the engine's events or a disk quota stop) takes
+  // its shells with it.
+  const reportStatus = (message: AgentMessage) => {
+    if (message.type === 'AGENT_CONTAINER_STATUS' && message.container.state !== 'running') {
+      terminals.containerStopped(message.container.container_id);
+    }
+    send(message);
+  };
+  const quotaStops = createQuotaStops();
   const reporter = createStatusReporter({
     runtime,
     log: log.child({ component: 'status' }),
-    send: (message) => {
-      // The reporter already follows the engine's events; a container it reports as no longer
-      // running takes its shells with it.
-      if (message.type === 'AGENT_CONTAINER_STATUS' && message.container.state !== 'running') {
-        terminals.containerStopped(message.container.container_id);
-      }
-      send(message);
-    },
+    send: reportStatus,
+    quotaStops,
+  });
+  const diskMonitor = createDiskMonitor({
+    runtime,
+    log: log.child({ component: 'disk' }),
+    send: reportStatus,
+    intervalMs: config.diskCheckMs,
+    quotaStops,
+    exclusive: (containerId, work) => executor.exclusive(containerId, work),
   });
   const connectLoop = createConnectLoop({
     url: config.url,
@@ -107,10 +129,13 @@ async function run(config: AgentConfig, log: Logger): Promise<number> {
         hostName: config.hostName,
         instanceId,
         log,
-        capabilities: ['terminal'],
+        capabilities: ['terminal', 'disk_monitor'],
+        network: network.enforcement,
+        diskEnforcement: diskEnforcement(engine.info, config.diskCheckMs),
       }),
     terminals,
     usage: () => meter.usage(),
+    containerUsage: () => diskMonitor.usage(),
     onCommand: (message) => executor.handle(message),
     onWelcome: (welcome) => {
       if (welcome.host_id !== identity.host_id) {
@@ -137,16 +162,19 @@ async function run(config: AgentConfig, log: Logger): Promise<number> {
   stopParts = () =>
     (stopping ??= (async () => {
       await executor.drain();
+      await diskMonitor.stop();
       await reporter.stop();
       await terminals.shutdown();
       await connectLoop.stop();
     })());
   reporter.start();
+  diskMonitor.start();
   if (shutdown.signal.aborted) void stopParts();
 
   const end = await connectLoop.run();
   if (end.kind === 'fatal') {
     await executor.drain();
+    await diskMonitor.stop();
     await reporter.stop();
     await stopTerminals(terminals, log);
     throw end.error;

@@ -2,6 +2,7 @@
 // WELCOME before anything else, heartbeats on WELCOME's interval, gives a silent control plane up
 // after heartbeat_timeout_ms (close 4007), hands commands to the executor, and reports how it
 // ended. Terminal messages and binary frames go to the terminal manager once WELCOME arrived.
+// Heartbeats carry per-container usage, changes only (disk/heartbeat-usage.ts).
 // Reconnecting and deciding what a close means are connect-loop.ts's job.
 import {
   CloseCode,
@@ -16,12 +17,14 @@ import {
 import type {
   AgentHello,
   AgentMessage,
+  ContainerUsage,
   ControlMessage,
   ControlRefuse,
   HostUsage,
 } from '@rexec/protocol';
 import type { Logger } from 'pino';
 import type { RawData, WebSocket } from 'ws';
+import { createHeartbeatUsage } from './disk/heartbeat-usage.js';
 import type { TerminalConnection, TerminalManager } from './terminal/index.js';
 
 export interface SessionDeps {
@@ -29,6 +32,8 @@ export interface SessionDeps {
   log: Logger;
   buildHello: () => Promise<AgentHello>;
   usage: () => Promise<HostUsage>;
+  /** The latest per-container measurements (the disk monitor's); none sent when omitted. */
+  containerUsage?: () => readonly ContainerUsage[];
   onCommand: (message: Extract<ControlMessage, { type: 'CONTROL_COMMAND' }>) => void;
   /** Called once WELCOME arrived; the session is then established. */
   onWelcome: (welcome: Extract<ControlMessage, { type: 'CONTROL_WELCOME' }>) => void;
@@ -74,6 +79,7 @@ export function startSession(deps: SessionDeps): Session {
   let heartbeat: NodeJS.Timeout | null = null;
   let heartbeatBusy = false;
   let seq = 0;
+  const containerUsage = createHeartbeatUsage();
   let forceTimer: NodeJS.Timeout | null = null;
   let closed = false;
   let terminals: TerminalConnection | null = null;
@@ -123,7 +129,13 @@ export function startSession(deps: SessionDeps): Session {
     heartbeatBusy = true;
     try {
       const usage = await deps.usage();
-      send({ type: 'AGENT_HEARTBEAT', seq, usage });
+      const containers = containerUsage.next(seq, deps.containerUsage?.() ?? []);
+      send({
+        type: 'AGENT_HEARTBEAT',
+        seq,
+        usage,
+        ...(containers.length === 0 ? {} : { containers }),
+      });
       seq += 1;
     } catch (error) {
       // A missed measurement only skips this beat; the next one tries again.

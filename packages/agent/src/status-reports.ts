@@ -2,9 +2,11 @@
 // stream, already limited to this host's id, becomes AGENT_CONTAINER_STATUS at once on die
 // (`exited`/`oom_killed`), oom (`oom_killed`, once per run) and destroy (`removed`). Reconciling
 // these with desired state is the control plane's job; a report with no live socket is dropped and
-// the next HELLO inventory carries the same truth.
+// the next HELLO inventory carries the same truth. A `die` of a container the disk monitor is
+// stopping for its quota keeps the reason `disk_quota_exceeded` (disk/quota-stops.ts).
 import type { AgentMessage, ObservedContainer as WireContainer } from '@rexec/protocol';
 import type { Logger } from 'pino';
+import type { QuotaStops } from './disk/quota-stops.js';
 import { isWireContainerId, missingContainer, toWireContainer } from './inventory.js';
 import type { ContainerRuntime, RuntimeEvent, RuntimeEventStream } from './runtime/index.js';
 
@@ -12,6 +14,8 @@ export interface StatusReporterOptions {
   runtime: ContainerRuntime;
   log: Logger;
   send: (message: AgentMessage) => void;
+  /** The disk monitor's marks; without them every `die` is `exited` or `oom_killed`. */
+  quotaStops?: Pick<QuotaStops, 'take' | 'clear'>;
 }
 
 export interface StatusReporter {
@@ -31,8 +35,12 @@ export function createStatusReporter(options: StatusReporterOptions): StatusRepo
     return observed === null ? null : toWireContainer(observed);
   }
 
-  function report(container: WireContainer, reason: string, event: RuntimeEvent): void {
-    const detail = event.exitCode === null ? undefined : `exit code ${event.exitCode}`;
+  function report(
+    container: WireContainer,
+    reason: string,
+    event: RuntimeEvent,
+    detail = event.exitCode === null ? undefined : `exit code ${event.exitCode}`,
+  ): void {
     log.info({ containerId: container.container_id, reason, state: container.state }, 'status');
     send({
       type: 'AGENT_CONTAINER_STATUS',
@@ -58,6 +66,11 @@ export function createStatusReporter(options: StatusReporterOptions): StatusRepo
         if (oomReported.delete(event.engineId)) return;
         const container = (await observe(event)) ?? missingContainer(event.containerId);
         const oomKilled = event.oomKilled || container.oom_killed;
+        const quota = options.quotaStops?.take(event.containerId) ?? null;
+        if (quota !== null && !oomKilled) {
+          report(container, 'disk_quota_exceeded', event, quota);
+          return;
+        }
         report({ ...container, oom_killed: oomKilled }, oomKilled ? 'oom_killed' : 'exited', event);
         return;
       }
@@ -67,6 +80,7 @@ export function createStatusReporter(options: StatusReporterOptions): StatusRepo
         return;
       case 'start':
         oomReported.delete(event.engineId);
+        options.quotaStops?.clear(event.containerId);
         return;
       case 'create':
       case 'stop':

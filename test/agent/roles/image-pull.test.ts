@@ -10,7 +10,7 @@ import { createCliRuntime } from '../../../packages/agent/src/runtime/cli-runtim
 import { RuntimeError } from '../../../packages/agent/src/runtime/errors.js';
 import { parseRegistryMirrors } from '../../../packages/agent/src/runtime/registry-mirrors.js';
 import type { ContainerSpec } from '../../../packages/agent/src/runtime/types.js';
-import { BUSYBOX_IMAGE, engine, requireEngine } from '../../helpers/engine.js';
+import { BUSYBOX_IMAGE, removeTestHost, requireEngine } from '../../helpers/engine.js';
 
 const MIRRORS = parseRegistryMirrors(
   'docker.io=mirror.rexec.invalid,localhost=mirror.rexec.invalid',
@@ -26,14 +26,7 @@ async function mirroredRuntime(t: Test) {
     kernelOomWatch: false,
     registryMirrors: MIRRORS,
   });
-  t.teardown(async () => {
-    const filter = `label=io.rexec.host-id=${hostId}`;
-    const ids = (await engine(kind, ['ps', '-aq', '--filter', filter])).stdout.split('\n');
-    for (const id of ids.filter(Boolean)) await engine(kind, ['rm', '-f', '-v', id]);
-    const volumes = (await engine(kind, ['volume', 'ls', '-q', '--filter', filter])).stdout;
-    for (const name of volumes.split('\n').filter(Boolean))
-      await engine(kind, ['volume', 'rm', name]);
-  });
+  t.teardown(() => removeTestHost(kind, hostId));
   return runtime;
 }
 

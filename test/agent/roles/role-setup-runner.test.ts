@@ -10,22 +10,14 @@ import {
   wireSetupLog,
 } from '../../../packages/agent/src/roles/role-setup-runner.js';
 import { createCliRuntime } from '../../../packages/agent/src/runtime/cli-runtime.js';
-import { BUSYBOX_IMAGE, engine, requireEngine } from '../../helpers/engine.js';
+import { BUSYBOX_IMAGE, removeTestHost, requireEngine } from '../../helpers/engine.js';
 
 void t.test('a failed setup stops the container and reports the log tail', async (t) => {
   const kind = await requireEngine(t);
   const hostId = `roles-runner-${randomBytes(4).toString('hex')}`;
   const log = pino({ level: 'silent' });
   const runtime = createCliRuntime({ kind, hostId, log, kernelOomWatch: false });
-  t.teardown(async () => {
-    const filter = `label=io.rexec.host-id=${hostId}`;
-    const ids = (await engine(kind, ['ps', '-aq', '--filter', filter])).stdout.split('\n');
-    for (const id of ids.filter(Boolean)) await engine(kind, ['rm', '-f', '-v', id]);
-    const volumes = (await engine(kind, ['volume', 'ls', '-q', '--filter', filter])).stdout;
-    for (const name of volumes.split('\n').filter(Boolean)) {
-      await engine(kind, ['volume', 'rm', name]);
-    }
-  });
+  t.teardown(() => removeTestHost(kind, hostId));
   const containerId = `c-${randomBytes(4).toString('hex')}`;
   await runtime.createAndStart({
     containerId,

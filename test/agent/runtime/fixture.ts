@@ -1,13 +1,20 @@
 // Shared setup for the runtime suites on the real engine: picks the engine (failing the test when
 // none answers or the busybox image is missing), makes runtimes with unique host ids, and removes
-// every container and volume carrying those host ids in t.teardown. Images are build.sh's job.
+// every container, volume and network carrying those host ids in t.teardown. Images are
+// build.sh's job.
 import { randomBytes } from 'node:crypto';
 import { pino } from 'pino';
 import type { Logger } from 'pino';
 import type { Test } from 'tap';
 import { createCliRuntime } from '../../../packages/agent/src/runtime/cli-runtime.js';
 import type { ContainerRuntime, ContainerSpec } from '../../../packages/agent/src/runtime/types.js';
-import { BUSYBOX_IMAGE, detectEngine, engine, hasImage } from '../../helpers/engine.js';
+import {
+  BUSYBOX_IMAGE,
+  detectEngine,
+  engine,
+  hasImage,
+  removeTestHost,
+} from '../../helpers/engine.js';
 import type { EngineKind } from '../../helpers/engine.js';
 
 export { BUSYBOX_IMAGE, engine };
@@ -42,15 +49,7 @@ export function testLogger(): Logger {
   return pino({ level: 'warn' }, pino.destination(2));
 }
 
-async function removeByHost(kind: EngineKind, hostId: string): Promise<void> {
-  const filter = `label=io.rexec.host-id=${hostId}`;
-  const ids = (await engine(kind, ['ps', '-aq', '--no-trunc', '--filter', filter])).stdout;
-  const containers = ids.split('\n').filter((id) => id !== '');
-  if (containers.length > 0) await engine(kind, ['rm', '--force', ...containers]);
-  const names = (await engine(kind, ['volume', 'ls', '-q', '--filter', filter])).stdout;
-  const volumes = names.split('\n').filter((name) => name !== '');
-  if (volumes.length > 0) await engine(kind, ['volume', 'rm', ...volumes]);
-}
+export const removeByHost = removeTestHost;
 
 /** A runtime for a fresh host id whose containers and volumes are all removed at teardown. */
 export async function makeRuntime(

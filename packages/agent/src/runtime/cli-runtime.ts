@@ -1,19 +1,31 @@
 // The ContainerRuntime for the docker and podman CLIs: every operation is an argv array run
 // through execa, every output parsed with zod, and every container touched only after its
 // io.rexec.host-id label proved it is this host's. Scheduling, protocol and retries are the
-// agent's; argv building, parsing and the event stream live in the files imported below.
+// agent's; argv building, parsing, user networks, shaping and the event stream live in the files
+// imported below. Longer than most files because it is the one place that sequences the engine
+// calls of every operation (create, its undo on failure, start, stop, remove).
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { createEngineCli, DEFAULT_COMMAND_TIMEOUT_MS } from './engine-cli.js';
 import type { EngineCli } from './engine-cli.js';
 import { isRuntimeError, RuntimeError } from './errors.js';
 import { watchRuntimeEvents } from './event-watch.js';
-import { infoFormatArgs, parseInfoOutput } from './info-parser.js';
+import { infoFormatArgs, parseInfoOutput, storageRootOf } from './info-parser.js';
+import { createContainerShaping } from './container-shaping.js';
+import type { ContainerShaping } from './container-shaping.js';
+import { locateContainer } from './placement-parser.js';
+import type { ParsedPlacement } from './placement-parser.js';
+import { hasProjectQuota } from './storage-quota.js';
+import { DEFAULT_SUBNET_POOL, parseSubnetPool } from './subnet-pool.js';
+import type { SubnetPool } from './subnet-pool.js';
+import { runFixingMissing } from './run-fixing-missing.js';
+import { createUserNetworks } from './user-networks.js';
+import type { UserNetworks } from './user-networks.js';
 import { parseInspectOutput } from './inspect-parser.js';
 import type { EngineContainer } from './inspect-parser.js';
 import { containerName, LABEL_HOST_ID, LABEL_MANAGED } from './labels.js';
 import { createHomeVolumes } from './home-volumes.js';
-import { explainRunFailure, pullImage } from './image-pull.js';
+import { explainRunFailure } from './image-pull.js';
 import type { RegistryMirrors } from './registry-mirrors.js';
 import type { HomeVolumes } from './home-volumes.js';
 import { createOomMemory } from './oom-memory.js';
@@ -24,9 +36,12 @@ import { engineIdFromRun, observedAfterRun } from './run-observation.js';
 import { validateContainerId, validateContainerSpec } from './spec.js';
 import type { ValidContainerSpec } from './spec.js';
 import type {
+  ContainerPlacement,
   ContainerRuntime,
   CreatedContainer,
+  NetworkShaper,
   ObservedContainer,
+  RuntimeInfo,
   RuntimeKind,
 } from './types.js';
 
@@ -45,6 +60,13 @@ export interface CliRuntimeOptions {
   commandTimeoutMs?: number;
   /** Registry host → mirror host for pulls (REXEC_REGISTRY_MIRRORS); none when omitted. */
   registryMirrors?: RegistryMirrors;
+  /** Where per-user networks take their subnets (REXEC_USER_NETWORK_POOL); 10.213.0.0/16 in /24s. */
+  userNetworkPool?: SubnetPool;
+  /**
+   * Applies `networkMbps` after every start. Omitted when the host cannot shape: the limit is then
+   * only recorded in a label, and the host's HELLO says shaping is off.
+   */
+  shaper?: NetworkShaper;
 }
 
 const HOST_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
@@ -75,18 +97,21 @@ export function createCliRuntime(options: CliRuntimeOptions): ContainerRuntime {
     remove: async (containerId) => ops.remove(validateContainerId(containerId)),
     list: async () => ops.list(),
     inspect: async (containerId) => ops.find(validateContainerId(containerId)),
+    locate: async (containerId) => ops.locate(validateContainerId(containerId)),
     watchEvents: (watchOptions) =>
-      watchRuntimeEvents(
-        {
-          kind: options.kind,
-          binary,
-          hostId: options.hostId,
-          log: options.log,
-          oomMemory: ops.oomMemory,
-          kernelOomWatch: options.kernelOomWatch ?? true,
-          resolveContainerId: (engineId) => ops.resolveContainerId(engineId),
-        },
-        watchOptions,
+      ops.shaping.tap(
+        watchRuntimeEvents(
+          {
+            kind: options.kind,
+            binary,
+            hostId: options.hostId,
+            log: options.log,
+            oomMemory: ops.oomMemory,
+            kernelOomWatch: options.kernelOomWatch ?? true,
+            resolveContainerId: (engineId) => ops.resolveContainerId(engineId),
+          },
+          watchOptions,
+        ),
       ),
   };
 }
@@ -95,6 +120,9 @@ class CliOperations {
   private readonly hostId: string;
   private readonly timeoutMs: number;
   private readonly volumes: HomeVolumes;
+  private readonly networks: UserNetworks;
+  readonly shaping: ContainerShaping;
+  private storageOptSize: boolean | null = null;
 
   constructor(
     private readonly cli: EngineCli,
@@ -109,6 +137,21 @@ class CliOperations {
       binary: cli.binary,
       run: (args) => this.run(args),
     });
+    this.networks = createUserNetworks({
+      kind: options.kind,
+      hostId: options.hostId,
+      pool: options.userNetworkPool ?? parseSubnetPool(DEFAULT_SUBNET_POOL),
+      run: (args) => this.run(args),
+    });
+    this.shaping = createContainerShaping({
+      kind: options.kind,
+      shaper: options.shaper,
+      log: options.log,
+      locate: async (containerId) => {
+        const located = await this.locateWithLabels(containerId);
+        return located === null ? null : { pid: located.placement.pid, labels: located.labels };
+      },
+    });
   }
 
   private run(args: readonly string[], timeoutMs = this.timeoutMs): Promise<string> {
@@ -119,9 +162,25 @@ class CliOperations {
     return [this.cli.binary, ...args];
   }
 
-  async info() {
+  /** Also remembers whether `--storage-opt size=` works, for the creates that follow. */
+  async info(): Promise<RuntimeInfo> {
     const args = infoFormatArgs(this.options.kind);
-    return parseInfoOutput(this.options.kind, await this.run(args), this.command(args));
+    const stdout = await this.run(args);
+    const info = parseInfoOutput(this.options.kind, stdout, this.command(args));
+    if (info.storageOptSize === null) {
+      const root = storageRootOf(this.options.kind, stdout, this.command(args));
+      if (root !== null) info.storageOptSize = await hasProjectQuota(root);
+    }
+    this.storageOptSize = info.storageOptSize;
+    return info;
+  }
+
+  private locateWithLabels(containerId: string): Promise<ParsedPlacement | null> {
+    return locateContainer(containerId, this.hostId, (args) => this.run(args), this.cli.binary);
+  }
+
+  async locate(containerId: string): Promise<ContainerPlacement | null> {
+    return (await this.locateWithLabels(containerId))?.placement ?? null;
   }
 
   async imageExists(image: string): Promise<boolean> {
@@ -210,6 +269,8 @@ class CliOperations {
       if (now?.state === 'running') return now;
       throw error;
     }
+    // A new run is a new network namespace: the old one's qdiscs went with it.
+    if (observed.state !== 'paused') await this.shapeOrStop(observed);
     return this.require(observed.containerId);
   }
 
@@ -223,7 +284,9 @@ class CliOperations {
     const volumeCreated = await this.volumes.ensure(spec);
     let stdout: string;
     try {
-      stdout = await this.runPullingIfMissing(spec);
+      const pidFile = await this.shaping.pidFileFor(spec);
+      stdout = await this.runFixingMissing(spec, pidFile);
+      await this.shaping.afterRun(spec, pidFile);
     } catch (runError) {
       if (isRuntimeError(runError, 'conflict')) {
         return this.existingAfterConflict(spec.containerId, volumeCreated, runError);
@@ -242,23 +305,28 @@ class CliOperations {
     return { ...observed, replayed: false };
   }
 
-  /**
-   * `run --pull never` doubles as the existence check, so a present image costs no extra call; a
-   * missing one is pulled (through its registry's mirror, if any) and the run tried once more.
-   * A pull that fails is `image_pull_failed` with the engine's stderr.
-   */
-  private async runPullingIfMissing(spec: ValidContainerSpec): Promise<string> {
-    const args = buildRunArgs(spec, this.hostId);
+  private runFixingMissing(spec: ValidContainerSpec, pidFile?: string): Promise<string> {
+    const args = buildRunArgs(spec, this.hostId, {
+      storageOptSize: this.storageOptSize === true,
+      ...(pidFile === undefined ? {} : { pidFile }),
+    });
+    return runFixingMissing(spec, args, {
+      cli: this.cli,
+      hostId: this.hostId,
+      networks: this.networks,
+      log: this.options.log,
+      registryMirrors: this.options.registryMirrors ?? new Map(),
+      timeoutMs: RUN_TIMEOUT_MS,
+    });
+  }
+
+  /** Shapes a container just started; one that cannot be shaped is stopped, not left unlimited. */
+  private async shapeOrStop(observed: ObservedContainer): Promise<void> {
     try {
-      return await this.run(args, RUN_TIMEOUT_MS);
+      await this.shaping.afterStart(observed.containerId);
     } catch (error) {
-      // `localhost/` names an image built on this host: there is no registry to pull it from.
-      if (!isRuntimeError(error, 'image_missing') || spec.image.startsWith('localhost/')) {
-        throw error;
-      }
-      this.options.log.info({ image: spec.image }, 'image missing; pulling it');
-      await pullImage(this.cli, spec.image, this.options.registryMirrors ?? new Map());
-      return this.run(args, RUN_TIMEOUT_MS);
+      await this.run(['stop', '-t', '0', observed.engineId]);
+      throw error;
     }
   }
 
@@ -303,6 +371,7 @@ class CliOperations {
     try {
       const leftover = await this.find(containerId);
       if (leftover !== null) await this.run(['rm', '--force', leftover.engineId]);
+      await this.shaping.forget(containerId);
     } catch (cleanupError) {
       this.options.log.warn(
         { err: cleanupError, runError, containerId },
@@ -353,6 +422,10 @@ class CliOperations {
       }
     }
     await this.volumes.remove(containerId);
+    await this.shaping.forget(containerId);
+    // The engine refuses while another of the user's containers is attached; that one's remove
+    // will take the network.
+    if (observed?.userId != null) await this.networks.removeIfUnused(observed.userId);
     this.options.log.info({ containerId }, 'container and home volume removed');
   }
 

@@ -11,7 +11,19 @@ export {
   LABEL_CONTAINER_ID,
   LABEL_HOST_ID,
   LABEL_MANAGED,
+  LABEL_DISK_MB,
+  LABEL_NETWORK_MBPS,
   LABEL_USER_ID,
+  shortHash,
+  userNetworkName,
 } from './labels.js';
+export {
+  DEFAULT_SUBNET_POOL,
+  DEFAULT_SUBNET_PREFIX,
+  parseSubnetPool,
+  poolCidr,
+  SubnetPoolError,
+} from './subnet-pool.js';
+export type { SubnetPool } from './subnet-pool.js';
 export { CAPABILITY_ALLOW_LIST } from './run-args.js';
 export type * from './types.js';

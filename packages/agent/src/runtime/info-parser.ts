@@ -1,6 +1,7 @@
 // Parses `info` JSON into RuntimeInfo. podman and docker print unrelated shapes, so each has its
-// own schema. Disk quota support is judged from the storage driver only (cheap, no probe
-// container); measuring disk use when it is unsupported is the agent's job.
+// own schema. Disk quota support is judged from the storage driver (cheap, no probe container);
+// overlay on xfs is left undecided here for storage-quota.ts to settle from the mount table, and
+// measuring disk use when it is unsupported is the agent's job.
 import { z } from 'zod';
 import { parseJsonObject } from './json-output.js';
 import type { RuntimeInfo, RuntimeKind } from './types.js';
@@ -10,6 +11,7 @@ const PodmanInfo = z.object({
   store: z.object({
     graphDriverName: z.string(),
     graphStatus: z.record(z.string(), z.string()).nullish(),
+    graphRoot: z.string().optional(),
   }),
   version: z.object({ Version: z.string() }),
 });
@@ -19,6 +21,7 @@ const DockerInfo = z.object({
   Driver: z.string(),
   DriverStatus: z.array(z.array(z.string())).nullish(),
   CgroupVersion: z.string().optional(),
+  DockerRootDir: z.string().optional(),
 });
 
 /**
@@ -77,4 +80,16 @@ export function parseInfoOutput(
     storageOptSize: storageOptSizeSupport(info.Driver, backing),
     cgroupVersion: cgroupVersion(info.CgroupVersion),
   };
+}
+
+/** Where the engine keeps its layers (podman graphRoot, docker DockerRootDir); null if unsaid. */
+export function storageRootOf(
+  kind: RuntimeKind,
+  stdout: string,
+  command: readonly string[],
+): string | null {
+  if (kind === 'podman') {
+    return parseJsonObject(stdout, PodmanInfo, 'info', command).store.graphRoot ?? null;
+  }
+  return parseJsonObject(stdout, DockerInfo, 'info', command).DockerRootDir ?? null;
 }

@@ -1,17 +1,32 @@
 // Names and labels that mark a container as Rexec's (DESIGN §6): `rexec-<id>` names, the
-// `rexec-home-<id>` volume and the io.rexec.* labels. Deciding who may touch what is the runtime's
+// `rexec-home-<id>` volume, the per-user `rexec-net-…` networks and the io.rexec.* labels. Deciding who may touch what is the runtime's
 // job (cli-runtime.ts); this file only spells the names so every caller spells them the same way.
+
+import { createHash } from 'node:crypto';
 
 export const LABEL_MANAGED = 'io.rexec.managed';
 export const LABEL_CONTAINER_ID = 'io.rexec.container-id';
 export const LABEL_HOST_ID = 'io.rexec.host-id';
 export const LABEL_USER_ID = 'io.rexec.user-id';
+/** The tier's limits, so a restarted agent and the disk monitor read them back from `list()`. */
+export const LABEL_DISK_MB = 'io.rexec.disk-mb';
+export const LABEL_NETWORK_MBPS = 'io.rexec.network-mbps';
 
 /** Rexec ids become parts of engine names, so they are restricted to what every engine accepts. */
 export const REXEC_ID_PATTERN = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,55}$/;
 
 export function containerName(containerId: string): string {
   return `rexec-${containerId}`;
+}
+
+/** A short stable digest of an id, for names with length limits (networks, iptables chains). */
+export function shortHash(value: string, hexDigits: number): string {
+  return createHash('sha256').update(value).digest('hex').slice(0, hexDigits);
+}
+
+/** The engine network of one user's containers on one host. */
+export function userNetworkName(hostId: string, userId: string): string {
+  return `rexec-net-${shortHash(hostId, 8)}-${shortHash(userId, 12)}`;
 }
 
 export function homeVolumeName(containerId: string): string {

@@ -1,7 +1,14 @@
 // Builds the argv of the engine commands that create things: `run -d` with the limits and
 // hardening of DESIGN §6, and `volume create` for the home volume. Pure functions, identical for
 // docker and podman (every flag used here means the same on both); running them is engine-cli.ts's.
-import { containerName, homeVolumeName, labelArgs, rexecLabels } from './labels.js';
+import {
+  containerName,
+  homeVolumeName,
+  LABEL_DISK_MB,
+  LABEL_NETWORK_MBPS,
+  labelArgs,
+  rexecLabels,
+} from './labels.js';
 import type { ValidContainerSpec } from './spec.js';
 
 /**
@@ -27,10 +34,34 @@ function cpusFlag(cpuMillicores: number): string {
   return String(cpuMillicores / 1000);
 }
 
-export function buildRunArgs(spec: ValidContainerSpec, hostId: string): string[] {
+export interface RunArgsOptions {
+  /** The engine can cap the writable layer (RuntimeInfo.storageOptSize); `diskMb` becomes `size=`. */
+  storageOptSize?: boolean;
+  /** podman only: where to write the container's pid, saving an inspect before shaping. */
+  pidFile?: string;
+}
+
+/** Every label a new container carries: who it is and, when set, its tier's disk and network limits. */
+export function containerLabels(spec: ValidContainerSpec, hostId: string): Record<string, string> {
+  return {
+    ...rexecLabels({ containerId: spec.containerId, hostId, userId: spec.userId }),
+    ...(spec.diskMb === undefined ? {} : { [LABEL_DISK_MB]: String(spec.diskMb) }),
+    ...(spec.networkMbps === undefined ? {} : { [LABEL_NETWORK_MBPS]: String(spec.networkMbps) }),
+  };
+}
+
+export function buildRunArgs(
+  spec: ValidContainerSpec,
+  hostId: string,
+  options: RunArgsOptions = {},
+): string[] {
   const name = containerName(spec.containerId);
-  const labels = rexecLabels({ containerId: spec.containerId, hostId, userId: spec.userId });
+  const labels = containerLabels(spec, hostId);
   const memory = `${spec.memoryMb}m`;
+  const storageSize =
+    options.storageOptSize === true && spec.diskMb !== undefined
+      ? ['--storage-opt', `size=${spec.diskMb}m`]
+      : [];
   return [
     'run',
     '--detach',
@@ -62,6 +93,9 @@ export function buildRunArgs(spec: ValidContainerSpec, hostId: string): string[]
     'no',
     '--volume',
     `${homeVolumeName(spec.containerId)}:${spec.homeDir}`,
+    ...(spec.network === undefined ? [] : ['--network', spec.network]),
+    ...storageSize,
+    ...(options.pidFile === undefined ? [] : ['--pidfile', options.pidFile]),
     ...Object.entries(spec.env).flatMap(([key, value]) => ['--env', `${key}=${value}`]),
     spec.image,
     ...(spec.command ?? []),

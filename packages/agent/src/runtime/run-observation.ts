@@ -2,7 +2,8 @@
 // `run` printed, so a create needs no `inspect` afterwards: the engine applied exactly the argv
 // run-args.ts built, and `run -d` returns only once the container started. What happens after
 // (an exit, an OOM kill) reaches the agent through the event stream, not through this value.
-import { containerName, rexecLabels } from './labels.js';
+import { containerName } from './labels.js';
+import { containerLabels } from './run-args.js';
 import type { ValidContainerSpec } from './spec.js';
 import type { ObservedContainer } from './types.js';
 
@@ -21,7 +22,7 @@ export function observedAfterRun(
   engineId: string,
   startedAt: Date,
 ): ObservedContainer {
-  const labels = rexecLabels({ containerId: spec.containerId, hostId, userId: spec.userId });
+  const labels = containerLabels(spec, hostId);
   return {
     containerId: spec.containerId,
     engineId,

@@ -31,10 +31,19 @@ const ContainerSpecSchema = z.object({
     .string()
     .regex(/^\/[^:,\s]*$/, 'must be an absolute path without ":" "," or spaces')
     .optional(),
+  diskMb: z.number().int().min(1).max(1_073_741_824).optional(),
+  // The protocol's own bounds (RESOURCE_BOUNDS), so every limit the control plane sends is taken.
+  networkMbps: z.number().int().min(1).max(1_000_000).optional(),
+  network: z
+    .string()
+    .regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$/, 'must be an engine network name')
+    .optional(),
 });
 
-export type ValidContainerSpec = Required<Omit<ContainerSpec, 'command'>> &
-  Pick<ContainerSpec, 'command'>;
+type OptionalSpecFields = 'command' | 'diskMb' | 'networkMbps' | 'network';
+
+export type ValidContainerSpec = Required<Omit<ContainerSpec, OptionalSpecFields>> &
+  Pick<ContainerSpec, OptionalSpecFields>;
 
 /** Returns the spec with defaults applied, or throws RuntimeError `invalid_spec` naming each bad field. */
 export function validateContainerSpec(spec: ContainerSpec): ValidContainerSpec {
@@ -59,6 +68,9 @@ export function validateContainerSpec(spec: ContainerSpec): ValidContainerSpec {
     env: value.env ?? {},
     homeDir: value.homeDir ?? '/root',
     ...(value.command === undefined ? {} : { command: value.command }),
+    ...(value.diskMb === undefined ? {} : { diskMb: value.diskMb }),
+    ...(value.networkMbps === undefined ? {} : { networkMbps: value.networkMbps }),
+    ...(value.network === undefined ? {} : { network: value.network }),
   };
 }
 

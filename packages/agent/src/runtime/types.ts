@@ -25,6 +25,35 @@ export interface ContainerSpec {
   command?: readonly string[];
   /** Where the home volume is mounted; `/root` when omitted. */
   homeDir?: string;
+  /**
+   * The tier's disk limit: recorded in the `io.rexec.disk-mb` label (so the disk monitor knows it
+   * after an agent restart) and passed as `--storage-opt size=` when the engine can enforce it.
+   */
+  diskMb?: number;
+  /** The bandwidth limit, both ways; recorded in the `io.rexec.network-mbps` label. */
+  networkMbps?: number;
+  /** The engine network to attach to (the user's own); the engine's default when omitted. */
+  network?: string;
+}
+
+/** Where a container lives on the host, for the parts that work beside the engine (tc, du). */
+export interface ContainerPlacement {
+  containerId: string;
+  /** The container's init process on the host; 0 when it is not running. */
+  pid: number;
+  /** The writable layer's directory (overlay upper dir); null when the driver has none. */
+  writableDir: string | null;
+  /** The home volume's directory on the host; null when it has no home volume. */
+  homeVolumeDir: string | null;
+}
+
+/**
+ * Applies bandwidth limits from beside the engine (network/tc-shaper.ts: tc in the container's
+ * network namespace). Injected into the CLI runtime, which knows when a container (re)starts.
+ */
+export interface NetworkShaper {
+  /** Shapes traffic both ways in the network namespace of `pid` to `mbps`; safe to repeat. */
+  shape(pid: number, mbps: number): Promise<void>;
 }
 
 /** Limits as the engine reports them (null when the engine sets none). */
@@ -79,7 +108,10 @@ export interface RuntimeInfo {
   kind: RuntimeKind;
   version: string;
   storageDriver: string;
-  /** Whether `--storage-opt size=` can cap a container's disk; null when it cannot be told cheaply. */
+  /**
+   * Whether `--storage-opt size=` can cap a container's disk (btrfs, zfs, overlay on xfs mounted
+   * with project quotas); null when it cannot be told (the storage root's mount is unreadable).
+   */
   storageOptSize: boolean | null;
   cgroupVersion: 1 | 2 | null;
 }
@@ -119,5 +151,7 @@ export interface ContainerRuntime {
   list(): Promise<ObservedContainer[]>;
   /** The container, or null when it does not exist. */
   inspect(containerId: string): Promise<ObservedContainer | null>;
+  /** Its pid and directories on the host, or null when it does not exist. */
+  locate(containerId: string): Promise<ContainerPlacement | null>;
   watchEvents(options?: WatchEventsOptions): RuntimeEventStream;
 }

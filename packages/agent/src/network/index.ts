@@ -1,0 +1,13 @@
+// The agent's network enforcement beside the engine: tc shaping in containers' namespaces and the
+// iptables host guard. Per-user engine networks are the runtime's (runtime/user-networks.ts).
+export {
+  hostGuardChains,
+  HostGuardError,
+  installHostGuard,
+  removeHostGuard,
+} from './host-guard.js';
+export type { HostGuardOptions } from './host-guard.js';
+export { remoteControlPlane, setUpNetworkEnforcement } from './network-enforcement.js';
+export type { NetworkEnforcement, NetworkSetup } from './network-enforcement.js';
+export { probeShaping } from './shaping-probe.js';
+export { createTcShaper, ShapingError } from './tc-shaper.js';

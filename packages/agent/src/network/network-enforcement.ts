@@ -1,0 +1,117 @@
+// Sets up the host side of network enforcement at agent start and says what is in force: the tc
+// shaper when the probe passes, the host guard when iptables takes it. Either may be off (not
+// root, no iptables, no ifb); then a warning is logged, containers still run, and the returned
+// detail tells the control plane why. Per-user networks are the runtime's and always used.
+import { lookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
+import { networkInterfaces } from 'node:os';
+import type { Logger } from 'pino';
+import type { NetworkShaper } from '../runtime/index.js';
+import { installHostGuard } from './host-guard.js';
+import { probeShaping } from './shaping-probe.js';
+import { createTcShaper } from './tc-shaper.js';
+
+export interface NetworkEnforcement {
+  /** Whether `network_mbps` is applied both ways. */
+  shaping: boolean;
+  /** Whether the host guard keeps containers off the host's and control plane's ports. */
+  isolation: boolean;
+  /** Why shaping or isolation is off; absent when both are on. */
+  detail?: string;
+}
+
+export interface NetworkEnforcementOptions {
+  hostId: string;
+  /** The user network pool as CIDR text. */
+  sourceCidr: string;
+  allowedHostPorts: readonly number[];
+  /** REXEC_URL: its host, when not this machine, is guarded in FORWARD. */
+  controlPlaneUrl: URL;
+  log: Logger;
+  /** The iptables binary (its `-restore` beside it); `iptables` on PATH by default. */
+  iptables?: string;
+}
+
+export interface NetworkSetup {
+  enforcement: NetworkEnforcement;
+  /** For the runtime; absent when shaping is off. */
+  shaper?: NetworkShaper;
+}
+
+function localAddresses(): Set<string> {
+  const addresses = new Set<string>();
+  for (const list of Object.values(networkInterfaces())) {
+    for (const entry of list ?? []) addresses.add(entry.address);
+  }
+  return addresses;
+}
+
+/** The control plane's IPv4 addresses and port when it is elsewhere; undefined when it is local. */
+export async function remoteControlPlane(
+  url: URL,
+): Promise<{ addresses: string[]; port: number } | undefined> {
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  const found =
+    isIP(host) !== 0 ? [{ address: host, family: isIP(host) }] : await lookup(host, { all: true });
+  const local = localAddresses();
+  const remote = found
+    .filter((entry) => entry.family === 4)
+    .map((entry) => entry.address)
+    .filter((address) => !address.startsWith('127.') && !local.has(address));
+  if (remote.length === 0) return undefined;
+  const port = url.port === '' ? (url.protocol === 'https:' ? 443 : 80) : Number(url.port);
+  return { addresses: remote, port };
+}
+
+// An unresolvable control plane host must not cost the host guard as a whole: the INPUT rules
+// still hold, only the FORWARD rule for a remote control plane is missing, and the log says so.
+async function controlPlaneTarget(
+  options: NetworkEnforcementOptions,
+): Promise<{ addresses: string[]; port: number } | undefined> {
+  try {
+    return await remoteControlPlane(options.controlPlaneUrl);
+  } catch (error) {
+    options.log.warn(
+      { err: error, url: options.controlPlaneUrl.href },
+      'cannot resolve the control plane host; containers are not kept off it if it is remote',
+    );
+    return undefined;
+  }
+}
+
+async function guard(options: NetworkEnforcementOptions): Promise<string | null> {
+  if (process.getuid?.() !== 0) return 'host isolation needs root (iptables)';
+  const controlPlane = await controlPlaneTarget(options);
+  try {
+    await installHostGuard({
+      hostId: options.hostId,
+      sourceCidr: options.sourceCidr,
+      allowedPorts: options.allowedHostPorts,
+      ...(controlPlane === undefined ? {} : { controlPlane }),
+      ...(options.iptables === undefined ? {} : { iptables: options.iptables }),
+    });
+    return null;
+  } catch (error) {
+    return `host isolation unavailable: ${(error as Error).message}`;
+  }
+}
+
+export async function setUpNetworkEnforcement(
+  options: NetworkEnforcementOptions,
+): Promise<NetworkSetup> {
+  const [probe, guardFailure] = await Promise.all([probeShaping(), guard(options)]);
+  const reasons = [
+    ...(probe.ok ? [] : [probe.reason]),
+    ...(guardFailure === null ? [] : [guardFailure]),
+  ];
+  const enforcement: NetworkEnforcement = {
+    shaping: probe.ok,
+    isolation: guardFailure === null,
+    ...(reasons.length === 0 ? {} : { detail: reasons.join('; ').slice(0, 500) }),
+  };
+  if (reasons.length > 0) {
+    // Carrying on is the documented behaviour: the host reports it, the admin decides.
+    options.log.warn({ ...enforcement }, 'network enforcement is partly off; containers still run');
+  }
+  return probe.ok ? { enforcement, shaper: createTcShaper() } : { enforcement };
+}

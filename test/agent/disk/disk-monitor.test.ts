@@ -1,0 +1,202 @@
+// The disk monitor on the real engine with a 1 s interval: a container writing 200 MB past its
+// 64 MB limit is reported over quota (the event first, while running), stopped mid-write, and the
+// engine's own `die` keeps the quota reason; a container under its limit is left alone with its
+// usage kept; a container removed mid-run is a logged failure that does not stop the others; runs
+// never overlap and stop() waits for the one in flight.
+import { randomBytes } from 'node:crypto';
+import { Writable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { AgentMessage } from '@rexec/protocol';
+import { pino } from 'pino';
+import t from 'tap';
+import { createDiskMonitor, measureWithDu } from '../../../packages/agent/src/disk/disk-monitor.js';
+import { createQuotaStops } from '../../../packages/agent/src/disk/quota-stops.js';
+import { createCliRuntime } from '../../../packages/agent/src/runtime/cli-runtime.js';
+import type {
+  ContainerPlacement,
+  ContainerSpec,
+} from '../../../packages/agent/src/runtime/types.js';
+import { createStatusReporter } from '../../../packages/agent/src/status-reports.js';
+import { BUSYBOX_IMAGE } from '../../helpers/engine.js';
+import { containerId, engineFor } from '../agent-fixture.js';
+
+type Status = Extract<AgentMessage, { type: 'AGENT_CONTAINER_STATUS' }>;
+
+const INTERVAL_MS = 1_000;
+const MIB = 1024 * 1024;
+
+function spec(id: string, diskMb: number, script: string): ContainerSpec {
+  return {
+    containerId: id,
+    userId: `usr_${'d'.repeat(32)}`,
+    image: BUSYBOX_IMAGE,
+    cpuMillicores: 500,
+    memoryMb: 64,
+    pidsLimit: 50,
+    diskMb,
+    command: ['sh', '-c', script],
+  };
+}
+
+// 100 rounds of 1 MB into the writable layer and 1 MB into the home volume: 200 MB over ≥10 s.
+const WRITE_200_MB =
+  'mkdir -p /data; i=0; while [ $i -lt 100 ]; do ' +
+  'dd if=/dev/zero of=/data/f$i bs=1M count=1 2>/dev/null; ' +
+  'dd if=/dev/zero of=/root/f$i bs=1M count=1 2>/dev/null; ' +
+  'i=$((i+1)); sleep 0.1; done; sleep 3600';
+const WRITE_5_MB = 'dd if=/dev/zero of=/root/small bs=1M count=5 2>/dev/null; sleep 3600';
+
+async function until<T>(what: string, probe: () => T | undefined, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const found = probe();
+    if (found !== undefined) return found;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(100);
+  }
+}
+
+function logLines(): { log: pino.Logger; lines: Record<string, unknown>[] } {
+  const lines: Record<string, unknown>[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      lines.push(JSON.parse(chunk.toString('utf8')) as Record<string, unknown>);
+      done();
+    },
+  });
+  return { log: pino({ level: 'warn' }, sink), lines };
+}
+
+void t.test(
+  'a container past its limit is reported (event first), stopped mid-write; one under is left alone',
+  async (t) => {
+    const hostId = `hst_${randomBytes(16).toString('hex')}`;
+    const kind = await engineFor(t, hostId);
+    const log = pino({ level: 'silent' });
+    const runtime = createCliRuntime({ kind, hostId, log });
+    const statuses: Status[] = [];
+    const send = (message: AgentMessage) => {
+      if (message.type === 'AGENT_CONTAINER_STATUS') statuses.push(message);
+    };
+    const quotaStops = createQuotaStops();
+    const reporter = createStatusReporter({ runtime, log, send, quotaStops });
+    reporter.start();
+    t.teardown(() => reporter.stop());
+
+    const [over, under] = [containerId(), containerId()];
+    await runtime.createAndStart(spec(under, 1024, WRITE_5_MB));
+    await runtime.createAndStart(spec(over, 64, WRITE_200_MB));
+    const measurements: { id: string; mb: number; at: number }[] = [];
+    const monitor = createDiskMonitor({
+      runtime,
+      log,
+      send,
+      intervalMs: INTERVAL_MS,
+      quotaStops,
+      measure: async (placement: ContainerPlacement) => {
+        const bytes = await measureWithDu(placement);
+        measurements.push({ id: placement.containerId, mb: bytes / MIB, at: Date.now() });
+        return bytes;
+      },
+    });
+    monitor.start();
+    t.teardown(() => monitor.stop());
+
+    const forOver = () => statuses.filter((s) => s.container.container_id === over);
+    // The monitor's event, its report after the stop, and the reporter's report of the engine's die.
+    await until('three status reports for the offender', () =>
+      forOver().length >= 3 ? true : undefined,
+    );
+    const [event, ...after] = forOver();
+    t.equal(event?.reason, 'disk_quota_exceeded', 'the first report is the quota event');
+    t.equal(event?.container.state, 'running', 'sent before the stop, with the state as observed');
+    const used = Number(/^used (\d+) MB of 64 MB$/.exec(event?.detail ?? '')?.[1]);
+    t.ok(used > 64 && used < 200, `stopped mid-write, at ${used} MB`);
+    t.same(
+      after.map((s) => [s.reason, s.container.state, s.detail]),
+      after.map(() => ['disk_quota_exceeded', 'exited', event?.detail]),
+      'every later report, the engine die included, keeps the quota reason and detail',
+    );
+    t.equal((await runtime.inspect(over))?.state, 'exited', 'the engine has it stopped');
+
+    // Enforcement came at the first check that saw it over, one interval after one that did not.
+    const overChecks = measurements.filter((m) => m.id === over);
+    const firstOver = overChecks.findIndex((m) => m.mb > 64);
+    t.equal(firstOver, overChecks.length - 1, 'no check saw it over without stopping it');
+    const before = overChecks[firstOver - 1];
+    const at = overChecks[firstOver];
+    t.ok(before !== undefined && before.mb <= 64, 'the previous check saw it under the limit');
+    if (before !== undefined && at !== undefined) {
+      t.ok(at.at - before.at < 3 * INTERVAL_MS, `checks ${at.at - before.at} ms apart`);
+    }
+
+    t.equal((await runtime.inspect(under))?.state, 'running', 'the one under its limit runs on');
+    t.same(
+      statuses.filter((s) => s.container.container_id === under),
+      [],
+      'and nothing was reported for it',
+    );
+    const usage = monitor.usage().find((u) => u.container_id === under);
+    t.ok(usage !== undefined && usage.disk_mb! >= 5 && usage.disk_mb! < 64, 'its usage is kept');
+  },
+);
+
+void t.test(
+  'a container removed mid-run is logged and skipped; runs never overlap; stop() awaits the run',
+  async (t) => {
+    const hostId = `hst_${randomBytes(16).toString('hex')}`;
+    const kind = await engineFor(t, hostId);
+    const runtime = createCliRuntime({ kind, hostId, log: pino({ level: 'silent' }) });
+    const { log, lines } = logLines();
+    const [vanishing, steady] = [containerId(), containerId()];
+    await runtime.createAndStart(spec(vanishing, 1024, 'sleep 3600'));
+    await runtime.createAndStart(spec(steady, 1024, WRITE_5_MB));
+
+    let running = 0;
+    let maxRunning = 0;
+    let steadyChecks = 0;
+    let removed = false;
+    const monitor = createDiskMonitor({
+      runtime,
+      log,
+      send: () => undefined,
+      intervalMs: INTERVAL_MS,
+      measure: async (placement: ContainerPlacement) => {
+        running += 1;
+        maxRunning = Math.max(maxRunning, running);
+        try {
+          if (placement.containerId === vanishing && !removed) {
+            // Gone between locate and du, as when a user deletes it during a check.
+            removed = true;
+            await runtime.remove(vanishing);
+          }
+          // Each container takes longer than the interval, so ticks arrive mid-run.
+          await sleep(1_200);
+          const bytes = await measureWithDu(placement);
+          if (placement.containerId === steady) steadyChecks += 1;
+          return bytes;
+        } finally {
+          running -= 1;
+        }
+      },
+    });
+    monitor.start();
+    await until('three checks of the steady container', () =>
+      steadyChecks >= 3 ? true : undefined,
+    );
+    await monitor.stop();
+    t.equal(running, 0, 'stop() resolved only after the measurement in flight');
+    const checksAtStop = steadyChecks;
+    await sleep(2 * INTERVAL_MS);
+    t.equal(steadyChecks, checksAtStop, 'no check after stop()');
+    t.equal(maxRunning, 1, 'never two measurements at once');
+
+    const failure = lines.find((line) => line['msg'] === 'disk check failed');
+    t.match(failure, {
+      containerId: vanishing,
+      err: { type: 'DiskMeasureError', message: /no total for/ },
+    });
+    const ids = monitor.usage().map((u) => u.container_id);
+    t.same(ids, [steady], 'the removed container is forgotten, the other one measured');
+  },
+);
