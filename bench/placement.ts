@@ -56,6 +56,18 @@ function benchNodeOptions(): Record<string, string> {
   return options === undefined || options === '' ? {} : { NODE_OPTIONS: options };
 }
 
+/**
+ * With REXEC_BENCH_PROFILE_SIGNAL=1 the control plane gets SIGUSR2 just before the first create and
+ * again after the last answer, for a profiler loaded through REXEC_BENCH_NODE_OPTIONS that toggles
+ * on that signal: the profile then covers the create phase only, not enrollment. Off by default,
+ * because without such a listener SIGUSR2 would end the process.
+ */
+function profileSignal(pid: number | undefined): void {
+  if (process.env['REXEC_BENCH_PROFILE_SIGNAL'] !== '1') return;
+  if (pid === undefined) throw new Error('the control plane process has no pid');
+  process.kill(pid, 'SIGUSR2');
+}
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Enrolls and connects one simulated host that answers every command with success. */
@@ -207,6 +219,7 @@ async function main(): Promise<void> {
     const cpuBefore = await cpuSeconds(pid);
     const commitsBefore = await commits(cp.databaseUrl);
     const load = loadavg()[0] ?? 0;
+    profileSignal(pid);
     const start = performance.now();
     const worker = async (token: string) => {
       for (;;) {
@@ -225,6 +238,7 @@ async function main(): Promise<void> {
       tokens.flatMap((token) => Array.from({ length: CONCURRENCY_PER_USER }, () => worker(token))),
     );
     const cpuUsed = (await cpuSeconds(pid)) - cpuBefore;
+    profileSignal(pid);
     const accepted = statuses.get(202) ?? 0;
     let allRunningMs: number | undefined;
     // The wait is bounded from the last answer, so a slow create phase does not eat it.

@@ -1,21 +1,25 @@
 // Placement under contention on real Postgres: two control plane replicas (two pools on one
 // database, one binpack, one spread) firing many creates at once fill the fleet exactly and never
 // over-reserve a host; a host another transaction is reserving on is skipped instead of waited for,
-// and when only a busy host fits the create waits and re-checks the latest reservation. pg only:
-// PGlite is one connection, so it has no concurrent transactions to test.
+// and when only a busy host fits the create waits and re-checks the latest reservation; a create
+// that shared an older snapshot read decides no_capacity only on a fresh one. pg only: PGlite is
+// one connection, so it has no concurrent transactions to test.
 import t from 'tap';
 import { selectRows, sql } from '../../../packages/control-plane/src/db/index.js';
 import { migrateDatabase } from '../../../packages/control-plane/src/db/migrate.js';
 import type { Db } from '../../../packages/control-plane/src/db/open.js';
 import { isRexecError } from '../../../packages/control-plane/src/errors.js';
 import { newId } from '../../../packages/control-plane/src/ids.js';
-import { createScheduler } from '../../../packages/control-plane/src/scheduler/scheduler.js';
+import {
+  createScheduler,
+  sharedSnapshot,
+} from '../../../packages/control-plane/src/scheduler/scheduler.js';
 import {
   createContainer,
   type CreateContainerRequest,
 } from '../../../packages/control-plane/src/services/containers.js';
 import { getHost } from '../../../packages/control-plane/src/services/hosts.js';
-import { seedTiers } from '../../../packages/control-plane/src/services/tiers.js';
+import { getTier, seedTiers } from '../../../packages/control-plane/src/services/tiers.js';
 import { freshDatabase } from '../../helpers/postgres.js';
 import { openFor } from '../db/migrated-database.js';
 import { seedHost, seedUser } from './fixtures.js';
@@ -153,5 +157,42 @@ void t.test(
     t.equal((await getHost(one.db, fuller.id)).reservedCpuMillicores, 1000);
     t.equal((await getHost(one.db, emptier.id)).reservedCpuMillicores, 1000);
     t.equal(await place(1), null, 'a full fleet is no placement');
+  },
+);
+
+void t.test(
+  'pg: a create that joined an older snapshot looks again before answering no capacity',
+  async (t) => {
+    const target = await freshDatabase(t, 'pg');
+    const [one, two] = await Promise.all([openFor(t, target), openFor(t, target)]);
+    if (one === undefined || two === undefined) throw new Error('no replicas');
+    await migrateDatabase(one);
+    await seedTiers(one.db);
+    const user = await seedUser(one.db, 'pro');
+    const tier = await getTier(one.db, 'pro');
+    const host = await seedHost(one.db, { status: 'unreachable' });
+
+    let commit = (): void => undefined;
+    const committing = new Promise<void>((resolve) => (commit = resolve));
+    let changed = (): void => undefined;
+    const hostChanged = new Promise<void>((resolve) => (changed = resolve));
+    // Replica one brings the host back and holds the user's row until told to commit, so the
+    // create below reads its snapshot before the host is online and places only after.
+    const comeBack = one.db.transaction(async (tx) => {
+      await tx.execute(sql`update hosts set status = 'online' where id = ${host.id}`);
+      await tx.execute(sql`select id from users where id = ${user.id} for update`);
+      changed();
+      await committing;
+    });
+    await hostChanged;
+
+    // A read already under way (another create's) that cannot see the host: the create joins it.
+    const older = sharedSnapshot(two.db);
+    const creating = createContainer(two.db, { user, tier, request: small, scheduler: binpack });
+    t.same((await older).hosts, [], 'the shared read predates the host');
+    commit();
+    await comeBack;
+    const row = await creating;
+    t.equal(row.hostId, host.id, 'placed on the host a fresh snapshot shows');
   },
 );

@@ -1,11 +1,14 @@
 // The transactional scheduler on both drivers: it places only on online, active hosts with room,
 // takes reservations atomically (concurrent placements never overbook), and a rolled-back
-// transaction gives the reservation back.
+// transaction gives the reservation back. Snapshot reads asked for at once are shared.
 import t from 'tap';
 import type { Db } from '../../../packages/control-plane/src/db/open.js';
 import { newId } from '../../../packages/control-plane/src/ids.js';
 import type { PlacementRequest } from '../../../packages/control-plane/src/scheduler/placement.js';
-import { createScheduler } from '../../../packages/control-plane/src/scheduler/scheduler.js';
+import {
+  createScheduler,
+  sharedSnapshot,
+} from '../../../packages/control-plane/src/scheduler/scheduler.js';
 import { getHost } from '../../../packages/control-plane/src/services/hosts.js';
 import { DB_DRIVERS } from '../../helpers/postgres.js';
 import { migratedDatabase } from '../db/migrated-database.js';
@@ -66,6 +69,21 @@ for (const driver of DB_DRIVERS) {
       if (hostId === undefined) return;
       t.equal((await getHost(db, hostId)).reservedCpuMillicores, 3000);
       t.equal(await place(db), null, 'a full host takes no more');
+    });
+
+    await t.test('reads asked for at once are shared; a later one reads afresh', async (t) => {
+      const [first, second] = await Promise.all([sharedSnapshot(db), sharedSnapshot(db)]);
+      t.equal(first.joined, false, 'the first starts the read');
+      t.equal(second.joined, true, 'the second joins it');
+      t.equal(second.hosts, first.hosts, 'one read, one result');
+      // Too small for any request in this suite, so it changes no later placement.
+      const host = await seedHost(db, { name: 'after-the-read', capacityCpuMillicores: 1 });
+      const later = await sharedSnapshot(db);
+      t.equal(later.joined, false);
+      t.ok(
+        later.hosts.some((h) => h.id === host.id),
+        'a read after the change sees it',
+      );
     });
 
     await t.test('a rolled-back transaction gives its reservation back', async (t) => {

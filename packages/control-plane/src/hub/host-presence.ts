@@ -1,7 +1,7 @@
 // The hosts table as the hub sees it: a HELLO marks a host online with what it reported (capacity,
 // runtime, how it enforces limits), silence or a closed socket marks it unreachable, heartbeats refresh last_seen_at. Each connectivity change
 // gets an events row; what happens to the host's containers is the lifecycle's business.
-import { and, eq, lt, notInArray, or, isNull } from 'drizzle-orm';
+import { and, eq, inArray, lt, notInArray, or, isNull } from 'drizzle-orm';
 import type { AgentHello, RuntimeInfo } from '@rexec/protocol';
 import type { Db } from '../db/open.js';
 import { hosts, type HostEnforcement } from '../db/schema/hosts.js';
@@ -75,8 +75,13 @@ export async function markUnreachable(
   await recordEvent(db, { type: 'host.unreachable', hostId, reason });
 }
 
-export async function touchHost(db: Db, hostId: string): Promise<void> {
-  await db.update(hosts).set({ lastSeenAt: new Date() }).where(eq(hosts.id, hostId));
+/** One statement for every host heard from since the last call (the hub batches heartbeats). */
+export async function touchHosts(db: Db, hostIds: readonly string[]): Promise<void> {
+  if (hostIds.length === 0) return;
+  await db
+    .update(hosts)
+    .set({ lastSeenAt: new Date() })
+    .where(inArray(hosts.id, [...hostIds]));
 }
 
 /**

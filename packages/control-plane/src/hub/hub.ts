@@ -23,7 +23,12 @@ import type { Database } from '../db/open.js';
 import { authenticateHost, type AuthenticatedHost } from '../services/host-enrollment.js';
 import { AgentSession } from './agent-session.js';
 import { HubStoppedError, type CommandChannel } from './channel.js';
-import { markUnreachable, sweepSilentHosts, type UnreachableReason } from './host-presence.js';
+import {
+  markUnreachable,
+  sweepSilentHosts,
+  touchHosts,
+  type UnreachableReason,
+} from './host-presence.js';
 import { handleAgentMessage, type MessageContext } from './messages.js';
 import { PendingCommands } from './pending-commands.js';
 import type { TerminalEndpoint, TerminalLink } from './terminal-channels.js';
@@ -128,6 +133,16 @@ export function createHub({ database, log, options = {} }: HubDependencies): Hub
     track(markUnreachable(db, session.hostId, reason), 'could not mark a host unreachable');
   }
 
+  // Hosts whose last_seen_at is due, written together on the next watchdog tick: with hundreds of
+  // hosts, one UPDATE per heartbeat was a steady stream of round trips competing with placements.
+  const seen = new Set<string>();
+  function flushSeen(): void {
+    if (seen.size === 0) return;
+    const hostIds = [...seen];
+    seen.clear();
+    track(touchHosts(db, hostIds), 'cannot refresh last_seen_at');
+  }
+
   const context: MessageContext = {
     db,
     log,
@@ -138,6 +153,7 @@ export function createHub({ database, log, options = {} }: HubDependencies): Hub
     statusListeners,
     lose,
     track,
+    noteSeen: (hostId) => seen.add(hostId),
   };
 
   function adopt(ws: WebSocket, host: AuthenticatedHost): void {
@@ -236,6 +252,7 @@ export function createHub({ database, log, options = {} }: HubDependencies): Hub
   }
 
   function tick(): void {
+    flushSeen();
     const now = Date.now();
     for (const session of sessions.values()) {
       if (
@@ -272,6 +289,7 @@ export function createHub({ database, log, options = {} }: HubDependencies): Hub
       running = false;
       clearInterval(watchdog);
       clearInterval(sweeper);
+      flushSeen();
       for (const session of [...sessions.values()]) {
         session.close(CloseCode.SERVER_SHUTTING_DOWN, 'control plane shutting down');
         lose(session, 'connection_closed');

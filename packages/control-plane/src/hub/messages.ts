@@ -18,7 +18,7 @@ import type { RawData } from 'ws';
 import type { Db } from '../db/open.js';
 import type { AgentSession } from './agent-session.js';
 import { measuredDisk, recordContainerUsage } from './container-usage.js';
-import { markOnline, touchHost, type UnreachableReason } from './host-presence.js';
+import { markOnline, type UnreachableReason } from './host-presence.js';
 import type { EstablishedListener, StatusListener } from './hub.js';
 import type { Log } from './log.js';
 import type { PendingCommands } from './pending-commands.js';
@@ -35,6 +35,8 @@ export interface MessageContext {
   establishedListeners: readonly EstablishedListener[];
   statusListeners: readonly StatusListener[];
   lose(session: AgentSession, reason: UnreachableReason): void;
+  /** Queues a last_seen_at refresh; the hub writes the queued hosts in one statement per tick. */
+  noteSeen(hostId: string): void;
   track(work: Promise<unknown>, what: string): void;
 }
 
@@ -216,5 +218,5 @@ function touch(context: MessageContext, session: AgentSession): void {
   const now = Date.now();
   if (now - session.lastTouchedAt < TOUCH_EVERY_MS) return;
   session.lastTouchedAt = now;
-  context.track(touchHost(context.db, session.hostId), 'cannot refresh last_seen_at');
+  context.noteSeen(session.hostId);
 }

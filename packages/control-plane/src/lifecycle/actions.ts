@@ -54,18 +54,26 @@ export function createTimeoutMs(role: string): number {
 /**
  * Sends the create for a freshly committed container and records the outcome. Never throws: a
  * host that is away or slow leaves the row `creating`, and reconciliation re-sends the create on
- * the host's next HELLO (the agent makes it idempotent by container id).
+ * the host's next HELLO (the agent makes it idempotent by container id). `knownHours` is the
+ * owner's session length when the caller has the tier at hand (the create route does), which
+ * saves a query per create; otherwise it is read while the agent works.
  */
-export async function launchContainer(deps: LifecycleDeps, row: ContainerRow): Promise<void> {
+export async function launchContainer(
+  deps: LifecycleDeps,
+  row: ContainerRow,
+  knownHours?: number | null,
+): Promise<void> {
   if (row.hostId === null) return;
-  // Read while the agent works, so the result becomes `running` in one transaction.
-  const hours = sessionHours(deps.db, row.userId).catch((error: unknown) => {
-    deps.log.warn(
-      { container_id: row.id, err: error },
-      'session length not read ahead; read again with the result',
-    );
-    return undefined;
-  });
+  const hours =
+    knownHours !== undefined
+      ? Promise.resolve(knownHours)
+      : sessionHours(deps.db, row.userId).catch((error: unknown) => {
+          deps.log.warn(
+            { container_id: row.id, err: error },
+            'session length not read ahead; read again with the result',
+          );
+          return undefined;
+        });
   let result: AgentCommandResult;
   try {
     result = await deps.hub.sendCommand(

@@ -1,8 +1,9 @@
 // The scheduler's thin shell: it reads an unlocked snapshot of the schedulable hosts, asks
 // rankPlacements for an order, and reserves on the first host that still has room with one guarded
 // statement, so placements on other hosts, replicas or users never wait for each other. The create
-// path embeds that statement in its own (reservationCte); releasing reservations is lifecycle's.
-import { sql, type SQL } from 'drizzle-orm';
+// path calls the same SQL function from its own (rexec_create_container); releasing reservations
+// is lifecycle's.
+import { sql } from 'drizzle-orm';
 import type { Db, Tx } from '../db/open.js';
 import { selectRows } from '../db/rows.js';
 import type { HostRow } from '../db/schema/hosts.js';
@@ -11,7 +12,6 @@ import {
   type PlacementHost,
   type PlacementRequest,
   type PlacementStrategy,
-  type Resources,
 } from './placement.js';
 
 export interface Scheduler {
@@ -81,6 +81,35 @@ export async function loadSnapshot(db: Db): Promise<PlacementHost[]> {
   }));
 }
 
+export interface SharedSnapshot {
+  hosts: PlacementHost[];
+  /**
+   * True when this caller joined a read that was already under way, which may have been taken
+   * before the caller's request arrived: a caller that finds no room on it must look again on a
+   * fresh one before it answers no_capacity.
+   */
+  joined: boolean;
+}
+
+const snapshotsUnderWay = new WeakMap<Db, Promise<PlacementHost[]>>();
+
+/**
+ * loadSnapshot, shared by every create that asks while a read is under way. Under load dozens of
+ * creates are in flight and each read returns every schedulable host, whose decoding was the
+ * largest cost left per placement; sharing one is as stale as the read itself, no more.
+ */
+export async function sharedSnapshot(db: Db): Promise<SharedSnapshot> {
+  const underWay = snapshotsUnderWay.get(db);
+  if (underWay !== undefined) return { hosts: await underWay, joined: true };
+  const read = loadSnapshot(db);
+  snapshotsUnderWay.set(db, read);
+  try {
+    return { hosts: await read, joined: false };
+  } finally {
+    if (snapshotsUnderWay.get(db) === read) snapshotsUnderWay.delete(db);
+  }
+}
+
 export function toPlacementHost(row: HostRow): PlacementHost {
   return {
     id: row.id,
@@ -103,9 +132,10 @@ export type LockPolicy = 'skip-locked' | 'wait';
 
 /**
  * Adds the reservation to the first of `candidates` (in their order) that is still online, active
- * and has room, in one statement; null when none does. The row lock taken by `for update` makes
- * Postgres re-check the guards against the latest committed reservation, so two placements can
- * never both fit into the same remaining room, whichever replica they run on.
+ * and has room, in one statement (rexec_reserve_host, migration 0004, the same function every
+ * create calls); null when none does. The row lock it takes makes Postgres re-check the guards
+ * against the latest committed reservation, so two placements can never both fit into the same
+ * remaining room, whichever replica they run on.
  */
 export async function reserveFirst(
   tx: Tx,
@@ -113,47 +143,11 @@ export async function reserveFirst(
   request: PlacementRequest,
   locked: LockPolicy,
 ): Promise<string | null> {
-  const rows = await selectRows<{ id: string }>(
+  const { cpuMillicores, memoryMb, diskMb } = request.resources;
+  const rows = await selectRows<{ id: string | null }>(
     tx,
-    sql`with ${reservationCte(candidates, request.resources, locked)} select id from reserved`,
+    sql`select rexec_reserve_host(${sql.param([...candidates])}::text[], ${cpuMillicores}::int,
+          ${memoryMb}::int, ${diskMb}::int, ${locked === 'skip-locked'}::boolean) as id`,
   );
   return rows[0]?.id ?? null;
-}
-
-/**
- * Two CTEs, `pick` and `reserved` (whose one row, if any, has the host's `id`), for callers that
- * place and write in the same statement. No host is touched unless `gate` (a boolean SQL
- * expression, e.g. a quota check) holds.
- */
-export function reservationCte(
-  candidates: readonly string[],
-  resources: Resources,
-  locked: LockPolicy,
-  gate: SQL = sql`true`,
-): SQL {
-  const { cpuMillicores, memoryMb, diskMb } = resources;
-  const ids = sql`${sql.param([...candidates])}::text[]`;
-  return sql`pick as (
-      select h.id from hosts h
-      join unnest(${ids}) with ordinality as c(id, rank) on c.id = h.id
-      where (${gate}) and h.status = 'online' and h.scheduling = 'active'
-        and h.reserved_cpu_millicores + ${cpuMillicores} <= h.capacity_cpu_millicores
-        and h.reserved_memory_mb + ${memoryMb} <= h.capacity_memory_mb
-        and h.reserved_disk_mb + ${diskMb} <= h.capacity_disk_mb
-      order by c.rank
-      limit 1
-      for update of h${locked === 'skip-locked' ? sql` skip locked` : sql``}
-    ),
-    reserved as (
-      update hosts set
-        reserved_cpu_millicores = reserved_cpu_millicores + ${cpuMillicores},
-        reserved_memory_mb = reserved_memory_mb + ${memoryMb},
-        reserved_disk_mb = reserved_disk_mb + ${diskMb}
-      from pick
-      where hosts.id = pick.id
-        and hosts.reserved_cpu_millicores + ${cpuMillicores} <= hosts.capacity_cpu_millicores
-        and hosts.reserved_memory_mb + ${memoryMb} <= hosts.capacity_memory_mb
-        and hosts.reserved_disk_mb + ${diskMb} <= hosts.capacity_disk_mb
-      returning hosts.id
-    )`;
 }

@@ -2,11 +2,11 @@
 // placement and the audit event — all or nothing. Reads are in container-queries.ts (re-exported
 // here); talking to agents and the start/stop/delete lifecycle belong to later issues.
 import { and, eq, isNull, sql } from 'drizzle-orm';
-import type { Db, Tx } from '../db/open.js';
+import type { Db } from '../db/open.js';
 import { selectRows } from '../db/rows.js';
 import { containers, type ContainerRow } from '../db/schema/containers.js';
 import type { TierRow } from '../db/schema/tiers.js';
-import { users, type UserRow } from '../db/schema/users.js';
+import type { UserRow } from '../db/schema/users.js';
 import { isUniqueViolation } from '../db/unique-violation.js';
 import {
   containerLimitReached,
@@ -16,13 +16,8 @@ import {
   resourceLimitExceeded,
 } from '../errors.js';
 import { generateName, newId } from '../ids.js';
-import type { Resources } from '../scheduler/placement.js';
-import {
-  loadSnapshot,
-  reservationCte,
-  type LockPolicy,
-  type Scheduler,
-} from '../scheduler/scheduler.js';
+import type { PlacementHost, Resources } from '../scheduler/placement.js';
+import { loadSnapshot, sharedSnapshot, type Scheduler } from '../scheduler/scheduler.js';
 import { CONTAINER_NAME_PATTERN } from './container-queries.js';
 import { getTier } from './tiers.js';
 
@@ -153,27 +148,53 @@ interface PlacedInput extends CreateContainerInput {
 
 async function insertPlaced(db: Db, input: PlacedInput): Promise<ContainerRow> {
   const { user, scheduler, resources } = input;
-  // Unlocked and before the transaction: it only orders the candidates, the statement that
-  // reserves re-checks each one, so a slightly stale view costs nothing but a step down the list.
-  const candidates = scheduler.rank({ resources: reserveOf(resources) }, await loadSnapshot(db));
-  return db.transaction(async (tx) => {
-    // The user row lock serialises this user's creates, which makes count-then-insert race-free:
-    // the count is in a later statement, so it sees every create that held the lock before.
-    await tx.select({ id: users.id }).from(users).where(eq(users.id, user.id)).for('update');
-    const id = newId('ctr');
-    const policies: LockPolicy[] = candidates.length === 0 ? ['wait'] : ['skip-locked', 'wait'];
-    for (const locked of policies) {
-      const created = await createIfRoom(tx, { ...input, id, candidates, locked });
-      if (created.live >= input.tier.maxContainers) {
-        throw containerLimitReached(input.tier.maxContainers, created.live, input.tier.name);
-      }
-      if (created.row !== null) return created.row;
-    }
-    // A taken name outranks a full fleet, as it did when the name was checked first.
-    const wanted = input.request.name;
-    if (wanted !== undefined && (await nameInUse(tx, user.id, wanted))) throw nameTaken(wanted);
-    throw noCapacity();
-  });
+  const rank = (hosts: PlacementHost[]) => rankOnce(scheduler, reserveOf(resources), hosts);
+  const id = newId('ctr');
+  // Unlocked and before the create: it only orders the candidates, the statement that reserves
+  // re-checks each one, so a slightly stale view costs nothing but a step down the list.
+  const snapshot = await sharedSnapshot(db);
+  let created = await createIfRoom(db, { ...input, id, candidates: rank(snapshot.hosts) });
+  if (created.row === null && created.live < input.tier.maxContainers && snapshot.joined) {
+    // The shared read may predate this request (a host back online, room given back): no_capacity
+    // is only ever decided on a snapshot taken after the request arrived.
+    created = await createIfRoom(db, { ...input, id, candidates: rank(await loadSnapshot(db)) });
+  }
+  if (created.live >= input.tier.maxContainers) {
+    throw containerLimitReached(input.tier.maxContainers, created.live, input.tier.name);
+  }
+  if (created.row !== null) return created.row;
+  // A taken name outranks a full fleet, as it did when the name was checked first.
+  const wanted = input.request.name;
+  if (wanted !== undefined && (await nameInUse(db, user.id, wanted))) throw nameTaken(wanted);
+  throw noCapacity();
+}
+
+// Creates that share a snapshot mostly ask for the same resources: one ranking (every host scored
+// and sorted) serves them all. Keyed by the snapshot's array, so it goes when the snapshot does.
+const rankings = new WeakMap<readonly PlacementHost[], WeakMap<Scheduler, Map<string, string[]>>>();
+
+function rankOnce(
+  scheduler: Scheduler,
+  resources: Resources,
+  hosts: readonly PlacementHost[],
+): readonly string[] {
+  let bySchedulers = rankings.get(hosts);
+  if (bySchedulers === undefined) {
+    bySchedulers = new WeakMap();
+    rankings.set(hosts, bySchedulers);
+  }
+  let byResources = bySchedulers.get(scheduler);
+  if (byResources === undefined) {
+    byResources = new Map();
+    bySchedulers.set(scheduler, byResources);
+  }
+  const key = `${resources.cpuMillicores}/${resources.memoryMb}/${resources.diskMb}`;
+  let ranked = byResources.get(key);
+  if (ranked === undefined) {
+    ranked = scheduler.rank({ resources }, hosts);
+    byResources.set(key, ranked);
+  }
+  return ranked;
 }
 
 function reserveOf(resources: ResourceColumns): Resources {
@@ -184,7 +205,6 @@ function reserveOf(resources: ResourceColumns): Resources {
 interface CreateStep extends PlacedInput {
   id: string;
   candidates: readonly string[];
-  locked: LockPolicy;
 }
 
 interface CreateOutcome {
@@ -195,41 +215,24 @@ interface CreateOutcome {
 }
 
 /**
- * One statement: count the user's live containers, and only under the tier's limit reserve on the
- * first candidate with room, insert the row on it and append the event. One round trip, and the
- * host's row lock is held from here to the commit only.
+ * One statement, rexec_create_container (migration 0004): lock the user's row, count their live
+ * containers, and only under the tier's limit reserve on the first candidate with room, insert
+ * the row on it and append the event. One round trip and its own transaction; the host's row lock
+ * is held for that statement only.
  */
-async function createIfRoom(tx: Tx, step: CreateStep): Promise<CreateOutcome> {
+async function createIfRoom(db: Db, step: CreateStep): Promise<CreateOutcome> {
   const { user, request, tier, resources, name, id } = step;
   const customImage = request.custom_image ?? null;
   const role = request.role ?? DEFAULT_ROLE;
   const detail = JSON.stringify({ name, image: request.image, role });
-  const gate = sql`(select n from live) < ${tier.maxContainers}::int`;
-  const reservation = reservationCte(step.candidates, reserveOf(resources), step.locked, gate);
   const [result] = await selectRows<{ live: number; host_id: string | null; at_ms: number | null }>(
-    tx,
-    sql`with live as (
-          select count(*)::int as n from containers
-          where user_id = ${user.id} and deleted_at is null
-        ),
-        ${reservation},
-        created as (
-          insert into containers (id, user_id, name, image, custom_image, role, desired_status,
-            status, host_id, cpu_millicores, memory_mb, disk_mb, network_mbps)
-          select ${id}, ${user.id}, ${name}, ${request.image}, ${customImage}::text, ${role},
-            'running', 'creating', reserved.id, ${resources.cpuMillicores}::int,
-            ${resources.memoryMb}::int, ${resources.diskMb}::int, ${resources.networkMbps}::int
-          from reserved
-          returning host_id, created_at
-        ),
-        logged as (
-          insert into events (type, actor_user_id, container_id, host_id, reason, detail)
-          select 'container.created', ${user.id}, ${id}, created.host_id, 'user', ${detail}::jsonb
-          from created
-        )
-        select (select n from live) as live, created.host_id,
-          (extract(epoch from created.created_at) * 1000)::float8 as at_ms
-        from (select 1) as one left join created on true`,
+    db,
+    sql`select live, placed_on as host_id, (extract(epoch from created) * 1000)::float8 as at_ms
+        from rexec_create_container(${id}::text, ${user.id}::text, ${name}::text,
+          ${request.image}::text, ${customImage}::text, ${role}::text,
+          ${resources.cpuMillicores}::int, ${resources.memoryMb}::int, ${resources.diskMb}::int,
+          ${resources.networkMbps}::int, ${tier.maxContainers}::int,
+          ${sql.param([...step.candidates])}::text[], ${detail}::jsonb)`,
   );
   if (result === undefined) throw new Error(`the create of container ${id} returned no row`);
   if (result.host_id === null || result.at_ms === null) return { live: result.live, row: null };
@@ -273,8 +276,8 @@ function checkImage(request: CreateContainerRequest): void {
   }
 }
 
-async function nameInUse(tx: Tx, userId: string, name: string): Promise<boolean> {
-  const [row] = await tx
+async function nameInUse(db: Db, userId: string, name: string): Promise<boolean> {
+  const [row] = await db
     .select({ id: containers.id })
     .from(containers)
     .where(

@@ -79,7 +79,8 @@ export function containerRoutes({
         const { user, tier } = callerOf(request);
         const row = await createContainer(db, { user, tier, request: request.body, scheduler });
         // The agent's answer arrives later (202 `creating`); launch records it and never throws.
-        void launchContainer(lifecycle, row);
+        // The tier was read with the caller, a few milliseconds ago: its session length stands.
+        void launchContainer(lifecycle, row, tier.sessionHours);
         return reply.status(202).send(toContainer(row));
       },
     );
