@@ -104,6 +104,7 @@ void t.test('the host guard accepts replies, DNS and the allowed ports, rejects 
     `-A ${input} -p tcp --dport 3142 -j ACCEPT`,
     `-A ${input} -p tcp -j REJECT --reject-with tcp-reset`,
     `-A ${input} -j REJECT --reject-with icmp-port-unreachable`,
+    `-A ${forward} -d 10.213.0.0/16 -m physdev ! --physdev-is-bridged -j REJECT --reject-with icmp-port-unreachable`,
     `-A ${forward} -d 192.0.2.10 -p tcp --dport 8080 -j REJECT --reject-with tcp-reset`,
     'COMMIT',
     '',

@@ -53,6 +53,11 @@ export function hostGuardRules(options: HostGuardOptions): string {
     ...options.allowedPorts.map((port) => `-A ${input} -p tcp --dport ${port} -j ACCEPT`),
     `-A ${input} -p tcp -j REJECT --reject-with tcp-reset`,
     `-A ${input} -j REJECT --reject-with icmp-port-unreachable`,
+    // Users' networks are separate bridges in one pool, so traffic routed from one to another
+    // crosses users. The engines isolate them too, but netavark 1.4 drops its isolation jump
+    // whenever any isolated network loses its last container (seen here), so the guard holds
+    // that line itself. Traffic inside one user's network is bridged, not routed, and passes.
+    `-A ${forward} -d ${options.sourceCidr} -m physdev ! --physdev-is-bridged -j REJECT --reject-with icmp-port-unreachable`,
     ...(cp === undefined
       ? []
       : cp.addresses.map(
