@@ -144,6 +144,14 @@ void t.test('the rexec CLI on a real fleet', async (t) => {
     t.equal(stopped.exitCode, 0, stopped.stderr);
     t.match(stopped.stdout, /^Stopped cli-box\.\n.*status:\s+stopped \(user\)/s);
 
+    const logs = await cli.run(['logs', 'cli-box']);
+    t.equal(logs.exitCode, 0, logs.stderr);
+    t.equal(logs.stdout.trim(), 'No setup log and no status detail.', 'a barebone box has none');
+    const logsJson = await cli.run(['logs', 'cli-box', '--json']);
+    t.same(JSON.parse(logsJson.stdout), { setup_log: '', truncated: false });
+    const noLogs = await cli.run(['logs', 'no-such-box']);
+    t.equal(noLogs.exitCode, 3, 'an unknown container is not found');
+
     const shellOnStopped = await cli.run(['shell', 'cli-box']);
     t.equal(shellOnStopped.exitCode, 6, 'a shell into a stopped container is a conflict');
     t.match(shellOnStopped.stderr, /\[invalid_state\]/);

@@ -205,6 +205,10 @@ void t.test('the SDK on a real fleet', async (t) => {
       t.equal(error.details['status'], 'error');
       t.type(error.details['status_reason'], 'string');
       t.match(error.message, String(error.details['status_reason']));
+      const failed = error.details['container'] as Container;
+      const logs = await admin.containers.logs(failed.id);
+      t.match(logs.status_detail, /does-not-exist/, "the engine's message is in the status detail");
+      t.equal((await rejection(admin.containers.logs('no-such-box'))).code, 'not_found');
     },
   );
 });

@@ -1,9 +1,10 @@
 // The caller's containers (DESIGN §3): list, get, create (optionally waiting until running),
-// start, stop and delete. Every answer is decoded with the protocol's schema.
+// start, stop, delete and the setup log. Every answer is decoded with the protocol's schema.
 import {
   Container,
   ContainerDeleting,
   ContainerList,
+  ContainerLogs,
   type ContainerCreateRequest,
   type ContainerStatus,
 } from '@rexec/protocol';
@@ -81,6 +82,15 @@ export class Containers {
     const answer = await this.#http.send('DELETE', `/containers/${segment(ref, 'container')}`);
     if (answer.status === 204) return { status: 'removed' };
     return decode(ContainerDeleting, answer, 'DELETE /containers/:id');
+  }
+
+  /**
+   * The tail of the role setup's output and the detail of the last status change (why a pull
+   * failed, how much disk a container used when it was stopped for its quota).
+   */
+  async logs(ref: string): Promise<ContainerLogs> {
+    const answer = await this.#http.send('GET', `/containers/${segment(ref, 'container')}/logs`);
+    return decode(ContainerLogs, answer, 'GET /containers/:id/logs');
   }
 
   async #action(ref: string, action: 'start' | 'stop'): Promise<Container> {

@@ -179,3 +179,25 @@ export const rm: Command = {
     return ExitCode.OK;
   },
 };
+
+export const logs: Command = {
+  name: 'logs',
+  usage: 'rexec logs <name|id>',
+  summary: "show a container's setup log and the detail of its last status change",
+  options: {},
+  positionals: { min: 1, max: 1, names: '<name|id>' },
+  async run(context) {
+    const answer = await (await context.client()).containers.logs(ref(context));
+    if (context.json) {
+      context.printJson(answer);
+      return ExitCode.OK;
+    }
+    if (answer.truncated) context.print('[earlier setup output dropped]');
+    if (answer.setup_log !== '') context.print(answer.setup_log.replace(/\n$/, ''));
+    if (answer.status_detail !== undefined) context.print(`status detail: ${answer.status_detail}`);
+    if (answer.setup_log === '' && answer.status_detail === undefined) {
+      context.print('No setup log and no status detail.');
+    }
+    return ExitCode.OK;
+  },
+};

@@ -2,7 +2,7 @@
 import type { Command } from '../command.js';
 import { images, me, roles, tokens } from './account.js';
 import { hosts, users } from './admin.js';
-import { create, get, ls, rm, start, stop } from './containers.js';
+import { create, get, logs, ls, rm, start, stop } from './containers.js';
 import { login } from './login.js';
 import { shell } from './shell.js';
 
@@ -14,6 +14,7 @@ export const COMMANDS: readonly Command[] = [
   start,
   stop,
   rm,
+  logs,
   shell,
   me,
   images,
