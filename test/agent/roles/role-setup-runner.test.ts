@@ -10,7 +10,8 @@ import {
   wireSetupLog,
 } from '../../../packages/agent/src/roles/role-setup-runner.js';
 import { createCliRuntime } from '../../../packages/agent/src/runtime/cli-runtime.js';
-import { BUSYBOX_IMAGE, removeTestHost, requireEngine } from '../../helpers/engine.js';
+import { removeTestHost, requireEngine } from '../../helpers/engine.js';
+import { busyboxSpec } from '../runtime/fixture.js';
 
 void t.test('a failed setup stops the container and reports the log tail', async (t) => {
   const kind = await requireEngine(t);
@@ -18,16 +19,7 @@ void t.test('a failed setup stops the container and reports the log tail', async
   const log = pino({ level: 'silent' });
   const runtime = createCliRuntime({ kind, hostId, log, kernelOomWatch: false });
   t.teardown(() => removeTestHost(kind, hostId));
-  const containerId = `c-${randomBytes(4).toString('hex')}`;
-  await runtime.createAndStart({
-    containerId,
-    userId: 'user-1',
-    image: BUSYBOX_IMAGE,
-    cpuMillicores: 500,
-    memoryMb: 64,
-    pidsLimit: 100,
-    command: ['sleep', '3600'],
-  });
+  const { containerId } = await runtime.createAndStart(busyboxSpec());
   const runner = createRoleSetupRunner({ runtime, log });
   t.equal(await runner.ensure(containerId, 'barebone'), null, 'barebone has no setup');
   const error = await runner.ensure(containerId, 'node').then(

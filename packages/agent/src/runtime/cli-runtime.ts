@@ -1,40 +1,30 @@
 // The ContainerRuntime for the docker and podman CLIs: every operation is an argv array run
 // through execa, every output parsed with zod, and every container touched only after its
 // io.rexec.host-id label proved it is this host's. Scheduling, protocol and retries are the
-// agent's; argv building, parsing, user networks, shaping and the event stream live in the files
-// imported below. Longer than most files because it is the one place that sequences the engine
-// calls of every operation (create, its undo on failure, start, stop, remove).
-import { setTimeout as sleep } from 'node:timers/promises';
+// agent's; argv building, parsing, user networks, shaping, a failed create's recovery and the event
+// stream live in the files imported below.
 import type { Logger } from 'pino';
-import { createEngineCli, DEFAULT_COMMAND_TIMEOUT_MS } from './engine-cli.js';
-import type { EngineCli } from './engine-cli.js';
+import { createEngineCli, DEFAULT_COMMAND_TIMEOUT_MS, type EngineCli } from './engine-cli.js';
 import { isRuntimeError, RuntimeError } from './errors.js';
 import { watchRuntimeEvents } from './event-watch.js';
 import { infoFormatArgs, parseInfoOutput, storageRootOf } from './info-parser.js';
-import { createContainerShaping } from './container-shaping.js';
-import type { ContainerShaping } from './container-shaping.js';
-import { locateContainer } from './placement-parser.js';
-import type { ParsedPlacement } from './placement-parser.js';
+import { createContainerShaping, type ContainerShaping } from './container-shaping.js';
+import { discardFailedRun, existingAfterConflict, type CreateRecovery } from './create-recovery.js';
+import { locateContainer, type ParsedPlacement } from './placement-parser.js';
 import { hasProjectQuota } from './storage-quota.js';
-import { DEFAULT_SUBNET_POOL, parseSubnetPool } from './subnet-pool.js';
-import type { SubnetPool } from './subnet-pool.js';
+import { DEFAULT_SUBNET_POOL, parseSubnetPool, type SubnetPool } from './subnet-pool.js';
 import { runFixingMissing } from './run-fixing-missing.js';
-import { createUserNetworks } from './user-networks.js';
-import type { UserNetworks } from './user-networks.js';
-import { parseInspectOutput } from './inspect-parser.js';
-import type { EngineContainer } from './inspect-parser.js';
+import { createUserNetworks, type UserNetworks } from './user-networks.js';
+import { parseInspectOutput, type EngineContainer } from './inspect-parser.js';
 import { containerName, LABEL_HOST_ID, LABEL_MANAGED } from './labels.js';
-import { createHomeVolumes } from './home-volumes.js';
+import { createHomeVolumes, type HomeVolumes } from './home-volumes.js';
 import { explainRunFailure } from './image-pull.js';
 import type { RegistryMirrors } from './registry-mirrors.js';
-import type { HomeVolumes } from './home-volumes.js';
-import { createOomMemory } from './oom-memory.js';
-import type { OomMemory } from './oom-memory.js';
+import { createOomMemory, type OomMemory } from './oom-memory.js';
 import { parsePsOutput, psFormatArgs } from './ps-parser.js';
 import { buildRunArgs } from './run-args.js';
 import { engineIdFromRun, observedAfterRun } from './run-observation.js';
-import { validateContainerId, validateContainerSpec } from './spec.js';
-import type { ValidContainerSpec } from './spec.js';
+import { validateContainerId, validateContainerSpec, type ValidContainerSpec } from './spec.js';
 import type {
   ContainerPlacement,
   ContainerRuntime,
@@ -73,9 +63,6 @@ const HOST_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
 // `run` may have to set up storage and network for a first container; allow more than the default.
 const RUN_TIMEOUT_MS = 180_000;
 const STOP_TIMEOUT_SLACK_SECONDS = 60;
-// How long a taken name may stay uninspectable while a racing `run` registers it (docker).
-const CONFLICT_LOOKUPS = 30;
-const CONFLICT_LOOKUP_INTERVAL_MS = 100;
 
 export function createCliRuntime(options: CliRuntimeOptions): ContainerRuntime {
   if (!HOST_ID_PATTERN.test(options.hostId)) {
@@ -122,6 +109,7 @@ class CliOperations {
   private readonly volumes: HomeVolumes;
   private readonly networks: UserNetworks;
   readonly shaping: ContainerShaping;
+  private readonly recovery: CreateRecovery;
   private storageOptSize: boolean | null = null;
 
   constructor(
@@ -152,6 +140,14 @@ class CliOperations {
         return located === null ? null : { pid: located.placement.pid, labels: located.labels };
       },
     });
+    this.recovery = {
+      find: (containerId) => this.find(containerId),
+      run: (args) => this.run(args),
+      ensureRunning: (observed) => this.ensureRunning(observed),
+      volumes: this.volumes,
+      shaping: this.shaping,
+      log: options.log,
+    };
   }
 
   private run(args: readonly string[], timeoutMs = this.timeoutMs): Promise<string> {
@@ -289,9 +285,9 @@ class CliOperations {
       await this.shaping.afterRun(spec, pidFile);
     } catch (runError) {
       if (isRuntimeError(runError, 'conflict')) {
-        return this.existingAfterConflict(spec.containerId, volumeCreated, runError);
+        return existingAfterConflict(this.recovery, spec.containerId, volumeCreated, runError);
       }
-      await this.discardFailedRun(spec.containerId, volumeCreated, runError);
+      await discardFailedRun(this.recovery, spec.containerId, volumeCreated, runError);
       throw explainRunFailure(spec.image, runError);
     }
     const startedAt = new Date();
@@ -327,69 +323,6 @@ class CliOperations {
     } catch (error) {
       await this.run(['stop', '-t', '0', observed.engineId]);
       throw error;
-    }
-  }
-
-  /**
-   * The name is taken: by this container (a replay), by a create racing this one, or by a
-   * container that is not ours. docker reserves a name before the container can be inspected, so
-   * a racer may need a moment to appear. Nothing is discarded here but a volume this create made
-   * for a name a foreign container holds: a racer may be mounting it.
-   */
-  private async existingAfterConflict(
-    containerId: string,
-    volumeCreated: boolean,
-    runError: RuntimeError,
-  ): Promise<CreatedContainer> {
-    for (let attempt = 0; ; attempt++) {
-      let existing: ObservedContainer | null;
-      try {
-        existing = await this.find(containerId);
-      } catch (error) {
-        if (volumeCreated && isRuntimeError(error, 'foreign_container')) {
-          await this.discardVolume(containerId, error);
-        }
-        throw error;
-      }
-      if (existing !== null) {
-        const replayed = existing.state === 'running';
-        return { ...(await this.ensureRunning(existing)), replayed };
-      }
-      if (attempt >= CONFLICT_LOOKUPS) throw runError;
-      await sleep(CONFLICT_LOOKUP_INTERVAL_MS);
-    }
-  }
-
-  // `run` can create the container and then fail to start it; a replay would hit the same failure,
-  // so the broken container goes (and the volume, when this create made it) and the error is what
-  // the caller sees.
-  private async discardFailedRun(
-    containerId: string,
-    volumeCreated: boolean,
-    runError: unknown,
-  ): Promise<void> {
-    try {
-      const leftover = await this.find(containerId);
-      if (leftover !== null) await this.run(['rm', '--force', leftover.engineId]);
-      await this.shaping.forget(containerId);
-    } catch (cleanupError) {
-      this.options.log.warn(
-        { err: cleanupError, runError, containerId },
-        'could not remove a container whose start failed; remove() will retry it',
-      );
-      return;
-    }
-    if (volumeCreated) await this.discardVolume(containerId, runError);
-  }
-
-  private async discardVolume(containerId: string, reason: unknown): Promise<void> {
-    try {
-      await this.volumes.remove(containerId);
-    } catch (cleanupError) {
-      this.options.log.warn(
-        { err: cleanupError, reason, containerId },
-        'could not remove the home volume of a failed create; remove() will retry it',
-      );
     }
   }
 
