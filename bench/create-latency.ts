@@ -1,7 +1,8 @@
 // Benchmark: create→running latency through Rexec (REST create of a custom busybox image on a real
 // control plane on Postgres with one real podman agent) next to a bare `podman run -d` of the same
 // image with the very argv the agent builds (run-args.ts), alternating, one container at a time,
-// each removed after it is measured. Rexec is timed from sending the POST until a GET returns
+// each removed after it is measured (the agent keeps the user's network and a pool of home volumes
+// between creates, as it does in use). Rexec is timed from sending the POST until a GET returns
 // `running` (GETs on a fixed POLL_MS cadence from the 202, so at most one interval plus one GET is
 // the poll's), and also until the `container.running` events row (what any GET then sees), which
 // no poll interval blurs. Prints p50/p95 of each and the ratios; asserts nothing.
@@ -12,7 +13,7 @@ import { execa } from 'execa';
 import pg from 'pg';
 import { Container, HostList, Tier, UserCreated } from '@rexec/protocol';
 import { SANDBOX_COMMAND } from '../packages/agent/src/command-actions.js';
-import { buildRunArgs, buildVolumeCreateArgs } from '../packages/agent/src/runtime/run-args.js';
+import { buildRunArgs } from '../packages/agent/src/runtime/run-args.js';
 import { BUSYBOX_IMAGE } from '../test/helpers/engine.js';
 import { Teardowns, call, percentile, startBenchControlPlane } from './control-plane.js';
 
@@ -20,6 +21,9 @@ const SAMPLES = Number(process.env['REXEC_BENCH_SAMPLES'] ?? 12);
 const POLL_MS = Number(process.env['REXEC_BENCH_POLL_MS'] ?? 20);
 const WAIT_LIMIT_MS = 60_000;
 const BENCH_HOST_ID = 'hst_benchraw';
+// An isolated network like an agent's per-user one, on a subnet no test pool uses.
+const RAW_USER_NETWORK = 'rexec-bench-usernet';
+const RAW_USER_SUBNET = '10.218.0.0/24';
 // Small enough to fit a 2-core host many times over, so placement never refuses a sample.
 const RESOURCES = { cpu_millicores: 500, memory_mb: 128, disk_mb: 1024 };
 
@@ -156,13 +160,24 @@ async function main(): Promise<void> {
     await rexecRemove(warm.container.id);
     const resources = warm.container.resources;
     let rawCount = 0;
+    await podman(['network', 'rm', '-f', RAW_USER_NETWORK]).catch(() => undefined);
+    await podman([
+      'network',
+      'create',
+      '--opt',
+      'isolate=true',
+      '--subnet',
+      RAW_USER_SUBNET,
+      RAW_USER_NETWORK,
+    ]);
+    cleanup.teardown(() => podman(['network', 'rm', '-f', RAW_USER_NETWORK]));
     /**
-     * `podman run -d` alone, or (`agentSequence`) the engine calls the agent makes for a new
-     * container (cli-runtime.ts createAndStart on podman): create the labelled home volume, then
-     * run. The gap between that and the Rexec figure is what the control plane, the protocol and
-     * the status poll add.
+     * `podman run -d` with the argv the agent builds on the default network, or (`userNetwork`)
+     * on an isolated network like the user's one the agent attaches every container to. The gap
+     * between that and the Rexec figure is what the control plane, the protocol, shaping and the
+     * status poll add.
      */
-    const rawOnce = async (agentSequence: boolean): Promise<number> => {
+    const rawOnce = async (userNetwork: boolean): Promise<number> => {
       const containerId = `ctr_benchraw${(rawCount++).toString().padStart(4, '0')}`;
       const spec = {
         containerId,
@@ -174,11 +189,11 @@ async function main(): Promise<void> {
         env: {},
         homeDir: '/root',
         command: [...SANDBOX_COMMAND],
+        ...(userNetwork ? { network: RAW_USER_NETWORK } : {}),
       };
       const name = `rexec-${containerId}`;
       rawNames.add(name);
       const start = performance.now();
-      if (agentSequence) await podman(buildVolumeCreateArgs(spec, BENCH_HOST_ID));
       await podman(buildRunArgs(spec, BENCH_HOST_ID));
       return performance.now() - start;
     };
@@ -196,7 +211,7 @@ async function main(): Promise<void> {
     const recordedMs: number[] = [];
     const acceptedMs: number[] = [];
     const rawMs: number[] = [];
-    const sequenceMs: number[] = [];
+    const userNetworkMs: number[] = [];
     for (let i = 0; i < SAMPLES; i++) {
       const sample = await rexecOnce();
       rexecMs.push(sample.ms);
@@ -205,7 +220,7 @@ async function main(): Promise<void> {
       await rexecRemove(sample.container.id);
       rawMs.push(await rawOnce(false));
       await rawRemove();
-      sequenceMs.push(await rawOnce(true));
+      userNetworkMs.push(await rawOnce(true));
       await rawRemove();
     }
 
@@ -228,7 +243,7 @@ async function main(): Promise<void> {
     line('Rexec create → running recorded', recordedMs);
     line('  of which POST → 202', acceptedMs);
     line('podman run -d (same argv)', rawMs);
-    line("agent's engine calls (volume+run)", sequenceMs);
+    line('  the same on an isolated network', userNetworkMs);
     const ratio = (label: string, values: number[]) => {
       const at50 = percentile(values, 50) / percentile(rawMs, 50);
       const at95 = percentile(values, 95) / percentile(rawMs, 95);
@@ -239,12 +254,12 @@ async function main(): Promise<void> {
     };
     ratio('ratio GET sees / podman', rexecMs);
     ratio('ratio recorded / podman', recordedMs);
-    const volumeShare = percentile(sequenceMs, 50) - percentile(rawMs, 50);
-    const restShare = percentile(recordedMs, 50) - percentile(sequenceMs, 50);
+    const networkShare = percentile(userNetworkMs, 50) - percentile(rawMs, 50);
+    const restShare = percentile(recordedMs, 50) - percentile(userNetworkMs, 50);
     const pollShare = percentile(rexecMs, 50) - percentile(recordedMs, 50);
     console.log(
-      `  ${'at p50, Rexec adds'.padEnd(34)} volume call ${volumeShare.toFixed(0)} ms, ` +
-        `REST + DB + protocol ${restShare.toFixed(0)} ms, poll ${pollShare.toFixed(0)} ms`,
+      `  ${'at p50, Rexec adds'.padEnd(34)} isolated network ${networkShare.toFixed(0)} ms, ` +
+        `REST + DB + protocol + shaping ${restShare.toFixed(0)} ms, poll ${pollShare.toFixed(0)} ms`,
     );
   } finally {
     await cleanup.run();

@@ -10,6 +10,7 @@ import type { Test } from 'tap';
 import { createCommandExecutor } from '../../packages/agent/src/commands.js';
 import { createCliRuntime } from '../../packages/agent/src/runtime/cli-runtime.js';
 import { engine } from '../helpers/engine.js';
+import type { EngineKind } from '../helpers/engine.js';
 import { commandId, containerId, createCommand, engineFor, engineState } from './agent-fixture.js';
 
 type Result = Extract<AgentMessage, { type: 'AGENT_COMMAND_RESULT' }>;
@@ -49,11 +50,17 @@ async function setup(t: Test) {
       }, 120_000);
       if (!check()) waiters.add(check);
     });
-  return { kind, executor, results, resultOf };
+  return { kind, hostId, executor, results, resultOf };
+}
+
+async function hostVolumes(kind: EngineKind, hostId: string): Promise<string[]> {
+  const filter = `label=io.rexec.host-id=${hostId}`;
+  const listed = await engine(kind, ['volume', 'ls', '-q', '--filter', filter]);
+  return listed.stdout.split('\n').filter((name) => name !== '');
 }
 
 void t.test('commands for one container run in arrival order', async (t) => {
-  const { kind, executor, results, resultOf } = await setup(t);
+  const { kind, hostId, executor, results, resultOf } = await setup(t);
   const id = containerId();
   const sequence = [
     createCommand(id),
@@ -73,8 +80,8 @@ void t.test('commands for one container run in arrival order', async (t) => {
     ['running', 'exited', 'running', 'missing'],
   );
   t.equal(await engineState(kind, `rexec-${id}`), null, 'container removed');
-  const volumes = await engine(kind, ['volume', 'ls', '-q', '--filter', `name=rexec-home-${id}`]);
-  t.equal(volumes.stdout.trim(), `rexec-home-${id}`, 'remove_volume:false keeps the home volume');
+  const kept = await hostVolumes(kind, hostId);
+  t.equal(kept.length, 1, 'remove_volume:false keeps the home volume');
 
   const removeAll = command(id, { action: 'remove', remove_volume: true });
   executor.handle(removeAll);
@@ -84,8 +91,23 @@ void t.test('commands for one container run in arrival order', async (t) => {
     'missing',
     'removing a missing container succeeds',
   );
-  const after = await engine(kind, ['volume', 'ls', '-q', '--filter', `name=rexec-home-${id}`]);
-  t.equal(after.stdout.trim(), '', 'remove_volume:true takes the volume');
+  // Nothing names the kept volume any more: it stays the operator's, untouched.
+  t.same(await hostVolumes(kind, hostId), kept, 'the kept volume is still there');
+});
+
+void t.test('remove_volume:true takes the home volume with the container', async (t) => {
+  const { kind, hostId, executor, resultOf } = await setup(t);
+  const id = containerId();
+  const create = createCommand(id);
+  executor.handle(create);
+  const created = await resultOf(create.command_id);
+  t.equal(created.ok && created.container.state, 'running');
+  t.equal((await hostVolumes(kind, hostId)).length, 1, 'the container has its home volume');
+  const remove = command(id, { action: 'remove', remove_volume: true });
+  executor.handle(remove);
+  const removed = await resultOf(remove.command_id);
+  t.equal(removed.ok && removed.container.state, 'missing');
+  t.same(await hostVolumes(kind, hostId), [], 'the volume went with it');
 });
 
 void t.test(

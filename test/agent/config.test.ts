@@ -104,6 +104,27 @@ void t.test('terminal settings: defaults, variables, flags and bounds', (t) => {
   t.end();
 });
 
+void t.test('the idle network time and the home volume pool are read and checked', (t) => {
+  const defaults = loadConfig({ REXEC_URL: 'http://x' });
+  t.equal(defaults.userNetworkIdleMs, 600_000, 'networks stay 10 minutes by default');
+  t.equal(defaults.homeVolumePool, 2, 'two volumes made ahead by default');
+  const config = loadConfig({ REXEC_URL: 'http://x', REXEC_USER_NETWORK_IDLE_SECONDS: '0' }, [
+    '--home-volume-pool',
+    '0',
+  ]);
+  t.equal(config.userNetworkIdleMs, 0, '0: a network goes with its last container');
+  t.equal(config.homeVolumePool, 0, '0: every create makes its own volume');
+  t.match(
+    failure({ REXEC_URL: 'http://x', REXEC_HOME_VOLUME_POOL: '65' }),
+    /REXEC_HOME_VOLUME_POOL \(--home-volume-pool\)/,
+  );
+  t.match(
+    failure({ REXEC_URL: 'http://x', REXEC_USER_NETWORK_IDLE_SECONDS: 'soon' }),
+    /REXEC_USER_NETWORK_IDLE_SECONDS .*whole number/,
+  );
+  t.end();
+});
+
 void t.test('container host ports and the user network pool are read and checked', (t) => {
   const defaults = loadConfig({ REXEC_URL: 'http://x' });
   t.same(defaults.containerHostPorts, []);

@@ -2,7 +2,7 @@
 // → podman → a busybox container, and back. Checks that what the API says is what the engine has.
 import t from 'tap';
 import { Container, Host } from '@rexec/protocol';
-import { engine } from '../helpers/engine.js';
+import { engine, homeVolumeOfContainer, volumeExists } from '../helpers/engine.js';
 import { startFleet } from './fleet.js';
 
 /** The parts of `inspect` this suite reads (podman and docker agree on them). */
@@ -62,6 +62,7 @@ void t.test(
     const marker = await engine(fleet.kind, ['exec', `rexec-${id}`, 'cat', '/root/marker']);
     t.equal(marker.stdout.trim(), 'kept', 'the home directory survives stop/start');
 
+    const homeVolume = await homeVolumeOfContainer(fleet.kind, `rexec-${id}`);
     const removed = await fleet.api('DELETE', `/containers/${id}`);
     t.equal(removed.status, 204, 'delete answers 204', { body: removed.body });
     const left = await engine(fleet.kind, [
@@ -71,8 +72,7 @@ void t.test(
       `label=io.rexec.container-id=${id}`,
     ]);
     t.equal(left.stdout.trim(), '', 'the container is gone from the engine');
-    const volumes = await engine(fleet.kind, ['volume', 'ls', '-q']);
-    t.notOk(volumes.stdout.split('\n').includes(`rexec-home-${id}`), 'its home volume is gone');
+    t.notOk(await volumeExists(fleet.kind, homeVolume), 'its home volume is gone');
     const after = await fleet.apiAs(Host, 'GET', `/hosts/${hostId}`);
     t.equal(after.reserved.cpu_millicores, 0, 'the reservation is released');
     t.equal((await fleet.api('GET', `/containers/${id}`)).status, 404);

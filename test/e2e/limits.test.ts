@@ -72,6 +72,8 @@ void t.test('enforced limits on the real fleet', async (t) => {
     REXEC_CONTAINER_HOST_PORTS: String(allowed.port),
     REXEC_DISK_CHECK_SECONDS: String(DISK_CHECK_SECONDS),
     REXEC_USER_NETWORK_POOL: USER_NETWORK_POOL,
+    // Carol's network must go with her last container: that teardown is what the check is about.
+    REXEC_USER_NETWORK_IDLE_SECONDS: '0',
   });
   t.teardown(() => cleanHost(fleet.kind, hostId));
   const admin = new RexecClient({

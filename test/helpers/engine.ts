@@ -6,7 +6,7 @@ import { rm } from 'node:fs/promises';
 import { execa } from 'execa';
 import { removeHostGuard } from '../../packages/agent/src/network/host-guard.js';
 import { pidFilePath } from '../../packages/agent/src/runtime/container-shaping.js';
-import { LABEL_CONTAINER_ID } from '../../packages/agent/src/runtime/labels.js';
+import { LABEL_CONTAINER_ID, LABEL_HOME_VOLUME } from '../../packages/agent/src/runtime/labels.js';
 import type { Result } from 'execa';
 import type { Test } from 'tap';
 
@@ -133,4 +133,20 @@ export async function removeTestHost(kind: EngineKind, hostId: string): Promise<
   const volumes = names.split('\n').filter((name) => name !== '');
   if (volumes.length > 0) await engine(kind, ['volume', 'rm', '--force', ...volumes]);
   await removeHostNetworking(kind, hostId);
+}
+
+/** The name of a container's home volume, as its io.rexec.home-volume label gives it. */
+export async function homeVolumeOfContainer(kind: EngineKind, container: string): Promise<string> {
+  const format = `{{index .Config.Labels "${LABEL_HOME_VOLUME}"}}`;
+  const name = (await engine(kind, ['inspect', '--format', format, container])).stdout.trim();
+  if (!name.startsWith('rexec-home-')) {
+    throw new Error(`container ${container} names no home volume (label: "${name}")`);
+  }
+  return name;
+}
+
+/** Whether the engine has a volume of that name. */
+export async function volumeExists(kind: EngineKind, name: string): Promise<boolean> {
+  const listed = await engine(kind, ['volume', 'ls', '-q']);
+  return listed.stdout.split('\n').includes(name);
 }

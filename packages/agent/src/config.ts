@@ -12,6 +12,7 @@ import {
 } from '@rexec/protocol';
 import { z } from 'zod';
 import { DEFAULT_DISK_CHECK_INTERVAL_MS } from './disk/disk-monitor.js';
+import { DEFAULT_HOME_VOLUME_POOL } from './runtime/home-volumes.js';
 import { parseRegistryMirrors, RegistryMirrorsError } from './runtime/registry-mirrors.js';
 import {
   DEFAULT_SUBNET_POOL,
@@ -19,6 +20,7 @@ import {
   parseSubnetPool,
   SubnetPoolError,
 } from './runtime/subnet-pool.js';
+import { DEFAULT_NETWORK_IDLE_MS } from './runtime/user-networks.js';
 import type { SubnetPool } from './runtime/subnet-pool.js';
 import type { RegistryMirrors } from './runtime/registry-mirrors.js';
 
@@ -55,6 +57,10 @@ export interface AgentConfig {
   containerHostPorts: readonly number[];
   /** Where each user's network on this host takes its subnet from. */
   userNetworkPool: SubnetPool;
+  /** How long a user's network outlives their last container here (0: it goes with it). */
+  userNetworkIdleMs: number;
+  /** Home volumes kept created ahead, so a create need not wait for one (0: none). */
+  homeVolumePool: number;
 }
 
 export interface TerminalConfig {
@@ -92,6 +98,8 @@ const VARIABLES = {
   REXEC_CONTAINER_HOST_PORTS: 'container-host-ports',
   REXEC_USER_NETWORK_POOL: 'user-network-pool',
   REXEC_USER_SUBNET_PREFIX: 'user-subnet-prefix',
+  REXEC_USER_NETWORK_IDLE_SECONDS: 'user-network-idle-seconds',
+  REXEC_HOME_VOLUME_POOL: 'home-volume-pool',
 } as const;
 type Variable = keyof typeof VARIABLES;
 
@@ -170,6 +178,8 @@ const Schema = z.object({
   REXEC_CONTAINER_HOST_PORTS: PortList.optional(),
   REXEC_USER_NETWORK_POOL: z.string().default(DEFAULT_SUBNET_POOL),
   REXEC_USER_SUBNET_PREFIX: bounded(1, 32, DEFAULT_SUBNET_PREFIX),
+  REXEC_USER_NETWORK_IDLE_SECONDS: bounded(0, 7 * 24 * 3600, DEFAULT_NETWORK_IDLE_MS / 1000),
+  REXEC_HOME_VOLUME_POOL: bounded(0, 64, DEFAULT_HOME_VOLUME_POOL),
 });
 
 // The pool and the prefix are checked together: the prefix must fit inside the pool.
@@ -255,6 +265,8 @@ export function loadConfig(
     registryMirrors: value.REXEC_REGISTRY_MIRRORS ?? new Map(),
     containerHostPorts: [...new Set(value.REXEC_CONTAINER_HOST_PORTS ?? [])],
     userNetworkPool: subnetPool(value.REXEC_USER_NETWORK_POOL, value.REXEC_USER_SUBNET_PREFIX),
+    userNetworkIdleMs: value.REXEC_USER_NETWORK_IDLE_SECONDS * 1000,
+    homeVolumePool: value.REXEC_HOME_VOLUME_POOL,
   };
 }
 

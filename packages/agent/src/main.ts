@@ -76,6 +76,8 @@ async function run(config: AgentConfig, log: Logger): Promise<number> {
     log: log.child({ component: 'runtime' }),
     registryMirrors: config.registryMirrors,
     userNetworkPool: config.userNetworkPool,
+    userNetworkIdleMs: config.userNetworkIdleMs,
+    homeVolumePool: config.homeVolumePool,
     ...(network.shaper === undefined ? {} : { shaper: network.shaper }),
   });
   const meter = createHostMeter(engine.kind, config.capacity);
@@ -166,9 +168,14 @@ async function run(config: AgentConfig, log: Logger): Promise<number> {
       await reporter.stop();
       await terminals.shutdown();
       await connectLoop.stop();
+      runtime.close();
     })());
   reporter.start();
   diskMonitor.start();
+  // In the background: creates work meanwhile (they make their own volume, `run` finds networks).
+  runtime.prepare().catch((error: unknown) => {
+    log.warn({ err: error }, 'could not ready the home volume pool and user network list');
+  });
   if (shutdown.signal.aborted) void stopParts();
 
   const end = await connectLoop.run();
@@ -177,6 +184,7 @@ async function run(config: AgentConfig, log: Logger): Promise<number> {
     await diskMonitor.stop();
     await reporter.stop();
     await stopTerminals(terminals, log);
+    runtime.close();
     throw end.error;
   }
   await stopParts();

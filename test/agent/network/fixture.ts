@@ -49,9 +49,9 @@ const POOL_SECOND_OCTET: Record<EngineKind, number> = { podman: 214, docker: 215
 export function makeNetHost(
   t: Test,
   kind: EngineKind,
-  options: { subnetPrefix?: number } = {},
+  options: { subnetPrefix?: number; hostId?: string; userNetworkIdleMs?: number } = {},
 ): NetHost {
-  const hostId = `nethost-${randomBytes(4).toString('hex')}`;
+  const hostId = options.hostId ?? `nethost-${randomBytes(4).toString('hex')}`;
   const pool = parseSubnetPool(
     `10.${POOL_SECOND_OCTET[kind]}.${randomInt(256)}.0/24`,
     options.subnetPrefix ?? 28,
@@ -63,7 +63,11 @@ export function makeNetHost(
     log: testLogger(),
     userNetworkPool: pool,
     shaper: createTcShaper(),
+    ...(options.userNetworkIdleMs === undefined
+      ? {}
+      : { userNetworkIdleMs: options.userNetworkIdleMs }),
   });
+  t.teardown(() => runtime.close());
   return { runtime, kind, hostId, pool };
 }
 

@@ -6,7 +6,10 @@ import { CAPABILITY_ALLOW_LIST } from '../../../packages/agent/src/runtime/run-a
 import { RuntimeError } from '../../../packages/agent/src/runtime/errors.js';
 import { createCliRuntime } from '../../../packages/agent/src/runtime/cli-runtime.js';
 import { removeKeepingVolume } from '../../../packages/agent/src/runtime/remove-keep-volume.js';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { EngineKind } from '../../helpers/engine.js';
+import { homeVolumeOfContainer, volumeExists } from '../../helpers/engine.js';
 import {
   BUSYBOX_IMAGE,
   busyboxSpec,
@@ -69,11 +72,14 @@ void t.test(
     t.equal(raw.HostConfig.Memory, 64 * 1024 * 1024);
     t.equal(raw.HostConfig.MemorySwap, 64 * 1024 * 1024, 'memory-swap equals memory');
     t.equal(raw.HostConfig.PidsLimit, 100);
+    const homeVolume = raw.Config.Labels?.['io.rexec.home-volume'] ?? '';
+    t.match(homeVolume, /^rexec-home-[0-9a-f]{8}-[0-9a-f]{12}$/, 'a pooled home volume name');
     t.same(raw.Config.Labels, {
       'io.rexec.managed': 'true',
       'io.rexec.container-id': spec.containerId,
       'io.rexec.host-id': hostId,
       'io.rexec.user-id': 'user-1',
+      'io.rexec.home-volume': homeVolume,
     });
     t.ok((raw.HostConfig.SecurityOpt ?? []).includes('no-new-privileges'));
     t.equal(raw.HostConfig.Init, true, 'an init process is PID 1');
@@ -91,7 +97,7 @@ void t.test(
       );
     }
     const mount = raw.Mounts.find((m) => m.Destination === '/root');
-    t.equal(mount?.Name, `rexec-home-${spec.containerId}`, 'the home volume is mounted at /root');
+    t.equal(mount?.Name, homeVolume, 'the labelled home volume is mounted at /root');
     const env = await engine(kind, [
       'exec',
       observed.engineId,
@@ -168,21 +174,34 @@ void t.test(
 );
 
 void t.test(
-  'a create after the container was removed keeping its volume finds the old data there',
+  'removing a container keeping its volume keeps the data; a new create gets a fresh home',
   async (t) => {
     const { runtime, kind, hostId } = await makeRuntime(t);
     const spec = busyboxSpec();
     const first = await runtime.createAndStart(spec);
+    const kept = await homeVolumeOfContainer(kind, first.engineId);
     await engine(kind, ['exec', first.engineId, 'sh', '-c', 'echo kept > /root/note.txt']);
     await removeKeepingVolume(runtime, spec.containerId, kind);
     t.equal(await runtime.inspect(spec.containerId), null);
+    t.ok(await volumeExists(kind, kept), 'the home volume stays');
 
     const second = await runtime.createAndStart(spec);
     t.not(second.engineId, first.engineId, 'a new container');
     t.equal(second.replayed, false);
-    const note = await engine(kind, ['exec', second.engineId, 'cat', '/root/note.txt']);
-    t.equal(note.stdout, 'kept', 'on the same home volume');
-    t.same(await volumesOf(kind, hostId), [`rexec-home-${spec.containerId}`]);
+    const fresh = await homeVolumeOfContainer(kind, second.engineId);
+    t.not(fresh, kept, 'on a volume of its own');
+    const note = await engine(kind, ['exec', second.engineId, 'ls', '-A', '/root']);
+    t.equal(note.stdout, '', 'which starts empty');
+    t.same((await volumesOf(kind, hostId)).sort(), [kept, fresh].sort());
+    const mountpoint = await engine(kind, [
+      'volume',
+      'inspect',
+      '--format',
+      '{{.Mountpoint}}',
+      kept,
+    ]);
+    const data = await readFile(join(mountpoint.stdout.trim(), 'note.txt'), 'utf8');
+    t.equal(data, 'kept\n', 'the kept volume still holds the data');
   },
 );
 
@@ -208,7 +227,8 @@ void t.test(
   async (t) => {
     const { runtime, kind } = await makeRuntime(t);
     const spec = busyboxSpec();
-    await runtime.createAndStart(spec);
+    const created = await runtime.createAndStart(spec);
+    const homeVolume = await homeVolumeOfContainer(kind, created.engineId);
     await runtime.remove(spec.containerId);
 
     t.equal(await runtime.inspect(spec.containerId), null);
@@ -218,11 +238,7 @@ void t.test(
       `rexec-${spec.containerId}`,
     ]).catch((error: unknown) => error);
     t.ok(container instanceof Error, 'the engine no longer knows the container');
-    const volumes = await engine(kind, ['volume', 'ls', '-q']);
-    t.notOk(
-      volumes.stdout.split('\n').includes(`rexec-home-${spec.containerId}`),
-      'the volume is gone',
-    );
+    t.notOk(await volumeExists(kind, homeVolume), 'the volume is gone');
 
     await runtime.remove(spec.containerId);
     await runtime.remove(uniqueId('never'));

@@ -54,7 +54,7 @@ export const removeByHost = removeTestHost;
 /** A runtime for a fresh host id whose containers and volumes are all removed at teardown. */
 export async function makeRuntime(
   t: Test,
-  options: { hostId?: string; kernelOomWatch?: boolean } = {},
+  options: { hostId?: string; kernelOomWatch?: boolean; homeVolumePool?: number } = {},
 ): Promise<{ runtime: ContainerRuntime; kind: EngineKind; hostId: string }> {
   const kind = await requireRuntimeEngine(t);
   const hostId = options.hostId ?? uniqueId('h5host');
@@ -64,6 +64,7 @@ export async function makeRuntime(
     hostId,
     log: testLogger(),
     ...(options.kernelOomWatch === undefined ? {} : { kernelOomWatch: options.kernelOomWatch }),
+    ...(options.homeVolumePool === undefined ? {} : { homeVolumePool: options.homeVolumePool }),
   });
   return { runtime, kind, hostId };
 }

@@ -53,11 +53,14 @@ export function tcBatch(mbps: number): string {
   ].join('\n');
 }
 
-// One process per shaping: the ifb is created only when missing, and tc reads its batch on stdin.
+// One nsenter per shaping, and in a new namespace (every create and start) three processes: a
+// successful `ip link add` means no ingress qdisc can be there yet. Only a repeat in the same
+// namespace brings the existing ifb up and deletes the old ingress qdisc (and its redirect).
 const SCRIPT =
-  `ip link show ${SHAPING_IFB} >/dev/null 2>&1 || ip link add ${SHAPING_IFB} type ifb || exit 1; ` +
+  `if ! ip link add ${SHAPING_IFB} up type ifb 2>/dev/null; then ` +
   `ip link set ${SHAPING_IFB} up || exit 1; ` +
   `tc qdisc del dev ${CONTAINER_DEVICE} ingress >/dev/null 2>&1; ` +
+  'fi; ' +
   'exec tc -batch -';
 
 export interface TcShaperOptions {

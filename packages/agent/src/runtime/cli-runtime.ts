@@ -9,21 +9,17 @@ import { isRuntimeError, RuntimeError } from './errors.js';
 import { watchRuntimeEvents } from './event-watch.js';
 import { infoFormatArgs, parseInfoOutput, storageRootOf } from './info-parser.js';
 import { createContainerShaping, type ContainerShaping } from './container-shaping.js';
-import { discardFailedRun, existingAfterConflict, type CreateRecovery } from './create-recovery.js';
+import { createContainer, RUN_TIMEOUT_MS, type CreateDeps } from './create-container.js';
 import { locateContainer, type ParsedPlacement } from './placement-parser.js';
 import { hasProjectQuota } from './storage-quota.js';
 import { DEFAULT_SUBNET_POOL, parseSubnetPool, type SubnetPool } from './subnet-pool.js';
-import { runFixingMissing } from './run-fixing-missing.js';
 import { createUserNetworks, type UserNetworks } from './user-networks.js';
 import { parseInspectOutput, type EngineContainer } from './inspect-parser.js';
-import { containerName, LABEL_HOST_ID, LABEL_MANAGED } from './labels.js';
+import { containerName, homeVolumeOf, LABEL_HOST_ID, LABEL_MANAGED } from './labels.js';
 import { createHomeVolumes, type HomeVolumes } from './home-volumes.js';
-import { explainRunFailure } from './image-pull.js';
 import type { RegistryMirrors } from './registry-mirrors.js';
 import { createOomMemory, type OomMemory } from './oom-memory.js';
 import { parsePsOutput, psFormatArgs } from './ps-parser.js';
-import { buildRunArgs } from './run-args.js';
-import { engineIdFromRun, observedAfterRun } from './run-observation.js';
 import { validateContainerId, validateContainerSpec, type ValidContainerSpec } from './spec.js';
 import type {
   ContainerPlacement,
@@ -57,11 +53,16 @@ export interface CliRuntimeOptions {
    * only recorded in a label, and the host's HELLO says shaping is off.
    */
   shaper?: NetworkShaper;
+  /**
+   * How long a user's network stays after their last container here goes
+   * (REXEC_USER_NETWORK_IDLE_SECONDS); 0, the default here, removes it with that container.
+   */
+  userNetworkIdleMs?: number;
+  /** Home volumes created ahead of creates (REXEC_HOME_VOLUME_POOL); none when omitted. */
+  homeVolumePool?: number;
 }
 
 const HOST_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
-// `run` may have to set up storage and network for a first container; allow more than the default.
-const RUN_TIMEOUT_MS = 180_000;
 const STOP_TIMEOUT_SLACK_SECONDS = 60;
 
 export function createCliRuntime(options: CliRuntimeOptions): ContainerRuntime {
@@ -85,6 +86,8 @@ export function createCliRuntime(options: CliRuntimeOptions): ContainerRuntime {
     list: async () => ops.list(),
     inspect: async (containerId) => ops.find(validateContainerId(containerId)),
     locate: async (containerId) => ops.locate(validateContainerId(containerId)),
+    prepare: () => ops.prepare(),
+    close: () => ops.close(),
     watchEvents: (watchOptions) =>
       ops.shaping.tap(
         watchRuntimeEvents(
@@ -109,7 +112,7 @@ class CliOperations {
   private readonly volumes: HomeVolumes;
   private readonly networks: UserNetworks;
   readonly shaping: ContainerShaping;
-  private readonly recovery: CreateRecovery;
+  private readonly creating: CreateDeps;
   private storageOptSize: boolean | null = null;
 
   constructor(
@@ -120,16 +123,20 @@ class CliOperations {
     this.hostId = options.hostId;
     this.timeoutMs = options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS;
     this.volumes = createHomeVolumes({
-      kind: options.kind,
       hostId: options.hostId,
       binary: cli.binary,
       run: (args) => this.run(args),
+      poolSize: options.homeVolumePool ?? 0,
+      warn: (message, details) => options.log.warn(details, message),
     });
     this.networks = createUserNetworks({
       kind: options.kind,
       hostId: options.hostId,
       pool: options.userNetworkPool ?? parseSubnetPool(DEFAULT_SUBNET_POOL),
       run: (args) => this.run(args),
+      idleMs: options.userNetworkIdleMs ?? 0,
+      warn: (error, network) =>
+        options.log.warn({ err: error, network }, 'could not remove an idle user network'),
     });
     this.shaping = createContainerShaping({
       kind: options.kind,
@@ -140,14 +147,28 @@ class CliOperations {
         return located === null ? null : { pid: located.placement.pid, labels: located.labels };
       },
     });
-    this.recovery = {
+    this.creating = {
       find: (containerId) => this.find(containerId),
+      require: (containerId) => this.require(containerId),
       run: (args) => this.run(args),
       ensureRunning: (observed) => this.ensureRunning(observed),
       volumes: this.volumes,
+      networks: this.networks,
       shaping: this.shaping,
       log: options.log,
+      cli,
+      hostId: options.hostId,
+      registryMirrors: options.registryMirrors ?? new Map(),
+      storageOptSize: () => this.storageOptSize === true,
     };
+  }
+
+  async prepare(): Promise<void> {
+    await Promise.all([this.networks.start(), this.volumes.start()]);
+  }
+
+  close(): void {
+    this.networks.close();
   }
 
   private run(args: readonly string[], timeoutMs = this.timeoutMs): Promise<string> {
@@ -257,63 +278,28 @@ class CliOperations {
     if (observed.state === 'running') return observed;
     const args =
       observed.state === 'paused' ? ['unpause', observed.engineId] : ['start', observed.engineId];
+    const started = this.shaping.ownStart(observed.containerId);
     try {
-      await this.run(args, RUN_TIMEOUT_MS);
-    } catch (error) {
-      // A concurrent create or start may have started it meanwhile; that is the outcome wanted.
-      const now = await this.find(observed.containerId);
-      if (now?.state === 'running') return now;
-      throw error;
+      try {
+        await this.run(args, RUN_TIMEOUT_MS);
+      } catch (error) {
+        // A start from outside may have won the race; that is the outcome wanted, though its
+        // start event may have passed as ours, so it is shaped here.
+        const now = await this.find(observed.containerId);
+        if (now?.state !== 'running') throw error;
+        await this.shapeOrStop(now);
+        return now;
+      }
+      // A new run is a new network namespace: the old one's qdiscs went with it.
+      if (observed.state !== 'paused') await this.shapeOrStop(observed);
+    } finally {
+      started();
     }
-    // A new run is a new network namespace: the old one's qdiscs went with it.
-    if (observed.state !== 'paused') await this.shapeOrStop(observed);
     return this.require(observed.containerId);
   }
 
-  /**
-   * Two engine calls when the container is new: the labelled home volume, then `run --detach`,
-   * whose printed id and argv describe the result. Existence is learnt from the engine's own
-   * refusals (a taken volume or container name) instead of asking first, so only a replay pays
-   * for the lookups; a missing image is `run`'s `--pull never` failure, then pulled.
-   */
-  async createAndStart(spec: ValidContainerSpec): Promise<CreatedContainer> {
-    const volumeCreated = await this.volumes.ensure(spec);
-    let stdout: string;
-    try {
-      const pidFile = await this.shaping.pidFileFor(spec);
-      stdout = await this.runFixingMissing(spec, pidFile);
-      await this.shaping.afterRun(spec, pidFile);
-    } catch (runError) {
-      if (isRuntimeError(runError, 'conflict')) {
-        return existingAfterConflict(this.recovery, spec.containerId, volumeCreated, runError);
-      }
-      await discardFailedRun(this.recovery, spec.containerId, volumeCreated, runError);
-      throw explainRunFailure(spec.image, runError);
-    }
-    const startedAt = new Date();
-    this.options.log.info({ containerId: spec.containerId }, 'container created and started');
-    const engineId = engineIdFromRun(stdout);
-    // Every engine here prints the id; should one not, asking it costs one call and no accuracy.
-    const observed =
-      engineId === null
-        ? await this.require(spec.containerId)
-        : observedAfterRun(spec, this.hostId, engineId, startedAt);
-    return { ...observed, replayed: false };
-  }
-
-  private runFixingMissing(spec: ValidContainerSpec, pidFile?: string): Promise<string> {
-    const args = buildRunArgs(spec, this.hostId, {
-      storageOptSize: this.storageOptSize === true,
-      ...(pidFile === undefined ? {} : { pidFile }),
-    });
-    return runFixingMissing(spec, args, {
-      cli: this.cli,
-      hostId: this.hostId,
-      networks: this.networks,
-      log: this.options.log,
-      registryMirrors: this.options.registryMirrors ?? new Map(),
-      timeoutMs: RUN_TIMEOUT_MS,
-    });
+  createAndStart(spec: ValidContainerSpec): Promise<CreatedContainer> {
+    return createContainer(this.creating, spec);
   }
 
   /** Shapes a container just started; one that cannot be shaped is stopped, not left unlimited. */
@@ -346,7 +332,8 @@ class CliOperations {
   }
 
   async remove(containerId: string): Promise<void> {
-    const observed = await this.find(containerId);
+    const engine = await this.inspectEngine(containerName(containerId));
+    const observed = engine === null ? null : this.owned(engine, containerId);
     if (observed !== null) {
       try {
         await this.run(['rm', '--force', '--volumes', observed.engineId]);
@@ -354,11 +341,11 @@ class CliOperations {
         if (!isRuntimeError(error, 'not_found')) throw error;
       }
     }
-    await this.volumes.remove(containerId);
+    await this.volumes.remove(homeVolumeOf(containerId, engine?.labels), containerId);
     await this.shaping.forget(containerId);
-    // The engine refuses while another of the user's containers is attached; that one's remove
-    // will take the network.
-    if (observed?.userId != null) await this.networks.removeIfUnused(observed.userId);
+    // An unused network goes after the idle time; while another of the user's containers is
+    // attached the engine refuses, and that one's remove will take it.
+    if (observed?.userId != null) await this.networks.release(observed.userId);
     this.options.log.info({ containerId }, 'container and home volume removed');
   }
 

@@ -31,6 +31,12 @@ export interface ContainerShaping {
   afterRun(spec: ValidContainerSpec, pidFile: string | undefined): Promise<void>;
   /** Shapes a container this runtime just (re)started, from its label; throws when it cannot. */
   afterStart(containerId: string): Promise<void>;
+  /**
+   * Marks a `run` or `start` of this runtime (and its shaping) as under way; call the returned
+   * function once both are over. The engine's `start` event of it is then not reshaped: without
+   * this, every create paid an inspect and a second shaping for its own start event.
+   */
+  ownStart(containerId: string): () => void;
   /** The stream, with engine `start` events of containers this runtime did not start reshaped. */
   tap(stream: RuntimeEventStream): RuntimeEventStream;
 }
@@ -55,6 +61,8 @@ export function createContainerShaping(deps: ShapingDeps): ContainerShaping {
   const shapedPids = new Map<string, number>();
   // One shaping at a time per container, so an event racing our own start waits for it.
   const running = new Map<string, Promise<void>>();
+  // Container → until when its start events are this runtime's own (Infinity while under way).
+  const ownStarts = new Map<string, number>();
 
   async function forget(containerId: string): Promise<void> {
     shapedPids.delete(containerId);
@@ -114,7 +122,13 @@ export function createContainerShaping(deps: ShapingDeps): ContainerShaping {
   }
 
   function onEngineEvent(event: RuntimeEvent): void {
+    if (event.kind === 'die') {
+      // Whatever starts it next is a new run: only a new ownStart() makes that one ours.
+      ownStarts.delete(event.containerId);
+      return;
+    }
     if (event.kind === 'destroy') {
+      ownStarts.delete(event.containerId);
       // Also for removals outside the agent: podman's pid file would otherwise stay behind.
       forget(event.containerId).catch((error: unknown) => {
         deps.log.warn({ err: error, containerId: event.containerId }, 'could not drop a pid file');
@@ -123,6 +137,9 @@ export function createContainerShaping(deps: ShapingDeps): ContainerShaping {
     }
     if (event.kind !== 'start') return;
     const containerId = event.containerId;
+    const ownUntil = ownStarts.get(containerId);
+    // Our run/start is shaped by afterRun/afterStart; the engine stamps the event before it ends.
+    if (ownUntil !== undefined && event.at.getTime() <= ownUntil) return;
     serialized(containerId, () => reshape(containerId, true)).catch((error: unknown) => {
       // Not fatal to the watch; the error names the container so the admin can stop it.
       deps.log.error(
@@ -153,6 +170,14 @@ export function createContainerShaping(deps: ShapingDeps): ContainerShaping {
     async afterStart(containerId) {
       if (deps.shaper === undefined) return;
       await serialized(containerId, () => reshape(containerId, false));
+    },
+    ownStart(containerId) {
+      ownStarts.set(containerId, Number.POSITIVE_INFINITY);
+      return () => {
+        if (ownStarts.get(containerId) === Number.POSITIVE_INFINITY) {
+          ownStarts.set(containerId, Date.now());
+        }
+      };
     },
     tap(stream) {
       if (deps.shaper === undefined) return stream;

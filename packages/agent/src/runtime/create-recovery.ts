@@ -1,10 +1,9 @@
 // What a create does when `run` did not simply succeed: a taken name is a replay, a racing create
 // or a foreign container (existingAfterConflict); a run that failed leaves nothing behind for a
-// replay to trip over (discardFailedRun). Sequencing the create itself is cli-runtime.ts's.
+// replay to trip over (discardFailedRun). Sequencing the create itself is create-container.ts's.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { ContainerShaping } from './container-shaping.js';
-import { isRuntimeError } from './errors.js';
 import type { RuntimeError } from './errors.js';
 import type { HomeVolumes } from './home-volumes.js';
 import type { CreatedContainer, ObservedContainer } from './types.js';
@@ -26,25 +25,18 @@ const CONFLICT_LOOKUP_INTERVAL_MS = 100;
 /**
  * The name is taken: by this container (a replay), by a create racing this one, or by a container
  * that is not ours. docker reserves a name before the container can be inspected, so a racer may
- * need a moment to appear. Nothing is discarded here but a volume this create made for a name a
- * foreign container holds: a racer may be mounting it.
+ * need a moment to appear. The volume this create took goes back to the pool unused.
  */
 export async function existingAfterConflict(
   deps: CreateRecovery,
   containerId: string,
-  volumeCreated: boolean,
+  homeVolume: string,
   runError: RuntimeError,
 ): Promise<CreatedContainer> {
+  // The engine refused the name before creating anything, so no container mounted the volume.
+  await deps.volumes.giveBack(homeVolume);
   for (let attempt = 0; ; attempt++) {
-    let existing: ObservedContainer | null;
-    try {
-      existing = await deps.find(containerId);
-    } catch (error) {
-      if (volumeCreated && isRuntimeError(error, 'foreign_container')) {
-        await discardVolume(deps, containerId, error);
-      }
-      throw error;
-    }
+    const existing = await deps.find(containerId);
     if (existing !== null) {
       const replayed = existing.state === 'running';
       return { ...(await deps.ensureRunning(existing)), replayed };
@@ -56,13 +48,14 @@ export async function existingAfterConflict(
 
 /**
  * `run` can create the container and then fail to start it; a replay would hit the same failure,
- * so the broken container goes (and the volume, when this create made it) and the error is what
- * the caller sees.
+ * so the broken container goes, and its volume (taken fresh for this create, so holding nobody's
+ * data, though the engine may have copied the image's files in), and the error is what the caller
+ * sees.
  */
 export async function discardFailedRun(
   deps: CreateRecovery,
   containerId: string,
-  volumeCreated: boolean,
+  homeVolume: string,
   runError: unknown,
 ): Promise<void> {
   try {
@@ -76,20 +69,12 @@ export async function discardFailedRun(
     );
     return;
   }
-  if (volumeCreated) await discardVolume(deps, containerId, runError);
-}
-
-async function discardVolume(
-  deps: CreateRecovery,
-  containerId: string,
-  reason: unknown,
-): Promise<void> {
   try {
-    await deps.volumes.remove(containerId);
+    await deps.volumes.remove(homeVolume, containerId);
   } catch (cleanupError) {
     deps.log.warn(
-      { err: cleanupError, reason, containerId },
-      'could not remove the home volume of a failed create; remove() will retry it',
+      { err: cleanupError, runError, containerId, homeVolume },
+      'could not remove the home volume of a failed create; the next start sweeps it if empty',
     );
   }
 }

@@ -8,7 +8,9 @@ export type { RuntimeErrorCode, RuntimeErrorDetails } from './errors.js';
 export {
   containerName,
   homeVolumeName,
+  homeVolumeOf,
   LABEL_CONTAINER_ID,
+  LABEL_HOME_VOLUME,
   LABEL_HOST_ID,
   LABEL_MANAGED,
   LABEL_DISK_MB,

@@ -3,7 +3,7 @@
 // monitor). docker and podman print the same fields here. Only this host's containers are located.
 import { z } from 'zod';
 import { isRuntimeError, RuntimeError } from './errors.js';
-import { containerName, homeVolumeName, LABEL_HOST_ID } from './labels.js';
+import { containerName, homeVolumeOf, LABEL_HOST_ID } from './labels.js';
 import { parseJsonObject } from './json-output.js';
 import type { ContainerPlacement } from './types.js';
 
@@ -32,7 +32,7 @@ export function parsePlacementOutput(
   command: readonly string[],
 ): ParsedPlacement {
   const raw = parseJsonObject(stdout, Placement, 'inspect', command);
-  const volume = homeVolumeName(containerId);
+  const volume = homeVolumeOf(containerId, raw.labels ?? undefined);
   const home = (raw.mounts ?? []).find((mount) => mount.Name === volume);
   return {
     placement: {

@@ -1,10 +1,11 @@
-// Builds the argv of the engine commands that create things: `run -d` with the limits and
-// hardening of DESIGN §6, and `volume create` for the home volume. Pure functions, identical for
+// Builds the argv of `run -d` with the limits and hardening of DESIGN §6 (the home volume's
+// `volume create` is home-volumes.ts's). Pure functions, identical for
 // docker and podman (every flag used here means the same on both); running them is engine-cli.ts's.
 import {
   containerName,
   homeVolumeName,
   LABEL_DISK_MB,
+  LABEL_HOME_VOLUME,
   LABEL_NETWORK_MBPS,
   labelArgs,
   rexecLabels,
@@ -35,6 +36,8 @@ function cpusFlag(cpuMillicores: number): string {
 }
 
 export interface RunArgsOptions {
+  /** The home volume to mount (labelled on the container); `rexec-home-<id>` when omitted. */
+  homeVolume?: string;
   /** The engine can cap the writable layer (RuntimeInfo.storageOptSize); `diskMb` becomes `size=`. */
   storageOptSize?: boolean;
   /** podman only: where to write the container's pid, saving an inspect before shaping. */
@@ -56,7 +59,11 @@ export function buildRunArgs(
   options: RunArgsOptions = {},
 ): string[] {
   const name = containerName(spec.containerId);
-  const labels = containerLabels(spec, hostId);
+  const homeVolume = options.homeVolume ?? homeVolumeName(spec.containerId);
+  const labels = {
+    ...containerLabels(spec, hostId),
+    ...(options.homeVolume === undefined ? {} : { [LABEL_HOME_VOLUME]: options.homeVolume }),
+  };
   const memory = `${spec.memoryMb}m`;
   const storageSize =
     options.storageOptSize === true && spec.diskMb !== undefined
@@ -92,7 +99,7 @@ export function buildRunArgs(
     '--restart',
     'no',
     '--volume',
-    `${homeVolumeName(spec.containerId)}:${spec.homeDir}`,
+    `${homeVolume}:${spec.homeDir}`,
     ...(spec.network === undefined ? [] : ['--network', spec.network]),
     ...storageSize,
     ...(options.pidFile === undefined ? [] : ['--pidfile', options.pidFile]),
@@ -100,11 +107,6 @@ export function buildRunArgs(
     spec.image,
     ...(spec.command ?? []),
   ];
-}
-
-export function buildVolumeCreateArgs(spec: ValidContainerSpec, hostId: string): string[] {
-  const labels = rexecLabels({ containerId: spec.containerId, hostId, userId: spec.userId });
-  return ['volume', 'create', ...labelArgs(labels), homeVolumeName(spec.containerId)];
 }
 
 /** Copies argv with `--env` values masked, so errors and logs never carry secrets. */

@@ -1,5 +1,6 @@
 // `run` with what may be missing fixed on the way: `run --pull never` doubles as the existence
-// check of image and network, so a present one costs no extra call. A missing image is pulled
+// check of image and network, so a present one costs no extra call (a user network this agent
+// knows is missing is created first: cheaper than a refused run). A missing image is pulled
 // (through its registry's mirror, if any), a missing user network created, and the run tried
 // again; each is fixed at most once. Building the argv and undoing a failed run are the caller's.
 import type { Logger } from 'pino';
@@ -41,6 +42,7 @@ export async function runFixingMissing(
   const ownNetwork = spec.network === userNetworkName(deps.hostId, spec.userId);
   let pulled = false;
   let networkCreated = false;
+  if (ownNetwork) await deps.networks.prepare(spec.userId);
   for (;;) {
     try {
       return await deps.cli.run(args, { timeoutMs: deps.timeoutMs });

@@ -154,4 +154,12 @@ export interface ContainerRuntime {
   /** Its pid and directories on the host, or null when it does not exist. */
   locate(containerId: string): Promise<ContainerPlacement | null>;
   watchEvents(options?: WatchEventsOptions): RuntimeEventStream;
+  /**
+   * Once, at the agent's start: sweeps what an earlier agent left unused (empty pooled home
+   * volumes, idle user networks) and readies what creates take (the home volume pool, the list of
+   * existing user networks). Creates work without it, only slower.
+   */
+  prepare(): Promise<void>;
+  /** Stops background upkeep (idle network timers); the containers are untouched. */
+  close(): void;
 }

@@ -1,13 +1,16 @@
-// One engine network per (host, user): created on demand when `run` says it is missing, with a
-// subnet taken from the configured pool and labels naming host and user, and removed when its last
-// container goes. Isolation between networks is the engine's (podman `isolate`, docker's default
-// for user-defined bridges); keeping containers off the host's ports is network/host-guard.ts's.
+// One engine network per (host, user): created before `run` when this agent knows it is missing
+// (or when `run` says so), with a subnet taken from the configured pool and labels naming host and
+// user, and removed once its last container has been gone for the idle time (at once when that is
+// 0): a user who deletes and creates again keeps it, and their next create pays no network calls.
+// Isolation between networks is the engine's (podman `isolate`, docker's default for user-defined
+// bridges); keeping containers off the host's ports is network/host-guard.ts's.
 import { isRuntimeError, RuntimeError } from './errors.js';
 import {
   LABEL_HOST_ID,
   LABEL_MANAGED,
   LABEL_USER_ID,
   labelArgs,
+  USER_NETWORK_PREFIX,
   userNetworkName,
 } from './labels.js';
 import { readFile } from 'node:fs/promises';
@@ -22,11 +25,25 @@ import {
 import type { RoutedNetwork, SubnetPool } from './subnet-pool.js';
 import type { RuntimeKind } from './types.js';
 
+export const DEFAULT_NETWORK_IDLE_MS = 10 * 60_000;
+
 export interface UserNetworks {
   /** Creates the user's network unless it exists; concurrent calls for one user share one create. */
   ensure(userId: string): Promise<void>;
-  /** Removes the user's network unless a container still uses it or it is already gone. */
-  removeIfUnused(userId: string): Promise<void>;
+  /**
+   * Before a `run`: creates the network when this agent's list says it is missing, which costs
+   * less than a `run` refused for it. Unknown (not yet listed) means `run` finds out.
+   */
+  prepare(userId: string): Promise<void>;
+  /** A container of the user's here went: the network goes when unused for the idle time. */
+  release(userId: string): Promise<void>;
+  /**
+   * Lists this host's user networks (what `prepare` knows) and gives each an idle timer, so ones
+   * a previous agent left unused go too. Resolves when the list is read.
+   */
+  start(): Promise<void>;
+  /** Clears the idle timers. */
+  close(): void;
 }
 
 export interface UserNetworkDeps {
@@ -34,6 +51,10 @@ export interface UserNetworkDeps {
   hostId: string;
   pool: SubnetPool;
   run: (args: readonly string[]) => Promise<string>;
+  /** How long an unused network stays; 0 removes it with its last container. */
+  idleMs?: number;
+  /** Where a failed idle removal is reported; nowhere when omitted. */
+  warn?: (error: unknown, network: string) => void;
   /** The host's routed networks; /proc/net/route when omitted (tests pass their own). */
   routes?: () => Promise<RoutedNetwork[]>;
 }
@@ -57,24 +78,58 @@ export function isMissingNetwork(error: unknown): boolean {
   return isRuntimeError(error) && MISSING_NETWORK.test(error.stderr);
 }
 
-/** Removes the user's network unless a container still uses it or it is already gone. */
+/**
+ * Removes the user's network unless a container still uses it or it is already gone; true when
+ * it is gone now.
+ */
 export async function removeUserNetworkIfUnused(
   run: (args: readonly string[]) => Promise<string>,
   hostId: string,
   userId: string,
-): Promise<void> {
+): Promise<boolean> {
+  return removeNetworkIfUnused(run, userNetworkName(hostId, userId));
+}
+
+async function removeNetworkIfUnused(
+  run: (args: readonly string[]) => Promise<string>,
+  name: string,
+): Promise<boolean> {
   try {
-    await run(['network', 'rm', userNetworkName(hostId, userId)]);
+    await run(['network', 'rm', name]);
+    return true;
   } catch (error) {
-    if (isMissingNetwork(error) || (isRuntimeError(error) && NETWORK_IN_USE.test(error.stderr))) {
-      return;
-    }
+    if (isMissingNetwork(error)) return true;
+    if (isRuntimeError(error) && NETWORK_IN_USE.test(error.stderr)) return false;
     throw error;
   }
 }
 
 export function createUserNetworks(deps: UserNetworkDeps): UserNetworks {
   const creating = new Map<string, Promise<void>>();
+  const idleMs = deps.idleMs ?? 0;
+  // Names of this host's networks as last seen; null until start() has listed them.
+  let present: Set<string> | null = null;
+  const idleTimers = new Map<string, NodeJS.Timeout>();
+
+  function cancelIdle(name: string): void {
+    clearTimeout(idleTimers.get(name));
+    idleTimers.delete(name);
+  }
+
+  async function removeIfUnused(name: string): Promise<void> {
+    if (await removeNetworkIfUnused(deps.run, name)) present?.delete(name);
+  }
+
+  function removeWhenIdle(name: string): void {
+    cancelIdle(name);
+    const timer = setTimeout(() => {
+      idleTimers.delete(name);
+      // A create for the user meanwhile holds the network: the engine refuses, nothing is lost.
+      removeIfUnused(name).catch((error: unknown) => deps.warn?.(error, name));
+    }, idleMs);
+    timer.unref();
+    idleTimers.set(name, timer);
+  }
 
   function createArgs(userId: string, subnet: string): string[] {
     const labels = {
@@ -119,16 +174,46 @@ export function createUserNetworks(deps: UserNetworkDeps): UserNetworks {
     );
   }
 
+  function ensure(userId: string): Promise<void> {
+    const name = userNetworkName(deps.hostId, userId);
+    cancelIdle(name);
+    let pending = creating.get(name);
+    if (pending === undefined) {
+      pending = create(userId)
+        .then(() => void present?.add(name))
+        .finally(() => creating.delete(name));
+      creating.set(name, pending);
+    }
+    return pending;
+  }
+
   return {
-    ensure(userId) {
+    ensure,
+    async prepare(userId) {
       const name = userNetworkName(deps.hostId, userId);
-      let pending = creating.get(name);
-      if (pending === undefined) {
-        pending = create(userId).finally(() => creating.delete(name));
-        creating.set(name, pending);
-      }
-      return pending;
+      cancelIdle(name);
+      if (present !== null && !present.has(name)) await ensure(userId);
     },
-    removeIfUnused: (userId) => removeUserNetworkIfUnused(deps.run, deps.hostId, userId),
+    async release(userId) {
+      const name = userNetworkName(deps.hostId, userId);
+      if (idleMs === 0) await removeIfUnused(name);
+      else removeWhenIdle(name);
+    },
+    async start() {
+      const stdout = await deps.run([
+        'network',
+        'ls',
+        '--filter',
+        `label=${LABEL_HOST_ID}=${deps.hostId}`,
+        '--format',
+        '{{.Name}}',
+      ]);
+      const names = stdout.split('\n').map((line) => line.trim());
+      present = new Set(names.filter((name) => name.startsWith(USER_NETWORK_PREFIX)));
+      if (idleMs > 0) for (const name of present) removeWhenIdle(name);
+    },
+    close() {
+      for (const name of [...idleTimers.keys()]) cancelIdle(name);
+    },
   };
 }

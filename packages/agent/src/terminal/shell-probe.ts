@@ -3,7 +3,7 @@
 // explicitly requested shell exists. Starting the shell is terminal-session.ts's; proving the
 // container is this host's and running is the runtime's inspect, done before any probe.
 import { execa } from 'execa';
-import { containerName, homeVolumeName } from '../runtime/index.js';
+import { containerName, homeVolumeName, LABEL_HOME_VOLUME } from '../runtime/index.js';
 
 export interface ShellPlan {
   shell: string;
@@ -21,9 +21,11 @@ export class ShellNotFoundError extends Error {
 const PROBE_TIMEOUT_MS = 15_000;
 const DEFAULT_HOME_DIR = '/root';
 const FALLBACK_SHELL = '/bin/sh';
-// The home directory is the running container's fact, so it is asked of the engine, not guessed.
+// The home directory is the running container's fact, so it is asked of the engine, not guessed:
+// where the volume its label names (the old fixed name without one) is mounted.
 const mountFormat = (containerId: string) =>
-  `{{range .Mounts}}{{if eq .Name "${homeVolumeName(containerId)}"}}{{.Destination}}{{end}}{{end}}`;
+  `{{$home := or (index .Config.Labels "${LABEL_HOME_VOLUME}") "${homeVolumeName(containerId)}"}}` +
+  '{{range .Mounts}}{{if eq .Name $home}}{{.Destination}}{{end}}{{end}}';
 
 export interface ShellProbe {
   /** `engineId` keys the cache: a container recreated under the same name is probed again. */

@@ -1,0 +1,80 @@
+// A new container's create on the CLI runtime: a home volume from the pool, `run --detach` with
+// what may be missing fixed on the way (image, user network), and the bandwidth shaping of its
+// first run. A replay or a failed run is create-recovery.ts's; argv building is run-args.ts's.
+import type { EngineCli } from './engine-cli.js';
+import { isRuntimeError } from './errors.js';
+import { explainRunFailure } from './image-pull.js';
+import { discardFailedRun, existingAfterConflict, type CreateRecovery } from './create-recovery.js';
+import type { RegistryMirrors } from './registry-mirrors.js';
+import { buildRunArgs } from './run-args.js';
+import { runFixingMissing } from './run-fixing-missing.js';
+import { engineIdFromRun, observedAfterRun } from './run-observation.js';
+import type { ValidContainerSpec } from './spec.js';
+import type { CreatedContainer, ObservedContainer } from './types.js';
+import type { UserNetworks } from './user-networks.js';
+
+// `run` may have to set up storage and network for a first container; allow more than the default.
+export const RUN_TIMEOUT_MS = 180_000;
+
+/** What a create needs of its runtime, bound to one host. */
+export interface CreateDeps extends CreateRecovery {
+  cli: EngineCli;
+  hostId: string;
+  networks: UserNetworks;
+  registryMirrors: RegistryMirrors;
+  /** Whether `--storage-opt size=` works here (learnt by the runtime's info()). */
+  storageOptSize: () => boolean;
+  /** The container, or RuntimeError `not_found`. */
+  require(containerId: string): Promise<ObservedContainer>;
+}
+
+/**
+ * One engine call when the container is new: `run --detach` with a home volume made ahead of
+ * time, whose printed id and argv describe the result. Existence is learnt from the engine's own
+ * refusal (a taken container name) instead of asking first, so only a replay pays for the
+ * lookups; a missing image is `run`'s `--pull never` failure, then pulled.
+ */
+export async function createContainer(
+  deps: CreateDeps,
+  spec: ValidContainerSpec,
+): Promise<CreatedContainer> {
+  const homeVolume = await deps.volumes.take();
+  const started = deps.shaping.ownStart(spec.containerId);
+  let stdout: string;
+  try {
+    const pidFile = await deps.shaping.pidFileFor(spec);
+    const args = buildRunArgs(spec, deps.hostId, {
+      homeVolume,
+      storageOptSize: deps.storageOptSize(),
+      ...(pidFile === undefined ? {} : { pidFile }),
+    });
+    stdout = await runFixingMissing(spec, args, {
+      cli: deps.cli,
+      hostId: deps.hostId,
+      networks: deps.networks,
+      log: deps.log,
+      registryMirrors: deps.registryMirrors,
+      timeoutMs: RUN_TIMEOUT_MS,
+    });
+    await deps.shaping.afterRun(spec, pidFile);
+  } catch (runError) {
+    if (isRuntimeError(runError, 'conflict')) {
+      return existingAfterConflict(deps, spec.containerId, homeVolume, runError);
+    }
+    await discardFailedRun(deps, spec.containerId, homeVolume, runError);
+    throw explainRunFailure(spec.image, runError);
+  } finally {
+    started();
+    // After the run, so making the next volume never competes with this one for the engine.
+    deps.volumes.refill();
+  }
+  const startedAt = new Date();
+  deps.log.info({ containerId: spec.containerId }, 'container created and started');
+  const engineId = engineIdFromRun(stdout);
+  // Every engine here prints the id; should one not, asking it costs one call and no accuracy.
+  const observed =
+    engineId === null
+      ? await deps.require(spec.containerId)
+      : observedAfterRun(spec, deps.hostId, engineId, startedAt);
+  return { ...observed, replayed: false };
+}
