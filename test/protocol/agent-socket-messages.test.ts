@@ -6,6 +6,7 @@ import {
   decodeControlMessage,
   encodeAgentMessage,
   encodeControlMessage,
+  encodeOwnControlMessage,
   MAX_AGENT_MESSAGE_BYTES,
   MAX_INVENTORY_CONTAINERS,
   ProtocolEncodeError,
@@ -200,6 +201,21 @@ void t.test('encoding validates through the same schemas and round-trips', (t) =
     const decoded = decodeControlMessage(encodeControlMessage(message));
     t.same(decoded.ok ? decoded.value : decoded.error, message);
   }
+  t.end();
+});
+
+void t.test('the unchecked encoder writes what the checked one does, within the limit', (t) => {
+  for (const { message } of Object.values(CONTROL_EXAMPLES)) {
+    t.equal(encodeOwnControlMessage(message), encodeControlMessage(message), message.type);
+  }
+  const huge = {
+    ...CONTROL_EXAMPLES.CONTROL_REFUSE.message,
+    message: 'é'.repeat(MAX_AGENT_MESSAGE_BYTES / 2),
+  };
+  t.throws(() => encodeOwnControlMessage(huge), {
+    name: 'ProtocolEncodeError',
+    message: /over the 4194304-byte limit/,
+  });
   t.end();
 });
 

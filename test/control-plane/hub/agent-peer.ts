@@ -53,6 +53,7 @@ export class AgentPeer {
   readonly inputFrameBytes: number[] = [];
   readonly closed: Promise<Closed>;
   #waiters: (() => void)[] = [];
+  #handler: ((message: ControlMessage) => void) | undefined;
 
   private constructor(readonly ws: WebSocket) {
     this.closed = new Promise((resolve) => {
@@ -74,9 +75,22 @@ export class AgentPeer {
       const decoded = decodeControlMessage(Buffer.from(data as Buffer));
       if (!decoded.ok)
         throw new Error(`control plane sent an invalid message: ${decoded.error.message}`);
+      if (this.#handler !== undefined) {
+        this.#handler(decoded.value);
+        return;
+      }
       this.received.push(decoded.value);
       for (const wake of this.#waiters.splice(0)) wake();
     });
+  }
+
+  /**
+   * From now on every decoded control message goes to `handler` instead of `received` (which then
+   * stays empty, so next() and command() wait in vain): for long runs such as the placement
+   * benchmark, where keeping every message would only grow and decoding twice would cost.
+   */
+  handOver(handler: (message: ControlMessage) => void): void {
+    this.#handler = handler;
   }
 
   /** Opens the socket; rejects with UpgradeRefused when the server answers HTTP instead. */

@@ -88,10 +88,12 @@ for (const driver of DB_DRIVERS) {
     });
 
     void t.test(
-      'a malformed frame or unknown type closes only that socket with 4001',
+      'a malformed frame, unknown type or misshapen message closes only that socket with 4001',
       async (t) => {
         const { peer: bystander, enrollment } = await onlinePeer(t, server, 'bystander');
-        for (const bad of ['{not json', JSON.stringify({ type: 'AGENT_DANCE' })]) {
+        // Valid JSON of a known type but the wrong shape is refused as surely as broken JSON.
+        const misshapen = JSON.stringify({ type: 'AGENT_COMMAND_RESULT', command_id: 'cmd_1' });
+        for (const bad of ['{not json', JSON.stringify({ type: 'AGENT_DANCE' }), misshapen]) {
           const { peer: offender } = await onlinePeer(t, server, 'offender');
           offender.sendRaw(bad);
           const refuse = await offender.next('CONTROL_REFUSE');

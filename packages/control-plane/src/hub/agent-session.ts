@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import {
   encodeChannelFrame,
   encodeControlMessage,
+  encodeOwnControlMessage,
   MAX_CLOSE_REASON_BYTES,
   type ControlMessage,
 } from '@rexec/protocol';
@@ -31,8 +32,9 @@ export class AgentSession {
     readonly hostName: string,
   ) {}
 
+  /** A message typed code built here (commands, ACKs, WELCOME): no schema check on the way out. */
   send(message: ControlMessage): void {
-    if (this.ws.readyState === WebSocket.OPEN) this.ws.send(encodeControlMessage(message));
+    if (this.ws.readyState === WebSocket.OPEN) this.ws.send(encodeOwnControlMessage(message));
   }
 
   /** A binary terminal data frame; throws RangeError on an empty or oversized payload. */
@@ -44,7 +46,11 @@ export class AgentSession {
 
   /** Sends CONTROL_REFUSE (the long explanation), then closes with `closeCode`. */
   refuse(code: string, message: string, closeCode: number, extra: object = {}): void {
-    this.send({ type: 'CONTROL_REFUSE', code, message: message.slice(0, 1024), ...extra });
+    // `extra` is free-form, so this one is checked against the schema before it goes.
+    const refusal = { type: 'CONTROL_REFUSE' as const, code, message: message.slice(0, 1024) };
+    if (this.ws.readyState === WebSocket.OPEN) {
+      this.ws.send(encodeControlMessage({ ...refusal, ...extra }));
+    }
     this.close(closeCode, code);
   }
 

@@ -5,7 +5,8 @@ import type { AgentCommandResult, CommandError, ObservedContainer } from '@rexec
 import type { Db } from '../db/open.js';
 import type { ContainerRow } from '../db/schema/containers.js';
 import { setupLogOf, storeSetupLog } from './setup-log.js';
-import { sessionEnd, sessionHours, transition } from './transitions.js';
+import { moveToRunning } from './running-batch.js';
+import { assertLegal, sessionEnd, sessionHours, transition } from './transitions.js';
 
 /** A failed command as status detail: the agent's sentence and the engine's own words. */
 export function commandDetail(error: CommandError): string {
@@ -50,21 +51,20 @@ export async function markRunning(
   hours?: number | null,
 ): Promise<ContainerRow | null> {
   if (row.status === 'running') return row;
+  assertLegal(row.status, 'running');
   const now = new Date();
-  return transition(db, row, {
-    to: 'running',
-    reason: null,
+  // Batched with the other moves of this moment: the same guard and events row as transition().
+  return moveToRunning(db, {
+    id: row.id,
+    from: row.status,
+    hostId: row.hostId,
+    startedAt: startedAt(observed),
+    sessionExpiresAt: sessionEnd(
+      hours === undefined ? await sessionHours(db, row.userId) : hours,
+      now,
+    ),
     eventReason,
     actorUserId,
-    columns: {
-      desiredStatus: 'running',
-      startedAt: startedAt(observed),
-      stoppedAt: null,
-      sessionExpiresAt: sessionEnd(
-        hours === undefined ? await sessionHours(db, row.userId) : hours,
-        now,
-      ),
-    },
   });
 }
 

@@ -46,6 +46,11 @@ export interface StatusChange {
 const ROW_COLUMNS = columnsWithout(containers, ['setupLog', 'setupLogTruncated']);
 const COLUMNS = getTableColumns(containers);
 
+/** @throws IllegalTransitionError when the lifecycle has no `from` → `to`. */
+export function assertLegal(from: ContainerStatus, to: ContainerStatus): void {
+  if (!ALLOWED[from].includes(to)) throw new IllegalTransitionError(from, to);
+}
+
 /**
  * Applies `change` to `row` if the row still has `row.status` and is not deleted; returns the new
  * row, or null when someone else changed it first. @throws IllegalTransitionError.
@@ -57,8 +62,7 @@ export async function transition(
   row: ContainerRow,
   change: StatusChange,
 ): Promise<ContainerRow | null> {
-  if (!ALLOWED[row.status].includes(change.to))
-    throw new IllegalTransitionError(row.status, change.to);
+  assertLegal(row.status, change.to);
   const values: Partial<Record<keyof typeof COLUMNS, unknown>> = {
     status: change.to,
     statusReason: change.reason,

@@ -5,6 +5,7 @@
 // is lifecycle's.
 import { sql } from 'drizzle-orm';
 import type { Db, Tx } from '../db/open.js';
+import { queryPrepared, type PreparedStatement } from '../db/prepared.js';
 import { selectRows } from '../db/rows.js';
 import type { HostRow } from '../db/schema/hosts.js';
 import {
@@ -56,14 +57,16 @@ interface SnapshotRow extends Record<string, unknown> {
 
 // Only the columns placement reads, raw: mapping every host's full row per create was the largest
 // single CPU cost of a placement. The snapshot may be stale; reserveFirst re-checks everything.
+const SNAPSHOT: PreparedStatement = {
+  name: 'rexec_schedulable_hosts',
+  text: `select id, status, scheduling,
+      capacity_cpu_millicores, capacity_memory_mb, capacity_disk_mb,
+      reserved_cpu_millicores, reserved_memory_mb, reserved_disk_mb
+    from hosts where status = 'online' and scheduling = 'active'`,
+};
+
 export async function loadSnapshot(db: Db): Promise<PlacementHost[]> {
-  const rows = await selectRows<SnapshotRow>(
-    db,
-    sql`select id, status, scheduling,
-          capacity_cpu_millicores, capacity_memory_mb, capacity_disk_mb,
-          reserved_cpu_millicores, reserved_memory_mb, reserved_disk_mb
-        from hosts where status = 'online' and scheduling = 'active'`,
-  );
+  const rows = await queryPrepared<SnapshotRow>(db, SNAPSHOT, []);
   return rows.map((row) => ({
     id: row.id,
     status: row.status,

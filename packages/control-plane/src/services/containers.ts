@@ -1,9 +1,9 @@
 // Creating containers up to scheduling: defaults, per-container maxima, the race-free count quota,
 // placement and the audit event — all or nothing. Reads are in container-queries.ts (re-exported
 // here); talking to agents and the start/stop/delete lifecycle belong to later issues.
-import { and, eq, isNull, sql } from 'drizzle-orm';
+import { and, eq, isNull } from 'drizzle-orm';
 import type { Db } from '../db/open.js';
-import { selectRows } from '../db/rows.js';
+import { queryPrepared, type PreparedStatement } from '../db/prepared.js';
 import { containers, type ContainerRow } from '../db/schema/containers.js';
 import type { TierRow } from '../db/schema/tiers.js';
 import type { UserRow } from '../db/schema/users.js';
@@ -220,20 +220,37 @@ interface CreateOutcome {
  * the row on it and append the event. One round trip and its own transaction; the host's row lock
  * is held for that statement only.
  */
+const CREATE: PreparedStatement = {
+  name: 'rexec_create_container',
+  text: `select live, placed_on as host_id, (extract(epoch from created) * 1000)::float8 as at_ms
+    from rexec_create_container($1::text, $2::text, $3::text, $4::text, $5::text, $6::text,
+      $7::int, $8::int, $9::int, $10::int, $11::int, $12::text[], $13::jsonb)`,
+};
+
 async function createIfRoom(db: Db, step: CreateStep): Promise<CreateOutcome> {
   const { user, request, tier, resources, name, id } = step;
   const customImage = request.custom_image ?? null;
   const role = request.role ?? DEFAULT_ROLE;
   const detail = JSON.stringify({ name, image: request.image, role });
-  const [result] = await selectRows<{ live: number; host_id: string | null; at_ms: number | null }>(
-    db,
-    sql`select live, placed_on as host_id, (extract(epoch from created) * 1000)::float8 as at_ms
-        from rexec_create_container(${id}::text, ${user.id}::text, ${name}::text,
-          ${request.image}::text, ${customImage}::text, ${role}::text,
-          ${resources.cpuMillicores}::int, ${resources.memoryMb}::int, ${resources.diskMb}::int,
-          ${resources.networkMbps}::int, ${tier.maxContainers}::int,
-          ${sql.param([...step.candidates])}::text[], ${detail}::jsonb)`,
-  );
+  const [result] = await queryPrepared<{
+    live: number;
+    host_id: string | null;
+    at_ms: number | null;
+  }>(db, CREATE, [
+    id,
+    user.id,
+    name,
+    request.image,
+    customImage,
+    role,
+    resources.cpuMillicores,
+    resources.memoryMb,
+    resources.diskMb,
+    resources.networkMbps,
+    tier.maxContainers,
+    step.candidates,
+    detail,
+  ]);
   if (result === undefined) throw new Error(`the create of container ${id} returned no row`);
   if (result.host_id === null || result.at_ms === null) return { live: result.live, row: null };
   const row: ContainerRow = {
