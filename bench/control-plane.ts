@@ -45,6 +45,8 @@ export class Teardowns {
 export interface BenchControlPlane {
   controlPlane: ControlPlane;
   databaseUrl: string;
+  /** The cluster's data directory; its postmaster.pid names the server process. */
+  pgData: string;
   /** Calls the API with `token` (the admin's by default); a non-2xx answer throws with its body. */
   api<S extends z.ZodType>(
     schema: S,
@@ -61,9 +63,15 @@ export interface BenchControlPlane {
 export const call = callApi;
 
 /** A Postgres cluster, a database on it and a control plane process using it. */
+export interface BenchOptions {
+  /** The control plane reaches Postgres over its Unix socket instead of TCP on 127.0.0.1. */
+  unixSocket?: boolean;
+}
+
 export async function startBenchControlPlane(
   cleanup: Teardowns,
   env: Record<string, string> = {},
+  options: BenchOptions = {},
 ): Promise<BenchControlPlane> {
   const cluster = await startCluster();
   cleanup.teardown(() => stopCluster(cluster));
@@ -76,9 +84,14 @@ export async function startBenchControlPlane(
   url.pathname = `/${name}`;
   const databaseUrl = url.toString();
 
+  // The cluster also listens on a Unix socket in its directory: the control plane may use it.
+  const socketUrl = new URL(url);
+  socketUrl.searchParams.set('host', cluster.baseDir);
+  const controlPlaneUrl = options.unixSocket === true ? socketUrl.toString() : databaseUrl;
+
   const t = cleanup.asTest();
   const controlPlane = await startControlPlane(t, {
-    env: { REXEC_DATABASE_URL: databaseUrl, ...env },
+    env: { REXEC_DATABASE_URL: controlPlaneUrl, ...env },
   });
 
   const api: BenchControlPlane['api'] = async (schema, method, path, body, token) => {
@@ -98,6 +111,7 @@ export async function startBenchControlPlane(
   return {
     controlPlane,
     databaseUrl,
+    pgData: cluster.pgData,
     api,
     async joinAgent(hostName, agentEnv) {
       const join = await api(JoinTokenCreated, 'POST', '/hosts/join-tokens', {});

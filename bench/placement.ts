@@ -2,11 +2,12 @@
 // test/control-plane/hub/agent-peer.ts: enrollment with a join token, HELLO/WELCOME, heartbeats,
 // every create answered with an ok result and a running container) against a real control plane
 // process on a throwaway Postgres; several users then fire creates over REST concurrently. Prints
-// placements/s (202s per second), the time until all are `running`, and a check straight from
-// Postgres that no host is over-reserved. Asserts nothing.
+// placements/s (202s per second), the CPU each party spent per placement (control plane, all of
+// Postgres's processes, this process, and the rest of the machine), the time until all are
+// `running`, and a check straight from Postgres that no host is over-reserved. Asserts nothing.
 // Run: node --import tsx --conditions=rexec-source bench/placement.ts
-import { readFile } from 'node:fs/promises';
-import { loadavg } from 'node:os';
+import { Agent, request as httpRequest } from 'node:http';
+import { availableParallelism, loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
 import {
@@ -15,10 +16,17 @@ import {
   JoinTokenCreated,
   Tier,
   UserCreated,
-  decodeControlMessage,
 } from '@rexec/protocol';
-import { AgentPeer } from '../test/control-plane/hub/agent-peer.js';
-import { Teardowns, call, startBenchControlPlane } from './control-plane.js';
+import { AgentPeer, okResult } from '../test/control-plane/hub/agent-peer.js';
+import { Teardowns, startBenchControlPlane } from './control-plane.js';
+import { postmasterPid, sampleCpu, type CpuSample } from './process-cpu.js';
+
+function flag(name: string): boolean {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '' || raw === '0') return false;
+  if (raw === '1') return true;
+  throw new Error(`${name} must be 0 or 1, got ${raw}`);
+}
 
 function positiveInt(name: string, fallback: number): number {
   const raw = process.env[name];
@@ -33,19 +41,12 @@ const HOSTS = positiveInt('REXEC_BENCH_HOSTS', 200);
 const CREATES = positiveInt('REXEC_BENCH_CREATES', 2000);
 const USERS = positiveInt('REXEC_BENCH_USERS', 8);
 const CONCURRENCY_PER_USER = positiveInt('REXEC_BENCH_CONCURRENCY', 8);
+/** REXEC_BENCH_PG_SOCKET=1: the control plane talks to Postgres over its Unix socket, not TCP. */
+const PG_SOCKET = flag('REXEC_BENCH_PG_SOCKET');
 // Each host fits 40 of these by CPU, so 200 hosts hold 8000: capacity never refuses a create.
 const RESOURCES = { cpu_millicores: 100, memory_mb: 64, disk_mb: 512 };
 const HOST_CAPACITY = { cpu_millicores: 4_000, memory_mb: 8_192, disk_mb: 65_536 };
 const ALL_RUNNING_LIMIT_MS = 120_000;
-
-/** CPU seconds (user + system) a process has used so far, from /proc (Linux clock ticks, 100/s). */
-async function cpuSeconds(pid: number | undefined): Promise<number> {
-  if (pid === undefined) throw new Error('the control plane process has no pid');
-  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-  // Fields after the parenthesised command name; utime and stime are the 14th and 15th overall.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
 
 /**
  * REXEC_BENCH_NODE_OPTIONS becomes the control plane's NODE_OPTIONS (the test helpers drop the
@@ -68,6 +69,62 @@ function profileSignal(pid: number | undefined): void {
   process.kill(pid, 'SIGUSR2');
 }
 
+interface CreateClient {
+  agent: Agent;
+  url: URL;
+  body: string;
+}
+
+/**
+ * The load generator's REST client: node:http on kept-alive sockets, one per worker, posting one
+ * prepared body. fetch cost the bench process about twice the CPU per request, and every
+ * millisecond the generator spends is one the control plane and Postgres cannot have here.
+ */
+function createClient(base: string, sockets: number): CreateClient {
+  return {
+    agent: new Agent({ keepAlive: true, maxSockets: sockets }),
+    url: new URL(`${base}/api/v1/containers`),
+    body: JSON.stringify({
+      image: 'custom',
+      custom_image: 'localhost/rexec-test/busybox:latest',
+      resources: RESOURCES,
+    }),
+  };
+}
+
+function postCreate(
+  client: CreateClient,
+  token: string,
+): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const request = httpRequest(
+      client.url,
+      {
+        method: 'POST',
+        agent: client.agent,
+        headers: {
+          authorization: `Bearer ${token}`,
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(client.body),
+        },
+      },
+      (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('end', () =>
+          resolve({
+            status: response.statusCode ?? 0,
+            body: Buffer.concat(chunks).toString('utf8'),
+          }),
+        );
+        response.on('error', reject);
+      },
+    );
+    request.on('error', reject);
+    request.end(client.body);
+  });
+}
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Enrolls and connects one simulated host that answers every command with success. */
@@ -88,15 +145,13 @@ async function simulatedHost(
   const peer = await AgentPeer.connect(base, credential);
   const welcome = await peer.hello({ hostName, capacity: HOST_CAPACITY });
   peer.keepAlive(welcome.heartbeat_interval_ms);
-  peer.ws.on('message', (data, isBinary) => {
-    if (isBinary) return;
-    const decoded = decodeControlMessage(Buffer.from(data as Buffer));
-    if (!decoded.ok || decoded.value.type !== 'CONTROL_COMMAND') return;
-    const command = decoded.value;
-    peer.succeed(command, command.command.action === 'create' ? 'running' : 'exited');
+  peer.handOver((message) => {
+    if (message.type !== 'CONTROL_COMMAND') return;
+    const state = message.command.action === 'create' ? 'running' : 'exited';
+    // Written without the agent-side schema check: the control plane checks what it receives,
+    // and a simulated agent's own checking is load on the machine the control plane runs on.
+    peer.ws.send(JSON.stringify(okResult(message, state)));
   });
-  // AgentPeer keeps every message for its scripted suites; here that would only grow.
-  peer.ws.on('message', () => peer.received.splice(0));
   return peer;
 }
 
@@ -175,7 +230,9 @@ async function countRunning(
 async function main(): Promise<void> {
   const cleanup = new Teardowns();
   try {
-    const cp = await startBenchControlPlane(cleanup, benchNodeOptions());
+    const cp = await startBenchControlPlane(cleanup, benchNodeOptions(), {
+      unixSocket: PG_SOCKET,
+    });
     const base = cp.controlPlane.url;
     // The limiter still runs on every request; the budgets are lifted so it never caps the run.
     await cp.api(Tier, 'PATCH', '/tiers/enterprise', {
@@ -215,8 +272,13 @@ async function main(): Promise<void> {
     const statuses = new Map<number, number>();
     let next = 0;
     let last202 = 0;
+    let firstRefusal: string | undefined;
+    const client = createClient(base, USERS * CONCURRENCY_PER_USER);
+    cleanup.teardown(() => client.agent.destroy());
     const pid = cp.controlPlane.process.pid;
-    const cpuBefore = await cpuSeconds(pid);
+    if (pid === undefined) throw new Error('the control plane process has no pid');
+    const postmaster = await postmasterPid(cp.pgData);
+    const cpuBefore = await sampleCpu(pid, postmaster);
     const commitsBefore = await commits(cp.databaseUrl);
     const load = loadavg()[0] ?? 0;
     profileSignal(pid);
@@ -225,19 +287,15 @@ async function main(): Promise<void> {
       for (;;) {
         const index = next++;
         if (index >= CREATES) return;
-        const answer = await call(base, token, 'POST', '/containers', {
-          image: 'custom',
-          custom_image: 'localhost/rexec-test/busybox:latest',
-          resources: RESOURCES,
-        });
+        const answer = await postCreate(client, token);
         statuses.set(answer.status, (statuses.get(answer.status) ?? 0) + 1);
         if (answer.status === 202) last202 = performance.now();
+        else firstRefusal ??= `${answer.status} ${answer.body}`;
       }
     };
     await Promise.all(
       tokens.flatMap((token) => Array.from({ length: CONCURRENCY_PER_USER }, () => worker(token))),
     );
-    const cpuUsed = (await cpuSeconds(pid)) - cpuBefore;
     profileSignal(pid);
     const accepted = statuses.get(202) ?? 0;
     let allRunningMs: number | undefined;
@@ -251,30 +309,49 @@ async function main(): Promise<void> {
       if (performance.now() - answered > ALL_RUNNING_LIMIT_MS) break;
       await sleep(20);
     }
+    // Up to every container running: the results and moves to `running` are part of a placement.
+    const cpuAfter = await sampleCpu(pid, postmaster);
     const check = await checkReservations(cp.databaseUrl);
     // The statistics collector flushes about every 500 ms.
     await sleep(1_000);
     const commitsUsed = (await commits(cp.databaseUrl)) - commitsBefore;
 
+    const cores = availableParallelism();
     const line = (label: string, value: string) => console.log(`  ${label.padEnd(30)} ${value}`);
     console.log(
       `placement: ${HOSTS} simulated hosts, ${CREATES} creates from ${USERS} users × ` +
-        `${CONCURRENCY_PER_USER} in flight, real Postgres (1-min load average ${load.toFixed(1)})`,
+        `${CONCURRENCY_PER_USER} in flight, real Postgres over ${PG_SOCKET ? 'its Unix socket' : 'TCP'} ` +
+        `(1-min load average ${load.toFixed(1)})`,
     );
     line('hosts enrolled and connected', `${(connectMs / 1000).toFixed(1)} s`);
     line(
       'answers',
       [...statuses.entries()].map(([status, count]) => `${status}: ${count}`).join(', '),
     );
+    if (firstRefusal !== undefined) line('first refusal', firstRefusal.slice(0, 300));
     const acceptMs = last202 - start;
     line(
       'placements/s (202s)',
       `${((1000 * accepted) / acceptMs).toFixed(0)} (${accepted} in ${acceptMs.toFixed(0)} ms; target ≥ 500)`,
     );
-    const cpuMs = (1000 * cpuUsed) / Math.max(1, accepted);
+    const perPlacement = (party: keyof CpuSample) =>
+      (cpuAfter[party] - cpuBefore[party]) / Math.max(1, accepted);
+    const cpuMs = perPlacement('controlPlane');
     line(
       'control plane CPU/placement',
-      `${cpuMs.toFixed(1)} ms (one core's worth: ${(1000 / cpuMs).toFixed(0)} placements/s)`,
+      `${cpuMs.toFixed(2)} ms (one core's worth: ${(1000 / cpuMs).toFixed(0)} placements/s)`,
+    );
+    line('Postgres CPU/placement', `${perPlacement('postgres').toFixed(2)} ms (all its processes)`);
+    line(
+      'bench CPU/placement',
+      `${perPlacement('bench').toFixed(2)} ms (load generator and ${HOSTS} simulated agents)`,
+    );
+    const ours = perPlacement('controlPlane') + perPlacement('postgres') + perPlacement('bench');
+    const machine = perPlacement('machine');
+    line(
+      'machine CPU/placement',
+      `${machine.toFixed(2)} ms, of which others ${(machine - ours).toFixed(2)} ms ` +
+        `(${cores} cores' worth: ${((cores * 1000) / ours).toFixed(0)} placements/s for these three)`,
     );
     line(
       'Postgres commits/placement',
