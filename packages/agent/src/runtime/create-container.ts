@@ -65,8 +65,9 @@ export async function createContainer(
     throw explainRunFailure(spec.image, runError);
   } finally {
     started();
-    // After the run, so making the next volume never competes with this one for the engine.
-    deps.volumes.refill();
+    // After the run, so making the next volume never competes with this one for the engine, and
+    // after this turn of the event loop, so spawning it does not hold up the create's result.
+    setImmediate(() => deps.volumes.refill());
   }
   const startedAt = new Date();
   deps.log.info({ containerId: spec.containerId }, 'container created and started');
