@@ -17,7 +17,7 @@ import pg from 'pg';
 import { Container, HostList, Tier, UserCreated } from '@rexec/protocol';
 import { SANDBOX_COMMAND } from '../packages/agent/src/command-actions.js';
 import { buildRunArgs } from '../packages/agent/src/runtime/run-args.js';
-import { BUSYBOX_IMAGE } from '../test/helpers/engine.js';
+import { BUSYBOX_IMAGE, removeTestHost } from '../test/helpers/engine.js';
 import { Teardowns, call, percentile, startBenchControlPlane } from './control-plane.js';
 
 const SAMPLES = Number(process.env['REXEC_BENCH_SAMPLES'] ?? 12);
@@ -77,18 +77,9 @@ async function main(): Promise<void> {
     const { hosts } = await cp.api(HostList, 'GET', '/hosts');
     const hostId = hosts.find((host) => host.name === 'bench-latency')?.id;
     if (hostId === undefined) throw new Error('the agent connected but its host is not listed');
-    // Whatever the agent left in the engine goes with it (agents leave containers by design).
-    cleanup.teardown(async () => {
-      const ids = await podman(['ps', '-aq', '--filter', `label=io.rexec.host-id=${hostId}`]);
-      for (const id of ids.split('\n').filter(Boolean)) {
-        await podman(['rm', '-f', '-v', id]).catch(() => undefined);
-      }
-      const filter = `label=io.rexec.host-id=${hostId}`;
-      const volumes = await podman(['volume', 'ls', '-q', '--filter', filter]);
-      for (const volume of volumes.split('\n').filter(Boolean)) {
-        await podman(['volume', 'rm', '-f', volume]).catch(() => undefined);
-      }
-    });
+    // Whatever the agent left in the engine goes with it (agents leave containers by design):
+    // containers, home volumes (the pool too), the user network and the host guard.
+    cleanup.teardown(() => removeTestHost('podman', hostId));
     // Polling every POLL_MS is far above a tier's operations budget; the limiter still runs.
     await cp.api(Tier, 'PATCH', '/tiers/enterprise', {
       rate_limits: {
