@@ -2,6 +2,7 @@
 // (or error with the engine's message), stop/start/delete round trips, a host that is away (503,
 // 202 deleting finished on reconnect), and commands re-sent with their id after a reconnect. The
 // agent side is a scripted peer (../hub/agent-peer.ts): the real agent is written concurrently.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { CloseCode, Container, ErrorBody, type ControlCommand } from '@rexec/protocol';
 import t from 'tap';
 import { sql } from '../../../packages/control-plane/src/db/index.js';
@@ -252,6 +253,37 @@ void t.test(
     t.equal(again.command_id, command.command_id);
     back.succeed(again, 'running');
     await eventually(async () => (await statusOf(server, user.token, id)) === 'running');
+    t.equal(back.received.filter((m) => m.type === 'CONTROL_COMMAND').length, 0, 'sent once');
+  },
+);
+
+void t.test(
+  'a create answered before reconciliation reads the rows is not sent a second time',
+  async (t) => {
+    const server = await startHubServer(t, 'pg');
+    const { peer, enrollment } = await onlinePeer(t, server, 'slowread');
+    const user = await newUser(server, 'cyd');
+    const { id, command } = await create(server, peer, user.token);
+    await peer.close(CloseCode.NORMAL);
+    // Reconciliation's read of the host's rows (and the result's write) wait behind this lock, so
+    // the re-sent create is answered while the rows it will read still say `creating`.
+    const pool = server.database.pool;
+    if (pool === undefined) throw new Error('the pg driver has a pool');
+    const locker = await pool.connect();
+    t.teardown(() => locker.release());
+    await locker.query('begin');
+    await locker.query('lock table containers in access exclusive mode');
+    const back = await AgentPeer.connect(server.url, enrollment.credential);
+    t.teardown(() => back.ws.terminate());
+    await back.hello({ hostName: 'slowread' });
+    back.keepAlive();
+    const again = await back.command((c) => c.container_id === id);
+    t.equal(again.command_id, command.command_id);
+    back.succeed(again, 'running');
+    await eventually(() => Promise.resolve(!server.hub.hasPendingCommand(id)));
+    await locker.query('commit');
+    await eventually(async () => (await statusOf(server, user.token, id)) === 'running');
+    await sleep(300); // a second create would be sent as soon as the rows are read
     t.equal(back.received.filter((m) => m.type === 'CONTROL_COMMAND').length, 0, 'sent once');
   },
 );

@@ -56,6 +56,11 @@ export interface EstablishedHost {
   hostId: string;
   hostName: string;
   hello: AgentHello;
+  /**
+   * Containers whose commands were still awaited when the session was established (and re-sent).
+   * Their own results settle those rows, even if they arrive before reconciliation reads them.
+   */
+  inFlight: ReadonlySet<string>;
 }
 
 export type EstablishedListener = (host: EstablishedHost) => Promise<void>;

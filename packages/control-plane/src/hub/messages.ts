@@ -190,11 +190,13 @@ async function handshake(
     'agent session established',
   );
   // Commands still wanted go out again with their original ids; the agent answers replays once.
+  const inFlight = new Set<string>();
   for (const command of context.pending.forHost(session.hostId)) {
     session.send(command.message);
     command.sent = true;
+    inFlight.add(command.message.container_id);
   }
-  const host = { hostId: session.hostId, hostName: hello.host_name, hello };
+  const host = { hostId: session.hostId, hostName: hello.host_name, hello, inFlight };
   for (const listener of context.establishedListeners) {
     context.track(listener(host), 'reconciliation after HELLO failed');
   }

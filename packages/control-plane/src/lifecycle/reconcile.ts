@@ -21,8 +21,9 @@ export async function reconcileHost(deps: LifecycleDeps, host: EstablishedHost):
   const known = new Set(rows.map((row) => row.id));
   const steps: Promise<void>[] = [];
   for (const row of rows) {
-    // A command in flight will settle this row itself; acting now would race it.
-    if (deps.hub.hasPendingCommand(row.id)) continue;
+    // A command in flight will settle this row itself; acting now would race it. One re-sent at
+    // HELLO may already be answered by now while `rows` still shows the state before its answer.
+    if (host.inFlight.has(row.id) || deps.hub.hasPendingCommand(row.id)) continue;
     steps.push(reconcileContainer(deps, row, observed.get(row.id)));
   }
   for (const container of host.hello.inventory) {
