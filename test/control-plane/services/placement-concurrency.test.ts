@@ -2,7 +2,8 @@
 // database, one binpack, one spread) firing many creates at once fill the fleet exactly and never
 // over-reserve a host; a host another transaction is reserving on is skipped instead of waited for,
 // and when only a busy host fits the create waits and re-checks the latest reservation; a create
-// that shared an older snapshot read decides no_capacity only on a fresh one. pg only: PGlite is
+// that shared an older snapshot read decides no_capacity only on a fresh one, and one whose
+// best-ranked hosts all filled up meanwhile goes on down the ranking. pg only: PGlite is
 // one connection, so it has no concurrent transactions to test.
 import t from 'tap';
 import { selectRows, sql } from '../../../packages/control-plane/src/db/index.js';
@@ -194,5 +195,56 @@ void t.test(
     await comeBack;
     const row = await creating;
     t.equal(row.hostId, host.id, 'placed on the host a fresh snapshot shows');
+  },
+);
+
+void t.test(
+  'pg: when every host at the head of the ranking has filled up, the rest of the fleet is tried',
+  async (t) => {
+    const target = await freshDatabase(t, 'pg');
+    const [one, two] = await Promise.all([openFor(t, target), openFor(t, target)]);
+    if (one === undefined || two === undefined) throw new Error('no replicas');
+    await migrateDatabase(one);
+    await seedTiers(one.db);
+    const user = await seedUser(one.db, 'pro');
+    const tier = await getTier(one.db, 'pro');
+    // 24 hosts with room for one more; binpack ranks them fullest first, so the list is in order.
+    const fleet = [];
+    for (let i = 0; i < 24; i++) {
+      fleet.push(
+        await seedHost(one.db, { capacityCpuMillicores: 1000, reservedCpuMillicores: 700 - i }),
+      );
+    }
+    const filled = fleet.slice(0, 20).map((host) => host.id);
+
+    let commit = (): void => undefined;
+    const committing = new Promise<void>((resolve) => (commit = resolve));
+    let changed = (): void => undefined;
+    const hostsChanged = new Promise<void>((resolve) => (changed = resolve));
+    // Replica one fills the first 20 hosts and holds the user's row until told to commit: the
+    // create below ranks on a snapshot where they have room and reserves only after they are full.
+    const fill = one.db.transaction(async (tx) => {
+      await tx.execute(sql`select id from users where id = ${user.id} for update`);
+      await tx.execute(
+        sql`update hosts set reserved_cpu_millicores = capacity_cpu_millicores
+            where id in (${sql.join(
+              filled.map((id) => sql`${id}`),
+              sql`, `,
+            )})`,
+      );
+      changed();
+      await committing;
+    });
+    await hostsChanged;
+    const creating = createContainer(two.db, { user, tier, request: small, scheduler: binpack });
+    while ((await lockWaits(one.db)) === 0) await new Promise((resolve) => setTimeout(resolve, 10));
+    commit();
+    await fill;
+    const row = await creating;
+    t.equal(row.hostId, fleet[20]?.id, 'the best-ranked host that still has room');
+    t.equal((await getHost(one.db, row.hostId ?? '')).reservedCpuMillicores, 680 + 250);
+    for (const id of filled) {
+      t.equal((await getHost(one.db, id)).reservedCpuMillicores, 1000, 'a full host got nothing');
+    }
   },
 );

@@ -150,14 +150,21 @@ async function insertPlaced(db: Db, input: PlacedInput): Promise<ContainerRow> {
   const { user, scheduler, resources } = input;
   const rank = (hosts: PlacementHost[]) => rankOnce(scheduler, reserveOf(resources), hosts);
   const id = newId('ctr');
+  const roomFor = (candidates: readonly string[]) => createIfRoom(db, { ...input, id, candidates });
   // Unlocked and before the create: it only orders the candidates, the statement that reserves
   // re-checks each one, so a slightly stale view costs nothing but a step down the list.
   const snapshot = await sharedSnapshot(db);
-  let created = await createIfRoom(db, { ...input, id, candidates: rank(snapshot.hosts) });
+  let ranking = rank(snapshot.hosts);
+  let created = await roomFor(ranking.head);
+  if (created.row === null && created.live < input.tier.maxContainers && ranking.rest) {
+    // Every host at the head was full or being reserved on: the rest of the fleet, in order.
+    created = await roomFor(ranking.all);
+  }
   if (created.row === null && created.live < input.tier.maxContainers && snapshot.joined) {
     // The shared read may predate this request (a host back online, room given back): no_capacity
     // is only ever decided on a snapshot taken after the request arrived.
-    created = await createIfRoom(db, { ...input, id, candidates: rank(await loadSnapshot(db)) });
+    ranking = rank(await loadSnapshot(db));
+    created = await roomFor(ranking.all);
   }
   if (created.live >= input.tier.maxContainers) {
     throw containerLimitReached(input.tier.maxContainers, created.live, input.tier.name);
@@ -169,15 +176,30 @@ async function insertPlaced(db: Db, input: PlacedInput): Promise<ContainerRow> {
   throw noCapacity();
 }
 
+/**
+ * How many of the best-ranked hosts a create first offers Postgres. The ranking comes from a
+ * recent snapshot, so the first few almost always have room; sending the whole fleet (200 host
+ * ids) with every create cost both sides visible CPU to write and parse an array never read past
+ * its first entries. When none of the head has room, the whole ranking is offered.
+ */
+const HEAD_CANDIDATES = 16;
+
+interface Ranking {
+  all: readonly string[];
+  head: readonly string[];
+  /** True when `all` has hosts beyond `head`. */
+  rest: boolean;
+}
+
 // Creates that share a snapshot mostly ask for the same resources: one ranking (every host scored
 // and sorted) serves them all. Keyed by the snapshot's array, so it goes when the snapshot does.
-const rankings = new WeakMap<readonly PlacementHost[], WeakMap<Scheduler, Map<string, string[]>>>();
+const rankings = new WeakMap<readonly PlacementHost[], WeakMap<Scheduler, Map<string, Ranking>>>();
 
 function rankOnce(
   scheduler: Scheduler,
   resources: Resources,
   hosts: readonly PlacementHost[],
-): readonly string[] {
+): Ranking {
   let bySchedulers = rankings.get(hosts);
   if (bySchedulers === undefined) {
     bySchedulers = new WeakMap();
@@ -189,12 +211,17 @@ function rankOnce(
     bySchedulers.set(scheduler, byResources);
   }
   const key = `${resources.cpuMillicores}/${resources.memoryMb}/${resources.diskMb}`;
-  let ranked = byResources.get(key);
-  if (ranked === undefined) {
-    ranked = scheduler.rank({ resources }, hosts);
-    byResources.set(key, ranked);
+  let ranking = byResources.get(key);
+  if (ranking === undefined) {
+    const all = scheduler.rank({ resources }, hosts);
+    ranking = {
+      all,
+      head: all.length > HEAD_CANDIDATES ? all.slice(0, HEAD_CANDIDATES) : all,
+      rest: all.length > HEAD_CANDIDATES,
+    };
+    byResources.set(key, ranking);
   }
-  return ranked;
+  return ranking;
 }
 
 function reserveOf(resources: ResourceColumns): Resources {
