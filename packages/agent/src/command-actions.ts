@@ -11,7 +11,6 @@ import type {
 import { missingContainer, toWireContainer } from './inventory.js';
 import { isRuntimeError, userNetworkName } from './runtime/index.js';
 import type { ContainerRuntime, ContainerSpec, RuntimeErrorCode } from './runtime/index.js';
-import { removeKeepingVolume } from './runtime/remove-keep-volume.js';
 import { RoleSetupFailedError } from './roles/role-setup-runner.js';
 import type { RoleSetupRunner } from './roles/role-setup-runner.js';
 
@@ -103,8 +102,7 @@ async function perform(
       return { container: toWireContainer(observed), replayed: false };
     }
     case 'remove':
-      if (command.remove_volume) await runtime.remove(containerId);
-      else await removeKeepingVolume(runtime, containerId);
+      await runtime.remove(containerId, { keepVolume: !command.remove_volume });
       return { container: missingContainer(containerId), replayed: false };
   }
 }

@@ -1,7 +1,7 @@
 // User networks outlive their last container by the idle time on the real engines: a user who
-// deletes and creates again finds the same network, it goes once idle for that long, and one an
-// earlier agent left unused goes after a restarted agent's prepare(). With idle time 0 the network
-// goes with the last container (isolation.test.ts).
+// deletes and creates again finds the same network (also after a remove keeping the volume), it
+// goes once idle for that long, and one an earlier agent left unused goes after a restarted
+// agent's prepare(). With idle time 0 the network goes with the last container (isolation.test.ts).
 import { setTimeout as sleep } from 'node:timers/promises';
 import t from 'tap';
 import { userNetworkName } from '../../../packages/agent/src/runtime/labels.js';
@@ -43,7 +43,13 @@ for (const kind of await networkEngines(t)) {
     await sleep(3_000);
     t.equal(await networkId(host, 'user-a'), created, 'kept while a container uses it');
 
-    await host.runtime.remove(second.containerId);
+    // A remove that keeps the home volume (remove_volume: false) treats the network the same.
+    await host.runtime.remove(second.containerId, { keepVolume: true });
+    t.equal(
+      await networkId(host, 'user-a'),
+      created,
+      'still there after a remove keeping the volume',
+    );
     t.ok(await waitGone(host, 'user-a', 20_000), 'gone once idle for the idle time');
   });
 

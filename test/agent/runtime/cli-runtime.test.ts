@@ -5,7 +5,6 @@ import t from 'tap';
 import { CAPABILITY_ALLOW_LIST } from '../../../packages/agent/src/runtime/run-args.js';
 import { RuntimeError } from '../../../packages/agent/src/runtime/errors.js';
 import { createCliRuntime } from '../../../packages/agent/src/runtime/cli-runtime.js';
-import { removeKeepingVolume } from '../../../packages/agent/src/runtime/remove-keep-volume.js';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { EngineKind } from '../../helpers/engine.js';
@@ -181,7 +180,7 @@ void t.test(
     const first = await runtime.createAndStart(spec);
     const kept = await homeVolumeOfContainer(kind, first.engineId);
     await engine(kind, ['exec', first.engineId, 'sh', '-c', 'echo kept > /root/note.txt']);
-    await removeKeepingVolume(runtime, spec.containerId, kind);
+    await runtime.remove(spec.containerId, { keepVolume: true });
     t.equal(await runtime.inspect(spec.containerId), null);
     t.ok(await volumeExists(kind, kept), 'the home volume stays');
 

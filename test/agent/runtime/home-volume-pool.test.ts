@@ -6,7 +6,6 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { pino } from 'pino';
 import t from 'tap';
 import { createCliRuntime } from '../../../packages/agent/src/runtime/cli-runtime.js';
-import { removeKeepingVolume } from '../../../packages/agent/src/runtime/remove-keep-volume.js';
 import { homeVolumeOfContainer } from '../../helpers/engine.js';
 import type { EngineKind } from '../../helpers/engine.js';
 import { busyboxSpec, engine, makeRuntime } from './fixture.js';
@@ -84,7 +83,7 @@ void t.test(
     const created = await before.createAndStart(spec);
     const kept = await homeVolumeOfContainer(kind, created.engineId);
     await engine(kind, ['exec', created.engineId, 'sh', '-c', 'echo data > /root/file']);
-    await removeKeepingVolume(before, spec.containerId, kind);
+    await before.remove(spec.containerId, { keepVolume: true });
     t.ok(await waitFor(async () => (await unmountedVolumes(kind, hostId)).length === 3));
     const left = await hostVolumes(kind, hostId);
 

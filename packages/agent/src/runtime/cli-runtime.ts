@@ -27,6 +27,7 @@ import type {
   CreatedContainer,
   NetworkShaper,
   ObservedContainer,
+  RemoveOptions,
   RuntimeInfo,
   RuntimeKind,
 } from './types.js';
@@ -82,7 +83,7 @@ export function createCliRuntime(options: CliRuntimeOptions): ContainerRuntime {
     start: async (containerId) => ops.start(validateContainerId(containerId)),
     stop: async (containerId, timeoutSeconds) =>
       ops.stop(validateContainerId(containerId), timeoutSeconds),
-    remove: async (containerId) => ops.remove(validateContainerId(containerId)),
+    remove: async (containerId, options) => ops.remove(validateContainerId(containerId), options),
     list: async () => ops.list(),
     inspect: async (containerId) => ops.find(validateContainerId(containerId)),
     locate: async (containerId) => ops.locate(validateContainerId(containerId)),
@@ -331,7 +332,7 @@ class CliOperations {
     return this.require(containerId);
   }
 
-  async remove(containerId: string): Promise<void> {
+  async remove(containerId: string, options: RemoveOptions = {}): Promise<void> {
     const engine = await this.inspectEngine(containerName(containerId));
     const observed = engine === null ? null : this.owned(engine, containerId);
     if (observed !== null) {
@@ -341,12 +342,19 @@ class CliOperations {
         if (!isRuntimeError(error, 'not_found')) throw error;
       }
     }
-    await this.volumes.remove(homeVolumeOf(containerId, engine?.labels), containerId);
+    if (options.keepVolume !== true) {
+      await this.volumes.remove(homeVolumeOf(containerId, engine?.labels), containerId);
+    }
     await this.shaping.forget(containerId);
     // An unused network goes after the idle time; while another of the user's containers is
     // attached the engine refuses, and that one's remove will take it.
     if (observed?.userId != null) await this.networks.release(observed.userId);
-    this.options.log.info({ containerId }, 'container and home volume removed');
+    this.options.log.info(
+      { containerId },
+      options.keepVolume === true
+        ? 'container removed, home volume kept'
+        : 'container and home volume removed',
+    );
   }
 
   async list(): Promise<ObservedContainer[]> {

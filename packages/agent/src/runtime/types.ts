@@ -130,6 +130,11 @@ export interface RuntimeEventStream extends AsyncIterable<RuntimeEvent> {
   stop(): Promise<void>;
 }
 
+export interface RemoveOptions {
+  /** Leave the home volume on the engine (a `remove` command with `remove_volume: false`). */
+  keepVolume?: boolean;
+}
+
 export interface ContainerRuntime {
   readonly kind: RuntimeKind;
   readonly hostId: string;
@@ -145,8 +150,11 @@ export interface ContainerRuntime {
   start(containerId: string): Promise<ObservedContainer>;
   /** Stops with SIGTERM, then SIGKILL after `timeoutSeconds`; stopping a stopped one succeeds. */
   stop(containerId: string, timeoutSeconds: number): Promise<ObservedContainer>;
-  /** Removes the container and its home volume; removing a missing one succeeds. */
-  remove(containerId: string): Promise<void>;
+  /**
+   * Removes the container and its home volume (with `keepVolume`, the volume stays, unattached);
+   * removing a missing one succeeds.
+   */
+  remove(containerId: string, options?: RemoveOptions): Promise<void>;
   /** Every container labelled with this runtime's host id. */
   list(): Promise<ObservedContainer[]>;
   /** The container, or null when it does not exist. */

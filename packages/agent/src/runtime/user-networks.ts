@@ -78,18 +78,6 @@ export function isMissingNetwork(error: unknown): boolean {
   return isRuntimeError(error) && MISSING_NETWORK.test(error.stderr);
 }
 
-/**
- * Removes the user's network unless a container still uses it or it is already gone; true when
- * it is gone now.
- */
-export async function removeUserNetworkIfUnused(
-  run: (args: readonly string[]) => Promise<string>,
-  hostId: string,
-  userId: string,
-): Promise<boolean> {
-  return removeNetworkIfUnused(run, userNetworkName(hostId, userId));
-}
-
 async function removeNetworkIfUnused(
   run: (args: readonly string[]) => Promise<string>,
   name: string,
