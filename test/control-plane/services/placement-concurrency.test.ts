@@ -5,10 +5,10 @@
 // that shared an older snapshot read decides no_capacity only on a fresh one, and one whose
 // best-ranked hosts all filled up meanwhile goes on down the ranking. pg only: PGlite is
 // one connection, so it has no concurrent transactions to test.
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { selectRows, sql } from '../../../packages/control-plane/src/db/index.js';
 import { migrateDatabase } from '../../../packages/control-plane/src/db/migrate.js';
-import type { Db } from '../../../packages/control-plane/src/db/open.js';
+import type { Db, Tx } from '../../../packages/control-plane/src/db/open.js';
 import { isRexecError } from '../../../packages/control-plane/src/errors.js';
 import { newId } from '../../../packages/control-plane/src/ids.js';
 import {
@@ -161,38 +161,59 @@ void t.test(
   },
 );
 
+/** Two replicas (two pools) on a fresh migrated database, with a user of the `pro` tier. */
+async function replicasWithProUser(t: Test) {
+  const target = await freshDatabase(t, 'pg');
+  const [one, two] = await Promise.all([openFor(t, target), openFor(t, target)]);
+  if (one === undefined || two === undefined) throw new Error('no replicas');
+  await migrateDatabase(one);
+  await seedTiers(one.db);
+  const user = await seedUser(one.db, 'pro');
+  return { one, two, user, tier: await getTier(one.db, 'pro') };
+}
+
+/**
+ * Makes `change` on `db` in a transaction that then holds the user's row until the returned
+ * commit: a create for that user meanwhile reads its snapshot without the change and reserves
+ * only once it is committed.
+ */
+async function holdingUserRow(
+  db: Db,
+  userId: string,
+  change: (tx: Tx) => Promise<unknown>,
+): Promise<() => Promise<void>> {
+  let commit = (): void => undefined;
+  const committing = new Promise<void>((resolve) => (commit = resolve));
+  let held = (): void => undefined;
+  const holding = new Promise<void>((resolve) => (held = resolve));
+  const done = db.transaction(async (tx) => {
+    await change(tx);
+    await tx.execute(sql`select id from users where id = ${userId} for update`);
+    held();
+    await committing;
+  });
+  await Promise.race([holding, done]);
+  return async () => {
+    commit();
+    await done;
+  };
+}
+
 void t.test(
   'pg: a create that joined an older snapshot looks again before answering no capacity',
   async (t) => {
-    const target = await freshDatabase(t, 'pg');
-    const [one, two] = await Promise.all([openFor(t, target), openFor(t, target)]);
-    if (one === undefined || two === undefined) throw new Error('no replicas');
-    await migrateDatabase(one);
-    await seedTiers(one.db);
-    const user = await seedUser(one.db, 'pro');
-    const tier = await getTier(one.db, 'pro');
+    const { one, two, user, tier } = await replicasWithProUser(t);
     const host = await seedHost(one.db, { status: 'unreachable' });
-
-    let commit = (): void => undefined;
-    const committing = new Promise<void>((resolve) => (commit = resolve));
-    let changed = (): void => undefined;
-    const hostChanged = new Promise<void>((resolve) => (changed = resolve));
-    // Replica one brings the host back and holds the user's row until told to commit, so the
-    // create below reads its snapshot before the host is online and places only after.
-    const comeBack = one.db.transaction(async (tx) => {
-      await tx.execute(sql`update hosts set status = 'online' where id = ${host.id}`);
-      await tx.execute(sql`select id from users where id = ${user.id} for update`);
-      changed();
-      await committing;
-    });
-    await hostChanged;
+    // Replica one brings the host back, uncommitted: the create reads before it is online.
+    const commit = await holdingUserRow(one.db, user.id, (tx) =>
+      tx.execute(sql`update hosts set status = 'online' where id = ${host.id}`),
+    );
 
     // A read already under way (another create's) that cannot see the host: the create joins it.
     const older = sharedSnapshot(two.db);
     const creating = createContainer(two.db, { user, tier, request: small, scheduler: binpack });
     t.same((await older).hosts, [], 'the shared read predates the host');
-    commit();
-    await comeBack;
+    await commit();
     const row = await creating;
     t.equal(row.hostId, host.id, 'placed on the host a fresh snapshot shows');
   },
@@ -201,13 +222,7 @@ void t.test(
 void t.test(
   'pg: when every host at the head of the ranking has filled up, the rest of the fleet is tried',
   async (t) => {
-    const target = await freshDatabase(t, 'pg');
-    const [one, two] = await Promise.all([openFor(t, target), openFor(t, target)]);
-    if (one === undefined || two === undefined) throw new Error('no replicas');
-    await migrateDatabase(one);
-    await seedTiers(one.db);
-    const user = await seedUser(one.db, 'pro');
-    const tier = await getTier(one.db, 'pro');
+    const { one, two, user, tier } = await replicasWithProUser(t);
     // 24 hosts with room for one more; binpack ranks them fullest first, so the list is in order.
     const fleet = [];
     for (let i = 0; i < 24; i++) {
@@ -216,30 +231,19 @@ void t.test(
       );
     }
     const filled = fleet.slice(0, 20).map((host) => host.id);
-
-    let commit = (): void => undefined;
-    const committing = new Promise<void>((resolve) => (commit = resolve));
-    let changed = (): void => undefined;
-    const hostsChanged = new Promise<void>((resolve) => (changed = resolve));
-    // Replica one fills the first 20 hosts and holds the user's row until told to commit: the
-    // create below ranks on a snapshot where they have room and reserves only after they are full.
-    const fill = one.db.transaction(async (tx) => {
-      await tx.execute(sql`select id from users where id = ${user.id} for update`);
-      await tx.execute(
+    // Replica one fills the first 20, uncommitted: the create ranks them first, then finds them full.
+    const commit = await holdingUserRow(one.db, user.id, (tx) =>
+      tx.execute(
         sql`update hosts set reserved_cpu_millicores = capacity_cpu_millicores
             where id in (${sql.join(
               filled.map((id) => sql`${id}`),
               sql`, `,
             )})`,
-      );
-      changed();
-      await committing;
-    });
-    await hostsChanged;
+      ),
+    );
     const creating = createContainer(two.db, { user, tier, request: small, scheduler: binpack });
     while ((await lockWaits(one.db)) === 0) await new Promise((resolve) => setTimeout(resolve, 10));
-    commit();
-    await fill;
+    await commit();
     const row = await creating;
     t.equal(row.hostId, fleet[20]?.id, 'the best-ranked host that still has room');
     t.equal((await getHost(one.db, row.hostId ?? '')).reservedCpuMillicores, 680 + 250);
