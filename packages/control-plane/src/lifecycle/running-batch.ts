@@ -1,5 +1,5 @@
 // Moves to `running` that arrive together (create results read from many agent sockets in one
-// event-loop turn) written as one statement: each row keeps its own guard (still in the status it
+// event-loop turn) written in one round trip: each row keeps its own guard (still in the status it
 // was read in, not deleted) and its own events row, exactly as transition() writes them one by
 // one. Which rows to move, and when, is the callers' (outcomes.ts); legality is checked there.
 import { columnsWithout, mapRow } from '../db/map-row.js';
@@ -31,29 +31,13 @@ const ROW_COLUMNS = columnsWithout(containers, ['setupLog', 'setupLogTruncated']
 const NAMES = Object.values(ROW_COLUMNS).map((column) => `"${column.name}"`);
 
 // One text whatever the batch size (the moves travel as arrays), so it is prepared once per
-// connection. The input's columns are prefixed so RETURNING's container columns stay unambiguous.
+// connection. rexec_move_to_running (migration 0006) updates each row by its primary key and
+// appends its event; the setup log stays in Postgres.
 const MOVE: PreparedStatement = {
   name: 'rexec_move_to_running',
-  text: `with input as (
-      select * from unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[],
-        $5::timestamptz[], $6::text[], $7::text[])
-        as i(in_id, in_from, in_host_id, in_started_at, in_expires_at, in_reason, in_actor)
-    ),
-    updated as (
-      update containers c set status = 'running', status_reason = null, status_detail = null,
-        desired_status = 'running', started_at = i.in_started_at, stopped_at = null,
-        session_expires_at = i.in_expires_at
-      from input i
-      where c.id = i.in_id and c.status = i.in_from and c.deleted_at is null
-      returning ${NAMES.map((name) => `c.${name}`).join(', ')}
-    ),
-    logged as (
-      insert into events (type, actor_user_id, container_id, host_id, reason, detail)
-      select 'container.running', i.in_actor, u.id, i.in_host_id, i.in_reason,
-        jsonb_build_object('from', i.in_from)
-      from updated u join input i on i.in_id = u.id
-    )
-    select ${NAMES.join(', ')} from updated`,
+  text: `select ${NAMES.join(', ')}
+    from rexec_move_to_running($1::text[], $2::text[], $3::text[], $4::timestamptz[],
+      $5::timestamptz[], $6::text[], $7::text[])`,
 };
 
 /**
