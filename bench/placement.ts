@@ -10,7 +10,6 @@
 import { Agent, request as httpRequest } from 'node:http';
 import { availableParallelism, loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import pg from 'pg';
 import {
   AGENT_ENROLL_PATH,
   AgentEnrollResponse,
@@ -21,6 +20,7 @@ import {
 } from '@rexec/protocol';
 import { AgentPeer, okResult } from '../test/control-plane/hub/agent-peer.js';
 import { Teardowns, startBenchControlPlane, type BenchControlPlane } from './control-plane.js';
+import { checkReservations, commits, countRunning } from './placement-checks.js';
 import { postmasterPid, sampleCpu, type CpuSample } from './process-cpu.js';
 
 function flag(name: string): boolean {
@@ -180,78 +180,6 @@ async function simulatedHost(
     { trust: true },
   );
   return peer;
-}
-
-interface HostCheck {
-  hosts: number;
-  hostsUsed: number;
-  maxOnOneHost: number;
-  overCapacity: number;
-  reservedMismatch: number;
-}
-
-/** Reads every host's capacity and reserved columns and the live reservations placed on it. */
-async function checkReservations(databaseUrl: string): Promise<HostCheck> {
-  const client = new pg.Client({ connectionString: databaseUrl });
-  await client.connect();
-  try {
-    const { rows } = await client.query<{
-      over: boolean;
-      mismatch: boolean;
-      placed: string;
-    }>(`
-      select
-        (h.reserved_cpu_millicores > h.capacity_cpu_millicores
-          or h.reserved_memory_mb > h.capacity_memory_mb
-          or h.reserved_disk_mb > h.capacity_disk_mb) as over,
-        (h.reserved_cpu_millicores <> coalesce(sum(c.cpu_millicores), 0)
-          or h.reserved_memory_mb <> coalesce(sum(c.memory_mb), 0)
-          or h.reserved_disk_mb <> coalesce(sum(c.disk_mb), 0)) as mismatch,
-        count(c.id) as placed
-      from hosts h
-      left join containers c on c.host_id = h.id and c.deleted_at is null
-      group by h.id`);
-    const placed = rows.map((row) => Number(row.placed));
-    return {
-      hosts: rows.length,
-      hostsUsed: placed.filter((count) => count > 0).length,
-      maxOnOneHost: Math.max(0, ...placed),
-      overCapacity: rows.filter((row) => row.over).length,
-      reservedMismatch: rows.filter((row) => row.mismatch).length,
-    };
-  } finally {
-    await client.end();
-  }
-}
-
-/** Committed transactions in the benchmark's database so far (Postgres statistics, ~0.5 s late). */
-async function commits(databaseUrl: string): Promise<number> {
-  const client = new pg.Client({ connectionString: databaseUrl });
-  await client.connect();
-  try {
-    const { rows } = await client.query<{ n: string }>(
-      `select xact_commit as n from pg_stat_database where datname = current_database()`,
-    );
-    return Number(rows[0]?.n ?? 0);
-  } finally {
-    await client.end();
-  }
-}
-
-/** A counter of running containers on its own connection; `cleanup` closes the connection. */
-async function countRunning(
-  databaseUrl: string,
-  cleanup: Teardowns,
-): Promise<() => Promise<number>> {
-  const client = new pg.Client({ connectionString: databaseUrl });
-  await client.connect();
-  cleanup.teardown(() => client.end());
-  return async () => {
-    const { rows } = await client.query<{ n: string }>(
-      `select count(*) as n from containers where status = 'running' and deleted_at is null`,
-    );
-    return Number(rows[0]?.n ?? 0);
-  };
 }
 
 interface Phase {
