@@ -57,8 +57,9 @@ const WARMUP = nonNegativeInt('REXEC_BENCH_WARMUP', 2000);
 /**
  * By default as many users as measured creates, each making one create to warm up and one
  * measured, as 500 creates a second would come from many users on a real fleet under the tiers'
- * limits (one user may create 10 a minute and hold 25 on enterprise): no limit has to be lifted. Fewer users (REXEC_BENCH_USERS=8 is the old stress case) concentrate the creates;
- * the tier's limits are then raised just enough, and the run says so.
+ * limits (one user may create 10 a minute and hold 25 on enterprise): no limit has to be lifted.
+ * Fewer users (REXEC_BENCH_USERS=8 is the old stress case) concentrate the creates; the tier's
+ * limits are then raised just enough, and the run says so.
  */
 const USERS = positiveInt('REXEC_BENCH_USERS', CREATES);
 /** Creates in flight at once; request i comes from user i mod USERS. */
