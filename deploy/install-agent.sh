@@ -26,8 +26,20 @@ Usage: deploy/install-agent.sh --url URL --join-token TOKEN [options]
   --source DIR        the built checkout to install from (default: this script's repository)
   --root DIR          install into DIR as if it were /; no systemctl
   --dry-run           print what would be done and change nothing
-Run `npm ci && npm run build` in the checkout first.
+  --print-packages ENGINE
+                      print the Debian packages the agent needs beside ENGINE (podman or docker)
+Run `npm ci && npm run build` in the checkout first. Missing packages are installed with apt-get.
 USAGE
+}
+
+# What the agent runs beside its engine, by Debian package, never left to a "Recommends" (catatonit
+# is one). The list mirrors packages/agent/src/doctor/host-requirements.ts; a test keeps them equal.
+packages_for() {
+  case "$1" in
+    podman) echo podman runc catatonit iptables iproute2 util-linux coreutils ;;
+    docker) echo runc docker.io tini iptables iproute2 util-linux coreutils ;;
+    *) die "no package list for engine $1 (podman or docker)" ;;
+  esac
 }
 
 prefix='/opt/rexec'
@@ -46,6 +58,7 @@ while [[ $# -gt 0 ]]; do
     --source) source_dir="${2:?--source needs a directory}"; shift 2 ;;
     --root) set_root "${2:-}"; shift 2 ;;
     --dry-run) DRY_RUN=1; shift ;;
+    --print-packages) packages_for "${2:?--print-packages needs podman or docker}"; exit 0 ;;
     -h | --help) usage; exit 0 ;;
     *) usage >&2; die "unknown option: $1" ;;
   esac
@@ -68,6 +81,7 @@ check_engine() {
   for kind in "${candidates[@]}"; do
     if command -v "$kind" >/dev/null 2>&1 && "$kind" info >/dev/null 2>&1; then
       say "engine: $kind ($("$kind" --version))"
+      ENGINE="$kind"
       return 0
     fi
   done
@@ -77,8 +91,35 @@ check_engine() {
 require_root_user
 node="$(find_node)"
 say "node: $node ($("$node" --version))"
+# Installs what the engine's host lacks with apt-get; elsewhere names it and stops.
+ensure_packages() {
+  local wanted missing=() package
+  read -r -a wanted <<<"$(packages_for "$1")"
+  if ! command -v dpkg-query >/dev/null 2>&1; then
+    say "not a Debian system: make sure the equivalents of these are installed: ${wanted[*]}"
+    return 0
+  fi
+  for package in "${wanted[@]}"; do
+    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' ||
+      missing+=("$package")
+  done
+  if [[ ${#missing[@]} -eq 0 ]]; then
+    say "packages: all present (${wanted[*]})"
+    return 0
+  fi
+  if [[ -n "$ROOT" ]]; then
+    say "the host needs these packages (not installed under --root): ${missing[*]}"
+    return 0
+  fi
+  command -v apt-get >/dev/null 2>&1 || die "missing packages: ${missing[*]}; install them first"
+  say "installing: ${missing[*]}"
+  act apt-get update -qq
+  act env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"
+}
+
+ENGINE=''
 check_engine
-command -v tc >/dev/null 2>&1 || say 'warning: tc (iproute2) is missing; network limits cannot be enforced'
+ensure_packages "$ENGINE"
 
 install_app "$source_dir" "$prefix" agent protocol agent
 make_dir /etc/rexec 0755

@@ -1,10 +1,12 @@
 // install-agent.sh --root into a temporary root: refuses a missing join token or a bad URL, writes
 // agent.env 0600 with the URL, token, host name and the terminal defaults, the unit and the 0700
-// state directory, installs an agent whose modules all load, and a second run changes nothing.
+// state directory, installs an agent whose modules all load, and a second run changes nothing; its
+// package list is the agent's own.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import t from 'tap';
+import { debianPackagesFor } from '../../packages/agent/src/doctor/host-requirements.js';
 import { mode, script, snapshot, tempRoot } from './deploy-fixture.js';
 
 // Copying the dependencies takes a minute or more on a busy 2-core machine.
@@ -50,3 +52,18 @@ void t.test(
     t.same(await snapshot(root), before, 'a second run changes nothing');
   },
 );
+
+void t.test('install-agent.sh installs the packages the agent lists for each engine', async (t) => {
+  for (const engine of ['podman', 'docker'] as const) {
+    const printed = await script('install-agent.sh', ['--print-packages', engine]);
+    t.equal(printed.exitCode, 0, printed.stderr);
+    t.same(
+      printed.stdout.trim().split(/\s+/).sort(),
+      debianPackagesFor(engine).sort(),
+      `${engine}: the script's list is packages/agent/src/doctor/host-requirements.ts's`,
+    );
+  }
+  const unknown = await script('install-agent.sh', ['--print-packages', 'lxc']);
+  t.equal(unknown.exitCode, 1);
+  t.match(unknown.stderr, /no package list for engine lxc/);
+});
