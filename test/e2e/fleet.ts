@@ -57,6 +57,7 @@ export interface Fleet {
   joinAgent(
     hostName: string,
     env?: Record<string, string>,
+    wrap?: readonly string[],
   ): Promise<{ agent: Agent; hostId: string }>;
   waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs?: number): Promise<T>;
   containerStatus(id: string, wanted: Container['status'], timeoutMs?: number): Promise<Container>;
@@ -123,13 +124,14 @@ export async function startFleet(
     createBox: (resources, name) =>
       apiAs(Container, 'POST', '/containers', boxRequest(resources, name)),
     waitFor,
-    async joinAgent(hostName, env) {
+    async joinAgent(hostName, env, wrap) {
       const join = await apiAs(JoinTokenCreated, 'POST', '/hosts/join-tokens', {});
       const agent = await startAgent(t, {
         url: controlPlane.url,
         joinToken: join.token,
         hostName,
         env: { REXEC_RUNTIME: kind, ...env },
+        ...(wrap === undefined ? {} : { wrap }),
       });
       const hostId = await waitFor(`host ${hostName} online`, async () => {
         const host = (await hosts()).find((h) => h.name === hostName && h.status === 'online');

@@ -26,6 +26,11 @@ export type SpawnOptions = {
   readyTimeoutMs?: number;
   /** How long stop() waits after its signal before SIGKILL. */
   stopGraceMs?: number;
+  /**
+   * A command that execs the process it is given as its last arguments (a mount namespace that
+   * hides a binary, say); it must exec, not fork, so signals reach the process itself.
+   */
+  wrap?: readonly string[];
 };
 
 export type RunningProcess = {
@@ -111,11 +116,13 @@ async function stopChild(
 
 /** Spawns `node --import tsx --conditions=rexec-source <entry>` and waits until it logs readyMsg. */
 export async function spawnUntilReady(t: Test, options: SpawnOptions): Promise<RunningProcess> {
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', '--conditions=rexec-source', options.entry],
-    { cwd: REPO_ROOT, env: { ...baseEnv(), ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+  const argv = [process.execPath, '--import', 'tsx', '--conditions=rexec-source', options.entry];
+  const [file, ...args] = [...(options.wrap ?? []), ...argv] as [string, ...string[]];
+  const child = spawn(file, args, {
+    cwd: REPO_ROOT,
+    env: { ...baseEnv(), ...options.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const lines: string[] = [];
   const keep = (line: string) => {
     lines.push(line);

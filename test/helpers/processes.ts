@@ -65,6 +65,8 @@ export async function startAgent(
     hostName: string;
     stateDir?: string;
     env?: Record<string, string>;
+    /** See SpawnOptions.wrap. */
+    wrap?: readonly string[];
   },
 ): Promise<Agent> {
   const stateDir = opts.stateDir ?? (await tempDir(t, 'rexec-agent-'));
@@ -79,6 +81,7 @@ export async function startAgent(
       ...(opts.joinToken === undefined ? {} : { REXEC_JOIN_TOKEN: opts.joinToken }),
       ...opts.env,
     },
+    ...(opts.wrap === undefined ? {} : { wrap: opts.wrap }),
   });
   return { ...running, stateDir };
 }

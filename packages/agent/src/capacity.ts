@@ -9,7 +9,7 @@ import type { RuntimeKind } from './runtime/index.js';
 const MIB = 1024 * 1024;
 
 /** Where each engine keeps images and containers by default; its filesystem is the disk we offer. */
-const STORAGE_PATHS: Record<RuntimeKind, string> = {
+export const STORAGE_PATHS: Record<RuntimeKind, string> = {
   podman: '/var/lib/containers',
   docker: '/var/lib/docker',
 };

@@ -2,13 +2,15 @@
 // allocatable capacity, platform facts, the full inventory and the optional capabilities served
 // (`terminal` when a terminal manager runs), and which limits the host enforces: network shaping
 // and isolation as network/ set them up, disk enforcement as the disk monitor's owner passes it
-// (`none` when nothing is passed). Enforcing them is those parts' work, not this file's.
+// (`none` when nothing is passed), and the host's checks when given. Enforcing them is those
+// parts' work, not this file's.
 import { arch, platform, release } from 'node:os';
 import { PROTOCOL_VERSION } from '@rexec/protocol';
 import type {
   AgentCapability,
   AgentHello,
   DiskEnforcement,
+  HostHealthCheck,
   RuntimeInfo as WireRuntimeInfo,
 } from '@rexec/protocol';
 import type { Logger } from 'pino';
@@ -30,6 +32,8 @@ export interface HelloSource {
   network?: NetworkEnforcement;
   /** How disk_mb is enforced; `none` when omitted. */
   diskEnforcement?: DiskEnforcementInput;
+  /** The host's checks (doctor/host-checks.ts), made anew for each HELLO; none sent when omitted. */
+  health?: () => Promise<HostHealthCheck[]>;
 }
 
 export interface DiskEnforcementInput {
@@ -68,10 +72,11 @@ export function toWireRuntimeInfo(
 }
 
 export async function buildHello(source: HelloSource): Promise<AgentHello> {
-  const [info, capacity, inventory] = await Promise.all([
+  const [info, capacity, inventory, health] = await Promise.all([
     source.runtime.info(),
     source.meter.capacity(),
     collectInventory(source.runtime, source.log),
+    source.health?.(),
   ]);
   return {
     type: 'AGENT_HELLO',
@@ -87,5 +92,6 @@ export async function buildHello(source: HelloSource): Promise<AgentHello> {
     inventory,
     capabilities: [...(source.capabilities ?? [])],
     platform: { os: platform(), arch: arch(), kernel: release().slice(0, 128) },
+    ...(health === undefined ? {} : { health }),
   };
 }

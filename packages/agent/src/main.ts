@@ -17,6 +17,8 @@ import { AgentFatalError } from './errors.js';
 import { buildHello } from './hello.js';
 import { loadIdentity } from './identity.js';
 import { createDiskMonitor, createQuotaStops, diskEnforcement } from './disk/index.js';
+import { runDoctor } from './doctor/doctor-command.js';
+import { checkHost, failedRequired } from './doctor/host-checks.js';
 import { setUpNetworkEnforcement } from './network/index.js';
 import { createCliRuntime, poolCidr } from './runtime/index.js';
 import { detectRuntime } from './runtime-detect.js';
@@ -81,6 +83,10 @@ async function run(config: AgentConfig, log: Logger): Promise<number> {
     ...(network.shaper === undefined ? {} : { shaper: network.shaper }),
   });
   const meter = createHostMeter(engine.kind, config.capacity);
+  const disk = diskEnforcement(engine.info, config.diskCheckMs);
+  const hostHealth = () =>
+    checkHost({ engine: engine.kind, network: network.enforcement, disk: disk.mode });
+  logHostChecks(await hostHealth(), log);
   const instanceId = randomBytes(12).toString('hex');
   let loop: ConnectLoop | null = null;
   const send = (message: AgentMessage) => void loop?.send(message);
@@ -133,7 +139,8 @@ async function run(config: AgentConfig, log: Logger): Promise<number> {
         log,
         capabilities: ['terminal', 'disk_monitor'],
         network: network.enforcement,
-        diskEnforcement: diskEnforcement(engine.info, config.diskCheckMs),
+        diskEnforcement: disk,
+        health: hostHealth,
       }),
     terminals,
     usage: () => meter.usage(),
@@ -192,6 +199,24 @@ async function run(config: AgentConfig, log: Logger): Promise<number> {
   return 0;
 }
 
+// Said at start so an operator reading the log sees what `rexec-agent doctor` would say; the
+// control plane gets the same checks in every HELLO and keeps work off a host failing one required.
+function logHostChecks(checks: Awaited<ReturnType<typeof checkHost>>, log: Logger): void {
+  for (const check of checks) {
+    if (check.ok) continue;
+    const fields = { check: check.check, required: check.required };
+    if (check.required) log.error(fields, check.message);
+    else log.warn(fields, check.message);
+  }
+  const failed = failedRequired(checks);
+  if (failed.length > 0) {
+    log.error(
+      { checks: failed.map((c) => c.check) },
+      'this host cannot run Rexec containers; it joins as "unhealthy" and gets no work (run `rexec-agent doctor`)',
+    );
+  }
+}
+
 // A fatal close ends the agent: its shells must not outlive it unseen in the containers.
 async function stopTerminals(terminals: TerminalManager, log: Logger): Promise<void> {
   if (terminals.sessionCount > 0) log.info({ sessions: terminals.sessionCount }, 'ending shells');
@@ -199,9 +224,18 @@ async function stopTerminals(terminals: TerminalManager, log: Logger): Promise<v
 }
 
 async function main(): Promise<number> {
+  const args = process.argv.slice(2);
+  if (args[0] === 'doctor') {
+    return runDoctor({
+      env: process.env,
+      argv: args.slice(1),
+      out: (line) => process.stdout.write(`${line}\n`),
+      log: pino({ level: 'error' }, pino.destination(2)),
+    });
+  }
   let config: AgentConfig;
   try {
-    config = loadConfig(process.env, process.argv.slice(2));
+    config = loadConfig(process.env, args);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     pino().fatal({ code: 'invalid_config' }, error.message);

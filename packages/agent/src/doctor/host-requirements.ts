@@ -6,7 +6,7 @@ import type { RuntimeKind } from '@rexec/protocol';
 export interface HostRequirement {
   /** The name the agent runs it by (looked up on PATH), or a fixed path's basename. */
   readonly binary: string;
-  /** Where the engine looks for it when it is not run from PATH (podman's `--init` binary). */
+  /** Where the engine looks for it, when that is not PATH (podman's `--init` binary). */
   readonly paths?: readonly string[];
   /** The Debian package that installs it. */
   readonly debianPackage: string;
@@ -36,7 +36,13 @@ export const HOST_REQUIREMENTS: readonly HostRequirement[] = [
     // Debian installs it only as a "Recommends" of podman: `--no-install-recommends` leaves it out
     // and every `podman run --init` then fails with "container-init binary not found".
     binary: 'catatonit',
-    paths: ['/usr/libexec/podman/catatonit', '/usr/bin/catatonit'],
+    // podman's helper_binaries_dir defaults, in its order.
+    paths: [
+      '/usr/local/libexec/podman/catatonit',
+      '/usr/local/lib/podman/catatonit',
+      '/usr/libexec/podman/catatonit',
+      '/usr/lib/podman/catatonit',
+    ],
     debianPackage: 'catatonit',
     engines: ['podman'],
     required: true,

@@ -1,5 +1,6 @@
-// Finds a host requirement's binary: on PATH, else at one of the fixed paths its engine looks in.
-// Whether the binary works is the doctor's checks' business; this only says where it is.
+// Finds a host requirement's binary: at the fixed paths its engine looks in when it has them (podman
+// finds catatonit in its helper directories, never on PATH), else on PATH. Whether the binary works
+// is the doctor's checks' business; this only says where it is.
 import { constants } from 'node:fs';
 import { access } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
@@ -25,10 +26,8 @@ export async function locateBinary(
   requirement: Pick<HostRequirement, 'binary' | 'paths'>,
   pathValue: string | undefined = process.env['PATH'],
 ): Promise<string | null> {
-  const candidates = [
-    ...pathDirectories(pathValue).map((dir) => join(dir, requirement.binary)),
-    ...(requirement.paths ?? []),
-  ];
+  const candidates =
+    requirement.paths ?? pathDirectories(pathValue).map((dir) => join(dir, requirement.binary));
   for (const candidate of candidates) {
     if (await executable(candidate)) return candidate;
   }

@@ -111,6 +111,7 @@ export function toHost(row: HostRow): Host {
         : { kind: row.runtimeKind, version: row.runtimeVersion ?? 'unknown' },
     enforcement: present(row.enforcement),
     agent_version: present(row.agentVersion),
+    health: present(row.health),
     last_seen_at: iso(row.lastSeenAt),
     created_at: row.createdAt.toISOString(),
   };

@@ -1,11 +1,14 @@
 // The hosts table as the hub sees it: a HELLO marks a host online with what it reported (capacity,
-// runtime, how it enforces limits), silence or a closed socket marks it unreachable, heartbeats refresh last_seen_at. Each connectivity change
+// runtime, how it enforces limits, its health checks), silence or a closed socket marks it
+// unreachable, heartbeats refresh last_seen_at. A HELLO with a failed required check moves an
+// `active` host to `unhealthy` (no work is placed there) and a clean one moves it back. Each change
 // gets an events row; what happens to the host's containers is the lifecycle's business.
 import { and, eq, inArray, lt, notInArray, or, isNull } from 'drizzle-orm';
 import type { AgentHello, RuntimeInfo } from '@rexec/protocol';
 import type { Db } from '../db/open.js';
 import { hosts, type HostEnforcement } from '../db/schema/hosts.js';
 import { recordEvent } from '../services/events.js';
+import { failedRequiredChecks, schedulingAfterHello } from '../services/host-health.js';
 
 /** The columns are int4; an agent may report more disk than that (the schema allows 2^40 MB). */
 const MAX_INT4 = 2_147_483_647;
@@ -16,11 +19,13 @@ export type UnreachableReason =
 export async function markOnline(db: Db, hostId: string, hello: AgentHello): Promise<void> {
   await db.transaction(async (tx) => {
     const [before] = await tx
-      .select({ status: hosts.status })
+      .select({ status: hosts.status, scheduling: hosts.scheduling })
       .from(hosts)
       .where(eq(hosts.id, hostId))
       .for('update');
     if (before === undefined) throw new Error(`host ${hostId} vanished during its handshake`);
+    const failed = failedRequiredChecks(hello.health);
+    const scheduling = schedulingAfterHello(before.scheduling, failed.length > 0);
     await tx
       .update(hosts)
       .set({
@@ -33,9 +38,25 @@ export async function markOnline(db: Db, hostId: string, hello: AgentHello): Pro
         runtimeVersion: hello.runtime.version,
         agentVersion: hello.agent_version,
         enforcement: enforcementOf(hello.runtime),
+        health: hello.health ?? null,
+        scheduling,
         lastSeenAt: new Date(),
       })
       .where(eq(hosts.id, hostId));
+    if (scheduling !== before.scheduling) {
+      await recordEvent(tx, {
+        type: scheduling === 'unhealthy' ? 'host.unhealthy' : 'host.healthy',
+        hostId,
+        reason: 'hello',
+        detail: {
+          from: before.scheduling,
+          to: scheduling,
+          ...(failed.length === 0
+            ? {}
+            : { failed: failed.map((c) => ({ check: c.check, message: c.message })) }),
+        },
+      });
+    }
     if (before.status !== 'online') {
       await recordEvent(tx, {
         type: 'host.online',

@@ -9,7 +9,9 @@ import { hosts, type HostRow, type HostScheduling } from '../db/schema/hosts.js'
 import { invalidRequest, notFound } from '../errors.js';
 import { hashToken, isId, newId } from '../ids.js';
 import { recordEvent } from './events.js';
+import { failedRequiredChecks } from './host-health.js';
 
+/** What an admin may set; `unhealthy` is the control plane's own (hub/host-presence.ts). */
 export const HOST_SCHEDULING_STATES: readonly HostScheduling[] = ['active', 'cordoned', 'draining'];
 export const DEFAULT_JOIN_TOKEN_SECONDS = 3600;
 export const MAX_JOIN_TOKEN_SECONDS = 30 * 24 * 3600;
@@ -29,7 +31,8 @@ export async function getHost(db: Db, id: string): Promise<HostRow> {
 
 /**
  * Cordoned and draining hosts get no new containers; moving containers off a draining host is the
- * reconciler's job. Idempotent. @throws RexecError not_found, invalid_request.
+ * reconciler's job. Uncordoning a host whose agent reports a failed required check makes it
+ * `unhealthy`, not `active`. Idempotent. @throws RexecError not_found, invalid_request.
  */
 export async function setScheduling(
   db: Db,
@@ -43,14 +46,22 @@ export async function setScheduling(
     ]);
   }
   const current = await getHost(db, id);
-  if (current.scheduling === scheduling) return current;
-  const [row] = await db.update(hosts).set({ scheduling }).where(eq(hosts.id, id)).returning();
+  const target =
+    scheduling === 'active' && failedRequiredChecks(current.health).length > 0
+      ? 'unhealthy'
+      : scheduling;
+  if (current.scheduling === target) return current;
+  const [row] = await db
+    .update(hosts)
+    .set({ scheduling: target })
+    .where(eq(hosts.id, id))
+    .returning();
   if (row === undefined) throw notFound('Host', id);
   await recordEvent(db, {
     type: `host.${scheduling === 'active' ? 'uncordoned' : scheduling}`,
     actorUserId,
     hostId: id,
-    detail: { from: current.scheduling, to: scheduling },
+    detail: { from: current.scheduling, to: target },
   });
   return row;
 }

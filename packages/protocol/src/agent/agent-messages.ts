@@ -17,6 +17,7 @@ import {
   AgentCapabilities,
   ContainerUsage,
   HostCapacity,
+  HostHealth,
   HostPlatform,
   HostUsage,
   RuntimeInfo,
@@ -44,6 +45,8 @@ export const AgentHello = z
     inventory: z.array(ObservedContainer).max(MAX_INVENTORY_CONTAINERS),
     capabilities: AgentCapabilities.optional(),
     platform: HostPlatform.optional(),
+    /** The agent's checks of its host; absent from older agents, which count as healthy. */
+    health: HostHealth.optional(),
   })
   .superRefine((hello, ctx) => {
     const seen = new Set<string>();

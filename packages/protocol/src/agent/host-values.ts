@@ -80,6 +80,22 @@ export const HostPlatform = z.object({
 });
 export type HostPlatform = z.infer<typeof HostPlatform>;
 
+/**
+ * One check the agent made of its host (`rexec-agent doctor` makes the same ones): a failed
+ * `required` check means containers would fail there, so the control plane schedules nothing on
+ * the host (`scheduling: "unhealthy"`); a failed optional one loses a feature and is only shown.
+ * The message names the package or setting that fixes a failure.
+ */
+export const HostHealthCheck = z.object({
+  check: SnakeCode,
+  ok: z.boolean(),
+  required: z.boolean(),
+  message: z.string().max(500),
+});
+export type HostHealthCheck = z.infer<typeof HostHealthCheck>;
+export const MAX_HOST_HEALTH_CHECKS = 32;
+export const HostHealth = z.array(HostHealthCheck).max(MAX_HOST_HEALTH_CHECKS);
+
 /** Features an agent may announce in HELLO; unknown names are ignored by older control planes. */
 export const AGENT_CAPABILITIES = ['terminal', 'role_setup', 'disk_monitor'] as const;
 export type AgentCapability = (typeof AGENT_CAPABILITIES)[number];

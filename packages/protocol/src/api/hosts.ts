@@ -1,12 +1,14 @@
 // Host REST bodies (admin): fleet members, their capacity and reservations, and join tokens.
-// Connectivity (`status`) is observed by the agent hub; `scheduling` is set by admins.
+// Connectivity (`status`) is observed by the agent hub; `scheduling` is set by admins, except
+// `unhealthy`, which the control plane sets while the host's agent reports a failed required check.
 import { z } from 'zod';
+import { HostHealth } from '../agent/host-values.js';
 import { HostId, HostResources, Timestamp } from './common.js';
 
 export const HostStatus = z.enum(['online', 'unreachable']);
 export type HostStatus = z.infer<typeof HostStatus>;
 
-export const HostScheduling = z.enum(['active', 'cordoned', 'draining']);
+export const HostScheduling = z.enum(['active', 'cordoned', 'draining', 'unhealthy']);
 export type HostScheduling = z.infer<typeof HostScheduling>;
 
 export const Host = z.object({
@@ -29,6 +31,8 @@ export const Host = z.object({
     })
     .optional(),
   agent_version: z.string().max(64).optional(),
+  /** The agent's checks of its host at its last HELLO (`rexec-agent doctor` makes the same). */
+  health: HostHealth.optional(),
   last_seen_at: Timestamp.optional(),
   created_at: Timestamp,
 });

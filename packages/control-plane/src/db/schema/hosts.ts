@@ -3,9 +3,11 @@
 // scheduler/, not by a constraint: an agent may report a capacity that shrank below what is reserved.
 import { sql } from 'drizzle-orm';
 import { check, index, integer, jsonb, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
+import type { HostHealthCheck } from '@rexec/protocol';
 
 export type HostStatus = 'online' | 'unreachable';
-export type HostScheduling = 'active' | 'cordoned' | 'draining';
+/** `unhealthy` is the control plane's, set while the agent reports a failed required check. */
+export type HostScheduling = 'active' | 'cordoned' | 'draining' | 'unhealthy';
 
 /** How the host enforces disk and network limits, as its agent last said in HELLO (API shape). */
 export interface HostEnforcement {
@@ -34,13 +36,18 @@ export const hosts = pgTable(
     agentVersion: text('agent_version'),
     /** Null until an agent that reports enforcement says HELLO. */
     enforcement: jsonb('enforcement').$type<HostEnforcement>(),
+    /** The agent's host checks at its last HELLO; null from agents that send none. */
+    health: jsonb('health').$type<HostHealthCheck[]>(),
     lastSeenAt: timestamp('last_seen_at', { withTimezone: true, precision: 3 }),
     createdAt: timestamp('created_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
   },
   (table) => [
     index('hosts_name_idx').on(table.name),
     check('hosts_status_check', sql`${table.status} in ('online', 'unreachable')`),
-    check('hosts_scheduling_check', sql`${table.scheduling} in ('active', 'cordoned', 'draining')`),
+    check(
+      'hosts_scheduling_check',
+      sql`${table.scheduling} in ('active', 'cordoned', 'draining', 'unhealthy')`,
+    ),
     check(
       'hosts_reserved_non_negative',
       sql`${table.reservedCpuMillicores} >= 0 and ${table.reservedMemoryMb} >= 0 and ${table.reservedDiskMb} >= 0`,
