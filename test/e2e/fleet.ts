@@ -41,8 +41,14 @@ export interface Fleet {
   kind: EngineKind;
   /** The running control plane; replaced by restartControlPlane(). */
   readonly controlPlane: ControlPlane;
-  /** SIGTERM, then a new process on the same database, port and admin token. */
-  restartControlPlane(): Promise<void>;
+  /**
+   * SIGTERM (or `signal`: SIGKILL for a crash), `whileDown` if given, then a new process on the
+   * same database, port and admin token.
+   */
+  restartControlPlane(opts?: {
+    signal?: NodeJS.Signals;
+    whileDown?: () => Promise<void>;
+  }): Promise<void>;
   api(method: string, path: string, body?: unknown, token?: string): Promise<ApiAnswer>;
   /** Calls the API and parses a 2xx answer with `schema`; anything else throws with the body. */
   apiAs<S extends z.ZodType>(
@@ -112,8 +118,9 @@ export async function startFleet(
     get controlPlane() {
       return controlPlane;
     },
-    async restartControlPlane() {
-      await controlPlane.stop();
+    async restartControlPlane(restart = {}) {
+      await controlPlane.stop(restart.signal);
+      await restart.whileDown?.();
       controlPlane = await startControlPlane(t, {
         env: { ...env, REXEC_BOOTSTRAP_ADMIN_TOKEN: controlPlane.adminToken },
       });

@@ -1,5 +1,6 @@
 // Keeps one session alive (PROTOCOL.md §6): dial, run the session, and after any close or failed
-// dial wait reconnectDelayMs(attempt) and try again; attempt resets after a session that lasted
+// dial wait reconnectDelayMs(attempt) (cut short when a control plane that went away accepts
+// connections again: reconnect-wait.ts) and try again; attempt resets after a session that lasted
 // resetAfterMs and on 4008. Fatal closes (4003–4006, HTTP 401 on upgrade) end the loop with an
 // AgentFatalError for main to report. stop() says GOODBYE and closes with 4009.
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -13,6 +14,7 @@ import type { AgentMessage } from '@rexec/protocol';
 import { dial } from './connection.js';
 import { AgentFatalError } from './errors.js';
 import type { AgentFatalCode } from './errors.js';
+import { probeTarget, waitToReconnect } from './reconnect-wait.js';
 import { describeClose, startSession } from './session.js';
 import type { Session, SessionDeps, SessionEnd } from './session.js';
 
@@ -83,6 +85,7 @@ export function createConnectLoop(options: ConnectLoopOptions): ConnectLoop {
   }
 
   async function loop(): Promise<LoopEnd> {
+    const target = probeTarget(options.url);
     let attempt = 0;
     while (!stopping.signal.aborted) {
       const dialed = await dial(options.url, options.credential);
@@ -121,10 +124,11 @@ export function createConnectLoop(options: ConnectLoopOptions): ConnectLoop {
       const delayMs = reconnectDelayMs(attempt, options.random);
       attempt += 1;
       log.info({ delayMs, attempt }, 'reconnecting');
-      try {
-        await sleep(delayMs, undefined, { signal: stopping.signal });
-      } catch {
-        // Aborted by stop(): the loop condition ends it.
+      const waited = await waitToReconnect(delayMs, target, stopping.signal, {
+        ...(options.random === undefined ? {} : { random: options.random }),
+      });
+      if (waited === 'returned') {
+        log.info('the control plane accepts connections again; reconnecting now');
       }
     }
     return { kind: 'stopped' };

@@ -41,6 +41,17 @@ export const HANDSHAKE_TIMEOUT_MS = 10_000;
  * scaled by `jitter` (0.5 means a uniform pick in [50 %, 100 %] of that delay). Reset after a
  * session that reached WELCOME and lasted `resetAfterMs`.
  */
+/**
+ * While waiting out a reconnect delay, the agent tries a bare TCP connect to the control plane this
+ * often; once the port, after refusing, accepts again, it dials within RETURN_JITTER_MS (random, so
+ * a fleet that waited together spreads out) instead of after the rest of its grown delay.
+ */
+export const RECONNECT_PROBE = {
+  intervalMs: 500,
+  connectTimeoutMs: 1_000,
+  returnJitterMs: 500,
+} as const;
+
 export const RECONNECT_BACKOFF = {
   initialMs: 500,
   factor: 2,
