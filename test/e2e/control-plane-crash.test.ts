@@ -21,13 +21,13 @@ void t.test(
       signal: 'SIGKILL',
       // Down until the agent is waiting out its fourth delay (2–4 s, the next one 4–8 s).
       whileDown: async () => {
-        await fleet.waitFor('the agent to back off four times', async () =>
-          /"attempt":4[,}]/.test(agent.output()) ? true : undefined,
+        await fleet.waitFor('the agent to back off four times', () =>
+          Promise.resolve(/"attempt":4[,}]/.test(agent.output()) ? true : undefined),
         );
       },
     });
-    await fleet.waitFor('the agent to connect again', async () =>
-      count(agent.output(), 'connected') >= 2 ? true : undefined,
+    await fleet.waitFor('the agent to connect again', () =>
+      Promise.resolve(count(agent.output(), 'connected') >= 2 ? true : undefined),
     );
     t.match(
       agent.output(),
