@@ -1,0 +1,104 @@
+// Admin routes: users, hosts (cordon, uncordon, drain, revoke) and join tokens. A caller who is not
+// an administrator gets the server's 403 forbidden; nothing is checked here.
+
+package rexec
+
+import (
+	"context"
+	"net/http"
+)
+
+// UsersService is Client.Users (admin).
+type UsersService struct{ api *api }
+
+// Create makes a user; the answer's Token is their first API token, shown only here.
+func (s *UsersService) Create(ctx context.Context, req CreateUserRequest) (*UserCreated, error) {
+	var created UserCreated
+	if _, err := s.api.do(ctx, http.MethodPost, "/users", nil, req, &created); err != nil {
+		return nil, err
+	}
+	return &created, nil
+}
+
+// List returns every user.
+func (s *UsersService) List(ctx context.Context) ([]User, error) {
+	var list userList
+	if _, err := s.api.do(ctx, http.MethodGet, "/users", nil, nil, &list); err != nil {
+		return nil, err
+	}
+	return list.Users, nil
+}
+
+// Update changes a user (their tier).
+func (s *UsersService) Update(ctx context.Context, id string, patch UserPatch) (*User, error) {
+	path, err := segment(id, "user id")
+	if err != nil {
+		return nil, err
+	}
+	var user User
+	if _, err := s.api.do(ctx, http.MethodPatch, "/users/"+path, nil, patch, &user); err != nil {
+		return nil, err
+	}
+	return &user, nil
+}
+
+// HostsService is Client.Hosts (admin).
+type HostsService struct{ api *api }
+
+// List returns every host of the fleet.
+func (s *HostsService) List(ctx context.Context) ([]Host, error) {
+	var list hostList
+	if _, err := s.api.do(ctx, http.MethodGet, "/hosts", nil, nil, &list); err != nil {
+		return nil, err
+	}
+	return list.Hosts, nil
+}
+
+// Get returns one host.
+func (s *HostsService) Get(ctx context.Context, id string) (*Host, error) {
+	return s.call(ctx, http.MethodGet, id, "")
+}
+
+// Cordon stops new containers being placed on the host; running ones stay.
+func (s *HostsService) Cordon(ctx context.Context, id string) (*Host, error) {
+	return s.call(ctx, http.MethodPost, id, "/cordon")
+}
+
+// Uncordon makes the host eligible for new containers again.
+func (s *HostsService) Uncordon(ctx context.Context, id string) (*Host, error) {
+	return s.call(ctx, http.MethodPost, id, "/uncordon")
+}
+
+// Drain cordons the host for good: it is being emptied.
+func (s *HostsService) Drain(ctx context.Context, id string) (*Host, error) {
+	return s.call(ctx, http.MethodPost, id, "/drain")
+}
+
+// Revoke revokes the host's credential and disconnects its agent; it must join again.
+func (s *HostsService) Revoke(ctx context.Context, id string) (*Host, error) {
+	return s.call(ctx, http.MethodPost, id, "/revoke")
+}
+
+func (s *HostsService) call(ctx context.Context, method, id, action string) (*Host, error) {
+	path, err := segment(id, "host id")
+	if err != nil {
+		return nil, err
+	}
+	var host Host
+	if _, err := s.api.do(ctx, method, "/hosts/"+path+action, nil, nil, &host); err != nil {
+		return nil, err
+	}
+	return &host, nil
+}
+
+// JoinTokensService is Client.JoinTokens (admin).
+type JoinTokensService struct{ api *api }
+
+// Create mints a token for a new agent's REXEC_JOIN_TOKEN.
+func (s *JoinTokensService) Create(ctx context.Context, req CreateJoinTokenRequest) (*JoinTokenCreated, error) {
+	var created JoinTokenCreated
+	if _, err := s.api.do(ctx, http.MethodPost, "/hosts/join-tokens", nil, req, &created); err != nil {
+		return nil, err
+	}
+	return &created, nil
+}

@@ -1,0 +1,107 @@
+// Bodies of the caller's own routes (packages/protocol/src/api: users.ts, tiers.ts, tokens.ts,
+// catalog.ts): GET /me, the tier, token, image and role catalogs. Admin bodies are in
+// types_admin.go. Checked against the server's OpenAPI document by drift_test.go.
+
+package rexec
+
+import "time"
+
+// MeUser is the caller as GET /me shows them.
+type MeUser struct {
+	ID      string `json:"id"`
+	Name    string `json:"name"`
+	Email   string `json:"email,omitempty"`
+	Tier    string `json:"tier"`
+	IsAdmin bool   `json:"is_admin"`
+}
+
+// Usage is what the caller's containers hold now.
+type Usage struct {
+	Containers    int `json:"containers"`
+	CPUMillicores int `json:"cpu_millicores"`
+	MemoryMB      int `json:"memory_mb"`
+	DiskMB        int `json:"disk_mb"`
+	// DiskUsedMB is measured across the containers (DiskMB is what they reserve).
+	DiskUsedMB *int `json:"disk_used_mb,omitempty"`
+}
+
+// Me is the answer of GET /me: the caller, their tier's limits and their usage.
+type Me struct {
+	User  MeUser `json:"user"`
+	Tier  Tier   `json:"tier"`
+	Usage Usage  `json:"usage"`
+}
+
+// TierRateLimits are requests per minute per user, by category.
+type TierRateLimits struct {
+	CreatePerMinute     int `json:"create_per_minute"`
+	OperationsPerMinute int `json:"operations_per_minute"`
+	ListPerMinute       int `json:"list_per_minute"`
+}
+
+// Tier holds per-container maxima, the container count and the session length of a tier.
+type Tier struct {
+	Name          string `json:"name"`
+	CPUMillicores int    `json:"cpu_millicores"`
+	MemoryMB      int    `json:"memory_mb"`
+	DiskMB        int    `json:"disk_mb"`
+	NetworkMbps   int    `json:"network_mbps"`
+	MaxContainers int    `json:"max_containers"`
+	// SessionHours is nil for unlimited sessions.
+	SessionHours *int           `json:"session_hours"`
+	RateLimits   TierRateLimits `json:"rate_limits"`
+}
+
+// Token is an API token without its secret.
+type Token struct {
+	ID          string     `json:"id"`
+	Name        string     `json:"name"`
+	TokenPrefix string     `json:"token_prefix"`
+	CreatedAt   time.Time  `json:"created_at"`
+	LastUsedAt  *time.Time `json:"last_used_at,omitempty"`
+}
+
+// TokenCreated is a new API token; Token is the secret, shown only here.
+type TokenCreated struct {
+	ID          string    `json:"id"`
+	Name        string    `json:"name"`
+	Token       string    `json:"token"`
+	TokenPrefix string    `json:"token_prefix"`
+	CreatedAt   time.Time `json:"created_at"`
+}
+
+// Image is a catalog image; Reference is empty for ImageCustom, whose reference the caller gives.
+type Image struct {
+	Name           string `json:"name"`
+	DisplayName    string `json:"display_name"`
+	Reference      string `json:"reference,omitempty"`
+	PackageManager string `json:"package_manager"`
+	Shell          string `json:"shell"`
+}
+
+// Role is a setup role a container may be given.
+type Role struct {
+	Name        string `json:"name"`
+	DisplayName string `json:"display_name"`
+	Description string `json:"description"`
+}
+
+type tokenCreate struct {
+	Name string `json:"name"`
+}
+
+type tokenList struct {
+	Tokens []Token `json:"tokens"`
+}
+
+type imageList struct {
+	Images []Image `json:"images"`
+}
+
+type roleList struct {
+	Roles []Role `json:"roles"`
+}
+
+type tierList struct {
+	Tiers []Tier `json:"tiers"`
+}

@@ -1,0 +1,158 @@
+// Admin bodies (packages/protocol/src/api: users.ts, hosts.ts, tiers.ts): users, hosts, join tokens
+// and tier edits. Checked against the server's OpenAPI document by drift_test.go.
+
+package rexec
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// User is an account as an administrator sees it.
+type User struct {
+	ID        string    `json:"id"`
+	Name      string    `json:"name"`
+	Email     string    `json:"email,omitempty"`
+	Tier      string    `json:"tier"`
+	IsAdmin   bool      `json:"is_admin"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// CreateUserRequest is the body of POST /users.
+type CreateUserRequest struct {
+	Name    string `json:"name"`
+	Email   string `json:"email,omitempty"`
+	Tier    string `json:"tier,omitempty"`
+	IsAdmin bool   `json:"is_admin,omitempty"`
+}
+
+// UserCreated is a new user and their first API token, shown only here.
+type UserCreated struct {
+	User  User   `json:"user"`
+	Token string `json:"token"`
+}
+
+// UserPatch is the body of PATCH /users/:id.
+type UserPatch struct {
+	Tier string `json:"tier,omitempty"`
+}
+
+type userList struct {
+	Users []User `json:"users"`
+}
+
+// HostStatus is a host's connectivity.
+type HostStatus string
+
+// Host statuses.
+const (
+	HostOnline      HostStatus = "online"
+	HostUnreachable HostStatus = "unreachable"
+)
+
+// HostScheduling says whether new containers may be placed on a host.
+type HostScheduling string
+
+// Host scheduling states.
+const (
+	SchedulingActive   HostScheduling = "active"
+	SchedulingCordoned HostScheduling = "cordoned"
+	SchedulingDraining HostScheduling = "draining"
+)
+
+// HostResources are host-level amounts (capacity, reservations).
+type HostResources struct {
+	CPUMillicores int `json:"cpu_millicores"`
+	MemoryMB      int `json:"memory_mb"`
+	DiskMB        int `json:"disk_mb"`
+}
+
+// HostRuntime is the container engine a host's agent drives.
+type HostRuntime struct {
+	Kind    string `json:"kind"`
+	Version string `json:"version"`
+}
+
+// HostEnforcement is how a host enforces the limits the scheduler cannot.
+type HostEnforcement struct {
+	// Disk is "storage_opt" (a hard quota), "monitor" (measured and stopped) or "none".
+	Disk             string `json:"disk"`
+	DiskCheckSeconds int    `json:"disk_check_seconds,omitempty"`
+	NetworkShaping   bool   `json:"network_shaping"`
+	NetworkIsolation bool   `json:"network_isolation"`
+	Detail           string `json:"detail,omitempty"`
+}
+
+// Host is a fleet member.
+type Host struct {
+	ID           string           `json:"id"`
+	Name         string           `json:"name"`
+	Status       HostStatus       `json:"status"`
+	Scheduling   HostScheduling   `json:"scheduling"`
+	Capacity     HostResources    `json:"capacity"`
+	Reserved     HostResources    `json:"reserved"`
+	Runtime      *HostRuntime     `json:"runtime,omitempty"`
+	Enforcement  *HostEnforcement `json:"enforcement,omitempty"`
+	AgentVersion string           `json:"agent_version,omitempty"`
+	LastSeenAt   *time.Time       `json:"last_seen_at,omitempty"`
+	CreatedAt    time.Time        `json:"created_at"`
+}
+
+type hostList struct {
+	Hosts []Host `json:"hosts"`
+}
+
+// CreateJoinTokenRequest is the body of POST /hosts/join-tokens.
+type CreateJoinTokenRequest struct {
+	// ExpiresInSeconds is 60 s to 30 days; zero means the server's default (one hour).
+	ExpiresInSeconds int `json:"expires_in_seconds,omitempty"`
+}
+
+// JoinTokenCreated is a token for a new agent's REXEC_JOIN_TOKEN, shown only here.
+type JoinTokenCreated struct {
+	Token     string    `json:"token"`
+	ExpiresAt time.Time `json:"expires_at"`
+}
+
+// TierPatch is the body of PATCH /tiers/:name: only the fields set are changed.
+type TierPatch struct {
+	CPUMillicores *int `json:"cpu_millicores,omitempty"`
+	MemoryMB      *int `json:"memory_mb,omitempty"`
+	DiskMB        *int `json:"disk_mb,omitempty"`
+	NetworkMbps   *int `json:"network_mbps,omitempty"`
+	MaxContainers *int `json:"max_containers,omitempty"`
+	// SessionHours is SessionLimit(n) or UnlimitedSessions().
+	SessionHours *SessionHours   `json:"session_hours,omitempty"`
+	RateLimits   *RateLimitPatch `json:"rate_limits,omitempty"`
+}
+
+// RateLimitPatch changes a tier's rate limits; only the fields set are changed.
+type RateLimitPatch struct {
+	CreatePerMinute     *int `json:"create_per_minute,omitempty"`
+	OperationsPerMinute *int `json:"operations_per_minute,omitempty"`
+	ListPerMinute       *int `json:"list_per_minute,omitempty"`
+}
+
+// SessionHours is a tier's session length in a TierPatch: a number of hours, or unlimited (sent
+// as null, which is why it is not a plain *int).
+type SessionHours struct {
+	hours     int
+	unlimited bool
+}
+
+// SessionLimit is a session length of hours.
+func SessionLimit(hours int) *SessionHours { return &SessionHours{hours: hours} }
+
+// UnlimitedSessions lifts the session length.
+func UnlimitedSessions() *SessionHours { return &SessionHours{unlimited: true} }
+
+// MarshalJSON sends the hours, or null for unlimited.
+func (s SessionHours) MarshalJSON() ([]byte, error) {
+	if s.unlimited {
+		return []byte("null"), nil
+	}
+	return json.Marshal(s.hours)
+}
+
+// Int returns a pointer to n, for the optional fields of TierPatch and RateLimitPatch.
+func Int(n int) *int { return &n }

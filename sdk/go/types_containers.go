@@ -1,0 +1,123 @@
+// Container bodies of REST API v1 (packages/protocol/src/api/containers.ts): the container, its
+// list page, the create request, the setup log and the 202 answer of a delete that must wait.
+// Field names and optionality are checked against the server's OpenAPI document by drift_test.go.
+
+package rexec
+
+import "time"
+
+// ContainerStatus is a container's lifecycle state.
+type ContainerStatus string
+
+// Container statuses.
+const (
+	StatusCreating ContainerStatus = "creating"
+	StatusRunning  ContainerStatus = "running"
+	StatusStopped  ContainerStatus = "stopped"
+	StatusError    ContainerStatus = "error"
+	// StatusDeleting: its DELETE waits for its unreachable host to reconnect.
+	StatusDeleting ContainerStatus = "deleting"
+)
+
+// Catalog image names for CreateContainerRequest.Image; ImageCustom needs CustomImage.
+const (
+	ImageUbuntu2404     = "ubuntu:24.04"
+	ImageDebianBookworm = "debian:bookworm"
+	ImageAlpine         = "alpine:latest"
+	ImageArchLinux      = "archlinux:latest"
+	ImageCustom         = "custom"
+)
+
+// Setup roles for CreateContainerRequest.Role (the server's default is RoleBarebone).
+const (
+	RoleNode     = "node"
+	RolePython   = "python"
+	RoleGo       = "go"
+	RoleRust     = "rust"
+	RoleDevops   = "devops"
+	RoleBarebone = "barebone"
+)
+
+// Resources are a container's reserved resources.
+type Resources struct {
+	CPUMillicores int `json:"cpu_millicores"`
+	MemoryMB      int `json:"memory_mb"`
+	DiskMB        int `json:"disk_mb"`
+	NetworkMbps   int `json:"network_mbps"`
+}
+
+// ResourcesRequest asks for resources; a zero field takes the tier's default.
+type ResourcesRequest struct {
+	CPUMillicores int `json:"cpu_millicores,omitempty"`
+	MemoryMB      int `json:"memory_mb,omitempty"`
+	DiskMB        int `json:"disk_mb,omitempty"`
+	NetworkMbps   int `json:"network_mbps,omitempty"`
+}
+
+// ContainerUsage is what the host's agent last measured.
+type ContainerUsage struct {
+	DiskMB     int       `json:"disk_mb"`
+	MeasuredAt time.Time `json:"measured_at"`
+}
+
+// Container is one of the caller's containers.
+type Container struct {
+	ID          string          `json:"id"`
+	Name        string          `json:"name"`
+	Image       string          `json:"image"`
+	CustomImage string          `json:"custom_image,omitempty"`
+	Role        string          `json:"role"`
+	Status      ContainerStatus `json:"status"`
+	// StatusReason says why it is "error" or why it stopped: user, session_expired, host_lost,
+	// image_pull_failed, role_setup_failed, disk_quota_exceeded, …
+	StatusReason     string          `json:"status_reason,omitempty"`
+	HostID           string          `json:"host_id,omitempty"`
+	Resources        Resources       `json:"resources"`
+	CreatedAt        time.Time       `json:"created_at"`
+	StartedAt        *time.Time      `json:"started_at,omitempty"`
+	StoppedAt        *time.Time      `json:"stopped_at,omitempty"`
+	SessionExpiresAt *time.Time      `json:"session_expires_at,omitempty"`
+	Usage            *ContainerUsage `json:"usage,omitempty"`
+}
+
+// ContainerList is one page of GET /containers. Count is how many containers the caller has in
+// all (every page, every status) and Limit the tier's maximum; NextCursor is empty on the last page.
+type ContainerList struct {
+	Containers []Container `json:"containers"`
+	Count      int         `json:"count"`
+	Limit      int         `json:"limit"`
+	NextCursor string      `json:"next_cursor,omitempty"`
+}
+
+// CreateContainerRequest is the body of POST /containers.
+type CreateContainerRequest struct {
+	// Name is 1–63 of a-z, 0-9 and -, unique per user; generated when empty.
+	Name string `json:"name,omitempty"`
+	// Image is a catalog name (ImageDebianBookworm, …) or ImageCustom.
+	Image string `json:"image"`
+	// CustomImage is an OCI reference; required with ImageCustom, refused otherwise.
+	CustomImage string            `json:"custom_image,omitempty"`
+	Role        string            `json:"role,omitempty"`
+	Resources   *ResourcesRequest `json:"resources,omitempty"`
+}
+
+// ContainerLogs is the tail of a container's role setup output and the detail of its last status
+// change (why a pull failed, how much disk it used when stopped for its quota).
+type ContainerLogs struct {
+	SetupLog     string `json:"setup_log"`
+	Truncated    bool   `json:"truncated"`
+	StatusDetail string `json:"status_detail,omitempty"`
+}
+
+// DeleteResult says how a DELETE ended: removed at once (204), or Deleting (202) because the
+// container's host is unreachable and finishes the removal when it reconnects.
+type DeleteResult struct {
+	ID       string `json:"id"`
+	Deleting bool   `json:"-"`
+}
+
+// containerDeleting is the 202 body of DELETE /containers/:id.
+type containerDeleting struct {
+	ID     string `json:"id"`
+	Status string `json:"status"` // always "deleting"
+}
