@@ -1,5 +1,6 @@
 // Admin routes against the real server: users, tier edits, join tokens, and the spare host the
-// harness joined for these tests: cordoned, uncordoned, drained and finally revoked.
+// harness joined for these tests: given a container while the others are cordoned, then cordoned,
+// uncordoned, drained and revoked, after which that container's delete waits for it (202).
 
 package rexec_test
 
@@ -88,7 +89,8 @@ func TestJoinTokensAreMinted(t *testing.T) {
 
 func TestHostsAreListedCordonedDrainedAndRevoked(t *testing.T) {
 	ctx := testContext(t)
-	hosts := admin().Hosts
+	client := admin()
+	hosts := client.Hosts
 	list, err := hosts.List(ctx)
 	if err != nil || len(list) < 2 {
 		t.Fatalf("list: %+v, %v", list, err)
@@ -101,6 +103,27 @@ func TestHostsAreListedCordonedDrainedAndRevoked(t *testing.T) {
 		spare.Runtime == nil || spare.Runtime.Kind == "" || spare.LastSeenAt == nil || spare.AgentVersion == "" {
 		t.Fatalf("the spare host: %+v", spare)
 	}
+
+	// With every other host cordoned (no parallel test runs yet), a new container lands on the spare.
+	for _, host := range list {
+		if host.ID == spare.ID {
+			continue
+		}
+		id := host.ID
+		if cordoned, err := hosts.Cordon(ctx, id); err != nil || cordoned.Scheduling != rexec.SchedulingCordoned {
+			t.Fatalf("cordon %s: %+v, %v", host.Name, cordoned, err)
+		}
+		t.Cleanup(func() {
+			if _, err := hosts.Uncordon(context.Background(), id); err != nil {
+				t.Errorf("uncordon %s: %v", id, err)
+			}
+		})
+	}
+	stranded := runningBox(t, client, "go-stranded")
+	if stranded.HostID != spare.ID {
+		t.Fatalf("the only schedulable host is the spare, yet the container went to %s", stranded.HostID)
+	}
+
 	steps := []struct {
 		do   func(context.Context, string) (*rexec.Host, error)
 		want rexec.HostScheduling
@@ -114,6 +137,9 @@ func TestHostsAreListedCordonedDrainedAndRevoked(t *testing.T) {
 		if err != nil || host.Scheduling != step.want {
 			t.Fatalf("want %s: %+v, %v", step.want, host, err)
 		}
+	}
+	if host, err := hosts.Get(ctx, spare.ID); err != nil || host.Reserved.MemoryMB < 64 {
+		t.Fatalf("the spare reserves the container's memory: %+v, %v", host, err)
 	}
 	revoked, err := hosts.Revoke(ctx, spare.ID)
 	if err != nil || revoked.ID != spare.ID {
@@ -131,6 +157,15 @@ func TestHostsAreListedCordonedDrainedAndRevoked(t *testing.T) {
 			t.Fatal("a revoked host's agent is disconnected: it never became unreachable")
 		}
 		time.Sleep(200 * time.Millisecond)
+	}
+
+	// Its host is gone: the delete is accepted and waits for the host (202).
+	deleted, err := client.Containers.Delete(ctx, stranded.ID)
+	if err != nil || !deleted.Deleting || deleted.ID != stranded.ID {
+		t.Fatalf("deleting a container whose host is unreachable: %+v, %v", deleted, err)
+	}
+	if pending, err := client.Containers.Get(ctx, stranded.ID); err != nil || pending.Status != rexec.StatusDeleting {
+		t.Fatalf("it shows as deleting: %+v, %v", pending, err)
 	}
 	if _, err := hosts.Get(ctx, "hst_"+"00000000000000000000000000000000"); !errors.Is(err, rexec.ErrNotFound) {
 		t.Errorf("an unknown host: %v, want not_found", err)
