@@ -72,7 +72,7 @@ var leftOut = map[string]string{
 var enums = map[string][]string{
 	"ContainerStatus": {string(StatusCreating), string(StatusRunning), string(StatusStopped), string(StatusError), string(StatusDeleting)},
 	"HostStatus":      {string(HostOnline), string(HostUnreachable)},
-	"HostScheduling":  {string(SchedulingActive), string(SchedulingCordoned), string(SchedulingDraining)},
+	"HostScheduling":  {string(SchedulingActive), string(SchedulingCordoned), string(SchedulingDraining), string(SchedulingUnhealthy)},
 	"image":           {ImageUbuntu2404, ImageDebianBookworm, ImageAlpine, ImageArchLinux, ImageCustom},
 	"role":            {RoleNode, RolePython, RoleGo, RoleRust, RoleDevops, RoleBarebone},
 	"Image.name":      {ImageUbuntu2404, ImageDebianBookworm, ImageAlpine, ImageArchLinux, ImageCustom},

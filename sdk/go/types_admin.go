@@ -58,6 +58,9 @@ const (
 	SchedulingActive   HostScheduling = "active"
 	SchedulingCordoned HostScheduling = "cordoned"
 	SchedulingDraining HostScheduling = "draining"
+	// SchedulingUnhealthy is set by the control plane while the host's agent reports a failed
+	// required check (see Host.Health); no containers are placed there.
+	SchedulingUnhealthy HostScheduling = "unhealthy"
 )
 
 // HostResources are host-level amounts (capacity, reservations).
@@ -83,19 +86,29 @@ type HostEnforcement struct {
 	Detail           string `json:"detail,omitempty"`
 }
 
+// HostHealthCheck is one check the host's agent made of its host (what `rexec-agent doctor`
+// prints). A failed Required check makes the host SchedulingUnhealthy; Message names the fix.
+type HostHealthCheck struct {
+	Check    string `json:"check"`
+	OK       bool   `json:"ok"`
+	Required bool   `json:"required"`
+	Message  string `json:"message"`
+}
+
 // Host is a fleet member.
 type Host struct {
-	ID           string           `json:"id"`
-	Name         string           `json:"name"`
-	Status       HostStatus       `json:"status"`
-	Scheduling   HostScheduling   `json:"scheduling"`
-	Capacity     HostResources    `json:"capacity"`
-	Reserved     HostResources    `json:"reserved"`
-	Runtime      *HostRuntime     `json:"runtime,omitempty"`
-	Enforcement  *HostEnforcement `json:"enforcement,omitempty"`
-	AgentVersion string           `json:"agent_version,omitempty"`
-	LastSeenAt   *time.Time       `json:"last_seen_at,omitempty"`
-	CreatedAt    time.Time        `json:"created_at"`
+	ID           string            `json:"id"`
+	Name         string            `json:"name"`
+	Status       HostStatus        `json:"status"`
+	Scheduling   HostScheduling    `json:"scheduling"`
+	Capacity     HostResources     `json:"capacity"`
+	Reserved     HostResources     `json:"reserved"`
+	Runtime      *HostRuntime      `json:"runtime,omitempty"`
+	Enforcement  *HostEnforcement  `json:"enforcement,omitempty"`
+	AgentVersion string            `json:"agent_version,omitempty"`
+	Health       []HostHealthCheck `json:"health,omitempty"`
+	LastSeenAt   *time.Time        `json:"last_seen_at,omitempty"`
+	CreatedAt    time.Time         `json:"created_at"`
 }
 
 type hostList struct {
