@@ -39,6 +39,8 @@ export function boxRequest(resources: BoxResources, name?: string): Record<strin
 
 export interface Fleet {
   kind: EngineKind;
+  /** The fresh Postgres database the control plane runs on (for a second replica). */
+  databaseUrl: string;
   /** The running control plane; replaced by restartControlPlane(). */
   readonly controlPlane: ControlPlane;
   /**
@@ -115,6 +117,7 @@ export async function startFleet(
 
   return {
     kind,
+    databaseUrl: target.url,
     get controlPlane() {
       return controlPlane;
     },

@@ -13,6 +13,7 @@ import { openDatabase, redact, type Database, type DbTarget } from './db/open.js
 import { buildApp } from './http/app.js';
 import { createRateLimiter } from './http/rate-limit.js';
 import { createHub } from './hub/hub.js';
+import { createReplicaPresence } from './hub/replica-presence.js';
 import { attachLifecycle } from './lifecycle/index.js';
 import { createSessionReaper } from './lifecycle/session-reaper.js';
 import { createScheduler } from './scheduler/scheduler.js';
@@ -74,7 +75,8 @@ async function main(): Promise<void> {
     process.exit(1);
   }
 
-  const hub = createHub({ database, log: log.child({ part: 'hub' }) });
+  const presence = createReplicaPresence(database, log.child({ part: 'presence' }));
+  const hub = createHub({ database, log: log.child({ part: 'hub' }), presence });
   const lifecycle = attachLifecycle(hub, {
     db: database.db,
     log: log.child({ part: 'lifecycle' }),
@@ -104,6 +106,7 @@ async function main(): Promise<void> {
       .then(() => terminals.stop())
       .then(() => hub.stop())
       .then(() => app.close())
+      .then(() => presence.release())
       .then(() => database.close())
       .then(() => {
         log.info('stopped');
@@ -120,6 +123,16 @@ async function main(): Promise<void> {
   process.on('SIGINT', shutdown);
 
   try {
+    // Takes this process's presence lock; hosts left online by a process that died are shown
+    // unreachable before the first request.
+    await hub.sweepNow();
+  } catch (error) {
+    log.fatal({ err: error }, 'start-up failed');
+    await presence.release();
+    await database.close();
+    process.exit(1);
+  }
+  try {
     hub.start();
     terminals.start();
     reaper.start();
@@ -129,6 +142,7 @@ async function main(): Promise<void> {
     await reaper.stop();
     await terminals.stop();
     await hub.stop();
+    await presence.release();
     await database.close();
     process.exit(1);
   }

@@ -3,20 +3,32 @@
 // unreachable, heartbeats refresh last_seen_at. A HELLO with a failed required check moves an
 // `active` host to `unhealthy` (no work is placed there) and a clean one moves it back. Each change
 // gets an events row; what happens to the host's containers is the lifecycle's business.
-import { and, eq, inArray, lt, notInArray, or, isNull } from 'drizzle-orm';
+import { and, eq, inArray, isNotNull, lt, ne, notInArray, or, isNull, sql } from 'drizzle-orm';
 import type { AgentHello, RuntimeInfo } from '@rexec/protocol';
 import type { Db } from '../db/open.js';
 import { hosts, type HostEnforcement } from '../db/schema/hosts.js';
 import { recordEvent } from '../services/events.js';
 import { failedRequiredChecks, schedulingAfterHello } from '../services/host-health.js';
+import { REPLICA_LOCK_PREFIX } from './replica-presence.js';
 
 /** The columns are int4; an agent may report more disk than that (the schema allows 2^40 MB). */
 const MAX_INT4 = 2_147_483_647;
 
 export type UnreachableReason =
-  'heartbeat_timeout' | 'connection_closed' | 'agent_shutdown' | 'not_seen' | 'credential_revoked';
+  | 'heartbeat_timeout'
+  | 'connection_closed'
+  | 'agent_shutdown'
+  | 'not_seen'
+  | 'credential_revoked'
+  | 'replica_gone';
 
-export async function markOnline(db: Db, hostId: string, hello: AgentHello): Promise<void> {
+/** `replicaId`: the process holding the socket (replica-presence.ts); null when not tracked. */
+export async function markOnline(
+  db: Db,
+  hostId: string,
+  hello: AgentHello,
+  replicaId: string | null = null,
+): Promise<void> {
   await db.transaction(async (tx) => {
     const [before] = await tx
       .select({ status: hosts.status, scheduling: hosts.scheduling })
@@ -40,6 +52,7 @@ export async function markOnline(db: Db, hostId: string, hello: AgentHello): Pro
         enforcement: enforcementOf(hello.runtime),
         health: hello.health ?? null,
         scheduling,
+        connectedReplica: replicaId,
         lastSeenAt: new Date(),
       })
       .where(eq(hosts.id, hostId));
@@ -89,7 +102,7 @@ export async function markUnreachable(
 ): Promise<void> {
   const changed = await db
     .update(hosts)
-    .set({ status: 'unreachable' })
+    .set({ status: 'unreachable', connectedReplica: null })
     .where(and(eq(hosts.id, hostId), eq(hosts.status, 'online')))
     .returning({ id: hosts.id });
   if (changed.length === 0) return;
@@ -124,4 +137,65 @@ export async function sweepSilentHosts(
     .from(hosts)
     .where(and(...conditions));
   for (const { id } of silent) await markUnreachable(db, id, 'not_seen');
+}
+
+/**
+ * Hosts still `online` under another replica that no longer holds its presence lock (it died, or
+ * with the embedded database: any other process, since only one can open it): not connected
+ * anywhere, so unreachable now rather than after the silence sweep.
+ */
+export async function sweepOrphanedHosts(
+  db: Db,
+  self: { replicaId: string; sharedDatabase: boolean },
+  servedHostIds: string[],
+): Promise<void> {
+  const key = sql`hashtextextended(${REPLICA_LOCK_PREFIX} || ${hosts.connectedReplica}, 0)`;
+  const lockGone = self.sharedDatabase
+    ? sql`not exists (select 1 from pg_locks l where l.locktype = 'advisory' and l.granted
+        and l.objsubid = 1
+        and l.database = (select oid from pg_database where datname = current_database())
+        and l.classid = ((${key} >> 32) & 4294967295)::oid
+        and l.objid = (${key} & 4294967295)::oid)`
+    : sql`true`;
+  const conditions = [
+    eq(hosts.status, 'online'),
+    isNotNull(hosts.connectedReplica),
+    ne(hosts.connectedReplica, self.replicaId),
+    lockGone,
+  ];
+  if (servedHostIds.length > 0) conditions.push(notInArray(hosts.id, servedHostIds));
+  const orphaned = await db
+    .select({ id: hosts.id })
+    .from(hosts)
+    .where(and(...conditions));
+  for (const { id } of orphaned) await markUnreachable(db, id, 'replica_gone');
+}
+
+/**
+ * The hosts this replica serves are online under it, whatever another replica's sweep wrote while
+ * this one could not prove it was alive (its lock connection dropped with a database restart).
+ */
+export async function reassertServedHosts(
+  db: Db,
+  replicaId: string,
+  servedHostIds: string[],
+): Promise<void> {
+  if (servedHostIds.length === 0) return;
+  const drifted = await db
+    .update(hosts)
+    .set({ status: 'online', connectedReplica: replicaId })
+    .where(
+      and(
+        inArray(hosts.id, servedHostIds),
+        or(
+          ne(hosts.status, 'online'),
+          isNull(hosts.connectedReplica),
+          ne(hosts.connectedReplica, replicaId),
+        ),
+      ),
+    )
+    .returning({ id: hosts.id });
+  for (const { id } of drifted) {
+    await recordEvent(db, { type: 'host.online', hostId: id, reason: 'reasserted' });
+  }
 }

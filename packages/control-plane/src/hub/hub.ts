@@ -25,6 +25,8 @@ import { AgentSession } from './agent-session.js';
 import { HubStoppedError, type CommandChannel } from './channel.js';
 import {
   markUnreachable,
+  reassertServedHosts,
+  sweepOrphanedHosts,
   sweepSilentHosts,
   touchHosts,
   type UnreachableReason,
@@ -34,6 +36,7 @@ import { PendingCommands } from './pending-commands.js';
 import type { TerminalEndpoint, TerminalLink } from './terminal-channels.js';
 import { refuseUpgrade } from './upgrade-refusal.js';
 import type { Log } from './log.js';
+import type { ReplicaPresence } from './replica-presence.js';
 
 /**
  * Silence after which an `online` host served by no replica is swept to unreachable: the
@@ -80,6 +83,11 @@ export interface Hub extends CommandChannel {
   /** Takes one upgrade request for AGENT_CONNECT_PATH; the HTTP server routes upgrades by path. */
   readonly handleUpgrade: (request: IncomingMessage, socket: Duplex, head: Buffer) => void;
   start(): void;
+  /**
+   * One sweep of hosts no live replica holds, awaited: main runs it before listening, so a
+   * restarted control plane never shows the hosts of the process it replaced as online.
+   */
+  sweepNow(): Promise<void>;
   /** Closes every agent socket with SERVER_SHUTTING_DOWN and marks those hosts unreachable. */
   stop(): Promise<void>;
   /** Run after WELCOME (reconciliation); errors are logged. */
@@ -97,9 +105,14 @@ export interface HubDependencies {
   database: Database;
   log: Log;
   options?: HubOptions;
+  /**
+   * This process's presence lock (replica-presence.ts). Without one, hosts record no replica and
+   * only the silence sweep finds hosts left online by a dead process.
+   */
+  presence?: ReplicaPresence;
 }
 
-export function createHub({ database, log, options = {} }: HubDependencies): Hub {
+export function createHub({ database, log, options = {}, presence }: HubDependencies): Hub {
   const db = database.db;
   const timing = {
     heartbeatIntervalMs: options.heartbeatIntervalMs ?? HEARTBEAT_INTERVAL_MS,
@@ -150,6 +163,7 @@ export function createHub({ database, log, options = {} }: HubDependencies): Hub
 
   const context: MessageContext = {
     db,
+    replicaId: presence?.replicaId ?? null,
     log,
     timing,
     pending,
@@ -276,17 +290,25 @@ export function createHub({ database, log, options = {} }: HubDependencies): Hub
     }
   }
 
+  async function sweepHosts(): Promise<void> {
+    if (presence !== undefined) {
+      const wasHolding = presence.holding;
+      await presence.claim();
+      // Another replica may have swept our hosts while our lock was gone.
+      if (!wasHolding) await reassertServedHosts(db, presence.replicaId, [...sessions.keys()]);
+      await sweepOrphanedHosts(db, presence, [...sessions.keys()]);
+    }
+    await sweepSilentHosts(db, new Date(Date.now() - SWEEP_SILENCE_MS), [...sessions.keys()]);
+  }
+
   return {
     handleUpgrade: routeUpgrade,
+    sweepNow: sweepHosts,
     start() {
       if (running) return;
       running = true;
       watchdog = setInterval(tick, tickMs);
-      const sweep = () =>
-        track(
-          sweepSilentHosts(db, new Date(Date.now() - SWEEP_SILENCE_MS), [...sessions.keys()]),
-          'cannot sweep silent hosts',
-        );
+      const sweep = () => track(sweepHosts(), 'cannot sweep silent hosts');
       sweep();
       sweeper = setInterval(sweep, SWEEP_EVERY_MS);
     },

@@ -28,6 +28,8 @@ const TOUCH_EVERY_MS = 5_000;
 
 export interface MessageContext {
   db: Db;
+  /** This process's replica id, recorded on the host at HELLO; null when presence is not kept. */
+  replicaId: string | null;
   log: Log;
   timing: { heartbeatIntervalMs: number; heartbeatTimeoutMs: number };
   pending: PendingCommands;
@@ -157,7 +159,7 @@ async function handshake(
     return;
   }
   try {
-    await markOnline(context.db, session.hostId, hello);
+    await markOnline(context.db, session.hostId, hello, context.replicaId);
   } catch (error) {
     context.log.error({ err: error, host_id: session.hostId }, 'cannot record an agent HELLO');
     session.refuse(

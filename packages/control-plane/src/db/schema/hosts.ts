@@ -38,6 +38,11 @@ export const hosts = pgTable(
     enforcement: jsonb('enforcement').$type<HostEnforcement>(),
     /** The agent's host checks at its last HELLO; null from agents that send none. */
     health: jsonb('health').$type<HostHealthCheck[]>(),
+    /**
+     * The control plane process holding the host's socket while it is online (hub/replica-presence.ts):
+     * a process that died without saying so is found by its released Postgres lock, not by time.
+     */
+    connectedReplica: text('connected_replica'),
     lastSeenAt: timestamp('last_seen_at', { withTimezone: true, precision: 3 }),
     createdAt: timestamp('created_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
   },
