@@ -1,7 +1,8 @@
 // Reconciliation on every HELLO (PROTOCOL.md §7): the host's containers in Postgres against the
-// agent's inventory. Creates that never landed are re-sent, missing containers become `error`
-// (`container_missing`), containers that should be stopped are stopped, pending deletes are
-// finished and labelled containers the database does not know are removed and logged.
+// agent's inventory, each decided by the one table in reconcile-table.ts (creates that never landed
+// are re-sent, missing containers become `error`/`container_missing`, containers that should not
+// run are stopped, a start or stop whose result was lost is recorded, pending deletes are
+// finished), and labelled containers the database does not know are removed and logged.
 import { COMMAND_TIMEOUT_MS, stopCommand, type ObservedContainer } from '@rexec/protocol';
 import { and, eq, isNull } from 'drizzle-orm';
 import { containers, type ContainerRow } from '../db/schema/containers.js';
@@ -9,6 +10,7 @@ import type { EstablishedHost } from '../hub/hub.js';
 import { recordEvent } from '../services/events.js';
 import { launchContainer, removeOnHost, STOP_TIMEOUT_MS, type LifecycleDeps } from './actions.js';
 import { exitDetail, exitReason, markError, markRunning, markStopped } from './outcomes.js';
+import { engineState, reconcileAction } from './reconcile-table.js';
 import { finishDelete } from './transitions.js';
 
 /** Runs every step for the host; each step's failure is logged and does not stop the others. */
@@ -43,33 +45,41 @@ async function reconcileContainer(
   observed: ObservedContainer | undefined,
 ): Promise<void> {
   const { db } = deps;
-  const state = observed?.state ?? 'missing';
-  switch (row.status) {
-    case 'deleting':
-      if (state === 'missing') await finishDelete(db, row, null);
-      else await removeOnHost(deps, row, null);
+  const action = reconcileAction(
+    row.status,
+    row.desiredStatus,
+    engineState(observed?.state),
+    row.role === 'barebone',
+  );
+  switch (action) {
+    case 'none':
       return;
-    case 'creating':
-      // The create was lost (control plane restart, agent killed mid-create) or its result was:
-      // re-sending is safe, the agent finds an existing container instead of making a second.
-      // A role's container runs before its setup is done; only the create's answer says it is.
-      if (state === 'running' && row.role === 'barebone') {
-        await markRunning(db, row, observed, 'reconciled');
-      } else {
-        await launchContainer(deps, row);
-      }
+    case 'relaunch':
+      await launchContainer(deps, row);
       return;
-    case 'running':
-    case 'stopped':
-      if (state === 'missing') {
-        await markError(db, row, 'container_missing', 'The host no longer has this container.');
-      } else if (state === 'running' && row.desiredStatus === 'stopped') {
-        await stopOnHost(deps, row);
-      } else if (state !== 'running' && state !== 'paused' && row.status === 'running') {
-        await markStopped(db, row, exitReason(observed, 'exited'), exitDetail(observed));
-      }
+    case 'mark_running':
+      await markRunning(db, row, observed, 'reconciled');
       return;
-    case 'error':
+    case 'mark_stopped':
+      await markStopped(db, row, exitReason(observed, 'exited'), exitDetail(observed));
+      return;
+    case 'mark_missing':
+      await markError(db, row, 'container_missing', 'The host no longer has this container.');
+      return;
+    case 'stop_on_host':
+      await stopOnHost(deps, row);
+      return;
+    case 'forget_start':
+      await db
+        .update(containers)
+        .set({ desiredStatus: 'stopped' })
+        .where(and(eq(containers.id, row.id), eq(containers.status, 'stopped')));
+      return;
+    case 'remove_on_host':
+      await removeOnHost(deps, row, null);
+      return;
+    case 'finish_delete':
+      await finishDelete(db, row, null);
       return;
   }
 }
