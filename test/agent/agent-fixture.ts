@@ -105,6 +105,7 @@ export async function startPeerAndAgent(
   t: Test,
   hostName: string,
   peerOptions: PeerOptions = {},
+  agentOptions: { stopGraceMs?: number } = {},
 ): Promise<{ peer: ControlPlanePeer; kind: EngineKind; agent: Agent }> {
   const peer = await startPeer(t, peerOptions);
   const kind = await engineFor(t, peer.hostId);
@@ -113,6 +114,7 @@ export async function startPeerAndAgent(
     joinToken: peer.joinToken,
     hostName,
     env: { REXEC_RUNTIME: kind },
+    ...agentOptions,
   });
   return { peer, kind, agent };
 }

@@ -11,7 +11,7 @@ import t from 'tap';
 import { createCliRuntime } from '../../packages/agent/src/runtime/cli-runtime.js';
 import { pino } from 'pino';
 import { engine, BUSYBOX_IMAGE, removeHostNetworking, requireEngine } from '../helpers/engine.js';
-import { startAgent } from '../helpers/processes.js';
+import { startAgent, type Agent } from '../helpers/processes.js';
 import {
   commandId,
   containerId,
@@ -274,15 +274,36 @@ void t.test(
   },
 );
 
+async function waitForLog(agent: Agent, msg: string, commandId: string): Promise<void> {
+  for (let waited = 0; waited < 120_000; waited += 50) {
+    const found = logLines(agent.output()).some(
+      (line) => line['msg'] === msg && line['commandId'] === commandId,
+    );
+    if (found) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`the agent did not log "${msg}" for ${commandId}:\n${agent.output()}`);
+}
+
 void t.test('SIGTERM finishes the command in flight before GOODBYE', async (t) => {
-  const { peer, kind, agent } = await startPeerAndAgent(t, 'worker-drain');
+  // Draining waits for the create, which on a loaded machine can outlast the default 10 s grace
+  // before the harness's SIGKILL; the test is about the order, not about speed.
+  const { peer, kind, agent } = await startPeerAndAgent(
+    t,
+    'worker-drain',
+    {},
+    {
+      stopGraceMs: 180_000,
+    },
+  );
   const connection = await peer.nextConnection();
   await connection.next('AGENT_HELLO');
   const id = containerId();
   const create = createCommand(id);
   connection.send(create);
-  // Give the frame time to reach the agent; the create itself takes far longer than this.
-  await new Promise((resolve) => setTimeout(resolve, 200));
+  // SIGTERM only once the agent has the create in hand (its own log line says so), never after a
+  // guessed delay: a command arriving after SIGTERM is refused, which is another test's subject.
+  await waitForLog(agent, 'command started', create.command_id);
   t.equal(await agent.stop('SIGTERM'), 0, 'exits 0');
   const result = await connection.next(
     'AGENT_COMMAND_RESULT',

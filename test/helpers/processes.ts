@@ -67,6 +67,8 @@ export async function startAgent(
     env?: Record<string, string>;
     /** See SpawnOptions.wrap. */
     wrap?: readonly string[];
+    /** See SpawnOptions.stopGraceMs. */
+    stopGraceMs?: number;
   },
 ): Promise<Agent> {
   const stateDir = opts.stateDir ?? (await tempDir(t, 'rexec-agent-'));
@@ -82,6 +84,7 @@ export async function startAgent(
       ...opts.env,
     },
     ...(opts.wrap === undefined ? {} : { wrap: opts.wrap }),
+    ...(opts.stopGraceMs === undefined ? {} : { stopGraceMs: opts.stopGraceMs }),
   });
   return { ...running, stateDir };
 }

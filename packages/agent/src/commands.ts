@@ -59,6 +59,10 @@ export function createCommandExecutor(options: CommandExecutorOptions): CommandE
   async function execute(message: ControlCommand): Promise<void> {
     const { command_id, container_id, command } = message;
     const started = Date.now();
+    log.info(
+      { commandId: command_id, containerId: container_id, action: command.action },
+      'command started',
+    );
     const outcome = await runAction(runtime, roles, container_id, command);
     let result: AgentCommandResult;
     if (outcome.ok) {
