@@ -21,6 +21,7 @@ import {
   HostUsage,
   RuntimeInfo,
 } from './host-values.js';
+import { AgentExecCredit, AgentExecError, AgentExecExit, AgentExecStarted } from './exec-relay.js';
 import {
   AgentTerminalCredit,
   AgentTerminalError,
@@ -137,6 +138,10 @@ export const AgentMessage = z.discriminatedUnion('type', [
   AgentTerminalExit,
   AgentTerminalError,
   AgentTerminalCredit,
+  AgentExecStarted,
+  AgentExecExit,
+  AgentExecError,
+  AgentExecCredit,
 ]);
 export type AgentMessage = z.infer<typeof AgentMessage>;
 export type AgentMessageType = AgentMessage['type'];

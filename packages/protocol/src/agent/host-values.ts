@@ -81,6 +81,6 @@ export const HostPlatform = z.object({
 export type HostPlatform = z.infer<typeof HostPlatform>;
 
 /** Features an agent may announce in HELLO; unknown names are ignored by older control planes. */
-export const AGENT_CAPABILITIES = ['terminal', 'role_setup', 'disk_monitor'] as const;
+export const AGENT_CAPABILITIES = ['terminal', 'role_setup', 'disk_monitor', 'exec'] as const;
 export type AgentCapability = (typeof AGENT_CAPABILITIES)[number];
 export const AgentCapabilities = z.array(SnakeCode).max(32);
