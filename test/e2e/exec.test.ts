@@ -1,8 +1,9 @@
 // Exec on the real fleet: a control plane process, a real agent running `<engine> exec` in a
 // busybox container, and REST calls. Exit codes, both streams, argv without a shell, stdin, env,
 // cwd, user, a timeout that kills every process of the command (background and setsid'd ones
-// too), non-UTF-8 output, truncation at a small output limit, the per-container limit, and the
-// refusals (validation, another user's container, a stopped container).
+// too), a client hanging up (which kills it too), non-UTF-8 output, truncation at a small output
+// limit, the per-container limit, and the refusals (validation, another user's container, a
+// stopped container).
 import { ErrorBody, ExecResult, UserCreated } from '@rexec/protocol';
 import t from 'tap';
 import { startFleet, type Fleet } from './fleet.js';
@@ -97,6 +98,35 @@ void t.test('exec on the real fleet', async (t) => {
     t.ok(big.stdout_truncated);
     t.equal(big.stderr, 'done\n');
     t.notOk(big.stderr_truncated);
+  });
+
+  void t.test('a client that hangs up kills its command', async (t) => {
+    const hangUp = new AbortController();
+    const request = fetch(`${fleet.controlPlane.url}/api/v1/containers/${box}/exec`, {
+      method: 'POST',
+      signal: hangUp.signal,
+      headers: {
+        authorization: `Bearer ${fleet.controlPlane.adminToken}`,
+        'content-type': 'application/json',
+      },
+      body: JSON.stringify({ command: 'sleep 4444 & sleep 4445', timeout_seconds: 600 }),
+    });
+    const running = await fleet.waitFor('the command to run', async () => {
+      const ps = await exec(fleet, box, { argv: ['ps'] });
+      return /sleep 4445/.test(ps.stdout) ? true : undefined;
+    });
+    t.ok(running);
+    hangUp.abort();
+    await t.rejects(request, 'the request was cut');
+    const gone = await fleet.waitFor(
+      'the command to be killed',
+      async () => {
+        const ps = await exec(fleet, box, { argv: ['ps'] });
+        return /sleep 444[45]/.test(ps.stdout) ? undefined : true;
+      },
+      20_000,
+    );
+    t.ok(gone, 'no process of the abandoned command is left');
   });
 
   void t.test('a container runs at most REXEC_EXEC_MAX_CONCURRENT commands', async (t) => {

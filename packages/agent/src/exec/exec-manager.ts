@@ -102,7 +102,7 @@ export function createExecManager(options: { binary: string; log: Logger }): Exe
       close() {
         if (closed) return;
         closed = true;
-        for (const exec of channels.values()) exec.kill();
+        for (const exec of channels.values()) exec.abandon();
         channels.clear();
       },
     };

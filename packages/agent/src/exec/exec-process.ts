@@ -37,8 +37,10 @@ export interface ExecProcessOptions {
 /** Stdin in flight toward one command; written as it arrives, so one window is plenty. */
 export const EXEC_INPUT_WINDOW_BYTES = TERMINAL_WINDOW_BYTES;
 
-/** After a kill on timeout, how long the engine's client may take to notice before it is killed. */
+/** After a kill, how long the engine's client may take to notice before it is killed itself. */
 const CLIENT_KILL_GRACE_MS = 5_000;
+/** How often a kill is repeated while the command is still there. */
+const KILL_REPEAT_MS = 1_000;
 
 /** Engine exit code for its own failures (podman and docker both use 125). */
 const ENGINE_ERROR_EXIT = 125;
@@ -78,9 +80,10 @@ export class ExecProcess {
   #credit: number;
   #timedOut = false;
   #timer: NodeJS.Timeout;
-  #clientKill: NodeJS.Timeout | null = null;
+  #killing: NodeJS.Timeout | null = null;
   #exit: { code: number | null } | null = null;
   #ended = false;
+  #discard = false;
 
   constructor(options: ExecProcessOptions) {
     this.#options = options;
@@ -110,7 +113,7 @@ export class ExecProcess {
     });
     void this.#child.then((result) => {
       clearTimeout(this.#timer);
-      if (this.#clientKill !== null) clearTimeout(this.#clientKill);
+      if (this.#killing !== null) clearTimeout(this.#killing);
       const code = this.#timedOut || result.exitCode === undefined ? null : result.exitCode;
       this.#exit = { code };
       this.#maybeEnd();
@@ -152,19 +155,40 @@ export class ExecProcess {
 
   /** Kills every process of the exec; the EXIT still follows (nobody may read it). */
   kill(): void {
-    this.signal('KILL');
-    this.#killClientLater();
+    if (this.#killing !== null || this.#exit !== null) return;
+    // A kill sent just after the start can run before the command exists in the container, so
+    // it is repeated until the command is gone; the engine's client is killed after a grace.
+    let attempts = 0;
+    const again = () => {
+      if (this.#exit !== null) return;
+      attempts += 1;
+      if (attempts * KILL_REPEAT_MS > CLIENT_KILL_GRACE_MS) {
+        this.#child.kill('SIGKILL');
+        return;
+      }
+      this.signal('KILL');
+      this.#killing = setTimeout(again, KILL_REPEAT_MS);
+    };
+    again();
+  }
+
+  /**
+   * The socket carrying this exec is gone: kill it, and drop its output from now on, since no
+   * credit will come to resume paused pipes and the exec must still end (it holds a slot of the
+   * container's limit until it does).
+   */
+  abandon(): void {
+    this.#discard = true;
+    this.#queue.length = 0;
+    this.#child.stdout.resume();
+    this.#child.stderr.resume();
+    this.kill();
   }
 
   #onTimeout(): void {
     this.#timedOut = true;
     this.#options.log.info({ exec_id: this.#options.start.exec_id }, 'exec timed out');
     this.kill();
-  }
-
-  #killClientLater(): void {
-    if (this.#clientKill !== null || this.#exit !== null) return;
-    this.#clientKill = setTimeout(() => this.#child.kill('SIGKILL'), CLIENT_KILL_GRACE_MS);
   }
 
   #pump(stream: Stream, readable: Readable): void {
@@ -174,6 +198,7 @@ export class ExecProcess {
         this.#engineHead += chunk.subarray(0, 4096).toString('utf8');
       }
       this.#counted[stream] += chunk.byteLength;
+      if (this.#discard) return;
       const room = this.#options.start.output_limit_bytes - this.#sent[stream];
       if (room <= 0) return;
       const kept = chunk.byteLength <= room ? chunk : chunk.subarray(0, room);
@@ -198,7 +223,7 @@ export class ExecProcess {
       this.#credit -= size;
       link.sendFrame(encodeChannelFrame(start.channel, part, head.kind));
     }
-    const waiting = this.#queue.length > 0;
+    const waiting = this.#queue.length > 0 && !this.#discard;
     for (const readable of [this.#child.stdout, this.#child.stderr]) {
       if (waiting) readable.pause();
       else readable.resume();

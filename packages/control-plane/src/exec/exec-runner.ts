@@ -60,18 +60,23 @@ export function createExecRunner(deps: {
             link.send({ type: 'CONTROL_EXEC_STDIN_EOF', channel: link.channel });
           }
         };
-        const finish = (outcome: () => void) => {
+        // Answers the caller once; the channel may stay open after that (see onAbort).
+        const settle = (outcome: () => void) => {
           if (settled) return;
           settled = true;
           clearTimeout(timer);
           signal.removeEventListener('abort', onAbort);
-          link?.release();
           outcome();
+        };
+        const finish = (outcome: () => void) => {
+          settle(outcome);
+          link?.release();
         };
         const endpoint: ExecEndpoint = {
           data(stream: ExecStream, payload: Uint8Array) {
-            captured[stream].push(Buffer.from(payload));
-            // Output is kept here, so it is consumed the moment it arrives.
+            if (!settled) captured[stream].push(Buffer.from(payload));
+            // Output is kept here (or dropped once nobody waits), so it is consumed on arrival;
+            // withholding credit would leave the agent's pipes paused and the exec never ending.
             link?.send({
               type: 'CONTROL_EXEC_CREDIT',
               channel: link.channel,
@@ -103,9 +108,10 @@ export function createExecRunner(deps: {
           reject(hostUnavailable(target.hostId));
           return;
         }
+        // The channel stays open until EXIT so the killed command's last output is still credited.
         const onAbort = () => {
           link.send({ type: 'CONTROL_EXEC_SIGNAL', channel: link.channel, signal: 'KILL' });
-          finish(() => reject(new RexecError('invalid_request', 'The client went away.')));
+          settle(() => reject(new RexecError('invalid_request', 'The client went away.')));
         };
         signal.addEventListener('abort', onAbort);
         const timeoutMs = request.timeout_seconds * 1000;
