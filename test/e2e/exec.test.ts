@@ -156,6 +156,10 @@ void t.test('exec on the real fleet', async (t) => {
     t.equal(tooLong.status, 400);
     const relative = await refused(fleet, box, { argv: ['true'], cwd: 'tmp' });
     t.equal(relative.status, 400);
+    const misspelt = await refused(fleet, box, { argv: ['true'], timeout: 5 });
+    t.equal(misspelt.status, 400, 'an unknown field is refused, not ignored');
+    const background = await refused(fleet, box, { argv: ['true'], background: true });
+    t.equal(background.status, 400, 'background execs are not served yet');
 
     const response = await fetch(`${fleet.controlPlane.url}/api/v1/containers/${box}/exec`, {
       method: 'POST',

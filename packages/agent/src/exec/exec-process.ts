@@ -81,7 +81,7 @@ export class ExecProcess {
   #timedOut = false;
   #timer: NodeJS.Timeout;
   #killing: NodeJS.Timeout | null = null;
-  #exit: { code: number | null } | null = null;
+  #exit: { code: number | null; spawnFailed: boolean } | null = null;
   #ended = false;
   #discard = false;
 
@@ -115,7 +115,10 @@ export class ExecProcess {
       clearTimeout(this.#timer);
       if (this.#killing !== null) clearTimeout(this.#killing);
       const code = this.#timedOut || result.exitCode === undefined ? null : result.exitCode;
-      this.#exit = { code };
+      // No code and no signal: the engine's client never ran (a missing binary, say).
+      const spawnFailed = result.exitCode === undefined && result.signal === undefined;
+      if (spawnFailed) options.log.error({ err: result }, 'could not run the exec client');
+      this.#exit = { code, spawnFailed };
       this.#maybeEnd();
     });
   }
@@ -209,6 +212,8 @@ export class ExecProcess {
       this.#flush();
     });
     readable.on('end', () => this.#maybeEnd());
+    // A pipe of a client that never started closes without an end.
+    readable.on('close', () => this.#maybeEnd());
   }
 
   #flush(): void {
@@ -233,11 +238,19 @@ export class ExecProcess {
 
   #maybeEnd(): void {
     if (this.#ended || this.#exit === null || this.#queue.length > 0) return;
-    if (!this.#child.stdout.readableEnded || !this.#child.stderr.readableEnded) return;
+    const done = (readable: Readable) => readable.readableEnded || readable.destroyed;
+    if (!done(this.#child.stdout) || !done(this.#child.stderr)) return;
     this.#ended = true;
     const { link, start } = this.#options;
     const code = this.#exit.code;
-    if (code === ENGINE_ERROR_EXIT && NOT_RUNNING.test(this.#engineHead)) {
+    if (this.#exit.spawnFailed) {
+      link.send({
+        type: 'AGENT_EXEC_ERROR',
+        channel: start.channel,
+        code: 'exec_failed',
+        message: `could not run ${this.#options.binary} exec`,
+      });
+    } else if (code === ENGINE_ERROR_EXIT && NOT_RUNNING.test(this.#engineHead)) {
       link.send({
         type: 'AGENT_EXEC_ERROR',
         channel: start.channel,
