@@ -164,6 +164,21 @@ func (s *ContainersService) Logs(ctx context.Context, ref string) (*ContainerLog
 	return &logs, nil
 }
 
+// Exec runs one command in a running container and waits for it (POST /containers/{id}/exec):
+// its exit code and captured output. A container that is not running is ErrInvalidState, one
+// running too many execs ErrTooManyExecs. Give ctx room beyond req.TimeoutSeconds.
+func (s *ContainersService) Exec(ctx context.Context, ref string, req ExecRequest) (*ExecResult, error) {
+	path, err := segment(ref, "container")
+	if err != nil {
+		return nil, err
+	}
+	var result ExecResult
+	if _, err := s.api.do(ctx, http.MethodPost, "/containers/"+path+"/exec", nil, req, &result); err != nil {
+		return nil, err
+	}
+	return &result, nil
+}
+
 func (s *ContainersService) one(ctx context.Context, method, ref, action string) (*Container, error) {
 	path, err := segment(ref, "container")
 	if err != nil {

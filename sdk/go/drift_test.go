@@ -39,6 +39,7 @@ var sdkRoutes = map[string]operation{
 	"GET /api/v1/containers/{id}/logs":     {responses: map[string]reflect.Type{"200": typeOf(ContainerLogs{})}},
 	"POST /api/v1/containers/{id}/start":   {responses: containerAnswer},
 	"POST /api/v1/containers/{id}/stop":    {responses: containerAnswer},
+	"POST /api/v1/containers/{id}/exec":    {request: typeOf(ExecRequest{}), responses: map[string]reflect.Type{"200": typeOf(ExecResult{})}},
 	"GET /api/v1/containers/{id}/terminal": {responses: map[string]reflect.Type{}},
 	"GET /api/v1/me":                       {responses: map[string]reflect.Type{"200": typeOf(Me{})}},
 	"GET /api/v1/images":                   {responses: map[string]reflect.Type{"200": typeOf(imageList{})}},
@@ -79,7 +80,7 @@ var enums = map[string][]string{
 	"Role.name":       {RoleNode, RolePython, RoleGo, RoleRust, RoleDevops, RoleBarebone},
 	"errorBody.code": {CodeInvalidRequest, CodeUnauthorized, CodeForbidden, CodeContainerLimitReached,
 		CodeResourceLimitExceeded, CodeNotFound, CodeNameTaken, CodeInvalidState, CodeRateLimited,
-		CodeInternal, CodeNoCapacity, CodeHostUnavailable, CodeUnavailable},
+		CodeInternal, CodeNoCapacity, CodeHostUnavailable, CodeUnavailable, CodeTooManyExecs},
 }
 
 type schema = map[string]interface{}

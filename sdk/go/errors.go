@@ -25,6 +25,7 @@ const (
 	CodeNoCapacity            = "no_capacity"
 	CodeHostUnavailable       = "host_unavailable"
 	CodeUnavailable           = "unavailable"
+	CodeTooManyExecs          = "too_many_execs"
 )
 
 // Codes the client raises itself; the server never sends them.
@@ -93,6 +94,8 @@ var (
 	ErrNoCapacity      error = &codeSentinel{CodeNoCapacity}
 	ErrHostUnavailable error = &codeSentinel{CodeHostUnavailable}
 	ErrUnavailable     error = &codeSentinel{CodeUnavailable}
+	// ErrTooManyExecs: the container already runs as many execs as the agent allows.
+	ErrTooManyExecs error = &codeSentinel{CodeTooManyExecs}
 	// ErrInvalidResponse: the answer was not what the API promises.
 	ErrInvalidResponse error = &codeSentinel{CodeInvalidResponse}
 	// ErrContainerFailed: matched by *ContainerFailedError.

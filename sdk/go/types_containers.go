@@ -4,7 +4,10 @@
 
 package rexec
 
-import "time"
+import (
+	"encoding/base64"
+	"time"
+)
 
 // ContainerStatus is a container's lifecycle state.
 type ContainerStatus string
@@ -120,4 +123,49 @@ type DeleteResult struct {
 type containerDeleting struct {
 	ID     string `json:"id"`
 	Status string `json:"status"` // always "deleting"
+}
+
+// ExecRequest is the body of POST /containers/{id}/exec: exactly one of Argv (run directly) and
+// Command (run by /bin/sh -c).
+type ExecRequest struct {
+	Argv    []string          `json:"argv,omitempty"`
+	Command string            `json:"command,omitempty"`
+	Cwd     string            `json:"cwd,omitempty"`
+	Env     map[string]string `json:"env,omitempty"`
+	// User is a name, a uid or user:group.
+	User string `json:"user,omitempty"`
+	// Stdin is the command's whole input (at most 1 MiB); empty when nil.
+	Stdin *string `json:"stdin,omitempty"`
+	// TimeoutSeconds is 1 to 3600; the server's 60 when 0.
+	TimeoutSeconds int `json:"timeout_seconds,omitempty"`
+	// Background asks for a background exec, which the server does not offer yet (it answers 400).
+	Background bool `json:"background,omitempty"`
+}
+
+// ExecResult is a finished exec. ExitCode is nil when the timeout killed the command (TimedOut).
+// Output that is not valid UTF-8 comes in the *Base64 fields instead (the text is then empty): use
+// StdoutBytes and StderrBytes to read either.
+type ExecResult struct {
+	ExitCode        *int   `json:"exit_code"`
+	Stdout          string `json:"stdout"`
+	Stderr          string `json:"stderr"`
+	StdoutBase64    string `json:"stdout_base64,omitempty"`
+	StderrBase64    string `json:"stderr_base64,omitempty"`
+	StdoutTruncated bool   `json:"stdout_truncated"`
+	StderrTruncated bool   `json:"stderr_truncated"`
+	TimedOut        bool   `json:"timed_out"`
+	DurationMS      int    `json:"duration_ms"`
+}
+
+// StdoutBytes is the captured stdout, whichever way it travelled.
+func (r *ExecResult) StdoutBytes() ([]byte, error) { return outputBytes(r.Stdout, r.StdoutBase64) }
+
+// StderrBytes is the captured stderr, whichever way it travelled.
+func (r *ExecResult) StderrBytes() ([]byte, error) { return outputBytes(r.Stderr, r.StderrBase64) }
+
+func outputBytes(text, encoded string) ([]byte, error) {
+	if encoded == "" {
+		return []byte(text), nil
+	}
+	return base64.StdEncoding.DecodeString(encoded)
 }

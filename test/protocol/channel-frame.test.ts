@@ -37,6 +37,16 @@ void t.test('the header is the kind byte then the channel in big-endian order', 
   t.end();
 });
 
+void t.test('exec frames carry their stream in the kind byte', (t) => {
+  for (const kind of [FrameKind.EXEC_STDOUT, FrameKind.EXEC_STDERR, FrameKind.EXEC_STDIN]) {
+    const frame = encodeChannelFrame(7, bytes(0x6f, 0x6b), kind);
+    t.same(Array.from(frame), [kind, 0, 0, 0, 7, 0x6f, 0x6b]);
+    const decoded = decodeChannelFrame(frame);
+    t.ok(decoded.ok && decoded.value.kind === kind);
+  }
+  t.end();
+});
+
 void t.test('a frame inside a larger buffer and an ArrayBuffer both decode', (t) => {
   const pool = new Uint8Array(64);
   pool.set(encodeChannelFrame(9, bytes(1, 2, 3)), 10);
@@ -65,7 +75,7 @@ void t.test(
     const cases: [Uint8Array, string][] = [
       [bytes(1, 0, 0, 0, 3), 'payload'],
       [bytes(1, 0, 0, 0, 0, 42), 'channel'],
-      [bytes(2, 0, 0, 0, 3, 42), 'kind'],
+      [bytes(9, 0, 0, 0, 3, 42), 'kind'],
       [
         new Uint8Array(CHANNEL_FRAME_HEADER_BYTES + MAX_TERMINAL_CHUNK_BYTES + 1).fill(1),
         'payload',

@@ -16,6 +16,7 @@ export const HOST_ID = 'hst_00112233445566778899aabbccddeeff';
 export const USER_ID = 'usr_ffeeddccbbaa99887766554433221100';
 export const COMMAND_ID = 'cmd_7f3a9c2e4b1d';
 export const AT = '2026-11-28T20:00:00.000Z';
+export const EXEC_ID = 'exe_00112233445566778899aabbccddeeff';
 
 export const RUNNING: ObservedContainer = {
   container_id: CONTAINER_ID,
@@ -150,6 +151,43 @@ export const AGENT_EXAMPLES: Examples<AgentMessage, AgentMessageType> = {
     message: { type: 'AGENT_TERMINAL_CREDIT', channel: 4_294_967_295, bytes: 4096 },
     optional: [],
   },
+  AGENT_EXEC_STARTED: {
+    message: {
+      type: 'AGENT_EXEC_STARTED',
+      channel: 3,
+      exec_id: EXEC_ID,
+      started_at: AT,
+      input_window_bytes: 262_144,
+    },
+    optional: [],
+  },
+  AGENT_EXEC_CREDIT: {
+    message: { type: 'AGENT_EXEC_CREDIT', channel: 3, bytes: 1024 },
+    optional: [],
+  },
+  AGENT_EXEC_EXIT: {
+    message: {
+      type: 'AGENT_EXEC_EXIT',
+      channel: 3,
+      exec_id: EXEC_ID,
+      exit_code: null,
+      timed_out: true,
+      stdout_bytes: 2_000_000,
+      stderr_bytes: 0,
+      started_at: AT,
+      ended_at: '2026-11-28T20:01:00.000Z',
+    },
+    optional: [],
+  },
+  AGENT_EXEC_ERROR: {
+    message: {
+      type: 'AGENT_EXEC_ERROR',
+      channel: 3,
+      code: 'too_many_execs',
+      message: 'the container already runs 16 commands',
+    },
+    optional: [],
+  },
 };
 
 /** A failed command result, the other branch of AGENT_COMMAND_RESULT. */
@@ -237,6 +275,36 @@ export const CONTROL_EXAMPLES: Examples<ControlMessage, ControlMessageType> = {
   },
   CONTROL_TERMINAL_CREDIT: {
     message: { type: 'CONTROL_TERMINAL_CREDIT', channel: 7, bytes: 65_536 },
+    optional: [],
+  },
+  CONTROL_EXEC_START: {
+    message: {
+      type: 'CONTROL_EXEC_START',
+      channel: 3,
+      exec_id: EXEC_ID,
+      container_id: CONTAINER_ID,
+      argv: ['/bin/sh', '-c', 'make test'],
+      cwd: '/home/user/project',
+      env: { CI: '1' },
+      user: '1000:1000',
+      stdin: true,
+      timeout_ms: 60_000,
+      output_limit_bytes: 1_048_576,
+      output_window_bytes: 262_144,
+      max_per_container: 16,
+    },
+    optional: ['cwd', 'env', 'user'],
+  },
+  CONTROL_EXEC_SIGNAL: {
+    message: { type: 'CONTROL_EXEC_SIGNAL', channel: 3, signal: 'TERM' },
+    optional: [],
+  },
+  CONTROL_EXEC_STDIN_EOF: {
+    message: { type: 'CONTROL_EXEC_STDIN_EOF', channel: 3 },
+    optional: [],
+  },
+  CONTROL_EXEC_CREDIT: {
+    message: { type: 'CONTROL_EXEC_CREDIT', channel: 3, bytes: 65_536 },
     optional: [],
   },
 };

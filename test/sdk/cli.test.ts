@@ -139,6 +139,47 @@ void t.test('the rexec CLI on a real fleet', async (t) => {
     t.match(progress.output(), /Created cli-progress; it is running\./);
   });
 
+  await t.test(
+    'exec runs argv, passes piped stdin, writes both streams, exits with the code',
+    async (t) => {
+      const piped = await cli.run(
+        [
+          'exec',
+          'cli-box',
+          '--env',
+          'GREETING=hi there',
+          '--cwd',
+          '/tmp',
+          '--',
+          'sh',
+          '-c',
+          'echo "$GREETING from $(pwd)"; tr a-z A-Z; echo oops >&2; exit 7',
+        ],
+        { input: 'piped input\n' },
+      );
+      t.equal(piped.exitCode, 7, "the CLI exits with the command's code");
+      // The process helper strips one final newline, as a shell's $(…) does.
+      t.equal(piped.stdout, 'hi there from /tmp\nPIPED INPUT');
+      t.equal(piped.stderr, 'oops');
+
+      const binary = await cli.run(['exec', 'cli-box', '--', 'printf', '\\377ok']);
+      t.equal(binary.exitCode, 0, binary.stderr);
+      t.equal(binary.stdout, '\uFFFDok', 'the byte 0xff came out (read back as UTF-8 here)');
+      const binaryJson = await cli.run(['exec', 'cli-box', '--json', '--', 'printf', '\\377ok']);
+      t.match(JSON.parse(binaryJson.stdout), {
+        stdout: '',
+        stdout_base64: Buffer.from([0xff, 0x6f, 0x6b]).toString('base64'),
+      });
+
+      const slow = await cli.run(['exec', 'cli-box', '--timeout', '1', '--', 'sleep', '30']);
+      t.equal(slow.exitCode, 124, 'a timed-out command exits 124, as with timeout(1)');
+      t.match(slow.stderr, /timed out/);
+
+      const usage = await cli.run(['exec', 'cli-box']);
+      t.equal(usage.exitCode, 2, 'a command is required');
+    },
+  );
+
   await t.test('stop and rm', async (t) => {
     const stopped = await cli.run(['stop', 'cli-box']);
     t.equal(stopped.exitCode, 0, stopped.stderr);

@@ -23,6 +23,7 @@ import { setUpNetworkEnforcement } from './network/index.js';
 import { createCliRuntime, poolCidr } from './runtime/index.js';
 import { detectRuntime } from './runtime-detect.js';
 import { createStatusReporter } from './status-reports.js';
+import { createExecManager } from './exec/index.js';
 import { createTerminalManager } from './terminal/index.js';
 import type { TerminalManager } from './terminal/index.js';
 import { AGENT_VERSION } from './version.js';
@@ -103,6 +104,7 @@ async function run(config: AgentConfig, log: Logger): Promise<number> {
     config: config.terminal,
     log: log.child({ component: 'terminal' }),
   });
+  const execs = createExecManager({ binary: engine.kind, log: log.child({ component: 'exec' }) });
   // A container reported as no longer running (by the engine's events or a disk quota stop) takes
   // its shells with it.
   const reportStatus = (message: AgentMessage) => {
@@ -137,12 +139,13 @@ async function run(config: AgentConfig, log: Logger): Promise<number> {
         hostName: config.hostName,
         instanceId,
         log,
-        capabilities: ['terminal', 'disk_monitor'],
+        capabilities: ['terminal', 'exec', 'disk_monitor'],
         network: network.enforcement,
         diskEnforcement: disk,
         health: hostHealth,
       }),
     terminals,
+    execs,
     usage: () => meter.usage(),
     containerUsage: () => diskMonitor.usage(),
     onCommand: (message) => executor.handle(message),
@@ -173,6 +176,7 @@ async function run(config: AgentConfig, log: Logger): Promise<number> {
       await executor.drain();
       await diskMonitor.stop();
       await reporter.stop();
+      execs.shutdown();
       await terminals.shutdown();
       await connectLoop.stop();
       runtime.close();
@@ -190,6 +194,7 @@ async function run(config: AgentConfig, log: Logger): Promise<number> {
     await executor.drain();
     await diskMonitor.stop();
     await reporter.stop();
+    execs.shutdown();
     await stopTerminals(terminals, log);
     runtime.close();
     throw end.error;

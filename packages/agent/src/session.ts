@@ -1,7 +1,8 @@
 // One established agent socket from HELLO to close (PROTOCOL.md §4, §5): sends HELLO, insists on
 // WELCOME before anything else, heartbeats on WELCOME's interval, gives a silent control plane up
 // after heartbeat_timeout_ms (close 4007), hands commands to the executor, and reports how it
-// ended. Terminal messages and binary frames go to the terminal manager once WELCOME arrived.
+// ended. Terminal messages and binary frames go to the terminal manager once WELCOME arrived, exec
+// messages to the exec manager.
 // Heartbeats carry per-container usage, changes only (disk/heartbeat-usage.ts).
 // Reconnecting and deciding what a close means are connect-loop.ts's job.
 import {
@@ -10,6 +11,7 @@ import {
   decodeChannelFrame,
   decodeControlMessage,
   encodeAgentMessage,
+  FrameKind,
   HEARTBEAT_TIMEOUT_MS,
   HEARTBEAT_WATCHDOG_TICK_MS,
   MAX_CLOSE_REASON_BYTES,
@@ -25,6 +27,7 @@ import type {
 import type { Logger } from 'pino';
 import type { RawData, WebSocket } from 'ws';
 import { createHeartbeatUsage } from './disk/heartbeat-usage.js';
+import type { ExecConnection, ExecManager } from './exec/index.js';
 import type { TerminalConnection, TerminalManager } from './terminal/index.js';
 
 export interface SessionDeps {
@@ -39,6 +42,8 @@ export interface SessionDeps {
   onWelcome: (welcome: Extract<ControlMessage, { type: 'CONTROL_WELCOME' }>) => void;
   /** Serves CONTROL_TERMINAL_*; without it every open is refused with `exec_failed`. */
   terminals?: TerminalManager;
+  /** Serves CONTROL_EXEC_*; without it every start is refused with `exec_failed`. */
+  execs?: ExecManager;
 }
 
 export interface SessionEnd {
@@ -83,6 +88,7 @@ export function startSession(deps: SessionDeps): Session {
   let forceTimer: NodeJS.Timeout | null = null;
   let closed = false;
   let terminals: TerminalConnection | null = null;
+  let execs: ExecConnection | null = null;
 
   const watchdog = setInterval(() => {
     if (Date.now() - lastHeardAt > timeoutMs) {
@@ -116,6 +122,8 @@ export function startSession(deps: SessionDeps): Session {
   function endTerminals(): void {
     terminals?.close();
     terminals = null;
+    execs?.close();
+    execs = null;
   }
 
   function stopTimers(): void {
@@ -169,6 +177,7 @@ export function startSession(deps: SessionDeps): Session {
         timeoutMs = message.heartbeat_timeout_ms;
         heartbeat = setInterval(() => void beat(), message.heartbeat_interval_ms);
         terminals = deps.terminals?.connect({ send, sendFrame }) ?? null;
+        execs = deps.execs?.connect({ send, sendFrame }) ?? null;
         deps.onWelcome(message);
         return;
       case 'CONTROL_REFUSE':
@@ -201,6 +210,25 @@ export function startSession(deps: SessionDeps): Session {
         if (problem !== null) violation(problem);
         return;
       }
+      case 'CONTROL_EXEC_START':
+      case 'CONTROL_EXEC_SIGNAL':
+      case 'CONTROL_EXEC_STDIN_EOF':
+      case 'CONTROL_EXEC_CREDIT': {
+        if (execs === null) {
+          if (message.type === 'CONTROL_EXEC_START') {
+            send({
+              type: 'AGENT_EXEC_ERROR',
+              channel: message.channel,
+              code: 'exec_failed',
+              message: 'this agent does not run commands',
+            });
+          }
+          return;
+        }
+        const problem = execs.handle(message);
+        if (problem !== null) violation(problem);
+        return;
+      }
     }
   }
 
@@ -224,8 +252,19 @@ export function startSession(deps: SessionDeps): Session {
       violation(`bad binary frame: ${frame.error.message}`);
       return;
     }
-    // Without terminals no channel exists, and data for unknown channels is dropped (§9).
-    terminals?.input(frame.value.channel, frame.value.payload);
+    // Without terminals or execs no channel exists, and data for unknown channels is dropped (§9).
+    switch (frame.value.kind) {
+      case FrameKind.TERMINAL_DATA:
+        terminals?.input(frame.value.channel, frame.value.payload);
+        return;
+      case FrameKind.EXEC_STDIN:
+        execs?.input(frame.value.channel, frame.value.payload);
+        return;
+      case FrameKind.EXEC_STDOUT:
+      case FrameKind.EXEC_STDERR:
+        violation(`binary frame kind ${frame.value.kind} is not sent to agents`);
+        return;
+    }
   }
 
   socket.on('error', (error) => {

@@ -12,6 +12,14 @@ const optionalString = z
   .optional()
   .transform((value) => (value === undefined || value.trim() === '' ? undefined : value));
 
+const positiveInt = (fallback: string, max: number) =>
+  z
+    .string()
+    .default(fallback)
+    .pipe(z.string().regex(/^\d{1,10}$/, 'must be a positive integer'))
+    .transform(Number)
+    .pipe(z.int().min(1, 'must be at least 1').max(max, `must be at most ${max}`));
+
 const EnvSchema = z.object({
   REXEC_BIND: z
     .string()
@@ -38,6 +46,8 @@ const EnvSchema = z.object({
   ),
   REXEC_LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
   REXEC_SCHEDULER_STRATEGY: z.enum(['binpack', 'spread']).default('binpack'),
+  REXEC_EXEC_OUTPUT_LIMIT_KB: positiveInt('1024', 1024 * 1024),
+  REXEC_EXEC_MAX_CONCURRENT: positiveInt('16', 4096),
 });
 
 export interface Config {
@@ -49,6 +59,10 @@ export interface Config {
   bootstrapAdminToken: string | undefined;
   logLevel: (typeof LOG_LEVELS)[number];
   schedulerStrategy: 'binpack' | 'spread';
+  /** Exec output kept per stream, in bytes (REXEC_EXEC_OUTPUT_LIMIT_KB). */
+  execOutputLimitBytes: number;
+  /** Execs one container may run at once (REXEC_EXEC_MAX_CONCURRENT). */
+  execMaxConcurrent: number;
 }
 
 /** Thrown when the environment or flags hold a bad value; the message names each variable. */
@@ -74,6 +88,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     bootstrapAdminToken: e.REXEC_BOOTSTRAP_ADMIN_TOKEN,
     logLevel: e.REXEC_LOG_LEVEL,
     schedulerStrategy: e.REXEC_SCHEDULER_STRATEGY,
+    execOutputLimitBytes: e.REXEC_EXEC_OUTPUT_LIMIT_KB * 1024,
+    execMaxConcurrent: e.REXEC_EXEC_MAX_CONCURRENT,
   };
 }
 

@@ -91,6 +91,11 @@ export function rateLimited(retryAfter: number): RexecError {
   });
 }
 
+/** Thrown when a container already runs as many execs as REXEC_EXEC_MAX_CONCURRENT allows. */
+export function tooManyExecs(message: string): RexecError {
+  return new RexecError('too_many_execs', message);
+}
+
 /** Thrown for faults that are ours, not the caller's; the HTTP layer hides the message. */
 export function internal(message: string, cause?: unknown): RexecError {
   return new RexecError('internal', message, {}, cause);

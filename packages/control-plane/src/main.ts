@@ -18,6 +18,7 @@ import { attachLifecycle } from './lifecycle/index.js';
 import { createSessionReaper } from './lifecycle/session-reaper.js';
 import { createScheduler } from './scheduler/scheduler.js';
 import { seedTiers } from './services/tiers.js';
+import { createExecRunner } from './exec/index.js';
 import { createTerminalRelay } from './terminal/relay.js';
 import { bootstrapAdmin } from './services/users.js';
 
@@ -92,6 +93,14 @@ async function main(): Promise<void> {
     hub,
     agentUpgrades: hub.handleUpgrade,
     terminals,
+    execs: createExecRunner({
+      hub,
+      log: log.child({ part: 'exec' }),
+      options: {
+        outputLimitBytes: config.execOutputLimitBytes,
+        maxPerContainer: config.execMaxConcurrent,
+      },
+    }),
   });
 
   let stopping = false;

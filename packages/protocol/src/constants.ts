@@ -99,3 +99,9 @@ export const TERMINAL_SCROLLBACK_BYTES = 256 * 1024;
 export const MAX_TERMINAL_SESSIONS_PER_CONTAINER = 8;
 /** Initial credit of a terminal channel in each direction on the agent socket (flow control). */
 export const TERMINAL_WINDOW_BYTES = 256 * 1024;
+
+/** Exec (DESIGN §8.1): timeout_seconds default and bounds. */
+export const DEFAULT_EXEC_TIMEOUT_SECONDS = 60;
+export const MAX_EXEC_TIMEOUT_SECONDS = 3_600;
+/** argv (or command) and env of one exec together, in UTF-8 bytes. */
+export const MAX_EXEC_ARGS_BYTES = 256 * 1024;

@@ -10,6 +10,7 @@ export * from './agent/host-values.js';
 export * from './agent/container-values.js';
 export * from './agent/commands.js';
 export * from './agent/terminal-relay.js';
+export * from './agent/exec-relay.js';
 export * from './agent/agent-messages.js';
 export * from './agent/control-messages.js';
 export * from './agent/enrollment.js';

@@ -7,6 +7,7 @@ const ROUTES: [string, string][] = [
   ['get', '/api/v1/containers'],
   ['post', '/api/v1/containers'],
   ['get', '/api/v1/containers/{id}'],
+  ['post', '/api/v1/containers/{id}/exec'],
   ['post', '/api/v1/containers/{id}/start'],
   ['post', '/api/v1/containers/{id}/stop'],
   ['delete', '/api/v1/containers/{id}'],

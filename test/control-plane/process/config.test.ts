@@ -12,6 +12,8 @@ void t.test('defaults follow DESIGN §2', (t) => {
     bootstrapAdminToken: undefined,
     logLevel: 'info',
     schedulerStrategy: 'binpack',
+    execOutputLimitBytes: 1024 * 1024,
+    execMaxConcurrent: 16,
   });
   t.end();
 });
@@ -27,6 +29,8 @@ void t.test('reads every variable', (t) => {
       REXEC_BOOTSTRAP_ADMIN_TOKEN: token,
       REXEC_LOG_LEVEL: 'debug',
       REXEC_SCHEDULER_STRATEGY: 'spread',
+      REXEC_EXEC_OUTPUT_LIMIT_KB: '64',
+      REXEC_EXEC_MAX_CONCURRENT: '3',
     }),
     {
       bind: '0.0.0.0',
@@ -36,6 +40,8 @@ void t.test('reads every variable', (t) => {
       bootstrapAdminToken: token,
       logLevel: 'debug',
       schedulerStrategy: 'spread',
+      execOutputLimitBytes: 64 * 1024,
+      execMaxConcurrent: 3,
     },
   );
   t.equal(loadConfig({ REXEC_DATABASE_URL: '' }).databaseUrl, undefined, 'empty means unset');
@@ -51,6 +57,8 @@ void t.test('a bad value is an error naming the variable', (t) => {
     REXEC_BOOTSTRAP_ADMIN_TOKEN: 'secret',
     REXEC_LOG_LEVEL: 'loud',
     REXEC_SCHEDULER_STRATEGY: 'random',
+    REXEC_EXEC_OUTPUT_LIMIT_KB: '0',
+    REXEC_EXEC_MAX_CONCURRENT: 'many',
   };
   for (const [variable, value] of Object.entries(cases)) {
     t.throws(() => loadConfig({ [variable]: value }), ConfigError, variable);

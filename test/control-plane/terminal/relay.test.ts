@@ -320,8 +320,11 @@ void t.test('an undecodable binary frame from an agent is a protocol violation',
   peer.ws.send(Buffer.from([0x01, 0x00, 0x00]), { binary: true });
   t.equal((await peer.closed).code, CloseCode.PROTOCOL_VIOLATION, 'truncated header');
   const { peer: second } = await onlinePeer(t, server, 'rogue-2');
-  second.ws.send(Buffer.from([0x02, 0x00, 0x00, 0x00, 0x01, 0x41]), { binary: true });
+  second.ws.send(Buffer.from([0x09, 0x00, 0x00, 0x00, 0x01, 0x41]), { binary: true });
   t.equal((await second.closed).code, CloseCode.PROTOCOL_VIOLATION, 'unknown kind');
+  const { peer: third } = await onlinePeer(t, server, 'rogue-3');
+  third.ws.send(Buffer.from([0x04, 0x00, 0x00, 0x00, 0x01, 0x41]), { binary: true });
+  t.equal((await third.closed).code, CloseCode.PROTOCOL_VIOLATION, 'exec stdin from an agent');
 });
 
 void t.test('a client that stops answering pings is dropped, the shell kept', async (t) => {

@@ -15,6 +15,7 @@ import type { Config } from '../config.js';
 import type { Database } from '../db/open.js';
 import type { CommandChannel } from '../hub/channel.js';
 import type { Scheduler } from '../scheduler/scheduler.js';
+import type { ExecRunner } from '../exec/exec-runner.js';
 import type { TerminalRelay } from '../terminal/relay.js';
 import { installAuth } from './auth.js';
 import { installErrorHandling } from './errors.js';
@@ -26,6 +27,7 @@ import type { RateLimiter } from './rate-limit.js';
 import { agentEnrollRoutes } from './routes/agent-enroll.js';
 import { catalogRoutes } from './routes/catalog.js';
 import { containerRoutes } from './routes/containers.js';
+import { execRoutes } from './routes/exec.js';
 import { healthRoutes } from './routes/health.js';
 import { hostRoutes } from './routes/hosts.js';
 import { meRoutes } from './routes/me.js';
@@ -49,6 +51,8 @@ export interface AppDependencies {
   agentUpgrades?: UpgradeHandler;
   /** Serves terminal sockets; without one a terminal upgrade is refused with 503. */
   terminals?: TerminalRelay;
+  /** Runs commands in containers; without one exec is refused with 503. */
+  execs?: ExecRunner;
 }
 
 /** What every route plugin receives. */
@@ -57,6 +61,7 @@ export interface RouteDependencies {
   scheduler: Scheduler;
   hub?: CommandChannel;
   terminals?: TerminalRelay;
+  execs?: ExecRunner;
 }
 
 /**
@@ -114,12 +119,14 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     scheduler: deps.scheduler,
     hub: deps.hub,
     terminals: deps.terminals,
+    execs: deps.execs,
   };
   await app.register(healthRoutes(routeDeps));
   await app.register(
     async (api) => {
       await api.register(containerRoutes(routeDeps));
       await api.register(terminalRoutes(routeDeps));
+      await api.register(execRoutes(routeDeps));
       await api.register(meRoutes(routeDeps));
       await api.register(catalogRoutes(routeDeps));
       await api.register(tokenRoutes(routeDeps));

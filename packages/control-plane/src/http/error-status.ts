@@ -12,6 +12,7 @@ export const ERROR_STATUS: Readonly<Record<ErrorCode, number>> = {
   name_taken: 409,
   invalid_state: 409,
   rate_limited: 429,
+  too_many_execs: 429,
   internal: 500,
   no_capacity: 503,
   host_unavailable: 503,

@@ -1,6 +1,6 @@
-// One agent's socket: its handshake phase, when it was last heard from, its terminal channels, and
-// sending encoded control messages and terminal data frames. Deciding what a message means is the
-// hub's; this holds per-connection state.
+// One agent's socket: its handshake phase, when it was last heard from, its terminal and exec
+// channels, and sending encoded control messages and terminal data frames. Deciding what a
+// message means is the hub's; this holds per-connection state.
 import { randomBytes } from 'node:crypto';
 import {
   encodeChannelFrame,
@@ -8,8 +8,10 @@ import {
   encodeOwnControlMessage,
   MAX_CLOSE_REASON_BYTES,
   type ControlMessage,
+  type FrameKind,
 } from '@rexec/protocol';
 import { WebSocket } from 'ws';
+import { ExecChannels } from './exec-channels.js';
 import { TerminalChannels } from './terminal-channels.js';
 
 /** `awaiting_hello` → `handshaking` (HELLO being processed) → `established` → `ended`. */
@@ -25,6 +27,7 @@ export class AgentSession {
   /** Set by GOODBYE so the close that follows is reported as a shutdown, not a loss. */
   saidGoodbye = false;
   readonly terminals = new TerminalChannels();
+  readonly execs = new ExecChannels();
 
   constructor(
     readonly ws: WebSocket,
@@ -37,10 +40,11 @@ export class AgentSession {
     if (this.ws.readyState === WebSocket.OPEN) this.ws.send(encodeOwnControlMessage(message));
   }
 
-  /** A binary terminal data frame; throws RangeError on an empty or oversized payload. */
-  sendData(channel: number, payload: Uint8Array): void {
+  /** A binary data frame (terminal input unless `kind` says otherwise); throws RangeError on an
+   * empty or oversized payload. */
+  sendData(channel: number, payload: Uint8Array, kind?: FrameKind): void {
     if (this.ws.readyState === WebSocket.OPEN) {
-      this.ws.send(encodeChannelFrame(channel, payload), { binary: true });
+      this.ws.send(encodeChannelFrame(channel, payload, kind), { binary: true });
     }
   }
 

@@ -7,6 +7,7 @@ import type { Duplex } from 'node:stream';
 import {
   AGENT_SUBPROTOCOL,
   CloseCode,
+  FrameKind,
   HANDSHAKE_TIMEOUT_MS,
   HEARTBEAT_INTERVAL_MS,
   HEARTBEAT_TIMEOUT_MS,
@@ -33,6 +34,7 @@ import {
 } from './host-presence.js';
 import { handleAgentMessage, type MessageContext } from './messages.js';
 import { PendingCommands } from './pending-commands.js';
+import type { ExecEndpoint, ExecLink } from './exec-channels.js';
 import type { TerminalEndpoint, TerminalLink } from './terminal-channels.js';
 import { refuseUpgrade } from './upgrade-refusal.js';
 import type { Log } from './log.js';
@@ -99,6 +101,8 @@ export interface Hub extends CommandChannel {
    * connected here. The endpoint hears the channel's messages until it ends or is released.
    */
   openTerminal(hostId: string, endpoint: TerminalEndpoint): TerminalLink | undefined;
+  /** Opens an exec channel on the host's established session, like openTerminal. */
+  openExec(hostId: string, endpoint: ExecEndpoint): ExecLink | undefined;
 }
 
 export interface HubDependencies {
@@ -145,6 +149,7 @@ export function createHub({ database, log, options = {}, presence }: HubDependen
 
   function lose(session: AgentSession, reason: UnreachableReason): void {
     session.terminals.endAll(running ? 'closed' : 'stopping');
+    session.execs.endAll(running ? 'closed' : 'stopping');
     if (sessions.get(session.hostId) !== session) return;
     sessions.delete(session.hostId);
     log.info({ host_id: session.hostId, reason }, 'agent session ended');
@@ -182,6 +187,7 @@ export function createHub({ database, log, options = {}, presence }: HubDependen
     if (previous !== undefined) {
       log.warn({ host_id: host.hostId }, 'a newer connection replaces the agent session');
       previous.terminals.endAll('replaced');
+      previous.execs.endAll('replaced');
       previous.refuse(
         'replaced',
         'A newer connection for this host replaced this one.',
@@ -248,6 +254,26 @@ export function createHub({ database, log, options = {}, presence }: HubDependen
         if (session.phase === 'established') session.sendData(channel, payload);
       },
       release: () => session.terminals.release(channel),
+    };
+  }
+
+  function openExec(hostId: string, endpoint: ExecEndpoint): ExecLink | undefined {
+    const session = sessions.get(hostId);
+    if (session?.phase !== 'established') return undefined;
+    const channel = session.execs.open(endpoint);
+    if (channel === undefined) return undefined;
+    return {
+      channel,
+      hostId,
+      send: (message) => {
+        if (session.phase === 'established') session.send(message);
+      },
+      sendData: (payload) => {
+        if (session.phase === 'established') {
+          session.sendData(channel, payload, FrameKind.EXEC_STDIN);
+        }
+      },
+      release: () => session.execs.release(channel),
     };
   }
 
@@ -329,6 +355,7 @@ export function createHub({ database, log, options = {}, presence }: HubDependen
     onContainerStatus: (listener) => statusListeners.push(listener),
     onCommandSent: (listener) => commandListeners.push(listener),
     openTerminal,
+    openExec,
     isConnected: (hostId) => sessions.get(hostId)?.phase === 'established',
     hasPendingCommand: (containerId) => pending.hasContainer(containerId),
     sendCommand(hostId: string, containerId: string, command: ContainerCommand, timeoutMs: number) {

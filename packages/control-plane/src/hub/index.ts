@@ -2,4 +2,5 @@
 export * from './channel.js';
 export * from './hub.js';
 export * from './terminal-channels.js';
+export * from './exec-channels.js';
 export type { Log } from './log.js';

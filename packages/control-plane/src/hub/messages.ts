@@ -1,12 +1,13 @@
 // Handling of each frame from an agent: size check and decode at the edge (a bad frame closes that
 // socket only), the handshake (version check, host row, WELCOME, re-sending commands still wanted),
 // heartbeat ACKs and the container usage they carry, command results, status reports, GOODBYE, and
-// terminal messages and binary frames handed to the session's channels (the relay reads them). The
-// hub owns the session map.
+// terminal and exec messages and binary frames handed to the session's channels (the terminal
+// relay and the exec runner read them). The hub owns the session map.
 import {
   CloseCode,
   decodeAgentMessage,
   decodeChannelFrame,
+  FrameKind,
   MAX_AGENT_MESSAGE_BYTES,
   PROTOCOL_VERSION,
   SUPPORTED_PROTOCOL_VERSIONS,
@@ -87,7 +88,21 @@ function terminalData(context: MessageContext, session: AgentSession, raw: Buffe
     violation(context, session, `undecodable binary frame: ${frame.error.message}`);
     return;
   }
-  session.terminals.deliverData(frame.value.channel, frame.value.payload);
+  const { kind, channel, payload } = frame.value;
+  switch (kind) {
+    case FrameKind.TERMINAL_DATA:
+      session.terminals.deliverData(channel, payload);
+      return;
+    case FrameKind.EXEC_STDOUT:
+      session.execs.deliverData(channel, 'stdout', payload);
+      return;
+    case FrameKind.EXEC_STDERR:
+      session.execs.deliverData(channel, 'stderr', payload);
+      return;
+    case FrameKind.EXEC_STDIN:
+      violation(context, session, 'an agent sent an exec stdin frame');
+      return;
+  }
 }
 
 function violation(context: MessageContext, session: AgentSession, why: string): void {
@@ -139,6 +154,12 @@ function dispatch(context: MessageContext, session: AgentSession, message: Agent
     case 'AGENT_TERMINAL_ERROR':
     case 'AGENT_TERMINAL_CREDIT':
       session.terminals.deliver(message);
+      return;
+    case 'AGENT_EXEC_STARTED':
+    case 'AGENT_EXEC_EXIT':
+    case 'AGENT_EXEC_ERROR':
+    case 'AGENT_EXEC_CREDIT':
+      session.execs.deliver(message);
       return;
   }
 }

@@ -22,6 +22,7 @@ import {
   HostUsage,
   RuntimeInfo,
 } from './host-values.js';
+import { AgentExecCredit, AgentExecError, AgentExecExit, AgentExecStarted } from './exec-relay.js';
 import {
   AgentTerminalCredit,
   AgentTerminalError,
@@ -140,6 +141,10 @@ export const AgentMessage = z.discriminatedUnion('type', [
   AgentTerminalExit,
   AgentTerminalError,
   AgentTerminalCredit,
+  AgentExecStarted,
+  AgentExecExit,
+  AgentExecError,
+  AgentExecCredit,
 ]);
 export type AgentMessage = z.infer<typeof AgentMessage>;
 export type AgentMessageType = AgentMessage['type'];

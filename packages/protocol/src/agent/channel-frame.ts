@@ -1,13 +1,24 @@
 // The binary frame of the agent socket: a 5-byte header (kind, then a big-endian 32-bit channel
-// id) before the payload, so many terminals share one socket. Pure functions on Uint8Array, so the
-// package stays browser-safe; which channel means what is agreed by the terminal-relay messages.
+// id) before the payload, so many terminals and execs share one socket. Pure functions on
+// Uint8Array, so the package stays browser-safe; which channel means what is agreed by the
+// terminal-relay and exec-relay messages.
 import { MAX_TERMINAL_CHUNK_BYTES } from '../constants.js';
 import { decodeFailure, decodeSuccess, type DecodeResult } from '../result.js';
 import { MAX_CHANNEL_ID } from './terminal-relay.js';
 
-/** Byte 0 of a binary frame. Only terminal data exists in v1; other values are refused. */
-export const FrameKind = { TERMINAL_DATA: 0x01 } as const;
+/**
+ * Byte 0 of a binary frame: terminal bytes (both directions), one of an exec's output streams
+ * (agent → control plane) or an exec's stdin (control plane → agent). Other values are refused.
+ */
+export const FrameKind = {
+  TERMINAL_DATA: 0x01,
+  EXEC_STDOUT: 0x02,
+  EXEC_STDERR: 0x03,
+  EXEC_STDIN: 0x04,
+} as const;
 export type FrameKind = (typeof FrameKind)[keyof typeof FrameKind];
+
+const KNOWN_KINDS: ReadonlySet<number> = new Set(Object.values(FrameKind));
 
 export const CHANNEL_FRAME_HEADER_BYTES = 5;
 
@@ -19,10 +30,15 @@ export interface ChannelFrame {
 }
 
 /**
- * Builds a terminal data frame. Throws a RangeError on a channel outside 1..2^32-1 or a payload
- * that is empty or over MAX_TERMINAL_CHUNK_BYTES: callers split output into chunks themselves.
+ * Builds a data frame (terminal data unless `kind` says otherwise). Throws a RangeError on a
+ * channel outside 1..2^32-1 or a payload that is empty or over MAX_TERMINAL_CHUNK_BYTES: callers
+ * split output into chunks themselves.
  */
-export function encodeChannelFrame(channel: number, payload: Uint8Array): Uint8Array {
+export function encodeChannelFrame(
+  channel: number,
+  payload: Uint8Array,
+  kind: FrameKind = FrameKind.TERMINAL_DATA,
+): Uint8Array {
   if (!Number.isInteger(channel) || channel < 1 || channel > MAX_CHANNEL_ID) {
     throw new RangeError(`channel must be an integer in 1..${MAX_CHANNEL_ID}, got ${channel}`);
   }
@@ -33,7 +49,7 @@ export function encodeChannelFrame(channel: number, payload: Uint8Array): Uint8A
   }
   const frame = new Uint8Array(CHANNEL_FRAME_HEADER_BYTES + payload.byteLength);
   const view = new DataView(frame.buffer);
-  view.setUint8(0, FrameKind.TERMINAL_DATA);
+  view.setUint8(0, kind);
   view.setUint32(1, channel, false);
   frame.set(payload, CHANNEL_FRAME_HEADER_BYTES);
   return frame;
@@ -51,8 +67,8 @@ export function decodeChannelFrame(raw: Uint8Array | ArrayBuffer): DecodeResult<
     ]);
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const kind = view.getUint8(0);
-  if (kind !== FrameKind.TERMINAL_DATA) {
+  const kind = view.getUint8(0) as FrameKind;
+  if (!KNOWN_KINDS.has(kind)) {
     return decodeFailure([{ path: 'kind', message: `unknown frame kind 0x${hex(kind)}` }]);
   }
   const channel = view.getUint32(1, false);

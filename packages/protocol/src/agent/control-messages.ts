@@ -7,6 +7,12 @@ import { HEARTBEAT_INTERVAL_BOUNDS_MS } from '../constants.js';
 import { HostName, HumanMessage, OpaqueId, SnakeCode } from '../fields.js';
 import { ContainerCommand } from './commands.js';
 import {
+  ControlExecCredit,
+  ControlExecSignal,
+  ControlExecStart,
+  ControlExecStdinEof,
+} from './exec-relay.js';
+import {
   ControlTerminalClose,
   ControlTerminalCredit,
   ControlTerminalOpen,
@@ -82,6 +88,10 @@ export const ControlMessage = z.discriminatedUnion('type', [
   ControlTerminalResize,
   ControlTerminalClose,
   ControlTerminalCredit,
+  ControlExecStart,
+  ControlExecSignal,
+  ControlExecCredit,
+  ControlExecStdinEof,
 ]);
 export type ControlMessage = z.infer<typeof ControlMessage>;
 export type ControlMessageType = ControlMessage['type'];

@@ -97,6 +97,6 @@ export const MAX_HOST_HEALTH_CHECKS = 32;
 export const HostHealth = z.array(HostHealthCheck).max(MAX_HOST_HEALTH_CHECKS);
 
 /** Features an agent may announce in HELLO; unknown names are ignored by older control planes. */
-export const AGENT_CAPABILITIES = ['terminal', 'role_setup', 'disk_monitor'] as const;
+export const AGENT_CAPABILITIES = ['terminal', 'role_setup', 'disk_monitor', 'exec'] as const;
 export type AgentCapability = (typeof AGENT_CAPABILITIES)[number];
 export const AgentCapabilities = z.array(SnakeCode).max(32);

@@ -14,6 +14,7 @@ export const ERROR_CODES = [
   'name_taken',
   'invalid_state',
   'rate_limited',
+  'too_many_execs',
   'internal',
   'no_capacity',
   'host_unavailable',

@@ -9,6 +9,7 @@ export * from './tiers.js';
 export * from './users.js';
 export * from './tokens.js';
 export * from './hosts.js';
+export * from './exec.js';
 
 /** Base path of REST API v1. */
 export const API_BASE_PATH = '/api/v1';

@@ -1,10 +1,12 @@
 // The caller's containers (DESIGN §3): list, get, create (optionally waiting until running),
-// start, stop, delete and the setup log. Every answer is decoded with the protocol's schema.
+// start, stop, delete, the setup log and exec (DESIGN §8.1). Every answer is decoded with the
+// protocol's schema.
 import {
   Container,
   ContainerDeleting,
   ContainerList,
   ContainerLogs,
+  ExecResult,
   type ContainerCreateRequest,
   type ContainerStatus,
 } from '@rexec/protocol';
@@ -25,6 +27,20 @@ export interface CreateOptions extends WaitOptions {
   /** Resolve only once the container is `running` (reject if it ends in `error`). */
   wait?: boolean;
 }
+
+/** What `exec` runs: exactly one of `argv` (run directly) and `command` (run by `/bin/sh -c`). */
+export type ExecOptions = (
+  { argv: string[]; command?: undefined } | { command: string; argv?: undefined }
+) & {
+  cwd?: string;
+  env?: Record<string, string>;
+  /** `name`, `uid` or `user:group` inside the container. */
+  user?: string;
+  /** The command's whole stdin (up to 1 MiB of UTF-8). */
+  stdin?: string;
+  /** 1–3600, default 60; on timeout every process of the command is killed. */
+  timeoutSeconds?: number;
+};
 
 /** DELETE answers 204 when the container is gone, 202 when its host must finish the removal. */
 export type DeleteOutcome = { status: 'removed' } | ContainerDeleting;
@@ -91,6 +107,22 @@ export class Containers {
   async logs(ref: string): Promise<ContainerLogs> {
     const answer = await this.#http.send('GET', `/containers/${segment(ref, 'container')}/logs`);
     return decode(ContainerLogs, answer, 'GET /containers/:id/logs');
+  }
+
+  /**
+   * Runs a command in the running container and waits for it. Output that is not UTF-8 is in
+   * `stdout_base64`/`stderr_base64`; `exit_code` is null when the timeout killed it. The HTTP
+   * request lasts as long as the command, so the client's own timeout must allow for it.
+   */
+  async exec(ref: string, options: ExecOptions): Promise<ExecResult> {
+    const { timeoutSeconds, ...rest } = options;
+    const body = {
+      ...Object.fromEntries(Object.entries(rest).filter(([, value]) => value !== undefined)),
+      ...(timeoutSeconds === undefined ? {} : { timeout_seconds: timeoutSeconds }),
+    };
+    const path = `/containers/${segment(ref, 'container')}/exec`;
+    const answer = await this.#http.send('POST', path, { body });
+    return decode(ExecResult, answer, 'POST /containers/:id/exec');
   }
 
   async #action(ref: string, action: 'start' | 'stop'): Promise<Container> {

@@ -50,6 +50,7 @@ export function exitCodeFor(error: RexecError): ExitCode {
     case 'container_limit_reached':
     case 'resource_limit_exceeded':
     case 'rate_limited':
+    case 'too_many_execs':
       return ExitCode.LIMIT;
     case 'name_taken':
     case 'invalid_state':

@@ -22,7 +22,8 @@ export function helpText(): string {
     ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
     '',
     'exit codes: 0 ok, 1 API error, 2 usage, 3 not found, 4 auth, 5 limit, 6 conflict,',
-    "            7 unavailable, 8 container failed; shell exits with the shell's code.",
+    "            7 unavailable, 8 container failed; shell and exec exit with the command's code",
+    '            (exec: 124 when it timed out).',
     'login is read from REXEC_URL/REXEC_TOKEN, else $XDG_CONFIG_HOME/rexec/config.json.',
   ].join('\n');
 }

@@ -3,6 +3,7 @@ import type { Command } from '../command.js';
 import { images, me, roles, tokens } from './account.js';
 import { hosts, users } from './admin.js';
 import { create, get, logs, ls, rm, start, stop } from './containers.js';
+import { exec } from './exec.js';
 import { login } from './login.js';
 import { shell } from './shell.js';
 
@@ -16,6 +17,7 @@ export const COMMANDS: readonly Command[] = [
   rm,
   logs,
   shell,
+  exec,
   me,
   images,
   roles,

@@ -1,0 +1,50 @@
+// Delivers a signal to every process of one exec inside its container. Signalling the engine's exec
+// client reaches nothing inside (the engine keeps the command running without it), and the command
+// may have started background children or new process groups, so each exec runs with a unique
+// REXEC_EXEC_ID in its environment, which children inherit: a short script run by a second exec,
+// as the same user, finds them all in /proc and signals them. That is the exec's "process group".
+import { execa } from 'execa';
+import { containerName } from '../runtime/index.js';
+import type { ExecSignal } from '@rexec/protocol';
+
+export const EXEC_ID_VARIABLE = 'REXEC_EXEC_ID';
+
+const SIGNAL_TIMEOUT_MS = 10_000;
+
+// $1 is the marker, $2 the signal name; plain POSIX sh plus tr and grep (busybox has both). The
+// script's own shell carries no marker, so it never signals itself.
+const SIGNAL_SCRIPT = `
+m="${EXEC_ID_VARIABLE}=$1"; marked=""
+for d in /proc/[0-9]*; do
+  if tr '\\000' '\\n' < "$d/environ" 2>/dev/null | grep -qxF "$m"; then marked="$marked \${d#/proc/}"; fi
+done
+[ -z "$marked" ] || kill -$2 $marked 2>/dev/null
+exit 0
+`;
+
+/**
+ * Signals every marked process; resolves once the script ran, rejects with the engine's message
+ * when it could not run (the container stopped, say).
+ */
+export async function signalExec(
+  binary: string,
+  target: { containerId: string; execId: string; user?: string | undefined },
+  signal: ExecSignal,
+): Promise<void> {
+  const user = target.user === undefined ? [] : ['--user', target.user];
+  await execa(
+    binary,
+    [
+      'exec',
+      ...user,
+      containerName(target.containerId),
+      'sh',
+      '-c',
+      SIGNAL_SCRIPT,
+      'rexec-signal',
+      target.execId,
+      signal,
+    ],
+    { timeout: SIGNAL_TIMEOUT_MS },
+  );
+}

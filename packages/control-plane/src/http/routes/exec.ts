@@ -1,0 +1,69 @@
+// `POST /containers/:id/exec` (DESIGN §8.1): runs one command in the caller's running container and
+// answers its exit code and output. Counts against the operations rate limit; another user's
+// container is 404. The agent channel and the result's shape are the exec runner's.
+import { ContainerRef, ExecRequest, ExecResult } from '@rexec/protocol';
+import type { FastifyPluginCallbackZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { hostUnavailable, invalidRequest, invalidState, unavailable } from '../../errors.js';
+import { DISCONNECTED } from '../../hub/channel.js';
+import { getContainer } from '../../services/container-queries.js';
+import type { RouteDependencies } from '../app.js';
+import { callerOf } from '../auth.js';
+import { ERROR_RESPONSES } from './responses.js';
+
+const params = z.object({ id: ContainerRef });
+
+/** stdin may be 1 MiB of UTF-8, which JSON escaping can grow several times. */
+const EXEC_BODY_LIMIT_BYTES = 8 * 1024 * 1024;
+
+export function execRoutes({
+  database,
+  hub = DISCONNECTED,
+  execs,
+}: RouteDependencies): FastifyPluginCallbackZod {
+  return (app, _options, done) => {
+    app.post(
+      '/containers/:id/exec',
+      {
+        config: { rateLimit: 'operations' },
+        bodyLimit: EXEC_BODY_LIMIT_BYTES,
+        schema: {
+          description:
+            'Runs a command in the running container and waits for it: exactly one of `argv` ' +
+            '(run directly) and `command` (run by `/bin/sh -c`). Output is kept up to ' +
+            'REXEC_EXEC_OUTPUT_LIMIT_KB per stream (`*_truncated` says more was written); output ' +
+            'that is not UTF-8 comes as `stdout_base64`/`stderr_base64`. On timeout every process ' +
+            'of the command is killed and the answer has `timed_out: true, exit_code: null`. ' +
+            '409 `invalid_state` when the container is not running; 429 `too_many_execs` over ' +
+            'REXEC_EXEC_MAX_CONCURRENT.',
+          params,
+          body: ExecRequest,
+          response: { 200: ExecResult, ...ERROR_RESPONSES },
+        },
+      },
+      async (request, reply) => {
+        const { user } = callerOf(request);
+        const row = await getContainer(database.db, user.id, request.params.id);
+        if (request.body.background === true) {
+          throw invalidRequest('Background execs are not available on this control plane yet.', [
+            { path: 'background', message: 'must be false or left out' },
+          ]);
+        }
+        if (row.status !== 'running') {
+          throw invalidState(`The container is ${row.status}; exec needs it running.`, row.status);
+        }
+        if (row.hostId === null || !hub.isConnected(row.hostId)) {
+          throw hostUnavailable(row.hostId ?? undefined);
+        }
+        if (execs === undefined) throw unavailable('This control plane does not run commands.');
+        // The client hanging up kills the command: nobody is left to read its result.
+        const gone = new AbortController();
+        reply.raw.once('close', () => {
+          if (!reply.raw.writableFinished) gone.abort();
+        });
+        return execs.run({ hostId: row.hostId, containerId: row.id }, request.body, gone.signal);
+      },
+    );
+    done();
+  };
+}
