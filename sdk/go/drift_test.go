@@ -236,6 +236,11 @@ func (c *checker) compare(where string, s schema, goType reflect.Type, request b
 		c.expect(where, kind, "array", goType)
 		items, _ := s["items"].(schema)
 		c.compare(where+"[]", items, goType.Elem(), request)
+	case goType.Kind() == reflect.Map && goType.Key().Kind() == reflect.String:
+		// A JSON object of arbitrary keys: zod's record, documented as additionalProperties.
+		c.expect(where, kind, "object", goType)
+		values, _ := s["additionalProperties"].(schema)
+		c.compare(where+"{}", values, goType.Elem(), request)
 	case goType.Kind() == reflect.String:
 		c.expect(where, kind, "string", goType)
 	case goType.Kind() == reflect.Int:
