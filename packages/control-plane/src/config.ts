@@ -38,6 +38,7 @@ const EnvSchema = z.object({
   ),
   REXEC_LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
   REXEC_SCHEDULER_STRATEGY: z.enum(['binpack', 'spread']).default('binpack'),
+  REXEC_CONSOLE_DIR: optionalString,
 });
 
 export interface Config {
@@ -49,6 +50,8 @@ export interface Config {
   bootstrapAdminToken: string | undefined;
   logLevel: (typeof LOG_LEVELS)[number];
   schedulerStrategy: 'binpack' | 'spread';
+  /** The built web console; unset means packages/console/dist beside this package (main.ts). */
+  consoleDir: string | undefined;
 }
 
 /** Thrown when the environment or flags hold a bad value; the message names each variable. */
@@ -74,6 +77,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     bootstrapAdminToken: e.REXEC_BOOTSTRAP_ADMIN_TOKEN,
     logLevel: e.REXEC_LOG_LEVEL,
     schedulerStrategy: e.REXEC_SCHEDULER_STRATEGY,
+    consoleDir: e.REXEC_CONSOLE_DIR,
   };
 }
 
@@ -85,6 +89,7 @@ const FLAGS = {
   'data-dir': 'REXEC_DATA_DIR',
   'log-level': 'REXEC_LOG_LEVEL',
   'scheduler-strategy': 'REXEC_SCHEDULER_STRATEGY',
+  'console-dir': 'REXEC_CONSOLE_DIR',
 } as const;
 
 export const USAGE = `usage: rexec-control-plane [${Object.entries(FLAGS)

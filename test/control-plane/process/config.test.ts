@@ -12,6 +12,7 @@ void t.test('defaults follow DESIGN §2', (t) => {
     bootstrapAdminToken: undefined,
     logLevel: 'info',
     schedulerStrategy: 'binpack',
+    consoleDir: undefined,
   });
   t.end();
 });
@@ -27,6 +28,7 @@ void t.test('reads every variable', (t) => {
       REXEC_BOOTSTRAP_ADMIN_TOKEN: token,
       REXEC_LOG_LEVEL: 'debug',
       REXEC_SCHEDULER_STRATEGY: 'spread',
+      REXEC_CONSOLE_DIR: '/srv/rexec-console',
     }),
     {
       bind: '0.0.0.0',
@@ -36,6 +38,7 @@ void t.test('reads every variable', (t) => {
       bootstrapAdminToken: token,
       logLevel: 'debug',
       schedulerStrategy: 'spread',
+      consoleDir: '/srv/rexec-console',
     },
   );
   t.equal(loadConfig({ REXEC_DATABASE_URL: '' }).databaseUrl, undefined, 'empty means unset');

@@ -1,6 +1,6 @@
 // The HTTP application factory: fastify with zod validation and serialization from
 // @rexec/protocol, request ids, the auth and rate-limit hooks, error handling, OpenAPI and every
-// route, and the routing of WebSocket upgrades (agents to the hub, terminals through fastify). It
+// route, the web console's static files, and the routing of WebSocket upgrades (agents to the hub, terminals through fastify). It
 // listens on nothing: main.ts (or a test) owns the socket and the process lifetime.
 import { randomUUID } from 'node:crypto';
 import Fastify, {
@@ -17,6 +17,7 @@ import type { CommandChannel } from '../hub/channel.js';
 import type { Scheduler } from '../scheduler/scheduler.js';
 import type { TerminalRelay } from '../terminal/relay.js';
 import { installAuth } from './auth.js';
+import type { ConsoleAssets } from './console-assets.js';
 import { installErrorHandling } from './errors.js';
 import { installJsonParser } from './json-parser.js';
 import { registerOpenApi } from './openapi.js';
@@ -25,6 +26,7 @@ import { installRateLimits } from './rate-limit-hook.js';
 import type { RateLimiter } from './rate-limit.js';
 import { agentEnrollRoutes } from './routes/agent-enroll.js';
 import { catalogRoutes } from './routes/catalog.js';
+import { consoleRoutes } from './routes/console.js';
 import { containerRoutes } from './routes/containers.js';
 import { healthRoutes } from './routes/health.js';
 import { hostRoutes } from './routes/hosts.js';
@@ -49,6 +51,8 @@ export interface AppDependencies {
   agentUpgrades?: UpgradeHandler;
   /** Serves terminal sockets; without one a terminal upgrade is refused with 503. */
   terminals?: TerminalRelay;
+  /** The built web console served at `/`; null or absent: `/` says how to build it. */
+  console?: ConsoleAssets | null;
 }
 
 /** What every route plugin receives. */
@@ -116,6 +120,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     terminals: deps.terminals,
   };
   await app.register(healthRoutes(routeDeps));
+  await app.register(consoleRoutes(deps.console ?? null));
   await app.register(
     async (api) => {
       await api.register(containerRoutes(routeDeps));
