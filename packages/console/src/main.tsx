@@ -1,4 +1,5 @@
 // Entry: mounts the console. Everything else is in app.tsx and the pages it routes to.
+import './zod-jitless.js';
 import { render } from 'preact';
 import { App } from './app.js';
 import './styles.css';

@@ -99,7 +99,14 @@ export function TerminalPage(props: { container: string; session: string | undef
             ? null
             : `The container is ${container.status}; start it to open a shell.`;
         } catch (error) {
-          return describeError(error);
+          // Unreachable, overloaded or restarting: worth another try. Gone or refused: not.
+          if (
+            isRexecError(error) &&
+            ['not_found', 'unauthorized', 'forbidden'].includes(error.code)
+          ) {
+            return describeError(error);
+          }
+          return null;
         }
       },
     });
