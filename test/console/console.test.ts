@@ -147,6 +147,8 @@ void t.test('the web console in a real browser', async (t) => {
       /#\/containers\/[^/]+\/terminal\/web-[0-9a-f]+$/,
       'a session id in the URL',
     );
+    // Keys typed before the shell's prompt would be echoed twice (by the tty, then the shell).
+    await waitForScreen(admin, /[#$]\s*$/m);
     await typeLine(admin, 'echo console-$((6*7)) pid-$$');
     const [, pid] = await waitForScreen(admin, /^console-42 pid-(\d+)/m);
     await browser.screenshot(admin, 'terminal');

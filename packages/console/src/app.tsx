@@ -3,8 +3,8 @@
 // The terminal page is loaded on demand so xterm.js is not part of the first download.
 import { lazy, Suspense } from 'preact/compat';
 import { useCallback, useEffect, useMemo, useState } from 'preact/hooks';
-import { RexecClient, type Me } from '@rexec/sdk';
-import { ContainersPage } from './pages/containers.js';
+import { RexecClient, type Container, type Me } from '@rexec/sdk';
+import { allContainers, ContainersPage } from './pages/containers.js';
 import { CreatePage } from './pages/create.js';
 import { LoginPage } from './pages/login.js';
 import { LogsPage } from './pages/logs.js';
@@ -18,13 +18,14 @@ import { describeError } from './parts/describe-error.js';
 import { Nav } from './parts/nav.js';
 import { SessionContext, type Session } from './session/context.js';
 import { sessionTokenStore } from './session/token-store.js';
-import { useRoute, type Route } from './routes.js';
+import { parseRoute, useRoute, type Route } from './routes.js';
 
 const TerminalPage = lazy(() => import('./terminal/terminal-page.js').then((m) => m.TerminalPage));
 
 interface SignedIn {
   client: RexecClient;
   me: Me;
+  firstContainers: Promise<Container[]> | null;
 }
 
 export function newClient(token: string): RexecClient {
@@ -76,10 +77,14 @@ export function App() {
   const signIn = useCallback(
     async (token: string) => {
       const client = newClient(token);
+      const firstContainers =
+        parseRoute(location.hash).page === 'containers' ? allContainers(client) : null;
+      // Its failure (a refused token) is GET /me's to report; the page refetches if it is used.
+      firstContainers?.catch(() => undefined);
       const me = await client.me();
       store.set(token);
       setNotice(null);
-      setSignedIn({ client, me });
+      setSignedIn({ client, me, firstContainers });
     },
     [store],
   );
@@ -103,12 +108,20 @@ export function App() {
 
   const session = useMemo<Session | null>(() => {
     if (signedIn === null) return null;
+    let firstContainers = signedIn.firstContainers;
     return {
       client: signedIn.client,
       me: signedIn.me,
+      takeFirstContainers: () => {
+        const taken = firstContainers;
+        firstContainers = null;
+        return taken;
+      },
       refreshMe: async () => {
         const me = await signedIn.client.me();
-        setSignedIn((current) => (current === null ? null : { ...current, me }));
+        setSignedIn((current) =>
+          current === null ? null : { ...current, me, firstContainers: null },
+        );
       },
       lost: (error) => signOut(`Signed out: ${describeError(error)}`),
     };

@@ -10,7 +10,7 @@ import { ActionButton, ErrorLine, formatCpu, formatMb, relativeTime } from '../p
 
 const POLL_MS = 2_000;
 
-async function allContainers(client: RexecClient) {
+export async function allContainers(client: RexecClient): Promise<Container[]> {
   const containers: Container[] = [];
   for await (const container of client.containers.all({ limit: 100 })) containers.push(container);
   return containers;
@@ -75,8 +75,11 @@ function Actions(props: { container: Container; after: () => Promise<void> }) {
 }
 
 export function ContainersPage() {
-  const { client, me } = useSession();
-  const { data, error, refresh } = usePoll(() => allContainers(client), POLL_MS);
+  const { client, me, takeFirstContainers } = useSession();
+  const { data, error, refresh } = usePoll(
+    () => takeFirstContainers() ?? allContainers(client),
+    POLL_MS,
+  );
   return (
     <section>
       <div class="page-head">
