@@ -1,14 +1,14 @@
 #!/usr/bin/env node
-// `npm start`: builds the workspace if needed, runs the control plane on the embedded database
-// (REXEC_DATA_DIR, default ./.rexec; REXEC_PORT, default 8080) and, when podman or docker can run
-// containers, one local agent joined with a join token minted through the admin API on first run
-// (its credential stays in REXEC_DATA_DIR/agent). Children log to REXEC_DATA_DIR/logs; their
+// `npm start`: builds the workspace and the web console if needed, runs the control plane on the
+// embedded database (REXEC_DATA_DIR, default ./.rexec; REXEC_PORT, default 8080), which serves the
+// console at /, and, when podman or docker can run containers, one local agent joined with a join
+// token minted through the admin API on first run (its credential stays in REXEC_DATA_DIR/agent). Children log to REXEC_DATA_DIR/logs; their
 // warnings are echoed here. SIGINT/SIGTERM stop the agent first, then the control plane; exit 0.
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ApiError, checkAdminToken, mintJoinToken, readAdminToken } from './start/api.mjs';
-import { build, needsBuild } from './start/build.mjs';
+import { build, buildConsole, needsBuild, needsConsoleBuild } from './start/build.mjs';
 import { startChild } from './start/child.mjs';
 import { chooseImage, detectEngine } from './start/engine.mjs';
 import { noEngineHint, summary } from './start/summary.mjs';
@@ -177,6 +177,13 @@ async function main() {
     const code = await build(root);
     if (stopping !== null) return;
     if (code !== 0) process.exit(code);
+  }
+  if (needsConsoleBuild(root)) {
+    say('building the web console (vite build)…');
+    const code = await buildConsole(root);
+    if (stopping !== null) return;
+    // The API works without the console: say so and go on rather than refuse to start.
+    if (code !== 0) say(`the console build failed (${code}); serving the API only`);
   }
   mkdirSync(logsDir, { recursive: true, mode: 0o700 });
   say(`data in ${dataDir}; child logs in ${logsDir}`);

@@ -19,7 +19,12 @@ export function curlListLine(url, token) {
 
 /** The block printed to stdout; every line is self-contained so it can be grepped. */
 export function summary({ url, adminToken, tokenSource, host, engineHint, image, logsDir }) {
-  const lines = ['', 'Rexec is running.', `  URL:          ${url}  (REST API under /api/v1)`];
+  const lines = [
+    '',
+    'Rexec is running.',
+    `  URL:          ${url}  (REST API under /api/v1)`,
+    `  Console:      ${url}/  (open it in a browser; sign in with the admin token)`,
+  ];
   lines.push(
     adminToken === null
       ? '  Admin token:  unknown (no admin-token file and no REXEC_BOOTSTRAP_ADMIN_TOKEN)'

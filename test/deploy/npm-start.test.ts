@@ -51,6 +51,10 @@ void t.test('npm start runs Rexec with a local agent and keeps it across restart
   const first = await startRexec(t, env);
   const { url, adminToken, curlCreate } = first.summary;
   t.equal(url, `http://127.0.0.1:${port}`, 'REXEC_PORT is honoured and the URL printed');
+  t.equal(first.summary.console, `${url}/`, 'the console URL is printed');
+  const consolePage = await fetch(first.summary.console);
+  t.equal(consolePage.status, 200, 'the console is built and served');
+  t.match(await consolePage.text(), /<title>Rexec console<\/title>/);
   t.equal(
     (await readFile(join(dataDir, 'admin-token'), 'utf8')).trim(),
     adminToken,

@@ -15,6 +15,8 @@ const SUMMARY_END = 'Press Ctrl-C to stop Rexec';
 
 export interface StartSummary {
   url: string;
+  /** The web console's address. */
+  console: string;
   adminToken: string;
   host: string;
   curlCreate: string | undefined;
@@ -51,6 +53,7 @@ function parseSummary(text: string): StartSummary {
   if (host === undefined) throw new Error(`no "Host:" line in:\n${text}`);
   return {
     url: field(text, 'URL'),
+    console: field(text, 'Console'),
     adminToken: field(text, 'Admin token'),
     host,
     curlCreate: /^ {2}(curl -s -X POST .+)$/m.exec(text)?.[1],

@@ -48,6 +48,7 @@ const EnvSchema = z.object({
   REXEC_SCHEDULER_STRATEGY: z.enum(['binpack', 'spread']).default('binpack'),
   REXEC_EXEC_OUTPUT_LIMIT_KB: positiveInt('1024', 1024 * 1024),
   REXEC_EXEC_MAX_CONCURRENT: positiveInt('16', 4096),
+  REXEC_CONSOLE_DIR: optionalString,
 });
 
 export interface Config {
@@ -63,6 +64,8 @@ export interface Config {
   execOutputLimitBytes: number;
   /** Execs one container may run at once (REXEC_EXEC_MAX_CONCURRENT). */
   execMaxConcurrent: number;
+  /** The built web console; unset means packages/console/dist beside this package (main.ts). */
+  consoleDir: string | undefined;
 }
 
 /** Thrown when the environment or flags hold a bad value; the message names each variable. */
@@ -90,6 +93,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     schedulerStrategy: e.REXEC_SCHEDULER_STRATEGY,
     execOutputLimitBytes: e.REXEC_EXEC_OUTPUT_LIMIT_KB * 1024,
     execMaxConcurrent: e.REXEC_EXEC_MAX_CONCURRENT,
+    consoleDir: e.REXEC_CONSOLE_DIR,
   };
 }
 
@@ -101,6 +105,7 @@ const FLAGS = {
   'data-dir': 'REXEC_DATA_DIR',
   'log-level': 'REXEC_LOG_LEVEL',
   'scheduler-strategy': 'REXEC_SCHEDULER_STRATEGY',
+  'console-dir': 'REXEC_CONSOLE_DIR',
 } as const;
 
 export const USAGE = `usage: rexec-control-plane [${Object.entries(FLAGS)

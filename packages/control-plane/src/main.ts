@@ -4,13 +4,15 @@
 // admin, serves the API, and shuts down cleanly on SIGTERM/SIGINT. Everything else receives its
 // dependencies from here.
 import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { pino, type Logger } from 'pino';
 import { adminTokenBanner, writeAdminToken } from './bootstrap.js';
 import { applyFlags, ConfigError, loadConfig, type Config } from './config.js';
 import { migrateDatabase } from './db/migrate.js';
 import { openDatabase, redact, type Database, type DbTarget } from './db/open.js';
 import { buildApp } from './http/app.js';
+import { loadConsoleAssets, type ConsoleAssets } from './http/console-assets.js';
 import { createRateLimiter } from './http/rate-limit.js';
 import { createHub } from './hub/hub.js';
 import { createReplicaPresence } from './hub/replica-presence.js';
@@ -64,11 +66,35 @@ async function bootstrap(database: Database, config: Config, log: Logger): Promi
   log.info({ user_id: result.userId, token_file: path }, 'created the first admin user');
 }
 
+/**
+ * The built console: REXEC_CONSOLE_DIR, else packages/console/dist found from this file (src/ and
+ * dist/ sit at the same depth, so the path holds for both). Missing is a warning, not a failure:
+ * the API works without it.
+ */
+async function loadConsole(config: Config, log: Logger): Promise<ConsoleAssets | null> {
+  const dir =
+    config.consoleDir === undefined
+      ? fileURLToPath(new URL('../../console/dist', import.meta.url))
+      : resolve(config.consoleDir);
+  const assets = await loadConsoleAssets(dir);
+  if (assets === null) {
+    log.warn(
+      { console_dir: dir },
+      'web console not built (run `npm run build`); serving the API only',
+    );
+  } else {
+    log.info({ console_dir: dir, files: assets.assets.size + 1 }, 'serving the web console at /');
+  }
+  return assets;
+}
+
 async function main(): Promise<void> {
   const config = readConfig();
   const log = pino({ level: config.logLevel, base: { service: 'rexec-control-plane' } });
   let database: Database;
+  let consoleAssets: ConsoleAssets | null;
   try {
+    consoleAssets = await loadConsole(config, log);
     database = await openAndMigrate(config, log);
     await bootstrap(database, config, log);
   } catch (error) {
@@ -101,6 +127,7 @@ async function main(): Promise<void> {
         maxPerContainer: config.execMaxConcurrent,
       },
     }),
+    console: consoleAssets,
   });
 
   let stopping = false;

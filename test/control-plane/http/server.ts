@@ -7,6 +7,7 @@ import type { Test } from 'tap';
 import { migrateDatabase } from '../../../packages/control-plane/src/db/migrate.js';
 import { openDatabase, type Database } from '../../../packages/control-plane/src/db/open.js';
 import { buildApp } from '../../../packages/control-plane/src/http/app.js';
+import type { ConsoleAssets } from '../../../packages/control-plane/src/http/console-assets.js';
 import {
   createRateLimiter,
   type RateLimiter,
@@ -37,6 +38,8 @@ export interface ServerOptions {
   database?: Database;
   scheduler?: Scheduler;
   rateLimiter?: RateLimiter;
+  /** The built web console to serve at `/`; none by default. */
+  console?: ConsoleAssets | null;
 }
 
 /** A fresh, migrated, seeded database with a bootstrap admin; closed when t ends. */
@@ -77,6 +80,7 @@ export async function startServer(
     log,
     scheduler: options.scheduler ?? createScheduler({ strategy: 'binpack' }),
     rateLimiter: options.rateLimiter ?? createRateLimiter({ database, log }),
+    console: options.console,
   });
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
   const close = () => app.close();

@@ -14,6 +14,7 @@ void t.test('defaults follow DESIGN §2', (t) => {
     schedulerStrategy: 'binpack',
     execOutputLimitBytes: 1024 * 1024,
     execMaxConcurrent: 16,
+    consoleDir: undefined,
   });
   t.end();
 });
@@ -31,6 +32,7 @@ void t.test('reads every variable', (t) => {
       REXEC_SCHEDULER_STRATEGY: 'spread',
       REXEC_EXEC_OUTPUT_LIMIT_KB: '64',
       REXEC_EXEC_MAX_CONCURRENT: '3',
+      REXEC_CONSOLE_DIR: '/srv/rexec-console',
     }),
     {
       bind: '0.0.0.0',
@@ -42,6 +44,7 @@ void t.test('reads every variable', (t) => {
       schedulerStrategy: 'spread',
       execOutputLimitBytes: 64 * 1024,
       execMaxConcurrent: 3,
+      consoleDir: '/srv/rexec-console',
     },
   );
   t.equal(loadConfig({ REXEC_DATABASE_URL: '' }).databaseUrl, undefined, 'empty means unset');

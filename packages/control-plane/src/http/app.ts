@@ -1,6 +1,6 @@
 // The HTTP application factory: fastify with zod validation and serialization from
 // @rexec/protocol, request ids, the auth and rate-limit hooks, error handling, OpenAPI and every
-// route, and the routing of WebSocket upgrades (agents to the hub, terminals through fastify). It
+// route, the web console's static files, and the routing of WebSocket upgrades (agents to the hub, terminals through fastify). It
 // listens on nothing: main.ts (or a test) owns the socket and the process lifetime.
 import { randomUUID } from 'node:crypto';
 import Fastify, {
@@ -18,6 +18,7 @@ import type { Scheduler } from '../scheduler/scheduler.js';
 import type { ExecRunner } from '../exec/exec-runner.js';
 import type { TerminalRelay } from '../terminal/relay.js';
 import { installAuth } from './auth.js';
+import type { ConsoleAssets } from './console-assets.js';
 import { installErrorHandling } from './errors.js';
 import { installJsonParser } from './json-parser.js';
 import { registerOpenApi } from './openapi.js';
@@ -26,6 +27,7 @@ import { installRateLimits } from './rate-limit-hook.js';
 import type { RateLimiter } from './rate-limit.js';
 import { agentEnrollRoutes } from './routes/agent-enroll.js';
 import { catalogRoutes } from './routes/catalog.js';
+import { consoleRoutes } from './routes/console.js';
 import { containerRoutes } from './routes/containers.js';
 import { execRoutes } from './routes/exec.js';
 import { healthRoutes } from './routes/health.js';
@@ -53,6 +55,8 @@ export interface AppDependencies {
   terminals?: TerminalRelay;
   /** Runs commands in containers; without one exec is refused with 503. */
   execs?: ExecRunner;
+  /** The built web console served at `/`; null or absent: `/` says how to build it. */
+  console?: ConsoleAssets | null;
 }
 
 /** What every route plugin receives. */
@@ -122,6 +126,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     execs: deps.execs,
   };
   await app.register(healthRoutes(routeDeps));
+  await app.register(consoleRoutes(deps.console ?? null));
   await app.register(
     async (api) => {
       await api.register(containerRoutes(routeDeps));

@@ -1,0 +1,115 @@
+// Admin: the fleet's hosts with connectivity, scheduling, capacity against reservations as bars,
+// runtime, enforcement and last contact; cordon, uncordon, drain and revoke (the last two
+// confirmed). Refreshed every three seconds.
+import type { Host } from '@rexec/sdk';
+import { useState } from 'preact/hooks';
+import { useSession } from '../session/context.js';
+import { usePoll } from '../parts/use-poll.js';
+import { ActionButton, Bar, ErrorLine, relativeTime } from '../parts/widgets.js';
+
+function Enforcement({ host }: { host: Host }) {
+  const e = host.enforcement;
+  if (e === undefined) return <span class="muted">not reported</span>;
+  const flags = [
+    `disk: ${e.disk.replace('_', ' ')}`,
+    e.network_shaping ? 'egress shaped' : 'egress not shaped',
+    e.network_isolation ? 'network isolated' : 'network not isolated',
+  ];
+  return <span title={e.detail}>{flags.join(' · ')}</span>;
+}
+
+function HostCard(props: { host: Host; after: () => Promise<void> }) {
+  const { client } = useSession();
+  const [error, setError] = useState<unknown>(undefined);
+  const { host } = props;
+  const act = (run: () => Promise<unknown>) => async () => {
+    await run();
+    await props.after();
+  };
+  return (
+    <article class="card host" data-host={host.name} aria-label={`Host ${host.name}`}>
+      <header>
+        <h2>{host.name}</h2>
+        <span class={`status status-${host.status}`}>{host.status}</span>
+        <span class={`status scheduling-${host.scheduling}`} data-scheduling={host.scheduling}>
+          {host.scheduling}
+        </span>
+      </header>
+      <Bar
+        label="CPU"
+        used={host.reserved.cpu_millicores}
+        total={host.capacity.cpu_millicores}
+        unit="millicores"
+      />
+      <Bar
+        label="Memory"
+        used={host.reserved.memory_mb}
+        total={host.capacity.memory_mb}
+        unit="MB"
+      />
+      <Bar label="Disk" used={host.reserved.disk_mb} total={host.capacity.disk_mb} unit="MB" />
+      <dl class="figures">
+        <dt>Runtime</dt>
+        <dd>{host.runtime === undefined ? '—' : `${host.runtime.kind} ${host.runtime.version}`}</dd>
+        <dt>Enforcement</dt>
+        <dd>
+          <Enforcement host={host} />
+        </dd>
+        <dt>Agent</dt>
+        <dd>{host.agent_version ?? '—'}</dd>
+        <dt>Last seen</dt>
+        <dd>{relativeTime(host.last_seen_at)}</dd>
+      </dl>
+      <div class="actions">
+        {host.scheduling === 'active' ? (
+          <ActionButton
+            label="Cordon"
+            run={act(() => client.hosts.cordon(host.id))}
+            onError={setError}
+          />
+        ) : (
+          <ActionButton
+            label="Uncordon"
+            run={act(() => client.hosts.uncordon(host.id))}
+            onError={setError}
+          />
+        )}
+        {host.scheduling !== 'draining' && (
+          <ActionButton
+            label="Drain"
+            confirm={`Drain ${host.name}? No new containers go there and its containers are moved or stopped.`}
+            run={act(() => client.hosts.drain(host.id))}
+            onError={setError}
+          />
+        )}
+        <ActionButton
+          label="Revoke"
+          danger
+          confirm={`Revoke ${host.name}'s credential? Its agent is disconnected and must join again.`}
+          run={act(() => client.hosts.revoke(host.id))}
+          onError={setError}
+        />
+      </div>
+      <ErrorLine error={error} />
+    </article>
+  );
+}
+
+export function HostsPage() {
+  const { client } = useSession();
+  const { data, error, refresh } = usePoll(() => client.hosts.list(), 3_000);
+  return (
+    <section>
+      <h1>Hosts</h1>
+      <ErrorLine error={error} />
+      {data !== undefined && data.length === 0 && (
+        <p class="empty">No hosts yet. Create a join token and run the agent on a machine.</p>
+      )}
+      <div class="cards">
+        {(data ?? []).map((host) => (
+          <HostCard key={host.id} host={host} after={refresh} />
+        ))}
+      </div>
+    </section>
+  );
+}
