@@ -3,6 +3,7 @@
 // only validates what it is given, naming the variable in every error.
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
+import { DEFAULT_CPU_OVERCOMMIT, MAX_CPU_OVERCOMMIT } from './scheduler/cpu-overcommit.js';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -38,6 +39,21 @@ const EnvSchema = z.object({
   ),
   REXEC_LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
   REXEC_SCHEDULER_STRATEGY: z.enum(['binpack', 'spread']).default('binpack'),
+  REXEC_CPU_OVERCOMMIT: z
+    .string()
+    .default(String(DEFAULT_CPU_OVERCOMMIT))
+    .pipe(
+      z
+        .string()
+        .regex(/^\d{1,3}(\.\d{1,2})?$/, 'must be a number such as 4 or 1.5 (two decimals at most)'),
+    )
+    .transform(Number)
+    .pipe(
+      z
+        .number()
+        .min(1, 'must be at least 1 (1 = no overcommit)')
+        .max(MAX_CPU_OVERCOMMIT, `must be at most ${MAX_CPU_OVERCOMMIT}`),
+    ),
 });
 
 export interface Config {
@@ -49,6 +65,8 @@ export interface Config {
   bootstrapAdminToken: string | undefined;
   logLevel: (typeof LOG_LEVELS)[number];
   schedulerStrategy: 'binpack' | 'spread';
+  /** How many times its CPU capacity a host may reserve; memory and disk are never overcommitted. */
+  cpuOvercommit: number;
 }
 
 /** Thrown when the environment or flags hold a bad value; the message names each variable. */
@@ -74,6 +92,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     bootstrapAdminToken: e.REXEC_BOOTSTRAP_ADMIN_TOKEN,
     logLevel: e.REXEC_LOG_LEVEL,
     schedulerStrategy: e.REXEC_SCHEDULER_STRATEGY,
+    cpuOvercommit: e.REXEC_CPU_OVERCOMMIT,
   };
 }
 
@@ -85,6 +104,7 @@ const FLAGS = {
   'data-dir': 'REXEC_DATA_DIR',
   'log-level': 'REXEC_LOG_LEVEL',
   'scheduler-strategy': 'REXEC_SCHEDULER_STRATEGY',
+  'cpu-overcommit': 'REXEC_CPU_OVERCOMMIT',
 } as const;
 
 export const USAGE = `usage: rexec-control-plane [${Object.entries(FLAGS)

@@ -12,6 +12,7 @@ void t.test('defaults follow DESIGN §2', (t) => {
     bootstrapAdminToken: undefined,
     logLevel: 'info',
     schedulerStrategy: 'binpack',
+    cpuOvercommit: 4,
   });
   t.end();
 });
@@ -27,6 +28,7 @@ void t.test('reads every variable', (t) => {
       REXEC_BOOTSTRAP_ADMIN_TOKEN: token,
       REXEC_LOG_LEVEL: 'debug',
       REXEC_SCHEDULER_STRATEGY: 'spread',
+      REXEC_CPU_OVERCOMMIT: '1.5',
     }),
     {
       bind: '0.0.0.0',
@@ -36,6 +38,7 @@ void t.test('reads every variable', (t) => {
       bootstrapAdminToken: token,
       logLevel: 'debug',
       schedulerStrategy: 'spread',
+      cpuOvercommit: 1.5,
     },
   );
   t.equal(loadConfig({ REXEC_DATABASE_URL: '' }).databaseUrl, undefined, 'empty means unset');
@@ -57,12 +60,26 @@ void t.test('a bad value is an error naming the variable', (t) => {
     t.throws(() => loadConfig({ [variable]: value }), { message: new RegExp(variable) }, variable);
   }
   t.throws(() => loadConfig({ REXEC_PORT: '1.5' }), { message: /REXEC_PORT/ });
+  for (const overcommit of ['0', '0.5', '101', '-2', '1.234', 'four', '1e2']) {
+    t.throws(
+      () => loadConfig({ REXEC_CPU_OVERCOMMIT: overcommit }),
+      { message: /REXEC_CPU_OVERCOMMIT/ },
+      `REXEC_CPU_OVERCOMMIT=${overcommit}`,
+    );
+  }
+  t.equal(loadConfig({ REXEC_CPU_OVERCOMMIT: '1' }).cpuOvercommit, 1, '1 turns overcommit off');
   t.end();
 });
 
 void t.test('flags override their variables; unknown flags are refused', (t) => {
-  const env = applyFlags({ REXEC_PORT: '1' }, ['--port', '9090', '--scheduler-strategy=spread']);
+  const env = applyFlags({ REXEC_PORT: '1' }, [
+    '--port',
+    '9090',
+    '--scheduler-strategy=spread',
+    '--cpu-overcommit=2',
+  ]);
   t.equal(loadConfig(env).port, 9090);
+  t.equal(loadConfig(env).cpuOvercommit, 2);
   t.equal(loadConfig(env).schedulerStrategy, 'spread');
   t.throws(() => applyFlags({}, ['--nope']), ConfigError);
   t.throws(() => applyFlags({}, ['stray']), ConfigError);
