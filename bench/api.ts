@@ -14,6 +14,7 @@ import { containers } from '../packages/control-plane/src/db/schema/index.js';
 import { buildApp } from '../packages/control-plane/src/http/app.js';
 import { createRateLimiter } from '../packages/control-plane/src/http/rate-limit.js';
 import { newId } from '../packages/control-plane/src/ids.js';
+import { DEFAULT_CPU_OVERCOMMIT } from '../packages/control-plane/src/scheduler/cpu-overcommit.js';
 import { createScheduler } from '../packages/control-plane/src/scheduler/scheduler.js';
 import { seedTiers, updateTier } from '../packages/control-plane/src/services/tiers.js';
 import { createUser } from '../packages/control-plane/src/services/users.js';
@@ -118,7 +119,7 @@ async function main(): Promise<void> {
       database,
       config: { bind: '127.0.0.1', port: 0 },
       log,
-      scheduler: createScheduler({ strategy: 'binpack' }),
+      scheduler: createScheduler({ strategy: 'binpack', cpuOvercommit: DEFAULT_CPU_OVERCOMMIT }),
       rateLimiter: createRateLimiter({ database, log }),
     });
     try {

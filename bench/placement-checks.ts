@@ -12,8 +12,15 @@ export interface HostCheck {
   reservedMismatch: number;
 }
 
-/** Reads every host's capacity and reserved columns and the live reservations placed on it. */
-export async function checkReservations(databaseUrl: string): Promise<HostCheck> {
+/**
+ * Reads every host's capacity and reserved columns and the live reservations placed on it. A host
+ * is over when its CPU reservations pass `cpuOvercommit` × its CPU capacity (the control plane's
+ * REXEC_CPU_OVERCOMMIT) or its memory or disk reservations pass its capacity.
+ */
+export async function checkReservations(
+  databaseUrl: string,
+  cpuOvercommit: number,
+): Promise<HostCheck> {
   const client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();
   try {
@@ -21,9 +28,10 @@ export async function checkReservations(databaseUrl: string): Promise<HostCheck>
       over: boolean;
       mismatch: boolean;
       placed: string;
-    }>(`
+    }>(
+      `
       select
-        (h.reserved_cpu_millicores > h.capacity_cpu_millicores
+        (h.reserved_cpu_millicores > floor(h.capacity_cpu_millicores * $1::numeric)
           or h.reserved_memory_mb > h.capacity_memory_mb
           or h.reserved_disk_mb > h.capacity_disk_mb) as over,
         (h.reserved_cpu_millicores <> coalesce(sum(c.cpu_millicores), 0)
@@ -32,7 +40,9 @@ export async function checkReservations(databaseUrl: string): Promise<HostCheck>
         count(c.id) as placed
       from hosts h
       left join containers c on c.host_id = h.id and c.deleted_at is null
-      group by h.id`);
+      group by h.id`,
+      [cpuOvercommit],
+    );
     const placed = rows.map((row) => Number(row.placed));
     return {
       hosts: rows.length,

@@ -20,6 +20,7 @@ import {
 } from '@rexec/protocol';
 import { AgentPeer, okResult } from '../test/control-plane/hub/agent-peer.js';
 import { Teardowns, startBenchControlPlane, type BenchControlPlane } from './control-plane.js';
+import { DEFAULT_CPU_OVERCOMMIT } from '../packages/control-plane/src/scheduler/cpu-overcommit.js';
 import { checkReservations, commits, countRunning } from './placement-checks.js';
 import { postmasterPid, sampleCpu, type CpuSample } from './process-cpu.js';
 
@@ -67,7 +68,8 @@ const IN_FLIGHT = positiveInt('REXEC_BENCH_IN_FLIGHT', 64);
 const TIER = 'enterprise';
 /** REXEC_BENCH_PG_SOCKET=1: the control plane talks to Postgres over its Unix socket, not TCP. */
 const PG_SOCKET = flag('REXEC_BENCH_PG_SOCKET');
-// Each host fits 40 of these by CPU, so 200 hosts hold 8000: capacity never refuses a create.
+// Each host fits 128 of these by memory (CPU, overcommitted 4×, would take 160), so 200 hosts hold
+// 25 600: capacity never refuses a create.
 const RESOURCES = { cpu_millicores: 100, memory_mb: 64, disk_mb: 512 };
 const HOST_CAPACITY = { cpu_millicores: 4_000, memory_mb: 8_192, disk_mb: 65_536 };
 const ALL_RUNNING_LIMIT_MS = 120_000;
@@ -308,7 +310,7 @@ async function main(): Promise<void> {
     const { statuses, accepted, firstRefusal, allRunningMs, acceptMs } = measured;
     // Up to every container running: the results and moves to `running` are part of a placement.
     const cpuAfter = await sampleCpu(pid, postmaster);
-    const check = await checkReservations(cp.databaseUrl);
+    const check = await checkReservations(cp.databaseUrl, DEFAULT_CPU_OVERCOMMIT);
     // The statistics collector flushes about every 500 ms.
     await sleep(1_000);
     const commitsUsed = (await commits(cp.databaseUrl)) - commitsBefore;

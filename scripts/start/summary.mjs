@@ -2,11 +2,12 @@
 // where the logs are, and a curl line that creates a container, ready to paste. Text only; finding
 // the values is start.mjs's.
 
-/** Sizes the example container well under one core and a little memory, so any laptop has room. */
-const EXAMPLE_RESOURCES = { cpu_millicores: 500, memory_mb: 512, disk_mb: 2048 };
-
+/**
+ * No resources: the admin's tier defaults (2 cores with CPU overcommitted, 4 GB, 20 GB) fit a
+ * small host, and a host too small for them answers no_capacity with what would fit.
+ */
 export function curlCreateLine(url, token, imageBody) {
-  const body = JSON.stringify({ ...imageBody, resources: EXAMPLE_RESOURCES });
+  const body = JSON.stringify(imageBody);
   return (
     `curl -s -X POST '${url}/api/v1/containers' -H 'Authorization: Bearer ${token}' ` +
     `-H 'content-type: application/json' -d '${body}'`

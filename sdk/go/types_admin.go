@@ -137,6 +137,8 @@ type TierPatch struct {
 	// SessionHours is SessionLimit(n) or UnlimitedSessions().
 	SessionHours *SessionHours   `json:"session_hours,omitempty"`
 	RateLimits   *RateLimitPatch `json:"rate_limits,omitempty"`
+	// DefaultResources changes the defaults of the resources set; each must stay within its maximum.
+	DefaultResources *ResourcesRequest `json:"default_resources,omitempty"`
 }
 
 // RateLimitPatch changes a tier's rate limits; only the fields set are changed.

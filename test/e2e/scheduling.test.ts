@@ -24,7 +24,8 @@ async function create(fleet: Fleet): Promise<{ status: number; hostId?: string; 
 void t.test(
   'binpack fills one host first, a cordoned host gets nothing, a full fleet is 503',
   async (t) => {
-    const fleet = await startFleet(t);
+    // Without CPU overcommit two half-core boxes fill a one-core host, so "full" comes quickly.
+    const fleet = await startFleet(t, { env: { REXEC_CPU_OVERCOMMIT: '1' } });
     const a = await fleet.joinAgent('e2e-binpack-a', SMALL_HOST);
     const b = await fleet.joinAgent('e2e-binpack-b', SMALL_HOST);
 

@@ -34,6 +34,9 @@ void t.test('REXEC_URL and REXEC_TOKEN stand in for a login; no answer exits 7',
     env: { REXEC_URL: 'http://127.0.0.1:9', REXEC_TOKEN: `rexec_${'1'.repeat(64)}` },
   });
   t.equal(result.exitCode, 7);
-  t.match(result.stderr, /^rexec: .*could not reach .*\[network_error\]\n?$/);
+  t.match(
+    result.stderr,
+    /^rexec: .*could not reach .*\[network_error\]\nrexec: next: is the control plane running.*\n?$/,
+  );
   t.equal(result.stdout, '', 'nothing on stdout for a script to misread');
 });

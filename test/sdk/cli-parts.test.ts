@@ -1,5 +1,6 @@
-// The CLI's pure parts: resource units, the error-to-exit-code table, and the login file (0600 in
-// a 0700 directory, environment overriding it, a broken file named in the error).
+// The CLI's pure parts: resource units, the error-to-exit-code table, the next step printed under
+// common errors, and the login file (0600 in a 0700 directory, environment overriding it, a broken
+// file named in the error).
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,6 +8,7 @@ import t from 'tap';
 import { RexecError } from '@rexec/sdk';
 import { configPath, credentials, writeConfig } from '../../packages/sdk/src/cli/config-file.js';
 import { ExitCode, exitCodeFor } from '../../packages/sdk/src/cli/exit-codes.js';
+import { nextStep } from '../../packages/sdk/src/cli/next-step.js';
 import { parseCpu, parseMegabytes } from '../../packages/sdk/src/cli/units.js';
 
 void t.test('resource flags accept cores, millicores, megabytes and gigabytes', (t) => {
@@ -49,6 +51,30 @@ void t.test('each error code maps to its documented exit code', (t) => {
   for (const [code, exit] of cases) {
     t.equal(exitCodeFor(new RexecError({ status: 400, code, message: 'x' })), exit, code);
   }
+  t.end();
+});
+
+void t.test('common errors come with a next step, the rest with none', (t) => {
+  const step = (code: string, details?: Record<string, unknown>) =>
+    nextStep(new RexecError({ status: 400, code, message: 'x', details }));
+  t.match(step('unauthorized'), /rexec login --url/);
+  t.match(step('not_found'), /rexec ls/);
+  t.match(step('container_limit_reached'), /rexec rm/);
+  t.match(step('resource_limit_exceeded'), /rexec me/);
+  t.match(step('name_taken'), /--name/);
+  t.match(step('network_error'), /npm start|rexec login --url/);
+  t.match(step('no_capacity', { reason: 'no_host_online' }), /rexec hosts join-token.*rexec-agent/);
+  t.match(step('no_capacity', { reason: 'no_host_schedulable' }), /rexec hosts uncordon/);
+  t.equal(
+    step('no_capacity', {
+      reason: 'no_host_with_room',
+      largest_fit: { cpu_millicores: 1500, memory_mb: 2048, disk_mb: 4096 },
+    }),
+    'ask for less, e.g. rexec create … --cpu 1500m --memory 2048 --disk 4096',
+  );
+  t.match(step('no_capacity', { reason: 'no_host_with_room', largest_fit: null }), /add a host/);
+  t.equal(step('internal'), undefined);
+  t.equal(step('invalid_request'), undefined);
   t.end();
 });
 

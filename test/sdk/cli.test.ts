@@ -88,7 +88,7 @@ void t.test('the rexec CLI on a real fleet', async (t) => {
   await t.test('failures exit with their documented codes', async (t) => {
     const missing = await cli.run(['stop', 'no-such-box']);
     t.equal(missing.exitCode, 3);
-    t.match(missing.stderr, /^rexec: .*\[not_found\]\n?$/);
+    t.match(missing.stderr, /^rexec: .*\[not_found\]\nrexec: next: .*rexec ls.*\n?$/);
 
     const taken = await cli.run(['create', '--name', 'cli-box', '--custom-image', BUSYBOX_IMAGE]);
     t.equal(taken.exitCode, 6);
@@ -96,7 +96,7 @@ void t.test('the rexec CLI on a real fleet', async (t) => {
 
     const tooBig = await cli.run(['create', '--image', 'alpine:latest', '--cpu', '64']);
     t.equal(tooBig.exitCode, 5);
-    t.match(tooBig.stderr, /\[resource_limit_exceeded\]/);
+    t.match(tooBig.stderr, /\[resource_limit_exceeded\]\nrexec: next: .*rexec me/);
   });
 
   await t.test('shell runs under a PTY: input, resize, exit code and Ctrl-D', async (t) => {

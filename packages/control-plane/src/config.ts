@@ -3,6 +3,7 @@
 // only validates what it is given, naming the variable in every error.
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
+import { DEFAULT_CPU_OVERCOMMIT, MAX_CPU_OVERCOMMIT } from './scheduler/cpu-overcommit.js';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -49,6 +50,21 @@ const EnvSchema = z.object({
   REXEC_EXEC_OUTPUT_LIMIT_KB: positiveInt('1024', 1024 * 1024),
   REXEC_EXEC_MAX_CONCURRENT: positiveInt('16', 4096),
   REXEC_CONSOLE_DIR: optionalString,
+  REXEC_CPU_OVERCOMMIT: z
+    .string()
+    .default(String(DEFAULT_CPU_OVERCOMMIT))
+    .pipe(
+      z
+        .string()
+        .regex(/^\d{1,3}(\.\d{1,2})?$/, 'must be a number such as 4 or 1.5 (two decimals at most)'),
+    )
+    .transform(Number)
+    .pipe(
+      z
+        .number()
+        .min(1, 'must be at least 1 (1 = no overcommit)')
+        .max(MAX_CPU_OVERCOMMIT, `must be at most ${MAX_CPU_OVERCOMMIT}`),
+    ),
 });
 
 export interface Config {
@@ -66,6 +82,8 @@ export interface Config {
   execMaxConcurrent: number;
   /** The built web console; unset means packages/console/dist beside this package (main.ts). */
   consoleDir: string | undefined;
+  /** How many times its CPU capacity a host may reserve; memory and disk are never overcommitted. */
+  cpuOvercommit: number;
 }
 
 /** Thrown when the environment or flags hold a bad value; the message names each variable. */
@@ -94,6 +112,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     execOutputLimitBytes: e.REXEC_EXEC_OUTPUT_LIMIT_KB * 1024,
     execMaxConcurrent: e.REXEC_EXEC_MAX_CONCURRENT,
     consoleDir: e.REXEC_CONSOLE_DIR,
+    cpuOvercommit: e.REXEC_CPU_OVERCOMMIT,
   };
 }
 
@@ -106,6 +125,7 @@ const FLAGS = {
   'log-level': 'REXEC_LOG_LEVEL',
   'scheduler-strategy': 'REXEC_SCHEDULER_STRATEGY',
   'console-dir': 'REXEC_CONSOLE_DIR',
+  'cpu-overcommit': 'REXEC_CPU_OVERCOMMIT',
 } as const;
 
 export const USAGE = `usage: rexec-control-plane [${Object.entries(FLAGS)

@@ -101,9 +101,15 @@ export function internal(message: string, cause?: unknown): RexecError {
   return new RexecError('internal', message, {}, cause);
 }
 
-/** Thrown when no eligible host has room for a container. */
-export function noCapacity(): RexecError {
-  return new RexecError('no_capacity', 'No host has room for this container right now.');
+/**
+ * Thrown when no eligible host has room for a container. `details` say why (`reason`, `resource`,
+ * `largest_fit`, …; services/no-capacity.ts builds them) so the caller knows what to change.
+ */
+export function noCapacity(
+  message = 'No host has room for this container right now.',
+  details: ErrorDetails = {},
+): RexecError {
+  return new RexecError('no_capacity', message, details);
 }
 
 /** Thrown when the container's host is not connected, so the action cannot be carried out. */

@@ -114,7 +114,10 @@ async function main(): Promise<void> {
     database,
     config,
     log,
-    scheduler: createScheduler({ strategy: config.schedulerStrategy }),
+    scheduler: createScheduler({
+      strategy: config.schedulerStrategy,
+      cpuOvercommit: config.cpuOvercommit,
+    }),
     rateLimiter: createRateLimiter({ database, log }),
     hub,
     agentUpgrades: hub.handleUpgrade,

@@ -88,8 +88,10 @@ for (const driver of DB_DRIVERS) {
       const first = await openFor(t, target);
       await migrateDatabase(first);
       await first.db.execute(sql`insert into tiers (name, cpu_millicores, memory_mb, disk_mb,
-        network_mbps, max_containers, rate_create_per_min, rate_ops_per_min, rate_list_per_min)
-        values ('kept', 1, 1, 1, 1, 1, 1, 1, 1)`);
+        network_mbps, default_cpu_millicores, default_memory_mb, default_disk_mb,
+        default_network_mbps, max_containers, rate_create_per_min, rate_ops_per_min,
+        rate_list_per_min)
+        values ('kept', 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1)`);
       // PGlite allows one open instance per directory, so reopen the same database after closing.
       await first.close();
       const second = await openFor(t, target);
@@ -179,3 +181,44 @@ void t.test('pg: rate_limits fits the rate-limiter-flexible Postgres store', asy
   );
   t.match(refusal, { remainingPoints: 0 }, 'the third point in the window is refused');
 });
+
+/** A copy of the committed migrations that stops before the one tagged `tag`. */
+async function migrationsBefore(t: Test, tag: string): Promise<string> {
+  const folder = await mkdtemp(join(tmpdir(), 'rexec-early-migrations-'));
+  t.teardown(() => rm(folder, { recursive: true, force: true }));
+  await cp(MIGRATIONS_FOLDER, folder, { recursive: true });
+  const journalPath = join(folder, 'meta', '_journal.json');
+  const journal = JSON.parse(await readFile(journalPath, 'utf8')) as { entries: { tag: string }[] };
+  const stop = journal.entries.findIndex((entry) => entry.tag === tag);
+  if (stop < 0) throw new Error(`no migration tagged ${tag}`);
+  journal.entries = journal.entries.slice(0, stop);
+  await writeFile(journalPath, JSON.stringify(journal));
+  return folder;
+}
+
+for (const driver of DB_DRIVERS) {
+  void t.test(`${driver}: upgraded tiers get defaults within the maxima they had`, async (t) => {
+    const database = await openFor(t, await freshDatabase(t, driver));
+    await migrateDatabase(database, {
+      migrationsFolder: await migrationsBefore(t, '0009_tier_default_resources'),
+    });
+    // Tiers as an older release seeded them, community's CPU maximum lowered by an admin.
+    await database.db.execute(sql`insert into tiers (name, cpu_millicores, memory_mb, disk_mb,
+        network_mbps, max_containers, session_hours, rate_create_per_min, rate_ops_per_min,
+        rate_list_per_min)
+      values ('community', 800, 2048, 10240, 10, 5, 50, 10, 60, 120),
+        ('enterprise', 8000, 8192, 51200, 1000, 25, null, 10, 60, 120),
+        ('custom', 300, 400, 500, 6, 1, 1, 10, 60, 120)`);
+    await migrateDatabase(database);
+    const rows = await selectRows<{ name: string; defaults: number[] }>(
+      database.db,
+      sql`select name, array[default_cpu_millicores, default_memory_mb, default_disk_mb,
+          default_network_mbps] as defaults from tiers order by name`,
+    );
+    t.same(rows, [
+      { name: 'community', defaults: [800, 1024, 5120, 10] },
+      { name: 'custom', defaults: [300, 400, 500, 6] },
+      { name: 'enterprise', defaults: [2000, 4096, 20480, 1000] },
+    ]);
+  });
+}

@@ -92,7 +92,30 @@ for (const driver of DB_DRIVERS) {
         (await call(server, 'GET', '/api/v1/tiers', { token: admin })).body,
       );
       t.equal(tiers.tiers.find((x) => x.name === 'community')?.max_containers, 7);
+      const defaults = await call(server, 'PATCH', '/api/v1/tiers/community', {
+        token: admin,
+        json: { default_resources: { cpu_millicores: 1500 } },
+      });
+      t.same(Tier.parse(defaults.body).default_resources, {
+        cpu_millicores: 1500,
+        memory_mb: 1024,
+        disk_mb: 5120,
+        network_mbps: 10,
+      });
+      const aboveMaximum = await call(server, 'PATCH', '/api/v1/tiers/community', {
+        token: admin,
+        json: { default_resources: { memory_mb: 4096 } },
+      });
+      t.equal(aboveMaximum.status, 400);
+      t.match(aboveMaximum.body, {
+        code: 'invalid_request',
+        error: /default_resources\.memory_mb 4096 is above the tier's maximum memory_mb of 2048/,
+        issues: [{ path: 'default_resources.memory_mb' }],
+      });
       for (const [name, json, status] of [
+        ['community', { default_resources: { gpus: 1 } }, 400],
+        ['community', { default_resources: { disk_mb: 0 } }, 400],
+        ['community', { cpu_millicores: 1000 }, 400],
         ['community', {}, 400],
         ['community', { cpu_millicores: -5 }, 400],
         ['community', { max_containers: 1.5 }, 400],
@@ -123,6 +146,7 @@ for (const driver of DB_DRIVERS) {
         status: 'online',
         scheduling: 'active',
         capacity: { cpu_millicores: 8000, memory_mb: 16384, disk_mb: 100000 },
+        schedulable: { cpu_millicores: 32000, memory_mb: 16384, disk_mb: 100000 },
         reserved: { cpu_millicores: 0, memory_mb: 0, disk_mb: 0 },
         runtime: { kind: 'podman', version: '4.3.1' },
       });

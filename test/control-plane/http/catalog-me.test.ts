@@ -44,6 +44,18 @@ for (const driver of DB_DRIVERS) {
         operations_per_minute: 60,
         list_per_minute: 120,
       });
+      t.same(
+        tiers.map((tier) => [tier.name, tier.default_resources]),
+        [
+          ['community', { cpu_millicores: 1000, memory_mb: 1024, disk_mb: 5120, network_mbps: 10 }],
+          ['pro', { cpu_millicores: 2000, memory_mb: 2048, disk_mb: 10240, network_mbps: 100 }],
+          [
+            'enterprise',
+            { cpu_millicores: 2000, memory_mb: 4096, disk_mb: 20480, network_mbps: 1000 },
+          ],
+        ],
+        'each tier shows the defaults an omitted resource gets',
+      );
     });
 
     void t.test('/me shows the user, the tier limits and current usage', async (t) => {
@@ -52,6 +64,7 @@ for (const driver of DB_DRIVERS) {
       const me = Me.parse((await call(server, 'GET', '/api/v1/me', { token: heidi.token })).body);
       t.match(me.user, { id: heidi.id, name: 'heidi', tier: 'community', is_admin: false });
       t.equal(me.tier.cpu_millicores, 2000);
+      t.equal(me.tier.default_resources?.cpu_millicores, 1000);
       t.same(me.usage, { containers: 2, cpu_millicores: 2000, memory_mb: 1024, disk_mb: 2048 });
     });
   });

@@ -1,7 +1,13 @@
 // The containers routes over real HTTP on both drivers: shapes checked with the protocol schemas,
 // ownership (another user's container is 404), the 400 cases, quotas and no_capacity. Containers
 // are inserted directly (rows.ts) because create answers 503 no_capacity until agents exist.
-import { Container, ContainerDeleting, ContainerList, ErrorBody } from '@rexec/protocol';
+import {
+  Container,
+  ContainerDeleting,
+  ContainerList,
+  ErrorBody,
+  NoCapacityDetails,
+} from '@rexec/protocol';
 import t from 'tap';
 import { DB_DRIVERS } from '../../helpers/postgres.js';
 import { insertContainer, insertHost } from './rows.js';
@@ -207,6 +213,13 @@ for (const driver of DB_DRIVERS) {
       const res = await create({ image: 'debian:bookworm', name: 'box', role: 'python' });
       t.equal(res.status, 503);
       t.equal(ErrorBody.parse(res.body).code, 'no_capacity');
+      t.match(NoCapacityDetails.parse(res.body), {
+        reason: 'no_host_online',
+        requested_resources: { cpu_millicores: 1000, memory_mb: 1024, disk_mb: 5120 },
+        hosts_online: 0,
+        largest_fit: null,
+      });
+      t.match(ErrorBody.parse(res.body).error, /No host is online/);
       t.equal(await stored(), 0);
     });
 

@@ -12,6 +12,7 @@ import {
   createRateLimiter,
   type RateLimiter,
 } from '../../../packages/control-plane/src/http/rate-limit.js';
+import { DEFAULT_CPU_OVERCOMMIT } from '../../../packages/control-plane/src/scheduler/cpu-overcommit.js';
 import {
   createScheduler,
   type Scheduler,
@@ -78,7 +79,9 @@ export async function startServer(
     database,
     config: { bind: '127.0.0.1', port: 0 },
     log,
-    scheduler: options.scheduler ?? createScheduler({ strategy: 'binpack' }),
+    scheduler:
+      options.scheduler ??
+      createScheduler({ strategy: 'binpack', cpuOvercommit: DEFAULT_CPU_OVERCOMMIT }),
     rateLimiter: options.rateLimiter ?? createRateLimiter({ database, log }),
     console: options.console,
   });

@@ -20,6 +20,7 @@ import {
   type LifecycleDeps,
   type SessionReaper,
 } from '../../../packages/control-plane/src/lifecycle/index.js';
+import { DEFAULT_CPU_OVERCOMMIT } from '../../../packages/control-plane/src/scheduler/cpu-overcommit.js';
 import { createScheduler } from '../../../packages/control-plane/src/scheduler/scheduler.js';
 import { createJoinToken } from '../../../packages/control-plane/src/services/hosts.js';
 import {
@@ -67,7 +68,7 @@ export async function startHubServer(
     database,
     config: { bind: '127.0.0.1', port: 0 },
     log,
-    scheduler: createScheduler({ strategy: 'binpack' }),
+    scheduler: createScheduler({ strategy: 'binpack', cpuOvercommit: DEFAULT_CPU_OVERCOMMIT }),
     rateLimiter: createRateLimiter({ database, log }),
     hub,
     agentUpgrades: hub.handleUpgrade,

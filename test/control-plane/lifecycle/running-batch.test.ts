@@ -9,13 +9,14 @@ import type { Db } from '../../../packages/control-plane/src/db/open.js';
 import type { ContainerRow } from '../../../packages/control-plane/src/db/schema/containers.js';
 import { markRunning } from '../../../packages/control-plane/src/lifecycle/outcomes.js';
 import { IllegalTransitionError } from '../../../packages/control-plane/src/lifecycle/transitions.js';
+import { DEFAULT_CPU_OVERCOMMIT } from '../../../packages/control-plane/src/scheduler/cpu-overcommit.js';
 import { createScheduler } from '../../../packages/control-plane/src/scheduler/scheduler.js';
 import { createContainer } from '../../../packages/control-plane/src/services/containers.js';
 import { DB_DRIVERS } from '../../helpers/postgres.js';
 import { migratedDatabase } from '../db/migrated-database.js';
 import { seedHost, seedUser } from '../services/fixtures.js';
 
-const scheduler = createScheduler({ strategy: 'binpack' });
+const scheduler = createScheduler({ strategy: 'binpack', cpuOvercommit: DEFAULT_CPU_OVERCOMMIT });
 
 interface RunningEvent extends Record<string, unknown> {
   container_id: string;

@@ -15,6 +15,7 @@ void t.test('defaults follow DESIGN §2', (t) => {
     execOutputLimitBytes: 1024 * 1024,
     execMaxConcurrent: 16,
     consoleDir: undefined,
+    cpuOvercommit: 4,
   });
   t.end();
 });
@@ -33,6 +34,7 @@ void t.test('reads every variable', (t) => {
       REXEC_EXEC_OUTPUT_LIMIT_KB: '64',
       REXEC_EXEC_MAX_CONCURRENT: '3',
       REXEC_CONSOLE_DIR: '/srv/rexec-console',
+      REXEC_CPU_OVERCOMMIT: '1.5',
     }),
     {
       bind: '0.0.0.0',
@@ -45,6 +47,7 @@ void t.test('reads every variable', (t) => {
       execOutputLimitBytes: 64 * 1024,
       execMaxConcurrent: 3,
       consoleDir: '/srv/rexec-console',
+      cpuOvercommit: 1.5,
     },
   );
   t.equal(loadConfig({ REXEC_DATABASE_URL: '' }).databaseUrl, undefined, 'empty means unset');
@@ -68,12 +71,26 @@ void t.test('a bad value is an error naming the variable', (t) => {
     t.throws(() => loadConfig({ [variable]: value }), { message: new RegExp(variable) }, variable);
   }
   t.throws(() => loadConfig({ REXEC_PORT: '1.5' }), { message: /REXEC_PORT/ });
+  for (const overcommit of ['0', '0.5', '101', '-2', '1.234', 'four', '1e2']) {
+    t.throws(
+      () => loadConfig({ REXEC_CPU_OVERCOMMIT: overcommit }),
+      { message: /REXEC_CPU_OVERCOMMIT/ },
+      `REXEC_CPU_OVERCOMMIT=${overcommit}`,
+    );
+  }
+  t.equal(loadConfig({ REXEC_CPU_OVERCOMMIT: '1' }).cpuOvercommit, 1, '1 turns overcommit off');
   t.end();
 });
 
 void t.test('flags override their variables; unknown flags are refused', (t) => {
-  const env = applyFlags({ REXEC_PORT: '1' }, ['--port', '9090', '--scheduler-strategy=spread']);
+  const env = applyFlags({ REXEC_PORT: '1' }, [
+    '--port',
+    '9090',
+    '--scheduler-strategy=spread',
+    '--cpu-overcommit=2',
+  ]);
   t.equal(loadConfig(env).port, 9090);
+  t.equal(loadConfig(env).cpuOvercommit, 2);
   t.equal(loadConfig(env).schedulerStrategy, 'spread');
   t.throws(() => applyFlags({}, ['--nope']), ConfigError);
   t.throws(() => applyFlags({}, ['stray']), ConfigError);

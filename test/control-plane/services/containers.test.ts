@@ -6,6 +6,7 @@ import { selectRows, sql } from '../../../packages/control-plane/src/db/index.js
 import type { Db } from '../../../packages/control-plane/src/db/open.js';
 import { isRexecError } from '../../../packages/control-plane/src/errors.js';
 import { newId } from '../../../packages/control-plane/src/ids.js';
+import { DEFAULT_CPU_OVERCOMMIT } from '../../../packages/control-plane/src/scheduler/cpu-overcommit.js';
 import { createScheduler } from '../../../packages/control-plane/src/scheduler/scheduler.js';
 import {
   countContainers,
@@ -20,7 +21,7 @@ import { DB_DRIVERS } from '../../helpers/postgres.js';
 import { migratedDatabase } from '../db/migrated-database.js';
 import { seedHost, seedUser } from './fixtures.js';
 
-const scheduler = createScheduler({ strategy: 'binpack' });
+const scheduler = createScheduler({ strategy: 'binpack', cpuOvercommit: DEFAULT_CPU_OVERCOMMIT });
 const ubuntu: CreateContainerRequest = { image: 'ubuntu:24.04' };
 
 async function eventsOf(db: Db, containerId: string): Promise<string[]> {
@@ -40,6 +41,7 @@ for (const driver of DB_DRIVERS) {
       const user = await seedUser(db);
       await t.rejects(createContainer(db, { user, request: ubuntu, scheduler }), {
         code: 'no_capacity',
+        details: { reason: 'no_host_online', hosts_online: 0, largest_fit: null },
       });
       t.equal(await countContainers(db, user.id), 0);
       const events = await selectRows<{ n: number }>(
@@ -51,32 +53,35 @@ for (const driver of DB_DRIVERS) {
 
     const host = await seedHost(db);
 
-    void t.test('omitted fields get defaults: tier maxima, generated name, barebone', async (t) => {
-      const user = await seedUser(db);
-      const row = await createContainer(db, { user, request: ubuntu, scheduler });
-      t.match(row, {
-        id: /^ctr_[0-9a-f]{32}$/,
-        name: /^[a-z]+-[a-z]+-\d\d$/,
-        image: 'ubuntu:24.04',
-        customImage: null,
-        role: 'barebone',
-        status: 'creating',
-        desiredStatus: 'running',
-        hostId: host.id,
-        cpuMillicores: 2000,
-        memoryMb: 2048,
-        diskMb: 10240,
-        networkMbps: 10,
-        deletedAt: null,
-      });
-      t.same(await eventsOf(db, row.id), ['container.created']);
-      t.same(await usage(db, user.id), {
-        containers: 1,
-        cpu_millicores: 2000,
-        memory_mb: 2048,
-        disk_mb: 10240,
-      });
-    });
+    void t.test(
+      'omitted fields get defaults: tier defaults, generated name, barebone',
+      async (t) => {
+        const user = await seedUser(db);
+        const row = await createContainer(db, { user, request: ubuntu, scheduler });
+        t.match(row, {
+          id: /^ctr_[0-9a-f]{32}$/,
+          name: /^[a-z]+-[a-z]+-\d\d$/,
+          image: 'ubuntu:24.04',
+          customImage: null,
+          role: 'barebone',
+          status: 'creating',
+          desiredStatus: 'running',
+          hostId: host.id,
+          cpuMillicores: 1000,
+          memoryMb: 1024,
+          diskMb: 5120,
+          networkMbps: 10,
+          deletedAt: null,
+        });
+        t.same(await eventsOf(db, row.id), ['container.created']);
+        t.same(await usage(db, user.id), {
+          containers: 1,
+          cpu_millicores: 1000,
+          memory_mb: 1024,
+          disk_mb: 5120,
+        });
+      },
+    );
 
     void t.test('given fields are kept', async (t) => {
       const user = await seedUser(db, 'pro');
@@ -98,7 +103,7 @@ for (const driver of DB_DRIVERS) {
         role: 'node',
         cpuMillicores: 500,
         memoryMb: 256,
-        diskMb: 20480,
+        diskMb: 10240,
         networkMbps: 100,
       });
     });
@@ -172,7 +177,7 @@ for (const driver of DB_DRIVERS) {
         const after = await getHost(db, host.id);
         t.equal(
           after.reservedCpuMillicores - before.reservedCpuMillicores,
-          5 * 2000,
+          5 * 1000,
           'the host reserves exactly the five containers',
         );
       },

@@ -25,8 +25,8 @@ import { freshDatabase } from '../../helpers/postgres.js';
 import { openFor } from '../db/migrated-database.js';
 import { seedHost, seedUser } from './fixtures.js';
 
-const binpack = createScheduler({ strategy: 'binpack' });
-const spread = createScheduler({ strategy: 'spread' });
+const binpack = createScheduler({ strategy: 'binpack', cpuOvercommit: 1 });
+const spread = createScheduler({ strategy: 'spread', cpuOvercommit: 1 });
 // Each host below fits exactly four of these by CPU; memory and disk never bind.
 const small: CreateContainerRequest = {
   image: 'ubuntu:24.04',

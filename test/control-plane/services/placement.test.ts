@@ -154,3 +154,81 @@ void t.test('with no eligible host the ranking is empty', (t) => {
   );
   t.end();
 });
+
+const overcommitCases: {
+  name: string;
+  percent: number;
+  reserved: Resources;
+  request: Resources;
+  fits: boolean;
+}[] = [
+  {
+    name: 'at 4× CPU fits up to four times the cores',
+    percent: 400,
+    reserved: { ...none, cpuMillicores: 31_000 },
+    request: { ...none, cpuMillicores: 1000 },
+    fits: true,
+  },
+  {
+    name: 'at 4× CPU one millicore past four times is refused',
+    percent: 400,
+    reserved: { ...none, cpuMillicores: 31_000 },
+    request: { ...none, cpuMillicores: 1001 },
+    fits: false,
+  },
+  {
+    name: 'at 1.5× CPU the room is rounded down to whole millicores',
+    percent: 150,
+    reserved: { ...none, cpuMillicores: 11_999 },
+    request: { ...none, cpuMillicores: 1 },
+    fits: true,
+  },
+  {
+    name: 'overcommit never stretches memory',
+    percent: 400,
+    reserved: { ...none, memoryMb: 16384 },
+    request: { ...none, memoryMb: 1 },
+    fits: false,
+  },
+  {
+    name: 'overcommit never stretches disk',
+    percent: 400,
+    reserved: { ...none, diskMb: 102_000 },
+    request: { ...none, diskMb: 401 },
+    fits: false,
+  },
+  {
+    name: 'without overcommit CPU stops at capacity',
+    percent: 100,
+    reserved: { ...none, cpuMillicores: 8000 },
+    request: { ...none, cpuMillicores: 1 },
+    fits: false,
+  },
+];
+
+for (const c of overcommitCases) {
+  void t.test(c.name, (t) => {
+    const placed = choosePlacement(
+      { resources: c.request },
+      [host('hst_a', { reserved: c.reserved })],
+      'binpack',
+      c.percent,
+    );
+    t.equal(placed, c.fits ? 'hst_a' : null);
+    t.end();
+  });
+}
+
+void t.test('binpack scores CPU against the overcommitted room', (t) => {
+  // Both hosts have 4 cores; with 4× overcommit the one with 12 cores reserved is fuller by CPU.
+  const fleet = [
+    host('hst_a', { capacity: { ...capacity, cpuMillicores: 4000 }, reserved: none }),
+    host('hst_b', {
+      capacity: { ...capacity, cpuMillicores: 4000 },
+      reserved: { ...none, cpuMillicores: 12_000 },
+    }),
+  ];
+  t.same(rankPlacements({ resources: small }, fleet, 'binpack', 400), ['hst_b', 'hst_a']);
+  t.same(rankPlacements({ resources: small }, fleet, 'binpack', 100), ['hst_a']);
+  t.end();
+});

@@ -22,7 +22,7 @@ function request(cpuMillicores = 1000): PlacementRequest {
   };
 }
 
-const binpack = createScheduler({ strategy: 'binpack' });
+const binpack = createScheduler({ strategy: 'binpack', cpuOvercommit: 1 });
 
 function place(db: Db, placement = request()) {
   return db.transaction((tx) => binpack.place(tx, placement));

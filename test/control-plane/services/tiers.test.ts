@@ -1,6 +1,7 @@
-// Tiers on both drivers: the DESIGN §4 defaults are seeded, seeding again keeps an admin's edits,
-// and updates are validated.
+// Tiers on both drivers: the DESIGN §4 and §8.4 values are seeded, seeding again keeps an admin's
+// edits, and updates are validated, a per-container default never ending above its maximum.
 import t from 'tap';
+import { isCheckViolation } from '../../../packages/control-plane/src/db/check-violation.js';
 import { isRexecError } from '../../../packages/control-plane/src/errors.js';
 import {
   getTier,
@@ -36,6 +37,55 @@ for (const driver of DB_DRIVERS) {
       for (const tier of tiers) {
         t.same([tier.rateCreatePerMin, tier.rateOpsPerMin, tier.rateListPerMin], [10, 60, 120]);
       }
+      t.same(
+        tiers.map((tier) => [
+          tier.name,
+          tier.defaultCpuMillicores,
+          tier.defaultMemoryMb,
+          tier.defaultDiskMb,
+          tier.defaultNetworkMbps,
+        ]),
+        [
+          ['community', 1000, 1024, 5120, 10],
+          ['pro', 2000, 2048, 10240, 100],
+          ['enterprise', 2000, 4096, 20480, 1000],
+        ],
+        'the per-container defaults of DESIGN §8.4',
+      );
+    });
+
+    void t.test('a default is editable up to its maximum and never above it', async (t) => {
+      const edited = await updateTier(db, 'pro', {
+        default_cpu_millicores: 4000,
+        default_network_mbps: 50,
+      });
+      t.same([edited.defaultCpuMillicores, edited.defaultNetworkMbps], [4000, 50]);
+      await t.rejects(updateTier(db, 'pro', { default_memory_mb: 4097 }), {
+        code: 'invalid_request',
+        message: /default_resources\.memory_mb 4097 is above the tier's maximum memory_mb of 4096/,
+        details: { issues: [{ path: 'default_resources.memory_mb' }] },
+      });
+      await t.rejects(
+        updateTier(db, 'pro', { cpu_millicores: 3000 }),
+        {
+          code: 'invalid_request',
+          details: { issues: [{ path: 'default_resources.cpu_millicores' }] },
+        },
+        'lowering a maximum below its default is refused too',
+      );
+      const both = await updateTier(db, 'pro', {
+        cpu_millicores: 3000,
+        default_cpu_millicores: 1500,
+      });
+      t.same([both.cpuMillicores, both.defaultCpuMillicores], [3000, 1500], 'both in one request');
+      await t.rejects(updateTier(db, 'pro', { default_disk_mb: 0 }), { code: 'invalid_request' });
+    });
+
+    void t.test('the database refuses a default above its maximum', async (t) => {
+      const error = await db
+        .execute(`update tiers set default_disk_mb = disk_mb + 1 where name = 'community'`)
+        .catch((e: unknown) => e);
+      t.ok(isCheckViolation(error, 'tiers_defaults_within_maxima'));
     });
 
     void t.test('an edited tier survives seeding again', async (t) => {

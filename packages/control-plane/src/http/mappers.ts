@@ -14,6 +14,7 @@ import type { ContainerRow } from '../db/schema/containers.js';
 import type { HostRow } from '../db/schema/hosts.js';
 import type { TierRow } from '../db/schema/tiers.js';
 import type { UserRow } from '../db/schema/users.js';
+import { schedulableOf } from '../scheduler/cpu-overcommit.js';
 import type { CreatedJoinToken } from '../services/hosts.js';
 import type { CreatedToken, TokenSummary } from '../services/tokens.js';
 
@@ -54,6 +55,12 @@ export function toTier(row: TierRow): Tier {
     memory_mb: row.memoryMb,
     disk_mb: row.diskMb,
     network_mbps: row.networkMbps,
+    default_resources: {
+      cpu_millicores: row.defaultCpuMillicores,
+      memory_mb: row.defaultMemoryMb,
+      disk_mb: row.defaultDiskMb,
+      network_mbps: row.defaultNetworkMbps,
+    },
     max_containers: row.maxContainers,
     session_hours: row.sessionHours,
     rate_limits: {
@@ -89,7 +96,14 @@ export function toTokenCreated(created: CreatedToken): TokenCreated {
   return { ...created, created_at: created.created_at.toISOString() };
 }
 
-export function toHost(row: HostRow): Host {
+/** `cpuOvercommitPercent` is the scheduler's: `schedulable` says what placement allows. */
+export function toHost(row: HostRow, cpuOvercommitPercent: number): Host {
+  const capacity = {
+    cpuMillicores: row.capacityCpuMillicores,
+    memoryMb: row.capacityMemoryMb,
+    diskMb: row.capacityDiskMb,
+  };
+  const schedulable = schedulableOf(capacity, cpuOvercommitPercent);
   return {
     id: row.id,
     name: row.name,
@@ -99,6 +113,11 @@ export function toHost(row: HostRow): Host {
       cpu_millicores: row.capacityCpuMillicores,
       memory_mb: row.capacityMemoryMb,
       disk_mb: row.capacityDiskMb,
+    },
+    schedulable: {
+      cpu_millicores: schedulable.cpuMillicores,
+      memory_mb: schedulable.memoryMb,
+      disk_mb: schedulable.diskMb,
     },
     reserved: {
       cpu_millicores: row.reservedCpuMillicores,

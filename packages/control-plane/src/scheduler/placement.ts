@@ -1,7 +1,9 @@
 // The pure core of scheduling: given a container's reservation and a snapshot of hosts, pick the
 // host it goes to (binpack or spread), or none. Loading hosts and taking the reservation is
-// scheduler.ts's job; this file does no I/O so the rules can be tested as tables.
+// scheduler.ts's job; this file does no I/O so the rules can be tested as tables. Capacity is what
+// the agent reports; CPU counts up to the overcommit's multiple of it (cpu-overcommit.ts).
 import type { HostScheduling, HostStatus } from '../db/schema/hosts.js';
+import { schedulableOf } from './cpu-overcommit.js';
 
 export type PlacementStrategy = 'binpack' | 'spread';
 
@@ -30,20 +32,28 @@ export interface PlacementHost {
 
 const DIMENSIONS = ['cpuMillicores', 'memoryMb', 'diskMb'] as const;
 
+/** Whole percent of CPU capacity a host may reserve when the caller does not say: no overcommit. */
+const NO_OVERCOMMIT = 100;
+
 /** True when the host is connected, accepts new work and has room for `resources`. */
-export function isEligible(host: PlacementHost, resources: Resources): boolean {
+export function isEligible(
+  host: PlacementHost,
+  resources: Resources,
+  cpuOvercommitPercent = NO_OVERCOMMIT,
+): boolean {
   if (host.status !== 'online' || host.scheduling !== 'active') return false;
-  return DIMENSIONS.every((d) => host.reserved[d] + resources[d] <= host.capacity[d]);
+  const room = schedulableOf(host.capacity, cpuOvercommitPercent);
+  return DIMENSIONS.every((d) => host.reserved[d] + resources[d] <= room[d]);
 }
 
 /**
  * The fraction of the host left free after placing `resources`, averaged over cpu, memory and
  * disk. Binpack prefers the lowest (fill hosts up), spread the highest (keep load even).
  */
-function freeAfter(host: PlacementHost, resources: Resources): number {
+function freeAfter(host: PlacementHost, resources: Resources, room: Resources): number {
   let sum = 0;
   for (const d of DIMENSIONS) {
-    const capacity = host.capacity[d];
+    const capacity = room[d];
     sum += capacity === 0 ? 0 : (capacity - host.reserved[d] - resources[d]) / capacity;
   }
   return sum / DIMENSIONS.length;
@@ -58,11 +68,13 @@ export function rankPlacements(
   request: Pick<PlacementRequest, 'resources'>,
   hosts: readonly PlacementHost[],
   strategy: PlacementStrategy,
+  cpuOvercommitPercent = NO_OVERCOMMIT,
 ): string[] {
   const scored: { id: string; score: number }[] = [];
   for (const host of hosts) {
-    if (!isEligible(host, request.resources)) continue;
-    const free = freeAfter(host, request.resources);
+    if (!isEligible(host, request.resources, cpuOvercommitPercent)) continue;
+    const room = schedulableOf(host.capacity, cpuOvercommitPercent);
+    const free = freeAfter(host, request.resources, room);
     scored.push({ id: host.id, score: strategy === 'binpack' ? free : -free });
   }
   scored.sort((a, b) => a.score - b.score || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
@@ -74,6 +86,7 @@ export function choosePlacement(
   request: Pick<PlacementRequest, 'resources'>,
   hosts: readonly PlacementHost[],
   strategy: PlacementStrategy,
+  cpuOvercommitPercent = NO_OVERCOMMIT,
 ): string | null {
-  return rankPlacements(request, hosts, strategy)[0] ?? null;
+  return rankPlacements(request, hosts, strategy, cpuOvercommitPercent)[0] ?? null;
 }

@@ -8,6 +8,7 @@ import type { Db, Tx } from '../db/open.js';
 import { queryPrepared, type PreparedStatement } from '../db/prepared.js';
 import { selectRows } from '../db/rows.js';
 import type { HostRow } from '../db/schema/hosts.js';
+import { overcommitPercent } from './cpu-overcommit.js';
 import {
   rankPlacements,
   type PlacementHost,
@@ -16,6 +17,8 @@ import {
 } from './placement.js';
 
 export interface Scheduler {
+  /** REXEC_CPU_OVERCOMMIT as the whole percent the placement functions take (400 = 4×). */
+  readonly cpuOvercommitPercent: number;
   /** Reserves room on a host inside `tx` and returns its id, or null when no host has room. */
   place(tx: Tx, request: PlacementRequest): Promise<string | null>;
   /** The hosts worth trying for `request`, best first, by this scheduler's strategy. */
@@ -24,20 +27,25 @@ export interface Scheduler {
 
 export interface SchedulerOptions {
   strategy: PlacementStrategy;
+  /** How many times its CPU capacity a host may reserve (REXEC_CPU_OVERCOMMIT, ≥ 1). */
+  cpuOvercommit: number;
 }
 
 export function createScheduler(options: SchedulerOptions): Scheduler {
+  const percent = overcommitPercent(options.cpuOvercommit);
   return {
-    rank: (request, hosts) => rankPlacements(request, hosts, options.strategy),
+    cpuOvercommitPercent: percent,
+    rank: (request, hosts) => rankPlacements(request, hosts, options.strategy, percent),
     place: async (tx, request) => {
-      const candidates = rankPlacements(request, await loadSnapshot(tx), options.strategy);
+      const hosts = await loadSnapshot(tx);
+      const candidates = rankPlacements(request, hosts, options.strategy, percent);
       if (candidates.length === 0) return null;
       // First pass: hosts another transaction is reserving on right now are skipped, so concurrent
       // creates fan out over the next-best hosts instead of queueing on one row. Only when every
       // candidate was locked or full does the second pass wait for the locks and look again.
       return (
-        (await reserveFirst(tx, candidates, request, 'skip-locked')) ??
-        (await reserveFirst(tx, candidates, request, 'wait'))
+        (await reserveFirst(tx, candidates, request, 'skip-locked', percent)) ??
+        (await reserveFirst(tx, candidates, request, 'wait', percent))
       );
     },
   };
@@ -135,8 +143,8 @@ export type LockPolicy = 'skip-locked' | 'wait';
 
 /**
  * Adds the reservation to the first of `candidates` (in their order) that is still online, active
- * and has room, in one statement (rexec_reserve_host, migration 0004, the same function every
- * create calls); null when none does. The row lock it takes makes Postgres re-check the guards
+ * and has room (CPU up to `cpuOvercommitPercent` of capacity), in one statement
+ * (rexec_reserve_host, migration 0010, the same function every create calls); null when none does. The row lock it takes makes Postgres re-check the guards
  * against the latest committed reservation, so two placements can never both fit into the same
  * remaining room, whichever replica they run on.
  */
@@ -145,12 +153,14 @@ export async function reserveFirst(
   candidates: readonly string[],
   request: PlacementRequest,
   locked: LockPolicy,
+  cpuOvercommitPercent: number,
 ): Promise<string | null> {
   const { cpuMillicores, memoryMb, diskMb } = request.resources;
   const rows = await selectRows<{ id: string | null }>(
     tx,
     sql`select rexec_reserve_host(${sql.param([...candidates])}::text[], ${cpuMillicores}::int,
-          ${memoryMb}::int, ${diskMb}::int, ${locked === 'skip-locked'}::boolean) as id`,
+          ${memoryMb}::int, ${diskMb}::int, ${locked === 'skip-locked'}::boolean,
+          ${cpuOvercommitPercent}::int) as id`,
   );
   return rows[0]?.id ?? null;
 }

@@ -12,13 +12,13 @@ import {
   containerLimitReached,
   invalidRequest,
   nameTaken,
-  noCapacity,
   resourceLimitExceeded,
 } from '../errors.js';
 import { generateName, newId } from '../ids.js';
 import type { PlacementHost, Resources } from '../scheduler/placement.js';
 import { loadSnapshot, sharedSnapshot, type Scheduler } from '../scheduler/scheduler.js';
 import { CONTAINER_NAME_PATTERN } from './container-queries.js';
+import { noCapacityFor } from './no-capacity.js';
 import { getTier } from './tiers.js';
 
 /** The create body as on the wire (snake_case); the HTTP layer has already checked its shape. */
@@ -48,25 +48,29 @@ const NAME_ATTEMPTS = 20;
 const LIVE_NAME_INDEX = 'containers_user_name_live_idx';
 
 const RESOURCE_LIMITS = [
-  ['cpu_millicores', 'cpuMillicores'],
-  ['memory_mb', 'memoryMb'],
-  ['disk_mb', 'diskMb'],
-  ['network_mbps', 'networkMbps'],
+  ['cpu_millicores', 'cpuMillicores', 'defaultCpuMillicores'],
+  ['memory_mb', 'memoryMb', 'defaultMemoryMb'],
+  ['disk_mb', 'diskMb', 'defaultDiskMb'],
+  ['network_mbps', 'networkMbps', 'defaultNetworkMbps'],
 ] as const;
 
 type ResourceColumns = Pick<ContainerRow, 'cpuMillicores' | 'memoryMb' | 'diskMb' | 'networkMbps'>;
 
-/** Requested resources with tier maxima as defaults. @throws resource_limit_exceeded. */
+/**
+ * Requested resources, each omitted one taken from the tier's defaults (DESIGN §8.4).
+ * @throws resource_limit_exceeded for a value above the tier's maximum.
+ */
 export function resolveResources(
   requested: CreateContainerRequest['resources'],
   tier: TierRow,
 ): ResourceColumns {
   const resolved = {} as ResourceColumns;
-  for (const [wire, column] of RESOURCE_LIMITS) {
+  for (const [wire, column, defaultColumn] of RESOURCE_LIMITS) {
     const value = requested?.[wire];
     const limit = tier[column];
     if (value === undefined) {
-      resolved[column] = limit;
+      // The tiers table's check keeps a default within its maximum; min() holds even if not.
+      resolved[column] = Math.min(tier[defaultColumn], limit);
       continue;
     }
     if (!Number.isInteger(value) || value <= 0) {
@@ -173,7 +177,7 @@ async function insertPlaced(db: Db, input: PlacedInput): Promise<ContainerRow> {
   // A taken name outranks a full fleet, as it did when the name was checked first.
   const wanted = input.request.name;
   if (wanted !== undefined && (await nameInUse(db, user.id, wanted))) throw nameTaken(wanted);
-  throw noCapacity();
+  throw await noCapacityFor(db, reserveOf(resources), input.tier, scheduler.cpuOvercommitPercent);
 }
 
 /**
@@ -242,7 +246,7 @@ interface CreateOutcome {
 }
 
 /**
- * One statement, rexec_create_container (migration 0004): lock the user's row, count their live
+ * One statement, rexec_create_container (migrations 0004, 0010): lock the user's row, count their live
  * containers, and only under the tier's limit reserve on the first candidate with room, insert
  * the row on it and append the event. One round trip and its own transaction; the host's row lock
  * is held for that statement only.
@@ -251,7 +255,7 @@ const CREATE: PreparedStatement = {
   name: 'rexec_create_container',
   text: `select live, placed_on as host_id, (extract(epoch from created) * 1000)::float8 as at_ms
     from rexec_create_container($1::text, $2::text, $3::text, $4::text, $5::text, $6::text,
-      $7::int, $8::int, $9::int, $10::int, $11::int, $12::text[], $13::jsonb)`,
+      $7::int, $8::int, $9::int, $10::int, $11::int, $12::text[], $13::jsonb, $14::int)`,
 };
 
 async function createIfRoom(db: Db, step: CreateStep): Promise<CreateOutcome> {
@@ -277,6 +281,7 @@ async function createIfRoom(db: Db, step: CreateStep): Promise<CreateOutcome> {
     tier.maxContainers,
     step.candidates,
     detail,
+    step.scheduler.cpuOvercommitPercent,
   ]);
   if (result === undefined) throw new Error(`the create of container ${id} returned no row`);
   if (result.host_id === null || result.at_ms === null) return { live: result.live, row: null };

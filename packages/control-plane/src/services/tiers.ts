@@ -1,8 +1,10 @@
-// Tiers: the defaults of DESIGN §4 (seeded idempotently, never overwriting an admin's edits),
-// lookups, and admin updates. Enforcing the limits is containers.ts's and the HTTP rate limiter's job.
+// Tiers: the defaults of DESIGN §4 and §8.4 (seeded idempotently, never overwriting an admin's
+// edits), lookups, and admin updates, which keep every per-container default within its maximum.
+// Enforcing the limits is containers.ts's and the HTTP rate limiter's job.
 import { asc, eq } from 'drizzle-orm';
+import { isCheckViolation } from '../db/check-violation.js';
 import type { Db } from '../db/open.js';
-import { tiers, type TierRow } from '../db/schema/tiers.js';
+import { TIER_DEFAULTS_CHECK, tiers, type TierRow } from '../db/schema/tiers.js';
 import { invalidRequest, notFound } from '../errors.js';
 
 export type TierDefaults = Omit<TierRow, 'updatedAt'>;
@@ -16,6 +18,10 @@ export const DEFAULT_TIERS: readonly TierDefaults[] = [
     memoryMb: 2048,
     diskMb: 10240,
     networkMbps: 10,
+    defaultCpuMillicores: 1000,
+    defaultMemoryMb: 1024,
+    defaultDiskMb: 5120,
+    defaultNetworkMbps: 10,
     maxContainers: 5,
     sessionHours: 50,
     rateCreatePerMin: 10,
@@ -28,6 +34,10 @@ export const DEFAULT_TIERS: readonly TierDefaults[] = [
     memoryMb: 4096,
     diskMb: 20480,
     networkMbps: 100,
+    defaultCpuMillicores: 2000,
+    defaultMemoryMb: 2048,
+    defaultDiskMb: 10240,
+    defaultNetworkMbps: 100,
     maxContainers: 10,
     sessionHours: 168,
     rateCreatePerMin: 10,
@@ -40,6 +50,10 @@ export const DEFAULT_TIERS: readonly TierDefaults[] = [
     memoryMb: 8192,
     diskMb: 51200,
     networkMbps: 1000,
+    defaultCpuMillicores: 2000,
+    defaultMemoryMb: 4096,
+    defaultDiskMb: 20480,
+    defaultNetworkMbps: 1000,
     maxContainers: 25,
     sessionHours: null,
     rateCreatePerMin: 10,
@@ -74,6 +88,10 @@ export interface TierPatch {
   memory_mb?: number;
   disk_mb?: number;
   network_mbps?: number;
+  default_cpu_millicores?: number;
+  default_memory_mb?: number;
+  default_disk_mb?: number;
+  default_network_mbps?: number;
   max_containers?: number;
   session_hours?: number | null;
   rate_create_per_min?: number;
@@ -86,6 +104,10 @@ const PATCH_COLUMNS = {
   memory_mb: 'memoryMb',
   disk_mb: 'diskMb',
   network_mbps: 'networkMbps',
+  default_cpu_millicores: 'defaultCpuMillicores',
+  default_memory_mb: 'defaultMemoryMb',
+  default_disk_mb: 'defaultDiskMb',
+  default_network_mbps: 'defaultNetworkMbps',
   max_containers: 'maxContainers',
   session_hours: 'sessionHours',
   rate_create_per_min: 'rateCreatePerMin',
@@ -95,9 +117,35 @@ const PATCH_COLUMNS = {
 
 const MAX_INT4 = 2_147_483_647;
 
+/** Each per-container default beside the maximum it may not exceed, wire name first. */
+const DEFAULT_WITHIN = [
+  ['cpu_millicores', 'defaultCpuMillicores', 'cpuMillicores'],
+  ['memory_mb', 'defaultMemoryMb', 'memoryMb'],
+  ['disk_mb', 'defaultDiskMb', 'diskMb'],
+  ['network_mbps', 'defaultNetworkMbps', 'networkMbps'],
+] as const;
+
+function defaultAboveMaximum(wire: string, value: number, maximum: number) {
+  return invalidRequest(
+    `default_resources.${wire} ${value} is above the tier's maximum ${wire} of ${maximum}; ` +
+      'lower the default or raise the maximum in the same request.',
+    [{ path: `default_resources.${wire}`, message: `expected at most ${maximum}` }],
+  );
+}
+
+/** @throws RexecError invalid_request when a default would end up above its maximum. */
+function checkDefaults(row: TierRow, changes: Partial<TierRow>): void {
+  const merged = { ...row, ...changes };
+  for (const [wire, defaultColumn, maxColumn] of DEFAULT_WITHIN) {
+    if (merged[defaultColumn] > merged[maxColumn]) {
+      throw defaultAboveMaximum(wire, merged[defaultColumn], merged[maxColumn]);
+    }
+  }
+}
+
 /**
  * @throws RexecError not_found for an unknown tier, invalid_request for a value that is not a
- * positive integer (max_containers may be 0 to freeze a tier).
+ * positive integer (max_containers may be 0 to freeze a tier) or a default above its maximum.
  */
 export async function updateTier(db: Db, name: string, patch: TierPatch): Promise<TierRow> {
   const changes: Partial<TierRow> = {};
@@ -116,12 +164,24 @@ export async function updateTier(db: Db, name: string, patch: TierPatch): Promis
     }
     Object.assign(changes, { [column]: value });
   }
-  if (Object.keys(changes).length === 0) return getTier(db, name);
-  const [row] = await db
-    .update(tiers)
-    .set({ ...changes, updatedAt: new Date() })
-    .where(eq(tiers.name, name))
-    .returning();
+  const current = await getTier(db, name);
+  if (Object.keys(changes).length === 0) return current;
+  checkDefaults(current, changes);
+  let row: TierRow | undefined;
+  try {
+    [row] = await db
+      .update(tiers)
+      .set({ ...changes, updatedAt: new Date() })
+      .where(eq(tiers.name, name))
+      .returning();
+  } catch (error) {
+    // Another admin's edit landed between the read above and this write; the check caught it.
+    if (!isCheckViolation(error, TIER_DEFAULTS_CHECK)) throw error;
+    throw invalidRequest(
+      "A default resource would be above the tier's maximum after a concurrent edit; read the tier and try again.",
+      [{ path: 'default_resources', message: 'expected every default at most its maximum' }],
+    );
+  }
   if (row === undefined) throw notFound('Tier', name);
   return row;
 }

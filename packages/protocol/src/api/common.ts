@@ -56,7 +56,7 @@ export const Resources = z.object({
 });
 export type Resources = z.infer<typeof Resources>;
 
-/** Requested resources: each optional (defaults to the tier's maximum), unknown keys refused. */
+/** Requested resources: each optional (defaults to the tier's default), unknown keys refused. */
 export const ResourcesRequest = z.strictObject({
   cpu_millicores: resource(RESOURCE_BOUNDS.cpu_millicores).optional(),
   memory_mb: resource(RESOURCE_BOUNDS.memory_mb).optional(),

@@ -43,3 +43,25 @@ export const ErrorBody = z.looseObject({
   retry_after: z.int().nonnegative().optional(),
 });
 export type ErrorBody = z.infer<typeof ErrorBody>;
+
+/** Amounts a host reserves, as in the no_capacity details. */
+const HostAmounts = z.object({
+  cpu_millicores: z.int().nonnegative(),
+  memory_mb: z.int().nonnegative(),
+  disk_mb: z.int().nonnegative(),
+});
+
+/**
+ * The details of a 503 `no_capacity`: why no host took the container and the largest request
+ * (within the caller's tier) that one host could take now, null when none could.
+ */
+export const NoCapacityDetails = z.object({
+  reason: z.enum(['no_host_online', 'no_host_schedulable', 'no_host_with_room']),
+  requested_resources: HostAmounts,
+  /** The first resource no single host has room for, when one alone is short. */
+  resource: z.enum(['cpu_millicores', 'memory_mb', 'disk_mb']).optional(),
+  hosts_online: z.int().nonnegative(),
+  hosts_schedulable: z.int().nonnegative(),
+  largest_fit: HostAmounts.nullable(),
+});
+export type NoCapacityDetails = z.infer<typeof NoCapacityDetails>;

@@ -16,7 +16,13 @@ export const Host = z.object({
   name: z.string().max(255),
   status: HostStatus,
   scheduling: HostScheduling,
+  /** What the agent reports as allocatable. */
   capacity: HostResources,
+  /**
+   * What placements may reserve: CPU is capacity × the control plane's REXEC_CPU_OVERCOMMIT,
+   * memory and disk are capacity. Optional only because it was added within v1.
+   */
+  schedulable: HostResources.optional(),
   reserved: HostResources,
   runtime: z.object({ kind: z.string().max(32), version: z.string().max(128) }).optional(),
   /** How this host enforces the limits the scheduler cannot: as its agent last reported. */

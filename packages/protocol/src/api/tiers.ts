@@ -1,7 +1,8 @@
-// Tier REST bodies (DESIGN §4): per-container maxima, container count, session length, rate limits.
-// Defaults and storage are the control plane's; `session_hours: null` means unlimited.
+// Tier REST bodies (DESIGN §4, §8.4): per-container maxima and defaults, container count, session
+// length, rate limits. Seeded values and storage are the control plane's; `session_hours: null`
+// means unlimited.
 import { z } from 'zod';
-import { RESOURCE_BOUNDS } from './common.js';
+import { RESOURCE_BOUNDS, Resources, ResourcesRequest } from './common.js';
 
 export const TierName = z
   .string()
@@ -26,6 +27,11 @@ export const Tier = z.object({
   memory_mb: positive(RESOURCE_BOUNDS.memory_mb),
   disk_mb: positive(RESOURCE_BOUNDS.disk_mb),
   network_mbps: positive(RESOURCE_BOUNDS.network_mbps),
+  /**
+   * What a create gets for each resource it omits; each at most the maximum beside it. Optional
+   * only because it was added within v1: this server always sends it.
+   */
+  default_resources: Resources.optional(),
   max_containers: z.int().nonnegative().max(100_000),
   session_hours: positive(100_000).nullable(),
   rate_limits: TierRateLimits,
@@ -42,6 +48,7 @@ export const TierPatch = z
     memory_mb: Tier.shape.memory_mb.optional(),
     disk_mb: Tier.shape.disk_mb.optional(),
     network_mbps: Tier.shape.network_mbps.optional(),
+    default_resources: ResourcesRequest.optional(),
     max_containers: Tier.shape.max_containers.optional(),
     session_hours: Tier.shape.session_hours.optional(),
     rate_limits: z

@@ -1,5 +1,6 @@
 // The CLI's dispatcher: finds the command, parses its flags strictly (plus --json and --help),
-// runs it, and turns every failure into one sentence on stderr and a documented exit code.
+// runs it, and turns every failure into one sentence on stderr (the server's own for API errors),
+// a next step for the common ones, and a documented exit code.
 import { parseArgs } from 'node:util';
 import { RexecError } from '../errors.js';
 import { RexecClient } from '../node.js';
@@ -7,6 +8,7 @@ import type { CliIo, Command, CommandContext } from './command.js';
 import { COMMANDS } from './commands/index.js';
 import { credentials } from './config-file.js';
 import { CliError, ExitCode, UsageError, exitCodeFor } from './exit-codes.js';
+import { nextStep } from './next-step.js';
 
 const GLOBAL_OPTIONS = {
   json: { type: 'boolean' },
@@ -55,14 +57,18 @@ function parse(command: Command, args: string[]): Pick<CommandContext, 'values' 
   return { values, positionals: parsed.positionals };
 }
 
-function describe(error: unknown): { sentence: string; exitCode: number } {
+function describe(error: unknown): { sentence: string; exitCode: number; next?: string } {
   if (error instanceof UsageError) {
     return { sentence: `${error.message} (see rexec help) [usage]`, exitCode: ExitCode.USAGE };
   }
   if (error instanceof RexecError) {
     const retry = error.retryAfter === undefined ? '' : ` Retry in ${error.retryAfter} s.`;
     const sentence = error.message.replace(/\.?$/, '.');
-    return { sentence: `${sentence}${retry} [${error.code}]`, exitCode: exitCodeFor(error) };
+    return {
+      sentence: `${sentence}${retry} [${error.code}]`,
+      exitCode: exitCodeFor(error),
+      next: nextStep(error),
+    };
   }
   if (error instanceof CliError) return { sentence: error.message, exitCode: error.exitCode };
   return {
@@ -114,8 +120,9 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       printJson: (value) => io.stdout.write(`${JSON.stringify(value, null, 2)}\n`),
     });
   } catch (error) {
-    const { sentence, exitCode } = describe(error);
+    const { sentence, exitCode, next } = describe(error);
     io.stderr.write(`rexec: ${sentence}\n`);
+    if (next !== undefined) io.stderr.write(`rexec: next: ${next}\n`);
     return exitCode;
   }
 }

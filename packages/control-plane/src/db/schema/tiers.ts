@@ -1,21 +1,42 @@
-// The tiers table: per-container maxima, container count, session length and rate budgets of each
-// tier (DESIGN §4). Default rows are seeded by services/tiers.ts, not by a migration, so an admin's
-// edits survive upgrades.
-import { integer, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
+// The tiers table: per-container maxima and defaults, container count, session length and rate
+// budgets of each tier (DESIGN §4, §8.4). Default rows are seeded by services/tiers.ts, not by a
+// migration, so an admin's edits survive upgrades. A check keeps every default within its maximum
+// even when two admin edits race.
+import { sql } from 'drizzle-orm';
+import { check, integer, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
 
-export const tiers = pgTable('tiers', {
-  name: text('name').primaryKey(),
-  cpuMillicores: integer('cpu_millicores').notNull(),
-  memoryMb: integer('memory_mb').notNull(),
-  diskMb: integer('disk_mb').notNull(),
-  networkMbps: integer('network_mbps').notNull(),
-  maxContainers: integer('max_containers').notNull(),
-  /** Null means sessions never expire. */
-  sessionHours: integer('session_hours'),
-  rateCreatePerMin: integer('rate_create_per_min').notNull(),
-  rateOpsPerMin: integer('rate_ops_per_min').notNull(),
-  rateListPerMin: integer('rate_list_per_min').notNull(),
-  updatedAt: timestamp('updated_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
-});
+export const TIER_DEFAULTS_CHECK = 'tiers_defaults_within_maxima';
+
+export const tiers = pgTable(
+  'tiers',
+  {
+    name: text('name').primaryKey(),
+    cpuMillicores: integer('cpu_millicores').notNull(),
+    memoryMb: integer('memory_mb').notNull(),
+    diskMb: integer('disk_mb').notNull(),
+    networkMbps: integer('network_mbps').notNull(),
+    /** What a create that omits a resource gets; never above the maximum beside it. */
+    defaultCpuMillicores: integer('default_cpu_millicores').notNull(),
+    defaultMemoryMb: integer('default_memory_mb').notNull(),
+    defaultDiskMb: integer('default_disk_mb').notNull(),
+    defaultNetworkMbps: integer('default_network_mbps').notNull(),
+    maxContainers: integer('max_containers').notNull(),
+    /** Null means sessions never expire. */
+    sessionHours: integer('session_hours'),
+    rateCreatePerMin: integer('rate_create_per_min').notNull(),
+    rateOpsPerMin: integer('rate_ops_per_min').notNull(),
+    rateListPerMin: integer('rate_list_per_min').notNull(),
+    updatedAt: timestamp('updated_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+  },
+  (table) => [
+    check(
+      TIER_DEFAULTS_CHECK,
+      sql`${table.defaultCpuMillicores} between 1 and ${table.cpuMillicores}
+        and ${table.defaultMemoryMb} between 1 and ${table.memoryMb}
+        and ${table.defaultDiskMb} between 1 and ${table.diskMb}
+        and ${table.defaultNetworkMbps} between 1 and ${table.networkMbps}`,
+    ),
+  ],
+);
 
 export type TierRow = typeof tiers.$inferSelect;

@@ -18,9 +18,13 @@ import { toTier } from '../mappers.js';
 import { ERROR_RESPONSES } from './responses.js';
 
 function toServicePatch(patch: TierPatch): ServiceTierPatch {
-  const { rate_limits: rates, ...limits } = patch;
+  const { rate_limits: rates, default_resources: defaults, ...limits } = patch;
   return {
     ...limits,
+    default_cpu_millicores: defaults?.cpu_millicores,
+    default_memory_mb: defaults?.memory_mb,
+    default_disk_mb: defaults?.disk_mb,
+    default_network_mbps: defaults?.network_mbps,
     rate_create_per_min: rates?.create_per_minute,
     rate_ops_per_min: rates?.operations_per_minute,
     rate_list_per_min: rates?.list_per_minute,

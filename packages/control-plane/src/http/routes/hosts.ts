@@ -3,13 +3,13 @@
 import { Host, HostId, HostList, JoinTokenCreate, JoinTokenCreated } from '@rexec/protocol';
 import type { FastifyPluginCallbackZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { HostScheduling } from '../../db/schema/hosts.js';
+import type { HostRow, HostScheduling } from '../../db/schema/hosts.js';
 import { revokeHostCredentials } from '../../services/host-enrollment.js';
 import { createJoinToken, getHost, listHosts, setScheduling } from '../../services/hosts.js';
 import { DISCONNECTED } from '../../hub/channel.js';
 import type { RouteDependencies } from '../app.js';
 import { callerOf } from '../auth.js';
-import { toHost, toJoinTokenCreated } from '../mappers.js';
+import { toHost as hostObject, toJoinTokenCreated } from '../mappers.js';
 import { ERROR_RESPONSES } from './responses.js';
 
 const ACTIONS: Record<'cordon' | 'uncordon' | 'drain', HostScheduling> = {
@@ -23,13 +23,15 @@ const hostParams = z.object({ id: HostId });
 
 export function hostRoutes({
   database,
+  scheduler,
   hub = DISCONNECTED,
 }: RouteDependencies): FastifyPluginCallbackZod {
+  const toHost = (row: HostRow) => hostObject(row, scheduler.cpuOvercommitPercent);
   return (app, _options, done) => {
     app.get(
       '/hosts',
       { config: admin, schema: { response: { 200: HostList, ...ERROR_RESPONSES } } },
-      async () => ({ hosts: (await listHosts(database.db)).map(toHost) }),
+      async () => ({ hosts: (await listHosts(database.db)).map((row) => toHost(row)) }),
     );
     app.get(
       '/hosts/:id',

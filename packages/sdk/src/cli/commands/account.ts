@@ -28,6 +28,14 @@ export const me: Command = {
         ],
         ['memory in use', `${usage.memory_mb} MB (max ${tier.memory_mb} MB per container)`],
         ['disk in use', `${usage.disk_mb} MB (max ${tier.disk_mb} MB per container)`],
+        [
+          'defaults',
+          tier.default_resources === undefined
+            ? undefined
+            : `${tier.default_resources.cpu_millicores / 1000} cores, ` +
+              `${tier.default_resources.memory_mb} MB memory, ${tier.default_resources.disk_mb} MB disk, ` +
+              `${tier.default_resources.network_mbps} Mbit/s per container when not given`,
+        ],
         ['session', tier.session_hours === null ? 'unlimited' : `${tier.session_hours} h`],
       ]),
     );

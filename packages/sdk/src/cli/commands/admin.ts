@@ -84,18 +84,36 @@ function gigabytes(mb: number): string {
 
 function hostTable(list: readonly Host[]): string {
   return table(
-    ['ID', 'NAME', 'STATUS', 'SCHEDULING', 'CPU (used/cap)', 'MEMORY', 'RUNTIME', 'LAST SEEN'],
+    [
+      'ID',
+      'NAME',
+      'STATUS',
+      'SCHEDULING',
+      'CPU (reserved/schedulable/capacity)',
+      'MEMORY',
+      'RUNTIME',
+      'LAST SEEN',
+    ],
     list.map((h) => [
       h.id,
       h.name,
       h.status,
       h.scheduling,
-      `${h.reserved.cpu_millicores / 1000}/${h.capacity.cpu_millicores / 1000}`,
+      `${h.reserved.cpu_millicores / 1000}/` +
+        `${(h.schedulable ?? h.capacity).cpu_millicores / 1000}/${h.capacity.cpu_millicores / 1000}`,
       `${gigabytes(h.reserved.memory_mb)}/${gigabytes(h.capacity.memory_mb)}`,
       h.runtime === undefined ? undefined : `${h.runtime.kind} ${h.runtime.version}`,
       shortTime(h.last_seen_at),
     ]),
   );
+}
+
+/** Reserved against what placement allows, with the measured capacity when CPU is overcommitted. */
+function cpuLine(host: Host): string {
+  const schedulable = (host.schedulable ?? host.capacity).cpu_millicores;
+  const capacity = host.capacity.cpu_millicores;
+  const over = schedulable === capacity ? '' : ` (capacity ${capacity / 1000}, overcommitted)`;
+  return `${host.reserved.cpu_millicores / 1000} of ${schedulable / 1000} cores reserved${over}`;
 }
 
 const HOST_ACTIONS = ['cordon', 'uncordon', 'drain', 'revoke'] as const;
@@ -147,10 +165,7 @@ export const hosts: Command = {
           ['name', host.name],
           ['status', host.status],
           ['scheduling', host.scheduling],
-          [
-            'cpu',
-            `${host.reserved.cpu_millicores / 1000} of ${host.capacity.cpu_millicores / 1000} cores reserved`,
-          ],
+          ['cpu', cpuLine(host)],
           ['memory', `${host.reserved.memory_mb} of ${host.capacity.memory_mb} MB reserved`],
           ['disk', `${host.reserved.disk_mb} of ${host.capacity.disk_mb} MB reserved`],
           [
