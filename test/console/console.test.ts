@@ -278,7 +278,11 @@ void t.test('the web console in a real browser', async (t) => {
     await admin.fill('#custom_image', BUSYBOX_IMAGE);
     await admin.fill('#memory_mb', BOX.memory);
     await admin.click('button[type=submit]');
-    t.match(await admin.locator('.form-error').textContent(), /No host has room/);
+    t.match(
+      await admin.locator('.form-error').textContent(),
+      /online hosts are cordoned or draining, so none takes new containers/,
+      "the server's reason, in words",
+    );
     await browser.screenshot(admin, 'create-no-capacity');
     await fleet.api('POST', `/hosts/${hostId}/uncordon`);
     await admin.click('nav >> text=Containers');

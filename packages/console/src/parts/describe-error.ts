@@ -25,7 +25,10 @@ export function describeError(error: unknown): string {
     case 'rate_limited':
       return `Too many requests; try again in ${error.retryAfter ?? 'a few'} seconds.`;
     case 'no_capacity':
-      return `${said} Try smaller resources, or ask an administrator to add or uncordon a host.`;
+      // The server says why (no host online, all cordoned, none with room) and what fits now.
+      return error.details['reason'] === 'no_host_with_room'
+        ? `${said} Try smaller resources.`
+        : said;
     case 'container_limit_reached':
       return `You have reached your tier's container limit: ${said} Delete a container first.`;
     case 'unavailable':
