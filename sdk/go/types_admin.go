@@ -97,11 +97,14 @@ type HostHealthCheck struct {
 
 // Host is a fleet member.
 type Host struct {
-	ID           string            `json:"id"`
-	Name         string            `json:"name"`
-	Status       HostStatus        `json:"status"`
-	Scheduling   HostScheduling    `json:"scheduling"`
-	Capacity     HostResources     `json:"capacity"`
+	ID         string         `json:"id"`
+	Name       string         `json:"name"`
+	Status     HostStatus     `json:"status"`
+	Scheduling HostScheduling `json:"scheduling"`
+	Capacity   HostResources  `json:"capacity"`
+	// Schedulable is what placements may reserve: CPU is Capacity times the control plane's CPU
+	// overcommit, memory and disk are Capacity. Nil only from an older server.
+	Schedulable  *HostResources    `json:"schedulable,omitempty"`
 	Reserved     HostResources     `json:"reserved"`
 	Runtime      *HostRuntime      `json:"runtime,omitempty"`
 	Enforcement  *HostEnforcement  `json:"enforcement,omitempty"`
