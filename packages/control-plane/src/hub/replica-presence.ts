@@ -69,12 +69,12 @@ export function createReplicaPresence(
       });
       return claiming;
     },
-    async release() {
+    release() {
       const held = client;
       client = null;
       // Destroying the connection releases the lock; the pool must not reuse a locked session.
       held?.release(true);
-      await Promise.resolve();
+      return Promise.resolve();
     },
   };
 }
