@@ -3,7 +3,7 @@
 // and the browser transport, which carries the token as a subprotocol). Status, both streams,
 // stdin and stdin_eof, reattaching after a dropped client from an offset (and `truncated_before`
 // once the ring dropped it), signals by socket and by route, the per-container limit, the grace
-// period running out, and the refusals.
+// period running out, the refusals, and `rexec exec` printing output while the command runs.
 import { ErrorBody, ExecStarted, ExecStatus } from '@rexec/protocol';
 import {
   RexecClient,
@@ -15,6 +15,7 @@ import {
 import t from 'tap';
 import WebSocket from 'ws';
 import { rejectionOf } from '../helpers/net.js';
+import { cliFixture } from '../sdk/cli-process.js';
 import { startFleet, type Fleet } from './fleet.js';
 
 const BOX = { cpu_millicores: 250, memory_mb: 128, disk_mb: 1024 };
@@ -257,6 +258,34 @@ void t.test('background execs on the real fleet', async (t) => {
     await output.reading;
     t.equal(output.stdout(), 'via-browser\n');
   });
+
+  void t.test(
+    'rexec exec streams live: the first line comes before the command ends',
+    async (t) => {
+      const cli = await cliFixture(t);
+      const login = await cli.run(['login', '--url', fleet.controlPlane.url, '--token-stdin'], {
+        input: `${fleet.controlPlane.adminToken}\n`,
+      });
+      t.equal(login.exitCode, 0, login.stderr);
+      const live = cli.pty([
+        'exec',
+        box,
+        '--',
+        'sh',
+        '-c',
+        'echo first-line; while [ ! -e /tmp/go-on ]; do sleep 0.1; done; echo second-line; exit 5',
+      ]);
+      await live.waitFor(/first-line/);
+      t.notMatch(live.output(), /second-line/, 'the command is still waiting');
+      // Only now may the command go on: the first line cannot have come from a finished command.
+      const go = await fleet.api('POST', `/containers/${box}/exec`, {
+        argv: ['touch', '/tmp/go-on'],
+      });
+      t.equal(go.status, 200);
+      t.equal(await live.exited, 5, "the CLI exits with the command's code");
+      t.match(live.output(), /first-line[\s\S]*second-line/);
+    },
+  );
 
   void t.test('refusals: unknown exec 404, another user 404, stopped 409', async (t) => {
     const unknown = await fleet.api('GET', `/containers/${box}/exec/exe_${'0'.repeat(32)}`);
