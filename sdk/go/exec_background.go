@@ -42,7 +42,7 @@ type ExecStatus struct {
 	Status      ExecState  `json:"status"`
 	ExitCode    *int       `json:"exit_code,omitempty"`
 	TimedOut    bool       `json:"timed_out"`
-	OutputBytes int64      `json:"output_bytes"`
+	OutputBytes int        `json:"output_bytes"`
 	StartedAt   time.Time  `json:"started_at"`
 	EndedAt     *time.Time `json:"ended_at,omitempty"`
 }
