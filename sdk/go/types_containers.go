@@ -138,7 +138,8 @@ type ExecRequest struct {
 	Stdin *string `json:"stdin,omitempty"`
 	// TimeoutSeconds is 1 to 3600; the server's 60 when 0.
 	TimeoutSeconds int `json:"timeout_seconds,omitempty"`
-	// Background asks for a background exec, which the server does not offer yet (it answers 400).
+	// Background starts a background exec: use ExecBackground, which sets it (Exec expects a
+	// finished result).
 	Background bool `json:"background,omitempty"`
 }
 

@@ -188,6 +188,31 @@ export const AGENT_EXAMPLES: Examples<AgentMessage, AgentMessageType> = {
     },
     optional: [],
   },
+  AGENT_EXEC_ATTACHED: {
+    message: {
+      type: 'AGENT_EXEC_ATTACHED',
+      channel: 4,
+      exec_id: EXEC_ID,
+      offset: 4096,
+      truncated_before: 4096,
+      input_window_bytes: 262_144,
+    },
+    optional: ['truncated_before'],
+  },
+  AGENT_EXEC_STATUS: {
+    message: {
+      type: 'AGENT_EXEC_STATUS',
+      channel: 5,
+      exec_id: EXEC_ID,
+      status: 'exited',
+      exit_code: 0,
+      timed_out: false,
+      output_bytes: 12,
+      started_at: AT,
+      ended_at: '2026-11-28T20:01:00.000Z',
+    },
+    optional: [],
+  },
 };
 
 /** A failed command result, the other branch of AGENT_COMMAND_RESULT. */
@@ -292,8 +317,9 @@ export const CONTROL_EXAMPLES: Examples<ControlMessage, ControlMessageType> = {
       output_limit_bytes: 1_048_576,
       output_window_bytes: 262_144,
       max_per_container: 16,
+      background: { buffer_bytes: 1_048_576, grace_ms: 300_000 },
     },
-    optional: ['cwd', 'env', 'user'],
+    optional: ['cwd', 'env', 'user', 'background'],
   },
   CONTROL_EXEC_SIGNAL: {
     message: { type: 'CONTROL_EXEC_SIGNAL', channel: 3, signal: 'TERM' },
@@ -306,6 +332,31 @@ export const CONTROL_EXAMPLES: Examples<ControlMessage, ControlMessageType> = {
   CONTROL_EXEC_CREDIT: {
     message: { type: 'CONTROL_EXEC_CREDIT', channel: 3, bytes: 65_536 },
     optional: [],
+  },
+  CONTROL_EXEC_ATTACH: {
+    message: {
+      type: 'CONTROL_EXEC_ATTACH',
+      channel: 4,
+      exec_id: EXEC_ID,
+      container_id: CONTAINER_ID,
+      offset: 0,
+      output_window_bytes: 262_144,
+    },
+    optional: [],
+  },
+  CONTROL_EXEC_DETACH: {
+    message: { type: 'CONTROL_EXEC_DETACH', channel: 4 },
+    optional: [],
+  },
+  CONTROL_EXEC_QUERY: {
+    message: {
+      type: 'CONTROL_EXEC_QUERY',
+      channel: 5,
+      exec_id: EXEC_ID,
+      container_id: CONTAINER_ID,
+      signal: 'KILL',
+    },
+    optional: ['signal'],
   },
 };
 

@@ -213,9 +213,13 @@ export function startSession(deps: SessionDeps): Session {
       case 'CONTROL_EXEC_START':
       case 'CONTROL_EXEC_SIGNAL':
       case 'CONTROL_EXEC_STDIN_EOF':
-      case 'CONTROL_EXEC_CREDIT': {
+      case 'CONTROL_EXEC_CREDIT':
+      case 'CONTROL_EXEC_ATTACH':
+      case 'CONTROL_EXEC_DETACH':
+      case 'CONTROL_EXEC_QUERY': {
         if (execs === null) {
-          if (message.type === 'CONTROL_EXEC_START') {
+          const opens = ['CONTROL_EXEC_START', 'CONTROL_EXEC_ATTACH', 'CONTROL_EXEC_QUERY'];
+          if (opens.includes(message.type)) {
             send({
               type: 'AGENT_EXEC_ERROR',
               channel: message.channel,

@@ -49,6 +49,8 @@ const EnvSchema = z.object({
   REXEC_SCHEDULER_STRATEGY: z.enum(['binpack', 'spread']).default('binpack'),
   REXEC_EXEC_OUTPUT_LIMIT_KB: positiveInt('1024', 1024 * 1024),
   REXEC_EXEC_MAX_CONCURRENT: positiveInt('16', 4096),
+  REXEC_EXEC_BUFFER_KB: positiveInt('1024', 1024 * 1024),
+  REXEC_EXEC_GRACE_SECONDS: positiveInt('300', 7 * 24 * 3600),
   REXEC_CONSOLE_DIR: optionalString,
   REXEC_CPU_OVERCOMMIT: z
     .string()
@@ -80,6 +82,10 @@ export interface Config {
   execOutputLimitBytes: number;
   /** Execs one container may run at once (REXEC_EXEC_MAX_CONCURRENT). */
   execMaxConcurrent: number;
+  /** A background exec's output kept for reattaching, in bytes (REXEC_EXEC_BUFFER_KB). */
+  execBufferBytes: number;
+  /** How long a background exec's result is kept after it ends (REXEC_EXEC_GRACE_SECONDS). */
+  execGraceMs: number;
   /** The built web console; unset means packages/console/dist beside this package (main.ts). */
   consoleDir: string | undefined;
   /** How many times its CPU capacity a host may reserve; memory and disk are never overcommitted. */
@@ -111,6 +117,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     schedulerStrategy: e.REXEC_SCHEDULER_STRATEGY,
     execOutputLimitBytes: e.REXEC_EXEC_OUTPUT_LIMIT_KB * 1024,
     execMaxConcurrent: e.REXEC_EXEC_MAX_CONCURRENT,
+    execBufferBytes: e.REXEC_EXEC_BUFFER_KB * 1024,
+    execGraceMs: e.REXEC_EXEC_GRACE_SECONDS * 1000,
     consoleDir: e.REXEC_CONSOLE_DIR,
     cpuOvercommit: e.REXEC_CPU_OVERCOMMIT,
   };

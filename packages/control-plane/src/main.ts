@@ -20,7 +20,7 @@ import { attachLifecycle } from './lifecycle/index.js';
 import { createSessionReaper } from './lifecycle/session-reaper.js';
 import { createScheduler } from './scheduler/scheduler.js';
 import { seedTiers } from './services/tiers.js';
-import { createExecRunner } from './exec/index.js';
+import { createBackgroundExecs, createExecRunner, createExecStreamRelay } from './exec/index.js';
 import { createTerminalRelay } from './terminal/relay.js';
 import { bootstrapAdmin } from './services/users.js';
 
@@ -110,6 +110,7 @@ async function main(): Promise<void> {
   });
   const reaper = createSessionReaper(lifecycle);
   const terminals = createTerminalRelay({ hub, log: log.child({ part: 'terminal' }) });
+  const execStreams = createExecStreamRelay({ hub, log: log.child({ part: 'exec-stream' }) });
   const app = await buildApp({
     database,
     config,
@@ -130,6 +131,15 @@ async function main(): Promise<void> {
         maxPerContainer: config.execMaxConcurrent,
       },
     }),
+    backgroundExecs: createBackgroundExecs({
+      hub,
+      options: {
+        bufferBytes: config.execBufferBytes,
+        graceMs: config.execGraceMs,
+        maxPerContainer: config.execMaxConcurrent,
+      },
+    }),
+    execStreams,
     console: consoleAssets,
   });
 
@@ -142,6 +152,7 @@ async function main(): Promise<void> {
     // agents to be resumed), agents told to go elsewhere, then HTTP.
     reaper
       .stop()
+      .then(() => execStreams.stop())
       .then(() => terminals.stop())
       .then(() => hub.stop())
       .then(() => app.close())
@@ -174,11 +185,13 @@ async function main(): Promise<void> {
   try {
     hub.start();
     terminals.start();
+    execStreams.start();
     reaper.start();
     await app.listen({ host: config.bind, port: config.port });
   } catch (error) {
     log.fatal({ err: error, bind: config.bind, port: config.port }, 'cannot listen');
     await reaper.stop();
+    await execStreams.stop();
     await terminals.stop();
     await hub.stop();
     await presence.release();

@@ -39,6 +39,10 @@ export const CloseCode = {
   TERMINAL_FAILED: 4104,
   /** Terminal: the host serving the container is not connected. */
   HOST_UNAVAILABLE: 4105,
+  /** Exec stream: the command ended (an `exit` frame preceded the close). */
+  EXEC_EXITED: 4110,
+  /** Exec stream: no such exec in the container (never started, or its grace period ran out). */
+  EXEC_NOT_FOUND: 4111,
 } as const;
 
 export type CloseCodeName = keyof typeof CloseCode;

@@ -31,7 +31,7 @@ export class ProtocolEncodeError extends Error {
   }
 }
 
-function decodeWith<S extends z.ZodType>(
+export function decodeWith<S extends z.ZodType>(
   schema: S,
   raw: unknown,
   maxBytes: number,
@@ -59,7 +59,7 @@ function checkedSize(what: string, text: string, maxBytes: number): string {
   return text;
 }
 
-function encodeWith<S extends z.ZodType>(
+export function encodeWith<S extends z.ZodType>(
   schema: S,
   what: string,
   message: z.input<S>,

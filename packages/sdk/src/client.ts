@@ -68,16 +68,16 @@ export class RexecClient {
       retry: retryPolicy(options.retry),
     });
     this.#http = http;
-    this.containers = new Containers(http);
-    this.tokens = new Tokens(http);
-    this.users = new Users(http);
-    this.hosts = new Hosts(http);
-    this.tiers = new Tiers(http);
     // Resolved when a socket opens, after the options are checked, so bad options say so first.
     const transport: TransportFactory =
       options.webSocket ??
       ((request, events) =>
         standardSocketTransport(globalWebSocket() ?? missingWebSocket())(request, events));
+    this.containers = new Containers(http, transport);
+    this.tokens = new Tokens(http);
+    this.users = new Users(http);
+    this.hosts = new Hosts(http);
+    this.tiers = new Tiers(http);
     this.terminal = {
       connect: (container, connectOptions) =>
         connectTerminal(http.root, http.token, transport, container, connectOptions),

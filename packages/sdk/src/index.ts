@@ -15,6 +15,8 @@ export type { Tokens } from './api/account.js';
 export type { Hosts, HostAction, Tiers, Users } from './api/admin.js';
 export type { FetchLike } from './http/http-client.js';
 export type { RetryOption } from './http/retry.js';
+export type { ExecStreamOptions } from './exec/background.js';
+export type { ExecExit, ExecStream, ExecStreamReady } from './exec/exec-stream.js';
 export type { TerminalConnectOptions } from './terminal/connect.js';
 export type { Terminal, TerminalEnd, TerminalReadyInfo } from './terminal/terminal-session.js';
 export type {
@@ -31,6 +33,8 @@ export {
 export type {
   Container,
   ContainerCreateRequest,
+  ExecSignal,
+  ExecStatus,
   ContainerStatus,
   Host,
   Image,

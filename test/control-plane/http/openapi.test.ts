@@ -8,6 +8,9 @@ const ROUTES: [string, string][] = [
   ['post', '/api/v1/containers'],
   ['get', '/api/v1/containers/{id}'],
   ['post', '/api/v1/containers/{id}/exec'],
+  ['get', '/api/v1/containers/{id}/exec/{exec_id}'],
+  ['post', '/api/v1/containers/{id}/exec/{exec_id}/signal'],
+  ['get', '/api/v1/containers/{id}/exec/{exec_id}/stream'],
   ['post', '/api/v1/containers/{id}/start'],
   ['post', '/api/v1/containers/{id}/stop'],
   ['delete', '/api/v1/containers/{id}'],
@@ -56,4 +59,12 @@ void t.test('the OpenAPI document lists the routes with their schemas', async (t
   t.ok((body['properties'].image.enum as string[]).includes('custom'));
   t.ok(create.responses['202'], 'create answers 202');
   t.ok(create.responses['4XX'] ?? create.responses['4xx'], 'error responses are documented');
+  const exec = doc.paths['/api/v1/containers/{id}/exec']?.['post'] as {
+    responses: Record<string, unknown>;
+  };
+  t.ok(exec.responses['202'], 'a background exec answers 202');
+  const stream = doc.paths['/api/v1/containers/{id}/exec/{exec_id}/stream']?.['get'] as {
+    description: string;
+  };
+  t.match(stream.description, /WebSocket.*rexec\.exec\.v1/s, 'the stream socket is described');
 });

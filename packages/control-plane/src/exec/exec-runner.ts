@@ -10,7 +10,14 @@ import {
   type ExecRequest,
   type ExecResult,
 } from '@rexec/protocol';
-import { hostUnavailable, internal, invalidState, RexecError, tooManyExecs } from '../errors.js';
+import {
+  hostUnavailable,
+  internal,
+  invalidState,
+  notFound,
+  RexecError,
+  tooManyExecs,
+} from '../errors.js';
 import type { ExecEndpoint, ExecStream } from '../hub/exec-channels.js';
 import type { Hub } from '../hub/hub.js';
 import type { Log } from '../hub/log.js';
@@ -97,6 +104,10 @@ export function createExecRunner(deps: {
               case 'AGENT_EXEC_ERROR':
                 finish(() => reject(execError(message.code, message.message)));
                 return;
+              case 'AGENT_EXEC_ATTACHED':
+              case 'AGENT_EXEC_STATUS':
+                // Answers to ATTACH and QUERY, which this runner never sends.
+                return;
             }
           },
           sessionEnded() {
@@ -141,12 +152,14 @@ export function createExecRunner(deps: {
   };
 }
 
-function execError(code: string, message: string): RexecError {
+export function execError(code: string, message: string): RexecError {
   switch (code) {
     case 'too_many_execs':
       return tooManyExecs(`${message}; wait for one to finish.`);
     case 'container_not_running':
       return invalidState('The container is not running.', 'stopped');
+    case 'exec_not_found':
+      return notFound('exec');
     default:
       return internal(`The agent could not run the command (${code}): ${message}`);
   }

@@ -15,7 +15,9 @@ import type { Config } from '../config.js';
 import type { Database } from '../db/open.js';
 import type { CommandChannel } from '../hub/channel.js';
 import type { Scheduler } from '../scheduler/scheduler.js';
+import type { BackgroundExecs } from '../exec/background-execs.js';
 import type { ExecRunner } from '../exec/exec-runner.js';
+import type { ExecStreamRelay } from '../exec/exec-stream-relay.js';
 import type { TerminalRelay } from '../terminal/relay.js';
 import { installAuth } from './auth.js';
 import type { ConsoleAssets } from './console-assets.js';
@@ -30,6 +32,7 @@ import { catalogRoutes } from './routes/catalog.js';
 import { consoleRoutes } from './routes/console.js';
 import { containerRoutes } from './routes/containers.js';
 import { execRoutes } from './routes/exec.js';
+import { execBackgroundRoutes } from './routes/exec-background.js';
 import { healthRoutes } from './routes/health.js';
 import { hostRoutes } from './routes/hosts.js';
 import { meRoutes } from './routes/me.js';
@@ -55,6 +58,10 @@ export interface AppDependencies {
   terminals?: TerminalRelay;
   /** Runs commands in containers; without one exec is refused with 503. */
   execs?: ExecRunner;
+  /** Starts and queries background execs; without one `background: true` is refused with 503. */
+  backgroundExecs?: BackgroundExecs;
+  /** Serves exec stream sockets; without one a stream upgrade is refused with 503. */
+  execStreams?: ExecStreamRelay;
   /** The built web console served at `/`; null or absent: `/` says how to build it. */
   console?: ConsoleAssets | null;
 }
@@ -66,6 +73,8 @@ export interface RouteDependencies {
   hub?: CommandChannel;
   terminals?: TerminalRelay;
   execs?: ExecRunner;
+  backgroundExecs?: BackgroundExecs;
+  execStreams?: ExecStreamRelay;
 }
 
 /**
@@ -124,6 +133,8 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     hub: deps.hub,
     terminals: deps.terminals,
     execs: deps.execs,
+    backgroundExecs: deps.backgroundExecs,
+    execStreams: deps.execStreams,
   };
   await app.register(healthRoutes(routeDeps));
   await app.register(consoleRoutes(deps.console ?? null));
@@ -132,6 +143,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
       await api.register(containerRoutes(routeDeps));
       await api.register(terminalRoutes(routeDeps));
       await api.register(execRoutes(routeDeps));
+      await api.register(execBackgroundRoutes(routeDeps));
       await api.register(meRoutes(routeDeps));
       await api.register(catalogRoutes(routeDeps));
       await api.register(tokenRoutes(routeDeps));

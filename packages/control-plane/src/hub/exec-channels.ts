@@ -4,6 +4,11 @@
 // What an exec's output means is the exec runner's.
 import {
   MAX_CHANNEL_ID,
+  type AgentExecAttached,
+  type AgentExecStatus,
+  type ControlExecAttach,
+  type ControlExecDetach,
+  type ControlExecQuery,
   type AgentExecCredit,
   type AgentExecError,
   type AgentExecExit,
@@ -15,9 +20,21 @@ import {
 } from '@rexec/protocol';
 import type { SessionEndReason } from './terminal-channels.js';
 
-export type AgentExecMessage = AgentExecStarted | AgentExecExit | AgentExecError | AgentExecCredit;
+export type AgentExecMessage =
+  | AgentExecStarted
+  | AgentExecExit
+  | AgentExecError
+  | AgentExecCredit
+  | AgentExecAttached
+  | AgentExecStatus;
 export type ControlExecMessage =
-  ControlExecStart | ControlExecSignal | ControlExecCredit | ControlExecStdinEof;
+  | ControlExecStart
+  | ControlExecSignal
+  | ControlExecCredit
+  | ControlExecStdinEof
+  | ControlExecAttach
+  | ControlExecDetach
+  | ControlExecQuery;
 
 export type ExecStream = 'stdout' | 'stderr';
 
@@ -61,8 +78,12 @@ export class ExecChannels {
   deliver(message: AgentExecMessage): void {
     const endpoint = this.#open.get(message.channel);
     if (endpoint === undefined) return;
-    // EXIT and ERROR end the channel on the agent; later frames for it are stale.
-    if (message.type === 'AGENT_EXEC_EXIT' || message.type === 'AGENT_EXEC_ERROR') {
+    // EXIT, ERROR and STATUS end the channel on the agent; later frames for it are stale.
+    if (
+      message.type === 'AGENT_EXEC_EXIT' ||
+      message.type === 'AGENT_EXEC_ERROR' ||
+      message.type === 'AGENT_EXEC_STATUS'
+    ) {
       this.#open.delete(message.channel);
     }
     endpoint.message(message);

@@ -159,6 +159,8 @@ function dispatch(context: MessageContext, session: AgentSession, message: Agent
     case 'AGENT_EXEC_EXIT':
     case 'AGENT_EXEC_ERROR':
     case 'AGENT_EXEC_CREDIT':
+    case 'AGENT_EXEC_ATTACHED':
+    case 'AGENT_EXEC_STATUS':
       session.execs.deliver(message);
       return;
   }

@@ -23,6 +23,7 @@ import {
   RuntimeInfo,
 } from './host-values.js';
 import { AgentExecCredit, AgentExecError, AgentExecExit, AgentExecStarted } from './exec-relay.js';
+import { AgentExecAttached, AgentExecStatus } from './exec-attach.js';
 import {
   AgentTerminalCredit,
   AgentTerminalError,
@@ -145,6 +146,8 @@ export const AgentMessage = z.discriminatedUnion('type', [
   AgentExecExit,
   AgentExecError,
   AgentExecCredit,
+  AgentExecAttached,
+  AgentExecStatus,
 ]);
 export type AgentMessage = z.infer<typeof AgentMessage>;
 export type AgentMessageType = AgentMessage['type'];

@@ -12,6 +12,7 @@ import {
   ControlExecStart,
   ControlExecStdinEof,
 } from './exec-relay.js';
+import { ControlExecAttach, ControlExecDetach, ControlExecQuery } from './exec-attach.js';
 import {
   ControlTerminalClose,
   ControlTerminalCredit,
@@ -92,6 +93,9 @@ export const ControlMessage = z.discriminatedUnion('type', [
   ControlExecSignal,
   ControlExecCredit,
   ControlExecStdinEof,
+  ControlExecAttach,
+  ControlExecDetach,
+  ControlExecQuery,
 ]);
 export type ControlMessage = z.infer<typeof ControlMessage>;
 export type ControlMessageType = ControlMessage['type'];

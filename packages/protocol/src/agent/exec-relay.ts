@@ -79,6 +79,25 @@ export const ControlExecStart = z.object({
   output_window_bytes: Window,
   /** The agent refuses with `too_many_execs` when the container already runs this many. */
   max_per_container: z.int().min(1).max(4096),
+  /**
+   * Present: a background exec (exec-attach.ts). It outlives this channel and the socket; its
+   * output goes to a ring of `buffer_bytes` that attached channels read under their own credit,
+   * and its result is kept `grace_ms` after it ends. stdin is always open (`-i`); the `stdin`
+   * flag then says whether this channel sends stdin and EOF before it detaches.
+   * `output_limit_bytes` does not apply.
+   */
+  background: z
+    .object({
+      buffer_bytes: z
+        .int()
+        .min(1024)
+        .max(1024 * 1024 * 1024),
+      grace_ms: z
+        .int()
+        .min(0)
+        .max(7 * 24 * 3_600_000),
+    })
+    .optional(),
 });
 export type ControlExecStart = z.infer<typeof ControlExecStart>;
 
@@ -146,6 +165,7 @@ export type AgentExecCredit = z.infer<typeof AgentExecCredit>;
 export const EXEC_ERROR_CODES = [
   'container_not_running',
   'too_many_execs',
+  'exec_not_found',
   'exec_failed',
   'internal',
 ] as const;

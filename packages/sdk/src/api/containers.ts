@@ -1,6 +1,6 @@
 // The caller's containers (DESIGN §3): list, get, create (optionally waiting until running),
-// start, stop, delete, the setup log and exec (DESIGN §8.1). Every answer is decoded with the
-// protocol's schema.
+// start, stop, delete, the setup log and exec (DESIGN §8.1; background execs and their streams are
+// exec/background.ts's). Every answer is decoded with the protocol's schema.
 import {
   Container,
   ContainerDeleting,
@@ -9,7 +9,18 @@ import {
   ExecResult,
   type ContainerCreateRequest,
   type ContainerStatus,
+  type ExecSignal,
+  type ExecStatus,
 } from '@rexec/protocol';
+import {
+  getExecStatus,
+  reattachExec,
+  signalExec,
+  startExecStream,
+  type ExecStreamOptions,
+} from '../exec/background.js';
+import type { ExecStream } from '../exec/exec-stream.js';
+import type { TransportFactory } from '../terminal/transport.js';
 import { decode } from '../http/decode.js';
 import type { HttpClient } from '../http/http-client.js';
 import { segment } from './path.js';
@@ -47,9 +58,11 @@ export type DeleteOutcome = { status: 'removed' } | ContainerDeleting;
 
 export class Containers {
   readonly #http: HttpClient;
+  readonly #transport: TransportFactory;
 
-  constructor(http: HttpClient) {
+  constructor(http: HttpClient, transport: TransportFactory) {
     this.#http = http;
+    this.#transport = transport;
   }
 
   async list(options: ListOptions = {}): Promise<ContainerList> {
@@ -123,6 +136,30 @@ export class Containers {
     const path = `/containers/${segment(ref, 'container')}/exec`;
     const answer = await this.#http.send('POST', path, { body });
     return decode(ExecResult, answer, 'POST /containers/:id/exec');
+  }
+
+  /**
+   * Starts a command in the background and opens its stream: output live as `stdout`/`stderr`
+   * async iterables, `stdin` writable, `wait()` for the exit code. The command outlives the
+   * stream; `reattach` picks it up again from `stream.offset`.
+   */
+  execStream(ref: string, options: ExecStreamOptions): Promise<ExecStream> {
+    return startExecStream(this.#http, this.#transport, ref, options);
+  }
+
+  /** Opens the stream of a background exec again, from byte `offset` of its output (default 0). */
+  reattach(ref: string, execId: string, options: { offset?: number } = {}): ExecStream {
+    return reattachExec(this.#http, this.#transport, ref, execId, options);
+  }
+
+  /** A background exec's status: running, or exited with its code. */
+  execStatus(ref: string, execId: string): Promise<ExecStatus> {
+    return getExecStatus(this.#http, ref, execId);
+  }
+
+  /** Signals every process of a background exec without its stream. */
+  execSignal(ref: string, execId: string, signal: ExecSignal): Promise<ExecStatus> {
+    return signalExec(this.#http, ref, execId, signal);
   }
 
   async #action(ref: string, action: 'start' | 'stop'): Promise<Container> {

@@ -33,9 +33,9 @@ export function globalWebSocket(): StandardWebSocketConstructor | undefined {
 }
 
 export function standardSocketTransport(Socket: StandardWebSocketConstructor): TransportFactory {
-  return ({ url, token }, events) => {
+  return ({ url, token, subprotocol }, events) => {
     const socket = new Socket(url, [
-      TERMINAL_SUBPROTOCOL,
+      subprotocol ?? TERMINAL_SUBPROTOCOL,
       `${TERMINAL_TOKEN_SUBPROTOCOL_PREFIX}${token}`,
     ]);
     socket.binaryType = 'arraybuffer';

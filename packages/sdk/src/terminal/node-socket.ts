@@ -16,9 +16,9 @@ function toBytes(data: WebSocket.RawData): Uint8Array {
   return data;
 }
 
-export const nodeSocketTransport: TransportFactory = ({ url, token }, events) => {
+export const nodeSocketTransport: TransportFactory = ({ url, token, subprotocol }, events) => {
   let refused = false;
-  const socket = new WebSocket(url, [TERMINAL_SUBPROTOCOL], {
+  const socket = new WebSocket(url, [subprotocol ?? TERMINAL_SUBPROTOCOL], {
     headers: { authorization: `Bearer ${token}` },
     maxPayload: MAX_PAYLOAD_BYTES,
   });
@@ -32,7 +32,7 @@ export const nodeSocketTransport: TransportFactory = ({ url, token }, events) =>
         new RexecError({
           status: response.statusCode ?? 0,
           code: 'network_error',
-          message: `The terminal was refused with HTTP ${response.statusCode ?? '?'} and its answer broke off.`,
+          message: `The socket was refused with HTTP ${response.statusCode ?? '?'} and its answer broke off.`,
           cause: error,
         }),
       );
@@ -78,7 +78,7 @@ export const nodeSocketTransport: TransportFactory = ({ url, token }, events) =>
       new RexecError({
         status: 0,
         code: 'network_error',
-        message: `Could not open the terminal socket: ${error.message}.`,
+        message: `Could not open the socket: ${error.message}.`,
         cause: error,
       }),
     );

@@ -25,6 +25,8 @@ export interface TerminalTransport {
 export interface TransportRequest {
   url: string;
   token: string;
+  /** The socket's subprotocol; terminals' `rexec.terminal.v1` unless given (exec streams). */
+  subprotocol?: string;
 }
 
 export type TransportFactory = (

@@ -1,10 +1,10 @@
 // `POST /containers/:id/exec` (DESIGN §8.1): runs one command in the caller's running container and
 // answers its exit code and output. Counts against the operations rate limit; another user's
 // container is 404. The agent channel and the result's shape are the exec runner's.
-import { ContainerRef, ExecRequest, ExecResult } from '@rexec/protocol';
+import { ContainerRef, ExecRequest, ExecResult, ExecStarted } from '@rexec/protocol';
 import type { FastifyPluginCallbackZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { hostUnavailable, invalidRequest, invalidState, unavailable } from '../../errors.js';
+import { hostUnavailable, invalidState, unavailable } from '../../errors.js';
 import { DISCONNECTED } from '../../hub/channel.js';
 import { getContainer } from '../../services/container-queries.js';
 import type { RouteDependencies } from '../app.js';
@@ -20,6 +20,7 @@ export function execRoutes({
   database,
   hub = DISCONNECTED,
   execs,
+  backgroundExecs,
 }: RouteDependencies): FastifyPluginCallbackZod {
   return (app, _options, done) => {
     app.post(
@@ -35,25 +36,30 @@ export function execRoutes({
             'that is not UTF-8 comes as `stdout_base64`/`stderr_base64`. On timeout every process ' +
             'of the command is killed and the answer has `timed_out: true, exit_code: null`. ' +
             '409 `invalid_state` when the container is not running; 429 `too_many_execs` over ' +
-            'REXEC_EXEC_MAX_CONCURRENT.',
+            'REXEC_EXEC_MAX_CONCURRENT. With `background: true` it answers 202 `{exec_id, ' +
+            'status}` as soon as the command runs; read it with the status route and the ' +
+            'stream socket (stdin stays open for the stream unless the body gives `stdin`).',
           params,
           body: ExecRequest,
-          response: { 200: ExecResult, ...ERROR_RESPONSES },
+          response: { 200: ExecResult, 202: ExecStarted, ...ERROR_RESPONSES },
         },
       },
       async (request, reply) => {
         const { user } = callerOf(request);
         const row = await getContainer(database.db, user.id, request.params.id);
-        if (request.body.background === true) {
-          throw invalidRequest('Background execs are not available on this control plane yet.', [
-            { path: 'background', message: 'must be false or left out' },
-          ]);
-        }
         if (row.status !== 'running') {
           throw invalidState(`The container is ${row.status}; exec needs it running.`, row.status);
         }
         if (row.hostId === null || !hub.isConnected(row.hostId)) {
           throw hostUnavailable(row.hostId ?? undefined);
+        }
+        const target = { hostId: row.hostId, containerId: row.id };
+        if (request.body.background === true) {
+          if (backgroundExecs === undefined) {
+            throw unavailable('This control plane does not run background commands.');
+          }
+          const started = await backgroundExecs.start(target, request.body);
+          return reply.code(202).send(started);
         }
         if (execs === undefined) throw unavailable('This control plane does not run commands.');
         // The client hanging up kills the command: nobody is left to read its result.
@@ -61,7 +67,7 @@ export function execRoutes({
         reply.raw.once('close', () => {
           if (!reply.raw.writableFinished) gone.abort();
         });
-        return execs.run({ hostId: row.hostId, containerId: row.id }, request.body, gone.signal);
+        return execs.run(target, request.body, gone.signal);
       },
     );
     done();

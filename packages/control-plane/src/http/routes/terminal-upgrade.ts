@@ -18,7 +18,8 @@ export interface PendingUpgrade {
   response: ServerResponse;
 }
 
-const TERMINAL_PATH = /^\/api\/v1\/containers\/[^/]+\/terminal$/;
+/** Sockets a browser opens, which may carry the token as a subprotocol. */
+const TERMINAL_PATH = /^\/api\/v1\/containers\/[^/]+\/(terminal|exec\/[^/]+\/stream)$/;
 
 const pending = new WeakMap<IncomingMessage, PendingUpgrade>();
 

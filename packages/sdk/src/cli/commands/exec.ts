@@ -1,9 +1,12 @@
 // `rexec exec <name|id> [--cwd DIR] [--user U] [--env K=V]… [--timeout S] -- <cmd> [args…]`: runs
-// one command in the container (argv as given, no shell) with piped stdin passed through, writes
-// its stdout and stderr byte-exact when it ends, and exits with its exit code. Output is written
-// once the command ends, not live: live streaming needs the exec stream socket, not built yet.
+// one command in the container (argv as given, no shell) as a background exec and streams it:
+// stdout and stderr written byte-exact as they arrive, piped stdin passed through as it is read
+// (a terminal on stdin means none: the command's stdin ends at once), and the CLI exits with the
+// command's code. `--json` waits instead and prints the whole result (the synchronous exec).
 import type { ExecResult } from '@rexec/protocol';
-import type { Readable } from 'node:stream';
+import { once } from 'node:events';
+import type { Readable, Writable } from 'node:stream';
+import type { ExecStream } from '../../exec/exec-stream.js';
 import type { Command } from '../command.js';
 import { stringFlag } from '../command.js';
 import { ExitCode, UsageError } from '../exit-codes.js';
@@ -40,15 +43,26 @@ function parseTimeout(text: string | undefined): number | undefined {
   return seconds;
 }
 
-function bytesOf(text: string, base64: string | undefined): Buffer {
-  return base64 === undefined ? Buffer.from(text, 'utf8') : Buffer.from(base64, 'base64');
+/** Writes each chunk as it arrives, waiting for the local stream to drain when it is full. */
+async function copy(from: AsyncIterable<Uint8Array>, to: Writable): Promise<void> {
+  for await (const chunk of from) {
+    if (!to.write(chunk)) await once(to, 'drain');
+  }
+}
+
+/** Local stdin to the command as it is read; its end is the command's. */
+async function pipeStdin(from: Readable, stream: ExecStream): Promise<void> {
+  for await (const chunk of from) {
+    stream.write(typeof chunk === 'string' ? chunk : (chunk as Uint8Array));
+  }
+  stream.endStdin();
 }
 
 export const exec: Command = {
   name: 'exec',
   usage:
     'rexec exec <name|id> [--cwd DIR] [--user USER] [--env K=V]… [--timeout S] -- <command> [args…]',
-  summary: 'run a command in a container and exit with its code (output when it ends)',
+  summary: 'run a command in a container, streaming its output, and exit with its code',
   options: {
     cwd: { type: 'string' },
     user: { type: 'string' },
@@ -66,28 +80,37 @@ export const exec: Command = {
     const cwd = stringFlag(context, 'cwd');
     const user = stringFlag(context, 'user');
     const { stdin, stdout, stderr } = context.io;
-    // A terminal on stdin means nothing is piped in: the command gets an empty stdin.
-    const input = stdin.isTTY === true ? undefined : await readAll(stdin);
-    const client = await context.client();
-    const result: ExecResult = await client.containers.exec(target, {
+    const options = {
       argv,
       ...(cwd === undefined ? {} : { cwd }),
       ...(user === undefined ? {} : { user }),
       ...(Object.keys(env).length === 0 ? {} : { env }),
-      ...(input === undefined || input === '' ? {} : { stdin: input }),
       ...(timeoutSeconds === undefined ? {} : { timeoutSeconds }),
-    });
-    if (context.json) {
-      context.printJson(result);
-    } else {
-      stdout.write(bytesOf(result.stdout, result.stdout_base64));
-      stderr.write(bytesOf(result.stderr, result.stderr_base64));
-      for (const stream of ['stdout', 'stderr'] as const) {
-        if (result[`${stream}_truncated`]) {
-          stderr.write(`[rexec: ${stream} was cut at the server's output limit]\n`);
-        }
+    };
+    const client = await context.client();
+    if (!context.json) {
+      const stream = await client.containers.execStream(target, options);
+      // A terminal on stdin means nothing is piped in: the command's stdin ends at once.
+      if (stdin.isTTY === true) stream.endStdin();
+      // A local read error ends the command's stdin as an end of input would; the exit says more.
+      else void pipeStdin(stdin, stream).catch(() => stream.endStdin());
+      const [, , exit] = await Promise.all([
+        copy(stream.stdout, stdout),
+        copy(stream.stderr, stderr),
+        stream.wait(),
+      ]);
+      if (exit.exitCode === null) {
+        stderr.write(`[rexec: the command timed out and was killed]\n`);
+        return EXIT_TIMED_OUT;
       }
+      return exit.exitCode;
     }
+    const input = stdin.isTTY === true ? undefined : await readAll(stdin);
+    const result: ExecResult = await client.containers.exec(target, {
+      ...options,
+      ...(input === undefined || input === '' ? {} : { stdin: input }),
+    });
+    context.printJson(result);
     if (result.timed_out) {
       stderr.write(`[rexec: the command timed out and was killed]\n`);
       return EXIT_TIMED_OUT;
