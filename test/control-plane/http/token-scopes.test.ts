@@ -3,7 +3,8 @@
 // scopes with 403 insufficient_scope, a token never mints one with more scopes or a later expiry,
 // an expired token and a disabled user's tokens are 401 on both auth paths.
 import { pino } from 'pino';
-import { ErrorBody, Token, TokenCreated, TokenList, User } from '@rexec/protocol';
+import type { Token } from '@rexec/protocol';
+import { ErrorBody, TokenCreated, TokenList, User } from '@rexec/protocol';
 import t from 'tap';
 import { sql } from '../../../packages/control-plane/src/db/index.js';
 import { buildApp } from '../../../packages/control-plane/src/http/app.js';

@@ -91,7 +91,7 @@ export function installAuth(app: FastifyInstance, database: Database, ipLimits: 
   const routes: ProtectedRoute[] = [];
   app.decorate('protectedRoutes', routes);
   app.addHook('onRoute', (route) => {
-    const access = (route.config as { access?: Access } | undefined)?.access ?? 'user';
+    const access = route.config?.access ?? 'user';
     if (access === 'public') return;
     for (const method of [route.method].flat()) routes.push({ method, url: route.url, access });
   });
