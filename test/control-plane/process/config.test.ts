@@ -16,7 +16,7 @@ void t.test('defaults follow DESIGN §2', (t) => {
     execMaxConcurrent: 16,
     consoleDir: undefined,
     cpuOvercommit: 4,
-    databaseConnectTimeoutMs: 5_000,
+    databaseConnectTimeoutMs: 10_000,
     databaseStatementTimeoutMs: 30_000,
     authFailuresPerIpPerMin: 30,
     enrollsPerIpPerMin: 20,

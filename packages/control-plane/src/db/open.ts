@@ -25,8 +25,11 @@ export interface Database {
   close(): Promise<void>;
 }
 
-/** How long a new pg connection may take before the query waiting for it fails. */
-export const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
+/**
+ * How long a query may wait for a connection (a free one from the pool, or a new one from the
+ * server) before it fails as "database unavailable".
+ */
+export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 /** The longest a statement may run (server side), and, plus a grace, wait for its answer. */
 export const DEFAULT_STATEMENT_TIMEOUT_MS = 30_000;
 /** Beyond the statement timeout, how long the client waits before deciding the server is stuck. */
@@ -35,7 +38,7 @@ const QUERY_TIMEOUT_GRACE_MS = 2_000;
 export interface OpenOptions {
   /** pg pool size; the default suits one replica on a small machine. */
   poolSize?: number;
-  /** REXEC_DATABASE_CONNECT_TIMEOUT_MS: a server that does not answer a new connection by then. */
+  /** REXEC_DATABASE_CONNECT_TIMEOUT_MS: the longest wait for a pooled or new connection. */
   connectTimeoutMs?: number;
   /**
    * REXEC_DATABASE_STATEMENT_TIMEOUT_MS: Postgres cancels longer statements; a server that does not
