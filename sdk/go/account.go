@@ -23,10 +23,16 @@ func (s *MeService) Get(ctx context.Context) (*Me, error) {
 // TokensService is Client.Tokens.
 type TokensService struct{ api *api }
 
-// Create mints an API token; its Token (the secret) is shown only in this answer.
+// Create mints an API token with the calling token's own scopes and expiry; its Token (the
+// secret) is shown only in this answer.
 func (s *TokensService) Create(ctx context.Context, name string) (*TokenCreated, error) {
+	return s.CreateWith(ctx, CreateTokenRequest{Name: name})
+}
+
+// CreateWith mints an API token with the given scopes and lifetime, within the calling token's.
+func (s *TokensService) CreateWith(ctx context.Context, req CreateTokenRequest) (*TokenCreated, error) {
 	var created TokenCreated
-	if _, err := s.api.do(ctx, http.MethodPost, "/tokens", nil, tokenCreate{Name: name}, &created); err != nil {
+	if _, err := s.api.do(ctx, http.MethodPost, "/tokens", nil, req, &created); err != nil {
 		return nil, err
 	}
 	return &created, nil
@@ -41,7 +47,8 @@ func (s *TokensService) List(ctx context.Context) ([]Token, error) {
 	return list.Tokens, nil
 }
 
-// Revoke revokes a token at once: the next request with it is a 401.
+// Revoke revokes a token at once: the next request with it is a 401, and terminals opened with it
+// end within seconds.
 func (s *TokensService) Revoke(ctx context.Context, id string) error {
 	path, err := segment(id, "token id")
 	if err != nil {

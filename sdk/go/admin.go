@@ -29,7 +29,7 @@ func (s *UsersService) List(ctx context.Context) ([]User, error) {
 	return list.Users, nil
 }
 
-// Update changes a user (their tier).
+// Update changes a user (their tier, whether they are disabled).
 func (s *UsersService) Update(ctx context.Context, id string, patch UserPatch) (*User, error) {
 	path, err := segment(id, "user id")
 	if err != nil {
@@ -40,6 +40,16 @@ func (s *UsersService) Update(ctx context.Context, id string, patch UserPatch) (
 		return nil, err
 	}
 	return &user, nil
+}
+
+// Delete removes a user, their tokens and their containers (removed from their hosts).
+func (s *UsersService) Delete(ctx context.Context, id string) error {
+	path, err := segment(id, "user id")
+	if err != nil {
+		return err
+	}
+	_, err = s.api.do(ctx, http.MethodDelete, "/users/"+path, nil, nil, nil)
+	return err
 }
 
 // HostsService is Client.Hosts (admin).

@@ -49,6 +49,41 @@ func TestUsersAreCreatedListedAndMovedBetweenTiers(t *testing.T) {
 	}
 }
 
+func TestUsersAreDisabledScopedAndDeleted(t *testing.T) {
+	ctx := testContext(t)
+	client := admin()
+	created, err := client.Users.Create(ctx, rexec.CreateUserRequest{Name: uniqueName("go-cut")})
+	if err != nil {
+		t.Fatalf("create: %v", err)
+	}
+	own := rexec.NewClient(fixture.url, created.Token)
+	reader, err := own.Tokens.CreateWith(ctx, rexec.CreateTokenRequest{Name: "viewer", Scopes: []rexec.TokenScope{rexec.ScopeRead}, ExpiresInDays: 7})
+	if err != nil || len(reader.Scopes) != 1 || reader.Scopes[0] != rexec.ScopeRead || reader.ExpiresAt == nil {
+		t.Fatalf("a read-only token: %+v, %v", reader, err)
+	}
+	viewer := rexec.NewClient(fixture.url, reader.Token)
+	if _, err := viewer.Tokens.Create(ctx, "more"); !errors.Is(err, rexec.ErrInsufficientScope) {
+		t.Errorf("a read token minting: %v, want insufficient_scope", err)
+	}
+	if _, err := own.Tokens.CreateWith(ctx, rexec.CreateTokenRequest{Name: "x", Scopes: []rexec.TokenScope{rexec.ScopeAdmin}}); !errors.Is(err, rexec.ErrForbidden) {
+		t.Errorf("a non-admin asking for admin scope: %v, want forbidden", err)
+	}
+	yes := true
+	disabled, err := client.Users.Update(ctx, created.User.ID, rexec.UserPatch{Disabled: &yes})
+	if err != nil || !disabled.Disabled {
+		t.Fatalf("disable: %+v, %v", disabled, err)
+	}
+	if _, err := own.Me.Get(ctx); !errors.Is(err, rexec.ErrUserDisabled) {
+		t.Errorf("a disabled user's token: %v, want user_disabled", err)
+	}
+	if err := client.Users.Delete(ctx, created.User.ID); err != nil {
+		t.Fatalf("delete: %v", err)
+	}
+	if err := client.Users.Delete(ctx, created.User.ID); !errors.Is(err, rexec.ErrNotFound) {
+		t.Errorf("deleting again: %v, want not_found", err)
+	}
+}
+
 func TestTierUpdatesSetAndLiftTheSessionLength(t *testing.T) {
 	ctx := testContext(t)
 	client := admin()

@@ -14,7 +14,9 @@ import (
 const (
 	CodeInvalidRequest        = "invalid_request"
 	CodeUnauthorized          = "unauthorized"
+	CodeUserDisabled          = "user_disabled"
 	CodeForbidden             = "forbidden"
+	CodeInsufficientScope     = "insufficient_scope"
 	CodeContainerLimitReached = "container_limit_reached"
 	CodeResourceLimitExceeded = "resource_limit_exceeded"
 	CodeNotFound              = "not_found"
@@ -83,6 +85,8 @@ var (
 	ErrInvalidRequest        error = &codeSentinel{CodeInvalidRequest}
 	ErrUnauthorized          error = &codeSentinel{CodeUnauthorized}
 	ErrForbidden             error = &codeSentinel{CodeForbidden}
+	ErrUserDisabled          error = &codeSentinel{CodeUserDisabled}
+	ErrInsufficientScope     error = &codeSentinel{CodeInsufficientScope}
 	ErrContainerLimitReached error = &codeSentinel{CodeContainerLimitReached}
 	ErrResourceLimitExceeded error = &codeSentinel{CodeResourceLimitExceeded}
 	ErrNotFound              error = &codeSentinel{CodeNotFound}

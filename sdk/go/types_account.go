@@ -55,22 +55,45 @@ type Tier struct {
 	DefaultResources *Resources `json:"default_resources,omitempty"`
 }
 
-// Token is an API token without its secret.
+// TokenScope is what a token may do: ScopeRead for GETs, ScopeWrite for changes (and terminals,
+// exec), ScopeAdmin for admin routes (administrators' tokens only).
+type TokenScope string
+
+// Token scopes.
+const (
+	ScopeRead  TokenScope = "read"
+	ScopeWrite TokenScope = "write"
+	ScopeAdmin TokenScope = "admin"
+)
+
+// Token is an API token without its secret. ExpiresAt is nil for a token that never expires.
 type Token struct {
-	ID          string     `json:"id"`
-	Name        string     `json:"name"`
-	TokenPrefix string     `json:"token_prefix"`
-	CreatedAt   time.Time  `json:"created_at"`
-	LastUsedAt  *time.Time `json:"last_used_at,omitempty"`
+	ID          string       `json:"id"`
+	Name        string       `json:"name"`
+	TokenPrefix string       `json:"token_prefix"`
+	Scopes      []TokenScope `json:"scopes"`
+	CreatedAt   time.Time    `json:"created_at"`
+	ExpiresAt   *time.Time   `json:"expires_at,omitempty"`
+	LastUsedAt  *time.Time   `json:"last_used_at,omitempty"`
 }
 
 // TokenCreated is a new API token; Token is the secret, shown only here.
 type TokenCreated struct {
-	ID          string    `json:"id"`
-	Name        string    `json:"name"`
-	Token       string    `json:"token"`
-	TokenPrefix string    `json:"token_prefix"`
-	CreatedAt   time.Time `json:"created_at"`
+	ID          string       `json:"id"`
+	Name        string       `json:"name"`
+	Token       string       `json:"token"`
+	TokenPrefix string       `json:"token_prefix"`
+	Scopes      []TokenScope `json:"scopes"`
+	CreatedAt   time.Time    `json:"created_at"`
+	ExpiresAt   *time.Time   `json:"expires_at,omitempty"`
+}
+
+// CreateTokenRequest is the body of POST /tokens. Empty Scopes and zero ExpiresInDays mean the
+// calling token's own; the server refuses more than the calling token holds.
+type CreateTokenRequest struct {
+	Name          string       `json:"name"`
+	Scopes        []TokenScope `json:"scopes,omitempty"`
+	ExpiresInDays int          `json:"expires_in_days,omitempty"`
 }
 
 // Image is a catalog image; Reference is empty for ImageCustom, whose reference the caller gives.
@@ -87,10 +110,6 @@ type Role struct {
 	Name        string `json:"name"`
 	DisplayName string `json:"display_name"`
 	Description string `json:"description"`
-}
-
-type tokenCreate struct {
-	Name string `json:"name"`
 }
 
 type tokenList struct {

@@ -10,11 +10,13 @@ import (
 
 // User is an account as an administrator sees it.
 type User struct {
-	ID        string    `json:"id"`
-	Name      string    `json:"name"`
-	Email     string    `json:"email,omitempty"`
-	Tier      string    `json:"tier"`
-	IsAdmin   bool      `json:"is_admin"`
+	ID      string `json:"id"`
+	Name    string `json:"name"`
+	Email   string `json:"email,omitempty"`
+	Tier    string `json:"tier"`
+	IsAdmin bool   `json:"is_admin"`
+	// Disabled users' tokens are refused (CodeUserDisabled).
+	Disabled  bool      `json:"disabled"`
 	CreatedAt time.Time `json:"created_at"`
 }
 
@@ -32,9 +34,11 @@ type UserCreated struct {
 	Token string `json:"token"`
 }
 
-// UserPatch is the body of PATCH /users/:id.
+// UserPatch is the body of PATCH /users/:id. Disabled, when set, disables (true) or enables the
+// user.
 type UserPatch struct {
-	Tier string `json:"tier,omitempty"`
+	Tier     string `json:"tier,omitempty"`
+	Disabled *bool  `json:"disabled,omitempty"`
 }
 
 type userList struct {

@@ -3,6 +3,8 @@
 // only validates what it is given, naming the variable in every error.
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
+import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_STATEMENT_TIMEOUT_MS } from './db/open.js';
+import { DEFAULT_AUTH_FAILURES_PER_MIN, DEFAULT_ENROLLS_PER_MIN } from './http/ip-limits.js';
 import { DEFAULT_CPU_OVERCOMMIT, MAX_CPU_OVERCOMMIT } from './scheduler/cpu-overcommit.js';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -52,6 +54,10 @@ const EnvSchema = z.object({
   REXEC_EXEC_BUFFER_KB: positiveInt('1024', 1024 * 1024),
   REXEC_EXEC_GRACE_SECONDS: positiveInt('300', 7 * 24 * 3600),
   REXEC_CONSOLE_DIR: optionalString,
+  REXEC_DATABASE_CONNECT_TIMEOUT_MS: positiveInt(String(DEFAULT_CONNECT_TIMEOUT_MS), 600_000),
+  REXEC_DATABASE_STATEMENT_TIMEOUT_MS: positiveInt(String(DEFAULT_STATEMENT_TIMEOUT_MS), 3_600_000),
+  REXEC_AUTH_FAILURES_PER_IP_PER_MIN: positiveInt(String(DEFAULT_AUTH_FAILURES_PER_MIN), 1_000_000),
+  REXEC_ENROLLS_PER_IP_PER_MIN: positiveInt(String(DEFAULT_ENROLLS_PER_MIN), 1_000_000),
   REXEC_CPU_OVERCOMMIT: z
     .string()
     .default(String(DEFAULT_CPU_OVERCOMMIT))
@@ -90,6 +96,14 @@ export interface Config {
   consoleDir: string | undefined;
   /** How many times its CPU capacity a host may reserve; memory and disk are never overcommitted. */
   cpuOvercommit: number;
+  /** How long a new Postgres connection may take (REXEC_DATABASE_CONNECT_TIMEOUT_MS). */
+  databaseConnectTimeoutMs: number;
+  /** Postgres statement_timeout, and the client's wait for any answer (plus a grace). */
+  databaseStatementTimeoutMs: number;
+  /** Failed authentications per client address per minute before it is refused unlooked. */
+  authFailuresPerIpPerMin: number;
+  /** Agent enrollment attempts per client address per minute. */
+  enrollsPerIpPerMin: number;
 }
 
 /** Thrown when the environment or flags hold a bad value; the message names each variable. */
@@ -121,6 +135,10 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     execGraceMs: e.REXEC_EXEC_GRACE_SECONDS * 1000,
     consoleDir: e.REXEC_CONSOLE_DIR,
     cpuOvercommit: e.REXEC_CPU_OVERCOMMIT,
+    databaseConnectTimeoutMs: e.REXEC_DATABASE_CONNECT_TIMEOUT_MS,
+    databaseStatementTimeoutMs: e.REXEC_DATABASE_STATEMENT_TIMEOUT_MS,
+    authFailuresPerIpPerMin: e.REXEC_AUTH_FAILURES_PER_IP_PER_MIN,
+    enrollsPerIpPerMin: e.REXEC_ENROLLS_PER_IP_PER_MIN,
   };
 }
 

@@ -40,6 +40,26 @@ export function unauthorized(message = 'A valid API token is required.'): RexecE
   return new RexecError('unauthorized', message);
 }
 
+/** Thrown when a valid token belongs to a user an administrator disabled. */
+export function userDisabled(): RexecError {
+  return new RexecError(
+    'user_disabled',
+    'This user has been disabled by an administrator; its tokens are refused.',
+  );
+}
+
+/**
+ * Thrown when the caller's token lacks the scope the route (or the token being minted) needs;
+ * `required` names that scope.
+ */
+export function insufficientScope(required: string, message?: string): RexecError {
+  return new RexecError(
+    'insufficient_scope',
+    message ?? `This token lacks the "${required}" scope this request needs.`,
+    { required },
+  );
+}
+
 /** Thrown when an authenticated caller may not perform the action (e.g. not an admin). */
 export function forbidden(message = 'You are not allowed to do this.'): RexecError {
   return new RexecError('forbidden', message);

@@ -12,6 +12,8 @@ import { applyFlags, ConfigError, loadConfig, type Config } from './config.js';
 import { migrateDatabase } from './db/migrate.js';
 import { openDatabase, redact, type Database, type DbTarget } from './db/open.js';
 import { buildApp } from './http/app.js';
+import { createIpLimits } from './http/ip-limits.js';
+import { liveTokenIds } from './services/tokens.js';
 import { loadConsoleAssets, type ConsoleAssets } from './http/console-assets.js';
 import { createRateLimiter } from './http/rate-limit.js';
 import { createHub } from './hub/hub.js';
@@ -43,7 +45,10 @@ async function openAndMigrate(config: Config, log: Logger): Promise<Database> {
       ? { dataDir: join(config.dataDir, 'db') }
       : { url: config.databaseUrl };
   log.info({ database: 'url' in target ? redact(target.url) : target.dataDir }, 'opening database');
-  const database = await openDatabase(target);
+  const database = await openDatabase(target, {
+    connectTimeoutMs: config.databaseConnectTimeoutMs,
+    statementTimeoutMs: config.databaseStatementTimeoutMs,
+  });
   try {
     await migrateDatabase(database);
   } catch (error) {
@@ -109,7 +114,11 @@ async function main(): Promise<void> {
     log: log.child({ part: 'lifecycle' }),
   });
   const reaper = createSessionReaper(lifecycle);
-  const terminals = createTerminalRelay({ hub, log: log.child({ part: 'terminal' }) });
+  const terminals = createTerminalRelay({
+    hub,
+    log: log.child({ part: 'terminal' }),
+    liveTokens: (tokenIds) => liveTokenIds(database.db, tokenIds),
+  });
   const execStreams = createExecStreamRelay({ hub, log: log.child({ part: 'exec-stream' }) });
   const app = await buildApp({
     database,
@@ -120,6 +129,10 @@ async function main(): Promise<void> {
       cpuOvercommit: config.cpuOvercommit,
     }),
     rateLimiter: createRateLimiter({ database, log }),
+    ipLimits: createIpLimits({
+      authFailuresPerMin: config.authFailuresPerIpPerMin,
+      enrollsPerMin: config.enrollsPerIpPerMin,
+    }),
     hub,
     agentUpgrades: hub.handleUpgrade,
     terminals,

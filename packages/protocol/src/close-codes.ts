@@ -9,7 +9,10 @@ export const CloseCode = {
   PROTOCOL_VIOLATION: 4001,
   /** A message over the size limit. */
   MESSAGE_TOO_LARGE: 4002,
-  /** Missing, malformed or unknown credential or token. */
+  /**
+   * Missing, malformed or unknown credential or token; on a terminal also a token revoked or
+   * expired, or its user disabled or deleted, while the terminal was open.
+   */
   UNAUTHORIZED: 4003,
   /** The host's credential was revoked (or the host removed): the agent must stop for good. */
   CREDENTIAL_REVOKED: 4004,

@@ -25,6 +25,7 @@ const ROUTES: [string, string][] = [
   ['post', '/api/v1/users'],
   ['get', '/api/v1/users'],
   ['patch', '/api/v1/users/{id}'],
+  ['delete', '/api/v1/users/{id}'],
   ['get', '/api/v1/hosts'],
   ['get', '/api/v1/hosts/{id}'],
   ['post', '/api/v1/hosts/{id}/cordon'],

@@ -9,6 +9,10 @@ import { openDatabase, type Database } from '../../../packages/control-plane/src
 import { buildApp } from '../../../packages/control-plane/src/http/app.js';
 import type { ConsoleAssets } from '../../../packages/control-plane/src/http/console-assets.js';
 import {
+  createIpLimits,
+  type IpLimits,
+} from '../../../packages/control-plane/src/http/ip-limits.js';
+import {
   createRateLimiter,
   type RateLimiter,
 } from '../../../packages/control-plane/src/http/rate-limit.js';
@@ -39,6 +43,8 @@ export interface ServerOptions {
   database?: Database;
   scheduler?: Scheduler;
   rateLimiter?: RateLimiter;
+  /** Per-address limits; lifted (liftedIpLimits) by default so suites may fail auth freely. */
+  ipLimits?: IpLimits;
   /** The built web console to serve at `/`; none by default. */
   console?: ConsoleAssets | null;
 }
@@ -83,6 +89,7 @@ export async function startServer(
       options.scheduler ??
       createScheduler({ strategy: 'binpack', cpuOvercommit: DEFAULT_CPU_OVERCOMMIT }),
     rateLimiter: options.rateLimiter ?? createRateLimiter({ database, log }),
+    ipLimits: options.ipLimits ?? liftedIpLimits(),
     console: options.console,
   });
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
@@ -137,6 +144,11 @@ export async function newUser(
 ): Promise<{ id: string; token: string }> {
   const { user, token } = await createUser(server.database.db, { name, tier });
   return { id: user.id, token: token.token };
+}
+
+/** Per-address limits high enough that no suite not about them meets them. */
+export function liftedIpLimits(): IpLimits {
+  return createIpLimits({ authFailuresPerMin: 100_000, enrollsPerMin: 100_000 });
 }
 
 /** Suites that are not about rate limits lift every tier's budgets so many calls fit a minute. */

@@ -23,13 +23,14 @@ import {
 import { DEFAULT_CPU_OVERCOMMIT } from '../../../packages/control-plane/src/scheduler/cpu-overcommit.js';
 import { createScheduler } from '../../../packages/control-plane/src/scheduler/scheduler.js';
 import { createJoinToken } from '../../../packages/control-plane/src/services/hosts.js';
+import { liveTokenIds } from '../../../packages/control-plane/src/services/tokens.js';
 import {
   createTerminalRelay,
   type TerminalRelay,
   type TerminalRelayOptions,
 } from '../../../packages/control-plane/src/terminal/relay.js';
 import type { DbDriver } from '../../helpers/postgres.js';
-import { call, liftRateLimits, preparedDatabase } from '../http/server.js';
+import { call, liftedIpLimits, liftRateLimits, preparedDatabase } from '../http/server.js';
 import { AgentPeer, type HelloOptions } from './agent-peer.js';
 
 export interface HubServer {
@@ -63,13 +64,19 @@ export async function startHubServer(
   const hub = createHub({ database, log, options });
   const lifecycle = attachLifecycle(hub, { db: database.db, log });
   const reaper = createSessionReaper(lifecycle);
-  const terminals = createTerminalRelay({ hub, log, options: terminalOptions });
+  const terminals = createTerminalRelay({
+    hub,
+    log,
+    liveTokens: (tokenIds) => liveTokenIds(database.db, tokenIds),
+    options: terminalOptions,
+  });
   const app = await buildApp({
     database,
     config: { bind: '127.0.0.1', port: 0 },
     log,
     scheduler: createScheduler({ strategy: 'binpack', cpuOvercommit: DEFAULT_CPU_OVERCOMMIT }),
     rateLimiter: createRateLimiter({ database, log }),
+    ipLimits: liftedIpLimits(),
     hub,
     agentUpgrades: hub.handleUpgrade,
     terminals,

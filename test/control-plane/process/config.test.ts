@@ -18,6 +18,10 @@ void t.test('defaults follow DESIGN §2', (t) => {
     execGraceMs: 300_000,
     consoleDir: undefined,
     cpuOvercommit: 4,
+    databaseConnectTimeoutMs: 10_000,
+    databaseStatementTimeoutMs: 30_000,
+    authFailuresPerIpPerMin: 30,
+    enrollsPerIpPerMin: 20,
   });
   t.end();
 });
@@ -39,6 +43,10 @@ void t.test('reads every variable', (t) => {
       REXEC_EXEC_GRACE_SECONDS: '5',
       REXEC_CONSOLE_DIR: '/srv/rexec-console',
       REXEC_CPU_OVERCOMMIT: '1.5',
+      REXEC_DATABASE_CONNECT_TIMEOUT_MS: '2000',
+      REXEC_DATABASE_STATEMENT_TIMEOUT_MS: '15000',
+      REXEC_AUTH_FAILURES_PER_IP_PER_MIN: '10',
+      REXEC_ENROLLS_PER_IP_PER_MIN: '5',
     }),
     {
       bind: '0.0.0.0',
@@ -54,6 +62,10 @@ void t.test('reads every variable', (t) => {
       execGraceMs: 5_000,
       consoleDir: '/srv/rexec-console',
       cpuOvercommit: 1.5,
+      databaseConnectTimeoutMs: 2_000,
+      databaseStatementTimeoutMs: 15_000,
+      authFailuresPerIpPerMin: 10,
+      enrollsPerIpPerMin: 5,
     },
   );
   t.equal(loadConfig({ REXEC_DATABASE_URL: '' }).databaseUrl, undefined, 'empty means unset');
@@ -71,6 +83,10 @@ void t.test('a bad value is an error naming the variable', (t) => {
     REXEC_SCHEDULER_STRATEGY: 'random',
     REXEC_EXEC_OUTPUT_LIMIT_KB: '0',
     REXEC_EXEC_MAX_CONCURRENT: 'many',
+    REXEC_DATABASE_CONNECT_TIMEOUT_MS: '0',
+    REXEC_DATABASE_STATEMENT_TIMEOUT_MS: 'soon',
+    REXEC_AUTH_FAILURES_PER_IP_PER_MIN: '-1',
+    REXEC_ENROLLS_PER_IP_PER_MIN: '1.5',
   };
   for (const [variable, value] of Object.entries(cases)) {
     t.throws(() => loadConfig({ [variable]: value }), ConfigError, variable);

@@ -25,9 +25,27 @@ export interface Database {
   close(): Promise<void>;
 }
 
+/**
+ * How long a query may wait for a connection (a free one from the pool, or a new one from the
+ * server) before it fails as "database unavailable".
+ */
+export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+/** The longest a statement may run (server side), and, plus a grace, wait for its answer. */
+export const DEFAULT_STATEMENT_TIMEOUT_MS = 30_000;
+/** Beyond the statement timeout, how long the client waits before deciding the server is stuck. */
+const QUERY_TIMEOUT_GRACE_MS = 2_000;
+
 export interface OpenOptions {
   /** pg pool size; the default suits one replica on a small machine. */
   poolSize?: number;
+  /** REXEC_DATABASE_CONNECT_TIMEOUT_MS: the longest wait for a pooled or new connection. */
+  connectTimeoutMs?: number;
+  /**
+   * REXEC_DATABASE_STATEMENT_TIMEOUT_MS: Postgres cancels longer statements; a server that does not
+   * answer at all (stopped, frozen) is given up on by the client a little later. Both failures
+   * read as "database unavailable" (503) instead of a request that hangs.
+   */
+  statementTimeoutMs?: number;
 }
 
 export async function openDatabase(target: DbTarget, options: OpenOptions = {}): Promise<Database> {
@@ -35,7 +53,14 @@ export async function openDatabase(target: DbTarget, options: OpenOptions = {}):
 }
 
 async function openPg(url: string, options: OpenOptions): Promise<Database> {
-  const pool = new pg.Pool({ connectionString: url, max: options.poolSize ?? 10 });
+  const statementTimeoutMs = options.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS;
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: options.poolSize ?? 10,
+    connectionTimeoutMillis: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+    statement_timeout: statementTimeoutMs,
+    query_timeout: statementTimeoutMs + QUERY_TIMEOUT_GRACE_MS,
+  });
   // An idle client losing its connection (server restart) must not crash the process; the next
   // query reports the failure to its caller instead.
   pool.on('error', () => undefined);

@@ -22,6 +22,7 @@ import type { TerminalRelay } from '../terminal/relay.js';
 import { installAuth } from './auth.js';
 import type { ConsoleAssets } from './console-assets.js';
 import { installErrorHandling } from './errors.js';
+import { createIpLimits, type IpLimits } from './ip-limits.js';
 import { installJsonParser } from './json-parser.js';
 import { registerOpenApi } from './openapi.js';
 import { responseSerializerCompiler } from './serializer.js';
@@ -50,6 +51,8 @@ export interface AppDependencies {
   log: FastifyBaseLogger;
   scheduler: Scheduler;
   rateLimiter: RateLimiter;
+  /** Per-address limits on failed authentication and enrollment; the defaults when absent. */
+  ipLimits?: IpLimits;
   /** The agent hub; without one every host is unreachable (API-only process, some tests). */
   hub?: CommandChannel;
   /** Takes upgrades to AGENT_CONNECT_PATH (the hub's handleUpgrade); 404 without one. */
@@ -69,6 +72,7 @@ export interface AppDependencies {
 /** What every route plugin receives. */
 export interface RouteDependencies {
   database: Database;
+  ipLimits: IpLimits;
   scheduler: Scheduler;
   hub?: CommandChannel;
   terminals?: TerminalRelay;
@@ -123,12 +127,14 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   });
   installJsonParser(app, BODY_LIMIT_BYTES);
   installErrorHandling(app, BODY_LIMIT_BYTES);
-  installAuth(app, deps.database);
+  const ipLimits = deps.ipLimits ?? createIpLimits();
+  installAuth(app, deps.database, ipLimits);
   installRateLimits(app, deps.rateLimiter);
   await registerOpenApi(app);
 
   const routeDeps: RouteDependencies = {
     database: deps.database,
+    ipLimits,
     scheduler: deps.scheduler,
     hub: deps.hub,
     terminals: deps.terminals,

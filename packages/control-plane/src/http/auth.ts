@@ -1,19 +1,33 @@
-// Who is calling: resolves `Authorization: Bearer <token>` to a user and tier through the token
-// service (hash lookup), and enforces each route's access level (public, user, admin). Routes
-// declare their level in `config.access`; everything not marked public needs a valid token.
+// Who is calling: resolves `Authorization: Bearer <token>` to a user, tier and scopes through the
+// token service (hash lookup), and enforces each route's access level (public, user, admin) and
+// the scope route-scopes.ts maps it to. Routes declare their level in `config.access`; everything
+// not marked public needs a valid token. An address that keeps failing is refused before lookups.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Database } from '../db/open.js';
-import { forbidden, RexecError } from '../errors.js';
+import { forbidden, insufficientScope, RexecError } from '../errors.js';
 import { authenticate, type Authenticated } from '../services/tokens.js';
 import { createAuthAndConsume, type AuthAndConsume } from './auth-and-consume.js';
+import type { IpLimits } from './ip-limits.js';
+import { requiredScope } from './route-scopes.js';
 import type { RateCategory, RateDecision } from './rate-limit.js';
 
 export type Access = 'public' | 'user' | 'admin';
+
+/** A route that needs a token, as registered: what the scope test walks. */
+export interface ProtectedRoute {
+  method: string;
+  url: string;
+  access: Exclude<Access, 'public'>;
+}
 
 declare module 'fastify' {
   interface FastifyContextConfig {
     /** Who may call the route; `user` when omitted. */
     access?: Access;
+  }
+  interface FastifyInstance {
+    /** Every route registered that needs a token (filled as routes register). */
+    protectedRoutes: readonly ProtectedRoute[];
   }
   interface FastifyRequest {
     /** Set by the auth hook on every non-public route. */
@@ -73,7 +87,14 @@ export function callerOf(request: FastifyRequest): Authenticated {
   return request.auth;
 }
 
-export function installAuth(app: FastifyInstance, database: Database): void {
+export function installAuth(app: FastifyInstance, database: Database, ipLimits: IpLimits): void {
+  const routes: ProtectedRoute[] = [];
+  app.decorate('protectedRoutes', routes);
+  app.addHook('onRoute', (route) => {
+    const access = route.config?.access ?? 'user';
+    if (access === 'public') return;
+    for (const method of [route.method].flat()) routes.push({ method, url: route.url, access });
+  });
   app.decorateRequest('auth', null);
   app.decorateRequest('prepaidRate', null);
   const authAndConsume = createAuthAndConsume(database);
@@ -83,6 +104,7 @@ export function installAuth(app: FastifyInstance, database: Database): void {
     const access = request.routeOptions.config.access ?? 'user';
     if (access === 'public') return;
     const category = request.routeOptions.config.rateLimit;
+    await ipLimits.checkAuth(request.ip);
     try {
       const done =
         access === 'user' &&
@@ -91,13 +113,21 @@ export function installAuth(app: FastifyInstance, database: Database): void {
         (await resolveWithBudget(authAndConsume, request, category));
       if (!done) request.auth = await resolveCaller(database, request);
     } catch (error) {
-      if (error instanceof RexecError && error.code === 'unauthorized') {
+      if (
+        error instanceof RexecError &&
+        (error.code === 'unauthorized' || error.code === 'user_disabled')
+      ) {
         void reply.header('www-authenticate', 'Bearer realm="rexec"');
+        // A request that presented nothing cost no lookup; one that presented a token did.
+        if (request.headers.authorization !== undefined) await ipLimits.authFailed(request.ip);
       }
       throw error;
     }
-    if (access === 'admin' && !callerOf(request).user.isAdmin) {
+    const caller = callerOf(request);
+    if (access === 'admin' && !caller.user.isAdmin) {
       throw forbidden('This route is for administrators only.');
     }
+    const required = requiredScope(request.method, request.routeOptions.url ?? '');
+    if (!caller.scopes.includes(required)) throw insufficientScope(required);
   });
 }

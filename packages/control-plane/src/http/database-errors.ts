@@ -15,15 +15,18 @@ const NETWORK_CODES = new Set([
 
 /**
  * SQLSTATEs meaning the server cannot serve us: class 08 (connection exception), 57P01–57P03
- * (shutdown, crash, cannot connect now) and 53300 (too many connections).
+ * (shutdown, crash, cannot connect now), 53300 (too many connections) and 57014 (cancelled, as
+ * statement_timeout does to a statement the server is too slow for).
  */
 function isUnavailableSqlState(code: string): boolean {
-  return code.startsWith('08') || ['57P01', '57P02', '57P03', '53300'].includes(code);
+  return code.startsWith('08') || ['57P01', '57P02', '57P03', '53300', '57014'].includes(code);
 }
 
 const UNAVAILABLE_MESSAGES = [
   'Connection terminated',
   'timeout exceeded when trying to connect',
+  // The client's query_timeout: the server accepted the query and never answered (stopped, frozen).
+  'Query read timeout',
   'Client has encountered a connection error',
   'PGlite is closed',
   'PGlite is closing',

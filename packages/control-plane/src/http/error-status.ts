@@ -5,7 +5,9 @@ import type { ErrorCode } from '@rexec/protocol';
 export const ERROR_STATUS: Readonly<Record<ErrorCode, number>> = {
   invalid_request: 400,
   unauthorized: 401,
+  user_disabled: 401,
   forbidden: 403,
+  insufficient_scope: 403,
   container_limit_reached: 403,
   resource_limit_exceeded: 403,
   not_found: 404,

@@ -78,6 +78,7 @@ export function toUser(row: UserRow): User {
     email: present(row.email),
     tier: row.tier,
     is_admin: row.isAdmin,
+    disabled: row.disabledAt !== null,
     created_at: row.createdAt.toISOString(),
   };
 }
@@ -87,13 +88,19 @@ export function toToken(row: TokenSummary): Token {
     id: row.id,
     name: row.name,
     token_prefix: row.tokenPrefix,
+    scopes: row.scopes,
     created_at: row.createdAt.toISOString(),
+    expires_at: iso(row.expiresAt),
     last_used_at: iso(row.lastUsedAt),
   };
 }
 
 export function toTokenCreated(created: CreatedToken): TokenCreated {
-  return { ...created, created_at: created.created_at.toISOString() };
+  return {
+    ...created,
+    created_at: created.created_at.toISOString(),
+    expires_at: iso(created.expires_at),
+  };
 }
 
 /** `cpuOvercommitPercent` is the scheduler's: `schedulable` says what placement allows. */

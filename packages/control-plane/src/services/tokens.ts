@@ -1,14 +1,16 @@
 // API tokens: issue (secret shown once, only its hash stored), list without secrets, revoke, and
-// authenticate a bearer token to its user and tier. Parsing the Authorization header is the HTTP
-// layer's job.
-import { and, asc, eq, isNull, sql } from 'drizzle-orm';
+// authenticate a bearer token to its user, tier and scopes. Parsing the Authorization header and
+// mapping routes to scopes are the HTTP layer's job; what a minted token may hold is token-grants'.
+import type { TokenScope } from '@rexec/protocol';
+import { and, asc, eq, gt, inArray, isNull, or, sql } from 'drizzle-orm';
 import type { Db } from '../db/open.js';
 import { apiTokens, type ApiTokenRow } from '../db/schema/api-tokens.js';
 import { tiers, type TierRow } from '../db/schema/tiers.js';
 import { users, type UserRow } from '../db/schema/users.js';
-import { invalidRequest, notFound } from '../errors.js';
+import { invalidRequest, notFound, unauthorized, userDisabled } from '../errors.js';
 import { hashToken, isApiTokenShape, isId, newApiToken, newId, tokenPrefix } from '../ids.js';
 import { recordEvent } from './events.js';
+import type { TokenGrant } from './token-grants.js';
 
 export interface CreatedToken {
   id: string;
@@ -16,7 +18,9 @@ export interface CreatedToken {
   /** The secret; returned here only, never again. */
   token: string;
   token_prefix: string;
+  scopes: TokenScope[];
   created_at: Date;
+  expires_at: Date | null;
 }
 
 export type TokenSummary = Omit<ApiTokenRow, 'tokenHash'>;
@@ -25,6 +29,9 @@ export interface Authenticated {
   user: UserRow;
   tier: TierRow;
   tokenId: string;
+  scopes: TokenScope[];
+  /** null: the token never expires. */
+  expiresAt: Date | null;
 }
 
 const MAX_TOKEN_NAME_LENGTH = 100;
@@ -39,14 +46,23 @@ function checkTokenName(name: string): void {
   }
 }
 
-/** Issues a token. `db` may be a transaction; `rawToken` is for bootstrap with a given secret. */
+export interface CreateTokenOptions extends Partial<TokenGrant> {
+  /** For bootstrap with a given secret; generated otherwise. */
+  rawToken?: string;
+}
+
+/**
+ * Issues a token (read and write, never expiring, unless `options` say otherwise). `db` may be a
+ * transaction. Checking the grant against the minting token is token-grants' job.
+ */
 export async function createToken(
   db: Db,
   userId: string,
   name: string,
-  rawToken: string = newApiToken(),
+  options: CreateTokenOptions = {},
 ): Promise<CreatedToken> {
   checkTokenName(name);
+  const rawToken = options.rawToken ?? newApiToken();
   const [row] = await db
     .insert(apiTokens)
     .values({
@@ -55,24 +71,28 @@ export async function createToken(
       name,
       tokenHash: hashToken(rawToken),
       tokenPrefix: tokenPrefix(rawToken),
+      scopes: options.scopes ?? ['read', 'write'],
+      expiresAt: options.expiresAt ?? null,
     })
     .returning();
   if (row === undefined) throw new Error('insert into api_tokens returned no row');
   await recordEvent(db, {
     type: 'token.created',
     actorUserId: userId,
-    detail: { token_id: row.id },
+    detail: { token_id: row.id, scopes: row.scopes, expires_at: row.expiresAt },
   });
   return {
     id: row.id,
     name: row.name,
     token: rawToken,
     token_prefix: row.tokenPrefix,
+    scopes: row.scopes,
     created_at: row.createdAt,
+    expires_at: row.expiresAt,
   };
 }
 
-/** The user's tokens that still work, oldest first, without hashes. */
+/** The user's tokens that are neither revoked nor expired, oldest first, without hashes. */
 export async function listTokens(db: Db, userId: string): Promise<TokenSummary[]> {
   return db
     .select({
@@ -80,12 +100,14 @@ export async function listTokens(db: Db, userId: string): Promise<TokenSummary[]
       userId: apiTokens.userId,
       name: apiTokens.name,
       tokenPrefix: apiTokens.tokenPrefix,
+      scopes: apiTokens.scopes,
       createdAt: apiTokens.createdAt,
+      expiresAt: apiTokens.expiresAt,
       lastUsedAt: apiTokens.lastUsedAt,
       revokedAt: apiTokens.revokedAt,
     })
     .from(apiTokens)
-    .where(and(eq(apiTokens.userId, userId), isNull(apiTokens.revokedAt)))
+    .where(and(eq(apiTokens.userId, userId), isNull(apiTokens.revokedAt), notExpired()))
     .orderBy(asc(apiTokens.createdAt), asc(apiTokens.id));
 }
 
@@ -107,12 +129,56 @@ export async function revokeToken(db: Db, userId: string, tokenId: string): Prom
   });
 }
 
+function notExpired() {
+  return or(isNull(apiTokens.expiresAt), gt(apiTokens.expiresAt, sql`now()`));
+}
+
+/**
+ * Of `tokenIds`, those that still authenticate: not revoked, not expired, their user neither
+ * disabled nor deleted. The terminal relay re-checks open terminals with it.
+ */
+export async function liveTokenIds(db: Db, tokenIds: readonly string[]): Promise<Set<string>> {
+  if (tokenIds.length === 0) return new Set();
+  const rows = await db
+    .select({ id: apiTokens.id })
+    .from(apiTokens)
+    .innerJoin(users, eq(users.id, apiTokens.userId))
+    .where(
+      and(
+        inArray(apiTokens.id, [...tokenIds]),
+        isNull(apiTokens.revokedAt),
+        notExpired(),
+        isNull(users.disabledAt),
+        isNull(users.deletedAt),
+      ),
+    );
+  return new Set(rows.map((row) => row.id));
+}
+
+/**
+ * The checks after a token's row is found, shared by both lookup paths.
+ * @throws RexecError unauthorized for an expired token, user_disabled for a disabled user.
+ */
+export function checkUsable(user: UserRow, expiresAt: Date | null, now: number): void {
+  if (expiresAt !== null && expiresAt.getTime() <= now) {
+    throw unauthorized(`The API token expired at ${expiresAt.toISOString()}.`);
+  }
+  if (user.disabledAt !== null || user.deletedAt !== null) throw userDisabled();
+}
+
 // authenticate runs on every API request, so its lookup is a named prepared statement: built once
 // per database handle, parsed and planned once per Postgres connection. It still reads the row on
 // every call, so a revoked token fails on its next use on any replica.
 function prepareAuthLookup(db: Db) {
   return db
-    .select({ tokenId: apiTokens.id, lastUsedAt: apiTokens.lastUsedAt, user: users, tier: tiers })
+    .select({
+      tokenId: apiTokens.id,
+      lastUsedAt: apiTokens.lastUsedAt,
+      scopes: apiTokens.scopes,
+      expiresAt: apiTokens.expiresAt,
+      user: users,
+      tier: tiers,
+    })
     .from(apiTokens)
     .innerJoin(users, eq(users.id, apiTokens.userId))
     .innerJoin(tiers, eq(tiers.name, users.tier))
@@ -122,7 +188,10 @@ function prepareAuthLookup(db: Db) {
 
 const authLookups = new WeakMap<Db, ReturnType<typeof prepareAuthLookup>>();
 
-/** The token's user and tier, or null for a malformed, unknown or revoked token. */
+/**
+ * The token's user, tier and scopes, or null for a malformed, unknown or revoked token.
+ * @throws RexecError unauthorized (expired), user_disabled.
+ */
 export async function authenticate(db: Db, rawToken: string): Promise<Authenticated | null> {
   if (!isApiTokenShape(rawToken)) return null;
   let lookup = authLookups.get(db);
@@ -132,8 +201,16 @@ export async function authenticate(db: Db, rawToken: string): Promise<Authentica
   }
   const [row] = await lookup.execute({ hash: hashToken(rawToken) });
   if (row === undefined) return null;
-  await touchLastUsed(db, row.tokenId, row.lastUsedAt, Date.now());
-  return { user: row.user, tier: row.tier, tokenId: row.tokenId };
+  const now = Date.now();
+  checkUsable(row.user, row.expiresAt, now);
+  await touchLastUsed(db, row.tokenId, row.lastUsedAt, now);
+  return {
+    user: row.user,
+    tier: row.tier,
+    tokenId: row.tokenId,
+    scopes: row.scopes,
+    expiresAt: row.expiresAt,
+  };
 }
 
 /** Records a token's use at `now` unless last_used_at is fresher than LAST_USED_RESOLUTION_MS. */

@@ -1,13 +1,15 @@
-// Users: admin creation (with the user's first API token), listing, tier changes, and the bootstrap
-// admin created on an empty database. Printing or writing the bootstrap token is main.ts's job.
-import { asc, eq, sql } from 'drizzle-orm';
+// Users: admin creation (with the user's first API token), listing, tier changes, disabling, and
+// the bootstrap admin created on an empty database. Printing or writing the bootstrap token is
+// main.ts's job; deleting a user (and its containers) is user-deletion.ts's.
+import { and, asc, eq, isNull, sql } from 'drizzle-orm';
 import type { Db } from '../db/open.js';
 import { users, type UserRow } from '../db/schema/users.js';
 import { isUniqueViolation } from '../db/unique-violation.js';
-import { invalidRequest, isRexecError, notFound } from '../errors.js';
+import { forbidden, invalidRequest, isRexecError, notFound } from '../errors.js';
 import { isApiTokenShape, isId, newApiToken, newId } from '../ids.js';
 import { recordEvent } from './events.js';
 import { DEFAULT_TIER, getTier } from './tiers.js';
+import { fullScopes } from './token-grants.js';
 import { createToken, type CreatedToken } from './tokens.js';
 
 export interface CreateUserInput {
@@ -74,7 +76,10 @@ async function createUserIn(
     actorUserId: input.actorUserId ?? null,
     detail: { user_id: user.id, tier, is_admin: user.isAdmin },
   });
-  const token = await createToken(db, user.id, 'default', rawToken);
+  const token = await createToken(db, user.id, 'default', {
+    rawToken,
+    scopes: fullScopes(user.isAdmin),
+  });
   return { user, token };
 }
 
@@ -91,26 +96,42 @@ async function requireTier(db: Db, tier: string): Promise<void> {
   }
 }
 
+/** Every user not deleted, oldest first. */
 export async function listUsers(db: Db): Promise<UserRow[]> {
-  return db.select().from(users).orderBy(asc(users.createdAt), asc(users.id));
+  return db
+    .select()
+    .from(users)
+    .where(isNull(users.deletedAt))
+    .orderBy(asc(users.createdAt), asc(users.id));
 }
 
-/** @throws RexecError not_found. */
+/** @throws RexecError not_found, also for a deleted user. */
 export async function getUser(db: Db, id: string): Promise<UserRow> {
   if (!isId('usr', id)) throw notFound('User', id);
-  const [row] = await db.select().from(users).where(eq(users.id, id));
+  const [row] = await db
+    .select()
+    .from(users)
+    .where(and(eq(users.id, id), isNull(users.deletedAt)));
   if (row === undefined) throw notFound('User', id);
   return row;
 }
 
 export interface UpdateUserInput {
   tier?: string;
+  /** true refuses all the user's tokens (401 user_disabled); false lets them work again. */
+  disabled?: boolean;
   actorUserId?: string | null;
 }
 
-/** @throws RexecError not_found for an unknown user, invalid_request for an unknown tier. */
+/**
+ * @throws RexecError not_found for an unknown user, invalid_request for an unknown tier,
+ *   forbidden for an administrator disabling themselves.
+ */
 export async function updateUser(db: Db, id: string, patch: UpdateUserInput): Promise<UserRow> {
-  const current = await getUser(db, id);
+  let current = await getUser(db, id);
+  if (patch.disabled !== undefined && patch.disabled !== (current.disabledAt !== null)) {
+    current = await setDisabled(db, current, patch.disabled, patch.actorUserId ?? null);
+  }
   if (patch.tier === undefined || patch.tier === current.tier) return current;
   await requireTier(db, patch.tier);
   const [row] = await db
@@ -123,6 +144,29 @@ export async function updateUser(db: Db, id: string, patch: UpdateUserInput): Pr
     type: 'user.tier_changed',
     actorUserId: patch.actorUserId ?? null,
     detail: { user_id: id, from: current.tier, to: patch.tier },
+  });
+  return row;
+}
+
+async function setDisabled(
+  db: Db,
+  current: UserRow,
+  disabled: boolean,
+  actorUserId: string | null,
+): Promise<UserRow> {
+  if (disabled && actorUserId === current.id) {
+    throw forbidden('An administrator cannot disable themselves.');
+  }
+  const [row] = await db
+    .update(users)
+    .set({ disabledAt: disabled ? new Date() : null })
+    .where(and(eq(users.id, current.id), isNull(users.deletedAt)))
+    .returning();
+  if (row === undefined) throw notFound('User', current.id);
+  await recordEvent(db, {
+    type: disabled ? 'user.disabled' : 'user.enabled',
+    actorUserId,
+    detail: { user_id: current.id },
   });
   return row;
 }

@@ -1,7 +1,8 @@
 // The terminal relay: completes users' terminal upgrades (the route has already authenticated,
 // rate-limited and checked the container), runs one TerminalConnection per socket, pings users to
 // find dead clients, ends a container's terminals with CONTAINER_STOPPED when it is stopped or
-// removed, and closes every terminal on stop(). Sessions and shells live in the agent.
+// removed, ends terminals whose token stopped working (credential-watch.ts), and closes every
+// terminal on stop(). Sessions and shells live in the agent.
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import {
@@ -13,6 +14,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { closeClients } from '../hub/close-clients.js';
 import type { CommandListener, Hub, StatusListener } from '../hub/hub.js';
 import type { Log } from '../hub/log.js';
+import { createCredentialWatch, type LiveTokens } from './credential-watch.js';
 import {
   MAX_TERMINAL_INPUT_FRAME_BYTES,
   TerminalConnection,
@@ -29,6 +31,7 @@ export interface TerminalRelayOptions {
   /** Output window offered to the agent per channel (PROTOCOL.md §9). */
   outputWindowBytes?: number;
   pingIntervalMs?: number;
+  credentialCheckIntervalMs?: number;
 }
 
 export interface TerminalRelay {
@@ -46,6 +49,8 @@ export interface TerminalRelay {
 export interface TerminalRelayDependencies {
   hub: Pick<Hub, 'openTerminal' | 'onCommandSent' | 'onContainerStatus'>;
   log: Log;
+  /** Which of the open terminals' tokens still work (tokens.ts's liveTokenIds on the database). */
+  liveTokens: LiveTokens;
   options?: TerminalRelayOptions;
 }
 
@@ -59,6 +64,7 @@ const GONE_STATES: ReadonlySet<AgentContainerStatus['container']['state']> = new
 export function createTerminalRelay({
   hub,
   log,
+  liveTokens,
   options = {},
 }: TerminalRelayDependencies): TerminalRelay {
   const windowBytes = options.outputWindowBytes ?? TERMINAL_WINDOW_BYTES;
@@ -76,6 +82,15 @@ export function createTerminalRelay({
   });
 
   const terminalsOf = (containerId: string) => byContainer.get(containerId) ?? new Set();
+  function* everyTerminal(): Generator<TerminalConnection> {
+    for (const set of byContainer.values()) yield* set;
+  }
+  const credentials = createCredentialWatch(
+    liveTokens,
+    everyTerminal,
+    log,
+    options.credentialCheckIntervalMs,
+  );
 
   function ended(connection: TerminalConnection): void {
     const set = byContainer.get(connection.target.containerId);
@@ -157,10 +172,12 @@ export function createTerminalRelay({
       if (running) return;
       running = true;
       pinger = setInterval(ping, pingIntervalMs);
+      credentials.start();
     },
     async stop() {
       running = false;
       clearInterval(pinger);
+      credentials.stop();
       for (const set of [...byContainer.values()]) {
         for (const connection of [...set]) connection.shutdown();
       }

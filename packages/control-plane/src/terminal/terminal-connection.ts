@@ -31,6 +31,8 @@ export interface TerminalTarget {
   containerId: string;
   hostId: string;
   userId: string;
+  /** The API token the terminal was opened with; the terminal ends when it stops working. */
+  tokenId: string;
   session: string;
   cols: number;
   rows: number;
@@ -175,6 +177,22 @@ export class TerminalConnection implements TerminalEndpoint {
   /** The container stopped or is gone: its shells are too. */
   containerStopped(): void {
     this.#end(stoppedEnding('terminate'));
+  }
+
+  /** The token it was opened with was revoked or expired, or its user disabled: the shell ends. */
+  accessRevoked(): void {
+    this.#end({
+      frame: errorFrame(
+        'unauthorized',
+        'The token this terminal was opened with was revoked or expired, or its user was disabled.',
+      ),
+      close: CloseCode.UNAUTHORIZED,
+      agent: 'terminate',
+    });
+  }
+
+  get tokenId(): string {
+    return this.target.tokenId;
   }
 
   /** This control plane is stopping: the shell stays with the agent for the grace period. */

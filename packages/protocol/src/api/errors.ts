@@ -7,7 +7,9 @@ import { z } from 'zod';
 export const ERROR_CODES = [
   'invalid_request',
   'unauthorized',
+  'user_disabled',
   'forbidden',
+  'insufficient_scope',
   'container_limit_reached',
   'resource_limit_exceeded',
   'not_found',

@@ -13,6 +13,8 @@ export const User = z.object({
   email: z.string().max(254).optional(),
   tier: TierName,
   is_admin: z.boolean(),
+  /** A disabled user's tokens are refused with 401 user_disabled and their terminals closed. */
+  disabled: z.boolean(),
   created_at: Timestamp,
 });
 export type User = z.infer<typeof User>;
@@ -33,7 +35,7 @@ export const UserCreated = z.object({ user: User, token: z.string().max(128) });
 export type UserCreated = z.infer<typeof UserCreated>;
 
 export const UserPatch = z
-  .strictObject({ tier: TierName.optional() })
+  .strictObject({ tier: TierName.optional(), disabled: z.boolean().optional() })
   .refine((patch) => Object.keys(patch).length > 0, 'at least one field must be given');
 export type UserPatch = z.infer<typeof UserPatch>;
 

@@ -1,6 +1,6 @@
 // What any user may read or manage about themselves: `GET /me`, the image, role and tier catalogs,
 // and their own API tokens. Admin-only routes are in admin.ts.
-import type { Token } from '@rexec/protocol';
+import type { Token, TokenScope } from '@rexec/protocol';
 import { ImageList, Me, RoleList, TierList, TokenCreated, TokenList } from '@rexec/protocol';
 import { decode } from '../http/decode.js';
 import type { HttpClient } from '../http/http-client.js';
@@ -29,9 +29,20 @@ export class Tokens {
     this.#http = http;
   }
 
-  /** The answer's `token` is the secret; it is shown only here. */
-  async create(name: string): Promise<TokenCreated> {
-    const answer = await this.#http.send('POST', '/tokens', { body: { name } });
+  /**
+   * The answer's `token` is the secret; it is shown only here. Omitted scopes and lifetime are
+   * this client's token's own; the server refuses more than that (403 insufficient_scope, 400).
+   */
+  async create(
+    name: string,
+    options: { scopes?: TokenScope[]; expiresInDays?: number } = {},
+  ): Promise<TokenCreated> {
+    const body = {
+      name,
+      ...(options.scopes === undefined ? {} : { scopes: options.scopes }),
+      ...(options.expiresInDays === undefined ? {} : { expires_in_days: options.expiresInDays }),
+    };
+    const answer = await this.#http.send('POST', '/tokens', { body });
     return decode(TokenCreated, answer, 'POST /tokens');
   }
 
@@ -39,7 +50,7 @@ export class Tokens {
     return decode(TokenList, await this.#http.send('GET', '/tokens'), 'GET /tokens').tokens;
   }
 
-  /** Revokes at once: the next request with that token is a 401. */
+  /** Revokes at once: the next request with that token is a 401; its terminals end. */
   async revoke(id: string): Promise<void> {
     await this.#http.send('DELETE', `/tokens/${segment(id, 'token id')}`);
   }

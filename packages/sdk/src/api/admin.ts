@@ -39,6 +39,11 @@ export class Users {
     });
     return decode(User, answer, 'PATCH /users/:id');
   }
+
+  /** Deletes the user, its tokens and its containers (removed from their hosts). */
+  async delete(id: string): Promise<void> {
+    await this.#http.send('DELETE', `/users/${segment(id, 'user id')}`);
+  }
 }
 
 export type HostAction = 'cordon' | 'uncordon' | 'drain' | 'revoke';

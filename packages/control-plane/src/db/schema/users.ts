@@ -1,4 +1,6 @@
 // The users table. Authentication material lives in api_tokens; quotas come from the user's tier.
+// A disabled user (disabled_at) keeps everything but cannot authenticate; a deleted one
+// (deleted_at) has lost its tokens and containers and stays only so history can name it.
 import { boolean, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
 import { tiers } from './tiers.js';
 
@@ -11,6 +13,8 @@ export const users = pgTable('users', {
     .references(() => tiers.name, { onUpdate: 'cascade' }),
   isAdmin: boolean('is_admin').notNull().default(false),
   createdAt: timestamp('created_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+  disabledAt: timestamp('disabled_at', { withTimezone: true, precision: 3 }),
+  deletedAt: timestamp('deleted_at', { withTimezone: true, precision: 3 }),
 });
 
 export type UserRow = typeof users.$inferSelect;

@@ -1,6 +1,7 @@
 // POST /agent/enroll (PROTOCOL.md §2): an agent trades its join token (Bearer) for a host id and
 // credential. Public to the user-token auth hook on purpose: the join token is the credential here,
-// checked by the enrollment service. The socket that follows is the hub's.
+// checked by the enrollment service, after the per-address enrollment limit. The socket that
+// follows is the hub's.
 import {
   AgentEnrollRequest,
   AgentEnrollResponse,
@@ -14,12 +15,17 @@ import { ERROR_RESPONSES } from './responses.js';
 
 const BEARER = /^Bearer +([^\s]+) *$/i;
 
-export function agentEnrollRoutes({ database }: RouteDependencies): FastifyPluginCallbackZod {
+export function agentEnrollRoutes({
+  database,
+  ipLimits,
+}: RouteDependencies): FastifyPluginCallbackZod {
   return (app, _options, done) => {
     app.post(
       '/agent/enroll',
       {
         config: { access: 'public' },
+        // Before the body is read or checked, so malformed floods count too.
+        onRequest: async (request) => ipLimits.enroll(request.ip),
         schema: {
           body: AgentEnrollRequest,
           response: { 201: AgentEnrollResponse, ...ERROR_RESPONSES },

@@ -49,7 +49,7 @@ export function terminalRoutes({
         if (offered.length > 0 && !readTerminalSubprotocols(offered).terminal) {
           throw invalidRequest(`Offer the subprotocol ${TERMINAL_SUBPROTOCOL}.`);
         }
-        const { user } = callerOf(request);
+        const { user, tokenId } = callerOf(request);
         const row = await getContainer(database.db, user.id, request.params.id);
         if (row.status !== 'running') {
           throw invalidState(
@@ -69,6 +69,7 @@ export function terminalRoutes({
           containerId: row.id,
           hostId: row.hostId,
           userId: user.id,
+          tokenId,
           session: request.query.session,
           cols: request.query.cols,
           rows: request.query.rows,

@@ -1,7 +1,9 @@
-// The caller's own API tokens: issue (secret shown once), list without secrets, revoke.
+// The caller's own API tokens: issue (secret shown once, within the calling token's own scopes and
+// expiry), list without secrets, revoke.
 import { TokenCreate, TokenCreated, TokenId, TokenList } from '@rexec/protocol';
 import type { FastifyPluginCallbackZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { grantFor } from '../../services/token-grants.js';
 import { createToken, listTokens, revokeToken } from '../../services/tokens.js';
 import type { RouteDependencies } from '../app.js';
 import { callerOf } from '../auth.js';
@@ -17,11 +19,14 @@ export function tokenRoutes({ database }: RouteDependencies): FastifyPluginCallb
         schema: { body: TokenCreate, response: { 201: TokenCreated, ...ERROR_RESPONSES } },
       },
       async (request, reply) => {
-        const created = await createToken(
-          database.db,
-          callerOf(request).user.id,
-          request.body.name,
+        const caller = callerOf(request);
+        const { name, scopes, expires_in_days: expiresInDays } = request.body;
+        const grant = grantFor(
+          { isAdmin: caller.user.isAdmin, scopes: caller.scopes, expiresAt: caller.expiresAt },
+          { scopes, expiresInDays },
+          new Date(),
         );
+        const created = await createToken(database.db, caller.user.id, name, grant);
         return reply.status(201).send(toTokenCreated(created));
       },
     );

@@ -1,5 +1,7 @@
 // Commands about the caller: me, images, roles, and tokens (list, create, revoke).
-import type { Command } from '../command.js';
+import { TOKEN_SCOPES, TokenScope } from '@rexec/protocol';
+import type { Command, CommandContext } from '../command.js';
+import { stringFlag } from '../command.js';
 import { ExitCode, UsageError } from '../exit-codes.js';
 import { keyValues, shortTime, table } from '../table.js';
 
@@ -85,9 +87,11 @@ export const roles: Command = {
 
 export const tokens: Command = {
   name: 'tokens',
-  usage: 'rexec tokens [list] | rexec tokens create <name> | rexec tokens revoke <id>',
+  usage:
+    'rexec tokens [list] | rexec tokens create <name> [--scopes read,write] [--expires-in-days N]\n' +
+    '             | rexec tokens revoke <id>',
   summary: 'your API tokens',
-  options: {},
+  options: { scopes: { type: 'string' }, 'expires-in-days': { type: 'string' } },
   positionals: { min: 0, max: 2, names: '[list|create <name>|revoke <id>]' },
   async run(context) {
     const [action = 'list', argument] = context.positionals;
@@ -99,12 +103,14 @@ export const tokens: Command = {
         else {
           context.print(
             table(
-              ['ID', 'NAME', 'PREFIX', 'CREATED', 'LAST USED'],
+              ['ID', 'NAME', 'PREFIX', 'SCOPES', 'CREATED', 'EXPIRES', 'LAST USED'],
               list.map((t) => [
                 t.id,
                 t.name,
                 t.token_prefix,
+                t.scopes.join(','),
                 shortTime(t.created_at),
+                t.expires_at === undefined ? 'never' : shortTime(t.expires_at),
                 shortTime(t.last_used_at),
               ]),
             ),
@@ -114,7 +120,7 @@ export const tokens: Command = {
       }
       case 'create': {
         if (argument === undefined) throw new UsageError('tokens create needs a <name>');
-        const created = await client.tokens.create(argument);
+        const created = await client.tokens.create(argument, tokenOptions(context));
         if (context.json) context.printJson(created);
         else
           context.print(`Token ${created.name} (${created.id}); shown only now:\n${created.token}`);
@@ -132,3 +138,26 @@ export const tokens: Command = {
     }
   },
 };
+
+/** `--scopes read,write` and `--expires-in-days N`, checked before anything is sent. */
+function tokenOptions(context: CommandContext): { scopes?: TokenScope[]; expiresInDays?: number } {
+  const options: { scopes?: TokenScope[]; expiresInDays?: number } = {};
+  const scopes = stringFlag(context, 'scopes');
+  if (scopes !== undefined) {
+    options.scopes = scopes.split(',').map((scope) => {
+      const parsed = TokenScope.safeParse(scope.trim());
+      if (!parsed.success) {
+        throw new UsageError(`--scopes: "${scope}" is not one of ${TOKEN_SCOPES.join(', ')}`);
+      }
+      return parsed.data;
+    });
+  }
+  const days = stringFlag(context, 'expires-in-days');
+  if (days !== undefined) {
+    if (!/^\d{1,4}$/.test(days) || Number(days) < 1) {
+      throw new UsageError('--expires-in-days needs a whole number of days, at least 1');
+    }
+    options.expiresInDays = Number(days);
+  }
+  return options;
+}

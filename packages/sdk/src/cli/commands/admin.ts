@@ -1,4 +1,4 @@
-// Admin commands: users (list, create, set-tier) and hosts (list, get, cordon, uncordon, drain,
+// Admin commands: users (list, create, set-tier, disable, enable, delete) and hosts (list, get, cordon, uncordon, drain,
 // revoke, join-token). A non-admin token gets the server's 403, shown like any API error.
 import type { Host } from '@rexec/protocol';
 import type { Command } from '../command.js';
@@ -10,7 +10,8 @@ export const users: Command = {
   name: 'users',
   usage:
     'rexec users [list] | rexec users create --name <name> [--email <e>] [--tier <t>] [--admin]\n' +
-    '            | rexec users set-tier <user-id> <tier>',
+    '            | rexec users set-tier <user-id> <tier>\n' +
+    '            | rexec users disable|enable|delete <user-id>',
   summary: 'manage users (admin)',
   options: {
     name: { type: 'string' },
@@ -18,7 +19,11 @@ export const users: Command = {
     tier: { type: 'string' },
     admin: { type: 'boolean' },
   },
-  positionals: { min: 0, max: 3, names: '[list|create|set-tier <id> <tier>]' },
+  positionals: {
+    min: 0,
+    max: 3,
+    names: '[list|create|set-tier <id> <tier>|disable <id>|enable <id>|delete <id>]',
+  },
   async run(context) {
     const [action = 'list', id, tier] = context.positionals;
     const client = await context.client();
@@ -29,13 +34,14 @@ export const users: Command = {
         else {
           context.print(
             table(
-              ['ID', 'NAME', 'EMAIL', 'TIER', 'ADMIN', 'CREATED'],
+              ['ID', 'NAME', 'EMAIL', 'TIER', 'ADMIN', 'DISABLED', 'CREATED'],
               list.map((u) => [
                 u.id,
                 u.name,
                 u.email,
                 u.tier,
                 u.is_admin ? 'yes' : 'no',
+                u.disabled ? 'yes' : 'no',
                 shortTime(u.created_at),
               ]),
             ),
@@ -72,8 +78,25 @@ export const users: Command = {
         else context.print(`${user.name} is now on tier ${user.tier}.`);
         return ExitCode.OK;
       }
+      case 'disable':
+      case 'enable': {
+        if (id === undefined) throw new UsageError(`users ${action} needs <user-id>`);
+        const user = await client.users.update(id, { disabled: action === 'disable' });
+        if (context.json) context.printJson(user);
+        else context.print(`${user.name} is now ${user.disabled ? 'disabled' : 'enabled'}.`);
+        return ExitCode.OK;
+      }
+      case 'delete': {
+        if (id === undefined) throw new UsageError('users delete needs <user-id>');
+        await client.users.delete(id);
+        if (context.json) context.printJson({ id, deleted: true });
+        else context.print(`Deleted ${id}, its tokens and its containers.`);
+        return ExitCode.OK;
+      }
       default:
-        throw new UsageError(`unknown users action "${action}": use list, create or set-tier`);
+        throw new UsageError(
+          `unknown users action "${action}": use list, create, set-tier, disable, enable or delete`,
+        );
     }
   },
 };
