@@ -18,6 +18,10 @@ export const ROUTE_SCOPES: Readonly<Record<string, TokenScope>> = {
   'POST /api/v1/containers/:id/stop': 'write',
   'DELETE /api/v1/containers/:id': 'write',
   'POST /api/v1/containers/:id/exec': 'write',
+  'GET /api/v1/containers/:id/exec/:exec_id': 'read',
+  // A GET only on the wire: the socket carries stdin and signals.
+  'GET /api/v1/containers/:id/exec/:exec_id/stream': 'write',
+  'POST /api/v1/containers/:id/exec/:exec_id/signal': 'write',
   // A GET only on the wire: it opens a shell, which can change anything in the container.
   'GET /api/v1/containers/:id/terminal': 'write',
   'GET /api/v1/tokens': 'read',
