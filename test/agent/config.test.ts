@@ -169,3 +169,21 @@ void t.test('container host ports and the user network pool are read and checked
   );
   t.end();
 });
+
+void t.test(
+  'config errors never show a secret: URL passwords, join tokens, stray arguments',
+  (t) => {
+    const messages = [
+      failure({ REXEC_URL: 'http://rexec:s3cretpw@cp example/' }),
+      failure({ REXEC_URL: 'ftp://rexec:s3cretpw@cp.example/' }),
+      failure({ REXEC_URL: 'https://cp.example', REXEC_JOIN_TOKEN: 'rexec_join_s3cretpw here' }),
+      failure({ REXEC_URL: 'https://cp.example' }, ['rexec_join_s3cretpw']),
+      failure({ REXEC_URL: 'https://cp.example' }, ['--join-token', 'x', 'rexec_join_s3cretpw']),
+    ];
+    for (const message of messages) {
+      t.notMatch(message, /s3cretpw/, message);
+      t.match(message, /REXEC_URL|REXEC_JOIN_TOKEN|command line/, 'the message still says what');
+    }
+    t.end();
+  },
+);

@@ -203,7 +203,11 @@ function readFlags(argv: readonly string[]): Partial<Record<Variable, string>> {
   try {
     ({ values } = parseArgs({ args: [...argv], options, strict: true, allowPositionals: false }));
   } catch (error) {
-    throw new ConfigError(`bad command line: ${(error as Error).message}`);
+    // parseArgs quotes a stray argument, which may be a secret typed in the wrong place.
+    const stray = (error as { code?: unknown }).code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL';
+    throw new ConfigError(
+      `bad command line: ${stray ? 'unexpected argument (not shown: it may hold a secret); every setting is a --flag' : (error as Error).message}`,
+    );
   }
   const out: Partial<Record<Variable, string>> = {};
   for (const [variable, flag] of Object.entries(VARIABLES) as [Variable, string][]) {

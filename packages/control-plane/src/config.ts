@@ -91,12 +91,25 @@ export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
 
+/** Variables whose values are secrets: an error names them but never shows what they hold. */
+const SECRET_VARIABLES: ReadonlySet<string> = new Set([
+  'REXEC_DATABASE_URL',
+  'REXEC_BOOTSTRAP_ADMIN_TOKEN',
+]);
+
+/** What an error may show of a value: plain values as given, secrets not at all. */
+function shownValue(variable: string, value: string | undefined): string {
+  if (value === undefined) return 'got nothing';
+  if (SECRET_VARIABLES.has(variable)) return `value not shown: it may hold a secret`;
+  return `got ${JSON.stringify(value)}`;
+}
+
 export function loadConfig(env: Record<string, string | undefined>): Config {
   const parsed = EnvSchema.safeParse(env);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((issue) => {
       const variable = String(issue.path[0] ?? 'environment');
-      return `${variable}: ${issue.message} (got ${JSON.stringify(env[variable] ?? null)})`;
+      return `${variable}: ${issue.message} (${shownValue(variable, env[variable])})`;
     });
     throw new ConfigError(`invalid configuration:\n  ${lines.join('\n  ')}`);
   }
@@ -132,6 +145,15 @@ export const USAGE = `usage: rexec-control-plane [${Object.entries(FLAGS)
   .map(([flag, variable]) => `--${flag} <${variable}>`)
   .join('] [')}]`;
 
+/** parseArgs quotes a stray argument, which may be a secret typed in the wrong place: not shown. */
+export function argumentProblem(error: unknown): string {
+  const code = (error as { code?: unknown }).code;
+  if (code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') {
+    return 'unexpected argument (not shown: it may hold a secret); every setting is a --flag';
+  }
+  return (error as Error).message;
+}
+
 /**
  * Overlays command-line flags on the environment (a flag wins over its variable).
  * Unknown flags and stray arguments are a ConfigError that shows the usage.
@@ -147,7 +169,7 @@ export function applyFlags(
     );
     values = parseArgs({ args: [...argv], options, strict: true, allowPositionals: false }).values;
   } catch (error) {
-    throw new ConfigError(`${(error as Error).message}\n${USAGE}`, { cause: error });
+    throw new ConfigError(`${argumentProblem(error)}\n${USAGE}`, { cause: error });
   }
   const merged = { ...env };
   for (const [flag, variable] of Object.entries(FLAGS)) {

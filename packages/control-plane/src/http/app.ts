@@ -19,7 +19,7 @@ import type { ExecRunner } from '../exec/exec-runner.js';
 import type { TerminalRelay } from '../terminal/relay.js';
 import { installAuth } from './auth.js';
 import type { ConsoleAssets } from './console-assets.js';
-import { installErrorHandling } from './errors.js';
+import { frameworkError, installErrorHandling, MAX_PATH_PARAM_CHARS } from './errors.js';
 import { installJsonParser } from './json-parser.js';
 import { registerOpenApi } from './openapi.js';
 import { responseSerializerCompiler } from './serializer.js';
@@ -106,6 +106,8 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     // Requests carry small JSON bodies; a client that stalls that long is gone.
     requestTimeout: 30_000,
     return503OnClosing: true,
+    maxParamLength: MAX_PATH_PARAM_CHARS,
+    frameworkErrors: frameworkError,
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(responseSerializerCompiler);
