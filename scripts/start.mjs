@@ -148,6 +148,8 @@ async function startAgent(url, adminToken, engine) {
     ...process.env,
     REXEC_URL: url,
     REXEC_AGENT_STATE_DIR: agentStateDir,
+    // Beside its state, so npm start needs no root for /run/rexec-agent; a variable still wins.
+    REXEC_AGENT_RUNTIME_DIR: process.env.REXEC_AGENT_RUNTIME_DIR || join(agentStateDir, 'run'),
     REXEC_RUNTIME: engine,
     // Empty counts as unset for the agent: a second run uses its stored credential.
     REXEC_JOIN_TOKEN: joinToken,

@@ -80,6 +80,8 @@ export async function startAgent(
       REXEC_URL: opts.url,
       REXEC_HOST_NAME: opts.hostName,
       REXEC_AGENT_STATE_DIR: stateDir,
+      // Each test agent its own runtime directory (pid files), never the machine's /run one.
+      REXEC_AGENT_RUNTIME_DIR: join(stateDir, 'run'),
       ...(opts.joinToken === undefined ? {} : { REXEC_JOIN_TOKEN: opts.joinToken }),
       ...opts.env,
     },
