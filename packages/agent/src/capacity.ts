@@ -17,6 +17,8 @@ export const STORAGE_PATHS: Record<RuntimeKind, string> = {
 export interface HostMeter {
   /** Allocatable capacity: measured, then each override replacing its measure. */
   capacity(): Promise<HostCapacity>;
+  /** The machine's own figures, before overrides: the control plane caps `capacity` to them. */
+  measured(): Promise<HostCapacity>;
   usage(): Promise<HostUsage>;
 }
 
@@ -45,19 +47,28 @@ async function logicalCores(): Promise<number> {
 
 export function createHostMeter(kind: RuntimeKind, overrides: CapacityOverrides): HostMeter {
   const storagePath = STORAGE_PATHS[kind];
+  async function measured(): Promise<HostCapacity> {
+    const [cores, memory, disk] = await Promise.all([
+      logicalCores(),
+      si.mem(),
+      storageDisk(storagePath),
+    ]);
+    return {
+      cpu_millicores: cores * 1000,
+      memory_mb: Math.floor(memory.total / MIB),
+      disk_mb: disk.sizeMb,
+    };
+  }
   return {
     async capacity() {
-      const [cores, memory, disk] = await Promise.all([
-        logicalCores(),
-        si.mem(),
-        storageDisk(storagePath),
-      ]);
+      const machine = await measured();
       return {
-        cpu_millicores: overrides.cpuMillicores ?? cores * 1000,
-        memory_mb: overrides.memoryMb ?? Math.floor(memory.total / MIB),
-        disk_mb: overrides.diskMb ?? disk.sizeMb,
+        cpu_millicores: overrides.cpuMillicores ?? machine.cpu_millicores,
+        memory_mb: overrides.memoryMb ?? machine.memory_mb,
+        disk_mb: overrides.diskMb ?? machine.disk_mb,
       };
     },
+    measured,
     async usage() {
       const [cores, load, memory, disk] = await Promise.all([
         logicalCores(),

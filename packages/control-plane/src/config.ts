@@ -4,6 +4,8 @@
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { DEFAULT_CPU_OVERCOMMIT, MAX_CPU_OVERCOMMIT } from './scheduler/cpu-overcommit.js';
+import { parseAllowedRegistries, type AllowedRegistries } from './services/image-policy.js';
+import type { HostApproval } from './services/host-enrollment.js';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -50,6 +52,18 @@ const EnvSchema = z.object({
   REXEC_EXEC_OUTPUT_LIMIT_KB: positiveInt('1024', 1024 * 1024),
   REXEC_EXEC_MAX_CONCURRENT: positiveInt('16', 4096),
   REXEC_CONSOLE_DIR: optionalString,
+  REXEC_HOST_APPROVAL: z.enum(['auto', 'manual']).default('auto'),
+  REXEC_ALLOWED_REGISTRIES: z
+    .string()
+    .default('public')
+    .transform((text, ctx) => {
+      try {
+        return parseAllowedRegistries(text);
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: (error as Error).message });
+        return z.NEVER;
+      }
+    }),
   REXEC_CPU_OVERCOMMIT: z
     .string()
     .default(String(DEFAULT_CPU_OVERCOMMIT))
@@ -84,6 +98,10 @@ export interface Config {
   consoleDir: string | undefined;
   /** How many times its CPU capacity a host may reserve; memory and disk are never overcommitted. */
   cpuOvercommit: number;
+  /** `manual`: a new host is `pending` (no work) until an admin approves it. */
+  hostApproval: HostApproval;
+  /** Registries non-admins' custom images may name (REXEC_ALLOWED_REGISTRIES). */
+  allowedRegistries: AllowedRegistries;
 }
 
 /** Thrown when the environment or flags hold a bad value; the message names each variable. */
@@ -126,6 +144,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     execMaxConcurrent: e.REXEC_EXEC_MAX_CONCURRENT,
     consoleDir: e.REXEC_CONSOLE_DIR,
     cpuOvercommit: e.REXEC_CPU_OVERCOMMIT,
+    hostApproval: e.REXEC_HOST_APPROVAL,
+    allowedRegistries: e.REXEC_ALLOWED_REGISTRIES,
   };
 }
 
@@ -139,6 +159,8 @@ const FLAGS = {
   'scheduler-strategy': 'REXEC_SCHEDULER_STRATEGY',
   'console-dir': 'REXEC_CONSOLE_DIR',
   'cpu-overcommit': 'REXEC_CPU_OVERCOMMIT',
+  'host-approval': 'REXEC_HOST_APPROVAL',
+  'allowed-registries': 'REXEC_ALLOWED_REGISTRIES',
 } as const;
 
 export const USAGE = `usage: rexec-control-plane [${Object.entries(FLAGS)

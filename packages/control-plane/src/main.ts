@@ -119,6 +119,8 @@ async function main(): Promise<void> {
       cpuOvercommit: config.cpuOvercommit,
     }),
     rateLimiter: createRateLimiter({ database, log }),
+    hostApproval: config.hostApproval,
+    allowedRegistries: config.allowedRegistries,
     hub,
     agentUpgrades: hub.handleUpgrade,
     terminals,

@@ -15,6 +15,8 @@ import type { Config } from '../config.js';
 import type { Database } from '../db/open.js';
 import type { CommandChannel } from '../hub/channel.js';
 import type { Scheduler } from '../scheduler/scheduler.js';
+import type { HostApproval } from '../services/host-enrollment.js';
+import type { AllowedRegistries } from '../services/image-policy.js';
 import type { ExecRunner } from '../exec/exec-runner.js';
 import type { TerminalRelay } from '../terminal/relay.js';
 import { installAuth } from './auth.js';
@@ -57,6 +59,10 @@ export interface AppDependencies {
   execs?: ExecRunner;
   /** The built web console served at `/`; null or absent: `/` says how to build it. */
   console?: ConsoleAssets | null;
+  /** REXEC_HOST_APPROVAL; `auto` when absent. */
+  hostApproval?: HostApproval;
+  /** REXEC_ALLOWED_REGISTRIES for non-admins' custom images; any public registry when absent. */
+  allowedRegistries?: AllowedRegistries;
 }
 
 /** What every route plugin receives. */
@@ -66,6 +72,8 @@ export interface RouteDependencies {
   hub?: CommandChannel;
   terminals?: TerminalRelay;
   execs?: ExecRunner;
+  hostApproval?: HostApproval;
+  allowedRegistries?: AllowedRegistries;
 }
 
 /**
@@ -126,6 +134,8 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     hub: deps.hub,
     terminals: deps.terminals,
     execs: deps.execs,
+    ...(deps.hostApproval === undefined ? {} : { hostApproval: deps.hostApproval }),
+    ...(deps.allowedRegistries === undefined ? {} : { allowedRegistries: deps.allowedRegistries }),
   };
   await app.register(healthRoutes(routeDeps));
   await app.register(consoleRoutes(deps.console ?? null));

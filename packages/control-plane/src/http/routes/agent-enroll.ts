@@ -14,7 +14,10 @@ import { ERROR_RESPONSES } from './responses.js';
 
 const BEARER = /^Bearer +([^\s]+) *$/i;
 
-export function agentEnrollRoutes({ database }: RouteDependencies): FastifyPluginCallbackZod {
+export function agentEnrollRoutes({
+  database,
+  hostApproval = 'auto',
+}: RouteDependencies): FastifyPluginCallbackZod {
   return (app, _options, done) => {
     app.post(
       '/agent/enroll',
@@ -47,6 +50,7 @@ export function agentEnrollRoutes({ database }: RouteDependencies): FastifyPlugi
           joinToken: match[1],
           hostName: host_name,
           agentVersion: agent_version,
+          approval: hostApproval,
         });
         request.log.info({ host_id: enrolled.hostId, host_name }, 'host enrolled');
         return reply.status(201).send({
