@@ -93,6 +93,8 @@ function localUrl(listening) {
 
 async function startControlPlane() {
   const controlPlane = spawnChild('control plane', 'packages/control-plane/dist/main.js', {
+    // One machine, one local agent it joins itself: no approval step (a variable still wins).
+    REXEC_HOST_APPROVAL: 'auto',
     ...process.env,
     REXEC_DATA_DIR: dataDir,
   });

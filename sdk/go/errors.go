@@ -17,6 +17,7 @@ const (
 	CodeForbidden             = "forbidden"
 	CodeContainerLimitReached = "container_limit_reached"
 	CodeResourceLimitExceeded = "resource_limit_exceeded"
+	CodeImageNotAllowed       = "image_not_allowed"
 	CodeNotFound              = "not_found"
 	CodeNameTaken             = "name_taken"
 	CodeInvalidState          = "invalid_state"
@@ -85,9 +86,11 @@ var (
 	ErrForbidden             error = &codeSentinel{CodeForbidden}
 	ErrContainerLimitReached error = &codeSentinel{CodeContainerLimitReached}
 	ErrResourceLimitExceeded error = &codeSentinel{CodeResourceLimitExceeded}
-	ErrNotFound              error = &codeSentinel{CodeNotFound}
-	ErrNameTaken             error = &codeSentinel{CodeNameTaken}
-	ErrInvalidState          error = &codeSentinel{CodeInvalidState}
+	// ErrImageNotAllowed: a custom image from a registry REXEC_ALLOWED_REGISTRIES does not allow.
+	ErrImageNotAllowed error = &codeSentinel{CodeImageNotAllowed}
+	ErrNotFound        error = &codeSentinel{CodeNotFound}
+	ErrNameTaken       error = &codeSentinel{CodeNameTaken}
+	ErrInvalidState    error = &codeSentinel{CodeInvalidState}
 	// ErrRateLimited: the *Error's RetryAfter says how long to wait.
 	ErrRateLimited     error = &codeSentinel{CodeRateLimited}
 	ErrInternal        error = &codeSentinel{CodeInternal}

@@ -87,7 +87,12 @@ void t.test('podman writes the pid file of a shaped container under the runtime 
     hostId,
     log: testLogger(),
     pidDir,
-    shaper: { shape: async (pid) => void shapedPids.push(pid) },
+    shaper: {
+      shape: (pid) => {
+        shapedPids.push(pid);
+        return Promise.resolve();
+      },
+    },
   });
   const spec = busyboxSpec({ networkMbps: 50 });
   await runtime.createAndStart(spec);

@@ -17,8 +17,8 @@ export const STORAGE_PATHS: Record<RuntimeKind, string> = {
 export interface HostMeter {
   /** Allocatable capacity: measured, then each override replacing its measure. */
   capacity(): Promise<HostCapacity>;
-  /** The machine's own figures, before overrides: the control plane caps `capacity` to them. */
-  measured(): Promise<HostCapacity>;
+  /** Both from one measurement: the machine's own figures (before overrides) and `capacity`. */
+  measuredAndCapacity(): Promise<{ measured: HostCapacity; capacity: HostCapacity }>;
   usage(): Promise<HostUsage>;
 }
 
@@ -59,16 +59,19 @@ export function createHostMeter(kind: RuntimeKind, overrides: CapacityOverrides)
       disk_mb: disk.sizeMb,
     };
   }
+  const withOverrides = (machine: HostCapacity): HostCapacity => ({
+    cpu_millicores: overrides.cpuMillicores ?? machine.cpu_millicores,
+    memory_mb: overrides.memoryMb ?? machine.memory_mb,
+    disk_mb: overrides.diskMb ?? machine.disk_mb,
+  });
   return {
     async capacity() {
-      const machine = await measured();
-      return {
-        cpu_millicores: overrides.cpuMillicores ?? machine.cpu_millicores,
-        memory_mb: overrides.memoryMb ?? machine.memory_mb,
-        disk_mb: overrides.diskMb ?? machine.disk_mb,
-      };
+      return withOverrides(await measured());
     },
-    measured,
+    async measuredAndCapacity() {
+      const machine = await measured();
+      return { measured: machine, capacity: withOverrides(machine) };
+    },
     async usage() {
       const [cores, load, memory, disk] = await Promise.all([
         logicalCores(),

@@ -72,10 +72,9 @@ export function toWireRuntimeInfo(
 }
 
 export async function buildHello(source: HelloSource): Promise<AgentHello> {
-  const [info, capacity, measured, inventory, health] = await Promise.all([
+  const [info, { capacity, measured }, inventory, health] = await Promise.all([
     source.runtime.info(),
-    source.meter.capacity(),
-    source.meter.measured(),
+    source.meter.measuredAndCapacity(),
     collectInventory(source.runtime, source.log),
     source.health?.(),
   ]);

@@ -308,7 +308,7 @@ void t.test('terminal relay', async (t) => {
     "another host's exit report for the container leaves its terminals open",
     async (t) => {
       const mine = await runningContainer(server, peer, alice.token);
-    const { client, open } = await openTerminal(server, peer, mine, alice.token);
+      const { client, open } = await openTerminal(server, peer, mine, alice.token);
       const { peer: rogue } = await onlinePeer(t, server, 'rogue-host');
       const report = (state: 'exited' | 'missing') => ({
         type: 'AGENT_CONTAINER_STATUS' as const,

@@ -115,7 +115,10 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     requestTimeout: 30_000,
     return503OnClosing: true,
     routerOptions: { maxParamLength: MAX_PATH_PARAM_CHARS },
-    frameworkErrors: frameworkError,
+    frameworkErrors: (error, request, reply) => {
+      // The reply is thenable; fastify wants nothing back from this hook.
+      void frameworkError(error, request, reply);
+    },
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(responseSerializerCompiler);
