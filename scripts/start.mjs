@@ -93,6 +93,8 @@ function localUrl(listening) {
 
 async function startControlPlane() {
   const controlPlane = spawnChild('control plane', 'packages/control-plane/dist/main.js', {
+    // One machine, one local agent it joins itself: no approval step (a variable still wins).
+    REXEC_HOST_APPROVAL: 'auto',
     ...process.env,
     REXEC_DATA_DIR: dataDir,
   });
@@ -148,6 +150,8 @@ async function startAgent(url, adminToken, engine) {
     ...process.env,
     REXEC_URL: url,
     REXEC_AGENT_STATE_DIR: agentStateDir,
+    // Beside its state, so npm start needs no root for /run/rexec-agent; a variable still wins.
+    REXEC_AGENT_RUNTIME_DIR: process.env.REXEC_AGENT_RUNTIME_DIR || join(agentStateDir, 'run'),
     REXEC_RUNTIME: engine,
     // Empty counts as unset for the agent: a second run uses its stored credential.
     REXEC_JOIN_TOKEN: joinToken,

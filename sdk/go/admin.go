@@ -89,6 +89,12 @@ func (s *HostsService) Revoke(ctx context.Context, id string) (*Host, error) {
 	return s.call(ctx, http.MethodPost, id, "/revoke")
 }
 
+// Approve lets a pending host (REXEC_HOST_APPROVAL=manual) take containers; any other host is
+// returned as it is.
+func (s *HostsService) Approve(ctx context.Context, id string) (*Host, error) {
+	return s.call(ctx, http.MethodPost, id, "/approve")
+}
+
 func (s *HostsService) call(ctx context.Context, method, id, action string) (*Host, error) {
 	path, err := segment(id, "host id")
 	if err != nil {
@@ -111,4 +117,23 @@ func (s *JoinTokensService) Create(ctx context.Context, req CreateJoinTokenReque
 		return nil, err
 	}
 	return &created, nil
+}
+
+// List returns every join token, newest first, without their secrets.
+func (s *JoinTokensService) List(ctx context.Context) ([]JoinToken, error) {
+	var list joinTokenList
+	if _, err := s.api.do(ctx, http.MethodGet, "/hosts/join-tokens", nil, nil, &list); err != nil {
+		return nil, err
+	}
+	return list.JoinTokens, nil
+}
+
+// Revoke deletes a join token so it can no longer enroll a host; hosts it enrolled stay.
+func (s *JoinTokensService) Revoke(ctx context.Context, id string) error {
+	path, err := segment(id, "join token id")
+	if err != nil {
+		return err
+	}
+	_, err = s.api.do(ctx, http.MethodDelete, "/hosts/join-tokens/"+path, nil, nil, nil)
+	return err
 }

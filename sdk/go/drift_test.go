@@ -62,6 +62,9 @@ var sdkRoutes = map[string]operation{
 	"POST /api/v1/hosts/{id}/drain":                      {responses: hostAnswer},
 	"POST /api/v1/hosts/{id}/revoke":                     {responses: hostAnswer},
 	"POST /api/v1/hosts/join-tokens":                     {request: typeOf(CreateJoinTokenRequest{}), responses: map[string]reflect.Type{"201": typeOf(JoinTokenCreated{})}},
+	"GET /api/v1/hosts/join-tokens":                      {responses: map[string]reflect.Type{"200": typeOf(joinTokenList{})}},
+	"DELETE /api/v1/hosts/join-tokens/{id}":              {responses: map[string]reflect.Type{"204": nil}},
+	"POST /api/v1/hosts/{id}/approve":                    {responses: hostAnswer},
 }
 
 // leftOut are routes the SDK deliberately does not call, and why.
@@ -75,18 +78,19 @@ var leftOut = map[string]string{
 // enums maps an enum property (by the Go type holding it, "Type.json_name") or a named Go string
 // type to the Go constants that must list exactly its values.
 var enums = map[string][]string{
-	"ContainerStatus": {string(StatusCreating), string(StatusRunning), string(StatusStopped), string(StatusError), string(StatusDeleting)},
-	"HostStatus":      {string(HostOnline), string(HostUnreachable)},
-	"ExecState":       {string(ExecRunning), string(ExecExited)},
-	"ExecSignal":      {string(SignalTerm), string(SignalKill), string(SignalInt), string(SignalHup)},
-	"HostScheduling":  {string(SchedulingActive), string(SchedulingCordoned), string(SchedulingDraining), string(SchedulingUnhealthy)},
-	"image":           {ImageUbuntu2404, ImageDebianBookworm, ImageAlpine, ImageArchLinux, ImageCustom},
-	"role":            {RoleNode, RolePython, RoleGo, RoleRust, RoleDevops, RoleBarebone},
-	"Image.name":      {ImageUbuntu2404, ImageDebianBookworm, ImageAlpine, ImageArchLinux, ImageCustom},
-	"Role.name":       {RoleNode, RolePython, RoleGo, RoleRust, RoleDevops, RoleBarebone},
-	"TokenScope":      {string(ScopeRead), string(ScopeWrite), string(ScopeAdmin)},
+	"ContainerStatus":  {string(StatusCreating), string(StatusRunning), string(StatusStopped), string(StatusError), string(StatusDeleting)},
+	"HostStatus":       {string(HostOnline), string(HostUnreachable)},
+	"ExecState":        {string(ExecRunning), string(ExecExited)},
+	"ExecSignal":       {string(SignalTerm), string(SignalKill), string(SignalInt), string(SignalHup)},
+	"HostScheduling":   {string(SchedulingActive), string(SchedulingCordoned), string(SchedulingDraining), string(SchedulingUnhealthy), string(SchedulingPending)},
+	"image":            {ImageUbuntu2404, ImageDebianBookworm, ImageAlpine, ImageArchLinux, ImageCustom},
+	"role":             {RoleNode, RolePython, RoleGo, RoleRust, RoleDevops, RoleBarebone},
+	"Image.name":       {ImageUbuntu2404, ImageDebianBookworm, ImageAlpine, ImageArchLinux, ImageCustom},
+	"Role.name":        {RoleNode, RolePython, RoleGo, RoleRust, RoleDevops, RoleBarebone},
+	"TokenScope":       {string(ScopeRead), string(ScopeWrite), string(ScopeAdmin)},
+	"JoinToken.status": {"active", "used", "expired"},
 	"errorBody.code": {CodeInvalidRequest, CodeUnauthorized, CodeUserDisabled, CodeForbidden, CodeInsufficientScope, CodeContainerLimitReached,
-		CodeResourceLimitExceeded, CodeNotFound, CodeNameTaken, CodeInvalidState, CodeRateLimited,
+		CodeResourceLimitExceeded, CodeImageNotAllowed, CodeNotFound, CodeNameTaken, CodeInvalidState, CodeRateLimited,
 		CodeInternal, CodeNoCapacity, CodeHostUnavailable, CodeUnavailable, CodeTooManyExecs},
 }
 

@@ -19,6 +19,7 @@ const (
 	CodeInsufficientScope     = "insufficient_scope"
 	CodeContainerLimitReached = "container_limit_reached"
 	CodeResourceLimitExceeded = "resource_limit_exceeded"
+	CodeImageNotAllowed       = "image_not_allowed"
 	CodeNotFound              = "not_found"
 	CodeNameTaken             = "name_taken"
 	CodeInvalidState          = "invalid_state"
@@ -89,9 +90,11 @@ var (
 	ErrInsufficientScope     error = &codeSentinel{CodeInsufficientScope}
 	ErrContainerLimitReached error = &codeSentinel{CodeContainerLimitReached}
 	ErrResourceLimitExceeded error = &codeSentinel{CodeResourceLimitExceeded}
-	ErrNotFound              error = &codeSentinel{CodeNotFound}
-	ErrNameTaken             error = &codeSentinel{CodeNameTaken}
-	ErrInvalidState          error = &codeSentinel{CodeInvalidState}
+	// ErrImageNotAllowed: a custom image from a registry REXEC_ALLOWED_REGISTRIES does not allow.
+	ErrImageNotAllowed error = &codeSentinel{CodeImageNotAllowed}
+	ErrNotFound        error = &codeSentinel{CodeNotFound}
+	ErrNameTaken       error = &codeSentinel{CodeNameTaken}
+	ErrInvalidState    error = &codeSentinel{CodeInvalidState}
 	// ErrRateLimited: the *Error's RetryAfter says how long to wait.
 	ErrRateLimited     error = &codeSentinel{CodeRateLimited}
 	ErrInternal        error = &codeSentinel{CodeInternal}

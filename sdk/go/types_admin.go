@@ -65,6 +65,9 @@ const (
 	// SchedulingUnhealthy is set by the control plane while the host's agent reports a failed
 	// required check (see Host.Health); no containers are placed there.
 	SchedulingUnhealthy HostScheduling = "unhealthy"
+	// SchedulingPending is a host that joined under REXEC_HOST_APPROVAL=manual; no containers are
+	// placed there until HostsService.Approve.
+	SchedulingPending HostScheduling = "pending"
 )
 
 // HostResources are host-level amounts (capacity, reservations).
@@ -115,7 +118,17 @@ type Host struct {
 	AgentVersion string            `json:"agent_version,omitempty"`
 	Health       []HostHealthCheck `json:"health,omitempty"`
 	LastSeenAt   *time.Time        `json:"last_seen_at,omitempty"`
-	CreatedAt    time.Time         `json:"created_at"`
+	// Quarantined lists labelled containers the host runs that the database does not know
+	// (after a restore, say): stopped and kept with their volumes for an admin.
+	Quarantined []QuarantinedContainer `json:"quarantined,omitempty"`
+	CreatedAt   time.Time              `json:"created_at"`
+}
+
+// QuarantinedContainer is an unknown labelled container found on a host at its last HELLO.
+type QuarantinedContainer struct {
+	ContainerID string    `json:"container_id"`
+	State       string    `json:"state"`
+	FoundAt     time.Time `json:"found_at"`
 }
 
 type hostList struct {
@@ -130,8 +143,25 @@ type CreateJoinTokenRequest struct {
 
 // JoinTokenCreated is a token for a new agent's REXEC_JOIN_TOKEN, shown only here.
 type JoinTokenCreated struct {
+	// ID names the token for JoinTokensService.Revoke; empty only from an older server.
+	ID        string    `json:"id,omitempty"`
 	Token     string    `json:"token"`
 	ExpiresAt time.Time `json:"expires_at"`
+}
+
+// JoinToken is a join token as listed: never its secret.
+type JoinToken struct {
+	ID string `json:"id"`
+	// Status is "active", "used" (it enrolled a host) or "expired".
+	Status    string     `json:"status"`
+	ExpiresAt time.Time  `json:"expires_at"`
+	UsedAt    *time.Time `json:"used_at,omitempty"`
+	CreatedBy string     `json:"created_by,omitempty"`
+	CreatedAt time.Time  `json:"created_at"`
+}
+
+type joinTokenList struct {
+	JoinTokens []JoinToken `json:"join_tokens"`
 }
 
 // TierPatch is the body of PATCH /tiers/:name: only the fields set are changed.

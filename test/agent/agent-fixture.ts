@@ -4,6 +4,7 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
 import type { ControlCommand } from '@rexec/protocol';
 import type { Test } from 'tap';
 import { REPO_ROOT } from '../helpers/child-process.js';
@@ -76,7 +77,15 @@ export async function runAgentToExit(
     ['--import', 'tsx', '--conditions=rexec-source', 'packages/agent/src/main.ts'],
     {
       cwd: REPO_ROOT,
-      env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '/root', ...env },
+      env: {
+        PATH: process.env['PATH'] ?? '',
+        HOME: process.env['HOME'] ?? '/root',
+        // Beside the state when the test names one: never the machine's /run/rexec-agent.
+        ...(env['REXEC_AGENT_STATE_DIR'] === undefined
+          ? {}
+          : { REXEC_AGENT_RUNTIME_DIR: join(env['REXEC_AGENT_STATE_DIR'], 'run') }),
+        ...env,
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   );

@@ -14,10 +14,11 @@ function failure(env: Record<string, string>, argv: string[] = []): string {
 }
 
 void t.test('defaults fill everything but REXEC_URL', (t) => {
-  const config = loadConfig({ REXEC_URL: 'http://cp.example:8080/' });
-  t.equal(config.url.href, 'http://cp.example:8080/');
+  const config = loadConfig({ REXEC_URL: 'https://cp.example:8080/' });
+  t.equal(config.url.href, 'https://cp.example:8080/');
   t.equal(config.joinToken, undefined);
   t.equal(config.stateDir, '/var/lib/rexec-agent');
+  t.equal(config.runtimeDir, '/run/rexec-agent', 'pid files never go to a fixed /tmp path');
   t.equal(config.runtime, 'auto');
   t.equal(config.hostName, hostname().replace(/[^A-Za-z0-9._-]/g, '-'));
   t.same(config.capacity, {});
@@ -53,31 +54,37 @@ void t.test('every variable is read, and a flag wins over its variable', (t) => 
 void t.test('bad values are refused naming the variable and its flag', (t) => {
   t.match(failure({}), /REXEC_URL \(--url\) is required/);
   t.match(failure({ REXEC_URL: 'ftp://x' }), /REXEC_URL \(--url\) must be an http/);
-  t.match(failure({ REXEC_URL: 'http://x', REXEC_RUNTIME: 'lxc' }), /REXEC_RUNTIME \(--runtime\)/);
   t.match(
-    failure({ REXEC_URL: 'http://x', REXEC_CAPACITY_MEMORY_MB: '1.5' }),
+    failure({ REXEC_URL: 'http://127.0.0.1', REXEC_RUNTIME: 'lxc' }),
+    /REXEC_RUNTIME \(--runtime\)/,
+  );
+  t.match(
+    failure({ REXEC_URL: 'http://127.0.0.1', REXEC_CAPACITY_MEMORY_MB: '1.5' }),
     /REXEC_CAPACITY_MEMORY_MB \(--capacity-memory-mb\) must be a whole number/,
   );
-  t.match(failure({ REXEC_URL: 'http://x', REXEC_HOST_NAME: 'bad name' }), /REXEC_HOST_NAME/);
-  t.match(failure({ REXEC_URL: 'http://x' }, ['--bogus']), /bad command line/);
+  t.match(
+    failure({ REXEC_URL: 'http://127.0.0.1', REXEC_HOST_NAME: 'bad name' }),
+    /REXEC_HOST_NAME/,
+  );
+  t.match(failure({ REXEC_URL: 'http://127.0.0.1' }, ['--bogus']), /bad command line/);
   t.end();
 });
 
 void t.test('an empty variable counts as unset', (t) => {
-  const config = loadConfig({ REXEC_URL: 'http://x', REXEC_JOIN_TOKEN: '' });
+  const config = loadConfig({ REXEC_URL: 'http://127.0.0.1', REXEC_JOIN_TOKEN: '' });
   t.equal(config.joinToken, undefined);
   t.end();
 });
 
 void t.test('terminal settings: defaults, variables, flags and bounds', (t) => {
-  t.same(loadConfig({ REXEC_URL: 'http://x' }).terminal, {
+  t.same(loadConfig({ REXEC_URL: 'http://127.0.0.1' }).terminal, {
     graceMs: 300_000,
     scrollbackBytes: 256 * 1024,
     maxSessionsPerContainer: 8,
   });
   const config = loadConfig(
     {
-      REXEC_URL: 'http://x',
+      REXEC_URL: 'http://127.0.0.1',
       REXEC_TERMINAL_GRACE_SECONDS: '30',
       REXEC_TERMINAL_SCROLLBACK_KB: '64',
       REXEC_TERMINAL_MAX_SESSIONS: '3',
@@ -90,43 +97,43 @@ void t.test('terminal settings: defaults, variables, flags and bounds', (t) => {
     maxSessionsPerContainer: 4,
   });
   t.match(
-    failure({ REXEC_URL: 'http://x', REXEC_TERMINAL_MAX_SESSIONS: '0' }),
+    failure({ REXEC_URL: 'http://127.0.0.1', REXEC_TERMINAL_MAX_SESSIONS: '0' }),
     /REXEC_TERMINAL_MAX_SESSIONS \(--terminal-max-sessions\)/,
   );
   t.match(
-    failure({ REXEC_URL: 'http://x', REXEC_TERMINAL_SCROLLBACK_KB: 'lots' }),
+    failure({ REXEC_URL: 'http://127.0.0.1', REXEC_TERMINAL_SCROLLBACK_KB: 'lots' }),
     /REXEC_TERMINAL_SCROLLBACK_KB \(--terminal-scrollback-kb\) must be a whole number/,
   );
   t.match(
-    failure({ REXEC_URL: 'http://x', REXEC_TERMINAL_GRACE_SECONDS: '99999999' }),
+    failure({ REXEC_URL: 'http://127.0.0.1', REXEC_TERMINAL_GRACE_SECONDS: '99999999' }),
     /REXEC_TERMINAL_GRACE_SECONDS/,
   );
   t.end();
 });
 
 void t.test('the idle network time and the home volume pool are read and checked', (t) => {
-  const defaults = loadConfig({ REXEC_URL: 'http://x' });
+  const defaults = loadConfig({ REXEC_URL: 'http://127.0.0.1' });
   t.equal(defaults.userNetworkIdleMs, 600_000, 'networks stay 10 minutes by default');
   t.equal(defaults.homeVolumePool, 2, 'two volumes made ahead by default');
-  const config = loadConfig({ REXEC_URL: 'http://x', REXEC_USER_NETWORK_IDLE_SECONDS: '0' }, [
-    '--home-volume-pool',
-    '0',
-  ]);
+  const config = loadConfig(
+    { REXEC_URL: 'http://127.0.0.1', REXEC_USER_NETWORK_IDLE_SECONDS: '0' },
+    ['--home-volume-pool', '0'],
+  );
   t.equal(config.userNetworkIdleMs, 0, '0: a network goes with its last container');
   t.equal(config.homeVolumePool, 0, '0: every create makes its own volume');
   t.match(
-    failure({ REXEC_URL: 'http://x', REXEC_HOME_VOLUME_POOL: '65' }),
+    failure({ REXEC_URL: 'http://127.0.0.1', REXEC_HOME_VOLUME_POOL: '65' }),
     /REXEC_HOME_VOLUME_POOL \(--home-volume-pool\)/,
   );
   t.match(
-    failure({ REXEC_URL: 'http://x', REXEC_USER_NETWORK_IDLE_SECONDS: 'soon' }),
+    failure({ REXEC_URL: 'http://127.0.0.1', REXEC_USER_NETWORK_IDLE_SECONDS: 'soon' }),
     /REXEC_USER_NETWORK_IDLE_SECONDS .*whole number/,
   );
   t.end();
 });
 
 void t.test('container host ports and the user network pool are read and checked', (t) => {
-  const defaults = loadConfig({ REXEC_URL: 'http://x' });
+  const defaults = loadConfig({ REXEC_URL: 'http://127.0.0.1' });
   t.same(defaults.containerHostPorts, []);
   t.same(defaults.userNetworkPool, {
     base: 10 * 2 ** 24 + 213 * 2 ** 16,
@@ -135,7 +142,7 @@ void t.test('container host ports and the user network pool are read and checked
   });
   const config = loadConfig(
     {
-      REXEC_URL: 'http://x',
+      REXEC_URL: 'http://127.0.0.1',
       REXEC_CONTAINER_HOST_PORTS: '3142, 8081,3142',
       REXEC_USER_NETWORK_POOL: '172.30.0.0/20',
     },
@@ -148,24 +155,82 @@ void t.test('container host ports and the user network pool are read and checked
     subnetPrefix: 26,
   });
   t.match(
-    failure({ REXEC_URL: 'http://x', REXEC_CONTAINER_HOST_PORTS: '80,http' }),
+    failure({ REXEC_URL: 'http://127.0.0.1', REXEC_CONTAINER_HOST_PORTS: '80,http' }),
     /REXEC_CONTAINER_HOST_PORTS \(--container-host-ports\) must be a comma list of port numbers/,
   );
   t.match(
-    failure({ REXEC_URL: 'http://x', REXEC_CONTAINER_HOST_PORTS: '70000' }),
+    failure({ REXEC_URL: 'http://127.0.0.1', REXEC_CONTAINER_HOST_PORTS: '70000' }),
     /REXEC_CONTAINER_HOST_PORTS .*ports are 1-65535/,
   );
   t.match(
-    failure({ REXEC_URL: 'http://x', REXEC_USER_NETWORK_POOL: '10.0.0.0' }),
+    failure({ REXEC_URL: 'http://127.0.0.1', REXEC_USER_NETWORK_POOL: '10.0.0.0' }),
     /REXEC_USER_NETWORK_POOL \(--user-network-pool\).*not an IPv4 CIDR/,
   );
   t.match(
     failure({
-      REXEC_URL: 'http://x',
+      REXEC_URL: 'http://127.0.0.1',
       REXEC_USER_NETWORK_POOL: '10.0.0.0/24',
       REXEC_USER_SUBNET_PREFIX: '16',
     }),
     /REXEC_USER_SUBNET_PREFIX .*between the pool's \/24 and \/29/,
+  );
+  t.end();
+});
+
+void t.test(
+  'config errors never show a secret: URL passwords, join tokens, stray arguments',
+  (t) => {
+    const messages = [
+      failure({ REXEC_URL: 'http://rexec:s3cretpw@cp example/' }),
+      failure({ REXEC_URL: 'ftp://rexec:s3cretpw@cp.example/' }),
+      failure({ REXEC_URL: 'https://cp.example', REXEC_JOIN_TOKEN: 'rexec_join_s3cretpw here' }),
+      failure({ REXEC_URL: 'https://cp.example' }, ['rexec_join_s3cretpw']),
+      failure({ REXEC_URL: 'https://cp.example' }, ['--join-token', 'x', 'rexec_join_s3cretpw']),
+    ];
+    for (const message of messages) {
+      t.notMatch(message, /s3cretpw/, message);
+      t.match(message, /REXEC_URL|REXEC_JOIN_TOKEN|command line/, 'the message still says what');
+    }
+    t.end();
+  },
+);
+
+void t.test('plain http:// is refused unless loopback or --insecure-http, with why', (t) => {
+  for (const url of ['http://cp.example:8080', 'http://192.0.2.10:8080', 'http://[2001:db8::1]/']) {
+    const message = failure({ REXEC_URL: url });
+    t.match(message, /REXEC_URL \(--url\) is plain http:\/\//, url);
+    t.match(message, /unencrypted/, 'says why');
+    t.match(message, /REXEC_INSECURE_HTTP=true \(--insecure-http\)/, 'says how to accept it');
+  }
+  for (const url of ['http://127.0.0.1:8080', 'http://localhost:8080', 'http://[::1]:8080']) {
+    t.equal(loadConfig({ REXEC_URL: url }).url.protocol, 'http:', `${url} is loopback`);
+  }
+  t.equal(loadConfig({ REXEC_URL: 'https://cp.example' }).url.protocol, 'https:');
+  t.equal(
+    loadConfig({ REXEC_URL: 'http://cp.example', REXEC_INSECURE_HTTP: 'true' }).url.hostname,
+    'cp.example',
+    'the variable accepts it',
+  );
+  t.equal(
+    loadConfig({ REXEC_URL: 'http://cp.example' }, ['--insecure-http']).url.hostname,
+    'cp.example',
+    'the flag accepts it',
+  );
+  t.match(
+    failure({ REXEC_URL: 'http://cp.example', REXEC_INSECURE_HTTP: 'yes' }),
+    /REXEC_INSECURE_HTTP \(--insecure-http\) must be true or false/,
+  );
+  t.end();
+});
+
+void t.test('the runtime directory is configurable and must be absolute', (t) => {
+  t.equal(
+    loadConfig({ REXEC_URL: 'https://cp.example', REXEC_AGENT_RUNTIME_DIR: '/srv/run' }).runtimeDir,
+    '/srv/run',
+  );
+  t.match(
+    failure({ REXEC_URL: 'https://cp.example', REXEC_AGENT_RUNTIME_DIR: 'run' }),
+    /REXEC_AGENT_RUNTIME_DIR \(--runtime-dir\) must be an absolute path/,
   );
   t.end();
 });

@@ -2,11 +2,9 @@
 // the locally built test images, and a guard that fails a test loudly when the engine or images
 // are missing, and the removal of what an agent leaves per host id beside its containers (user
 // networks, the iptables host guard). Building the images is test/images/build.sh's job.
-import { rm } from 'node:fs/promises';
 import { execa } from 'execa';
 import { removeHostGuard } from '../../packages/agent/src/network/host-guard.js';
-import { pidFilePath } from '../../packages/agent/src/runtime/container-shaping.js';
-import { LABEL_CONTAINER_ID, LABEL_HOME_VOLUME } from '../../packages/agent/src/runtime/labels.js';
+import { LABEL_HOME_VOLUME } from '../../packages/agent/src/runtime/labels.js';
 import type { Result } from 'execa';
 import type { Test } from 'tap';
 
@@ -114,21 +112,15 @@ export async function removeHostNetworking(kind: EngineKind, hostId: string): Pr
 
 /**
  * Removes everything an agent of `hostId` leaves behind by design (its containers keep running when
- * it stops): the containers, their home volumes and podman shaping pid files, then the networks
+ * it stops): the containers and their home volumes (pid files live in each agent's own runtime
+ * directory, under its state directory in tests), then the networks
  * and the host guard. For teardowns; forced, so a half-made container does not stop the cleanup.
  */
 export async function removeTestHost(kind: EngineKind, hostId: string): Promise<void> {
   const filter = `label=io.rexec.host-id=${hostId}`;
   const ids = (await engine(kind, ['ps', '-aq', '--no-trunc', '--filter', filter])).stdout;
   const containers = ids.split('\n').filter((id) => id !== '');
-  if (containers.length > 0) {
-    const format = `{{index .Config.Labels "${LABEL_CONTAINER_ID}"}}`;
-    const named = await engine(kind, ['inspect', '--format', format, ...containers]);
-    await engine(kind, ['rm', '--force', ...containers]);
-    for (const containerId of named.stdout.split('\n').filter((id) => id !== '')) {
-      await rm(pidFilePath(containerId), { force: true });
-    }
-  }
+  if (containers.length > 0) await engine(kind, ['rm', '--force', ...containers]);
   const names = (await engine(kind, ['volume', 'ls', '-q', '--filter', filter])).stdout;
   const volumes = names.split('\n').filter((name) => name !== '');
   if (volumes.length > 0) await engine(kind, ['volume', 'rm', '--force', ...volumes]);

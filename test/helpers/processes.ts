@@ -43,6 +43,9 @@ export async function startControlPlane(
       REXEC_BIND: '127.0.0.1',
       REXEC_DATA_DIR: dataDir,
       REXEC_BOOTSTRAP_ADMIN_TOKEN: adminToken,
+      // The suites' users run the machine's local test images (localhost/rexec-test/…), as an
+      // operator sharing its own images would allow; the default is tested in-process.
+      REXEC_ALLOWED_REGISTRIES: 'public,localhost',
       ...opts.env,
     },
   });
@@ -80,6 +83,8 @@ export async function startAgent(
       REXEC_URL: opts.url,
       REXEC_HOST_NAME: opts.hostName,
       REXEC_AGENT_STATE_DIR: stateDir,
+      // Each test agent its own runtime directory (pid files), never the machine's /run one.
+      REXEC_AGENT_RUNTIME_DIR: join(stateDir, 'run'),
       ...(opts.joinToken === undefined ? {} : { REXEC_JOIN_TOKEN: opts.joinToken }),
       ...opts.env,
     },

@@ -211,4 +211,22 @@ void t.test('the SDK on a real fleet', async (t) => {
       t.equal((await rejection(admin.containers.logs('no-such-box'))).code, 'not_found');
     },
   );
+
+  await t.test('admins list and revoke join tokens and approve hosts', async (t) => {
+    const created = await admin.hosts.createJoinToken();
+    t.match(created.id, /^jtk_/);
+    const listed = await admin.hosts.listJoinTokens();
+    t.match(
+      listed.find((token) => token.id === created.id),
+      { status: 'active' },
+      'listed without its secret',
+    );
+    t.notMatch(JSON.stringify(listed), /rexec_join_/);
+    await admin.hosts.revokeJoinToken(created.id ?? '');
+    t.notOk((await admin.hosts.listJoinTokens()).some((token) => token.id === created.id));
+    t.equal((await rejection(admin.hosts.revokeJoinToken(created.id ?? ''))).code, 'not_found');
+    const [host] = await admin.hosts.list();
+    if (host === undefined) throw new Error('the fleet has a host');
+    t.equal((await admin.hosts.approve(host.id)).scheduling, host.scheduling, 'already approved');
+  });
 });

@@ -17,6 +17,8 @@ export const STORAGE_PATHS: Record<RuntimeKind, string> = {
 export interface HostMeter {
   /** Allocatable capacity: measured, then each override replacing its measure. */
   capacity(): Promise<HostCapacity>;
+  /** Both from one measurement: the machine's own figures (before overrides) and `capacity`. */
+  measuredAndCapacity(): Promise<{ measured: HostCapacity; capacity: HostCapacity }>;
   usage(): Promise<HostUsage>;
 }
 
@@ -45,18 +47,30 @@ async function logicalCores(): Promise<number> {
 
 export function createHostMeter(kind: RuntimeKind, overrides: CapacityOverrides): HostMeter {
   const storagePath = STORAGE_PATHS[kind];
+  async function measured(): Promise<HostCapacity> {
+    const [cores, memory, disk] = await Promise.all([
+      logicalCores(),
+      si.mem(),
+      storageDisk(storagePath),
+    ]);
+    return {
+      cpu_millicores: cores * 1000,
+      memory_mb: Math.floor(memory.total / MIB),
+      disk_mb: disk.sizeMb,
+    };
+  }
+  const withOverrides = (machine: HostCapacity): HostCapacity => ({
+    cpu_millicores: overrides.cpuMillicores ?? machine.cpu_millicores,
+    memory_mb: overrides.memoryMb ?? machine.memory_mb,
+    disk_mb: overrides.diskMb ?? machine.disk_mb,
+  });
   return {
     async capacity() {
-      const [cores, memory, disk] = await Promise.all([
-        logicalCores(),
-        si.mem(),
-        storageDisk(storagePath),
-      ]);
-      return {
-        cpu_millicores: overrides.cpuMillicores ?? cores * 1000,
-        memory_mb: overrides.memoryMb ?? Math.floor(memory.total / MIB),
-        disk_mb: overrides.diskMb ?? disk.sizeMb,
-      };
+      return withOverrides(await measured());
+    },
+    async measuredAndCapacity() {
+      const machine = await measured();
+      return { measured: machine, capacity: withOverrides(machine) };
     },
     async usage() {
       const [cores, load, memory, disk] = await Promise.all([

@@ -36,6 +36,7 @@ export function toRuntimeSpec(spec: WireSpec, hostId: string): ContainerSpec {
     containerId: spec.container_id,
     userId: spec.user_id,
     image: spec.image,
+    ...(spec.image_pull === undefined ? {} : { imagePull: spec.image_pull }),
     cpuMillicores: spec.resources.cpu_millicores,
     memoryMb: spec.resources.memory_mb,
     pidsLimit: spec.pids_limit,

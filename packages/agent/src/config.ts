@@ -25,6 +25,8 @@ import type { SubnetPool } from './runtime/subnet-pool.js';
 import type { RegistryMirrors } from './runtime/registry-mirrors.js';
 
 export const DEFAULT_STATE_DIR = '/var/lib/rexec-agent';
+/** systemd's RuntimeDirectory=rexec-agent makes it; the agent makes it (0700) when it is missing. */
+export const DEFAULT_RUNTIME_DIR = '/run/rexec-agent';
 
 export const RUNTIME_CHOICES = ['auto', 'docker', 'podman'] as const;
 export type RuntimeChoice = (typeof RUNTIME_CHOICES)[number];
@@ -42,6 +44,8 @@ export interface AgentConfig {
   url: URL;
   joinToken: string | undefined;
   stateDir: string;
+  /** Files that live while the agent runs (podman pid files); never a fixed /tmp path. */
+  runtimeDir: string;
   runtime: RuntimeChoice;
   hostName: string;
   capacity: CapacityOverrides;
@@ -83,6 +87,8 @@ const VARIABLES = {
   REXEC_URL: 'url',
   REXEC_JOIN_TOKEN: 'join-token',
   REXEC_AGENT_STATE_DIR: 'state-dir',
+  REXEC_AGENT_RUNTIME_DIR: 'runtime-dir',
+  REXEC_INSECURE_HTTP: 'insecure-http',
   REXEC_RUNTIME: 'runtime',
   REXEC_HOST_NAME: 'host-name',
   REXEC_CAPACITY_CPU_MILLICORES: 'capacity-cpu-millicores',
@@ -102,6 +108,8 @@ const VARIABLES = {
   REXEC_HOME_VOLUME_POOL: 'home-volume-pool',
 } as const;
 type Variable = keyof typeof VARIABLES;
+/** Flags given bare (`--insecure-http`), not with a value. */
+const BOOLEAN_FLAGS: readonly string[] = ['insecure-http'];
 
 const HttpUrl = z
   .url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' })
@@ -151,6 +159,14 @@ const Schema = z.object({
     .regex(/^\S+$/, 'must not contain whitespace')
     .optional(),
   REXEC_AGENT_STATE_DIR: z.string().min(1).default(DEFAULT_STATE_DIR),
+  REXEC_AGENT_RUNTIME_DIR: z
+    .string()
+    .regex(/^\//, 'must be an absolute path')
+    .default(DEFAULT_RUNTIME_DIR),
+  REXEC_INSECURE_HTTP: z
+    .enum(['true', 'false', '1', '0'], { error: 'must be true or false' })
+    .transform((text) => text === 'true' || text === '1')
+    .default(false),
   REXEC_RUNTIME: z.enum(RUNTIME_CHOICES).default('auto'),
   REXEC_HOST_NAME: HostName.optional(),
   REXEC_CAPACITY_CPU_MILLICORES: amount(HOST_AMOUNT_BOUNDS.cpu_millicores),
@@ -196,19 +212,25 @@ function subnetPool(cidr: string, prefix: number): SubnetPool {
 }
 
 function readFlags(argv: readonly string[]): Partial<Record<Variable, string>> {
-  const options = Object.fromEntries(
+  const options: Record<string, { type: 'string' | 'boolean' }> = Object.fromEntries(
     Object.values(VARIABLES).map((flag) => [flag, { type: 'string' as const }]),
   );
+  for (const flag of BOOLEAN_FLAGS) options[flag] = { type: 'boolean' };
   let values: Record<string, string | boolean | undefined>;
   try {
     ({ values } = parseArgs({ args: [...argv], options, strict: true, allowPositionals: false }));
   } catch (error) {
-    throw new ConfigError(`bad command line: ${(error as Error).message}`);
+    // parseArgs quotes a stray argument, which may be a secret typed in the wrong place.
+    const stray = (error as { code?: unknown }).code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL';
+    throw new ConfigError(
+      `bad command line: ${stray ? 'unexpected argument (not shown: it may hold a secret); every setting is a --flag' : (error as Error).message}`,
+    );
   }
   const out: Partial<Record<Variable, string>> = {};
   for (const [variable, flag] of Object.entries(VARIABLES) as [Variable, string][]) {
     const value = values[flag];
     if (typeof value === 'string') out[variable] = value;
+    if (value === true) out[variable] = 'true';
   }
   return out;
 }
@@ -237,10 +259,12 @@ export function loadConfig(
     throw new ConfigError(`invalid agent configuration: ${lines.join('; ')}`);
   }
   const value = parsed.data;
+  refusePlainHttp(value.REXEC_URL, value.REXEC_INSECURE_HTTP);
   return {
     url: value.REXEC_URL,
     joinToken: value.REXEC_JOIN_TOKEN,
     stateDir: value.REXEC_AGENT_STATE_DIR,
+    runtimeDir: value.REXEC_AGENT_RUNTIME_DIR,
     runtime: value.REXEC_RUNTIME,
     hostName: value.REXEC_HOST_NAME ?? defaultHostName(),
     capacity: {
@@ -268,6 +292,31 @@ export function loadConfig(
     userNetworkIdleMs: value.REXEC_USER_NETWORK_IDLE_SECONDS * 1000,
     homeVolumePool: value.REXEC_HOME_VOLUME_POOL,
   };
+}
+
+/** True for names and addresses that never leave this machine. */
+export function isLoopbackHost(hostname: string): boolean {
+  const host = hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  return (
+    host === 'localhost' ||
+    host.endsWith('.localhost') ||
+    host === '::1' ||
+    /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host)
+  );
+}
+
+/**
+ * Plain http:// to another machine would carry the join token, the host credential and every
+ * terminal's keystrokes in clear: refused unless the operator says the network is trusted.
+ */
+function refusePlainHttp(url: URL, insecureHttp: boolean): void {
+  if (url.protocol !== 'http:' || insecureHttp || isLoopbackHost(url.hostname)) return;
+  throw new ConfigError(
+    `invalid agent configuration: REXEC_URL (--url) is plain http:// to ${url.hostname}, which is ` +
+      'not this machine: the join token, the host credential and every terminal would cross the ' +
+      'network unencrypted. Use https://, or set REXEC_INSECURE_HTTP=true (--insecure-http) if ' +
+      'the network between this host and the control plane is trusted.',
+  );
 }
 
 // os.hostname() may carry characters HostName refuses (rare, but an agent must still start).

@@ -11,12 +11,14 @@ export type AgentFatalCode =
   | 'unauthorized'
   | 'credential_revoked'
   | 'unsupported_protocol_version'
-  | 'replaced';
+  | 'replaced'
+  | 'runtime_dir_unusable';
 
 /**
  * Thrown (or reported by the connection loop) when retrying cannot help: the join token or the
  * credential was refused, the state file is unreadable, no engine answers, the control plane does
- * not speak our protocol version, or another agent process uses this host's credential.
+ * not speak our protocol version, another agent process uses this host's credential, or the
+ * runtime directory cannot be made or is not safely the agent's.
  */
 export class AgentFatalError extends Error {
   readonly code: AgentFatalCode;

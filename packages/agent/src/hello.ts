@@ -72,9 +72,9 @@ export function toWireRuntimeInfo(
 }
 
 export async function buildHello(source: HelloSource): Promise<AgentHello> {
-  const [info, capacity, inventory, health] = await Promise.all([
+  const [info, { capacity, measured }, inventory, health] = await Promise.all([
     source.runtime.info(),
-    source.meter.capacity(),
+    source.meter.measuredAndCapacity(),
     collectInventory(source.runtime, source.log),
     source.health?.(),
   ]);
@@ -89,6 +89,7 @@ export async function buildHello(source: HelloSource): Promise<AgentHello> {
       ...(source.diskEnforcement === undefined ? {} : { diskEnforcement: source.diskEnforcement }),
     }),
     capacity,
+    measured_capacity: measured,
     inventory,
     capabilities: [...(source.capabilities ?? [])],
     platform: { os: platform(), arch: arch(), kernel: release().slice(0, 128) },

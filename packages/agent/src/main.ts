@@ -4,6 +4,7 @@
 // and the connection loop, and owns the signals: SIGTERM/SIGINT drain commands, kill the shells,
 // say GOODBYE, close 4009 and exit 0 with containers left running. Exit 2 on bad configuration, 1 on any fatal error.
 import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
 import type { AgentMessage } from '@rexec/protocol';
 import { pino } from 'pino';
 import type { Logger } from 'pino';
@@ -22,6 +23,7 @@ import { checkHost, failedRequired } from './doctor/host-checks.js';
 import { setUpNetworkEnforcement } from './network/index.js';
 import { createCliRuntime, poolCidr } from './runtime/index.js';
 import { detectRuntime } from './runtime-detect.js';
+import { prepareRuntimeDir } from './runtime-dir.js';
 import { createStatusReporter } from './status-reports.js';
 import { createExecManager } from './exec/index.js';
 import { createTerminalManager } from './terminal/index.js';
@@ -46,6 +48,14 @@ function onSignals(handler: (signal: NodeJS.Signals) => void): void {
   for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, once);
 }
 
+/** The URL as logged: any user:password in it is left out. */
+function withoutCredentials(url: URL): string {
+  const shown = new URL(url.href);
+  shown.username = '';
+  shown.password = '';
+  return shown.href;
+}
+
 async function run(config: AgentConfig, log: Logger): Promise<number> {
   const shutdown = new AbortController();
   let stopParts: (() => Promise<void>) | null = null;
@@ -55,6 +65,7 @@ async function run(config: AgentConfig, log: Logger): Promise<number> {
     void stopParts?.();
   });
 
+  const runtimeDir = await prepareRuntimeDir(config.runtimeDir);
   const engine = await detectRuntime(config.runtime, log);
   log.info({ runtime: engine.kind, version: engine.info.version }, 'container engine found');
   let identity;
@@ -81,6 +92,7 @@ async function run(config: AgentConfig, log: Logger): Promise<number> {
     userNetworkPool: config.userNetworkPool,
     userNetworkIdleMs: config.userNetworkIdleMs,
     homeVolumePool: config.homeVolumePool,
+    pidDir: join(runtimeDir, 'pids'),
     ...(network.shaper === undefined ? {} : { shaper: network.shaper }),
   });
   const meter = createHostMeter(engine.kind, config.capacity);
@@ -248,7 +260,7 @@ async function main(): Promise<number> {
   }
   const log = pino({ level: config.logLevel, base: { service: 'rexec-agent', pid: process.pid } });
   log.info(
-    { version: AGENT_VERSION, url: config.url.href, host_name: config.hostName },
+    { version: AGENT_VERSION, url: withoutCredentials(config.url), host_name: config.hostName },
     'starting',
   );
   try {

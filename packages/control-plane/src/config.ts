@@ -6,6 +6,8 @@ import { z } from 'zod';
 import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_STATEMENT_TIMEOUT_MS } from './db/open.js';
 import { DEFAULT_AUTH_FAILURES_PER_MIN, DEFAULT_ENROLLS_PER_MIN } from './http/ip-limits.js';
 import { DEFAULT_CPU_OVERCOMMIT, MAX_CPU_OVERCOMMIT } from './scheduler/cpu-overcommit.js';
+import { parseAllowedRegistries, type AllowedRegistries } from './services/image-policy.js';
+import type { HostApproval } from './services/host-enrollment.js';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -58,6 +60,18 @@ const EnvSchema = z.object({
   REXEC_DATABASE_STATEMENT_TIMEOUT_MS: positiveInt(String(DEFAULT_STATEMENT_TIMEOUT_MS), 3_600_000),
   REXEC_AUTH_FAILURES_PER_IP_PER_MIN: positiveInt(String(DEFAULT_AUTH_FAILURES_PER_MIN), 1_000_000),
   REXEC_ENROLLS_PER_IP_PER_MIN: positiveInt(String(DEFAULT_ENROLLS_PER_MIN), 1_000_000),
+  REXEC_HOST_APPROVAL: z.enum(['auto', 'manual']).default('auto'),
+  REXEC_ALLOWED_REGISTRIES: z
+    .string()
+    .default('public')
+    .transform((text, ctx) => {
+      try {
+        return parseAllowedRegistries(text);
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: (error as Error).message });
+        return z.NEVER;
+      }
+    }),
   REXEC_CPU_OVERCOMMIT: z
     .string()
     .default(String(DEFAULT_CPU_OVERCOMMIT))
@@ -104,6 +118,10 @@ export interface Config {
   authFailuresPerIpPerMin: number;
   /** Agent enrollment attempts per client address per minute. */
   enrollsPerIpPerMin: number;
+  /** `manual`: a new host is `pending` (no work) until an admin approves it. */
+  hostApproval: HostApproval;
+  /** Registries non-admins' custom images may name (REXEC_ALLOWED_REGISTRIES). */
+  allowedRegistries: AllowedRegistries;
 }
 
 /** Thrown when the environment or flags hold a bad value; the message names each variable. */
@@ -111,12 +129,25 @@ export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
 
+/** Variables whose values are secrets: an error names them but never shows what they hold. */
+const SECRET_VARIABLES: ReadonlySet<string> = new Set([
+  'REXEC_DATABASE_URL',
+  'REXEC_BOOTSTRAP_ADMIN_TOKEN',
+]);
+
+/** What an error may show of a value: plain values as given, secrets not at all. */
+function shownValue(variable: string, value: string | undefined): string {
+  if (value === undefined) return 'got nothing';
+  if (SECRET_VARIABLES.has(variable)) return `value not shown: it may hold a secret`;
+  return `got ${JSON.stringify(value)}`;
+}
+
 export function loadConfig(env: Record<string, string | undefined>): Config {
   const parsed = EnvSchema.safeParse(env);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((issue) => {
       const variable = String(issue.path[0] ?? 'environment');
-      return `${variable}: ${issue.message} (got ${JSON.stringify(env[variable] ?? null)})`;
+      return `${variable}: ${issue.message} (${shownValue(variable, env[variable])})`;
     });
     throw new ConfigError(`invalid configuration:\n  ${lines.join('\n  ')}`);
   }
@@ -139,6 +170,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     databaseStatementTimeoutMs: e.REXEC_DATABASE_STATEMENT_TIMEOUT_MS,
     authFailuresPerIpPerMin: e.REXEC_AUTH_FAILURES_PER_IP_PER_MIN,
     enrollsPerIpPerMin: e.REXEC_ENROLLS_PER_IP_PER_MIN,
+    hostApproval: e.REXEC_HOST_APPROVAL,
+    allowedRegistries: e.REXEC_ALLOWED_REGISTRIES,
   };
 }
 
@@ -152,11 +185,22 @@ const FLAGS = {
   'scheduler-strategy': 'REXEC_SCHEDULER_STRATEGY',
   'console-dir': 'REXEC_CONSOLE_DIR',
   'cpu-overcommit': 'REXEC_CPU_OVERCOMMIT',
+  'host-approval': 'REXEC_HOST_APPROVAL',
+  'allowed-registries': 'REXEC_ALLOWED_REGISTRIES',
 } as const;
 
 export const USAGE = `usage: rexec-control-plane [${Object.entries(FLAGS)
   .map(([flag, variable]) => `--${flag} <${variable}>`)
   .join('] [')}]`;
+
+/** parseArgs quotes a stray argument, which may be a secret typed in the wrong place: not shown. */
+export function argumentProblem(error: unknown): string {
+  const code = (error as { code?: unknown }).code;
+  if (code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') {
+    return 'unexpected argument (not shown: it may hold a secret); every setting is a --flag';
+  }
+  return (error as Error).message;
+}
 
 /**
  * Overlays command-line flags on the environment (a flag wins over its variable).
@@ -173,7 +217,7 @@ export function applyFlags(
     );
     values = parseArgs({ args: [...argv], options, strict: true, allowPositionals: false }).values;
   } catch (error) {
-    throw new ConfigError(`${(error as Error).message}\n${USAGE}`, { cause: error });
+    throw new ConfigError(`${argumentProblem(error)}\n${USAGE}`, { cause: error });
   }
   const merged = { ...env };
   for (const [flag, variable] of Object.entries(FLAGS)) {

@@ -100,6 +100,18 @@ export function nameTaken(name: string): RexecError {
 }
 
 /** Thrown when an action does not fit the resource's current status. */
+/**
+ * Thrown when a non-admin's custom image names a registry REXEC_ALLOWED_REGISTRIES does not allow
+ * (by default: an IP address, localhost, or a host without a dot).
+ */
+export function imageNotAllowed(reference: string, registry: string): RexecError {
+  return new RexecError(
+    'image_not_allowed',
+    `Images from ${registry} are not allowed here; use a public registry or a catalog image.`,
+    { image: reference, registry },
+  );
+}
+
 export function invalidState(message: string, status: string): RexecError {
   return new RexecError('invalid_state', message, { status });
 }

@@ -133,6 +133,8 @@ async function main(): Promise<void> {
       authFailuresPerMin: config.authFailuresPerIpPerMin,
       enrollsPerMin: config.enrollsPerIpPerMin,
     }),
+    hostApproval: config.hostApproval,
+    allowedRegistries: config.allowedRegistries,
     hub,
     agentUpgrades: hub.handleUpgrade,
     terminals,

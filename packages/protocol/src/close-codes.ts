@@ -30,6 +30,10 @@ export const CloseCode = {
   HANDSHAKE_TIMEOUT: 4010,
   /** The server failed (e.g. its database is down); retry later. */
   INTERNAL_ERROR: 4011,
+  /** Too many HELLOs from this host in a short time; reconnect with backoff. */
+  HELLO_THROTTLED: 4012,
+  /** HELLO's inventory lists far more containers than the control plane placed on the host. */
+  INVENTORY_REFUSED: 4013,
   /** Terminal: the shell exited (an `exit` frame preceded the close). */
   SHELL_EXITED: 4100,
   /** Terminal: the container stopped or was removed. */

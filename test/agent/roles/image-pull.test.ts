@@ -10,7 +10,7 @@ import { createCliRuntime } from '../../../packages/agent/src/runtime/cli-runtim
 import { RuntimeError } from '../../../packages/agent/src/runtime/errors.js';
 import { parseRegistryMirrors } from '../../../packages/agent/src/runtime/registry-mirrors.js';
 import type { ContainerSpec } from '../../../packages/agent/src/runtime/types.js';
-import { BUSYBOX_IMAGE, removeTestHost, requireEngine } from '../../helpers/engine.js';
+import { BUSYBOX_IMAGE, engine, removeTestHost, requireEngine } from '../../helpers/engine.js';
 
 const MIRRORS = parseRegistryMirrors(
   'docker.io=mirror.rexec.invalid,localhost=mirror.rexec.invalid',
@@ -72,3 +72,27 @@ void t.test('a localhost image that is missing is not pulled', async (t) => {
     message: /is not present on this host/,
   });
 });
+
+void t.test(
+  "an image another tenant's pull left in the engine is not run without its registry",
+  async (t) => {
+    const kind = await requireEngine(t);
+    // Tenant A's pull, as the engine keeps it: the image sits locally under its registry name.
+    const cached = `registry.rexec.invalid/tenant-a/private-${randomBytes(4).toString('hex')}:1`;
+    await engine(kind, ['tag', BUSYBOX_IMAGE, cached]);
+    t.teardown(() => engine(kind, ['rmi', cached]).then(() => undefined));
+    const runtime = await mirroredRuntime(t);
+    // Tenant B's create says each use must ask the registry, which refuses (here: cannot be
+    // reached): the create fails even though the engine has the image.
+    const error = await runtime.createAndStart({ ...spec(cached), imagePull: 'always' }).then(
+      () => null,
+      (failure: unknown) => failure,
+    );
+    t.ok(error instanceof RuntimeError, 'a RuntimeError');
+    if (!(error instanceof RuntimeError)) return;
+    t.equal(error.code, 'image_pull_failed');
+    t.match(error.message, /registry\.rexec\.invalid/);
+    const created = await runtime.createAndStart(spec(cached));
+    t.equal(created.state, 'running', 'without image_pull: always the cached copy runs, as before');
+  },
+);

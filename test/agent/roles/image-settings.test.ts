@@ -8,7 +8,7 @@ import {
   RegistryMirrorsError,
 } from '../../../packages/agent/src/runtime/registry-mirrors.js';
 
-const URL_ONLY = { REXEC_URL: 'http://cp.example:8080' };
+const URL_ONLY = { REXEC_URL: 'https://cp.example:8080' };
 
 function failure(env: Record<string, string>): string {
   try {

@@ -88,6 +88,21 @@ for (const driver of DB_DRIVERS) {
       }
     });
 
+    void t.test('a cursor whose timestamp is out of range is 400, not 500', async (t) => {
+      // Safe integers, but beyond what a Date (9e15) or Postgres (-8e15, year -251000) holds.
+      for (const ms of [9e15, -8e15, 8.64e15 + 1]) {
+        const cursor = Buffer.from(JSON.stringify([ms, a2.id])).toString('base64url');
+        const res = await call(server, 'GET', `/api/v1/containers?cursor=${cursor}`, {
+          token: alice.token,
+        });
+        t.equal(res.status, 400, String(ms));
+        t.match(ErrorBody.parse(res.body), {
+          code: 'invalid_request',
+          issues: [{ path: 'cursor' }],
+        });
+      }
+    });
+
     void t.test('gets a container by id and by name', async (t) => {
       for (const ref of [a2.id, 'two']) {
         const res = await call(server, 'GET', `/api/v1/containers/${ref}`, { token: alice.token });

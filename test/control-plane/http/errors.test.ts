@@ -28,6 +28,25 @@ for (const driver of DB_DRIVERS) {
       t.equal(anonymous.status, 404);
     });
 
+    void t.test(
+      'a path parameter over the router limit or a bad escape is 400 invalid_request, path not echoed',
+      async (t) => {
+        const long = 'x'.repeat(300);
+        for (const path of [
+          `/api/v1/containers/${long}`,
+          `/api/v1/hosts/${long}/approve`,
+          '/api/v1/containers/%E0%A4%A',
+        ]) {
+          const res = await call(server, 'GET', path, { token: ivan.token });
+          t.equal(res.status, 400, path.slice(0, 40));
+          const body = ErrorBody.parse(res.body);
+          t.equal(body.code, 'invalid_request');
+          t.notMatch(JSON.stringify(body), /xxxxxxxxxx|%E0|FST_/, 'no path and no framework code');
+          t.match(res.headers.get('x-request-id'), /^req_/);
+        }
+      },
+    );
+
     void t.test('every answer carries a request id that the log lines share', async (t) => {
       const ok = await call(server, 'GET', '/api/v1/me', { token: ivan.token });
       const denied = await call(server, 'GET', '/api/v1/me');

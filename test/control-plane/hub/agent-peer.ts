@@ -32,6 +32,7 @@ export interface HelloOptions {
   protocolVersion?: number;
   hostName?: string;
   capacity?: AgentHello['capacity'];
+  measuredCapacity?: AgentHello['capacity'];
   runtime?: AgentHello['runtime'];
 }
 
@@ -239,6 +240,9 @@ export function helloMessage(options: HelloOptions = {}): AgentHello {
       memory_mb: 131_072,
       disk_mb: 1_048_576,
     },
+    ...(options.measuredCapacity === undefined
+      ? {}
+      : { measured_capacity: options.measuredCapacity }),
     inventory: options.inventory ?? [],
   };
 }

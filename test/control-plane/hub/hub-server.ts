@@ -7,7 +7,7 @@ import type { Test } from 'tap';
 import type { Database } from '../../../packages/control-plane/src/db/open.js';
 import { sql } from '../../../packages/control-plane/src/db/index.js';
 import { selectRows } from '../../../packages/control-plane/src/db/rows.js';
-import { buildApp } from '../../../packages/control-plane/src/http/app.js';
+import { buildApp, type AppDependencies } from '../../../packages/control-plane/src/http/app.js';
 import { createRateLimiter } from '../../../packages/control-plane/src/http/rate-limit.js';
 import {
   createHub,
@@ -49,6 +49,7 @@ export async function startHubServer(
   driver: DbDriver,
   options: HubOptions = {},
   terminalOptions: TerminalRelayOptions = {},
+  appOptions: Pick<AppDependencies, 'hostApproval' | 'allowedRegistries'> = {},
 ): Promise<HubServer> {
   const { database, adminToken } = await preparedDatabase(t, driver);
   const logs: Record<string, unknown>[] = [];
@@ -80,6 +81,7 @@ export async function startHubServer(
     hub,
     agentUpgrades: hub.handleUpgrade,
     terminals,
+    ...appOptions,
   });
   hub.start();
   terminals.start();

@@ -66,9 +66,9 @@ void t.test('HELLO brings the host back in line with the database', async (t) =>
   const create = await byContainer(lostCreate);
   t.equal(create.command.action, 'create', 'a lost create is sent again');
   back.succeed(create, 'running');
-  const remove = await byContainer(orphan);
-  t.same(remove.command, { action: 'remove', remove_volume: true }, 'the orphan is removed');
-  back.succeed(remove, 'missing');
+  const quarantine = await byContainer(orphan);
+  t.equal(quarantine.command.action, 'stop', 'an unknown container is stopped, never removed');
+  back.succeed(quarantine, 'exited');
 
   await eventually(async () => (await show(server, user.token, shouldStop)).status === 'stopped');
   await eventually(async () => (await show(server, user.token, lostCreate)).status === 'running');
@@ -77,13 +77,20 @@ void t.test('HELLO brings the host back in line with the database', async (t) =>
     status_reason: 'container_missing',
   });
   t.equal((await show(server, user.token, shouldStop)).status_reason, 'user');
-  await eventually(async () => {
-    const rows = await selectRows(
-      db,
-      sql`select reason from events where container_id = ${orphan} and type = 'container.orphan_removed'`,
-    );
-    return rows.length === 1;
+  const quarantined = await eventually(async () => {
+    const host = await call(server, 'GET', `/api/v1/hosts/${enrollment.hostId}`, {
+      token: server.adminToken,
+    });
+    const list = (host.body as { quarantined?: { container_id: string; state: string }[] })
+      .quarantined;
+    return list?.[0]?.state === 'exited' ? list : undefined;
   });
+  t.match(quarantined, [{ container_id: orphan, state: 'exited', found_at: String }]);
+  const quarantineEvents = await selectRows(
+    db,
+    sql`select reason from events where container_id = ${orphan} and type = 'container.quarantined'`,
+  );
+  t.same(quarantineEvents, [{ reason: 'unknown_to_database' }], 'one event, for an admin');
   const events = await selectRows<{ reason: string }>(
     db,
     sql`select reason from events where container_id = ${missing} and type = 'container.error'`,

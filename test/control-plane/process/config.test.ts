@@ -118,3 +118,38 @@ void t.test('flags override their variables; unknown flags are refused', (t) => 
   t.throws(() => applyFlags({}, ['stray']), ConfigError);
   t.end();
 });
+
+void t.test('config errors name secret variables but never show their values', (t) => {
+  const secrets: Record<string, string> = {
+    REXEC_DATABASE_URL: 'postgres://rexec:s3cretpw@db host/rexec',
+    REXEC_BOOTSTRAP_ADMIN_TOKEN: 'rexec_s3cretpw',
+  };
+  for (const [variable, value] of Object.entries(secrets)) {
+    t.throws(() => loadConfig({ [variable]: value }), { message: new RegExp(variable) }, variable);
+    try {
+      loadConfig({ [variable]: value });
+    } catch (error) {
+      t.notMatch((error as Error).message, /s3cretpw/, `${variable} is not echoed`);
+    }
+  }
+  t.match(
+    (() => {
+      try {
+        loadConfig({ REXEC_PORT: 'eighty' });
+      } catch (error) {
+        return (error as Error).message;
+      }
+      return '';
+    })(),
+    /got "eighty"/,
+    'a plain value is still shown',
+  );
+  try {
+    applyFlags({}, ['rexec_s3cretpw']);
+    t.fail('a stray argument is refused');
+  } catch (error) {
+    t.type(error, ConfigError);
+    t.notMatch((error as Error).message, /s3cretpw/, 'a stray argument is not echoed');
+  }
+  t.end();
+});

@@ -6,6 +6,7 @@ import { CloseCode, TERMINAL_WINDOW_BYTES } from '@rexec/protocol';
 import t from 'tap';
 import { sql } from '../../../packages/control-plane/src/db/index.js';
 import { call, newUser } from '../http/server.js';
+import { observed } from '../hub/agent-peer.js';
 import { eventually, onlinePeer, startHubServer } from '../hub/hub-server.js';
 import { TerminalClient, TerminalRefused } from './terminal-client.js';
 import { rejectionOf } from '../../helpers/net.js';
@@ -302,6 +303,34 @@ void t.test('terminal relay', async (t) => {
     t.match(refused?.body, { code: 'rate_limited' });
     t.match(refused?.headers['retry-after'], /^[0-9]+$/);
   });
+
+  void t.test(
+    "another host's exit report for the container leaves its terminals open",
+    async (t) => {
+      const mine = await runningContainer(server, peer, alice.token);
+      const { client, open } = await openTerminal(server, peer, mine, alice.token);
+      const { peer: rogue } = await onlinePeer(t, server, 'rogue-host');
+      const report = (state: 'exited' | 'missing') => ({
+        type: 'AGENT_CONTAINER_STATUS' as const,
+        container: observed(mine, state),
+        reason: state === 'missing' ? 'removed' : 'exited',
+        at: new Date().toISOString(),
+      });
+      rogue.send(report('exited'));
+      rogue.send(report('missing'));
+      // The status reports are handled in order with the heartbeat ACK that follows them.
+      rogue.heartbeat(1);
+      await rogue.next('CONTROL_HEARTBEAT_ACK');
+      await rogue.close();
+      peer.sendData(open.channel, Buffer.from('still here'));
+      t.match(await client.outputMatching(/still here/), /still here/, 'the terminal still relays');
+      const shown = await call(server, 'GET', `/api/v1/containers/${mine}`, { token: alice.token });
+      t.match(shown.body, { status: 'running' }, 'and the container is still running');
+      peer.send(report('exited'));
+      t.match(await client.next('error'), { code: 'container_stopped' });
+      t.equal((await client.closed).code, CloseCode.CONTAINER_STOPPED, 'its own host is believed');
+    },
+  );
 
   void t.test('a lost agent session ends its terminals with session_lost', async (t) => {
     const { client } = await openTerminal(server, peer, box, alice.token);

@@ -61,6 +61,8 @@ export interface CliRuntimeOptions {
   userNetworkIdleMs?: number;
   /** Home volumes created ahead of creates (REXEC_HOME_VOLUME_POOL); none when omitted. */
   homeVolumePool?: number;
+  /** podman pid files go here (under the agent's runtime directory); inspect is used without. */
+  pidDir?: string;
 }
 
 const HOST_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
@@ -143,6 +145,7 @@ class CliOperations {
       kind: options.kind,
       shaper: options.shaper,
       log: options.log,
+      ...(options.pidDir === undefined ? {} : { pidDir: options.pidDir }),
       locate: async (containerId) => {
         const located = await this.locateWithLabels(containerId);
         return located === null ? null : { pid: located.placement.pid, labels: located.labels };

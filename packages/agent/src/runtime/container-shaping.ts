@@ -3,7 +3,6 @@
 // The limit comes from the spec or the io.rexec.network-mbps label; how to shape is the injected
 // NetworkShaper's. A create whose shaping fails is the caller's to undo.
 import { mkdir, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { RuntimeError } from './errors.js';
@@ -16,6 +15,11 @@ export interface ShapingDeps {
   /** Absent when the host cannot shape (it says so in its HELLO); limits are then only labels. */
   shaper: NetworkShaper | undefined;
   log: Logger;
+  /**
+   * Where podman writes pid files (in the agent's runtime directory); without one, pids come from
+   * `inspect`. Never a fixed /tmp path.
+   */
+  pidDir?: string;
   /** The pid and labels of a container of this host; null when it is gone. */
   locate: (
     containerId: string,
@@ -48,11 +52,9 @@ export function mbpsFromLabels(labels: Readonly<Record<string, string>>): number
   return mbps > 0 ? mbps : null;
 }
 
-const PID_DIR = join(tmpdir(), 'rexec-agent-pids');
-
 /** Where podman keeps a container's pid; one stable path, since podman rewrites it on each start. */
-export function pidFilePath(containerId: string): string {
-  return join(PID_DIR, `${containerId}.pid`);
+export function pidFilePath(pidDir: string, containerId: string): string {
+  return join(pidDir, `${containerId}.pid`);
 }
 
 export function createContainerShaping(deps: ShapingDeps): ContainerShaping {
@@ -66,7 +68,7 @@ export function createContainerShaping(deps: ShapingDeps): ContainerShaping {
 
   async function forget(containerId: string): Promise<void> {
     shapedPids.delete(containerId);
-    await rm(pidFilePath(containerId), { force: true });
+    if (deps.pidDir !== undefined) await rm(pidFilePath(deps.pidDir, containerId), { force: true });
   }
 
   function serialized(containerId: string, work: () => Promise<void>): Promise<void> {
@@ -151,11 +153,17 @@ export function createContainerShaping(deps: ShapingDeps): ContainerShaping {
 
   return {
     async pidFileFor(spec) {
-      if (deps.kind !== 'podman' || deps.shaper === undefined || spec.networkMbps === undefined) {
+      const { pidDir } = deps;
+      if (
+        deps.kind !== 'podman' ||
+        deps.shaper === undefined ||
+        spec.networkMbps === undefined ||
+        pidDir === undefined
+      ) {
         return undefined;
       }
-      await mkdir(PID_DIR, { recursive: true, mode: 0o700 });
-      return pidFilePath(spec.containerId);
+      await mkdir(pidDir, { recursive: true, mode: 0o700 });
+      return pidFilePath(pidDir, spec.containerId);
     },
     forget,
     async afterRun(spec, pidFile) {

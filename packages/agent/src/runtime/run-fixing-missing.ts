@@ -1,5 +1,6 @@
 // `run` with what may be missing fixed on the way: `run --pull never` doubles as the existence
-// check of image and network, so a present one costs no extra call (a user network this agent
+// check of image and network, so a present one costs no extra call (an image the spec says to pull
+// on every use is pulled first, whether present or not) (a user network this agent
 // knows is missing is created first: cheaper than a refused run). A missing image is pulled
 // (through its registry's mirror, if any), a missing user network created, and the run tried
 // again; each is fixed at most once. Building the argv and undoing a failed run are the caller's.
@@ -43,6 +44,13 @@ export async function runFixingMissing(
   let pulled = false;
   let networkCreated = false;
   if (ownNetwork) await deps.networks.prepare(spec.userId);
+  if (spec.imagePull === 'always') {
+    // Each use asks the registry: a copy in the engine's cache (pulled for another tenant, say)
+    // is not enough, and a refused pull is image_pull_failed even when that copy exists.
+    pulled = true;
+    deps.log.info({ image: spec.image }, 'pulling the image, as every use of it must');
+    await pullImage(deps.cli, spec.image, deps.registryMirrors);
+  }
   for (;;) {
     try {
       return await deps.cli.run(args, { timeoutMs: deps.timeoutMs });

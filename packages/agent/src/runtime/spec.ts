@@ -20,6 +20,7 @@ const ContainerSpecSchema = z.object({
     .min(1)
     .max(512)
     .refine((value) => !value.startsWith('-') && !/\s/.test(value), 'must be an OCI reference'),
+  imagePull: z.enum(['always', 'missing']).optional(),
   cpuMillicores: z.number().int().min(10).max(1_024_000),
   memoryMb: z.number().int().min(6).max(16_777_216),
   pidsLimit: z.number().int().min(1).max(4_194_304),
@@ -40,7 +41,7 @@ const ContainerSpecSchema = z.object({
     .optional(),
 });
 
-type OptionalSpecFields = 'command' | 'diskMb' | 'networkMbps' | 'network';
+type OptionalSpecFields = 'command' | 'diskMb' | 'networkMbps' | 'network' | 'imagePull';
 
 export type ValidContainerSpec = Required<Omit<ContainerSpec, OptionalSpecFields>> &
   Pick<ContainerSpec, OptionalSpecFields>;
@@ -62,6 +63,7 @@ export function validateContainerSpec(spec: ContainerSpec): ValidContainerSpec {
     containerId: value.containerId,
     userId: value.userId,
     image: value.image,
+    ...(value.imagePull === undefined ? {} : { imagePull: value.imagePull }),
     cpuMillicores: value.cpuMillicores,
     memoryMb: value.memoryMb,
     pidsLimit: value.pidsLimit,

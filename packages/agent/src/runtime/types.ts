@@ -17,6 +17,11 @@ export interface ContainerSpec {
   userId: string;
   /** An OCI reference; pulled (through a configured mirror) only when the engine lacks it. */
   image: string;
+  /**
+   * `always`: pulled before every run (each use asks the registry, so a copy in the engine's cache
+   * that another tenant pulled is never run alone); `missing` (default): only when absent.
+   */
+  imagePull?: 'always' | 'missing';
   cpuMillicores: number;
   memoryMb: number;
   pidsLimit: number;

@@ -16,12 +16,14 @@ import type { Database } from '../db/open.js';
 import type { CommandChannel } from '../hub/channel.js';
 import type { Scheduler } from '../scheduler/scheduler.js';
 import type { BackgroundExecs } from '../exec/background-execs.js';
+import type { HostApproval } from '../services/host-enrollment.js';
+import type { AllowedRegistries } from '../services/image-policy.js';
 import type { ExecRunner } from '../exec/exec-runner.js';
 import type { ExecStreamRelay } from '../exec/exec-stream-relay.js';
 import type { TerminalRelay } from '../terminal/relay.js';
 import { installAuth } from './auth.js';
 import type { ConsoleAssets } from './console-assets.js';
-import { installErrorHandling } from './errors.js';
+import { frameworkError, installErrorHandling, MAX_PATH_PARAM_CHARS } from './errors.js';
 import { createIpLimits, type IpLimits } from './ip-limits.js';
 import { installJsonParser } from './json-parser.js';
 import { registerOpenApi } from './openapi.js';
@@ -67,6 +69,10 @@ export interface AppDependencies {
   execStreams?: ExecStreamRelay;
   /** The built web console served at `/`; null or absent: `/` says how to build it. */
   console?: ConsoleAssets | null;
+  /** REXEC_HOST_APPROVAL; `auto` when absent. */
+  hostApproval?: HostApproval;
+  /** REXEC_ALLOWED_REGISTRIES for non-admins' custom images; any public registry when absent. */
+  allowedRegistries?: AllowedRegistries;
 }
 
 /** What every route plugin receives. */
@@ -79,6 +85,8 @@ export interface RouteDependencies {
   execs?: ExecRunner;
   backgroundExecs?: BackgroundExecs;
   execStreams?: ExecStreamRelay;
+  hostApproval?: HostApproval;
+  allowedRegistries?: AllowedRegistries;
 }
 
 /**
@@ -119,6 +127,11 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     // Requests carry small JSON bodies; a client that stalls that long is gone.
     requestTimeout: 30_000,
     return503OnClosing: true,
+    routerOptions: { maxParamLength: MAX_PATH_PARAM_CHARS },
+    frameworkErrors: (error, request, reply) => {
+      // The reply is thenable; fastify wants nothing back from this hook.
+      void frameworkError(error, request, reply);
+    },
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(responseSerializerCompiler);
@@ -141,6 +154,8 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     execs: deps.execs,
     backgroundExecs: deps.backgroundExecs,
     execStreams: deps.execStreams,
+    ...(deps.hostApproval === undefined ? {} : { hostApproval: deps.hostApproval }),
+    ...(deps.allowedRegistries === undefined ? {} : { allowedRegistries: deps.allowedRegistries }),
   };
   await app.register(healthRoutes(routeDeps));
   await app.register(consoleRoutes(deps.console ?? null));

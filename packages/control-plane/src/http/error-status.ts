@@ -10,6 +10,7 @@ export const ERROR_STATUS: Readonly<Record<ErrorCode, number>> = {
   insufficient_scope: 403,
   container_limit_reached: 403,
   resource_limit_exceeded: 403,
+  image_not_allowed: 403,
   not_found: 404,
   name_taken: 409,
   invalid_state: 409,

@@ -98,6 +98,33 @@ export function sendError(reply: FastifyReply, status: number, body: ErrorBody):
   return reply.status(status).type('application/json; charset=utf-8').send(body);
 }
 
+/** Fastify's default for a path parameter longer than this; the ids and names here are far shorter. */
+export const MAX_PATH_PARAM_CHARS = 100;
+
+/**
+ * The router's own refusals (a path parameter over MAX_PATH_PARAM_CHARS, a bad %-escape), which
+ * fastify answers before any hook with its internal code and the whole path echoed back: the API's
+ * 400 `invalid_request` instead, without the path. Passed as fastify's `frameworkErrors`.
+ */
+export function frameworkError(
+  error: FastifyError,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): FastifyReply {
+  const message =
+    error.code === 'FST_ERR_MAX_PARAM_LENGTH'
+      ? `A path parameter is longer than ${MAX_PATH_PARAM_CHARS} characters.`
+      : 'The request path is not validly encoded.';
+  request.log.info({ code: error.code }, 'request path refused by the router');
+  // No hook runs for these, so the onRequest hook's header is set here.
+  void reply.header('x-request-id', request.id);
+  return sendError(reply, 400, {
+    error: message,
+    code: 'invalid_request',
+    issues: [{ path: 'params', message }],
+  });
+}
+
 export function installErrorHandling(app: FastifyInstance, bodyLimit: number): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const { status, body } = classify(error, request, bodyLimit);

@@ -4,6 +4,7 @@
 import type {
   Container,
   Host,
+  JoinToken,
   JoinTokenCreated,
   Tier,
   Token,
@@ -11,6 +12,7 @@ import type {
   User,
 } from '@rexec/protocol';
 import type { ContainerRow } from '../db/schema/containers.js';
+import type { HostJoinTokenRow } from '../db/schema/host-join-tokens.js';
 import type { HostRow } from '../db/schema/hosts.js';
 import type { TierRow } from '../db/schema/tiers.js';
 import type { UserRow } from '../db/schema/users.js';
@@ -139,10 +141,23 @@ export function toHost(row: HostRow, cpuOvercommitPercent: number): Host {
     agent_version: present(row.agentVersion),
     health: present(row.health),
     last_seen_at: iso(row.lastSeenAt),
+    ...(row.quarantined.length === 0 ? {} : { quarantined: row.quarantined }),
     created_at: row.createdAt.toISOString(),
   };
 }
 
 export function toJoinTokenCreated(created: CreatedJoinToken): JoinTokenCreated {
-  return { token: created.token, expires_at: created.expires_at.toISOString() };
+  return { id: created.id, token: created.token, expires_at: created.expires_at.toISOString() };
+}
+
+export function toJoinToken(row: HostJoinTokenRow, now = new Date()): JoinToken {
+  const status = row.usedAt !== null ? 'used' : row.expiresAt <= now ? 'expired' : 'active';
+  return {
+    id: row.id,
+    status,
+    expires_at: row.expiresAt.toISOString(),
+    ...(row.usedAt === null ? {} : { used_at: row.usedAt.toISOString() }),
+    ...(row.createdBy === null ? {} : { created_by: row.createdBy }),
+    created_at: row.createdAt.toISOString(),
+  };
 }

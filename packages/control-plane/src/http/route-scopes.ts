@@ -37,7 +37,10 @@ export const ROUTE_SCOPES: Readonly<Record<string, TokenScope>> = {
   'POST /api/v1/hosts/:id/uncordon': 'admin',
   'POST /api/v1/hosts/:id/drain': 'admin',
   'POST /api/v1/hosts/:id/revoke': 'admin',
+  'POST /api/v1/hosts/:id/approve': 'admin',
   'POST /api/v1/hosts/join-tokens': 'admin',
+  'GET /api/v1/hosts/join-tokens': 'admin',
+  'DELETE /api/v1/hosts/join-tokens/:id': 'admin',
 };
 
 /** The table's key for a route: HEAD is answered by its GET route, so it needs what GET needs. */

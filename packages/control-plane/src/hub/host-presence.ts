@@ -9,6 +9,7 @@ import type { Db } from '../db/open.js';
 import { hosts, type HostEnforcement } from '../db/schema/hosts.js';
 import { recordEvent } from '../services/events.js';
 import { failedRequiredChecks, schedulingAfterHello } from '../services/host-health.js';
+import { capCapacity, type CapacityClaim } from './capacity-claim.js';
 import { REPLICA_LOCK_PREFIX } from './replica-presence.js';
 
 /** The columns are int4; an agent may report more disk than that (the schema allows 2^40 MB). */
@@ -22,13 +23,17 @@ export type UnreachableReason =
   | 'credential_revoked'
   | 'replica_gone';
 
-/** `replicaId`: the process holding the socket (replica-presence.ts); null when not tracked. */
+/**
+ * `replicaId`: the process holding the socket (replica-presence.ts); null when not tracked.
+ * Returns what was claimed and stored: capacity above the agent's own measurement is capped.
+ */
 export async function markOnline(
   db: Db,
   hostId: string,
   hello: AgentHello,
   replicaId: string | null = null,
-): Promise<void> {
+): Promise<CapacityClaim> {
+  const claim = capCapacity(hello);
   await db.transaction(async (tx) => {
     const [before] = await tx
       .select({ status: hosts.status, scheduling: hosts.scheduling })
@@ -43,9 +48,9 @@ export async function markOnline(
       .set({
         status: 'online',
         name: hello.host_name,
-        capacityCpuMillicores: Math.min(hello.capacity.cpu_millicores, MAX_INT4),
-        capacityMemoryMb: Math.min(hello.capacity.memory_mb, MAX_INT4),
-        capacityDiskMb: Math.min(hello.capacity.disk_mb, MAX_INT4),
+        capacityCpuMillicores: Math.min(claim.capacity.cpu_millicores, MAX_INT4),
+        capacityMemoryMb: Math.min(claim.capacity.memory_mb, MAX_INT4),
+        capacityDiskMb: Math.min(claim.capacity.disk_mb, MAX_INT4),
         runtimeKind: hello.runtime.kind,
         runtimeVersion: hello.runtime.version,
         agentVersion: hello.agent_version,
@@ -70,6 +75,18 @@ export async function markOnline(
         },
       });
     }
+    if (claim.capped.length > 0) {
+      await recordEvent(tx, {
+        type: 'host.capacity_capped',
+        hostId,
+        reason: 'above_measurement',
+        detail: {
+          resources: claim.capped,
+          claimed: hello.capacity,
+          measured: hello.measured_capacity,
+        },
+      });
+    }
     if (before.status !== 'online') {
       await recordEvent(tx, {
         type: 'host.online',
@@ -79,6 +96,7 @@ export async function markOnline(
       });
     }
   });
+  return claim;
 }
 
 /** An agent that does not mention isolation does not provide it: shown as off, not unknown. */

@@ -32,6 +32,7 @@ import {
   touchHosts,
   type UnreachableReason,
 } from './host-presence.js';
+import { createHelloThrottle } from './hello-throttle.js';
 import { handleAgentMessage, type MessageContext } from './messages.js';
 import { PendingCommands } from './pending-commands.js';
 import type { ExecEndpoint, ExecLink } from './exec-channels.js';
@@ -55,6 +56,9 @@ export interface HubOptions {
   heartbeatTimeoutMs?: number;
   handshakeTimeoutMs?: number;
   watchdogTickMs?: number;
+  /** HELLOs a host may send back to back, and how often one more is allowed (hello-throttle.ts). */
+  helloBurst?: number;
+  helloRefillMs?: number;
 }
 
 export interface EstablishedHost {
@@ -166,6 +170,7 @@ export function createHub({ database, log, options = {}, presence }: HubDependen
     track(touchHosts(db, hostIds), 'cannot refresh last_seen_at');
   }
 
+  const helloThrottle = createHelloThrottle(options.helloBurst, options.helloRefillMs);
   const context: MessageContext = {
     db,
     replicaId: presence?.replicaId ?? null,
@@ -178,6 +183,7 @@ export function createHub({ database, log, options = {}, presence }: HubDependen
     lose,
     track,
     noteSeen: (hostId) => seen.add(hostId),
+    helloThrottle,
   };
 
   function adopt(ws: WebSocket, host: AuthenticatedHost): void {
@@ -299,6 +305,7 @@ export function createHub({ database, log, options = {}, presence }: HubDependen
   function tick(): void {
     flushSeen();
     const now = Date.now();
+    helloThrottle.prune(now);
     for (const session of sessions.values()) {
       if (
         session.phase === 'awaiting_hello' &&

@@ -23,6 +23,8 @@ import { markOnline, type UnreachableReason } from './host-presence.js';
 import type { EstablishedListener, StatusListener } from './hub.js';
 import type { Log } from './log.js';
 import type { PendingCommands } from './pending-commands.js';
+import type { HelloThrottle } from './hello-throttle.js';
+import { checkInventorySize } from './inventory-check.js';
 
 /** last_seen_at is refreshed at most this often per host, so heartbeats do not flood Postgres. */
 const TOUCH_EVERY_MS = 5_000;
@@ -40,6 +42,7 @@ export interface MessageContext {
   lose(session: AgentSession, reason: UnreachableReason): void;
   /** Queues a last_seen_at refresh; the hub writes the queued hosts in one statement per tick. */
   noteSeen(hostId: string): void;
+  helloThrottle: HelloThrottle;
   track(work: Promise<unknown>, what: string): void;
 }
 
@@ -181,8 +184,44 @@ async function handshake(
     );
     return;
   }
+  const waitMs = context.helloThrottle.take(session.hostId);
+  if (waitMs > 0) {
+    context.log.warn({ host_id: session.hostId, wait_ms: waitMs }, 'agent HELLOs throttled');
+    session.refuse(
+      'hello_throttled',
+      `Too many HELLOs from this host; reconnect in ${Math.ceil(waitMs / 1000)} s or later.`,
+      CloseCode.HELLO_THROTTLED,
+      { retry_after_ms: waitMs },
+    );
+    return;
+  }
   try {
-    await markOnline(context.db, session.hostId, hello, context.replicaId);
+    const inventory = await checkInventorySize(context.db, session.hostId, hello.inventory.length);
+    if (!inventory.ok) {
+      context.log.warn(
+        { host_id: session.hostId, ...inventory },
+        'agent HELLO refused: its inventory lists far more containers than were placed on it',
+      );
+      session.refuse(
+        'inventory_refused',
+        `The inventory lists ${inventory.listed} containers; this host may list at most ` +
+          `${inventory.allowed} (the ${inventory.placed} placed on it, and a few unknown).`,
+        CloseCode.INVENTORY_REFUSED,
+      );
+      return;
+    }
+    const claim = await markOnline(context.db, session.hostId, hello, context.replicaId);
+    if (claim.capped.length > 0) {
+      context.log.warn(
+        {
+          host_id: session.hostId,
+          resources: claim.capped,
+          claimed: hello.capacity,
+          measured: hello.measured_capacity,
+        },
+        'host claimed more capacity than it measured; capped to the measurement',
+      );
+    }
   } catch (error) {
     context.log.error({ err: error, host_id: session.hostId }, 'cannot record an agent HELLO');
     session.refuse(

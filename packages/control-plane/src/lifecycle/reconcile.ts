@@ -2,15 +2,16 @@
 // agent's inventory, each decided by the one table in reconcile-table.ts (creates that never landed
 // are re-sent, missing containers become `error`/`container_missing`, containers that should not
 // run are stopped, a start or stop whose result was lost is recorded, pending deletes are
-// finished), and labelled containers the database does not know are removed and logged.
-import { COMMAND_TIMEOUT_MS, stopCommand, type ObservedContainer } from '@rexec/protocol';
+// finished), and labelled containers the database does not know are quarantined (quarantine.ts):
+// stopped and kept with their volumes for an admin, never deleted.
+import { stopCommand, type ObservedContainer } from '@rexec/protocol';
 import { and, eq, isNull } from 'drizzle-orm';
 import { containers, type ContainerRow } from '../db/schema/containers.js';
 import type { EstablishedHost } from '../hub/hub.js';
-import { recordEvent } from '../services/events.js';
 import { launchContainer, removeOnHost, STOP_TIMEOUT_MS, type LifecycleDeps } from './actions.js';
 import { exitDetail, exitReason, markError, markRunning, markStopped } from './outcomes.js';
 import { engineState, reconcileAction } from './reconcile-table.js';
+import { quarantineUnknown } from './quarantine.js';
 import { finishDelete } from './transitions.js';
 
 /** Runs every step for the host; each step's failure is logged and does not stop the others. */
@@ -28,9 +29,8 @@ export async function reconcileHost(deps: LifecycleDeps, host: EstablishedHost):
     if (host.inFlight.has(row.id) || deps.hub.hasPendingCommand(row.id)) continue;
     steps.push(reconcileContainer(deps, row, observed.get(row.id)));
   }
-  for (const container of host.hello.inventory) {
-    if (!known.has(container.container_id)) steps.push(removeOrphan(deps, host.hostId, container));
-  }
+  const unknown = host.hello.inventory.filter((c) => !known.has(c.container_id));
+  steps.push(quarantineUnknown(deps, host.hostId, unknown));
   const results = await Promise.allSettled(steps);
   for (const result of results) {
     if (result.status === 'rejected') {
@@ -94,28 +94,4 @@ async function stopOnHost(deps: LifecycleDeps, row: ContainerRow): Promise<void>
     return;
   }
   await markStopped(deps.db, row, expired ? 'session_expired' : 'user');
-}
-
-async function removeOrphan(
-  deps: LifecycleDeps,
-  hostId: string,
-  container: ObservedContainer,
-): Promise<void> {
-  deps.log.warn(
-    { host_id: hostId, container_id: container.container_id, state: container.state },
-    'removing a container the database does not know',
-  );
-  const result = await deps.hub.sendCommand(
-    hostId,
-    container.container_id,
-    { action: 'remove', remove_volume: true },
-    COMMAND_TIMEOUT_MS.remove,
-  );
-  await recordEvent(deps.db, {
-    type: 'container.orphan_removed',
-    containerId: container.container_id,
-    hostId,
-    reason: 'orphan',
-    detail: { ok: result.ok, state: container.state },
-  });
 }

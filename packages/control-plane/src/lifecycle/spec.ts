@@ -2,6 +2,7 @@
 // user's custom one), owner, role and resources. Turning it into engine flags is the agent's job.
 import { IMAGE_CATALOG, type ContainerSpec } from '@rexec/protocol';
 import type { ContainerRow } from '../db/schema/containers.js';
+import { customImagePull } from '../services/image-policy.js';
 
 /** Processes per container; low because this machine's containers run with nproc=1024 ulimits. */
 export const DEFAULT_PIDS_LIMIT = 512;
@@ -11,6 +12,9 @@ export function containerSpec(row: ContainerRow): ContainerSpec {
     container_id: row.id,
     name: row.name,
     image: imageReference(row),
+    ...(row.image === 'custom' && row.customImage !== null
+      ? { image_pull: customImagePull(row.customImage) }
+      : {}),
     user_id: row.userId,
     role: row.role as ContainerSpec['role'],
     resources: {

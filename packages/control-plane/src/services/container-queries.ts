@@ -137,6 +137,10 @@ function encodeCursor(row: Pick<ContainerRow, 'createdAt' | 'id'>): string {
   return Buffer.from(JSON.stringify([row.createdAt.getTime(), row.id])).toString('base64url');
 }
 
+/** Years 1 to 9999: every timestamp a row can carry, within both JavaScript's and Postgres's range. */
+const CURSOR_MIN_MS = -62_135_596_800_000; // 0001-01-01T00:00:00Z (Date.UTC maps year 1 to 1901)
+const CURSOR_MAX_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+
 function decodeCursor(cursor: string): Cursor {
   const invalid = invalidRequest('The cursor is not one this server issued.', [
     { path: 'cursor', message: 'invalid cursor' },
@@ -150,6 +154,8 @@ function decodeCursor(cursor: string): Cursor {
   if (!Array.isArray(parsed) || parsed.length !== 2) throw invalid;
   const [ms, id] = parsed as unknown[];
   if (typeof ms !== 'number' || !Number.isSafeInteger(ms) || typeof id !== 'string') throw invalid;
+  // A Date (and Postgres) holds far less than a safe integer: out of range it is no cursor of ours.
+  if (ms < CURSOR_MIN_MS || ms > CURSOR_MAX_MS) throw invalid;
   if (!isId('ctr', id)) throw invalid;
   return { createdAt: new Date(ms), id };
 }

@@ -19,6 +19,7 @@ import type { PlacementHost, Resources } from '../scheduler/placement.js';
 import { loadSnapshot, sharedSnapshot, type Scheduler } from '../scheduler/scheduler.js';
 import { CONTAINER_NAME_PATTERN } from './container-queries.js';
 import { noCapacityFor } from './no-capacity.js';
+import { checkCustomImage, PUBLIC_REGISTRIES, type AllowedRegistries } from './image-policy.js';
 import { getTier } from './tiers.js';
 
 /** The create body as on the wire (snake_case); the HTTP layer has already checked its shape. */
@@ -41,6 +42,8 @@ export interface CreateContainerInput {
   scheduler: Scheduler;
   /** The user's tier if the caller already has it (auth does); loaded otherwise. */
   tier?: TierRow;
+  /** Registries a non-admin's custom image may name; any public one when omitted. */
+  allowedRegistries?: AllowedRegistries;
 }
 
 export const DEFAULT_ROLE = 'barebone';
@@ -86,8 +89,8 @@ export function resolveResources(
 
 /**
  * Creates the container row, reserves room on a host and records the event in one transaction.
- * @throws RexecError resource_limit_exceeded, container_limit_reached, name_taken, no_capacity
- * (nothing is kept), invalid_request.
+ * @throws RexecError resource_limit_exceeded, image_not_allowed, container_limit_reached,
+ * name_taken, no_capacity (nothing is kept), invalid_request.
  */
 export async function createContainer(db: Db, input: CreateContainerInput): Promise<ContainerRow> {
   const { user, request } = input;
@@ -99,6 +102,9 @@ export async function createContainer(db: Db, input: CreateContainerInput): Prom
   checkImage(request);
   const tier = input.tier ?? (await getTier(db, user.tier));
   const resources = resolveResources(request.resources, tier);
+  if (request.custom_image !== undefined && request.custom_image !== null) {
+    checkCustomImage(request.custom_image, user, input.allowedRegistries ?? PUBLIC_REGISTRIES);
+  }
   // The live-name unique index is the name check: no query asks first. A generated name that
   // happens to be taken rolls the attempt back and the next one draws another.
   for (let attempt = 1; ; attempt++) {

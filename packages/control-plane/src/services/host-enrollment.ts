@@ -14,10 +14,15 @@ import { isJoinTokenShape } from './hosts.js';
 
 const CREDENTIAL_PATTERN = /^rexec_host_[0-9a-f]{64}$/;
 
+/** REXEC_HOST_APPROVAL: `manual` enrolls hosts as `pending` until an admin approves them. */
+export type HostApproval = 'auto' | 'manual';
+
 export interface EnrollInput {
   joinToken: string;
   hostName: string;
   agentVersion: string;
+  /** `auto` when omitted. */
+  approval?: HostApproval;
 }
 
 export interface Enrolled {
@@ -33,8 +38,8 @@ export interface AuthenticatedHost {
 }
 
 /**
- * Uses up the join token and creates the host (unreachable until its first HELLO) and its
- * credential in one transaction. @throws RexecError unauthorized for an unknown, used or expired
+ * Uses up the join token and creates the host (unreachable until its first HELLO; `pending` under
+ * manual approval) and its credential in one transaction. @throws RexecError unauthorized for an unknown, used or expired
  * join token (one message for all three, so probing learns nothing).
  */
 export async function enrollHost(db: Db, input: EnrollInput): Promise<Enrolled> {
@@ -54,7 +59,10 @@ export async function enrollHost(db: Db, input: EnrollInput): Promise<Enrolled> 
       .set({ usedAt: new Date() })
       .where(eq(hostJoinTokens.id, token.id));
     const hostId = newId('hst');
-    await tx.insert(hosts).values({ id: hostId, name: input.hostName, status: 'unreachable' });
+    const scheduling = input.approval === 'manual' ? 'pending' : 'active';
+    await tx
+      .insert(hosts)
+      .values({ id: hostId, name: input.hostName, status: 'unreachable', scheduling });
     const credential = `rexec_host_${randomBytes(32).toString('hex')}`;
     await tx.insert(hostCredentials).values({
       id: newId('hcr'),
@@ -69,6 +77,7 @@ export async function enrollHost(db: Db, input: EnrollInput): Promise<Enrolled> 
         join_token_id: token.id,
         host_name: input.hostName,
         agent_version: input.agentVersion,
+        scheduling,
       },
     });
     return { hostId, hostName: input.hostName, credential };

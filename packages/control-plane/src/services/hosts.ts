@@ -2,11 +2,11 @@
 // agents. Trading a join token for a host and credential is host-enrollment.ts; connectivity
 // (online/unreachable, heartbeats) is the agent hub's (hub/host-presence.ts).
 import { randomBytes } from 'node:crypto';
-import { asc, eq } from 'drizzle-orm';
+import { and, asc, desc, eq } from 'drizzle-orm';
 import type { Db } from '../db/open.js';
-import { hostJoinTokens } from '../db/schema/host-join-tokens.js';
+import { hostJoinTokens, type HostJoinTokenRow } from '../db/schema/host-join-tokens.js';
 import { hosts, type HostRow, type HostScheduling } from '../db/schema/hosts.js';
-import { invalidRequest, notFound } from '../errors.js';
+import { invalidRequest, invalidState, notFound } from '../errors.js';
 import { hashToken, isId, newId } from '../ids.js';
 import { recordEvent } from './events.js';
 import { failedRequiredChecks } from './host-health.js';
@@ -32,7 +32,8 @@ export async function getHost(db: Db, id: string): Promise<HostRow> {
 /**
  * Cordoned and draining hosts get no new containers; moving containers off a draining host is the
  * reconciler's job. Uncordoning a host whose agent reports a failed required check makes it
- * `unhealthy`, not `active`. Idempotent. @throws RexecError not_found, invalid_request.
+ * `unhealthy`, not `active`. Idempotent. A `pending` host must be approved first.
+ * @throws RexecError not_found, invalid_request, invalid_state (pending).
  */
 export async function setScheduling(
   db: Db,
@@ -46,6 +47,12 @@ export async function setScheduling(
     ]);
   }
   const current = await getHost(db, id);
+  if (current.scheduling === 'pending') {
+    throw invalidState(
+      'The host awaits approval; approve it (POST /hosts/:id/approve) before changing its scheduling.',
+      'pending',
+    );
+  }
   const target =
     scheduling === 'active' && failedRequiredChecks(current.health).length > 0
       ? 'unhealthy'
@@ -111,4 +118,63 @@ export async function createJoinToken(
 /** True when `value` has the shape of a join token (it may still be unknown, used or expired). */
 export function isJoinTokenShape(value: string): boolean {
   return JOIN_TOKEN_PATTERN.test(value);
+}
+
+/**
+ * Lets a `pending` host (joined under REXEC_HOST_APPROVAL=manual) take work: `active`, or
+ * `unhealthy` while its agent reports a failed required check. Any other host is returned as it
+ * is. @throws RexecError not_found.
+ */
+export async function approveHost(
+  db: Db,
+  id: string,
+  actorUserId: string | null,
+): Promise<HostRow> {
+  const current = await getHost(db, id);
+  if (current.scheduling !== 'pending') return current;
+  const target = failedRequiredChecks(current.health).length > 0 ? 'unhealthy' : 'active';
+  const [row] = await db
+    .update(hosts)
+    .set({ scheduling: target })
+    .where(and(eq(hosts.id, id), eq(hosts.scheduling, 'pending')))
+    .returning();
+  // Approved by someone else in between: theirs stands.
+  if (row === undefined) return getHost(db, id);
+  await recordEvent(db, {
+    type: 'host.approved',
+    actorUserId,
+    hostId: id,
+    detail: { from: 'pending', to: target },
+  });
+  return row;
+}
+
+/** Newest first; the secrets are never stored, so never listed. */
+export async function listJoinTokens(db: Db): Promise<HostJoinTokenRow[]> {
+  return db
+    .select()
+    .from(hostJoinTokens)
+    .orderBy(desc(hostJoinTokens.createdAt), asc(hostJoinTokens.id));
+}
+
+/**
+ * Deletes a join token so it can no longer enroll a host (hosts it enrolled keep their
+ * credentials: revoke those with POST /hosts/:id/revoke). @throws RexecError not_found.
+ */
+export async function revokeJoinToken(
+  db: Db,
+  id: string,
+  actorUserId: string | null,
+): Promise<void> {
+  if (!isId('jtk', id)) throw notFound('Join token', id);
+  const [row] = await db
+    .delete(hostJoinTokens)
+    .where(eq(hostJoinTokens.id, id))
+    .returning({ id: hostJoinTokens.id, usedAt: hostJoinTokens.usedAt });
+  if (row === undefined) throw notFound('Join token', id);
+  await recordEvent(db, {
+    type: 'host.join_token_revoked',
+    actorUserId,
+    detail: { join_token_id: id, was_used: row.usedAt !== null },
+  });
 }

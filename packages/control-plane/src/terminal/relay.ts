@@ -130,10 +130,12 @@ export function createTerminalRelay({
     );
   };
 
-  const watchExits: StatusListener = (_hostId, report) => {
+  // Only the host that runs the container may say it is gone: another host's report (a rogue or
+  // confused agent naming someone else's container id) must not end its terminals.
+  const watchExits: StatusListener = (hostId, report) => {
     if (GONE_STATES.has(report.container.state)) {
       for (const connection of [...terminalsOf(report.container.container_id)]) {
-        connection.containerStopped();
+        if (connection.target.hostId === hostId) connection.containerStopped();
       }
     }
     return Promise.resolve();

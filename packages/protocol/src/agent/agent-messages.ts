@@ -43,6 +43,11 @@ export const AgentHello = z
     host_name: HostName,
     runtime: RuntimeInfo,
     capacity: HostCapacity,
+    /**
+     * What the agent measured on the machine before the operator's REXEC_CAPACITY_* overrides:
+     * the control plane caps `capacity` to it (an override above the machine is a mistake or a lie).
+     */
+    measured_capacity: HostCapacity.optional(),
     /** Every container labelled with this host's id, whatever its state. */
     inventory: z.array(ObservedContainer).max(MAX_INVENTORY_CONTAINERS),
     capabilities: AgentCapabilities.optional(),

@@ -24,6 +24,12 @@ export const ContainerSpec = z.object({
   name: ContainerName,
   /** A resolved reference (the catalog's, or the user's custom image), never a catalog name. */
   image: OciReference,
+  /**
+   * `always`: pull (through a mirror, if any) before every run, so the registry is asked on each
+   * use and a copy another tenant left in the engine is never run alone; `missing` (the default):
+   * pull only when the engine lacks the image.
+   */
+  image_pull: z.enum(['always', 'missing']).optional(),
   user_id: UserId,
   role: RoleName,
   resources: Resources,

@@ -77,6 +77,8 @@ export const ControlRefuse = z.object({
   code: SnakeCode,
   message: HumanMessage,
   supported_protocol_versions: z.array(z.int().min(1).max(65_535)).max(16).optional(),
+  /** With `hello_throttled`: the earliest a new HELLO from this host is taken. */
+  retry_after_ms: z.int().nonnegative().max(86_400_000).optional(),
 });
 export type ControlRefuse = z.infer<typeof ControlRefuse>;
 

@@ -12,6 +12,7 @@ export const ERROR_CODES = [
   'insufficient_scope',
   'container_limit_reached',
   'resource_limit_exceeded',
+  'image_not_allowed',
   'not_found',
   'name_taken',
   'invalid_state',

@@ -3,13 +3,26 @@
 // `unhealthy`, which the control plane sets while the host's agent reports a failed required check.
 import { z } from 'zod';
 import { HostHealth } from '../agent/host-values.js';
-import { HostId, HostResources, Timestamp } from './common.js';
+import { HostId, HostResources, idSchema, Timestamp } from './common.js';
 
 export const HostStatus = z.enum(['online', 'unreachable']);
 export type HostStatus = z.infer<typeof HostStatus>;
 
-export const HostScheduling = z.enum(['active', 'cordoned', 'draining', 'unhealthy']);
+/** `pending`: joined under REXEC_HOST_APPROVAL=manual, gets no work until `POST /hosts/:id/approve`. */
+export const HostScheduling = z.enum(['active', 'cordoned', 'draining', 'unhealthy', 'pending']);
 export type HostScheduling = z.infer<typeof HostScheduling>;
+
+/**
+ * A labelled container the host runs that the database does not know (say, after a restore from
+ * a backup): stopped and kept with its volumes, never removed, until an admin decides.
+ */
+export const QuarantinedContainer = z.object({
+  container_id: z.string().max(128),
+  /** The engine state at the host's last HELLO. */
+  state: z.string().max(32),
+  found_at: Timestamp,
+});
+export type QuarantinedContainer = z.infer<typeof QuarantinedContainer>;
 
 export const Host = z.object({
   id: HostId,
@@ -40,6 +53,8 @@ export const Host = z.object({
   /** The agent's checks of its host at its last HELLO (`rexec-agent doctor` makes the same). */
   health: HostHealth.optional(),
   last_seen_at: Timestamp.optional(),
+  /** Unknown labelled containers found at the last HELLO (stopped, kept); absent when none. */
+  quarantined: z.array(QuarantinedContainer).optional(),
   created_at: Timestamp,
 });
 export type Host = z.infer<typeof Host>;
@@ -55,6 +70,30 @@ export const JoinTokenCreate = z.strictObject({
 });
 export type JoinTokenCreate = z.infer<typeof JoinTokenCreate>;
 
-/** `token` goes into the agent's `REXEC_JOIN_TOKEN`; it is shown only here. */
-export const JoinTokenCreated = z.object({ token: z.string().max(128), expires_at: Timestamp });
+/**
+ * `token` goes into the agent's `REXEC_JOIN_TOKEN`; it is shown only here. `id` names it in
+ * `GET /hosts/join-tokens` and `DELETE /hosts/join-tokens/:id` (optional only because it was
+ * added within v1).
+ */
+export const JoinTokenCreated = z.object({
+  id: z.string().max(64).optional(),
+  token: z.string().max(128),
+  expires_at: Timestamp,
+});
 export type JoinTokenCreated = z.infer<typeof JoinTokenCreated>;
+
+export const JoinTokenId = idSchema('jtk');
+
+/** A join token without its secret: `active` until used (once) or past `expires_at`. */
+export const JoinToken = z.object({
+  id: z.string().max(64),
+  status: z.enum(['active', 'used', 'expired']),
+  expires_at: Timestamp,
+  used_at: Timestamp.optional(),
+  created_by: z.string().max(64).optional(),
+  created_at: Timestamp,
+});
+export type JoinToken = z.infer<typeof JoinToken>;
+
+export const JoinTokenList = z.object({ join_tokens: z.array(JoinToken) });
+export type JoinTokenList = z.infer<typeof JoinTokenList>;

@@ -1,15 +1,17 @@
-// Admin-only routes: users, hosts (cordon, drain, revoke, join tokens) and tier edits. A non-admin
+// Admin-only routes: users, hosts (cordon, drain, approve, revoke, join tokens) and tier edits. A non-admin
 // gets the server's 403 `forbidden` as a RexecError; nothing is checked client-side.
 import {
   Host,
   HostList,
   JoinTokenCreated,
+  JoinTokenList,
   Tier,
   User,
   UserCreated,
   UserList,
   type TierPatch,
   type UserCreate,
+  type JoinToken,
   type UserPatch,
 } from '@rexec/protocol';
 import { decode } from '../http/decode.js';
@@ -46,7 +48,7 @@ export class Users {
   }
 }
 
-export type HostAction = 'cordon' | 'uncordon' | 'drain' | 'revoke';
+export type HostAction = 'cordon' | 'uncordon' | 'drain' | 'revoke' | 'approve';
 
 export class Hosts {
   readonly #http: HttpClient;
@@ -80,6 +82,22 @@ export class Hosts {
   /** Revokes the host's credential and disconnects its agent; it must join again. */
   revoke(id: string): Promise<Host> {
     return this.#action(id, 'revoke');
+  }
+
+  /** Lets a `pending` host (REXEC_HOST_APPROVAL=manual) take work; others are returned as they are. */
+  approve(id: string): Promise<Host> {
+    return this.#action(id, 'approve');
+  }
+
+  /** Every join token, newest first, without its secret (`active`, `used` or `expired`). */
+  async listJoinTokens(): Promise<JoinToken[]> {
+    const answer = await this.#http.send('GET', '/hosts/join-tokens');
+    return decode(JoinTokenList, answer, 'GET /hosts/join-tokens').join_tokens;
+  }
+
+  /** Deletes a join token so it can no longer enroll a host (enrolled hosts are not affected). */
+  async revokeJoinToken(id: string): Promise<void> {
+    await this.#http.send('DELETE', `/hosts/join-tokens/${segment(id, 'join token id')}`);
   }
 
   /** A token for a new agent's `REXEC_JOIN_TOKEN`, valid for `expiresInSeconds` (default 1 h). */

@@ -6,8 +6,23 @@ import { check, index, integer, jsonb, pgTable, text, timestamp } from 'drizzle-
 import type { HostHealthCheck } from '@rexec/protocol';
 
 export type HostStatus = 'online' | 'unreachable';
-/** `unhealthy` is the control plane's, set while the agent reports a failed required check. */
-export type HostScheduling = 'active' | 'cordoned' | 'draining' | 'unhealthy';
+/**
+ * `unhealthy` is the control plane's, set while the agent reports a failed required check;
+ * `pending` is a host that joined under REXEC_HOST_APPROVAL=manual and awaits an admin's approval.
+ */
+export type HostScheduling = 'active' | 'cordoned' | 'draining' | 'unhealthy' | 'pending';
+
+/**
+ * A labelled container the agent runs that the database does not know (after a restore from a
+ * backup, say): stopped and kept with its volumes for an admin, never removed (API shape).
+ */
+export interface QuarantinedContainer {
+  container_id: string;
+  /** The engine state when the agent last said HELLO. */
+  state: string;
+  /** When it was first found unknown. */
+  found_at: string;
+}
 
 /** How the host enforces disk and network limits, as its agent last said in HELLO (API shape). */
 export interface HostEnforcement {
@@ -43,6 +58,8 @@ export const hosts = pgTable(
      * a process that died without saying so is found by its released Postgres lock, not by time.
      */
     connectedReplica: text('connected_replica'),
+    /** Unknown labelled containers at the last HELLO; empty when there are none. */
+    quarantined: jsonb('quarantined').$type<QuarantinedContainer[]>().notNull().default([]),
     lastSeenAt: timestamp('last_seen_at', { withTimezone: true, precision: 3 }),
     createdAt: timestamp('created_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
   },
@@ -51,7 +68,7 @@ export const hosts = pgTable(
     check('hosts_status_check', sql`${table.status} in ('online', 'unreachable')`),
     check(
       'hosts_scheduling_check',
-      sql`${table.scheduling} in ('active', 'cordoned', 'draining', 'unhealthy')`,
+      sql`${table.scheduling} in ('active', 'cordoned', 'draining', 'unhealthy', 'pending')`,
     ),
     check(
       'hosts_reserved_non_negative',

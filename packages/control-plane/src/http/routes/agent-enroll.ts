@@ -18,6 +18,7 @@ const BEARER = /^Bearer +([^\s]+) *$/i;
 export function agentEnrollRoutes({
   database,
   ipLimits,
+  hostApproval = 'auto',
 }: RouteDependencies): FastifyPluginCallbackZod {
   return (app, _options, done) => {
     app.post(
@@ -53,6 +54,7 @@ export function agentEnrollRoutes({
           joinToken: match[1],
           hostName: host_name,
           agentVersion: agent_version,
+          approval: hostApproval,
         });
         request.log.info({ host_id: enrolled.hostId, host_name }, 'host enrolled');
         return reply.status(201).send({

@@ -27,6 +27,7 @@ import {
   listContainers,
 } from '../../services/containers.js';
 import { readSetupLog } from '../../lifecycle/setup-log.js';
+import { PUBLIC_REGISTRIES } from '../../services/image-policy.js';
 import type { RouteDependencies } from '../app.js';
 import { callerOf } from '../auth.js';
 import { toContainer } from '../mappers.js';
@@ -39,6 +40,7 @@ export function containerRoutes({
   database,
   scheduler,
   hub,
+  allowedRegistries = PUBLIC_REGISTRIES,
 }: RouteDependencies): FastifyPluginCallbackZod {
   const { db } = database;
   return (app, _options, done) => {
@@ -77,7 +79,13 @@ export function containerRoutes({
       },
       async (request, reply) => {
         const { user, tier } = callerOf(request);
-        const row = await createContainer(db, { user, tier, request: request.body, scheduler });
+        const row = await createContainer(db, {
+          user,
+          tier,
+          request: request.body,
+          scheduler,
+          allowedRegistries,
+        });
         // The agent's answer arrives later (202 `creating`); launch records it and never throws.
         // The tier was read with the caller, a few milliseconds ago: its session length stands.
         void launchContainer(lifecycle, row, tier.sessionHours);

@@ -1,15 +1,31 @@
-// Admin fleet routes: list and inspect hosts, cordon/uncordon/drain them, and mint join tokens for
-// new agents. Connectivity and capacity come from agents (the hub, a later issue), not from here.
-import { Host, HostId, HostList, JoinTokenCreate, JoinTokenCreated } from '@rexec/protocol';
+// Admin fleet routes: list and inspect hosts, cordon/uncordon/drain, approve (manual approval) and
+// revoke them, and mint, list and revoke join tokens for new agents. Connectivity and capacity come from agents (the hub, a later issue), not from here.
+import {
+  Host,
+  HostId,
+  HostList,
+  JoinTokenCreate,
+  JoinTokenCreated,
+  JoinTokenId,
+  JoinTokenList,
+} from '@rexec/protocol';
 import type { FastifyPluginCallbackZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { HostRow, HostScheduling } from '../../db/schema/hosts.js';
 import { revokeHostCredentials } from '../../services/host-enrollment.js';
-import { createJoinToken, getHost, listHosts, setScheduling } from '../../services/hosts.js';
+import {
+  approveHost,
+  createJoinToken,
+  getHost,
+  listHosts,
+  listJoinTokens,
+  revokeJoinToken,
+  setScheduling,
+} from '../../services/hosts.js';
 import { DISCONNECTED } from '../../hub/channel.js';
 import type { RouteDependencies } from '../app.js';
 import { callerOf } from '../auth.js';
-import { toHost as hostObject, toJoinTokenCreated } from '../mappers.js';
+import { toHost as hostObject, toJoinToken, toJoinTokenCreated } from '../mappers.js';
 import { ERROR_RESPONSES } from './responses.js';
 
 const ACTIONS: Record<'cordon' | 'uncordon' | 'drain', HostScheduling> = {
@@ -20,6 +36,7 @@ const ACTIONS: Record<'cordon' | 'uncordon' | 'drain', HostScheduling> = {
 
 const admin = { access: 'admin' } as const;
 const hostParams = z.object({ id: HostId });
+const joinTokenParams = z.object({ id: JoinTokenId });
 
 export function hostRoutes({
   database,
@@ -59,6 +76,38 @@ export function hostRoutes({
           ),
       );
     }
+    app.post(
+      '/hosts/:id/approve',
+      {
+        config: admin,
+        schema: { params: hostParams, response: { 200: Host, ...ERROR_RESPONSES } },
+      },
+      async (request) =>
+        toHost(await approveHost(database.db, request.params.id, callerOf(request).user.id)),
+    );
+    app.get(
+      '/hosts/join-tokens',
+      { config: admin, schema: { response: { 200: JoinTokenList, ...ERROR_RESPONSES } } },
+      async () => {
+        const now = new Date();
+        const rows = await listJoinTokens(database.db);
+        return { join_tokens: rows.map((row) => toJoinToken(row, now)) };
+      },
+    );
+    app.delete(
+      '/hosts/join-tokens/:id',
+      {
+        config: admin,
+        schema: {
+          params: joinTokenParams,
+          response: { 204: z.null().describe('Revoked'), ...ERROR_RESPONSES },
+        },
+      },
+      async (request, reply) => {
+        await revokeJoinToken(database.db, request.params.id, callerOf(request).user.id);
+        return reply.status(204).send(null);
+      },
+    );
     app.post(
       '/hosts/:id/revoke',
       {
