@@ -63,6 +63,26 @@ export async function detectEngine(): Promise<EngineKind | null> {
   return null;
 }
 
+/**
+ * The engines this environment promises, from REXEC_REQUIRE_ENGINES (comma-separated; `.ci/run`
+ * sets podman,docker): a suite that runs on every engine it finds must fail, not shrink, when one
+ * of these does not answer. Empty where nothing is promised (a laptop with podman only).
+ */
+export function requiredEngines(): EngineKind[] {
+  const listed = (process.env['REXEC_REQUIRE_ENGINES'] ?? '')
+    .split(',')
+    .map((name) => name.trim())
+    .filter((name) => name !== '');
+  for (const name of listed) {
+    if (!isEngineKind(name)) {
+      throw new Error(
+        `REXEC_REQUIRE_ENGINES lists "${name}"; each must be one of ${ENGINE_KINDS.join(', ')}`,
+      );
+    }
+  }
+  return listed as EngineKind[];
+}
+
 /** True when the engine has the image locally (no registry is reachable, so nothing is pulled). */
 export async function hasImage(kind: EngineKind, image: string): Promise<boolean> {
   const result = await execa(kind, ['image', 'inspect', image], { reject: false, timeout: 30_000 });

@@ -12,7 +12,13 @@ import { parseSubnetPool, poolCidr } from '../../../packages/agent/src/runtime/s
 import type { SubnetPool } from '../../../packages/agent/src/runtime/subnet-pool.js';
 import type { ContainerRuntime, ContainerSpec } from '../../../packages/agent/src/runtime/types.js';
 import { userNetworkName } from '../../../packages/agent/src/runtime/labels.js';
-import { BUSYBOX_IMAGE, ENGINE_KINDS, engine, hasImage } from '../../helpers/engine.js';
+import {
+  BUSYBOX_IMAGE,
+  ENGINE_KINDS,
+  engine,
+  hasImage,
+  requiredEngines,
+} from '../../helpers/engine.js';
 import type { EngineKind } from '../../helpers/engine.js';
 import { removeByHost, testLogger } from '../runtime/fixture.js';
 
@@ -20,13 +26,26 @@ export { engine };
 
 /**
  * The engines to run on: every one that answers and has the busybox image (podman here, docker
- * where dockerd runs). Fails the test when there is none: a missing engine is a broken setup.
+ * where dockerd runs). Fails the test when there is none, or when an engine REXEC_REQUIRE_ENGINES
+ * promises (CI sets both) is missing: a missing engine is a broken setup, not a smaller suite.
  */
 export async function networkEngines(t: Test): Promise<EngineKind[]> {
   const found: EngineKind[] = [];
+  const missing = new Map<EngineKind, string>();
   for (const kind of ENGINE_KINDS) {
-    const info = await engine(kind, ['info'], { timeoutMs: 30_000 }).catch(() => null);
-    if (info !== null && (await hasImage(kind, BUSYBOX_IMAGE))) found.push(kind);
+    const info = await engine(kind, ['info'], { timeoutMs: 30_000 }).catch((error: unknown) =>
+      error instanceof Error ? error : new Error(String(error)),
+    );
+    if (info instanceof Error) missing.set(kind, `does not answer: ${info.message.split('\n')[0]}`);
+    else if (!(await hasImage(kind, BUSYBOX_IMAGE))) missing.set(kind, `lacks ${BUSYBOX_IMAGE}`);
+    else found.push(kind);
+  }
+  for (const kind of requiredEngines()) {
+    const why = missing.get(kind);
+    if (why !== undefined) {
+      t.fail(`${kind} is required (REXEC_REQUIRE_ENGINES) but ${why}`);
+      throw new Error(`required engine ${kind} is missing for the network suites`);
+    }
   }
   if (found.length === 0) {
     t.fail(`no engine answers with ${BUSYBOX_IMAGE}; build it with: bash test/images/build.sh`);

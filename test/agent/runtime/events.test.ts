@@ -47,7 +47,8 @@ function collect(stream: RuntimeEventStream) {
   return { seen, next, done };
 }
 
-void t.test('an outside kill is reported as die with the exit code within seconds', async (t) => {
+// The bound is the wait itself: `next` rejects when no event came within WAIT_MS.
+void t.test('an outside kill is reported as die with the exit code', async (t) => {
   const { runtime, kind } = await makeRuntime(t);
   const stream = runtime.watchEvents();
   t.teardown(() => stream.stop());
@@ -57,13 +58,16 @@ void t.test('an outside kill is reported as die with the exit code within second
   const created = await runtime.createAndStart(spec);
   await events.next(spec.containerId, 'start');
 
-  const killedAt = Date.now();
+  const beforeKill = events.seen.length;
   await engine(kind, ['kill', created.engineId]);
-  const die = await events.next(spec.containerId, 'die');
+  const die = await events.next(spec.containerId, 'die', beforeKill);
+  t.notOk(
+    events.seen.slice(0, beforeKill).some((e) => e.kind === 'die'),
+    'nothing died before the kill',
+  );
   t.equal(die.exitCode, 137, 'SIGKILL exit code');
   t.equal(die.oomKilled, false);
   t.equal(die.engineId, created.engineId);
-  t.ok(Date.now() - killedAt < WAIT_MS);
   t.notOk(
     events.seen.some((e) => e.kind === 'oom'),
     'a plain kill is not an OOM',

@@ -2,6 +2,7 @@
 // driver, seeded tiers, the bootstrap admin, buildApp listening on 127.0.0.1 port 0, and a small
 // fetch wrapper. Log lines are kept in memory so tests can check what was logged.
 import { Writable } from 'node:stream';
+import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import type { Test } from 'tap';
 import { migrateDatabase } from '../../../packages/control-plane/src/db/migrate.js';
@@ -31,6 +32,8 @@ import { freshDatabase, type DbDriver } from '../../helpers/postgres.js';
 
 export interface TestServer {
   url: string;
+  /** The built app, for what only it can say (e.g. its registered routes). */
+  app: FastifyInstance;
   database: Database;
   adminToken: string;
   /** Every JSON log line the app wrote, parsed. */
@@ -95,7 +98,7 @@ export async function startServer(
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
   const close = () => app.close();
   t.teardown(close);
-  return { url, database, adminToken, logs, close };
+  return { url, app, database, adminToken, logs, close };
 }
 
 export interface Answer {

@@ -3,6 +3,9 @@
 import t from 'tap';
 import { isCheckViolation } from '../../../packages/control-plane/src/db/check-violation.js';
 import { isRexecError } from '../../../packages/control-plane/src/errors.js';
+import { DEFAULT_CPU_OVERCOMMIT } from '../../../packages/control-plane/src/scheduler/cpu-overcommit.js';
+import { createScheduler } from '../../../packages/control-plane/src/scheduler/scheduler.js';
+import { createContainer } from '../../../packages/control-plane/src/services/containers.js';
 import {
   getTier,
   listTiers,
@@ -11,6 +14,9 @@ import {
 } from '../../../packages/control-plane/src/services/tiers.js';
 import { DB_DRIVERS } from '../../helpers/postgres.js';
 import { migratedDatabase } from '../db/migrated-database.js';
+import { seedHost, seedUser } from './fixtures.js';
+
+const scheduler = createScheduler({ strategy: 'binpack', cpuOvercommit: DEFAULT_CPU_OVERCOMMIT });
 
 for (const driver of DB_DRIVERS) {
   void t.test(driver, async (t) => {
@@ -122,8 +128,17 @@ for (const driver of DB_DRIVERS) {
       t.equal((await getTier(db, 'community')).cpuMillicores, 2000);
     });
 
-    void t.test('max_containers 0 freezes a tier', async (t) => {
+    void t.test('max_containers 0 freezes a tier: its users create nothing more', async (t) => {
+      await seedHost(db);
+      const user = await seedUser(db, 'enterprise', 'frozen');
+      const create = () =>
+        createContainer(db, { user, request: { image: 'ubuntu:24.04' }, scheduler });
+      await create();
       t.equal((await updateTier(db, 'enterprise', { max_containers: 0 })).maxContainers, 0);
+      await t.rejects(create(), { code: 'container_limit_reached' }, 'refused while frozen');
+      await updateTier(db, 'enterprise', { max_containers: 25 });
+      await create();
+      t.pass('created again once thawed');
     });
   });
 }
