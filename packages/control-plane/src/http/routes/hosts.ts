@@ -1,10 +1,18 @@
 // Admin fleet routes: list and inspect hosts, cordon/uncordon/drain them, and mint join tokens for
 // new agents. Connectivity and capacity come from agents (the hub, a later issue), not from here.
-import { Host, HostId, HostList, JoinTokenCreate, JoinTokenCreated } from '@rexec/protocol';
+import {
+  Host,
+  HostId,
+  HostList,
+  HostTrust,
+  JoinTokenCreate,
+  JoinTokenCreated,
+} from '@rexec/protocol';
 import type { FastifyPluginCallbackZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { HostRow, HostScheduling } from '../../db/schema/hosts.js';
 import { revokeHostCredentials } from '../../services/host-enrollment.js';
+import { setTrusted } from '../../services/host-trust.js';
 import { createJoinToken, getHost, listHosts, setScheduling } from '../../services/hosts.js';
 import { DISCONNECTED } from '../../hub/channel.js';
 import type { RouteDependencies } from '../app.js';
@@ -59,6 +67,27 @@ export function hostRoutes({
           ),
       );
     }
+    app.post(
+      '/hosts/:id/trust',
+      {
+        config: admin,
+        schema: {
+          params: hostParams,
+          body: HostTrust.nullish(),
+          response: { 200: Host, ...ERROR_RESPONSES },
+        },
+      },
+      async (request) =>
+        toHost(
+          await setTrusted(
+            database.db,
+            request.params.id,
+            // No body (null) or an empty one trusts.
+            request.body?.trusted ?? true,
+            callerOf(request).user.id,
+          ),
+        ),
+    );
     app.post(
       '/hosts/:id/revoke',
       {
