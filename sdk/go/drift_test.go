@@ -58,6 +58,7 @@ var sdkRoutes = map[string]operation{
 	"POST /api/v1/hosts/{id}/uncordon":     {responses: hostAnswer},
 	"POST /api/v1/hosts/{id}/drain":        {responses: hostAnswer},
 	"POST /api/v1/hosts/{id}/revoke":       {responses: hostAnswer},
+	"POST /api/v1/hosts/{id}/trust":        {request: typeOf(hostTrust{}), responses: hostAnswer},
 	"POST /api/v1/hosts/join-tokens":       {request: typeOf(CreateJoinTokenRequest{}), responses: map[string]reflect.Type{"201": typeOf(JoinTokenCreated{})}},
 }
 
@@ -75,6 +76,7 @@ var enums = map[string][]string{
 	"HostStatus":      {string(HostOnline), string(HostUnreachable)},
 	"HostScheduling":  {string(SchedulingActive), string(SchedulingCordoned), string(SchedulingDraining), string(SchedulingUnhealthy)},
 	"image":           {ImageUbuntu2404, ImageDebianBookworm, ImageAlpine, ImageArchLinux, ImageCustom},
+	"NetworkEgress":   {string(EgressInternet), string(EgressNone)},
 	"role":            {RoleNode, RolePython, RoleGo, RoleRust, RoleDevops, RoleBarebone},
 	"Image.name":      {ImageUbuntu2404, ImageDebianBookworm, ImageAlpine, ImageArchLinux, ImageCustom},
 	"Role.name":       {RoleNode, RolePython, RoleGo, RoleRust, RoleDevops, RoleBarebone},

@@ -19,7 +19,8 @@ import { execIn, makeNetHost, netSpec, networkEngines } from './fixture.js';
 import type { NetHost } from './fixture.js';
 import { buildPrivateWorld, GREETING } from './private-world.js';
 
-const octet = randomInt(1, 250);
+// Above 100: this machine resolves deb.debian.org to 203.0.113.80, and no test address should shadow it.
+const octet = randomInt(101, 250);
 // One address in each default-denied range the kernel routes unicast TCP to; 0/8, 127/8, 224/4
 // and 240/4 never leave a container as TCP at all (their rules are host-guard.test.ts's).
 const DENIED = {

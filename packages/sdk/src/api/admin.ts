@@ -1,5 +1,5 @@
-// Admin-only routes: users, hosts (cordon, drain, revoke, join tokens) and tier edits. A non-admin
-// gets the server's 403 `forbidden` as a RexecError; nothing is checked client-side.
+// Admin-only routes: users, hosts (cordon, drain, revoke, trust, join tokens) and tier edits. A
+// non-admin gets the server's 403 `forbidden` as a RexecError; nothing is checked client-side.
 import {
   Host,
   HostList,
@@ -75,6 +75,17 @@ export class Hosts {
   /** Revokes the host's credential and disconnects its agent; it must join again. */
   revoke(id: string): Promise<Host> {
     return this.#action(id, 'revoke');
+  }
+
+  /**
+   * Lets the scheduler place containers on a host whose agent reports no network isolation
+   * (`trusted` true, the default), or takes that back. Idempotent.
+   */
+  async trust(id: string, trusted = true): Promise<Host> {
+    const answer = await this.#http.send('POST', `/hosts/${segment(id, 'host id')}/trust`, {
+      body: { trusted },
+    });
+    return decode(Host, answer, 'POST /hosts/:id/trust');
   }
 
   /** A token for a new agent's `REXEC_JOIN_TOKEN`, valid for `expiresInSeconds` (default 1 h). */
