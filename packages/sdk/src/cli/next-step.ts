@@ -25,7 +25,7 @@ function noCapacityStep(details: Record<string, unknown>): string {
     case 'no_host_schedulable':
       return (
         'an admin can put a host back: "rexec hosts" lists them, "rexec hosts uncordon <id>"; ' +
-        'one without network isolation takes containers once trusted (POST /hosts/:id/trust).'
+        'one without network isolation takes containers once trusted: "rexec hosts trust <id>".'
       );
     default: {
       const fit = details['largest_fit'];
