@@ -21,6 +21,10 @@ import { buildPrivateWorld, GREETING } from './private-world.js';
 
 // Above 100: this machine resolves deb.debian.org to 203.0.113.80, and no test address should shadow it.
 const octet = randomInt(101, 250);
+
+// Two engines, two containers each and a reach check per address; on a loaded 2-core machine
+// that outlasts tap's default file timeout.
+t.setTimeout(900_000);
 // One address in each default-denied range the kernel routes unicast TCP to; 0/8, 127/8, 224/4
 // and 240/4 never leave a container as TCP at all (their rules are host-guard.test.ts's).
 const DENIED = {
