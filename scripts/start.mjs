@@ -7,7 +7,13 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ApiError, checkAdminToken, mintJoinToken, readAdminToken } from './start/api.mjs';
+import {
+  ApiError,
+  checkAdminToken,
+  hostIsolated,
+  mintJoinToken,
+  readAdminToken,
+} from './start/api.mjs';
 import { build, buildConsole, needsBuild, needsConsoleBuild } from './start/build.mjs';
 import { startChild } from './start/child.mjs';
 import { chooseImage, detectEngine } from './start/engine.mjs';
@@ -171,8 +177,27 @@ async function startAgent(url, adminToken, engine) {
     }
     return null;
   }
+  if (adminToken !== null) await warnIfUnisolated(url, adminToken, String(connected.host_id));
   const how = enrolled ? 'its stored credential' : 'a new join token';
   return `${String(connected.host_name)} (${String(connected.host_id)}) on ${engine}, joined with ${how}; state in ${agentStateDir}`;
+}
+
+// Fail closed (issue 16): a host without the guard gets no containers until an admin trusts it.
+// npm start does not trust it on the operator's behalf; it says what is missing and how.
+async function warnIfUnisolated(url, adminToken, hostId) {
+  try {
+    if (await hostIsolated(url, adminToken, hostId)) return;
+  } catch (error) {
+    if (!(error instanceof ApiError)) throw error;
+    say(`cannot read the local host: ${error.message}`);
+    return;
+  }
+  say(
+    'the local agent could not install its host guard (it needs root and iptables), so containers ' +
+      'would reach this machine and its LAN; no container is placed on it until you trust it:\n' +
+      '  curl -X POST -H "Authorization: Bearer <admin token>" ' +
+      `${url}/api/v1/hosts/${hostId}/trust`,
+  );
 }
 
 async function main() {

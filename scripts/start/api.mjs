@@ -67,3 +67,9 @@ export async function mintJoinToken(baseUrl, adminToken) {
   }
   return created.token;
 }
+
+/** Whether the host's agent reported network isolation (its host guard is in place). */
+export async function hostIsolated(baseUrl, token, hostId) {
+  const host = await call(baseUrl, token, 'GET', `/hosts/${encodeURIComponent(hostId)}`);
+  return host?.network_isolation === true || host?.trusted === true;
+}

@@ -95,13 +95,23 @@ func (s *HostsService) Approve(ctx context.Context, id string) (*Host, error) {
 	return s.call(ctx, http.MethodPost, id, "/approve")
 }
 
+// Trust lets the scheduler place containers on a host whose agent reports no network isolation
+// (trusted true), or takes that back (false). Idempotent.
+func (s *HostsService) Trust(ctx context.Context, id string, trusted bool) (*Host, error) {
+	return s.callWith(ctx, http.MethodPost, id, "/trust", hostTrust{Trusted: &trusted})
+}
+
 func (s *HostsService) call(ctx context.Context, method, id, action string) (*Host, error) {
+	return s.callWith(ctx, method, id, action, nil)
+}
+
+func (s *HostsService) callWith(ctx context.Context, method, id, action string, body interface{}) (*Host, error) {
 	path, err := segment(id, "host id")
 	if err != nil {
 		return nil, err
 	}
 	var host Host
-	if _, err := s.api.do(ctx, method, "/hosts/"+path+action, nil, nil, &host); err != nil {
+	if _, err := s.api.do(ctx, method, "/hosts/"+path+action, nil, body, &host); err != nil {
 		return nil, err
 	}
 	return &host, nil

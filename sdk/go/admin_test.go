@@ -173,6 +173,15 @@ func TestHostsAreListedCordonedDrainedAndRevoked(t *testing.T) {
 			t.Fatalf("want %s: %+v, %v", step.want, host, err)
 		}
 	}
+	if !spare.NetworkIsolation || spare.Trusted {
+		t.Fatalf("a root agent's host reports isolation and needs no trust: %+v", spare)
+	}
+	for _, trusted := range []bool{true, true, false} {
+		host, err := hosts.Trust(ctx, spare.ID, trusted)
+		if err != nil || host.Trusted != trusted {
+			t.Fatalf("trust %v: %+v, %v", trusted, host, err)
+		}
+	}
 	if host, err := hosts.Get(ctx, spare.ID); err != nil || host.Reserved.MemoryMB < 64 {
 		t.Fatalf("the spare reserves the container's memory: %+v, %v", host, err)
 	}

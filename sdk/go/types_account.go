@@ -53,6 +53,9 @@ type Tier struct {
 	// DefaultResources is what a create gets for each resource it leaves out (each at most the
 	// maximum above); nil only from a server older than tier defaults.
 	DefaultResources *Resources `json:"default_resources,omitempty"`
+	// NetworkEgress is where the tier's containers' traffic may go: EgressInternet (public
+	// addresses only) or EgressNone; empty only from a server older than egress control.
+	NetworkEgress NetworkEgress `json:"network_egress,omitempty"`
 }
 
 // TokenScope is what a token may do: ScopeRead for GETs, ScopeWrite for changes (and terminals,

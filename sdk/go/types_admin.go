@@ -111,10 +111,15 @@ type Host struct {
 	Capacity   HostResources  `json:"capacity"`
 	// Schedulable is what placements may reserve: CPU is Capacity times the control plane's CPU
 	// overcommit, memory and disk are Capacity. Nil only from an older server.
-	Schedulable  *HostResources    `json:"schedulable,omitempty"`
-	Reserved     HostResources     `json:"reserved"`
-	Runtime      *HostRuntime      `json:"runtime,omitempty"`
-	Enforcement  *HostEnforcement  `json:"enforcement,omitempty"`
+	Schedulable *HostResources   `json:"schedulable,omitempty"`
+	Reserved    HostResources    `json:"reserved"`
+	Runtime     *HostRuntime     `json:"runtime,omitempty"`
+	Enforcement *HostEnforcement `json:"enforcement,omitempty"`
+	// NetworkIsolation is false when the agent could not install its host guard; the scheduler
+	// then places nothing on the host unless Trusted.
+	NetworkIsolation bool `json:"network_isolation,omitempty"`
+	// Trusted is an admin's acceptance of the host without network isolation (Hosts.Trust).
+	Trusted      bool              `json:"trusted,omitempty"`
 	AgentVersion string            `json:"agent_version,omitempty"`
 	Health       []HostHealthCheck `json:"health,omitempty"`
 	LastSeenAt   *time.Time        `json:"last_seen_at,omitempty"`
@@ -129,6 +134,12 @@ type QuarantinedContainer struct {
 	ContainerID string    `json:"container_id"`
 	State       string    `json:"state"`
 	FoundAt     time.Time `json:"found_at"`
+}
+
+// hostTrust is the body of POST /hosts/:id/trust; the server reads a missing field as true, so
+// false must be sent, never left out.
+type hostTrust struct {
+	Trusted *bool `json:"trusted,omitempty"`
 }
 
 type hostList struct {
@@ -176,6 +187,8 @@ type TierPatch struct {
 	RateLimits   *RateLimitPatch `json:"rate_limits,omitempty"`
 	// DefaultResources changes the defaults of the resources set; each must stay within its maximum.
 	DefaultResources *ResourcesRequest `json:"default_resources,omitempty"`
+	// NetworkEgress sets where the tier's new containers' traffic may go.
+	NetworkEgress NetworkEgress `json:"network_egress,omitempty"`
 }
 
 // RateLimitPatch changes a tier's rate limits; only the fields set are changed.

@@ -63,6 +63,22 @@ type ContainerUsage struct {
 	MeasuredAt time.Time `json:"measured_at"`
 }
 
+// NetworkEgress says where a container's traffic may go.
+type NetworkEgress string
+
+const (
+	// EgressInternet reaches public addresses only: the host, its LAN and other non-public ranges
+	// are refused by the host's agent.
+	EgressInternet NetworkEgress = "internet"
+	// EgressNone reaches nothing at all, DNS included.
+	EgressNone NetworkEgress = "none"
+)
+
+// ContainerNetwork is a container's network settings, as asked in a create and shown on it.
+type ContainerNetwork struct {
+	Egress NetworkEgress `json:"egress"`
+}
+
 // Container is one of the caller's containers.
 type Container struct {
 	ID          string          `json:"id"`
@@ -73,14 +89,16 @@ type Container struct {
 	Status      ContainerStatus `json:"status"`
 	// StatusReason says why it is "error" or why it stopped: user, session_expired, host_lost,
 	// image_pull_failed, role_setup_failed, disk_quota_exceeded, …
-	StatusReason     string          `json:"status_reason,omitempty"`
-	HostID           string          `json:"host_id,omitempty"`
-	Resources        Resources       `json:"resources"`
-	CreatedAt        time.Time       `json:"created_at"`
-	StartedAt        *time.Time      `json:"started_at,omitempty"`
-	StoppedAt        *time.Time      `json:"stopped_at,omitempty"`
-	SessionExpiresAt *time.Time      `json:"session_expires_at,omitempty"`
-	Usage            *ContainerUsage `json:"usage,omitempty"`
+	StatusReason string    `json:"status_reason,omitempty"`
+	HostID       string    `json:"host_id,omitempty"`
+	Resources    Resources `json:"resources"`
+	// Network is nil only from a server older than egress control.
+	Network          *ContainerNetwork `json:"network,omitempty"`
+	CreatedAt        time.Time         `json:"created_at"`
+	StartedAt        *time.Time        `json:"started_at,omitempty"`
+	StoppedAt        *time.Time        `json:"stopped_at,omitempty"`
+	SessionExpiresAt *time.Time        `json:"session_expires_at,omitempty"`
+	Usage            *ContainerUsage   `json:"usage,omitempty"`
 }
 
 // ContainerList is one page of GET /containers. Count is how many containers the caller has in
@@ -102,6 +120,9 @@ type CreateContainerRequest struct {
 	CustomImage string            `json:"custom_image,omitempty"`
 	Role        string            `json:"role,omitempty"`
 	Resources   *ResourcesRequest `json:"resources,omitempty"`
+	// Network narrows the tier's egress (EgressNone); asking EgressInternet on a tier whose egress
+	// is none is refused with resource_limit_exceeded.
+	Network *ContainerNetwork `json:"network,omitempty"`
 }
 
 // ContainerLogs is the tail of a container's role setup output and the detail of its last status

@@ -132,6 +132,35 @@ void t.test('the idle network time and the home volume pool are read and checked
   t.end();
 });
 
+void t.test('egress allow and deny lists are read, normalised and checked', (t) => {
+  const defaults = loadConfig({ REXEC_URL: 'http://x' });
+  t.same(defaults.egressAllow, []);
+  t.same(defaults.egressDeny, []);
+  const config = loadConfig(
+    { REXEC_URL: 'http://x', REXEC_EGRESS_ALLOW: '10.0.5.7:3142, 192.168.10.0/24' },
+    ['--egress-deny', '203.0.113.0/24,198.51.100.9'],
+  );
+  t.same(config.egressAllow, [{ cidr: '10.0.5.7/32', port: 3142 }, { cidr: '192.168.10.0/24' }]);
+  t.same(config.egressDeny, ['203.0.113.0/24', '198.51.100.9/32']);
+  const cases: [Record<string, string>, RegExp][] = [
+    [
+      { REXEC_EGRESS_ALLOW: 'cache.lan:3142' },
+      /REXEC_EGRESS_ALLOW \(--egress-allow\) "cache\.lan" is not an IPv4 address or CIDR/,
+    ],
+    [
+      { REXEC_EGRESS_ALLOW: '10.0.0.0/8:99999' },
+      /REXEC_EGRESS_ALLOW .*"10\.0\.0\.0\/8:99999" has no valid port/,
+    ],
+    [{ REXEC_EGRESS_ALLOW: '10.0.0.1/8' }, /REXEC_EGRESS_ALLOW .*host bits set for \/8/],
+    [{ REXEC_EGRESS_DENY: '10.0.0.0/33' }, /REXEC_EGRESS_DENY \(--egress-deny\) .*not an IPv4/],
+    [{ REXEC_EGRESS_DENY: 'fd00::/8' }, /REXEC_EGRESS_DENY .*containers have no IPv6 at all/],
+  ];
+  for (const [env, message] of cases) {
+    t.match(failure({ REXEC_URL: 'http://x', ...env }), message, Object.values(env).join());
+  }
+  t.end();
+});
+
 void t.test('container host ports and the user network pool are read and checked', (t) => {
   const defaults = loadConfig({ REXEC_URL: 'http://127.0.0.1' });
   t.same(defaults.containerHostPorts, []);

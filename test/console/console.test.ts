@@ -280,7 +280,7 @@ void t.test('the web console in a real browser', async (t) => {
     await admin.click('button[type=submit]');
     t.match(
       await admin.locator('.form-error').textContent(),
-      /online hosts are cordoned or draining, so none takes new containers/,
+      /online hosts are cordoned, draining or without network isolation, so none takes new containers/,
       "the server's reason, in words",
     );
     await browser.screenshot(admin, 'create-no-capacity');

@@ -65,6 +65,7 @@ void t.test('common errors come with a next step, the rest with none', (t) => {
   t.match(step('network_error'), /npm start|rexec login --url/);
   t.match(step('no_capacity', { reason: 'no_host_online' }), /rexec hosts join-token.*rexec-agent/);
   t.match(step('no_capacity', { reason: 'no_host_schedulable' }), /rexec hosts uncordon/);
+  t.match(step('no_capacity', { reason: 'no_host_schedulable' }), /rexec hosts trust <id>/);
   t.equal(
     step('no_capacity', {
       reason: 'no_host_with_room',

@@ -27,11 +27,18 @@ export const SANDBOX_COMMAND: readonly string[] = [
 export type ActionOutcome =
   { ok: true; container: WireContainer; replayed: boolean } | { ok: false; error: CommandError };
 
+/** The engines' network mode without any interface but loopback (podman and docker alike). */
+export const NO_NETWORK = 'none';
+
 const MESSAGE_MAX = 1_000;
 const DETAIL_MAX = 2_000;
 
-/** The runtime's spec; every container joins its user's own network on this host. */
+/**
+ * The runtime's spec. A container joins its user's own network on this host, or with egress
+ * `none` no network at all (only loopback: nothing to reach, DNS included, and nothing to shape).
+ */
 export function toRuntimeSpec(spec: WireSpec, hostId: string): ContainerSpec {
+  const offline = spec.network_egress === 'none';
   return {
     containerId: spec.container_id,
     userId: spec.user_id,
@@ -41,8 +48,8 @@ export function toRuntimeSpec(spec: WireSpec, hostId: string): ContainerSpec {
     memoryMb: spec.resources.memory_mb,
     pidsLimit: spec.pids_limit,
     diskMb: spec.resources.disk_mb,
-    networkMbps: spec.resources.network_mbps,
-    network: userNetworkName(hostId, spec.user_id),
+    ...(offline ? {} : { networkMbps: spec.resources.network_mbps }),
+    network: offline ? NO_NETWORK : userNetworkName(hostId, spec.user_id),
     ...(spec.env === undefined ? {} : { env: spec.env }),
     command: SANDBOX_COMMAND,
   };

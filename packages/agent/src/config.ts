@@ -12,6 +12,12 @@ import {
 } from '@rexec/protocol';
 import { z } from 'zod';
 import { DEFAULT_DISK_CHECK_INTERVAL_MS } from './disk/disk-monitor.js';
+import {
+  EgressPolicyError,
+  parseEgressAllow,
+  parseEgressDeny,
+  type EgressAllowEntry,
+} from './network/egress-policy.js';
 import { DEFAULT_HOME_VOLUME_POOL } from './runtime/home-volumes.js';
 import { parseRegistryMirrors, RegistryMirrorsError } from './runtime/registry-mirrors.js';
 import {
@@ -59,6 +65,10 @@ export interface AgentConfig {
   registryMirrors: RegistryMirrors;
   /** Host TCP ports containers may reach despite the host guard (a package cache, say). */
   containerHostPorts: readonly number[];
+  /** Non-public destinations containers may reach after all (REXEC_EGRESS_ALLOW). */
+  egressAllow: readonly EgressAllowEntry[];
+  /** Ranges refused on top of the default non-public ones (REXEC_EGRESS_DENY). */
+  egressDeny: readonly string[];
   /** Where each user's network on this host takes its subnet from. */
   userNetworkPool: SubnetPool;
   /** How long a user's network outlives their last container here (0: it goes with it). */
@@ -102,6 +112,8 @@ const VARIABLES = {
   REXEC_DISK_CHECK_SECONDS: 'disk-check-seconds',
   REXEC_REGISTRY_MIRRORS: 'registry-mirrors',
   REXEC_CONTAINER_HOST_PORTS: 'container-host-ports',
+  REXEC_EGRESS_ALLOW: 'egress-allow',
+  REXEC_EGRESS_DENY: 'egress-deny',
   REXEC_USER_NETWORK_POOL: 'user-network-pool',
   REXEC_USER_SUBNET_PREFIX: 'user-subnet-prefix',
   REXEC_USER_NETWORK_IDLE_SECONDS: 'user-network-idle-seconds',
@@ -150,6 +162,21 @@ const PortList = z
     ),
   );
 
+/** An REXEC_EGRESS_* list through its parser; the parser's message names the bad entry. */
+const egressList = <T>(parse: (text: string) => T) =>
+  z
+    .string()
+    .transform((text, ctx) => {
+      try {
+        return parse(text);
+      } catch (error) {
+        if (!(error instanceof EgressPolicyError)) throw error;
+        ctx.addIssue({ code: 'custom', message: error.message });
+        return z.NEVER;
+      }
+    })
+    .optional();
+
 const Schema = z.object({
   REXEC_URL: z.string({ error: 'is required' }).pipe(HttpUrl),
   REXEC_JOIN_TOKEN: z
@@ -192,6 +219,8 @@ const Schema = z.object({
     })
     .optional(),
   REXEC_CONTAINER_HOST_PORTS: PortList.optional(),
+  REXEC_EGRESS_ALLOW: egressList(parseEgressAllow),
+  REXEC_EGRESS_DENY: egressList(parseEgressDeny),
   REXEC_USER_NETWORK_POOL: z.string().default(DEFAULT_SUBNET_POOL),
   REXEC_USER_SUBNET_PREFIX: bounded(1, 32, DEFAULT_SUBNET_PREFIX),
   REXEC_USER_NETWORK_IDLE_SECONDS: bounded(0, 7 * 24 * 3600, DEFAULT_NETWORK_IDLE_MS / 1000),
@@ -288,6 +317,8 @@ export function loadConfig(
     diskCheckMs: value.REXEC_DISK_CHECK_SECONDS * 1000,
     registryMirrors: value.REXEC_REGISTRY_MIRRORS ?? new Map(),
     containerHostPorts: [...new Set(value.REXEC_CONTAINER_HOST_PORTS ?? [])],
+    egressAllow: value.REXEC_EGRESS_ALLOW ?? [],
+    egressDeny: value.REXEC_EGRESS_DENY ?? [],
     userNetworkPool: subnetPool(value.REXEC_USER_NETWORK_POOL, value.REXEC_USER_SUBNET_PREFIX),
     userNetworkIdleMs: value.REXEC_USER_NETWORK_IDLE_SECONDS * 1000,
     homeVolumePool: value.REXEC_HOME_VOLUME_POOL,

@@ -20,7 +20,7 @@ import { loadIdentity } from './identity.js';
 import { createDiskMonitor, createQuotaStops, diskEnforcement } from './disk/index.js';
 import { runDoctor } from './doctor/doctor-command.js';
 import { checkHost, failedRequired } from './doctor/host-checks.js';
-import { setUpNetworkEnforcement } from './network/index.js';
+import { egressPolicy, setUpNetworkEnforcement } from './network/index.js';
 import { createCliRuntime, poolCidr } from './runtime/index.js';
 import { detectRuntime } from './runtime-detect.js';
 import { prepareRuntimeDir } from './runtime-dir.js';
@@ -81,6 +81,7 @@ async function run(config: AgentConfig, log: Logger): Promise<number> {
     hostId: identity.host_id,
     sourceCidr: poolCidr(config.userNetworkPool),
     allowedHostPorts: config.containerHostPorts,
+    egress: egressPolicy(config.egressAllow, config.egressDeny),
     controlPlaneUrl: config.url,
     log: log.child({ component: 'network' }),
   });

@@ -88,6 +88,16 @@ export function resourceLimitExceeded(
   );
 }
 
+/** Thrown when a create asks for network egress its tier does not give (`internet` on `none`). */
+export function egressNotAllowed(requested: string, allowed: string, tier: string): RexecError {
+  return new RexecError(
+    'resource_limit_exceeded',
+    `network.egress "${requested}" is not available on the ${tier} tier, whose containers get ` +
+      `"${allowed}"; omit network.egress or ask for "${allowed}".`,
+    { resource: 'network.egress', requested, limit: allowed, tier },
+  );
+}
+
 /** Thrown when a resource does not exist or belongs to someone else (never reveal which). */
 export function notFound(what: string, id?: string): RexecError {
   const message = id === undefined ? `${what} not found.` : `${what} ${id} not found.`;

@@ -5,8 +5,14 @@ import { randomBytes } from 'node:crypto';
 import { execa } from 'execa';
 import t from 'tap';
 import type { Test } from 'tap';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
+  DEFAULT_EGRESS_DENY,
+  egressPolicy,
   hostGuardChains,
+  hostResolvers,
   installHostGuard,
   removeHostGuard,
   setUpNetworkEnforcement,
@@ -65,6 +71,61 @@ void t.test(
   },
 );
 
+void t.test(
+  'with an egress policy FORWARD refuses every non-public range, after the exceptions',
+  async (t) => {
+    const hostId = guardedHost(t);
+    const { forward } = hostGuardChains(hostId);
+    await installHostGuard({
+      hostId,
+      sourceCidr: '10.216.5.0/24',
+      allowedPorts: [],
+      egress: egressPolicy(
+        [{ cidr: '10.0.5.7/32', port: 3142 }, { cidr: '192.168.9.0/24' }],
+        ['203.0.113.0/24'],
+      ),
+      resolvers: ['10.255.255.53'],
+    });
+    const lines = await rules(forward);
+    const index = (pattern: RegExp) => lines.findIndex((line) => pattern.test(line));
+    for (const range of [...DEFAULT_EGRESS_DENY, '203.0.113.0/24']) {
+      t.ok(
+        lines.includes(`-A ${forward} -d ${range} -j REJECT --reject-with icmp-admin-prohibited`),
+        `${range} is refused`,
+      );
+    }
+    const firstDeny = index(/-j REJECT --reject-with icmp-admin-prohibited/);
+    const passes = [
+      /-d 10\.255\.255\.53\/32 -p udp -m udp --dport 53 -j RETURN/,
+      /-d 10\.255\.255\.53\/32 -p tcp -m tcp --dport 53 -j RETURN/,
+      /-d 10\.0\.5\.7\/32 -p tcp -m tcp --dport 3142 -j RETURN/,
+      /-d 192\.168\.9\.0\/24 -j RETURN/,
+      /-d 10\.216\.5\.0\/24 -m physdev --physdev-is-bridged -j RETURN/,
+    ];
+    for (const pass of passes) {
+      const at = index(pass);
+      t.ok(at !== -1 && at < firstDeny, `${pass.source} passes before the refusals`);
+    }
+    t.ok(
+      index(/! --physdev-is-bridged -j REJECT/) < index(/-d 192\.168\.9\.0\/24 -j RETURN/),
+      "no allowance reopens another user's network",
+    );
+  },
+);
+
+void t.test("the host's nameservers come from resolv.conf, loopback ones left out", async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'rexec-resolv-'));
+  t.teardown(() => import('node:fs/promises').then(({ rm }) => rm(dir, { recursive: true })));
+  const etc = join(dir, 'resolv.conf');
+  const systemd = join(dir, 'systemd.conf');
+  await writeFile(etc, 'nameserver 127.0.0.53\nsearch lan\nnameserver 10.1.1.1\n');
+  await writeFile(
+    systemd,
+    '# upstream\nnameserver 10.1.1.1\nnameserver 192.168.1.1\nnameserver fd00::1\n',
+  );
+  t.same(await hostResolvers([etc, systemd, join(dir, 'missing')]), ['10.1.1.1', '192.168.1.1']);
+});
+
 void t.test('removeHostGuard takes the chains and every jump away, and may repeat', async (t) => {
   const hostId = guardedHost(t);
   const { input, forward } = hostGuardChains(hostId);
@@ -87,8 +148,15 @@ void t.test('at agent start, a root host reports shaping and isolation on', asyn
     allowedHostPorts: [],
     controlPlaneUrl: new URL('http://127.0.0.1:8080'),
     log: testLogger(),
+    egress: egressPolicy(),
   });
   t.same(setup.enforcement, { shaping: true, isolation: true });
+  t.ok(
+    (await rules(hostGuardChains(hostId).forward)).some((line) =>
+      line.includes('-d 169.254.0.0/16 -j REJECT'),
+    ),
+    'the egress policy is in force',
+  );
   t.ok(setup.shaper, 'the runtime gets a shaper');
   t.equal(jumpsTo(await rules('INPUT'), hostGuardChains(hostId).input).length, 1);
 });

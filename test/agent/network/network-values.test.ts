@@ -180,6 +180,52 @@ void t.test('the wire spec becomes a runtime spec on the user network of this ho
   t.end();
 });
 
+void t.test('egress none becomes no network at all and nothing to shape', (t) => {
+  const spec = toRuntimeSpec(
+    {
+      container_id: 'ctr_1',
+      user_id: 'usr_1',
+      image: 'busybox',
+      resources: { cpu_millicores: 500, memory_mb: 64, disk_mb: 512, network_mbps: 20 },
+      pids_limit: 100,
+      network_egress: 'none',
+    } as Parameters<typeof toRuntimeSpec>[0],
+    'host-1',
+  );
+  t.equal(spec.network, 'none');
+  t.equal(spec.networkMbps, undefined, 'no eth0 to shape, no label to shape it by later');
+  const args = buildRunArgs(validateContainerSpec(spec), 'h1');
+  t.same(args.slice(args.indexOf('--network'), args.indexOf('--network') + 2), [
+    '--network',
+    'none',
+  ]);
+  t.notOk(args.some((arg) => arg.startsWith('io.rexec.network-mbps')));
+  t.end();
+});
+
+void t.test('IPv6 is switched off in the container where the host kernel has it', (t) => {
+  const spec = validateContainerSpec({
+    containerId: 'c1',
+    userId: 'u1',
+    image: 'busybox',
+    cpuMillicores: 500,
+    memoryMb: 64,
+    pidsLimit: 100,
+  });
+  const withIpv6 = buildRunArgs(spec, 'h1', { hostIpv6: true });
+  for (const sysctl of [
+    'net.ipv6.conf.all.disable_ipv6=1',
+    'net.ipv6.conf.default.disable_ipv6=1',
+  ]) {
+    t.equal(withIpv6[withIpv6.indexOf(sysctl) - 1], '--sysctl', sysctl);
+  }
+  t.notOk(
+    buildRunArgs(spec, 'h1', { hostIpv6: false }).includes('--sysctl'),
+    'a kernel without IPv6 has no such sysctl; the run would fail on it',
+  );
+  t.end();
+});
+
 void t.test('the placement template output gives pid, upper dir and home volume', (t) => {
   const stdout = JSON.stringify({
     pid: 4242,

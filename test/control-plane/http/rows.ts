@@ -47,6 +47,8 @@ export async function insertHost(
       name: 'host-a',
       status: 'online',
       scheduling: 'active',
+      // As a host whose agent reported isolation would be; the fail-closed cases set it false.
+      trusted: true,
       capacityCpuMillicores: 8000,
       capacityMemoryMb: 16384,
       capacityDiskMb: 100000,

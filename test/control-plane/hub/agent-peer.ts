@@ -234,6 +234,8 @@ export function helloMessage(options: HelloOptions = {}): AgentHello {
       version: '4.3.1',
       disk_enforcement: 'none',
       network_shaping: false,
+      // As a root agent whose host guard is in place; otherwise nothing would be placed on it.
+      network_isolation: true,
     },
     capacity: options.capacity ?? {
       cpu_millicores: 64_000,

@@ -235,7 +235,7 @@ for (const driver of DB_DRIVERS) {
       const user = await seedUser(db);
       await t.rejects(createContainer(db, { user, request: alpine, scheduler: overcommit4 }), {
         code: 'no_capacity',
-        message: /All 2 online hosts are cordoned or draining.*uncordon/,
+        message: /All 2 online hosts are cordoned, draining or without network isolation.*uncordon/,
         details: {
           reason: 'no_host_schedulable',
           hosts_online: 2,

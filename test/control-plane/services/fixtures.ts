@@ -14,6 +14,8 @@ export async function seedHost(db: Db, overrides: Partial<HostRow> = {}): Promis
       name: `host-${Math.random().toString(36).slice(2, 8)}`,
       status: 'online',
       scheduling: 'active',
+      // As a host whose agent reported isolation would be; the fail-closed cases set it false.
+      trusted: true,
       capacityCpuMillicores: 1_000_000,
       capacityMemoryMb: 1_000_000,
       capacityDiskMb: 10_000_000,

@@ -15,7 +15,15 @@ const none: Resources = { cpuMillicores: 0, memoryMb: 0, diskMb: 0 };
 const small: Resources = { cpuMillicores: 1000, memoryMb: 1024, diskMb: 10240 };
 
 function host(id: string, overrides: Partial<PlacementHost> = {}): PlacementHost {
-  return { id, status: 'online', scheduling: 'active', capacity, reserved: none, ...overrides };
+  return {
+    id,
+    status: 'online',
+    scheduling: 'active',
+    capacity,
+    reserved: none,
+    isolated: true,
+    ...overrides,
+  };
 }
 
 const half: Resources = { cpuMillicores: 4000, memoryMb: 8192, diskMb: 51200 };

@@ -53,10 +53,14 @@ function networkChecks(network: NetworkEnforcement): HostHealthCheck[] {
     {
       check: 'network_isolation',
       ok: network.isolation,
+      // Not required: the control plane places nothing on such a host unless an admin trusts it.
       required: false,
       message: network.isolation
-        ? "the host guard keeps containers off the host's ports and other users' networks"
-        : `containers are not kept off the host and other users' networks${why}`.slice(0, 500),
+        ? "the host guard keeps containers off the host, other users' networks and non-public addresses"
+        : (
+            `containers are not kept off the host, other users' networks and non-public ` +
+            `addresses${why}; no container is placed here until an admin trusts the host`
+          ).slice(0, 500),
     },
     {
       check: 'network_shaping',

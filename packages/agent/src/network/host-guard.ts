@@ -1,10 +1,13 @@
 // Keeps containers off the host's own ports (issue 7 isolation): a per-host iptables chain, jumped
 // to from INPUT for traffic from the user network pool, lets through replies, DNS to the gateway
 // and the configured ports and rejects the rest; a second chain, jumped to from FORWARD, rejects
-// a remote control plane's address and port. Rebuilt on every agent start; left in place on stop
-// (containers keep running); removeHostGuard takes it away. Per-user networks are the runtime's.
+// a remote control plane's address and port and, with an egress policy, every non-public
+// destination (egress-policy.ts) except the allowed ones and DNS to the host's resolvers. Rebuilt
+// on every agent start; left in place on stop (containers keep running); removeHostGuard takes it
+// away. Per-user networks are the runtime's.
 import { execa } from 'execa';
 import { shortHash } from '../runtime/index.js';
+import type { EgressPolicy } from './egress-policy.js';
 
 export interface HostGuardOptions {
   hostId: string;
@@ -14,6 +17,13 @@ export interface HostGuardOptions {
   allowedPorts: readonly number[];
   /** The control plane's addresses and port when it runs elsewhere; a local one is INPUT's. */
   controlPlane?: { addresses: readonly string[]; port: number };
+  /** Routed destinations to refuse and the exceptions; absent: only the rules above. */
+  egress?: EgressPolicy;
+  /**
+   * The host's IPv4 nameservers: docker's embedded DNS forwards to them from inside the
+   * container's namespace, so DNS (port 53 only) to them passes the egress policy.
+   */
+  resolvers?: readonly string[];
   /** The iptables binary; `iptables` on PATH by default. */
   iptables?: string;
 }
@@ -64,9 +74,33 @@ export function hostGuardRules(options: HostGuardOptions): string {
           (address) =>
             `-A ${forward} -d ${address} -p tcp --dport ${cp.port} -j REJECT --reject-with tcp-reset`,
         )),
+    ...(options.egress === undefined ? [] : egressRules(forward, options)),
     'COMMIT',
     '',
   ].join('\n');
+}
+
+// After the two rules above, so no allowance reopens another user's network or the control plane.
+function egressRules(chain: string, options: HostGuardOptions): string[] {
+  const egress = options.egress ?? { deny: [], allow: [] };
+  const pass = (match: string) => `-A ${chain} ${match} -j RETURN`;
+  const bothProtocols = (destination: string, port: number) => [
+    pass(`-d ${destination} -p udp --dport ${port}`),
+    pass(`-d ${destination} -p tcp --dport ${port}`),
+  ];
+  return [
+    // Replies to connections made from outside (never new ones) go their way.
+    pass('-m conntrack --ctstate ESTABLISHED,RELATED'),
+    // A user's own containers talk over their bridge; that is not egress.
+    pass(`-d ${options.sourceCidr} -m physdev --physdev-is-bridged`),
+    ...(options.resolvers ?? []).flatMap((resolver) => bothProtocols(resolver, 53)),
+    ...egress.allow.flatMap((entry) =>
+      entry.port === undefined ? [pass(`-d ${entry.cidr}`)] : bothProtocols(entry.cidr, entry.port),
+    ),
+    ...egress.deny.map(
+      (cidr) => `-A ${chain} -d ${cidr} -j REJECT --reject-with icmp-admin-prohibited`,
+    ),
+  ];
 }
 
 async function iptables(binary: string, args: string[], input?: string): Promise<void> {

@@ -7,7 +7,20 @@ export {
   removeHostGuard,
 } from './host-guard.js';
 export type { HostGuardOptions } from './host-guard.js';
-export { remoteControlPlane, setUpNetworkEnforcement } from './network-enforcement.js';
+export {
+  DEFAULT_EGRESS_DENY,
+  DEFAULT_EGRESS_DENY_V6,
+  EgressPolicyError,
+  egressPolicy,
+  parseEgressAllow,
+  parseEgressDeny,
+} from './egress-policy.js';
+export type { EgressAllowEntry, EgressPolicy } from './egress-policy.js';
+export {
+  hostResolvers,
+  remoteControlPlane,
+  setUpNetworkEnforcement,
+} from './network-enforcement.js';
 export type { NetworkEnforcement, NetworkSetup } from './network-enforcement.js';
 export { probeShaping } from './shaping-probe.js';
 export { createTcShaper, ShapingError } from './tc-shaper.js';

@@ -3,10 +3,12 @@
 // root, no iptables, no ifb); then a warning is logged, containers still run, and the returned
 // detail tells the control plane why. Per-user networks are the runtime's and always used.
 import { lookup } from 'node:dns/promises';
-import { isIP } from 'node:net';
+import { readFile } from 'node:fs/promises';
+import { isIP, isIPv4 } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import type { Logger } from 'pino';
 import type { NetworkShaper } from '../runtime/index.js';
+import type { EgressPolicy } from './egress-policy.js';
 import { installHostGuard } from './host-guard.js';
 import { probeShaping } from './shaping-probe.js';
 import { createTcShaper } from './tc-shaper.js';
@@ -14,7 +16,10 @@ import { createTcShaper } from './tc-shaper.js';
 export interface NetworkEnforcement {
   /** Whether `network_mbps` is applied both ways. */
   shaping: boolean;
-  /** Whether the host guard keeps containers off the host's and control plane's ports. */
+  /**
+   * Whether the host guard keeps containers off the host's and control plane's ports and, with
+   * an egress policy, off every non-public destination.
+   */
   isolation: boolean;
   /** Why shaping or isolation is off; absent when both are on. */
   detail?: string;
@@ -28,6 +33,10 @@ export interface NetworkEnforcementOptions {
   /** REXEC_URL: its host, when not this machine, is guarded in FORWARD. */
   controlPlaneUrl: URL;
   log: Logger;
+  /** What containers may not reach (REXEC_EGRESS_ALLOW/DENY over the defaults). */
+  egress?: EgressPolicy;
+  /** resolv.conf files whose nameservers DNS may reach; the host's own by default. */
+  resolvConfFiles?: readonly string[];
   /** The iptables binary (its `-restore` beside it); `iptables` on PATH by default. */
   iptables?: string;
 }
@@ -79,15 +88,39 @@ async function controlPlaneTarget(
   }
 }
 
+// systemd-resolved's stub (127.0.0.53) hides the real servers; docker reads them from its file.
+const RESOLV_CONF_FILES = ['/etc/resolv.conf', '/run/systemd/resolve/resolv.conf'];
+
+/** The IPv4 nameservers of the given resolv.conf files, loopback ones left out. */
+export async function hostResolvers(
+  files: readonly string[] = RESOLV_CONF_FILES,
+): Promise<string[]> {
+  const found = new Set<string>();
+  for (const file of files) {
+    // A missing file (no systemd-resolved) simply names no servers.
+    const text = await readFile(file, 'utf8').catch(() => '');
+    for (const line of text.split('\n')) {
+      const [keyword, address = ''] = line.trim().split(/\s+/);
+      if (keyword === 'nameserver' && isIPv4(address) && !address.startsWith('127.')) {
+        found.add(address);
+      }
+    }
+  }
+  return [...found];
+}
+
 async function guard(options: NetworkEnforcementOptions): Promise<string | null> {
   if (process.getuid?.() !== 0) return 'host isolation needs root (iptables)';
   const controlPlane = await controlPlaneTarget(options);
+  const resolvers =
+    options.egress === undefined ? [] : await hostResolvers(options.resolvConfFiles);
   try {
     await installHostGuard({
       hostId: options.hostId,
       sourceCidr: options.sourceCidr,
       allowedPorts: options.allowedHostPorts,
       ...(controlPlane === undefined ? {} : { controlPlane }),
+      ...(options.egress === undefined ? {} : { egress: options.egress, resolvers }),
       ...(options.iptables === undefined ? {} : { iptables: options.iptables }),
     });
     return null;

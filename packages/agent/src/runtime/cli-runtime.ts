@@ -3,6 +3,7 @@
 // io.rexec.host-id label proved it is this host's. Scheduling, protocol and retries are the
 // agent's; argv building, parsing, user networks, shaping, a failed create's recovery and the event
 // stream live in the files imported below.
+import { existsSync } from 'node:fs';
 import type { Logger } from 'pino';
 import { createEngineCli, DEFAULT_COMMAND_TIMEOUT_MS, type EngineCli } from './engine-cli.js';
 import { isRuntimeError, RuntimeError } from './errors.js';
@@ -164,6 +165,7 @@ class CliOperations {
       hostId: options.hostId,
       registryMirrors: options.registryMirrors ?? new Map(),
       storageOptSize: () => this.storageOptSize === true,
+      hostIpv6: existsSync('/proc/sys/net/ipv6'),
     };
   }
 

@@ -22,6 +22,8 @@ export interface CreateDeps extends CreateRecovery {
   hostId: string;
   networks: UserNetworks;
   registryMirrors: RegistryMirrors;
+  /** Whether the host kernel has IPv6, which run-args.ts then switches off in the container. */
+  hostIpv6: boolean;
   /** Whether `--storage-opt size=` works here (learnt by the runtime's info()). */
   storageOptSize: () => boolean;
   /** The container, or RuntimeError `not_found`. */
@@ -46,6 +48,7 @@ export async function createContainer(
     const args = buildRunArgs(spec, deps.hostId, {
       homeVolume,
       storageOptSize: deps.storageOptSize(),
+      hostIpv6: deps.hostIpv6,
       ...(pidFile === undefined ? {} : { pidFile }),
     });
     stdout = await runFixingMissing(spec, args, {

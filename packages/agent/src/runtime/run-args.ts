@@ -42,7 +42,21 @@ export interface RunArgsOptions {
   storageOptSize?: boolean;
   /** podman only: where to write the container's pid, saving an inspect before shaping. */
   pidFile?: string;
+  /**
+   * The host kernel has IPv6 (RuntimeInfo-independent: /proc/sys/net/ipv6 exists). Then it is
+   * switched off inside the container, whose link-local address would otherwise reach the host's
+   * and the LAN's IPv6 services past the IPv4-only host guard. A kernel without IPv6 needs nothing.
+   */
+  hostIpv6?: boolean;
 }
+
+/** The sysctls that leave a container's network namespace without IPv6 (issue 16). */
+export const IPV6_OFF = [
+  '--sysctl',
+  'net.ipv6.conf.all.disable_ipv6=1',
+  '--sysctl',
+  'net.ipv6.conf.default.disable_ipv6=1',
+] as const;
 
 /** Every label a new container carries: who it is and, when set, its tier's disk and network limits. */
 export function containerLabels(spec: ValidContainerSpec, hostId: string): Record<string, string> {
@@ -101,6 +115,7 @@ export function buildRunArgs(
     '--volume',
     `${homeVolume}:${spec.homeDir}`,
     ...(spec.network === undefined ? [] : ['--network', spec.network]),
+    ...(options.hostIpv6 === true ? IPV6_OFF : []),
     ...storageSize,
     ...(options.pidFile === undefined ? [] : ['--pidfile', options.pidFile]),
     ...Object.entries(spec.env).flatMap(([key, value]) => ['--env', `${key}=${value}`]),

@@ -39,6 +39,7 @@ export function toContainer(row: ContainerRow): Container {
       disk_mb: row.diskMb,
       network_mbps: row.networkMbps,
     },
+    network: { egress: row.networkEgress },
     created_at: row.createdAt.toISOString(),
     started_at: iso(row.startedAt),
     stopped_at: iso(row.stoppedAt),
@@ -63,6 +64,7 @@ export function toTier(row: TierRow): Tier {
       disk_mb: row.defaultDiskMb,
       network_mbps: row.defaultNetworkMbps,
     },
+    network_egress: row.networkEgress,
     max_containers: row.maxContainers,
     session_hours: row.sessionHours,
     rate_limits: {
@@ -138,6 +140,8 @@ export function toHost(row: HostRow, cpuOvercommitPercent: number): Host {
         ? undefined
         : { kind: row.runtimeKind, version: row.runtimeVersion ?? 'unknown' },
     enforcement: present(row.enforcement),
+    network_isolation: row.enforcement?.network_isolation === true,
+    trusted: row.trusted,
     agent_version: present(row.agentVersion),
     health: present(row.health),
     last_seen_at: iso(row.lastSeenAt),

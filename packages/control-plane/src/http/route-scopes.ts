@@ -38,6 +38,7 @@ export const ROUTE_SCOPES: Readonly<Record<string, TokenScope>> = {
   'POST /api/v1/hosts/:id/drain': 'admin',
   'POST /api/v1/hosts/:id/revoke': 'admin',
   'POST /api/v1/hosts/:id/approve': 'admin',
+  'POST /api/v1/hosts/:id/trust': 'admin',
   'POST /api/v1/hosts/join-tokens': 'admin',
   'GET /api/v1/hosts/join-tokens': 'admin',
   'DELETE /api/v1/hosts/join-tokens/:id': 'admin',

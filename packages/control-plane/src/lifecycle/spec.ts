@@ -24,6 +24,7 @@ export function containerSpec(row: ContainerRow): ContainerSpec {
       network_mbps: row.networkMbps,
     },
     pids_limit: DEFAULT_PIDS_LIMIT,
+    network_egress: row.networkEgress,
   };
 }
 

@@ -16,7 +16,7 @@ export const RESOURCE_WIRE_NAMES = {
 export interface NoCapacityDiagnosis {
   reason: NoCapacityReason;
   hostsOnline: number;
-  /** Online hosts that take new containers (not cordoned or draining). */
+  /** Online hosts that take new containers (not cordoned or draining, isolated or trusted). */
   hostsSchedulable: number;
   /** Resources no single schedulable host has room for on its own, in wire order. */
   short: (keyof Resources)[];
@@ -49,7 +49,7 @@ export function diagnoseNoCapacity(
   ceiling: Resources,
 ): NoCapacityDiagnosis {
   const online = hosts.filter((host) => host.status === 'online');
-  const schedulable = online.filter((host) => host.scheduling === 'active');
+  const schedulable = online.filter((host) => host.scheduling === 'active' && host.isolated);
   const free = schedulable.map((host) => freeOn(host, cpuOvercommitPercent));
   const short = DIMENSIONS.filter((d) => free.every((room) => room[d] < request[d]));
   const mostFree: Partial<Resources> = {};

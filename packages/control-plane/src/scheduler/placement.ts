@@ -28,6 +28,11 @@ export interface PlacementHost {
   scheduling: HostScheduling;
   capacity: Resources;
   reserved: Resources;
+  /**
+   * The agent reports network isolation (the host guard is in place), or an admin trusts the host
+   * anyway. Fail closed: a host without either never gets a container.
+   */
+  isolated: boolean;
 }
 
 const DIMENSIONS = ['cpuMillicores', 'memoryMb', 'diskMb'] as const;
@@ -35,13 +40,13 @@ const DIMENSIONS = ['cpuMillicores', 'memoryMb', 'diskMb'] as const;
 /** Whole percent of CPU capacity a host may reserve when the caller does not say: no overcommit. */
 const NO_OVERCOMMIT = 100;
 
-/** True when the host is connected, accepts new work and has room for `resources`. */
+/** True when the host is connected, accepts new work, keeps tenants in and has room for `resources`. */
 export function isEligible(
   host: PlacementHost,
   resources: Resources,
   cpuOvercommitPercent = NO_OVERCOMMIT,
 ): boolean {
-  if (host.status !== 'online' || host.scheduling !== 'active') return false;
+  if (host.status !== 'online' || host.scheduling !== 'active' || !host.isolated) return false;
   const room = schedulableOf(host.capacity, cpuOvercommitPercent);
   return DIMENSIONS.every((d) => host.reserved[d] + resources[d] <= room[d]);
 }

@@ -61,6 +61,7 @@ interface SnapshotRow extends Record<string, unknown> {
   reserved_cpu_millicores: number;
   reserved_memory_mb: number;
   reserved_disk_mb: number;
+  isolated: boolean;
 }
 
 // Only the columns placement reads, raw: mapping every host's full row per create was the largest
@@ -69,7 +70,8 @@ const SNAPSHOT: PreparedStatement = {
   name: 'rexec_schedulable_hosts',
   text: `select id, status, scheduling,
       capacity_cpu_millicores, capacity_memory_mb, capacity_disk_mb,
-      reserved_cpu_millicores, reserved_memory_mb, reserved_disk_mb
+      reserved_cpu_millicores, reserved_memory_mb, reserved_disk_mb,
+      (trusted or coalesce((enforcement->>'network_isolation')::boolean, false)) as isolated
     from hosts where status = 'online' and scheduling = 'active'`,
 };
 
@@ -89,6 +91,7 @@ export async function loadSnapshot(db: Db): Promise<PlacementHost[]> {
       memoryMb: row.reserved_memory_mb,
       diskMb: row.reserved_disk_mb,
     },
+    isolated: row.isolated,
   }));
 }
 
@@ -136,7 +139,13 @@ export function toPlacementHost(row: HostRow): PlacementHost {
       memoryMb: row.reservedMemoryMb,
       diskMb: row.reservedDiskMb,
     },
+    isolated: isIsolated(row),
   };
+}
+
+/** Whether the scheduler may place containers on the host: isolation reported, or trusted. */
+export function isIsolated(row: Pick<HostRow, 'trusted' | 'enforcement'>): boolean {
+  return row.trusted || row.enforcement?.network_isolation === true;
 }
 
 export type LockPolicy = 'skip-locked' | 'wait';

@@ -8,8 +8,10 @@ import { containers, type ContainerRow } from '../db/schema/containers.js';
 import type { TierRow } from '../db/schema/tiers.js';
 import type { UserRow } from '../db/schema/users.js';
 import { isUniqueViolation } from '../db/unique-violation.js';
+import type { NetworkEgress } from '@rexec/protocol';
 import {
   containerLimitReached,
+  egressNotAllowed,
   invalidRequest,
   nameTaken,
   resourceLimitExceeded,
@@ -34,6 +36,7 @@ export interface CreateContainerRequest {
     disk_mb?: number;
     network_mbps?: number;
   };
+  network?: { egress?: NetworkEgress };
 }
 
 export interface CreateContainerInput {
@@ -88,6 +91,33 @@ export function resolveResources(
 }
 
 /**
+ * The container's egress: what it asked within its tier, else the tier's. A `none` tier cannot be
+ * widened; role setup installs packages from the network, so `none` runs the barebone role only.
+ * @throws resource_limit_exceeded for `internet` on a `none` tier, invalid_request for a role.
+ */
+export function resolveEgress(request: CreateContainerRequest, tier: TierRow): NetworkEgress {
+  const asked = request.network?.egress;
+  if (asked !== undefined && asked !== 'internet' && asked !== 'none') {
+    throw invalidRequest('network.egress must be "internet" or "none".', [
+      { path: 'network.egress', message: 'expected internet or none' },
+    ]);
+  }
+  if (asked === 'internet' && tier.networkEgress === 'none') {
+    throw egressNotAllowed(asked, tier.networkEgress, tier.name);
+  }
+  const egress = asked ?? tier.networkEgress;
+  const role = request.role ?? DEFAULT_ROLE;
+  if (egress === 'none' && role !== DEFAULT_ROLE) {
+    throw invalidRequest(
+      `Role ${role} installs packages from the network, which a container with network egress ` +
+        `"none" cannot reach; use role ${DEFAULT_ROLE} or egress "internet".`,
+      [{ path: 'role', message: `expected ${DEFAULT_ROLE} with network.egress none` }],
+    );
+  }
+  return egress;
+}
+
+/**
  * Creates the container row, reserves room on a host and records the event in one transaction.
  * @throws RexecError resource_limit_exceeded, image_not_allowed, container_limit_reached,
  * name_taken, no_capacity (nothing is kept), invalid_request.
@@ -105,13 +135,14 @@ export async function createContainer(db: Db, input: CreateContainerInput): Prom
   if (request.custom_image !== undefined && request.custom_image !== null) {
     checkCustomImage(request.custom_image, user, input.allowedRegistries ?? PUBLIC_REGISTRIES);
   }
+  const egress = resolveEgress(request, tier);
   // The live-name unique index is the name check: no query asks first. A generated name that
   // happens to be taken rolls the attempt back and the next one draws another.
   for (let attempt = 1; ; attempt++) {
     const name = request.name ?? generateName();
     try {
       return await oneAtATime(db, user.id, () =>
-        insertPlaced(db, { ...input, tier, resources, name }),
+        insertPlaced(db, { ...input, tier, resources, egress, name }),
       );
     } catch (error) {
       if (!isUniqueViolation(error, LIVE_NAME_INDEX)) throw error;
@@ -153,6 +184,7 @@ async function oneAtATime<T>(db: Db, userId: string, run: () => Promise<T>): Pro
 interface PlacedInput extends CreateContainerInput {
   tier: TierRow;
   resources: ResourceColumns;
+  egress: NetworkEgress;
   name: string;
 }
 
@@ -252,7 +284,7 @@ interface CreateOutcome {
 }
 
 /**
- * One statement, rexec_create_container (migrations 0004, 0010): lock the user's row, count their live
+ * One statement, rexec_create_container (migrations 0004, 0010, 0011): lock the user's row, count their live
  * containers, and only under the tier's limit reserve on the first candidate with room, insert
  * the row on it and append the event. One round trip and its own transaction; the host's row lock
  * is held for that statement only.
@@ -261,7 +293,7 @@ const CREATE: PreparedStatement = {
   name: 'rexec_create_container',
   text: `select live, placed_on as host_id, (extract(epoch from created) * 1000)::float8 as at_ms
     from rexec_create_container($1::text, $2::text, $3::text, $4::text, $5::text, $6::text,
-      $7::int, $8::int, $9::int, $10::int, $11::int, $12::text[], $13::jsonb, $14::int)`,
+      $7::int, $8::int, $9::int, $10::int, $11::int, $12::text[], $13::jsonb, $14::int, $15::text)`,
 };
 
 async function createIfRoom(db: Db, step: CreateStep): Promise<CreateOutcome> {
@@ -288,6 +320,7 @@ async function createIfRoom(db: Db, step: CreateStep): Promise<CreateOutcome> {
     step.candidates,
     detail,
     step.scheduler.cpuOvercommitPercent,
+    step.egress,
   ]);
   if (result === undefined) throw new Error(`the create of container ${id} returned no row`);
   if (result.host_id === null || result.at_ms === null) return { live: result.live, row: null };
@@ -304,6 +337,7 @@ async function createIfRoom(db: Db, step: CreateStep): Promise<CreateOutcome> {
     statusDetail: null,
     hostId: result.host_id,
     ...resources,
+    networkEgress: step.egress,
     createdAt: new Date(result.at_ms),
     startedAt: null,
     stoppedAt: null,

@@ -33,8 +33,10 @@ function sentence(request: Resources, found: NoCapacityDiagnosis): string {
       );
     case 'no_host_schedulable':
       return (
-        `All ${found.hostsOnline} online hosts are cordoned or draining, so none takes new ` +
-        'containers. An admin can put one back with POST /api/v1/hosts/:id/uncordon.'
+        `All ${found.hostsOnline} online hosts are cordoned, draining or without network ` +
+        'isolation, so none takes new containers. An admin can put one back with ' +
+        'POST /api/v1/hosts/:id/uncordon, or accept one without isolation with ' +
+        'POST /api/v1/hosts/:id/trust.'
       );
     case 'no_host_with_room': {
       const fit =

@@ -1,13 +1,15 @@
 // Tiers: the defaults of DESIGN §4 and §8.4 (seeded idempotently, never overwriting an admin's
 // edits), lookups, and admin updates, which keep every per-container default within its maximum.
 // Enforcing the limits is containers.ts's and the HTTP rate limiter's job.
+import { NETWORK_EGRESS, type NetworkEgress } from '@rexec/protocol';
 import { asc, eq } from 'drizzle-orm';
 import { isCheckViolation } from '../db/check-violation.js';
 import type { Db } from '../db/open.js';
 import { TIER_DEFAULTS_CHECK, tiers, type TierRow } from '../db/schema/tiers.js';
 import { invalidRequest, notFound } from '../errors.js';
 
-export type TierDefaults = Omit<TierRow, 'updatedAt'>;
+export type TierDefaults = Omit<TierRow, 'updatedAt' | 'networkEgress'> &
+  Partial<Pick<TierRow, 'networkEgress'>>;
 
 export const DEFAULT_TIER = 'community';
 
@@ -97,6 +99,7 @@ export interface TierPatch {
   rate_create_per_min?: number;
   rate_ops_per_min?: number;
   rate_list_per_min?: number;
+  network_egress?: NetworkEgress;
 }
 
 const PATCH_COLUMNS = {
@@ -113,7 +116,7 @@ const PATCH_COLUMNS = {
   rate_create_per_min: 'rateCreatePerMin',
   rate_ops_per_min: 'rateOpsPerMin',
   rate_list_per_min: 'rateListPerMin',
-} as const satisfies Record<keyof TierPatch, keyof TierRow>;
+} as const satisfies Record<Exclude<keyof TierPatch, 'network_egress'>, keyof TierRow>;
 
 const MAX_INT4 = 2_147_483_647;
 
@@ -149,7 +152,18 @@ function checkDefaults(row: TierRow, changes: Partial<TierRow>): void {
  */
 export async function updateTier(db: Db, name: string, patch: TierPatch): Promise<TierRow> {
   const changes: Partial<TierRow> = {};
-  for (const [key, column] of Object.entries(PATCH_COLUMNS) as [keyof TierPatch, keyof TierRow][]) {
+  if (patch.network_egress !== undefined) {
+    if (!(NETWORK_EGRESS as readonly string[]).includes(patch.network_egress)) {
+      throw invalidRequest(`network_egress must be one of ${NETWORK_EGRESS.join(', ')}.`, [
+        { path: 'network_egress', message: `expected one of ${NETWORK_EGRESS.join(', ')}` },
+      ]);
+    }
+    changes.networkEgress = patch.network_egress;
+  }
+  for (const [key, column] of Object.entries(PATCH_COLUMNS) as [
+    Exclude<keyof TierPatch, 'network_egress'>,
+    keyof TierRow,
+  ][]) {
     const value = patch[key];
     if (value === undefined) continue;
     if (value === null && key === 'session_hours') {

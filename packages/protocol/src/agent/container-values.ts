@@ -3,7 +3,14 @@
 // flags are derived from the spec by the agent (DESIGN §6); desired state stays in Postgres.
 import { z } from 'zod';
 import { OciReference } from '../api/containers.js';
-import { ContainerId, ContainerName, Resources, Timestamp, UserId } from '../api/common.js';
+import {
+  ContainerId,
+  ContainerName,
+  NetworkEgress,
+  Resources,
+  Timestamp,
+  UserId,
+} from '../api/common.js';
 import { RoleName } from '../api/catalog.js';
 import { DetailText, HumanMessage, SnakeCode } from '../fields.js';
 
@@ -34,6 +41,8 @@ export const ContainerSpec = z.object({
   role: RoleName,
   resources: Resources,
   pids_limit: z.int().min(16).max(4_194_304),
+  /** `none`: no network at all (DNS included); absent means `internet` (public addresses only). */
+  network_egress: NetworkEgress.optional(),
   env: Env.optional(),
   /** Role setup, run inside the container after start; absent means nothing to set up. */
   setup_script: z.string().max(65_536).optional(),

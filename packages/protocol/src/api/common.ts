@@ -72,3 +72,16 @@ export const HostResources = z.object({
   disk_mb: z.int().nonnegative(),
 });
 export type HostResources = z.infer<typeof HostResources>;
+
+/**
+ * Where a container's traffic may go (issue 16): `internet` reaches public addresses only (the
+ * host, its LAN and other non-public ranges are refused by the host's agent); `none` reaches
+ * nothing, DNS included.
+ */
+export const NETWORK_EGRESS = ['internet', 'none'] as const;
+export const NetworkEgress = z.enum(NETWORK_EGRESS);
+export type NetworkEgress = z.infer<typeof NetworkEgress>;
+
+/** A container's network settings, as asked in a create and shown on the container. */
+export const ContainerNetwork = z.object({ egress: NetworkEgress });
+export type ContainerNetwork = z.infer<typeof ContainerNetwork>;

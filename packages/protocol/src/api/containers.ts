@@ -5,6 +5,7 @@ import { ImageName, RoleName } from './catalog.js';
 import {
   ContainerId,
   ContainerName,
+  ContainerNetwork,
   HostId,
   Resources,
   ResourcesRequest,
@@ -39,6 +40,8 @@ export const ContainerCreateRequest = z
     custom_image: OciReference.optional(),
     role: RoleName.optional(),
     resources: ResourcesRequest.optional(),
+    /** Within the tier: a tier whose egress is `none` refuses `internet`. */
+    network: ContainerNetwork.strict().optional(),
   })
   .check((ctx) => {
     const { image, custom_image } = ctx.value;
@@ -80,6 +83,8 @@ export const Container = z.object({
   status_reason: z.string().max(64).optional(),
   host_id: HostId.optional(),
   resources: Resources,
+  /** Optional only because it was added within v1: this server always sends it. */
+  network: ContainerNetwork.optional(),
   created_at: Timestamp,
   started_at: Timestamp.optional(),
   stopped_at: Timestamp.optional(),

@@ -49,6 +49,14 @@ export const Host = z.object({
       detail: z.string().max(500).optional(),
     })
     .optional(),
+  /**
+   * Whether the agent keeps containers off the host, its LAN and other users (the host guard).
+   * False (fail closed): the scheduler places nothing here unless `trusted`. Optional only
+   * because it was added within v1: this server always sends it.
+   */
+  network_isolation: z.boolean().optional(),
+  /** An admin accepted the host without network isolation (POST /hosts/:id/trust). */
+  trusted: z.boolean().optional(),
   agent_version: z.string().max(64).optional(),
   /** The agent's checks of its host at its last HELLO (`rexec-agent doctor` makes the same). */
   health: HostHealth.optional(),
@@ -97,3 +105,7 @@ export type JoinToken = z.infer<typeof JoinToken>;
 
 export const JoinTokenList = z.object({ join_tokens: z.array(JoinToken) });
 export type JoinTokenList = z.infer<typeof JoinTokenList>;
+
+/** Admin `POST /hosts/:id/trust`: `{trusted: false}` takes the trust back; no body trusts. */
+export const HostTrust = z.strictObject({ trusted: z.boolean().default(true) });
+export type HostTrust = z.infer<typeof HostTrust>;

@@ -2,7 +2,7 @@
 // length, rate limits. Seeded values and storage are the control plane's; `session_hours: null`
 // means unlimited.
 import { z } from 'zod';
-import { RESOURCE_BOUNDS, Resources, ResourcesRequest } from './common.js';
+import { NetworkEgress, RESOURCE_BOUNDS, Resources, ResourcesRequest } from './common.js';
 
 export const TierName = z
   .string()
@@ -32,6 +32,11 @@ export const Tier = z.object({
    * only because it was added within v1: this server always sends it.
    */
   default_resources: Resources.optional(),
+  /**
+   * Where its containers' traffic may go: `internet` (public addresses) or `none`. Optional only
+   * because it was added within v1: this server always sends it.
+   */
+  network_egress: NetworkEgress.optional(),
   max_containers: z.int().nonnegative().max(100_000),
   session_hours: positive(100_000).nullable(),
   rate_limits: TierRateLimits,
@@ -49,6 +54,7 @@ export const TierPatch = z
     disk_mb: Tier.shape.disk_mb.optional(),
     network_mbps: Tier.shape.network_mbps.optional(),
     default_resources: ResourcesRequest.optional(),
+    network_egress: NetworkEgress.optional(),
     max_containers: Tier.shape.max_containers.optional(),
     session_hours: Tier.shape.session_hours.optional(),
     rate_limits: z

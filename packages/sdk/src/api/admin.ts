@@ -1,5 +1,6 @@
-// Admin-only routes: users, hosts (cordon, drain, approve, revoke, join tokens) and tier edits. A non-admin
-// gets the server's 403 `forbidden` as a RexecError; nothing is checked client-side.
+// Admin-only routes: users, hosts (cordon, drain, approve, trust, revoke, join tokens) and tier
+// edits. A non-admin gets the server's 403 `forbidden` as a RexecError; nothing is checked
+// client-side.
 import {
   Host,
   HostList,
@@ -98,6 +99,17 @@ export class Hosts {
   /** Deletes a join token so it can no longer enroll a host (enrolled hosts are not affected). */
   async revokeJoinToken(id: string): Promise<void> {
     await this.#http.send('DELETE', `/hosts/join-tokens/${segment(id, 'join token id')}`);
+  }
+
+  /**
+   * Lets the scheduler place containers on a host whose agent reports no network isolation
+   * (`trusted` true, the default), or takes that back. Idempotent.
+   */
+  async trust(id: string, trusted = true): Promise<Host> {
+    const answer = await this.#http.send('POST', `/hosts/${segment(id, 'host id')}/trust`, {
+      body: { trusted },
+    });
+    return decode(Host, answer, 'POST /hosts/:id/trust');
   }
 
   /** A token for a new agent's `REXEC_JOIN_TOKEN`, valid for `expiresInSeconds` (default 1 h). */

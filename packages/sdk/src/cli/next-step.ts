@@ -23,7 +23,10 @@ function noCapacityStep(details: Record<string, unknown>): string {
         'REXEC_URL=<url> REXEC_JOIN_TOKEN=<token> rexec-agent there (README, Hosts).'
       );
     case 'no_host_schedulable':
-      return 'an admin can put a host back: "rexec hosts" lists them, "rexec hosts uncordon <id>".';
+      return (
+        'an admin can put a host back: "rexec hosts" lists them, "rexec hosts uncordon <id>"; ' +
+        'one without network isolation takes containers once trusted: "rexec hosts trust <id>".'
+      );
     default: {
       const fit = details['largest_fit'];
       if (!isAmounts(fit))

@@ -1,6 +1,7 @@
 // The containers table: desired state (what the user asked for), observed status (what the API
 // shows), the reason for the last change, placement and the resources reserved for it. Rows are
 // soft-deleted (deleted_at) so events and reconciliation can still refer to them.
+import type { NetworkEgress } from '@rexec/protocol';
 import { sql } from 'drizzle-orm';
 import {
   boolean,
@@ -41,6 +42,8 @@ export const containers = pgTable(
     memoryMb: integer('memory_mb').notNull(),
     diskMb: integer('disk_mb').notNull(),
     networkMbps: integer('network_mbps').notNull(),
+    /** Fixed at create from the request within its tier; the agent gets it in every create command. */
+    networkEgress: text('network_egress').$type<NetworkEgress>().notNull().default('internet'),
     /** Disk in use as the host's agent last measured it (writable layer plus home volume). */
     diskUsedMb: integer('disk_used_mb'),
     usageMeasuredAt: timestamp('usage_measured_at', { withTimezone: true, precision: 3 }),
@@ -57,6 +60,7 @@ export const containers = pgTable(
     index('containers_user_created_idx').on(table.userId, table.createdAt, table.id),
     index('containers_host_idx').on(table.hostId),
     check('containers_disk_used_non_negative', sql`${table.diskUsedMb} >= 0`),
+    check('containers_network_egress_check', sql`${table.networkEgress} in ('internet', 'none')`),
   ],
 );
 

@@ -2,7 +2,16 @@
 // reservations of the containers placed there. Overbooking is prevented by the guarded UPDATE in
 // scheduler/, not by a constraint: an agent may report a capacity that shrank below what is reserved.
 import { sql } from 'drizzle-orm';
-import { check, index, integer, jsonb, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
+import {
+  boolean,
+  check,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  text,
+  timestamp,
+} from 'drizzle-orm/pg-core';
 import type { HostHealthCheck } from '@rexec/protocol';
 
 export type HostStatus = 'online' | 'unreachable';
@@ -51,6 +60,11 @@ export const hosts = pgTable(
     agentVersion: text('agent_version'),
     /** Null until an agent that reports enforcement says HELLO. */
     enforcement: jsonb('enforcement').$type<HostEnforcement>(),
+    /**
+     * Set by an admin (POST /hosts/:id/trust): the scheduler may place containers here even while
+     * the agent reports network_isolation false. Never set by an agent.
+     */
+    trusted: boolean('trusted').notNull().default(false),
     /** The agent's host checks at its last HELLO; null from agents that send none. */
     health: jsonb('health').$type<HostHealthCheck[]>(),
     /**

@@ -2,6 +2,7 @@
 // budgets of each tier (DESIGN §4, §8.4). Default rows are seeded by services/tiers.ts, not by a
 // migration, so an admin's edits survive upgrades. A check keeps every default within its maximum
 // even when two admin edits race.
+import type { NetworkEgress } from '@rexec/protocol';
 import { sql } from 'drizzle-orm';
 import { check, integer, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
 
@@ -20,6 +21,8 @@ export const tiers = pgTable(
     defaultMemoryMb: integer('default_memory_mb').notNull(),
     defaultDiskMb: integer('default_disk_mb').notNull(),
     defaultNetworkMbps: integer('default_network_mbps').notNull(),
+    /** `internet` (public addresses only) or `none`; a create may narrow it, never widen it. */
+    networkEgress: text('network_egress').$type<NetworkEgress>().notNull().default('internet'),
     maxContainers: integer('max_containers').notNull(),
     /** Null means sessions never expire. */
     sessionHours: integer('session_hours'),
@@ -29,6 +32,7 @@ export const tiers = pgTable(
     updatedAt: timestamp('updated_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
   },
   (table) => [
+    check('tiers_network_egress_check', sql`${table.networkEgress} in ('internet', 'none')`),
     check(
       TIER_DEFAULTS_CHECK,
       sql`${table.defaultCpuMillicores} between 1 and ${table.cpuMillicores}

@@ -1,9 +1,11 @@
-// Admin fleet routes: list and inspect hosts, cordon/uncordon/drain, approve (manual approval) and
-// revoke them, and mint, list and revoke join tokens for new agents. Connectivity and capacity come from agents (the hub, a later issue), not from here.
+// Admin fleet routes: list and inspect hosts, cordon/uncordon/drain, approve (manual approval),
+// trust and revoke them, and mint, list and revoke join tokens for new agents. Connectivity and
+// capacity come from agents (the hub), not from here.
 import {
   Host,
   HostId,
   HostList,
+  HostTrust,
   JoinTokenCreate,
   JoinTokenCreated,
   JoinTokenId,
@@ -13,6 +15,7 @@ import type { FastifyPluginCallbackZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { HostRow, HostScheduling } from '../../db/schema/hosts.js';
 import { revokeHostCredentials } from '../../services/host-enrollment.js';
+import { setTrusted } from '../../services/host-trust.js';
 import {
   approveHost,
   createJoinToken,
@@ -107,6 +110,27 @@ export function hostRoutes({
         await revokeJoinToken(database.db, request.params.id, callerOf(request).user.id);
         return reply.status(204).send(null);
       },
+    );
+    app.post(
+      '/hosts/:id/trust',
+      {
+        config: admin,
+        schema: {
+          params: hostParams,
+          body: HostTrust.nullish(),
+          response: { 200: Host, ...ERROR_RESPONSES },
+        },
+      },
+      async (request) =>
+        toHost(
+          await setTrusted(
+            database.db,
+            request.params.id,
+            // No body (null) or an empty one trusts.
+            request.body?.trusted ?? true,
+            callerOf(request).user.id,
+          ),
+        ),
     );
     app.post(
       '/hosts/:id/revoke',

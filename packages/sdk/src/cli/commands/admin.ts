@@ -1,5 +1,6 @@
-// Admin commands: users (list, create, set-tier, disable, enable, delete) and hosts (list, get, cordon, uncordon, drain,
-// revoke, join-token). A non-admin token gets the server's 403, shown like any API error.
+// Admin commands: users (list, create, set-tier, disable, enable, delete) and hosts (list, get,
+// cordon, uncordon, drain, revoke, trust, untrust, join-token). A non-admin token gets the
+// server's 403, shown like any API error.
 import type { Host } from '@rexec/protocol';
 import type { Command } from '../command.js';
 import { stringFlag } from '../command.js';
@@ -139,16 +140,29 @@ function cpuLine(host: Host): string {
   return `${host.reserved.cpu_millicores / 1000} of ${schedulable / 1000} cores reserved${over}`;
 }
 
-const HOST_ACTIONS = ['cordon', 'uncordon', 'drain', 'revoke'] as const;
+const HOST_ACTIONS = ['cordon', 'uncordon', 'drain', 'revoke', 'trust'] as const;
+
+/** The host guard's state as the scheduler sees it (issue 16: fail closed). */
+function isolationLine(host: Host): string | undefined {
+  if (host.network_isolation === undefined) return undefined;
+  if (host.network_isolation) return 'on';
+  return host.trusted === true
+    ? 'off (trusted by an admin: containers are placed anyway)'
+    : 'off: no containers are placed until an admin trusts the host';
+}
 
 export const hosts: Command = {
   name: 'hosts',
   usage:
-    'rexec hosts [list] | rexec hosts get|cordon|uncordon|drain|revoke <host-id>\n' +
+    'rexec hosts [list] | rexec hosts get|cordon|uncordon|drain|revoke|trust|untrust <host-id>\n' +
     '            | rexec hosts join-token [--expires-in <seconds>]',
   summary: 'the fleet (admin)',
   options: { 'expires-in': { type: 'string' } },
-  positionals: { min: 0, max: 2, names: '[list|get|cordon|uncordon|drain|revoke <id>|join-token]' },
+  positionals: {
+    min: 0,
+    max: 2,
+    names: '[list|get|cordon|uncordon|drain|revoke|trust|untrust <id>|join-token]',
+  },
   async run(context) {
     const [action = 'list', id] = context.positionals;
     const client = await context.client();
@@ -170,16 +184,20 @@ export const hosts: Command = {
       else context.print(`REXEC_JOIN_TOKEN=${created.token}\n(expires ${created.expires_at})`);
       return ExitCode.OK;
     }
-    if (action !== 'get' && !(HOST_ACTIONS as readonly string[]).includes(action)) {
+    const special = ['get', 'untrust'];
+    if (!special.includes(action) && !(HOST_ACTIONS as readonly string[]).includes(action)) {
       throw new UsageError(
-        `unknown hosts action "${action}": use list, get, ${HOST_ACTIONS.join(', ')} or join-token`,
+        `unknown hosts action "${action}": use list, get, ${HOST_ACTIONS.join(', ')}, untrust ` +
+          'or join-token',
       );
     }
     if (id === undefined) throw new UsageError(`hosts ${action} needs a <host-id>`);
     const host =
       action === 'get'
         ? await client.hosts.get(id)
-        : await client.hosts[action as (typeof HOST_ACTIONS)[number]](id);
+        : action === 'untrust'
+          ? await client.hosts.trust(id, false)
+          : await client.hosts[action as (typeof HOST_ACTIONS)[number]](id);
     if (context.json) context.printJson(host);
     else {
       context.print(
@@ -195,6 +213,7 @@ export const hosts: Command = {
             'runtime',
             host.runtime === undefined ? undefined : `${host.runtime.kind} ${host.runtime.version}`,
           ],
+          ['network isolation', isolationLine(host)],
           ['agent', host.agent_version],
           ['last seen', host.last_seen_at],
         ]),
