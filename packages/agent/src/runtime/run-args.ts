@@ -1,6 +1,7 @@
 // Builds the argv of `run -d` with the limits and hardening of DESIGN §6 (the home volume's
-// `volume create` is home-volumes.ts's). Pure functions, identical for
-// docker and podman (every flag used here means the same on both); running them is engine-cli.ts's.
+// `volume create` is home-volumes.ts's). Pure functions, identical for docker and podman (every
+// flag used here means the same on both) except the podman-only options the caller asks for
+// (pid file, user namespace, image volumes); running them is engine-cli.ts's.
 import {
   containerName,
   homeVolumeName,
@@ -11,6 +12,7 @@ import {
   rexecLabels,
 } from './labels.js';
 import type { ValidContainerSpec } from './spec.js';
+import { USERNS_SIZE } from './user-namespaces.js';
 
 /**
  * Capabilities kept after `--cap-drop ALL`. Enough for a normal root shell in a dev sandbox:
@@ -42,6 +44,22 @@ export interface RunArgsOptions {
   storageOptSize?: boolean;
   /** podman only: where to write the container's pid, saving an inspect before shaping. */
   pidFile?: string;
+  /** podman only: a user namespace of its own (`--userns=auto`, user-namespaces.ts). */
+  userNamespace?: boolean;
+  /**
+   * `ignore` (podman): an image's VOLUME paths stay in the writable layer, which the disk limit
+   * covers, instead of becoming anonymous volumes nothing limits. `engine` (docker, which has no
+   * such switch): the engine's volumes, which the disk monitor then measures as well.
+   */
+  imageVolumes?: 'ignore' | 'engine';
+}
+
+/** The flags of RunArgsOptions' user namespace and image volume choices. */
+function isolationArgs(options: RunArgsOptions): string[] {
+  return [
+    ...(options.userNamespace === true ? [`--userns=auto:size=${USERNS_SIZE}`] : []),
+    ...(options.imageVolumes === 'ignore' ? ['--image-volume', 'ignore'] : []),
+  ];
 }
 
 /** Every label a new container carries: who it is and, when set, its tier's disk and network limits. */
@@ -102,6 +120,7 @@ export function buildRunArgs(
     `${homeVolume}:${spec.homeDir}`,
     ...(spec.network === undefined ? [] : ['--network', spec.network]),
     ...storageSize,
+    ...isolationArgs(options),
     ...(options.pidFile === undefined ? [] : ['--pidfile', options.pidFile]),
     ...Object.entries(spec.env).flatMap(([key, value]) => ['--env', `${key}=${value}`]),
     spec.image,

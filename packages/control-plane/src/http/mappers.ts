@@ -129,6 +129,9 @@ export function toHost(row: HostRow, cpuOvercommitPercent: number): Host {
         ? undefined
         : { kind: row.runtimeKind, version: row.runtimeVersion ?? 'unknown' },
     enforcement: present(row.enforcement),
+    user_namespaces: row.enforcement?.user_namespaces ?? false,
+    storage:
+      row.storageFreeMb === null ? undefined : { free_mb: row.storageFreeMb, low: row.storageLow },
     agent_version: present(row.agentVersion),
     health: present(row.health),
     last_seen_at: iso(row.lastSeenAt),

@@ -19,6 +19,7 @@ import {
   HostCapacity,
   HostHealth,
   HostPlatform,
+  HostStorage,
   HostUsage,
   RuntimeInfo,
 } from './host-values.js';
@@ -71,6 +72,8 @@ export const AgentHeartbeat = z.object({
   seq: z.int().nonnegative(),
   usage: HostUsage,
   containers: z.array(ContainerUsage).max(MAX_INVENTORY_CONTAINERS).optional(),
+  /** The engine storage's free space; absent from agents that do not measure it. */
+  storage: HostStorage.optional(),
 });
 export type AgentHeartbeat = z.infer<typeof AgentHeartbeat>;
 
