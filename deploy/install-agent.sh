@@ -117,9 +117,27 @@ ensure_packages() {
   act env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"
 }
 
+# podman's --userns=auto gives each container its own id range from the subordinate ids of the
+# user `containers`; without a range the agent runs containers without a user namespace. A file
+# that already names `containers` is left as the operator made it.
+readonly SUBORDINATE_RANGE='containers:2147483647:2147483648'
+ensure_subordinate_ids() {
+  [[ "$1" == podman ]] || return 0
+  local file path
+  for file in /etc/subuid /etc/subgid; do
+    path="$(target "$file")"
+    if [[ -f "$path" ]] && grep -q '^containers:' "$path"; then continue; fi
+    say "adding $SUBORDINATE_RANGE to $file (user namespaces for podman containers)"
+    if [[ "$DRY_RUN" -eq 1 ]]; then continue; fi
+    mkdir -p "$(dirname "$path")"
+    printf '%s\n' "$SUBORDINATE_RANGE" >>"$path"
+  done
+}
+
 ENGINE=''
 check_engine
 ensure_packages "$ENGINE"
+ensure_subordinate_ids "$ENGINE"
 
 install_app "$source_dir" "$prefix" agent protocol agent
 make_dir /etc/rexec 0755

@@ -91,6 +91,17 @@ type HostEnforcement struct {
 	NetworkShaping   bool   `json:"network_shaping"`
 	NetworkIsolation bool   `json:"network_isolation"`
 	Detail           string `json:"detail,omitempty"`
+	// UserNamespaces says whether containers run in a user namespace; UserNamespacesDetail gives
+	// the id range used or what the operator must configure to turn them on.
+	UserNamespaces       bool   `json:"user_namespaces,omitempty"`
+	UserNamespacesDetail string `json:"user_namespaces_detail,omitempty"`
+}
+
+// HostStorage is the free space in a host's engine storage. Low (under the agent's
+// REXEC_MIN_FREE_DISK_MB) keeps new containers off the host.
+type HostStorage struct {
+	FreeMB int  `json:"free_mb"`
+	Low    bool `json:"low"`
 }
 
 // HostHealthCheck is one check the host's agent made of its host (what `rexec-agent doctor`
@@ -119,7 +130,11 @@ type Host struct {
 	// then places nothing on the host unless Trusted.
 	NetworkIsolation bool `json:"network_isolation,omitempty"`
 	// Trusted is an admin's acceptance of the host without network isolation (Hosts.Trust).
-	Trusted      bool              `json:"trusted,omitempty"`
+	Trusted bool `json:"trusted,omitempty"`
+	// UserNamespaces is true when uid 0 in the host's containers is an unprivileged uid outside.
+	UserNamespaces bool `json:"user_namespaces,omitempty"`
+	// Storage is nil until the host's agent reports its free space.
+	Storage      *HostStorage      `json:"storage,omitempty"`
 	AgentVersion string            `json:"agent_version,omitempty"`
 	Health       []HostHealthCheck `json:"health,omitempty"`
 	LastSeenAt   *time.Time        `json:"last_seen_at,omitempty"`

@@ -88,7 +88,8 @@ type Container struct {
 	Role        string          `json:"role"`
 	Status      ContainerStatus `json:"status"`
 	// StatusReason says why it is "error" or why it stopped: user, session_expired, host_lost,
-	// image_pull_failed, role_setup_failed, disk_quota_exceeded, …
+	// image_pull_failed, image_too_large, insufficient_disk, role_setup_failed, disk_quota_exceeded,
+	// disk_unmeasurable, …
 	StatusReason string    `json:"status_reason,omitempty"`
 	HostID       string    `json:"host_id,omitempty"`
 	Resources    Resources `json:"resources"`

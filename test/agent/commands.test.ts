@@ -1,13 +1,15 @@
 // The command executor in-process on the real engine (podman here) with the busybox test image:
 // commands for one container run in arrival order, remove keeps or takes the home volume as asked,
-// a create sent again is answered as a replay, errors carry stable codes, and after drain() new
-// commands fail with `shutting_down`.
+// a create sent again is answered as a replay, errors carry stable codes, after drain() new
+// commands fail with `shutting_down`, and a create is refused while the engine's storage is low.
 import { randomBytes } from 'node:crypto';
 import type { AgentMessage, ControlCommand } from '@rexec/protocol';
 import { pino } from 'pino';
 import t from 'tap';
 import type { Test } from 'tap';
+import { STORAGE_PATHS } from '../../packages/agent/src/capacity.js';
 import { createCommandExecutor } from '../../packages/agent/src/commands.js';
+import { createStorageSpace } from '../../packages/agent/src/disk/storage-space.js';
 import { createCliRuntime } from '../../packages/agent/src/runtime/cli-runtime.js';
 import { engine } from '../helpers/engine.js';
 import type { EngineKind } from '../helpers/engine.js';
@@ -157,4 +159,34 @@ void t.test('after drain() new commands fail with shutting_down', async (t) => {
   const refused = await resultOf(late.command_id);
   t.equal(!refused.ok && refused.error.code, 'shutting_down');
   t.equal(executor.inFlight, 0);
+});
+
+void t.test('a create is refused with insufficient_disk while the storage is low', async (t) => {
+  const hostId = `hst_${randomBytes(16).toString('hex')}`;
+  const kind = await engineFor(t, hostId);
+  const runtime = createCliRuntime({ kind, hostId, log: pino({ level: 'silent' }) });
+  // More free space than any disk has: the real statfs of the engine's storage is always short.
+  const storage = createStorageSpace({ path: STORAGE_PATHS[kind], minFreeMb: 2 ** 40 });
+  const results: Result[] = [];
+  const executor = createCommandExecutor({
+    runtime,
+    log: pino({ level: 'silent' }),
+    send: (message) => {
+      if (message.type === 'AGENT_COMMAND_RESULT') results.push(message);
+    },
+    beforeCreate: () => storage.assertRoom(),
+  });
+  const id = containerId();
+  executor.handle(createCommand(id));
+  await executor.drain();
+  const [result] = results;
+  t.equal(result?.ok, false);
+  if (result?.ok !== false) return;
+  t.equal(result.error.code, 'insufficient_disk');
+  t.match(
+    result.error.message,
+    /MB free, under its minimum of 1099511627776 MB \(REXEC_MIN_FREE_DISK_MB\)/,
+  );
+  t.equal(await engineState(kind, `rexec-${id}`), null, 'no container was made');
+  t.match(await storage.measure(), { low: true }, 'the heartbeat would say low');
 });

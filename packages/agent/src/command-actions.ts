@@ -11,6 +11,7 @@ import type {
 import { missingContainer, toWireContainer } from './inventory.js';
 import { isRuntimeError, userNetworkName } from './runtime/index.js';
 import type { ContainerRuntime, ContainerSpec, RuntimeErrorCode } from './runtime/index.js';
+import { StorageLowError } from './disk/storage-space.js';
 import { RoleSetupFailedError } from './roles/role-setup-runner.js';
 import type { RoleSetupRunner } from './roles/role-setup-runner.js';
 
@@ -59,6 +60,7 @@ const ERROR_CODES: Record<RuntimeErrorCode, string> = {
   not_found: 'not_found',
   image_missing: 'image_missing',
   image_pull_failed: 'image_pull_failed',
+  image_too_large: 'image_too_large',
   conflict: 'conflict',
   engine_failed: 'engine_failed',
   foreign_container: 'foreign_container',
@@ -74,6 +76,7 @@ export function commandError(error: unknown): CommandError {
   if (error instanceof RoleSetupFailedError) {
     return { code: 'role_setup_failed', message, detail: error.log };
   }
+  if (error instanceof StorageLowError) return { code: error.code, message };
   if (!isRuntimeError(error)) return { code: 'engine_failed', message };
   const stderr = error.stderr.trim();
   return {
@@ -83,14 +86,19 @@ export function commandError(error: unknown): CommandError {
   };
 }
 
+/** Runs before a create's engine work; throwing refuses the create (disk/storage-space.ts). */
+export type CreateGate = () => Promise<void>;
+
 async function perform(
   runtime: ContainerRuntime,
   roles: RoleSetupRunner,
   containerId: string,
   command: ContainerCommand,
+  beforeCreate: CreateGate | undefined,
 ): Promise<{ container: WireContainer; replayed: boolean }> {
   switch (command.action) {
     case 'create': {
+      await beforeCreate?.();
       // The runtime learns whether this is a replay from the engine's refusal of a taken name;
       // asking first would cost every create an engine call.
       const created = await runtime.createAndStart(toRuntimeSpec(command.spec, runtime.hostId));
@@ -121,9 +129,10 @@ export async function runAction(
   roles: RoleSetupRunner,
   containerId: string,
   command: ContainerCommand,
+  beforeCreate?: CreateGate,
 ): Promise<ActionOutcome> {
   try {
-    return { ok: true, ...(await perform(runtime, roles, containerId, command)) };
+    return { ok: true, ...(await perform(runtime, roles, containerId, command, beforeCreate)) };
   } catch (error) {
     return { ok: false, error: commandError(error) };
   }

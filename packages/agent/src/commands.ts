@@ -6,6 +6,7 @@ import { COMMAND_REPLAY_CACHE_SIZE } from '@rexec/protocol';
 import type { AgentCommandResult, AgentMessage, ControlCommand } from '@rexec/protocol';
 import type { Logger } from 'pino';
 import { runAction } from './command-actions.js';
+import type { CreateGate } from './command-actions.js';
 import { createRoleSetupRunner } from './roles/role-setup-runner.js';
 import { isWireContainerId, toWireContainer } from './inventory.js';
 import type { ContainerRuntime } from './runtime/index.js';
@@ -18,6 +19,8 @@ export interface CommandExecutorOptions {
   cacheSize?: number;
   /** How long a role's setup may take inside a new container (REXEC_ROLE_SETUP_TIMEOUT_SECONDS). */
   roleSetupTimeoutMs?: number;
+  /** Runs before each create; throwing refuses it (the storage space check). */
+  beforeCreate?: CreateGate;
 }
 
 export interface CommandExecutor {
@@ -63,7 +66,7 @@ export function createCommandExecutor(options: CommandExecutorOptions): CommandE
       { commandId: command_id, containerId: container_id, action: command.action },
       'command started',
     );
-    const outcome = await runAction(runtime, roles, container_id, command);
+    const outcome = await runAction(runtime, roles, container_id, command, options.beforeCreate);
     let result: AgentCommandResult;
     if (outcome.ok) {
       result = {

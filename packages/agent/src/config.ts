@@ -11,7 +11,13 @@ import {
   TERMINAL_SCROLLBACK_BYTES,
 } from '@rexec/protocol';
 import { z } from 'zod';
-import { DEFAULT_DISK_CHECK_INTERVAL_MS } from './disk/disk-monitor.js';
+import {
+  DEFAULT_DISK_CHECK_INTERVAL_MS,
+  DEFAULT_MEASURE_TIMEOUT_MS,
+  DEFAULT_UNMEASURABLE_AFTER,
+} from './disk/disk-monitor.js';
+import { DEFAULT_MIN_FREE_DISK_MB } from './disk/storage-space.js';
+import { DEFAULT_MAX_IMAGE_MB } from './runtime/image-size.js';
 import {
   EgressPolicyError,
   parseEgressAllow,
@@ -75,6 +81,14 @@ export interface AgentConfig {
   userNetworkIdleMs: number;
   /** Home volumes kept created ahead, so a create need not wait for one (0: none). */
   homeVolumePool: number;
+  /** One container's disk measurement fails after this long (then counts as a failure). */
+  diskMeasureTimeoutMs: number;
+  /** Failed measurements in a row that stop a container with `disk_unmeasurable`. */
+  diskMeasureFailures: number;
+  /** Images larger than this are refused and removed (0: no cap). */
+  maxImageMb: number;
+  /** Creates are refused while the engine's storage has less free (0: never). */
+  minFreeDiskMb: number;
 }
 
 export interface TerminalConfig {
@@ -118,6 +132,10 @@ const VARIABLES = {
   REXEC_USER_SUBNET_PREFIX: 'user-subnet-prefix',
   REXEC_USER_NETWORK_IDLE_SECONDS: 'user-network-idle-seconds',
   REXEC_HOME_VOLUME_POOL: 'home-volume-pool',
+  REXEC_DISK_MEASURE_TIMEOUT_SECONDS: 'disk-measure-timeout-seconds',
+  REXEC_DISK_MEASURE_FAILURES: 'disk-measure-failures',
+  REXEC_MAX_IMAGE_MB: 'max-image-mb',
+  REXEC_MIN_FREE_DISK_MB: 'min-free-disk-mb',
 } as const;
 type Variable = keyof typeof VARIABLES;
 /** Flags given bare (`--insecure-http`), not with a value. */
@@ -225,6 +243,10 @@ const Schema = z.object({
   REXEC_USER_SUBNET_PREFIX: bounded(1, 32, DEFAULT_SUBNET_PREFIX),
   REXEC_USER_NETWORK_IDLE_SECONDS: bounded(0, 7 * 24 * 3600, DEFAULT_NETWORK_IDLE_MS / 1000),
   REXEC_HOME_VOLUME_POOL: bounded(0, 64, DEFAULT_HOME_VOLUME_POOL),
+  REXEC_DISK_MEASURE_TIMEOUT_SECONDS: bounded(1, 3600, DEFAULT_MEASURE_TIMEOUT_MS / 1000),
+  REXEC_DISK_MEASURE_FAILURES: bounded(1, 100, DEFAULT_UNMEASURABLE_AFTER),
+  REXEC_MAX_IMAGE_MB: bounded(0, HOST_AMOUNT_BOUNDS.disk_mb, DEFAULT_MAX_IMAGE_MB),
+  REXEC_MIN_FREE_DISK_MB: bounded(0, HOST_AMOUNT_BOUNDS.disk_mb, DEFAULT_MIN_FREE_DISK_MB),
 });
 
 // The pool and the prefix are checked together: the prefix must fit inside the pool.
@@ -322,6 +344,10 @@ export function loadConfig(
     userNetworkPool: subnetPool(value.REXEC_USER_NETWORK_POOL, value.REXEC_USER_SUBNET_PREFIX),
     userNetworkIdleMs: value.REXEC_USER_NETWORK_IDLE_SECONDS * 1000,
     homeVolumePool: value.REXEC_HOME_VOLUME_POOL,
+    diskMeasureTimeoutMs: value.REXEC_DISK_MEASURE_TIMEOUT_SECONDS * 1000,
+    diskMeasureFailures: value.REXEC_DISK_MEASURE_FAILURES,
+    maxImageMb: value.REXEC_MAX_IMAGE_MB,
+    minFreeDiskMb: value.REXEC_MIN_FREE_DISK_MB,
   };
 }
 

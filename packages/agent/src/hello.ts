@@ -1,7 +1,7 @@
 // Builds AGENT_HELLO (PROTOCOL.md §4) at the moment a socket opens: the runtime's kind and version,
 // allocatable capacity, platform facts, the full inventory and the optional capabilities served
 // (`terminal` when a terminal manager runs), and which limits the host enforces: network shaping
-// and isolation as network/ set them up, disk enforcement as the disk monitor's owner passes it
+// and isolation as network/ set them up, user namespaces as the runtime found them, disk enforcement as the disk monitor's owner passes it
 // (`none` when nothing is passed), and the host's checks when given. Enforcing them is those
 // parts' work, not this file's.
 import { arch, platform, release } from 'node:os';
@@ -68,6 +68,10 @@ export function toWireRuntimeInfo(
     network_shaping: network.shaping,
     network_isolation: network.isolation,
     ...(network.detail === undefined ? {} : { enforcement_detail: network.detail.slice(0, 500) }),
+    user_namespaces: info.userNamespaces === true,
+    ...(info.userNamespacesDetail === undefined
+      ? {}
+      : { user_namespaces_detail: info.userNamespacesDetail.slice(0, 500) }),
   };
 }
 

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { AgentMessage } from '@rexec/protocol';
 import { pino } from 'pino';
 import type { Logger } from 'pino';
-import { createHostMeter } from './capacity.js';
+import { createHostMeter, STORAGE_PATHS } from './capacity.js';
 import { createCommandExecutor } from './commands.js';
 import { ConfigError, loadConfig } from './config.js';
 import type { AgentConfig } from './config.js';
@@ -17,9 +17,14 @@ import type { ConnectLoop } from './connect-loop.js';
 import { AgentFatalError } from './errors.js';
 import { buildHello } from './hello.js';
 import { loadIdentity } from './identity.js';
-import { createDiskMonitor, createQuotaStops, diskEnforcement } from './disk/index.js';
+import {
+  createDiskMonitor,
+  createQuotaStops,
+  createStorageSpace,
+  diskEnforcement,
+} from './disk/index.js';
 import { runDoctor } from './doctor/doctor-command.js';
-import { checkHost, failedRequired } from './doctor/host-checks.js';
+import { checkHost, failedRequired, userNamespacesOf } from './doctor/host-checks.js';
 import { egressPolicy, setUpNetworkEnforcement } from './network/index.js';
 import { createCliRuntime, poolCidr } from './runtime/index.js';
 import { detectRuntime } from './runtime-detect.js';
@@ -94,12 +99,22 @@ async function run(config: AgentConfig, log: Logger): Promise<number> {
     userNetworkIdleMs: config.userNetworkIdleMs,
     homeVolumePool: config.homeVolumePool,
     pidDir: join(runtimeDir, 'pids'),
+    maxImageMb: config.maxImageMb,
     ...(network.shaper === undefined ? {} : { shaper: network.shaper }),
   });
   const meter = createHostMeter(engine.kind, config.capacity);
+  const storageSpace = createStorageSpace({
+    path: STORAGE_PATHS[engine.kind],
+    minFreeMb: config.minFreeDiskMb,
+  });
   const disk = diskEnforcement(engine.info, config.diskCheckMs);
   const hostHealth = () =>
-    checkHost({ engine: engine.kind, network: network.enforcement, disk: disk.mode });
+    checkHost({
+      engine: engine.kind,
+      network: network.enforcement,
+      disk: disk.mode,
+      userNamespaces: userNamespacesOf(engine.info),
+    });
   logHostChecks(await hostHealth(), log);
   const instanceId = randomBytes(12).toString('hex');
   let loop: ConnectLoop | null = null;
@@ -109,6 +124,7 @@ async function run(config: AgentConfig, log: Logger): Promise<number> {
     log: log.child({ component: 'commands' }),
     send,
     roleSetupTimeoutMs: config.roleSetupTimeoutMs,
+    beforeCreate: () => storageSpace.assertRoom(),
   });
   const terminals = createTerminalManager({
     runtime,
@@ -138,6 +154,8 @@ async function run(config: AgentConfig, log: Logger): Promise<number> {
     log: log.child({ component: 'disk' }),
     send: reportStatus,
     intervalMs: config.diskCheckMs,
+    measureTimeoutMs: config.diskMeasureTimeoutMs,
+    unmeasurableAfter: config.diskMeasureFailures,
     quotaStops,
     exclusive: (containerId, work) => executor.exclusive(containerId, work),
   });
@@ -161,6 +179,7 @@ async function run(config: AgentConfig, log: Logger): Promise<number> {
     execs,
     usage: () => meter.usage(),
     containerUsage: () => diskMonitor.usage(),
+    storage: () => storageSpace.measure(),
     onCommand: (message) => executor.handle(message),
     onWelcome: (welcome) => {
       if (welcome.host_id !== identity.host_id) {

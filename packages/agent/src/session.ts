@@ -22,6 +22,7 @@ import type {
   ContainerUsage,
   ControlMessage,
   ControlRefuse,
+  HostStorage,
   HostUsage,
 } from '@rexec/protocol';
 import type { Logger } from 'pino';
@@ -37,6 +38,8 @@ export interface SessionDeps {
   usage: () => Promise<HostUsage>;
   /** The latest per-container measurements (the disk monitor's); none sent when omitted. */
   containerUsage?: () => readonly ContainerUsage[];
+  /** The engine storage's free space (disk/storage-space.ts); none sent when omitted or null. */
+  storage?: () => Promise<HostStorage | null>;
   onCommand: (message: Extract<ControlMessage, { type: 'CONTROL_COMMAND' }>) => void;
   /** Called once WELCOME arrived; the session is then established. */
   onWelcome: (welcome: Extract<ControlMessage, { type: 'CONTROL_WELCOME' }>) => void;
@@ -136,13 +139,14 @@ export function startSession(deps: SessionDeps): Session {
     if (heartbeatBusy) return;
     heartbeatBusy = true;
     try {
-      const usage = await deps.usage();
+      const [usage, storage] = await Promise.all([deps.usage(), deps.storage?.() ?? null]);
       const containers = containerUsage.next(seq, deps.containerUsage?.() ?? []);
       send({
         type: 'AGENT_HEARTBEAT',
         seq,
         usage,
         ...(containers.length === 0 ? {} : { containers }),
+        ...(storage === null ? {} : { storage }),
       });
       seq += 1;
     } catch (error) {

@@ -3,7 +3,7 @@
 // (`exited`/`oom_killed`), oom (`oom_killed`, once per run) and destroy (`removed`). Reconciling
 // these with desired state is the control plane's job; a report with no live socket is dropped and
 // the next HELLO inventory carries the same truth. A `die` of a container the disk monitor is
-// stopping for its quota keeps the reason `disk_quota_exceeded` (disk/quota-stops.ts).
+// stopping keeps its reason, `disk_quota_exceeded` or `disk_unmeasurable` (disk/quota-stops.ts).
 import type { AgentMessage, ObservedContainer as WireContainer } from '@rexec/protocol';
 import type { Logger } from 'pino';
 import type { QuotaStops } from './disk/quota-stops.js';
@@ -68,7 +68,7 @@ export function createStatusReporter(options: StatusReporterOptions): StatusRepo
         const oomKilled = event.oomKilled || container.oom_killed;
         const quota = options.quotaStops?.take(event.containerId) ?? null;
         if (quota !== null && !oomKilled) {
-          report(container, 'disk_quota_exceeded', event, quota);
+          report(container, quota.reason, event, quota.detail);
           return;
         }
         report({ ...container, oom_killed: oomKilled }, oomKilled ? 'oom_killed' : 'exited', event);

@@ -49,8 +49,10 @@ void t.test('a quota mark is taken once and cleared on demand', (t) => {
   const stops = createQuotaStops();
   stops.mark('ctr_a', 'used 70 MB of 64 MB');
   t.ok(stops.has('ctr_a'));
-  t.equal(stops.take('ctr_a'), 'used 70 MB of 64 MB');
+  t.same(stops.take('ctr_a'), { reason: 'disk_quota_exceeded', detail: 'used 70 MB of 64 MB' });
   t.equal(stops.take('ctr_a'), null, 'taken: gone');
+  stops.mark('ctr_c', 'could not measure', 'disk_unmeasurable');
+  t.same(stops.take('ctr_c'), { reason: 'disk_unmeasurable', detail: 'could not measure' });
   stops.mark('ctr_b', 'x');
   stops.clear('ctr_b');
   t.notOk(stops.has('ctr_b'));

@@ -226,13 +226,19 @@ void t.test('IPv6 is switched off in the container where the host kernel has it'
   t.end();
 });
 
-void t.test('the placement template output gives pid, upper dir and home volume', (t) => {
+void t.test('the placement template output gives pid, upper dir, home and other volumes', (t) => {
   const stdout = JSON.stringify({
     pid: 4242,
     graph: { UpperDir: '/var/lib/containers/storage/overlay/abc/diff', WorkDir: '/w' },
     mounts: [
       { Name: 'other', Source: '/x' },
-      { Name: 'rexec-home-c1', Source: '/var/lib/containers/storage/volumes/rexec-home-c1/_data' },
+      {
+        Type: 'volume',
+        Name: 'rexec-home-c1',
+        Source: '/var/lib/containers/storage/volumes/rexec-home-c1/_data',
+      },
+      { Type: 'volume', Name: '3f2a', Source: '/var/lib/docker/volumes/3f2a/_data' },
+      { Type: 'bind', Source: '/etc/hosts' },
     ],
     labels: { 'io.rexec.host-id': 'h1' },
   });
@@ -242,11 +248,18 @@ void t.test('the placement template output gives pid, upper dir and home volume'
       pid: 4242,
       writableDir: '/var/lib/containers/storage/overlay/abc/diff',
       homeVolumeDir: '/var/lib/containers/storage/volumes/rexec-home-c1/_data',
+      volumeDirs: ['/var/lib/docker/volumes/3f2a/_data'],
     },
     labels: { 'io.rexec.host-id': 'h1' },
   });
   const bare = parsePlacementOutput('c1', '{"pid":0,"graph":null,"mounts":[],"labels":null}', []);
-  t.same(bare.placement, { containerId: 'c1', pid: 0, writableDir: null, homeVolumeDir: null });
+  t.same(bare.placement, {
+    containerId: 'c1',
+    pid: 0,
+    writableDir: null,
+    homeVolumeDir: null,
+    volumeDirs: [],
+  });
   t.throws(() => parsePlacementOutput('c1', '{"pid":"x"}', ['podman']), { code: 'engine_failed' });
   t.end();
 });
@@ -273,6 +286,7 @@ void t.test('HELLO reports network and disk enforcement as set up, off when not'
     storageDriver: 'overlay',
     storageOptSize: false,
     cgroupVersion: 1,
+    userNamespaces: null,
   };
   t.same(toWireRuntimeInfo(info), {
     kind: 'podman',
@@ -282,6 +296,7 @@ void t.test('HELLO reports network and disk enforcement as set up, off when not'
     network_shaping: false,
     network_isolation: false,
     enforcement_detail: 'network enforcement was not set up by this agent',
+    user_namespaces: false,
   });
   t.match(
     toWireRuntimeInfo(info, {

@@ -337,6 +337,7 @@ void t.test('info output of both engines becomes runtime info', (t) => {
     storageDriver: 'overlay',
     storageOptSize: false,
     cgroupVersion: 1,
+    userNamespaces: null,
   });
   const docker = parseInfoOutput(
     'docker',
@@ -348,16 +349,29 @@ void t.test('info output of both engines becomes runtime info', (t) => {
         ['Supports d_type', 'true'],
       ],
       CgroupVersion: '2',
+      SecurityOptions: ['name=seccomp,profile=default'],
     }),
     COMMAND,
   );
-  t.same(docker, {
+  t.match(docker, {
     kind: 'docker',
     version: '28.2.2',
     storageDriver: 'overlay2',
     storageOptSize: null,
     cgroupVersion: 2,
+    userNamespaces: false,
+    userNamespacesDetail: /userns-remap/,
   });
+  const remapped = parseInfoOutput(
+    'docker',
+    JSON.stringify({
+      ServerVersion: '28.2.2',
+      Driver: 'overlay2',
+      SecurityOptions: ['name=seccomp,profile=default', 'name=userns'],
+    }),
+    COMMAND,
+  );
+  t.equal(remapped.userNamespaces, true, 'dockerd with userns-remap says name=userns');
   t.equal(storageOptSizeSupport('btrfs', undefined), true);
   t.equal(storageOptSizeSupport('vfs', undefined), false);
   t.throws(() => parseInfoOutput('docker', '{}', COMMAND), { code: 'engine_failed' });

@@ -1,8 +1,12 @@
-// Measured disk enforcement (DESIGN §6, issue 7): every interval, each running container of this
-// host with an `io.rexec.disk-mb` label has its writable layer plus home volume measured, one
-// container after another, and one over its limit is reported with `disk_quota_exceeded` (the event
-// first), then stopped and reported again. Keeps the last measurement per container for heartbeats.
-// Finding directories is the runtime's `locate`; reporting engine events is status-reports.ts's.
+// Measured disk enforcement (DESIGN §6, issues 7 and 16): every interval, each running container
+// of this host with an `io.rexec.disk-mb` label has its writable layer, home volume and any other
+// volume measured, a few containers at once (a slow one holds up only itself: a container whose
+// measurement is still running is skipped, not waited for). One over its limit is reported with
+// `disk_quota_exceeded` (the event first), then stopped and reported again; one whose measurement
+// fails or times out `unmeasurableAfter` times in a row is stopped the same way with
+// `disk_unmeasurable` (a tree too big to walk must not be a way around the limit). Keeps the last
+// measurement per container for heartbeats. Finding directories is the runtime's `locate`;
+// reporting engine events is status-reports.ts's.
 import type {
   AgentMessage,
   ContainerUsage,
@@ -13,11 +17,20 @@ import { isWireContainerId, toWireContainer } from '../inventory.js';
 import type { ContainerPlacement, ContainerRuntime, ObservedContainer } from '../runtime/index.js';
 import { diskLimitOf } from './disk-limit.js';
 import { measureDirectories } from './du.js';
+import pLimit from 'p-limit';
 import { createQuotaStops } from './quota-stops.js';
-import type { QuotaStops } from './quota-stops.js';
+import type { DiskStopReason, QuotaStops } from './quota-stops.js';
+
+export interface MeasureOptions {
+  /** The measurement fails (and its process is killed) after this long. */
+  timeoutMs: number;
+}
 
 /** Bytes a container takes on the host disk, given where it lives. */
-export type DiskMeasure = (placement: ContainerPlacement) => Promise<number>;
+export type DiskMeasure = (
+  placement: ContainerPlacement,
+  options: MeasureOptions,
+) => Promise<number>;
 
 export interface DiskMonitorOptions {
   runtime: ContainerRuntime;
@@ -25,8 +38,14 @@ export interface DiskMonitorOptions {
   send: (message: AgentMessage) => void;
   /** Time between the starts of two checks; DEFAULT_DISK_CHECK_INTERVAL_MS when omitted. */
   intervalMs?: number;
-  /** How a container is measured; du over its writable layer and home volume when omitted. */
+  /** How a container is measured; du over its writable layer and volumes when omitted. */
   measure?: DiskMeasure;
+  /** Per measurement; DEFAULT_MEASURE_TIMEOUT_MS when omitted. */
+  measureTimeoutMs?: number;
+  /** Failed measurements in a row that stop a container (`disk_unmeasurable`); default 3. */
+  unmeasurableAfter?: number;
+  /** Containers measured at once; default 2 (du is mostly I/O, hosts have few cores). */
+  concurrency?: number;
   /** Shared with the status reporter so the engine's `die` keeps the quota reason. */
   quotaStops?: QuotaStops;
   /** SIGTERM grace before SIGKILL when stopping an offender. */
@@ -43,7 +62,10 @@ export interface DiskMonitor {
   start(): void;
   /** Stops the timer and waits for the check in flight. */
   stop(): Promise<void>;
-  /** Runs a check now, or joins the one in flight (never two at once). */
+  /**
+   * Measures now every container not already being measured, resolving when those are done
+   * (never two measurements of one container at once).
+   */
   checkNow(): Promise<void>;
   /** The last measurement of every container still on the host. */
   usage(): ContainerUsage[];
@@ -51,18 +73,28 @@ export interface DiskMonitor {
 }
 
 export const DEFAULT_DISK_CHECK_INTERVAL_MS = 10_000;
+/** du over a 20k-file home takes well under a second; a minute is a tree built to be unwalkable. */
+export const DEFAULT_MEASURE_TIMEOUT_MS = 60_000;
+export const DEFAULT_UNMEASURABLE_AFTER = 3;
+const DEFAULT_CONCURRENCY = 2;
 const MIN_INTERVAL_MS = 100;
 const DEFAULT_STOP_TIMEOUT_SECONDS = 3;
-// du on a big home volume may outlast one interval; the run simply delays the next check.
-const MEASURE_TIMEOUT_MS = 120_000;
 const MIB = 1024 * 1024;
 
-/** du over the container's writable layer and home volume (whichever the driver has). */
-export function measureWithDu(placement: ContainerPlacement): Promise<number> {
-  const dirs = [placement.writableDir, placement.homeVolumeDir].filter(
+/** du over the container's writable layer, home volume and other volumes (whichever it has). */
+export function measureWithDu(
+  placement: ContainerPlacement,
+  options: MeasureOptions,
+): Promise<number> {
+  const dirs = [placement.writableDir, placement.homeVolumeDir, ...placement.volumeDirs].filter(
     (dir): dir is string => dir !== null,
   );
-  return measureDirectories(dirs, { timeoutMs: MEASURE_TIMEOUT_MS });
+  return measureDirectories(dirs, { timeoutMs: options.timeoutMs });
+}
+
+function positiveInteger(name: string, value: number): number {
+  if (!Number.isInteger(value) || value < 1) throw new RangeError(`${name} must be an integer ≥ 1`);
+  return value;
 }
 
 export function createDiskMonitor(options: DiskMonitorOptions): DiskMonitor {
@@ -72,6 +104,15 @@ export function createDiskMonitor(options: DiskMonitorOptions): DiskMonitor {
     throw new RangeError(`disk check interval must be an integer ≥ ${MIN_INTERVAL_MS} ms`);
   }
   const measure = options.measure ?? measureWithDu;
+  const measureTimeoutMs = positiveInteger(
+    'measure timeout',
+    options.measureTimeoutMs ?? DEFAULT_MEASURE_TIMEOUT_MS,
+  );
+  const unmeasurableAfter = positiveInteger(
+    'unmeasurable after',
+    options.unmeasurableAfter ?? DEFAULT_UNMEASURABLE_AFTER,
+  );
+  const limit = pLimit(positiveInteger('concurrency', options.concurrency ?? DEFAULT_CONCURRENCY));
   const quotaStops = options.quotaStops ?? createQuotaStops();
   const stopTimeoutSeconds = options.stopTimeoutSeconds ?? DEFAULT_STOP_TIMEOUT_SECONDS;
   const exclusive =
@@ -81,28 +122,35 @@ export function createDiskMonitor(options: DiskMonitorOptions): DiskMonitor {
   // much CPU as the du itself) runs once per engine id, not once per check.
   const placements = new Map<string, { engineId: string; placement: ContainerPlacement }>();
   const badLabels = new Set<string>();
+  // Measurements that failed in a row, per container; a success forgets the count.
+  const failures = new Map<string, number>();
+  // The measurement of each container under way: a new round skips these instead of waiting.
+  const measuring = new Map<string, Promise<void>>();
   let timer: NodeJS.Timeout | null = null;
-  let inFlight: Promise<void> | null = null;
+  let listing: Promise<Promise<void>[]> | null = null;
   let stopping = false;
 
-  function status(container: WireContainer, detail: string): AgentMessage {
+  function status(container: WireContainer, reason: DiskStopReason, detail: string): AgentMessage {
     return {
       type: 'AGENT_CONTAINER_STATUS',
       container,
-      reason: 'disk_quota_exceeded',
+      reason,
       detail,
       at: new Date().toISOString(),
     };
   }
 
-  async function enforce(containerId: string, used: number, limitMb: number): Promise<void> {
+  async function enforce(
+    containerId: string,
+    reason: DiskStopReason,
+    detail: string,
+  ): Promise<void> {
     // Measuring took a while: the container may have stopped meanwhile and then needs nothing.
     const current = await runtime.inspect(containerId);
     if (current === null || current.state !== 'running') return;
-    const detail = `used ${used} MB of ${limitMb} MB`;
-    log.warn({ containerId, usedMb: used, limitMb }, 'disk quota exceeded; stopping the container');
-    send(status(toWireContainer(current), detail));
-    quotaStops.mark(containerId, detail);
+    log.warn({ containerId, reason, detail }, 'disk limit not kept; stopping the container');
+    send(status(toWireContainer(current), reason, detail));
+    quotaStops.mark(containerId, detail, reason);
     let stopped: ObservedContainer;
     try {
       stopped = await runtime.stop(containerId, stopTimeoutSeconds);
@@ -111,7 +159,17 @@ export function createDiskMonitor(options: DiskMonitorOptions): DiskMonitor {
       quotaStops.clear(containerId);
       throw error;
     }
-    send(status(toWireContainer(stopped), detail));
+    send(status(toWireContainer(stopped), reason, detail));
+  }
+
+  async function measureFailed(containerId: string, error: unknown): Promise<void> {
+    const count = (failures.get(containerId) ?? 0) + 1;
+    failures.set(containerId, count);
+    log.warn({ err: error, containerId, failures: count }, 'disk check failed');
+    if (count < unmeasurableAfter) return;
+    const why = error instanceof Error ? error.message : String(error);
+    const detail = `disk usage could not be measured ${count} times in a row: ${why}`.slice(0, 500);
+    await exclusive(containerId, () => enforce(containerId, 'disk_unmeasurable', detail));
   }
 
   async function checkContainer(observed: ObservedContainer, limitMb: number): Promise<void> {
@@ -124,15 +182,20 @@ export function createDiskMonitor(options: DiskMonitorOptions): DiskMonitor {
     }
     let bytes: number;
     try {
-      bytes = await measure(placement);
+      bytes = await measure(placement, { timeoutMs: measureTimeoutMs });
     } catch (error) {
       // Perhaps removed and recreated under the same id: locate afresh next time.
       placements.delete(containerId);
-      throw error;
+      await measureFailed(containerId, error);
+      return;
     }
+    failures.delete(containerId);
     const used = Math.ceil(bytes / MIB);
     usedMb.set(containerId, used);
-    if (used > limitMb) await exclusive(containerId, () => enforce(containerId, used, limitMb));
+    if (used > limitMb) {
+      const detail = `used ${used} MB of ${limitMb} MB`;
+      await exclusive(containerId, () => enforce(containerId, 'disk_quota_exceeded', detail));
+    }
   }
 
   async function placementOf(observed: ObservedContainer): Promise<ContainerPlacement | null> {
@@ -157,37 +220,57 @@ export function createDiskMonitor(options: DiskMonitorOptions): DiskMonitor {
     return null;
   }
 
-  async function check(): Promise<void> {
-    const containers = await runtime.list();
+  function forgetAbsent(containers: readonly ObservedContainer[]): void {
     const present = new Set(containers.map((observed) => observed.containerId));
-    for (const id of usedMb.keys()) if (!present.has(id)) usedMb.delete(id);
-    for (const id of placements.keys()) if (!present.has(id)) placements.delete(id);
-    for (const observed of containers) {
-      // A stop() during the run ends it at the next container rather than after all of them.
-      if (stopping) return;
-      if (observed.state !== 'running' || !isWireContainerId(observed.containerId)) continue;
-      const limitMb = limitFor(observed);
-      if (limitMb === null) continue;
-      try {
-        await checkContainer(observed, limitMb);
-      } catch (error) {
-        // One container that vanished or could not be measured must not starve the others; the
-        // next check measures it again.
-        log.warn({ err: error, containerId: observed.containerId }, 'disk check failed');
-      }
+    for (const map of [usedMb, placements, failures]) {
+      for (const id of map.keys()) if (!present.has(id)) map.delete(id);
     }
   }
 
-  function checkNow(): Promise<void> {
-    inFlight ??= check()
+  /** Queues the container's measurement (at most `concurrency` run at once) and remembers it. */
+  function startMeasuring(observed: ObservedContainer, limitMb: number): Promise<void> {
+    const { containerId } = observed;
+    const run = limit(async () => {
+      // A stop() while this waited for its turn: nothing more is measured.
+      if (stopping) return;
+      await checkContainer(observed, limitMb);
+    })
+      .catch((error: unknown) => {
+        // Locating failed (engine restarting?) or the stop failed: the next round tries again.
+        log.warn({ err: error, containerId }, 'disk check failed');
+      })
+      .finally(() => measuring.delete(containerId));
+    measuring.set(containerId, run);
+    return run;
+  }
+
+  /** Lists and starts the due measurements; resolves with them once they are started. */
+  async function startRound(): Promise<Promise<void>[]> {
+    const containers = await runtime.list();
+    forgetAbsent(containers);
+    const started: Promise<void>[] = [];
+    for (const observed of containers) {
+      if (stopping) break;
+      if (observed.state !== 'running' || !isWireContainerId(observed.containerId)) continue;
+      if (measuring.has(observed.containerId)) continue;
+      const limitMb = limitFor(observed);
+      if (limitMb !== null) started.push(startMeasuring(observed, limitMb));
+    }
+    return started;
+  }
+
+  async function checkNow(): Promise<void> {
+    // Listing twice at once would start nothing new: join the listing under way.
+    listing ??= startRound()
       .catch((error: unknown) => {
         // Listing failed (engine restarting?): nothing was measured, the next interval retries.
         log.warn({ err: error }, 'could not list containers for the disk check');
+        return [];
       })
       .finally(() => {
-        inFlight = null;
+        listing = null;
       });
-    return inFlight;
+    await Promise.all(await listing);
   }
 
   return {
@@ -197,10 +280,7 @@ export function createDiskMonitor(options: DiskMonitorOptions): DiskMonitor {
       // At once too: after an agent restart an offender must not wait a whole interval.
       void checkNow();
       timer = setInterval(() => {
-        if (inFlight !== null) {
-          log.debug('previous disk check still running; skipping this one');
-          return;
-        }
+        // Containers still being measured are skipped by the round itself; the others are due.
         void checkNow();
       }, intervalMs);
     },
@@ -208,7 +288,9 @@ export function createDiskMonitor(options: DiskMonitorOptions): DiskMonitor {
       stopping = true;
       if (timer !== null) clearInterval(timer);
       timer = null;
-      await inFlight;
+      // The round being listed starts nothing more (stopping), and what it started is in `measuring`.
+      await Promise.all((await listing) ?? []);
+      await Promise.all(measuring.values());
     },
     checkNow,
     usage() {

@@ -13,7 +13,7 @@ import { AgentFatalError } from '../errors.js';
 import type { NetworkEnforcement } from '../network/index.js';
 import { probeShaping } from '../network/shaping-probe.js';
 import { detectRuntime } from '../runtime-detect.js';
-import { checkHost, failedRequired } from './host-checks.js';
+import { checkHost, failedRequired, userNamespacesOf } from './host-checks.js';
 import { trialRun } from './trial-run.js';
 
 export const EXIT_DOCTOR_OK = 0;
@@ -141,6 +141,7 @@ export async function runDoctor(io: DoctorIo): Promise<number> {
       network,
       // The agent always runs its disk monitor, so this is what it would report.
       disk: diskEnforcement(engine.info, DEFAULT_DISK_CHECK_INTERVAL_MS).mode,
+      userNamespaces: userNamespacesOf(engine.info),
     })),
     run,
   ];

@@ -1,12 +1,13 @@
 // The checks an agent makes of its host at start and at every HELLO, and `rexec-agent doctor`
 // prints: every program it runs is installed (host-requirements.ts), network and disk enforcement
-// are in force, the engine's storage has room. Each failure's message says what fixes it. Trying a
+// are in force, containers get user namespaces, the engine's storage has room. Each failure's message says what fixes it. Trying a
 // real container run is trial-run.ts's (the doctor's only: it takes seconds); acting on a failed
 // check is the control plane's (it schedules nothing on an unhealthy host).
 import { statfs } from 'node:fs/promises';
 import type { DiskEnforcement, HostHealthCheck, RuntimeKind } from '@rexec/protocol';
 import { STORAGE_PATHS } from '../capacity.js';
 import type { NetworkEnforcement } from '../network/index.js';
+import type { RuntimeInfo } from '../runtime/index.js';
 import { requirementsFor } from './host-requirements.js';
 import type { HostRequirement } from './host-requirements.js';
 import { locateBinary } from './locate-binary.js';
@@ -23,6 +24,22 @@ export interface HostCheckInput {
   pathValue?: string;
   /** Where the engine keeps its storage; the engine's default place when omitted. */
   storagePath?: string;
+  /** What the runtime found (RuntimeInfo.userNamespaces and its detail); no check when omitted. */
+  userNamespaces?: { enabled: boolean; detail?: string };
+}
+
+function userNamespaceCheck(
+  userNamespaces: NonNullable<HostCheckInput['userNamespaces']>,
+): HostHealthCheck {
+  const fallback = userNamespaces.enabled
+    ? 'containers run in a user namespace'
+    : 'containers run without a user namespace: root inside is root on the host after an escape';
+  return {
+    check: 'user_namespaces',
+    ok: userNamespaces.enabled,
+    required: false,
+    message: (userNamespaces.detail ?? fallback).slice(0, 500),
+  };
 }
 
 /** `binary_catatonit`, `binary_docker_init`: check names are snake_case. */
@@ -110,6 +127,16 @@ async function freeDiskCheck(path: string): Promise<HostHealthCheck> {
   }
 }
 
+/** The host check's input from what the runtime found. */
+export function userNamespacesOf(
+  info: Pick<RuntimeInfo, 'userNamespaces' | 'userNamespacesDetail'>,
+): NonNullable<HostCheckInput['userNamespaces']> {
+  return {
+    enabled: info.userNamespaces === true,
+    ...(info.userNamespacesDetail === undefined ? {} : { detail: info.userNamespacesDetail }),
+  };
+}
+
 /** Every check, in a stable order; none throws (a check that cannot run says so as its result). */
 export async function checkHost(input: HostCheckInput): Promise<HostHealthCheck[]> {
   const binaries = await Promise.all(
@@ -119,6 +146,7 @@ export async function checkHost(input: HostCheckInput): Promise<HostHealthCheck[
     ...binaries,
     ...networkChecks(input.network),
     diskCheck(input.disk),
+    ...(input.userNamespaces === undefined ? [] : [userNamespaceCheck(input.userNamespaces)]),
     await freeDiskCheck(input.storagePath ?? STORAGE_PATHS[input.engine]),
   ];
 }

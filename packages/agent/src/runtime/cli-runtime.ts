@@ -18,7 +18,9 @@ import { createUserNetworks, type UserNetworks } from './user-networks.js';
 import { parseInspectOutput, type EngineContainer } from './inspect-parser.js';
 import { containerName, homeVolumeOf, LABEL_HOST_ID, LABEL_MANAGED } from './labels.js';
 import { createHomeVolumes, type HomeVolumes } from './home-volumes.js';
+import { createImageSizeGuard } from './image-size.js';
 import type { RegistryMirrors } from './registry-mirrors.js';
+import { podmanUserNamespaces, type UserNamespaceSupport } from './user-namespaces.js';
 import { createOomMemory, type OomMemory } from './oom-memory.js';
 import { parsePsOutput, psFormatArgs } from './ps-parser.js';
 import { validateContainerId, validateContainerSpec, type ValidContainerSpec } from './spec.js';
@@ -64,6 +66,8 @@ export interface CliRuntimeOptions {
   homeVolumePool?: number;
   /** podman pid files go here (under the agent's runtime directory); inspect is used without. */
   pidDir?: string;
+  /** Images larger than this are refused and removed (REXEC_MAX_IMAGE_MB); no cap when omitted or 0. */
+  maxImageMb?: number;
 }
 
 const HOST_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
@@ -118,6 +122,8 @@ class CliOperations {
   readonly shaping: ContainerShaping;
   private readonly creating: CreateDeps;
   private storageOptSize: boolean | null = null;
+  // Settled once: adding subordinate ids takes an agent restart to be used.
+  private podmanUserns: Promise<UserNamespaceSupport> | null = null;
 
   constructor(
     private readonly cli: EngineCli,
@@ -162,10 +168,14 @@ class CliOperations {
       shaping: this.shaping,
       log: options.log,
       cli,
+      kind: options.kind,
       hostId: options.hostId,
       registryMirrors: options.registryMirrors ?? new Map(),
+      images: createImageSizeGuard(cli, options.maxImageMb ?? 0, options.log),
       storageOptSize: () => this.storageOptSize === true,
       hostIpv6: existsSync('/proc/sys/net/ipv6'),
+      userNamespaces: async () =>
+        options.kind === 'podman' && (await this.podmanUserNamespaces()).enabled,
     };
   }
 
@@ -195,7 +205,17 @@ class CliOperations {
       if (root !== null) info.storageOptSize = await hasProjectQuota(root);
     }
     this.storageOptSize = info.storageOptSize;
+    if (info.userNamespaces === null) {
+      const support = await this.podmanUserNamespaces();
+      info.userNamespaces = support.enabled;
+      info.userNamespacesDetail = support.detail;
+    }
     return info;
+  }
+
+  private podmanUserNamespaces(): Promise<UserNamespaceSupport> {
+    this.podmanUserns ??= podmanUserNamespaces();
+    return this.podmanUserns;
   }
 
   private locateWithLabels(containerId: string): Promise<ParsedPlacement | null> {

@@ -5,12 +5,13 @@ import type { EngineCli } from './engine-cli.js';
 import { isRuntimeError } from './errors.js';
 import { explainRunFailure } from './image-pull.js';
 import { discardFailedRun, existingAfterConflict, type CreateRecovery } from './create-recovery.js';
+import type { ImageSizeGuard } from './image-size.js';
 import type { RegistryMirrors } from './registry-mirrors.js';
 import { buildRunArgs } from './run-args.js';
 import { runFixingMissing } from './run-fixing-missing.js';
 import { engineIdFromRun, observedAfterRun } from './run-observation.js';
 import type { ValidContainerSpec } from './spec.js';
-import type { CreatedContainer, ObservedContainer } from './types.js';
+import type { CreatedContainer, ObservedContainer, RuntimeKind } from './types.js';
 import type { UserNetworks } from './user-networks.js';
 
 // `run` may have to set up storage and network for a first container; allow more than the default.
@@ -19,13 +20,17 @@ export const RUN_TIMEOUT_MS = 180_000;
 /** What a create needs of its runtime, bound to one host. */
 export interface CreateDeps extends CreateRecovery {
   cli: EngineCli;
+  kind: RuntimeKind;
   hostId: string;
   networks: UserNetworks;
   registryMirrors: RegistryMirrors;
   /** Whether the host kernel has IPv6, which run-args.ts then switches off in the container. */
   hostIpv6: boolean;
+  images: ImageSizeGuard;
   /** Whether `--storage-opt size=` works here (learnt by the runtime's info()). */
   storageOptSize: () => boolean;
+  /** Whether `run` gets its own user namespace (podman `--userns=auto`; docker remaps by itself). */
+  userNamespaces: () => Promise<boolean>;
   /** The container, or RuntimeError `not_found`. */
   require(containerId: string): Promise<ObservedContainer>;
 }
@@ -44,11 +49,14 @@ export async function createContainer(
   const started = deps.shaping.ownStart(spec.containerId);
   let stdout: string;
   try {
+    await deps.images.check(spec.image);
     const pidFile = await deps.shaping.pidFileFor(spec);
     const args = buildRunArgs(spec, deps.hostId, {
       homeVolume,
       storageOptSize: deps.storageOptSize(),
       hostIpv6: deps.hostIpv6,
+      userNamespace: await deps.userNamespaces(),
+      imageVolumes: deps.kind === 'podman' ? 'ignore' : 'engine',
       ...(pidFile === undefined ? {} : { pidFile }),
     });
     stdout = await runFixingMissing(spec, args, {
@@ -57,6 +65,7 @@ export async function createContainer(
       networks: deps.networks,
       log: deps.log,
       registryMirrors: deps.registryMirrors,
+      images: deps.images,
       timeoutMs: RUN_TIMEOUT_MS,
     });
     await deps.shaping.afterRun(spec, pidFile);

@@ -7,6 +7,7 @@ export type RuntimeErrorCode =
   | 'not_found'
   | 'image_missing'
   | 'image_pull_failed'
+  | 'image_too_large'
   | 'conflict'
   | 'engine_failed'
   | 'foreign_container'
@@ -23,7 +24,8 @@ export interface RuntimeErrorDetails {
 
 /**
  * Thrown when a container engine command fails (`not_found`, `image_missing`, `conflict`,
- * `engine_failed`), when a missing image cannot be pulled (`image_pull_failed`), when an operation targets a container that carries another host's
+ * `engine_failed`), when a missing image cannot be pulled (`image_pull_failed`) or is over the
+ * host's image size cap (`image_too_large`), when an operation targets a container that carries another host's
  * `io.rexec.host-id` label (`foreign_container`), or when a container spec is malformed
  * (`invalid_spec`). `command`, `exitCode` and `stderr` describe the engine call, if one ran.
  */

@@ -1,10 +1,12 @@
 // Parses `info` JSON into RuntimeInfo. podman and docker print unrelated shapes, so each has its
 // own schema. Disk quota support is judged from the storage driver (cheap, no probe container);
 // overlay on xfs is left undecided here for storage-quota.ts to settle from the mount table, and
-// measuring disk use when it is unsupported is the agent's job.
+// measuring disk use when it is unsupported is the agent's job. docker's user namespaces
+// (userns-remap) are read here; podman's are the runtime's to settle (user-namespaces.ts).
 import { z } from 'zod';
 import { parseJsonObject } from './json-output.js';
 import type { RuntimeInfo, RuntimeKind } from './types.js';
+import { dockerUserNamespaces, type UserNamespaceSupport } from './user-namespaces.js';
 
 const PodmanInfo = z.object({
   host: z.object({ cgroupVersion: z.string().optional() }),
@@ -22,6 +24,7 @@ const DockerInfo = z.object({
   DriverStatus: z.array(z.array(z.string())).nullish(),
   CgroupVersion: z.string().optional(),
   DockerRootDir: z.string().optional(),
+  SecurityOptions: z.array(z.string()).nullish(),
 });
 
 /**
@@ -69,6 +72,8 @@ export function parseInfoOutput(
       storageDriver: driver,
       storageOptSize: storageOptSizeSupport(driver, info.store.graphStatus?.['Backing Filesystem']),
       cgroupVersion: cgroupVersion(info.host.cgroupVersion),
+      // Settled from /etc/subuid by the runtime (user-namespaces.ts): `info` does not say.
+      userNamespaces: null,
     };
   }
   const info = parseJsonObject(stdout, DockerInfo, 'info', command);
@@ -79,7 +84,14 @@ export function parseInfoOutput(
     storageDriver: info.Driver,
     storageOptSize: storageOptSizeSupport(info.Driver, backing),
     cgroupVersion: cgroupVersion(info.CgroupVersion),
+    ...userNamespaceFields(dockerUserNamespaces(info.SecurityOptions ?? [])),
   };
+}
+
+function userNamespaceFields(
+  support: UserNamespaceSupport,
+): Pick<RuntimeInfo, 'userNamespaces' | 'userNamespacesDetail'> {
+  return { userNamespaces: support.enabled, userNamespacesDetail: support.detail };
 }
 
 /** Where the engine keeps its layers (podman graphRoot, docker DockerRootDir); null if unsaid. */

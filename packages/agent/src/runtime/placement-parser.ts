@@ -1,6 +1,6 @@
 // Reads where a container lives on the host from one `container inspect --format` call: its init
-// pid (for nsenter), the overlay upper dir and the home volume's directory (for the disk
-// monitor). docker and podman print the same fields here. Only this host's containers are located.
+// pid (for nsenter), the overlay upper dir, the home volume's directory and any other volume's (for
+// the disk monitor). docker and podman print the same fields here. Only this host's containers are located.
 import { z } from 'zod';
 import { isRuntimeError, RuntimeError } from './errors.js';
 import { containerName, homeVolumeOf, LABEL_HOST_ID } from './labels.js';
@@ -16,7 +16,13 @@ const Placement = z.object({
   pid: z.number().int().nonnegative(),
   graph: z.record(z.string(), z.string()).nullish(),
   mounts: z
-    .array(z.object({ Name: z.string().optional(), Source: z.string().optional() }))
+    .array(
+      z.object({
+        Type: z.string().optional(),
+        Name: z.string().optional(),
+        Source: z.string().optional(),
+      }),
+    )
     .nullish(),
   labels: z.record(z.string(), z.string()).nullish(),
 });
@@ -33,13 +39,20 @@ export function parsePlacementOutput(
 ): ParsedPlacement {
   const raw = parseJsonObject(stdout, Placement, 'inspect', command);
   const volume = homeVolumeOf(containerId, raw.labels ?? undefined);
-  const home = (raw.mounts ?? []).find((mount) => mount.Name === volume);
+  const mounts = raw.mounts ?? [];
+  const home = mounts.find((mount) => mount.Name === volume);
+  // An image's VOLUME lines become engine volumes on docker (podman's are kept out with
+  // `--image-volume ignore`): measured with the rest, so they cannot hold data past the limit.
+  const volumeDirs = mounts
+    .filter((mount) => mount.Type === 'volume' && mount.Name !== volume)
+    .flatMap((mount) => (mount.Source === undefined || mount.Source === '' ? [] : [mount.Source]));
   return {
     placement: {
       containerId,
       pid: raw.pid,
       writableDir: raw.graph?.['UpperDir'] ?? null,
       homeVolumeDir: home?.Source ?? null,
+      volumeDirs,
     },
     labels: raw.labels ?? {},
   };

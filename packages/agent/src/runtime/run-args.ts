@@ -1,6 +1,7 @@
 // Builds the argv of `run -d` with the limits and hardening of DESIGN §6 (the home volume's
-// `volume create` is home-volumes.ts's). Pure functions, identical for
-// docker and podman (every flag used here means the same on both); running them is engine-cli.ts's.
+// `volume create` is home-volumes.ts's). Pure functions, identical for docker and podman (every
+// flag used here means the same on both) except the podman-only options the caller asks for
+// (pid file, user namespace, image volumes); running them is engine-cli.ts's.
 import {
   containerName,
   homeVolumeName,
@@ -11,6 +12,7 @@ import {
   rexecLabels,
 } from './labels.js';
 import type { ValidContainerSpec } from './spec.js';
+import { USERNS_SIZE } from './user-namespaces.js';
 
 /**
  * Capabilities kept after `--cap-drop ALL`. Enough for a normal root shell in a dev sandbox:
@@ -48,6 +50,22 @@ export interface RunArgsOptions {
    * and the LAN's IPv6 services past the IPv4-only host guard. A kernel without IPv6 needs nothing.
    */
   hostIpv6?: boolean;
+  /** podman only: a user namespace of its own (`--userns=auto`, user-namespaces.ts). */
+  userNamespace?: boolean;
+  /**
+   * `ignore` (podman): an image's VOLUME paths stay in the writable layer, which the disk limit
+   * covers, instead of becoming anonymous volumes nothing limits. `engine` (docker, which has no
+   * such switch): the engine's volumes, which the disk monitor then measures as well.
+   */
+  imageVolumes?: 'ignore' | 'engine';
+}
+
+/** The flags of RunArgsOptions' user namespace and image volume choices. */
+function isolationArgs(options: RunArgsOptions): string[] {
+  return [
+    ...(options.userNamespace === true ? [`--userns=auto:size=${USERNS_SIZE}`] : []),
+    ...(options.imageVolumes === 'ignore' ? ['--image-volume', 'ignore'] : []),
+  ];
 }
 
 /** The sysctls that leave a container's network namespace without IPv6 (issue 16). */
@@ -117,6 +135,7 @@ export function buildRunArgs(
     ...(spec.network === undefined ? [] : ['--network', spec.network]),
     ...(options.hostIpv6 === true ? IPV6_OFF : []),
     ...storageSize,
+    ...isolationArgs(options),
     ...(options.pidFile === undefined ? [] : ['--pidfile', options.pidFile]),
     ...Object.entries(spec.env).flatMap(([key, value]) => ['--env', `${key}=${value}`]),
     spec.image,

@@ -2,13 +2,14 @@
 // check of image and network, so a present one costs no extra call (an image the spec says to pull
 // on every use is pulled first, whether present or not) (a user network this agent
 // knows is missing is created first: cheaper than a refused run). A missing image is pulled
-// (through its registry's mirror, if any), a missing user network created, and the run tried
+// (through its registry's mirror, if any) and held to the image size cap, a missing user network created, and the run tried
 // again; each is fixed at most once. Building the argv and undoing a failed run are the caller's.
 import type { Logger } from 'pino';
 import type { EngineCli } from './engine-cli.js';
 import { isRuntimeError } from './errors.js';
 import { pullImage } from './image-pull.js';
 import { containerName, userNetworkName } from './labels.js';
+import type { ImageSizeGuard } from './image-size.js';
 import type { RegistryMirrors } from './registry-mirrors.js';
 import type { ValidContainerSpec } from './spec.js';
 import { isMissingNetwork } from './user-networks.js';
@@ -20,6 +21,8 @@ export interface RunFixingDeps {
   networks: UserNetworks;
   log: Logger;
   registryMirrors: RegistryMirrors;
+  /** Checks a pulled image against REXEC_MAX_IMAGE_MB before it is run. */
+  images: ImageSizeGuard;
   timeoutMs: number;
 }
 
@@ -64,6 +67,8 @@ export async function runFixingMissing(
         pulled = true;
         deps.log.info({ image: spec.image }, 'image missing; pulling it');
         await pullImage(deps.cli, spec.image, deps.registryMirrors);
+        deps.images.forget(spec.image);
+        await deps.images.check(spec.image);
       } else if (isMissingNetwork(error) && !networkCreated && ownNetwork) {
         networkCreated = true;
         deps.log.info({ userId: spec.userId }, 'creating the user network');

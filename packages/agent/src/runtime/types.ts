@@ -50,6 +50,8 @@ export interface ContainerPlacement {
   writableDir: string | null;
   /** The home volume's directory on the host; null when it has no home volume. */
   homeVolumeDir: string | null;
+  /** Every other volume's directory (an image's VOLUME paths on docker): measured too. */
+  volumeDirs: readonly string[];
 }
 
 /**
@@ -119,6 +121,13 @@ export interface RuntimeInfo {
    */
   storageOptSize: boolean | null;
   cgroupVersion: 1 | 2 | null;
+  /**
+   * Whether containers run in a user namespace (uid 0 inside is unprivileged outside): podman's
+   * `--userns=auto` when /etc/subuid gives it ids, docker's userns-remap. null until settled.
+   */
+  userNamespaces: boolean | null;
+  /** The range used, or what to configure to turn user namespaces on. */
+  userNamespacesDetail?: string;
 }
 
 export interface WatchEventsOptions {

@@ -142,6 +142,9 @@ export function toHost(row: HostRow, cpuOvercommitPercent: number): Host {
     enforcement: present(row.enforcement),
     network_isolation: row.enforcement?.network_isolation === true,
     trusted: row.trusted,
+    user_namespaces: row.enforcement?.user_namespaces ?? false,
+    storage:
+      row.storageFreeMb === null ? undefined : { free_mb: row.storageFreeMb, low: row.storageLow },
     agent_version: present(row.agentVersion),
     health: present(row.health),
     last_seen_at: iso(row.lastSeenAt),

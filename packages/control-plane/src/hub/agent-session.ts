@@ -12,6 +12,7 @@ import {
 } from '@rexec/protocol';
 import { WebSocket } from 'ws';
 import { ExecChannels } from './exec-channels.js';
+import type { RecordedStorage } from './host-storage.js';
 import { TerminalChannels } from './terminal-channels.js';
 
 /** `awaiting_hello` → `handshaking` (HELLO being processed) → `established` → `ended`. */
@@ -26,6 +27,8 @@ export class AgentSession {
   lastTouchedAt = Date.now();
   /** Set by GOODBYE so the close that follows is reported as a shutdown, not a loss. */
   saidGoodbye = false;
+  /** The engine storage's free space as last written to the hosts row (host-storage.ts). */
+  storageRecorded: RecordedStorage | null = null;
   readonly terminals = new TerminalChannels();
   readonly execs = new ExecChannels();
 

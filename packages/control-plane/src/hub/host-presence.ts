@@ -99,7 +99,10 @@ export async function markOnline(
   return claim;
 }
 
-/** An agent that does not mention isolation does not provide it: shown as off, not unknown. */
+/**
+ * An agent that does not mention isolation or user namespaces does not provide them: shown as off,
+ * not unknown.
+ */
 export function enforcementOf(runtime: RuntimeInfo): HostEnforcement {
   return {
     disk: runtime.disk_enforcement,
@@ -109,6 +112,10 @@ export function enforcementOf(runtime: RuntimeInfo): HostEnforcement {
     network_shaping: runtime.network_shaping,
     network_isolation: runtime.network_isolation ?? false,
     ...(runtime.enforcement_detail === undefined ? {} : { detail: runtime.enforcement_detail }),
+    user_namespaces: runtime.user_namespaces ?? false,
+    ...(runtime.user_namespaces_detail === undefined
+      ? {}
+      : { user_namespaces_detail: runtime.user_namespaces_detail }),
   };
 }
 

@@ -1,6 +1,6 @@
 // Handling of each frame from an agent: size check and decode at the edge (a bad frame closes that
 // socket only), the handshake (version check, host row, WELCOME, re-sending commands still wanted),
-// heartbeat ACKs and the container usage they carry, command results, status reports, GOODBYE, and
+// heartbeat ACKs and the container usage and storage space they carry, command results, status reports, GOODBYE, and
 // terminal and exec messages and binary frames handed to the session's channels (the terminal
 // relay and the exec runner read them). The hub owns the session map.
 import {
@@ -20,6 +20,7 @@ import type { Db } from '../db/open.js';
 import type { AgentSession } from './agent-session.js';
 import { measuredDisk, recordContainerUsage } from './container-usage.js';
 import { markOnline, type UnreachableReason } from './host-presence.js';
+import { recordHostStorage, storageRecordDue } from './host-storage.js';
 import type { EstablishedListener, StatusListener } from './hub.js';
 import type { Log } from './log.js';
 import type { PendingCommands } from './pending-commands.js';
@@ -132,6 +133,7 @@ function dispatch(context: MessageContext, session: AgentSession, message: Agent
       });
       touch(context, session);
       usage(context, session, message.containers);
+      storage(context, session, message.storage);
       return;
     case 'AGENT_COMMAND_RESULT':
       if (!context.pending.settle(session.hostId, message)) {
@@ -277,6 +279,26 @@ function usage(
   context.track(
     recordContainerUsage(context.db, session.hostId, measured),
     'cannot record container usage',
+  );
+}
+
+function storage(
+  context: MessageContext,
+  session: AgentSession,
+  reported: AgentHeartbeat['storage'],
+): void {
+  const now = Date.now();
+  if (reported === undefined || !storageRecordDue(session.storageRecorded, reported, now)) return;
+  if (session.storageRecorded?.low !== reported.low && reported.low) {
+    context.log.warn(
+      { host_id: session.hostId, free_mb: reported.free_mb },
+      'host storage is low; no new containers are placed there',
+    );
+  }
+  session.storageRecorded = { low: reported.low, at: now };
+  context.track(
+    recordHostStorage(context.db, session.hostId, reported),
+    'cannot record host storage',
   );
 }
 

@@ -14,19 +14,25 @@ export function commandDetail(error: CommandError): string {
 }
 
 /**
- * Image errors become `image_pull_failed`, a failed role setup `role_setup_failed` (DESIGN §3);
- * anything else is a failed create.
+ * Image errors become `image_pull_failed`, a failed role setup `role_setup_failed` (DESIGN §3),
+ * a host's refusals (`image_too_large`, `insufficient_disk`) keep their code; anything else is a
+ * failed create.
  */
 export function createFailureReason(code: string): string {
   if (code === 'image_missing' || code === 'image_pull_failed') return 'image_pull_failed';
   if (code === 'role_setup_failed') return 'role_setup_failed';
+  // The host refused: the image is over its REXEC_MAX_IMAGE_MB, or its storage is nearly full.
+  if (code === 'image_too_large' || code === 'insufficient_disk') return code;
   return 'create_failed';
 }
 
-/** Why a container is no longer running: an OOM kill and a disk quota are named, else `exited`. */
+/**
+ * Why a container is no longer running: an OOM kill and the disk monitor's stops (over quota,
+ * unmeasurable) are named, else `exited`.
+ */
 export function exitReason(observed: ObservedContainer | undefined, reported: string): string {
   if (observed?.oom_killed === true || reported === 'oom_killed') return 'oom_killed';
-  if (reported === 'disk_quota_exceeded') return reported;
+  if (reported === 'disk_quota_exceeded' || reported === 'disk_unmeasurable') return reported;
   return 'exited';
 }
 

@@ -1,7 +1,7 @@
 // AGENT_CONTAINER_STATUS: changes an agent saw by itself (exit, OOM kill, outside removal, role
-// setup failure, a disk quota it enforced) become status changes with a reason. Reports about
+// setup failure, a disk limit it enforced) become status changes with a reason. Reports about
 // containers that have a command in flight, or that are being created or deleted, are left to that
-// command or to reconciliation; a disk quota is still logged as an event for them.
+// command or to reconciliation; a disk stop is still logged as an event for them.
 import type { AgentContainerStatus } from '@rexec/protocol';
 import type { Db } from '../db/open.js';
 import type { ContainerRow } from '../db/schema/containers.js';
@@ -10,7 +10,8 @@ import { exitDetail, exitReason, markError, markRunning, markStopped } from './o
 import type { LifecycleDeps } from './actions.js';
 import { loadContainer, refineStopReason } from './transitions.js';
 
-const DISK_QUOTA = 'disk_quota_exceeded';
+// The disk monitor's stops: reported once while running (an event only), then as the stop.
+const DISK_STOPS: ReadonlySet<string> = new Set(['disk_quota_exceeded', 'disk_unmeasurable']);
 
 export async function applyStatusReport(
   deps: LifecycleDeps,
@@ -26,8 +27,8 @@ export async function applyStatusReport(
     );
     return;
   }
-  if (report.reason === DISK_QUOTA && report.container.state === 'running') {
-    await recordQuotaExceeded(deps.db, row, report);
+  if (DISK_STOPS.has(report.reason) && report.container.state === 'running') {
+    await recordDiskStop(deps.db, row, report);
     return;
   }
   if (deps.hub.hasPendingCommand(row.id)) return;
@@ -60,28 +61,30 @@ async function applyToRow(db: Db, row: ContainerRow, report: AgentContainerStatu
   // A stop was asked for (by a user or the session clock) and its command names the reason; the
   // engine's exit, reported on the way and possibly just after the command's result, must not
   // take its place. A stop that never finishes is settled by reconciliation on the next HELLO.
-  if (row.status === 'running' && row.desiredStatus === 'stopped' && reason !== DISK_QUOTA) return;
+  const diskStop = DISK_STOPS.has(reason);
+  if (row.status === 'running' && row.desiredStatus === 'stopped' && !diskStop) return;
   if (row.status === 'running') {
     await markStopped(db, row, exitReason(container, reason), detail ?? exitDetail(container));
-  } else if (row.status === 'stopped' && row.statusReason === 'exited' && reason === DISK_QUOTA) {
-    await refineStopReason(db, row, DISK_QUOTA, detail);
+  } else if (row.status === 'stopped' && row.statusReason === 'exited' && diskStop) {
+    await refineStopReason(db, row, reason, detail);
   }
 }
 
 /**
  * The agent's warning, sent while the container still runs and before it stops it: an events row
- * with what the agent said and the limit it enforced. The stop that follows is a separate report.
+ * (`container.disk_quota_exceeded` or `container.disk_unmeasurable`) with what the agent said and
+ * the limit it enforced. The stop that follows is a separate report.
  */
-async function recordQuotaExceeded(
+async function recordDiskStop(
   db: Db,
   row: ContainerRow,
   report: AgentContainerStatus,
 ): Promise<void> {
   await recordEvent(db, {
-    type: `container.${DISK_QUOTA}`,
+    type: `container.${report.reason}`,
     containerId: row.id,
     hostId: row.hostId,
-    reason: DISK_QUOTA,
+    reason: report.reason,
     detail: {
       disk_mb: row.diskMb,
       // The last heartbeat's figure; the agent's own detail says what it measured just now.

@@ -65,14 +65,15 @@ interface SnapshotRow extends Record<string, unknown> {
 }
 
 // Only the columns placement reads, raw: mapping every host's full row per create was the largest
-// single CPU cost of a placement. The snapshot may be stale; reserveFirst re-checks everything.
+// single CPU cost of a placement. The snapshot may be stale; reserveFirst re-checks everything but
+// storage_low (a host that ran low meanwhile refuses the create itself: its agent checks too).
 const SNAPSHOT: PreparedStatement = {
   name: 'rexec_schedulable_hosts',
   text: `select id, status, scheduling,
       capacity_cpu_millicores, capacity_memory_mb, capacity_disk_mb,
       reserved_cpu_millicores, reserved_memory_mb, reserved_disk_mb,
       (trusted or coalesce((enforcement->>'network_isolation')::boolean, false)) as isolated
-    from hosts where status = 'online' and scheduling = 'active'`,
+    from hosts where status = 'online' and scheduling = 'active' and not storage_low`,
 };
 
 export async function loadSnapshot(db: Db): Promise<PlacementHost[]> {

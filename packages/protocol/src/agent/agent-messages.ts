@@ -19,6 +19,7 @@ import {
   HostCapacity,
   HostHealth,
   HostPlatform,
+  HostStorage,
   HostUsage,
   RuntimeInfo,
 } from './host-values.js';
@@ -77,6 +78,8 @@ export const AgentHeartbeat = z.object({
   seq: z.int().nonnegative(),
   usage: HostUsage,
   containers: z.array(ContainerUsage).max(MAX_INVENTORY_CONTAINERS).optional(),
+  /** The engine storage's free space; absent from agents that do not measure it. */
+  storage: HostStorage.optional(),
 });
 export type AgentHeartbeat = z.infer<typeof AgentHeartbeat>;
 

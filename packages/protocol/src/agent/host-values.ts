@@ -38,6 +38,13 @@ export const RuntimeInfo = z.object({
   network_isolation: z.boolean().optional(),
   /** Why shaping or isolation is off, for the admin (missing tc, not root, …). */
   enforcement_detail: z.string().max(500).optional(),
+  /**
+   * Whether containers run in a user namespace, so uid 0 inside is an unprivileged uid on the
+   * host (podman `--userns=auto`, docker `userns-remap`). Absent from older agents: off.
+   */
+  user_namespaces: z.boolean().optional(),
+  /** The range used, or what the operator must configure to turn user namespaces on. */
+  user_namespaces_detail: z.string().max(500).optional(),
 });
 export type RuntimeInfo = z.infer<typeof RuntimeInfo>;
 
@@ -71,6 +78,16 @@ export const ContainerUsage = z.object({
   network_tx_bytes: z.int().nonnegative().optional(),
 });
 export type ContainerUsage = z.infer<typeof ContainerUsage>;
+
+/**
+ * Free space where the engine keeps images and containers, and whether it is below the agent's
+ * REXEC_MIN_FREE_DISK_MB: a host that is `low` refuses creates and the scheduler skips it.
+ */
+export const HostStorage = z.object({
+  free_mb: amount(HOST_AMOUNT_BOUNDS.disk_mb),
+  low: z.boolean(),
+});
+export type HostStorage = z.infer<typeof HostStorage>;
 
 /** Optional facts about the machine, shown to admins. */
 export const HostPlatform = z.object({

@@ -2,7 +2,7 @@
 // Connectivity (`status`) is observed by the agent hub; `scheduling` is set by admins, except
 // `unhealthy`, which the control plane sets while the host's agent reports a failed required check.
 import { z } from 'zod';
-import { HostHealth } from '../agent/host-values.js';
+import { HostHealth, HostStorage } from '../agent/host-values.js';
 import { HostId, HostResources, idSchema, Timestamp } from './common.js';
 
 export const HostStatus = z.enum(['online', 'unreachable']);
@@ -47,6 +47,10 @@ export const Host = z.object({
       network_shaping: z.boolean(),
       network_isolation: z.boolean(),
       detail: z.string().max(500).optional(),
+      /** Whether containers run in a user namespace (see the host's `user_namespaces`). */
+      user_namespaces: z.boolean().optional(),
+      /** The id range used, or what the operator must configure to turn them on. */
+      user_namespaces_detail: z.string().max(500).optional(),
     })
     .optional(),
   /**
@@ -57,6 +61,16 @@ export const Host = z.object({
   network_isolation: z.boolean().optional(),
   /** An admin accepted the host without network isolation (POST /hosts/:id/trust). */
   trusted: z.boolean().optional(),
+  /**
+   * Whether containers run in a user namespace, so uid 0 inside is an unprivileged uid on the
+   * host; false also for an agent that never said. Optional only because it was added within v1.
+   */
+  user_namespaces: z.boolean().optional(),
+  /**
+   * Free space in the engine's storage as the agent last reported it; `low` (under the agent's
+   * REXEC_MIN_FREE_DISK_MB) keeps new containers off the host. Absent until reported.
+   */
+  storage: HostStorage.optional(),
   agent_version: z.string().max(64).optional(),
   /** The agent's checks of its host at its last HELLO (`rexec-agent doctor` makes the same). */
   health: HostHealth.optional(),

@@ -40,6 +40,9 @@ export interface HostEnforcement {
   network_shaping: boolean;
   network_isolation: boolean;
   detail?: string;
+  /** Absent in rows written before agents reported it: read as false. */
+  user_namespaces?: boolean;
+  user_namespaces_detail?: string;
 }
 
 export const hosts = pgTable(
@@ -67,6 +70,10 @@ export const hosts = pgTable(
     trusted: boolean('trusted').notNull().default(false),
     /** The agent's host checks at its last HELLO; null from agents that send none. */
     health: jsonb('health').$type<HostHealthCheck[]>(),
+    /** Free MB in the engine's storage at a recent heartbeat; null until an agent reports it. */
+    storageFreeMb: integer('storage_free_mb'),
+    /** Under the agent's REXEC_MIN_FREE_DISK_MB: the agent refuses creates, the scheduler skips. */
+    storageLow: boolean('storage_low').notNull().default(false),
     /**
      * The control plane process holding the host's socket while it is online (hub/replica-presence.ts):
      * a process that died without saying so is found by its released Postgres lock, not by time.
