@@ -24,6 +24,7 @@ import { createCliRuntime, poolCidr } from './runtime/index.js';
 import { detectRuntime } from './runtime-detect.js';
 import { createStatusReporter } from './status-reports.js';
 import { createExecManager } from './exec/index.js';
+import { createFileManager } from './files/index.js';
 import { createTerminalManager } from './terminal/index.js';
 import type { TerminalManager } from './terminal/index.js';
 import { AGENT_VERSION } from './version.js';
@@ -105,6 +106,7 @@ async function run(config: AgentConfig, log: Logger): Promise<number> {
     log: log.child({ component: 'terminal' }),
   });
   const execs = createExecManager({ binary: engine.kind, log: log.child({ component: 'exec' }) });
+  const files = createFileManager({ binary: engine.kind, log: log.child({ component: 'files' }) });
   // A container reported as no longer running (by the engine's events or a disk quota stop) takes
   // its shells with it.
   const reportStatus = (message: AgentMessage) => {
@@ -139,13 +141,14 @@ async function run(config: AgentConfig, log: Logger): Promise<number> {
         hostName: config.hostName,
         instanceId,
         log,
-        capabilities: ['terminal', 'exec', 'disk_monitor'],
+        capabilities: ['terminal', 'exec', 'files', 'disk_monitor'],
         network: network.enforcement,
         diskEnforcement: disk,
         health: hostHealth,
       }),
     terminals,
     execs,
+    files,
     usage: () => meter.usage(),
     containerUsage: () => diskMonitor.usage(),
     onCommand: (message) => executor.handle(message),
@@ -177,6 +180,7 @@ async function run(config: AgentConfig, log: Logger): Promise<number> {
       await diskMonitor.stop();
       await reporter.stop();
       execs.shutdown();
+      files.shutdown();
       await terminals.shutdown();
       await connectLoop.stop();
       runtime.close();
@@ -195,6 +199,7 @@ async function run(config: AgentConfig, log: Logger): Promise<number> {
     await diskMonitor.stop();
     await reporter.stop();
     execs.shutdown();
+    files.shutdown();
     await stopTerminals(terminals, log);
     runtime.close();
     throw end.error;

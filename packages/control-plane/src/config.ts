@@ -2,6 +2,7 @@
 // matching command-line flags. Reading process.env and process.argv is main.ts's job; this file
 // only validates what it is given, naming the variable in every error.
 import { parseArgs } from 'node:util';
+import { DEFAULT_MAX_UPLOAD_MB } from '@rexec/protocol';
 import { z } from 'zod';
 import { DEFAULT_CPU_OVERCOMMIT, MAX_CPU_OVERCOMMIT } from './scheduler/cpu-overcommit.js';
 
@@ -49,6 +50,7 @@ const EnvSchema = z.object({
   REXEC_SCHEDULER_STRATEGY: z.enum(['binpack', 'spread']).default('binpack'),
   REXEC_EXEC_OUTPUT_LIMIT_KB: positiveInt('1024', 1024 * 1024),
   REXEC_EXEC_MAX_CONCURRENT: positiveInt('16', 4096),
+  REXEC_MAX_UPLOAD_MB: positiveInt(String(DEFAULT_MAX_UPLOAD_MB), 1024 * 1024),
   REXEC_CONSOLE_DIR: optionalString,
   REXEC_CPU_OVERCOMMIT: z
     .string()
@@ -80,6 +82,8 @@ export interface Config {
   execOutputLimitBytes: number;
   /** Execs one container may run at once (REXEC_EXEC_MAX_CONCURRENT). */
   execMaxConcurrent: number;
+  /** The largest upload through the files API, in bytes (REXEC_MAX_UPLOAD_MB). */
+  maxUploadBytes: number;
   /** The built web console; unset means packages/console/dist beside this package (main.ts). */
   consoleDir: string | undefined;
   /** How many times its CPU capacity a host may reserve; memory and disk are never overcommitted. */
@@ -111,6 +115,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     schedulerStrategy: e.REXEC_SCHEDULER_STRATEGY,
     execOutputLimitBytes: e.REXEC_EXEC_OUTPUT_LIMIT_KB * 1024,
     execMaxConcurrent: e.REXEC_EXEC_MAX_CONCURRENT,
+    maxUploadBytes: e.REXEC_MAX_UPLOAD_MB * 1024 * 1024,
     consoleDir: e.REXEC_CONSOLE_DIR,
     cpuOvercommit: e.REXEC_CPU_OVERCOMMIT,
   };

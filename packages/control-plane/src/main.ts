@@ -21,6 +21,7 @@ import { createSessionReaper } from './lifecycle/session-reaper.js';
 import { createScheduler } from './scheduler/scheduler.js';
 import { seedTiers } from './services/tiers.js';
 import { createExecRunner } from './exec/index.js';
+import { createFileService } from './files/index.js';
 import { createTerminalRelay } from './terminal/relay.js';
 import { bootstrapAdmin } from './services/users.js';
 
@@ -129,6 +130,11 @@ async function main(): Promise<void> {
         outputLimitBytes: config.execOutputLimitBytes,
         maxPerContainer: config.execMaxConcurrent,
       },
+    }),
+    files: createFileService({
+      hub,
+      log: log.child({ part: 'files' }),
+      options: { maxUploadBytes: config.maxUploadBytes },
     }),
     console: consoleAssets,
   });

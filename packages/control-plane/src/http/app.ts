@@ -16,6 +16,7 @@ import type { Database } from '../db/open.js';
 import type { CommandChannel } from '../hub/channel.js';
 import type { Scheduler } from '../scheduler/scheduler.js';
 import type { ExecRunner } from '../exec/exec-runner.js';
+import type { FileService } from '../files/index.js';
 import type { TerminalRelay } from '../terminal/relay.js';
 import { installAuth } from './auth.js';
 import type { ConsoleAssets } from './console-assets.js';
@@ -30,6 +31,7 @@ import { catalogRoutes } from './routes/catalog.js';
 import { consoleRoutes } from './routes/console.js';
 import { containerRoutes } from './routes/containers.js';
 import { execRoutes } from './routes/exec.js';
+import { fileRoutes, fileUploadRoutes } from './routes/files.js';
 import { healthRoutes } from './routes/health.js';
 import { hostRoutes } from './routes/hosts.js';
 import { meRoutes } from './routes/me.js';
@@ -55,6 +57,8 @@ export interface AppDependencies {
   terminals?: TerminalRelay;
   /** Runs commands in containers; without one exec is refused with 503. */
   execs?: ExecRunner;
+  /** Reads and writes files in containers; without one the files API is refused with 503. */
+  files?: FileService;
   /** The built web console served at `/`; null or absent: `/` says how to build it. */
   console?: ConsoleAssets | null;
 }
@@ -66,6 +70,7 @@ export interface RouteDependencies {
   hub?: CommandChannel;
   terminals?: TerminalRelay;
   execs?: ExecRunner;
+  files?: FileService;
 }
 
 /**
@@ -124,6 +129,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     hub: deps.hub,
     terminals: deps.terminals,
     execs: deps.execs,
+    files: deps.files,
   };
   await app.register(healthRoutes(routeDeps));
   await app.register(consoleRoutes(deps.console ?? null));
@@ -132,6 +138,9 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
       await api.register(containerRoutes(routeDeps));
       await api.register(terminalRoutes(routeDeps));
       await api.register(execRoutes(routeDeps));
+      await api.register(fileRoutes(routeDeps));
+      // Its own context: raw bodies of any content type, never parsed.
+      await api.register(fileUploadRoutes(routeDeps));
       await api.register(meRoutes(routeDeps));
       await api.register(catalogRoutes(routeDeps));
       await api.register(tokenRoutes(routeDeps));

@@ -12,6 +12,7 @@ import {
 } from '@rexec/protocol';
 import { WebSocket } from 'ws';
 import { ExecChannels } from './exec-channels.js';
+import { FileChannels } from './file-channels.js';
 import { TerminalChannels } from './terminal-channels.js';
 
 /** `awaiting_hello` → `handshaking` (HELLO being processed) → `established` → `ended`. */
@@ -28,6 +29,9 @@ export class AgentSession {
   saidGoodbye = false;
   readonly terminals = new TerminalChannels();
   readonly execs = new ExecChannels();
+  readonly files = new FileChannels();
+  /** What HELLO's `capabilities` announced (`exec`, `files`, …); empty before HELLO. */
+  capabilities: ReadonlySet<string> = new Set();
 
   constructor(
     readonly ws: WebSocket,

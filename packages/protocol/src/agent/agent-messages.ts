@@ -23,6 +23,7 @@ import {
   RuntimeInfo,
 } from './host-values.js';
 import { AgentExecCredit, AgentExecError, AgentExecExit, AgentExecStarted } from './exec-relay.js';
+import { AgentFileCredit, AgentFileDone, AgentFileError, AgentFileReady } from './file-relay.js';
 import {
   AgentTerminalCredit,
   AgentTerminalError,
@@ -145,6 +146,10 @@ export const AgentMessage = z.discriminatedUnion('type', [
   AgentExecExit,
   AgentExecError,
   AgentExecCredit,
+  AgentFileReady,
+  AgentFileCredit,
+  AgentFileDone,
+  AgentFileError,
 ]);
 export type AgentMessage = z.infer<typeof AgentMessage>;
 export type AgentMessageType = AgentMessage['type'];

@@ -13,6 +13,12 @@ import {
   ControlExecStdinEof,
 } from './exec-relay.js';
 import {
+  ControlFileCancel,
+  ControlFileCredit,
+  ControlFileEof,
+  ControlFileOpen,
+} from './file-relay.js';
+import {
   ControlTerminalClose,
   ControlTerminalCredit,
   ControlTerminalOpen,
@@ -92,6 +98,10 @@ export const ControlMessage = z.discriminatedUnion('type', [
   ControlExecSignal,
   ControlExecCredit,
   ControlExecStdinEof,
+  ControlFileOpen,
+  ControlFileEof,
+  ControlFileCancel,
+  ControlFileCredit,
 ]);
 export type ControlMessage = z.infer<typeof ControlMessage>;
 export type ControlMessageType = ControlMessage['type'];

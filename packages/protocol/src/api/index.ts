@@ -10,6 +10,7 @@ export * from './users.js';
 export * from './tokens.js';
 export * from './hosts.js';
 export * from './exec.js';
+export * from './files.js';
 
 /** Base path of REST API v1. */
 export const API_BASE_PATH = '/api/v1';
