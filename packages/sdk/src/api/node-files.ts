@@ -2,6 +2,7 @@
 // (modes and symlinks kept) and extracts it in the container; `download(dir)` does the reverse.
 // Both stream through node-tar and fetch, so a tree of any size is never held in memory.
 import { mkdir } from 'node:fs/promises';
+import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ArchiveWritten } from '@rexec/protocol';
@@ -25,6 +26,11 @@ export class NodeFiles extends Files {
   async download(ref: string, remotePath: string, localDir: string): Promise<void> {
     await mkdir(localDir, { recursive: true });
     const body = await this.downloadTar(ref, remotePath);
-    await pipeline(Readable.fromWeb(body), tar.extract({ cwd: localDir, preservePaths: false }));
+    await pipeline(
+      // Needed where DOM lib types are loaded too (the test project): two ReadableStream types.
+      // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion
+      Readable.fromWeb(body as unknown as NodeReadableStream<Uint8Array>),
+      tar.extract({ cwd: localDir, preservePaths: false }),
+    );
   }
 }

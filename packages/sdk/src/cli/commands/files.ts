@@ -5,6 +5,7 @@
 import { createReadStream, createWriteStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
+import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { FileList } from '@rexec/protocol';
@@ -119,7 +120,13 @@ async function download(
   const target = isDirectory ? join(local, basename(remote.path)) : local;
   const { counter, stop } = meter(context, 'downloading', opened.size);
   try {
-    await pipeline(Readable.fromWeb(opened.body), counter, createWriteStream(target));
+    await pipeline(
+      // Needed where DOM lib types are loaded too (the test project): two ReadableStream types.
+      // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion
+      Readable.fromWeb(opened.body as unknown as NodeReadableStream<Uint8Array>),
+      counter,
+      createWriteStream(target),
+    );
   } finally {
     stop();
   }
