@@ -213,6 +213,42 @@ export const AGENT_EXAMPLES: Examples<AgentMessage, AgentMessageType> = {
     },
     optional: [],
   },
+  AGENT_FILE_READY: {
+    message: {
+      type: 'AGENT_FILE_READY',
+      channel: 4,
+      entry: { name: 'big.bin', type: 'file', size: 1024, mode: '0644', modified_at: AT },
+      input_window_bytes: 4_194_304,
+    },
+    optional: ['entry', 'input_window_bytes'],
+  },
+  AGENT_FILE_CREDIT: {
+    message: { type: 'AGENT_FILE_CREDIT', channel: 4, bytes: 524_288 },
+    optional: [],
+  },
+  AGENT_FILE_DONE: {
+    message: {
+      type: 'AGENT_FILE_DONE',
+      channel: 4,
+      entry: {
+        name: 'l',
+        type: 'symlink',
+        size: 4,
+        mode: '0777',
+        modified_at: AT,
+        link_target: '/etc',
+      },
+      entries: [],
+      truncated: false,
+      files: 3,
+      bytes: 1024,
+    },
+    optional: ['entry', 'entries', 'truncated', 'files', 'bytes'],
+  },
+  AGENT_FILE_ERROR: {
+    message: { type: 'AGENT_FILE_ERROR', channel: 4, code: 'path_not_found', message: 'no /x' },
+    optional: [],
+  },
 };
 
 /** A failed command result, the other branch of AGENT_COMMAND_RESULT. */
@@ -357,6 +393,22 @@ export const CONTROL_EXAMPLES: Examples<ControlMessage, ControlMessageType> = {
       signal: 'KILL',
     },
     optional: ['signal'],
+  },
+  CONTROL_FILE_OPEN: {
+    message: {
+      type: 'CONTROL_FILE_OPEN',
+      channel: 4,
+      container_id: CONTAINER_ID,
+      op: { kind: 'read', path: '/root/big.bin', range: { start: 0, end: 99 } },
+      output_window_bytes: 4_194_304,
+    },
+    optional: [],
+  },
+  CONTROL_FILE_EOF: { message: { type: 'CONTROL_FILE_EOF', channel: 4 }, optional: [] },
+  CONTROL_FILE_CANCEL: { message: { type: 'CONTROL_FILE_CANCEL', channel: 4 }, optional: [] },
+  CONTROL_FILE_CREDIT: {
+    message: { type: 'CONTROL_FILE_CREDIT', channel: 4, bytes: 65_536 },
+    optional: [],
   },
 };
 

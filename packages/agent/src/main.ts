@@ -31,6 +31,7 @@ import { detectRuntime } from './runtime-detect.js';
 import { prepareRuntimeDir } from './runtime-dir.js';
 import { createStatusReporter } from './status-reports.js';
 import { createExecManager } from './exec/index.js';
+import { createFileManager } from './files/index.js';
 import { createTerminalManager } from './terminal/index.js';
 import type { TerminalManager } from './terminal/index.js';
 import { AGENT_VERSION } from './version.js';
@@ -134,6 +135,7 @@ async function run(config: AgentConfig, log: Logger): Promise<number> {
     log: log.child({ component: 'terminal' }),
   });
   const execs = createExecManager({ binary: engine.kind, log: log.child({ component: 'exec' }) });
+  const files = createFileManager({ binary: engine.kind, log: log.child({ component: 'files' }) });
   // A container reported as no longer running (by the engine's events or a disk quota stop) takes
   // its shells with it.
   const reportStatus = (message: AgentMessage) => {
@@ -170,13 +172,14 @@ async function run(config: AgentConfig, log: Logger): Promise<number> {
         hostName: config.hostName,
         instanceId,
         log,
-        capabilities: ['terminal', 'exec', 'disk_monitor'],
+        capabilities: ['terminal', 'exec', 'files', 'disk_monitor'],
         network: network.enforcement,
         diskEnforcement: disk,
         health: hostHealth,
       }),
     terminals,
     execs,
+    files,
     usage: () => meter.usage(),
     containerUsage: () => diskMonitor.usage(),
     storage: () => storageSpace.measure(),
@@ -209,6 +212,7 @@ async function run(config: AgentConfig, log: Logger): Promise<number> {
       await diskMonitor.stop();
       await reporter.stop();
       execs.shutdown();
+      files.shutdown();
       await terminals.shutdown();
       await connectLoop.stop();
       runtime.close();
@@ -227,6 +231,7 @@ async function run(config: AgentConfig, log: Logger): Promise<number> {
     await diskMonitor.stop();
     await reporter.stop();
     execs.shutdown();
+    files.shutdown();
     await stopTerminals(terminals, log);
     runtime.close();
     throw end.error;

@@ -29,6 +29,7 @@ import type { Logger } from 'pino';
 import type { RawData, WebSocket } from 'ws';
 import { createHeartbeatUsage } from './disk/heartbeat-usage.js';
 import type { ExecConnection, ExecManager } from './exec/index.js';
+import type { FileConnection, FileManager } from './files/index.js';
 import type { TerminalConnection, TerminalManager } from './terminal/index.js';
 
 export interface SessionDeps {
@@ -47,6 +48,8 @@ export interface SessionDeps {
   terminals?: TerminalManager;
   /** Serves CONTROL_EXEC_*; without it every start is refused with `exec_failed`. */
   execs?: ExecManager;
+  /** Serves CONTROL_FILE_*; without it every open is refused with `file_failed`. */
+  files?: FileManager;
 }
 
 export interface SessionEnd {
@@ -92,6 +95,7 @@ export function startSession(deps: SessionDeps): Session {
   let closed = false;
   let terminals: TerminalConnection | null = null;
   let execs: ExecConnection | null = null;
+  let files: FileConnection | null = null;
 
   const watchdog = setInterval(() => {
     if (Date.now() - lastHeardAt > timeoutMs) {
@@ -127,6 +131,8 @@ export function startSession(deps: SessionDeps): Session {
     terminals = null;
     execs?.close();
     execs = null;
+    files?.close();
+    files = null;
   }
 
   function stopTimers(): void {
@@ -182,6 +188,7 @@ export function startSession(deps: SessionDeps): Session {
         heartbeat = setInterval(() => void beat(), message.heartbeat_interval_ms);
         terminals = deps.terminals?.connect({ send, sendFrame }) ?? null;
         execs = deps.execs?.connect({ send, sendFrame }) ?? null;
+        files = deps.files?.connect({ send, sendFrame }) ?? null;
         deps.onWelcome(message);
         return;
       case 'CONTROL_REFUSE':
@@ -237,6 +244,25 @@ export function startSession(deps: SessionDeps): Session {
         if (problem !== null) violation(problem);
         return;
       }
+      case 'CONTROL_FILE_OPEN':
+      case 'CONTROL_FILE_EOF':
+      case 'CONTROL_FILE_CANCEL':
+      case 'CONTROL_FILE_CREDIT': {
+        if (files === null) {
+          if (message.type === 'CONTROL_FILE_OPEN') {
+            send({
+              type: 'AGENT_FILE_ERROR',
+              channel: message.channel,
+              code: 'file_failed',
+              message: 'this agent does not serve files',
+            });
+          }
+          return;
+        }
+        const problem = files.handle(message);
+        if (problem !== null) violation(problem);
+        return;
+      }
     }
   }
 
@@ -267,6 +293,9 @@ export function startSession(deps: SessionDeps): Session {
         return;
       case FrameKind.EXEC_STDIN:
         execs?.input(frame.value.channel, frame.value.payload);
+        return;
+      case FrameKind.FILE_DATA:
+        files?.input(frame.value.channel, frame.value.payload);
         return;
       case FrameKind.EXEC_STDOUT:
       case FrameKind.EXEC_STDERR:

@@ -2,6 +2,7 @@
 // matching command-line flags. Reading process.env and process.argv is main.ts's job; this file
 // only validates what it is given, naming the variable in every error.
 import { parseArgs } from 'node:util';
+import { DEFAULT_MAX_UPLOAD_MB } from '@rexec/protocol';
 import { z } from 'zod';
 import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_STATEMENT_TIMEOUT_MS } from './db/open.js';
 import { DEFAULT_AUTH_FAILURES_PER_MIN, DEFAULT_ENROLLS_PER_MIN } from './http/ip-limits.js';
@@ -55,6 +56,7 @@ const EnvSchema = z.object({
   REXEC_EXEC_MAX_CONCURRENT: positiveInt('16', 4096),
   REXEC_EXEC_BUFFER_KB: positiveInt('1024', 1024 * 1024),
   REXEC_EXEC_GRACE_SECONDS: positiveInt('300', 7 * 24 * 3600),
+  REXEC_MAX_UPLOAD_MB: positiveInt(String(DEFAULT_MAX_UPLOAD_MB), 1024 * 1024),
   REXEC_CONSOLE_DIR: optionalString,
   REXEC_DATABASE_CONNECT_TIMEOUT_MS: positiveInt(String(DEFAULT_CONNECT_TIMEOUT_MS), 600_000),
   REXEC_DATABASE_STATEMENT_TIMEOUT_MS: positiveInt(String(DEFAULT_STATEMENT_TIMEOUT_MS), 3_600_000),
@@ -106,6 +108,8 @@ export interface Config {
   execBufferBytes: number;
   /** How long a background exec's result is kept after it ends (REXEC_EXEC_GRACE_SECONDS). */
   execGraceMs: number;
+  /** The largest upload through the files API, in bytes (REXEC_MAX_UPLOAD_MB). */
+  maxUploadBytes: number;
   /** The built web console; unset means packages/console/dist beside this package (main.ts). */
   consoleDir: string | undefined;
   /** How many times its CPU capacity a host may reserve; memory and disk are never overcommitted. */
@@ -164,6 +168,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     execMaxConcurrent: e.REXEC_EXEC_MAX_CONCURRENT,
     execBufferBytes: e.REXEC_EXEC_BUFFER_KB * 1024,
     execGraceMs: e.REXEC_EXEC_GRACE_SECONDS * 1000,
+    maxUploadBytes: e.REXEC_MAX_UPLOAD_MB * 1024 * 1024,
     consoleDir: e.REXEC_CONSOLE_DIR,
     cpuOvercommit: e.REXEC_CPU_OVERCOMMIT,
     databaseConnectTimeoutMs: e.REXEC_DATABASE_CONNECT_TIMEOUT_MS,

@@ -23,6 +23,7 @@ import { createSessionReaper } from './lifecycle/session-reaper.js';
 import { createScheduler } from './scheduler/scheduler.js';
 import { seedTiers } from './services/tiers.js';
 import { createBackgroundExecs, createExecRunner, createExecStreamRelay } from './exec/index.js';
+import { createFileService } from './files/index.js';
 import { createTerminalRelay } from './terminal/relay.js';
 import { bootstrapAdmin } from './services/users.js';
 
@@ -155,6 +156,11 @@ async function main(): Promise<void> {
       },
     }),
     execStreams,
+    files: createFileService({
+      hub,
+      log: log.child({ part: 'files' }),
+      options: { maxUploadBytes: config.maxUploadBytes },
+    }),
     console: consoleAssets,
   });
 

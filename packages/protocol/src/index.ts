@@ -12,6 +12,7 @@ export * from './agent/commands.js';
 export * from './agent/terminal-relay.js';
 export * from './agent/exec-relay.js';
 export * from './agent/exec-attach.js';
+export * from './agent/file-relay.js';
 export * from './agent/agent-messages.js';
 export * from './agent/control-messages.js';
 export * from './agent/enrollment.js';

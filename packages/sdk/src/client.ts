@@ -5,6 +5,7 @@ import type { Image, Me, Role } from '@rexec/protocol';
 import { getImages, getMe, getRoles, Tokens } from './api/account.js';
 import { Hosts, Tiers, Users } from './api/admin.js';
 import { Containers } from './api/containers.js';
+import { Files } from './api/files.js';
 import { apiRoot } from './http/base-url.js';
 import { createHttpClient, type FetchLike, type HttpClient } from './http/http-client.js';
 import { retryPolicy, type RetryOption } from './http/retry.js';
@@ -46,6 +47,8 @@ function missingWebSocket(): never {
 
 export class RexecClient {
   readonly containers: Containers;
+  /** Files in containers: bytes, streams, listings and tar streams (Node adds local folders). */
+  readonly files: Files;
   readonly tokens: Tokens;
   /** Admin only. */
   readonly users: Users;
@@ -74,6 +77,7 @@ export class RexecClient {
       ((request, events) =>
         standardSocketTransport(globalWebSocket() ?? missingWebSocket())(request, events));
     this.containers = new Containers(http, transport);
+    this.files = this.createFiles(http);
     this.tokens = new Tokens(http);
     this.users = new Users(http);
     this.hosts = new Hosts(http);
@@ -82,6 +86,11 @@ export class RexecClient {
       connect: (container, connectOptions) =>
         connectTerminal(http.root, http.token, transport, container, connectOptions),
     };
+  }
+
+  /** The files object; the Node entry gives one that also reads and writes local folders. */
+  protected createFiles(http: HttpClient): Files {
+    return new Files(http);
   }
 
   /** The caller, their tier's limits and their current usage. */

@@ -11,6 +11,7 @@ export {
 } from './errors.js';
 export type { Containers, CreateOptions, DeleteOutcome, ListOptions } from './api/containers.js';
 export type { WaitOptions } from './api/wait-running.js';
+export type { Files, ReadRange, WriteData, WriteOptions } from './api/files.js';
 export type { Tokens } from './api/account.js';
 export type { Hosts, HostAction, Tiers, Users } from './api/admin.js';
 export type { FetchLike } from './http/http-client.js';

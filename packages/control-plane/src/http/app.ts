@@ -20,6 +20,7 @@ import type { HostApproval } from '../services/host-enrollment.js';
 import type { AllowedRegistries } from '../services/image-policy.js';
 import type { ExecRunner } from '../exec/exec-runner.js';
 import type { ExecStreamRelay } from '../exec/exec-stream-relay.js';
+import type { FileService } from '../files/index.js';
 import type { TerminalRelay } from '../terminal/relay.js';
 import { installAuth } from './auth.js';
 import type { ConsoleAssets } from './console-assets.js';
@@ -36,6 +37,7 @@ import { consoleRoutes } from './routes/console.js';
 import { containerRoutes } from './routes/containers.js';
 import { execRoutes } from './routes/exec.js';
 import { execBackgroundRoutes } from './routes/exec-background.js';
+import { fileRoutes, fileUploadRoutes } from './routes/files.js';
 import { healthRoutes } from './routes/health.js';
 import { hostRoutes } from './routes/hosts.js';
 import { meRoutes } from './routes/me.js';
@@ -67,6 +69,8 @@ export interface AppDependencies {
   backgroundExecs?: BackgroundExecs;
   /** Serves exec stream sockets; without one a stream upgrade is refused with 503. */
   execStreams?: ExecStreamRelay;
+  /** Reads and writes files in containers; without one the files API is refused with 503. */
+  files?: FileService;
   /** The built web console served at `/`; null or absent: `/` says how to build it. */
   console?: ConsoleAssets | null;
   /** REXEC_HOST_APPROVAL; `auto` when absent. */
@@ -87,6 +91,7 @@ export interface RouteDependencies {
   execStreams?: ExecStreamRelay;
   hostApproval?: HostApproval;
   allowedRegistries?: AllowedRegistries;
+  files?: FileService;
 }
 
 /**
@@ -156,6 +161,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     execStreams: deps.execStreams,
     ...(deps.hostApproval === undefined ? {} : { hostApproval: deps.hostApproval }),
     ...(deps.allowedRegistries === undefined ? {} : { allowedRegistries: deps.allowedRegistries }),
+    files: deps.files,
   };
   await app.register(healthRoutes(routeDeps));
   await app.register(consoleRoutes(deps.console ?? null));
@@ -165,6 +171,9 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
       await api.register(terminalRoutes(routeDeps));
       await api.register(execRoutes(routeDeps));
       await api.register(execBackgroundRoutes(routeDeps));
+      await api.register(fileRoutes(routeDeps));
+      // Its own context: raw bodies of any content type, never parsed.
+      await api.register(fileUploadRoutes(routeDeps));
       await api.register(meRoutes(routeDeps));
       await api.register(catalogRoutes(routeDeps));
       await api.register(tokenRoutes(routeDeps));

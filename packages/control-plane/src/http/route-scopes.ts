@@ -22,6 +22,13 @@ export const ROUTE_SCOPES: Readonly<Record<string, TokenScope>> = {
   // A GET only on the wire: the socket carries stdin and signals.
   'GET /api/v1/containers/:id/exec/:exec_id/stream': 'write',
   'POST /api/v1/containers/:id/exec/:exec_id/signal': 'write',
+  'GET /api/v1/containers/:id/files': 'read',
+  'GET /api/v1/containers/:id/files/list': 'read',
+  'GET /api/v1/containers/:id/files/stat': 'read',
+  'PUT /api/v1/containers/:id/files': 'write',
+  'DELETE /api/v1/containers/:id/files': 'write',
+  'POST /api/v1/containers/:id/files/mkdir': 'write',
+  'POST /api/v1/containers/:id/files/move': 'write',
   // A GET only on the wire: it opens a shell, which can change anything in the container.
   'GET /api/v1/containers/:id/terminal': 'write',
   'GET /api/v1/tokens': 'read',

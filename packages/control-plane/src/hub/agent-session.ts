@@ -13,6 +13,7 @@ import {
 import { WebSocket } from 'ws';
 import { ExecChannels } from './exec-channels.js';
 import type { RecordedStorage } from './host-storage.js';
+import { FileChannels } from './file-channels.js';
 import { TerminalChannels } from './terminal-channels.js';
 
 /** `awaiting_hello` → `handshaking` (HELLO being processed) → `established` → `ended`. */
@@ -31,6 +32,9 @@ export class AgentSession {
   storageRecorded: RecordedStorage | null = null;
   readonly terminals = new TerminalChannels();
   readonly execs = new ExecChannels();
+  readonly files = new FileChannels();
+  /** What HELLO's `capabilities` announced (`exec`, `files`, …); empty before HELLO. */
+  capabilities: ReadonlySet<string> = new Set();
 
   constructor(
     readonly ws: WebSocket,

@@ -36,6 +36,7 @@ import { createHelloThrottle } from './hello-throttle.js';
 import { handleAgentMessage, type MessageContext } from './messages.js';
 import { PendingCommands } from './pending-commands.js';
 import type { ExecEndpoint, ExecLink } from './exec-channels.js';
+import type { FileEndpoint, FileLink } from './file-channels.js';
 import type { TerminalEndpoint, TerminalLink } from './terminal-channels.js';
 import { refuseUpgrade } from './upgrade-refusal.js';
 import type { Log } from './log.js';
@@ -107,6 +108,11 @@ export interface Hub extends CommandChannel {
   openTerminal(hostId: string, endpoint: TerminalEndpoint): TerminalLink | undefined;
   /** Opens an exec channel on the host's established session, like openTerminal. */
   openExec(hostId: string, endpoint: ExecEndpoint): ExecLink | undefined;
+  /**
+   * Opens a file channel like openExec; `'unsupported'` when the host's agent did not announce
+   * the `files` capability in its HELLO (an older agent).
+   */
+  openFile(hostId: string, endpoint: FileEndpoint): FileLink | 'unsupported' | undefined;
 }
 
 export interface HubDependencies {
@@ -154,6 +160,7 @@ export function createHub({ database, log, options = {}, presence }: HubDependen
   function lose(session: AgentSession, reason: UnreachableReason): void {
     session.terminals.endAll(running ? 'closed' : 'stopping');
     session.execs.endAll(running ? 'closed' : 'stopping');
+    session.files.endAll(running ? 'closed' : 'stopping');
     if (sessions.get(session.hostId) !== session) return;
     sessions.delete(session.hostId);
     log.info({ host_id: session.hostId, reason }, 'agent session ended');
@@ -194,6 +201,7 @@ export function createHub({ database, log, options = {}, presence }: HubDependen
       log.warn({ host_id: host.hostId }, 'a newer connection replaces the agent session');
       previous.terminals.endAll('replaced');
       previous.execs.endAll('replaced');
+      previous.files.endAll('replaced');
       previous.refuse(
         'replaced',
         'A newer connection for this host replaced this one.',
@@ -283,6 +291,27 @@ export function createHub({ database, log, options = {}, presence }: HubDependen
     };
   }
 
+  function openFile(hostId: string, endpoint: FileEndpoint): FileLink | 'unsupported' | undefined {
+    const session = sessions.get(hostId);
+    if (session?.phase !== 'established') return undefined;
+    if (!session.capabilities.has('files')) return 'unsupported';
+    const channel = session.files.open(endpoint);
+    if (channel === undefined) return undefined;
+    return {
+      channel,
+      hostId,
+      send: (message) => {
+        if (session.phase === 'established') session.send(message);
+      },
+      sendData: (payload) => {
+        if (session.phase === 'established') {
+          session.sendData(channel, payload, FrameKind.FILE_DATA);
+        }
+      },
+      release: () => session.files.release(channel),
+    };
+  }
+
   function notifyCommandSent(sent: SentCommand): void {
     for (const listener of commandListeners) {
       try {
@@ -363,6 +392,7 @@ export function createHub({ database, log, options = {}, presence }: HubDependen
     onCommandSent: (listener) => commandListeners.push(listener),
     openTerminal,
     openExec,
+    openFile,
     isConnected: (hostId) => sessions.get(hostId)?.phase === 'established',
     hasPendingCommand: (containerId) => pending.hasContainer(containerId),
     sendCommand(hostId: string, containerId: string, command: ContainerCommand, timeoutMs: number) {

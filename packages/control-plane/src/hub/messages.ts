@@ -103,6 +103,9 @@ function terminalData(context: MessageContext, session: AgentSession, raw: Buffe
     case FrameKind.EXEC_STDERR:
       session.execs.deliverData(channel, 'stderr', payload);
       return;
+    case FrameKind.FILE_DATA:
+      session.files.deliverData(channel, payload);
+      return;
     case FrameKind.EXEC_STDIN:
       violation(context, session, 'an agent sent an exec stdin frame');
       return;
@@ -168,6 +171,12 @@ function dispatch(context: MessageContext, session: AgentSession, message: Agent
     case 'AGENT_EXEC_STATUS':
       session.execs.deliver(message);
       return;
+    case 'AGENT_FILE_READY':
+    case 'AGENT_FILE_CREDIT':
+    case 'AGENT_FILE_DONE':
+    case 'AGENT_FILE_ERROR':
+      session.files.deliver(message);
+      return;
   }
 }
 
@@ -177,6 +186,7 @@ async function handshake(
   hello: AgentHello,
 ): Promise<void> {
   session.phase = 'handshaking';
+  session.capabilities = new Set(hello.capabilities ?? []);
   if (!SUPPORTED_PROTOCOL_VERSIONS.includes(hello.protocol_version)) {
     session.refuse(
       'unsupported_protocol_version',

@@ -25,6 +25,7 @@ import {
 } from './host-values.js';
 import { AgentExecCredit, AgentExecError, AgentExecExit, AgentExecStarted } from './exec-relay.js';
 import { AgentExecAttached, AgentExecStatus } from './exec-attach.js';
+import { AgentFileCredit, AgentFileDone, AgentFileError, AgentFileReady } from './file-relay.js';
 import {
   AgentTerminalCredit,
   AgentTerminalError,
@@ -156,6 +157,10 @@ export const AgentMessage = z.discriminatedUnion('type', [
   AgentExecCredit,
   AgentExecAttached,
   AgentExecStatus,
+  AgentFileReady,
+  AgentFileCredit,
+  AgentFileDone,
+  AgentFileError,
 ]);
 export type AgentMessage = z.infer<typeof AgentMessage>;
 export type AgentMessageType = AgentMessage['type'];

@@ -15,6 +15,8 @@ export const FrameKind = {
   EXEC_STDOUT: 0x02,
   EXEC_STDERR: 0x03,
   EXEC_STDIN: 0x04,
+  /** A file's bytes (or a tar stream): uploads cp → agent, downloads agent → cp (§9c). */
+  FILE_DATA: 0x10,
 } as const;
 export type FrameKind = (typeof FrameKind)[keyof typeof FrameKind];
 

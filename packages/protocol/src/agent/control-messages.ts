@@ -14,6 +14,12 @@ import {
 } from './exec-relay.js';
 import { ControlExecAttach, ControlExecDetach, ControlExecQuery } from './exec-attach.js';
 import {
+  ControlFileCancel,
+  ControlFileCredit,
+  ControlFileEof,
+  ControlFileOpen,
+} from './file-relay.js';
+import {
   ControlTerminalClose,
   ControlTerminalCredit,
   ControlTerminalOpen,
@@ -98,6 +104,10 @@ export const ControlMessage = z.discriminatedUnion('type', [
   ControlExecAttach,
   ControlExecDetach,
   ControlExecQuery,
+  ControlFileOpen,
+  ControlFileEof,
+  ControlFileCancel,
+  ControlFileCredit,
 ]);
 export type ControlMessage = z.infer<typeof ControlMessage>;
 export type ControlMessageType = ControlMessage['type'];

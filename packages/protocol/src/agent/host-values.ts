@@ -114,6 +114,12 @@ export const MAX_HOST_HEALTH_CHECKS = 32;
 export const HostHealth = z.array(HostHealthCheck).max(MAX_HOST_HEALTH_CHECKS);
 
 /** Features an agent may announce in HELLO; unknown names are ignored by older control planes. */
-export const AGENT_CAPABILITIES = ['terminal', 'role_setup', 'disk_monitor', 'exec'] as const;
+export const AGENT_CAPABILITIES = [
+  'terminal',
+  'role_setup',
+  'disk_monitor',
+  'exec',
+  'files',
+] as const;
 export type AgentCapability = (typeof AGENT_CAPABILITIES)[number];
 export const AgentCapabilities = z.array(SnakeCode).max(32);

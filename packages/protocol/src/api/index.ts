@@ -11,6 +11,7 @@ export * from './tokens.js';
 export * from './hosts.js';
 export * from './exec.js';
 export * from './exec-background.js';
+export * from './files.js';
 
 /** Base path of REST API v1. */
 export const API_BASE_PATH = '/api/v1';

@@ -43,6 +43,7 @@ export class CliError extends Error {
 export function exitCodeFor(error: RexecError): ExitCode {
   switch (error.code) {
     case 'not_found':
+    case 'path_not_found':
       return ExitCode.NOT_FOUND;
     case 'unauthorized':
     case 'forbidden':
@@ -51,9 +52,12 @@ export function exitCodeFor(error: RexecError): ExitCode {
     case 'resource_limit_exceeded':
     case 'rate_limited':
     case 'too_many_execs':
+    case 'payload_too_large':
+    case 'disk_quota_exceeded':
       return ExitCode.LIMIT;
     case 'name_taken':
     case 'invalid_state':
+    case 'path_exists':
       return ExitCode.CONFLICT;
     case 'network_error':
     case 'unavailable':

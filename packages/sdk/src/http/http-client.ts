@@ -17,7 +17,21 @@ export interface HttpClient {
     path: string,
     options?: { body?: unknown; query?: Query },
   ): Promise<RawAnswer>;
+  /**
+   * A request whose bodies are not JSON (file bytes, tar streams): resolves with a 2xx Response
+   * whose body is still unread; rejects with a RexecError for anything else. Never retried, since
+   * a streamed body cannot be sent twice.
+   */
+  raw(
+    method: string,
+    path: string,
+    options?: { body?: RawBody; query?: Query; headers?: Record<string, string> },
+  ): Promise<Response>;
 }
+
+/** What a raw request may carry: bytes, text, a Blob, a web stream or (Node) an async iterable. */
+export type RawBody =
+  string | Uint8Array | Blob | ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>;
 
 export interface HttpClientOptions {
   root: URL;
@@ -84,9 +98,49 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     return readAnswer(response, what);
   }
 
+  async function raw(
+    method: string,
+    path: string,
+    {
+      body,
+      query,
+      headers = {},
+    }: { body?: RawBody; query?: Query; headers?: Record<string, string> } = {},
+  ): Promise<Response> {
+    const url = endpoint(root, path, query);
+    const what = `${method} ${url.pathname}`;
+    const streamed =
+      body !== undefined &&
+      typeof body === 'object' &&
+      (Symbol.asyncIterator in body ||
+        (typeof ReadableStream !== 'undefined' && body instanceof ReadableStream));
+    let response: Response;
+    try {
+      // `duplex` is required by fetch for a streamed request body; RequestInit lacks it in some libs.
+      const init = {
+        method,
+        headers: { authorization: `Bearer ${token}`, ...headers },
+        ...(body === undefined ? {} : { body: body as RequestInit['body'] }),
+        ...(streamed ? { duplex: 'half' } : {}),
+      } as RequestInit;
+      response = await options.fetch(url.href, init);
+    } catch (error) {
+      const reason = error instanceof Error && error.cause instanceof Error ? error.cause : error;
+      throw new RexecError({
+        status: 0,
+        code: 'network_error',
+        message: `${what}: could not reach ${url.origin} (${reason instanceof Error ? reason.message : String(reason)}).`,
+        cause: error,
+      });
+    }
+    if (response.status >= 200 && response.status < 300) return response;
+    throw errorFromAnswer(await readAnswer(response, what), what);
+  }
+
   return {
     root,
     token,
+    raw,
     async send(method, path, { body, query } = {}) {
       const url = endpoint(root, path, query);
       for (let retries = 0; ; retries += 1) {

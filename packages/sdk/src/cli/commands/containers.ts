@@ -1,5 +1,6 @@
 // Container commands: ls, create (with --wait and its progress line), get, start, stop, rm.
 // Every one takes a container by name or id; the API resolves which.
+import { listFiles, remotePath } from './files.js';
 import {
   CONTAINER_STATUSES,
   type Container,
@@ -26,11 +27,17 @@ function ref(context: CommandContext): string {
 
 export const ls: Command = {
   name: 'ls',
-  usage: 'rexec ls [--status <status>] [--json]',
-  summary: 'list your containers',
+  usage: 'rexec ls [--status <status>] [--json]   |   rexec ls <name|id>:/path',
+  summary: 'list your containers, or the files of a directory in one',
   options: { status: { type: 'string' } },
-  positionals: { min: 0, max: 0, names: '' },
+  positionals: { min: 0, max: 1, names: 'nothing, or <name|id>:/path' },
   async run(context) {
+    const [where] = context.positionals;
+    if (where !== undefined) {
+      const remote = remotePath(where);
+      if (remote === undefined) throw new UsageError('ls takes <name|id>:/path (an absolute path)');
+      return listFiles(context, remote);
+    }
     const status = stringFlag(context, 'status');
     if (status !== undefined && !(CONTAINER_STATUSES as readonly string[]).includes(status)) {
       throw new UsageError(`--status must be one of ${CONTAINER_STATUSES.join(', ')}`);

@@ -4,6 +4,7 @@ import { images, me, roles, tokens } from './account.js';
 import { hosts, users } from './admin.js';
 import { create, get, logs, ls, rm, start, stop } from './containers.js';
 import { exec } from './exec.js';
+import { cp } from './files.js';
 import { login } from './login.js';
 import { shell } from './shell.js';
 
@@ -18,6 +19,7 @@ export const COMMANDS: readonly Command[] = [
   logs,
   shell,
   exec,
+  cp,
   me,
   images,
   roles,

@@ -1,0 +1,1 @@
+export { createFileManager, type FileConnection, type FileManager } from './file-manager.js';

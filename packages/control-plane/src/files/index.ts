@@ -1,0 +1,1 @@
+export { createFileService, type FileService, type FileTarget } from './file-service.js';
