@@ -109,7 +109,11 @@ async function main(): Promise<void> {
   }
 
   const presence = createReplicaPresence(database, log.child({ part: 'presence' }));
-  const hub = createHub({ database, log: log.child({ part: 'hub' }), presence });
+  const ipLimits = createIpLimits({
+    authFailuresPerMin: config.authFailuresPerIpPerMin,
+    enrollsPerMin: config.enrollsPerIpPerMin,
+  });
+  const hub = createHub({ database, log: log.child({ part: 'hub' }), presence, ipLimits });
   const lifecycle = attachLifecycle(hub, {
     db: database.db,
     log: log.child({ part: 'lifecycle' }),
@@ -130,10 +134,7 @@ async function main(): Promise<void> {
       cpuOvercommit: config.cpuOvercommit,
     }),
     rateLimiter: createRateLimiter({ database, log }),
-    ipLimits: createIpLimits({
-      authFailuresPerMin: config.authFailuresPerIpPerMin,
-      enrollsPerMin: config.enrollsPerIpPerMin,
-    }),
+    ipLimits,
     hostApproval: config.hostApproval,
     allowedRegistries: config.allowedRegistries,
     hub,

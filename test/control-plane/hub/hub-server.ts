@@ -12,6 +12,7 @@ import { createRateLimiter } from '../../../packages/control-plane/src/http/rate
 import {
   createHub,
   type Hub,
+  type HubDependencies,
   type HubOptions,
 } from '../../../packages/control-plane/src/hub/hub.js';
 import {
@@ -50,6 +51,7 @@ export async function startHubServer(
   options: HubOptions = {},
   terminalOptions: TerminalRelayOptions = {},
   appOptions: Pick<AppDependencies, 'hostApproval' | 'allowedRegistries'> = {},
+  hubDependencies: Pick<HubDependencies, 'ipLimits'> = {},
 ): Promise<HubServer> {
   const { database, adminToken } = await preparedDatabase(t, driver);
   const logs: Record<string, unknown>[] = [];
@@ -62,7 +64,7 @@ export async function startHubServer(
     },
   });
   const log = pino({ level: 'info' }, sink);
-  const hub = createHub({ database, log, options });
+  const hub = createHub({ database, log, options, ...hubDependencies });
   const lifecycle = attachLifecycle(hub, { db: database.db, log });
   const reaper = createSessionReaper(lifecycle);
   const terminals = createTerminalRelay({

@@ -21,6 +21,8 @@ import {
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { closeClients } from './close-clients.js';
 import type { Database } from '../db/open.js';
+import { RexecError } from '../errors.js';
+import type { IpLimits } from '../http/ip-limits.js';
 import { authenticateHost, type AuthenticatedHost } from '../services/host-enrollment.js';
 import { AgentSession } from './agent-session.js';
 import { HubStoppedError, type CommandChannel } from './channel.js';
@@ -124,9 +126,21 @@ export interface HubDependencies {
    * only the silence sweep finds hosts left online by a dead process.
    */
   presence?: ReplicaPresence;
+  /**
+   * Per-address failed-authentication limits shared with the REST API (http/ip-limits.ts): a
+   * refused host credential counts, and an address past its budget is refused with 429 before the
+   * credential costs a database lookup. Without one, upgrades are not limited per address.
+   */
+  ipLimits?: IpLimits;
 }
 
-export function createHub({ database, log, options = {}, presence }: HubDependencies): Hub {
+export function createHub({
+  database,
+  log,
+  options = {},
+  presence,
+  ipLimits,
+}: HubDependencies): Hub {
   const db = database.db;
   const timing = {
     heartbeatIntervalMs: options.heartbeatIntervalMs ?? HEARTBEAT_INTERVAL_MS,
@@ -230,6 +244,23 @@ export function createHub({ database, log, options = {}, presence }: HubDependen
       refuseUpgrade(socket, 400, 'invalid_request', `Offer the subprotocol ${AGENT_SUBPROTOCOL}.`);
       return;
     }
+    const ip = request.socket.remoteAddress ?? 'unknown';
+    try {
+      await ipLimits?.checkAuth(ip);
+    } catch (error) {
+      if (!(error instanceof RexecError) || error.code !== 'rate_limited') throw error;
+      const seconds = Number(error.details.retry_after ?? 60);
+      refuseUpgrade(
+        socket,
+        429,
+        'rate_limited',
+        `Too many failed authentications; retry in ${seconds} s.`,
+        {
+          'Retry-After': String(seconds),
+        },
+      );
+      return;
+    }
     const match = /^Bearer +([^\s]+) *$/i.exec(request.headers.authorization ?? '');
     let host: AuthenticatedHost | null = null;
     try {
@@ -240,6 +271,7 @@ export function createHub({ database, log, options = {}, presence }: HubDependen
       return;
     }
     if (host === null) {
+      if (match?.[1] !== undefined) await ipLimits?.authFailed(ip);
       refuseUpgrade(
         socket,
         401,

@@ -9,6 +9,7 @@ export function refuseUpgrade(
   status: number,
   code: ErrorCode,
   message: string,
+  extraHeaders: Readonly<Record<string, string>> = {},
 ): void {
   const body = JSON.stringify({ error: message, code });
   const headers = [
@@ -18,5 +19,6 @@ export function refuseUpgrade(
     'Connection: close',
   ];
   if (status === 401) headers.push('WWW-Authenticate: Bearer realm="rexec-agent"');
+  for (const [name, value] of Object.entries(extraHeaders)) headers.push(`${name}: ${value}`);
   socket.end(`${headers.join('\r\n')}\r\n\r\n${body}`);
 }
