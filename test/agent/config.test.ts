@@ -133,11 +133,11 @@ void t.test('the idle network time and the home volume pool are read and checked
 });
 
 void t.test('egress allow and deny lists are read, normalised and checked', (t) => {
-  const defaults = loadConfig({ REXEC_URL: 'http://x' });
+  const defaults = loadConfig({ REXEC_URL: 'https://x' });
   t.same(defaults.egressAllow, []);
   t.same(defaults.egressDeny, []);
   const config = loadConfig(
-    { REXEC_URL: 'http://x', REXEC_EGRESS_ALLOW: '10.0.5.7:3142, 192.168.10.0/24' },
+    { REXEC_URL: 'https://x', REXEC_EGRESS_ALLOW: '10.0.5.7:3142, 192.168.10.0/24' },
     ['--egress-deny', '203.0.113.0/24,198.51.100.9'],
   );
   t.same(config.egressAllow, [{ cidr: '10.0.5.7/32', port: 3142 }, { cidr: '192.168.10.0/24' }]);
@@ -156,7 +156,7 @@ void t.test('egress allow and deny lists are read, normalised and checked', (t) 
     [{ REXEC_EGRESS_DENY: 'fd00::/8' }, /REXEC_EGRESS_DENY .*containers have no IPv6 at all/],
   ];
   for (const [env, message] of cases) {
-    t.match(failure({ REXEC_URL: 'http://x', ...env }), message, Object.values(env).join());
+    t.match(failure({ REXEC_URL: 'https://x', ...env }), message, Object.values(env).join());
   }
   t.end();
 });
