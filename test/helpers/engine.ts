@@ -4,6 +4,7 @@
 // networks, the iptables host guard). Building the images is test/images/build.sh's job.
 import { execa } from 'execa';
 import { removeHostGuard } from '../../packages/agent/src/network/host-guard.js';
+import { retryWhileBusy } from '../../packages/agent/src/runtime/busy-retry.js';
 import { LABEL_HOME_VOLUME } from '../../packages/agent/src/runtime/labels.js';
 import type { Result } from 'execa';
 import type { Test } from 'tap';
@@ -140,7 +141,9 @@ export async function removeTestHost(kind: EngineKind, hostId: string): Promise<
   const filter = `label=io.rexec.host-id=${hostId}`;
   const ids = (await engine(kind, ['ps', '-aq', '--no-trunc', '--filter', filter])).stdout;
   const containers = ids.split('\n').filter((id) => id !== '');
-  if (containers.length > 0) await engine(kind, ['rm', '--force', ...containers]);
+  if (containers.length > 0) {
+    await retryWhileBusy(() => engine(kind, ['rm', '--force', ...containers]));
+  }
   const names = (await engine(kind, ['volume', 'ls', '-q', '--filter', filter])).stdout;
   const volumes = names.split('\n').filter((name) => name !== '');
   if (volumes.length > 0) await engine(kind, ['volume', 'rm', '--force', ...volumes]);

@@ -37,7 +37,7 @@ void t.test('the agent process serves terminals and kills them on SIGTERM', asyn
   });
   const connection = await peer.nextConnection();
   const hello = await connection.next('AGENT_HELLO');
-  t.same(hello.capabilities, ['terminal', 'exec', 'disk_monitor']);
+  t.same(hello.capabilities, ['terminal', 'exec', 'files', 'disk_monitor']);
 
   const open = (channel: number, id: string, session = 'main') => {
     connection.send({

@@ -11,7 +11,6 @@ import {
   migrateDatabase,
 } from '../../../packages/control-plane/src/db/migrate.js';
 import { selectRows } from '../../../packages/control-plane/src/db/rows.js';
-import { seedTiers } from '../../../packages/control-plane/src/services/tiers.js';
 import { freshDatabase } from '../../helpers/postgres.js';
 import { openFor } from './migrated-database.js';
 
@@ -40,7 +39,13 @@ void t.test('tokens from before scopes keep every right of their user', async (t
   await migrateDatabase(database, {
     migrationsFolder: await migrationsBefore(t, SCOPES_MIGRATION),
   });
-  await seedTiers(database.db);
+  // Plain SQL as for the rows below: the tiers table as of 0010 (seedTiers writes today's columns).
+  await database.db.execute(sql`
+    insert into tiers (name, cpu_millicores, memory_mb, disk_mb, network_mbps,
+      default_cpu_millicores, default_memory_mb, default_disk_mb, default_network_mbps,
+      max_containers, session_hours, rate_create_per_min, rate_ops_per_min, rate_list_per_min)
+    values ('community', 1000, 1024, 5120, 10, 1000, 1024, 5120, 10, 3, 4, 10, 60, 120),
+      ('enterprise', 4000, 8192, 51200, 1000, 2000, 4096, 20480, 1000, 50, null, 60, 600, 1200)`);
   await database.db.execute(sql`
     insert into users (id, name, tier, is_admin) values
       ('usr_${sql.raw('a'.repeat(32))}', 'old-admin', 'enterprise', true),

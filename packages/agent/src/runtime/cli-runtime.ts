@@ -5,6 +5,7 @@
 // stream live in the files imported below.
 import { existsSync } from 'node:fs';
 import type { Logger } from 'pino';
+import { retryWhileBusy } from './busy-retry.js';
 import { createEngineCli, DEFAULT_COMMAND_TIMEOUT_MS, type EngineCli } from './engine-cli.js';
 import { isRuntimeError, RuntimeError } from './errors.js';
 import { watchRuntimeEvents } from './event-watch.js';
@@ -362,7 +363,7 @@ class CliOperations {
     const observed = engine === null ? null : this.owned(engine, containerId);
     if (observed !== null) {
       try {
-        await this.run(['rm', '--force', '--volumes', observed.engineId]);
+        await retryWhileBusy(() => this.run(['rm', '--force', '--volumes', observed.engineId]));
       } catch (error) {
         if (!isRuntimeError(error, 'not_found')) throw error;
       }
