@@ -9,6 +9,7 @@ import { createCliRuntime } from '../../packages/agent/src/runtime/cli-runtime.j
 import { createStatusReporter } from '../../packages/agent/src/status-reports.js';
 import { BUSYBOX_IMAGE, engine } from '../helpers/engine.js';
 import { containerId, engineFor } from './agent-fixture.js';
+import { retryWhileBusy } from '../../packages/agent/src/runtime/busy-retry.js';
 
 type Status = Extract<AgentMessage, { type: 'AGENT_CONTAINER_STATUS' }>;
 
@@ -71,7 +72,7 @@ void t.test('outside kills and removals are reported at once, only for this host
   t.equal(exited.container.oom_killed, false);
   t.equal(exited.container.exit_code, 137);
 
-  await engine(kind, ['rm', '--force', `rexec-${ours}`]);
+  await retryWhileBusy(() => engine(kind, ['rm', '--force', `rexec-${ours}`]));
   const removed = await reportFor(ours, 'removed');
   t.same(
     { state: removed.container.state, engine_id: removed.container.engine_id },

@@ -10,6 +10,7 @@ import { BUSYBOX_IMAGE, engine, removeHostNetworking, type EngineKind } from '..
 import { startFleet } from './fleet.js';
 import { openCountingListener, type CountingListener, type Transfer } from './limits-listener.js';
 import { addressOf, gatewayOf, openShell, type Shell } from './limits-shell.js';
+import { retryWhileBusy } from '../../packages/agent/src/runtime/busy-retry.js';
 
 const DISK_CHECK_SECONDS = 2;
 // Every agent's host guard rejects host ports for sources in its pool, so an agent of another
@@ -39,7 +40,7 @@ const SMALL = { cpu_millicores: 250, memory_mb: 64, disk_mb: 512 };
 async function cleanHost(kind: EngineKind, hostId: string): Promise<void> {
   const listed = await engine(kind, ['ps', '-aq', '--filter', `label=io.rexec.host-id=${hostId}`]);
   const ids = listed.stdout.split('\n').filter(Boolean);
-  if (ids.length > 0) await engine(kind, ['rm', '-f', '-v', ...ids]);
+  if (ids.length > 0) await retryWhileBusy(() => engine(kind, ['rm', '-f', '-v', ...ids]));
   await removeHostNetworking(kind, hostId);
 }
 

@@ -7,6 +7,7 @@ import { Container, ContainerList, ContainerLogs } from '@rexec/protocol';
 import { DEBIAN_IMAGE, engine } from '../helpers/engine.js';
 import { startFleet } from './fleet.js';
 import type { Fleet } from './fleet.js';
+import { retryWhileBusy } from '../../packages/agent/src/runtime/busy-retry.js';
 
 // apt installs take minutes here (node alone pulls ~300 packages), twice over.
 t.setTimeout(1_500_000);
@@ -68,7 +69,7 @@ async function buildBrokenSourcesImage(fleet: Fleet): Promise<void> {
   try {
     await engine(fleet.kind, ['commit', name, BROKEN_IMAGE]);
   } finally {
-    await engine(fleet.kind, ['rm', '--force', name]);
+    await retryWhileBusy(() => engine(fleet.kind, ['rm', '--force', name]));
   }
 }
 

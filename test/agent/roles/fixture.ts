@@ -7,6 +7,7 @@ import { createContainerShell } from '../../../packages/agent/src/roles/containe
 import type { ContainerShell } from '../../../packages/agent/src/roles/container-shell.js';
 import { BUSYBOX_IMAGE, DEBIAN_IMAGE, engine, requireEngine } from '../../helpers/engine.js';
 import type { EngineKind } from '../../helpers/engine.js';
+import { retryWhileBusy } from '../../../packages/agent/src/runtime/busy-retry.js';
 
 export { BUSYBOX_IMAGE, DEBIAN_IMAGE, engine };
 
@@ -25,7 +26,7 @@ export async function idleContainer(t: Test, image: string): Promise<IdleContain
   const name = `rexec-roles-test-${randomBytes(4).toString('hex')}`;
   await engine(kind, ['run', '--detach', '--pull', 'never', '--name', name, image, 'sleep', '1d']);
   t.teardown(async () => {
-    await engine(kind, ['rm', '--force', '--time', '0', name]);
+    await retryWhileBusy(() => engine(kind, ['rm', '--force', '--time', '0', name]));
   });
   return { kind, name, shell: createContainerShell({ binary: kind, container: name }) };
 }

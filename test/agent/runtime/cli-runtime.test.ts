@@ -19,6 +19,7 @@ import {
   uniqueId,
 } from './fixture.js';
 import { rejectionOf } from '../../helpers/net.js';
+import { retryWhileBusy } from '../../../packages/agent/src/runtime/busy-retry.js';
 
 const rejection = (promise: Promise<unknown>) => rejectionOf(promise, RuntimeError);
 
@@ -210,7 +211,7 @@ void t.test(
     const { runtime, kind, hostId } = await makeRuntime(t);
     const spec = busyboxSpec();
     const strayName = `rexec-${spec.containerId}`;
-    t.teardown(() => engine(kind, ['rm', '--force', strayName]));
+    t.teardown(() => retryWhileBusy(() => engine(kind, ['rm', '--force', strayName])));
     await engine(kind, ['create', '--name', strayName, BUSYBOX_IMAGE, 'sleep', '60']);
 
     const refused = await rejection(runtime.createAndStart(spec));
