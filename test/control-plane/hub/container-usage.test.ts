@@ -61,6 +61,7 @@ for (const driver of DB_DRIVERS) {
         disk_check_seconds: 10,
         network_shaping: true,
         network_isolation: true,
+        user_namespaces: false,
       });
       const listed = HostList.parse(
         (await call(server, 'GET', '/api/v1/hosts', { token: server.adminToken })).body,
@@ -95,6 +96,7 @@ for (const driver of DB_DRIVERS) {
           disk: 'storage_opt',
           network_shaping: false,
           network_isolation: false,
+          user_namespaces: false,
           detail: 'tc not found on PATH',
         });
       },

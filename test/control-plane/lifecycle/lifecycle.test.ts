@@ -4,10 +4,10 @@
 // agent side is a scripted peer (../hub/agent-peer.ts): the real agent is written concurrently.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CloseCode, Container, ErrorBody, type ControlCommand } from '@rexec/protocol';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { sql } from '../../../packages/control-plane/src/db/index.js';
 import { selectRows } from '../../../packages/control-plane/src/db/rows.js';
-import { DB_DRIVERS } from '../../helpers/postgres.js';
+import { DB_DRIVERS, type DbDriver } from '../../helpers/postgres.js';
 import { call, newUser } from '../http/server.js';
 import { AgentPeer, okResult } from '../hub/agent-peer.js';
 import {
@@ -17,6 +17,7 @@ import {
   startHubServer,
   type HubServer,
 } from '../hub/hub-server.js';
+import { parseAllowedRegistries } from '../../../packages/control-plane/src/services/image-policy.js';
 
 const body = {
   image: 'custom',
@@ -30,6 +31,19 @@ async function containerOf(server: HubServer, token: string, id: string) {
 
 async function statusOf(server: HubServer, token: string, id: string): Promise<string> {
   return Container.parse((await containerOf(server, token, id)).body).status;
+}
+
+/** The hub server, letting users run the operator's local test image (REXEC_ALLOWED_REGISTRIES). */
+function lifecycleServer(t: Test, driver: DbDriver): Promise<HubServer> {
+  return startHubServer(
+    t,
+    driver,
+    {},
+    {},
+    {
+      allowedRegistries: parseAllowedRegistries('public,localhost'),
+    },
+  );
 }
 
 /** POSTs a create and returns its id with the create command the peer received. */
@@ -47,7 +61,7 @@ async function create(
 
 for (const driver of DB_DRIVERS) {
   void t.test(`lifecycle on ${driver}`, async (t) => {
-    const server = await startHubServer(t, driver);
+    const server = await lifecycleServer(t, driver);
     const { peer, enrollment } = await onlinePeer(t, server, 'worker');
     const user = await newUser(server, 'ada');
 
@@ -205,7 +219,7 @@ for (const driver of DB_DRIVERS) {
 void t.test(
   'a host that is away: 503 for start/stop, 202 deleting finished on reconnect',
   async (t) => {
-    const server = await startHubServer(t, 'pg');
+    const server = await lifecycleServer(t, 'pg');
     const { peer, enrollment } = await onlinePeer(t, server, 'flaky');
     const user = await newUser(server, 'bob');
     const { id, command } = await create(server, peer, user.token);
@@ -245,7 +259,7 @@ for (const slowRead of [false, true]) {
     ? 'a create answered before reconciliation reads the rows is not sent a second time'
     : 'a create in flight is re-sent with the same command id after a reconnect';
   void t.test(name, async (t) => {
-    const server = await startHubServer(t, 'pg');
+    const server = await lifecycleServer(t, 'pg');
     const { peer, enrollment } = await onlinePeer(t, server, 'dropper');
     const user = await newUser(server, 'cy');
     const { id, command } = await create(server, peer, user.token);
@@ -276,7 +290,7 @@ for (const slowRead of [false, true]) {
 }
 
 void t.test('20 concurrent creates respect the quota with a host online', async (t) => {
-  const server = await startHubServer(t, 'pg');
+  const server = await lifecycleServer(t, 'pg');
   const { peer } = await onlinePeer(t, server, 'busy');
   const user = await newUser(server, 'dee');
   const answers = await Promise.all(

@@ -22,6 +22,9 @@ void t.test('defaults follow DESIGN §2', (t) => {
     databaseStatementTimeoutMs: 30_000,
     authFailuresPerIpPerMin: 30,
     enrollsPerIpPerMin: 20,
+    maxUploadBytes: 1024 * 1024 * 1024,
+    hostApproval: 'auto',
+    allowedRegistries: { public: true, hosts: new Set() },
   });
   t.end();
 });
@@ -66,6 +69,9 @@ void t.test('reads every variable', (t) => {
       databaseStatementTimeoutMs: 15_000,
       authFailuresPerIpPerMin: 10,
       enrollsPerIpPerMin: 5,
+      maxUploadBytes: 1024 * 1024 * 1024,
+      hostApproval: 'auto',
+      allowedRegistries: { public: true, hosts: new Set() },
     },
   );
   t.equal(loadConfig({ REXEC_DATABASE_URL: '' }).databaseUrl, undefined, 'empty means unset');
