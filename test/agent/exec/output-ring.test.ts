@@ -1,5 +1,6 @@
 // The background exec's output ring: offsets count both streams together, reads stay within one
-// chunk and one stream, and the oldest chunks go whole once the ring holds more than its capacity.
+// chunk and one stream, and once the ring holds more than its capacity the oldest bytes go (whole
+// chunks, then the front of the oldest), so it never keeps more than its capacity.
 import { FrameKind } from '@rexec/protocol';
 import t from 'tap';
 import { OutputRing } from '../../../packages/agent/src/exec/output-ring.js';
@@ -22,16 +23,22 @@ void t.test('offsets run across both streams in the order written', (t) => {
   t.end();
 });
 
-void t.test('past its capacity the ring drops whole chunks from the old end', (t) => {
-  const ring = new OutputRing(10);
-  for (const word of ['aaaa', 'bbbb', 'cccc', 'dddd'])
-    ring.push(FrameKind.EXEC_STDOUT, bytes(word));
-  t.equal(ring.end, 16);
-  t.equal(ring.start, 8, 'two chunks were dropped to get back under 10 bytes');
-  t.same(ring.read(8, 100)?.bytes, bytes('cccc'));
-  t.same(ring.read(13, 100)?.bytes, bytes('ddd'));
-  const big = new OutputRing(4);
-  big.push(FrameKind.EXEC_STDERR, bytes('one chunk larger than the ring'));
-  t.equal(big.start, 0, 'the newest chunk is kept even when it alone is over');
-  t.end();
-});
+void t.test(
+  'past its capacity the ring drops the oldest bytes, keeping exactly its capacity',
+  (t) => {
+    const ring = new OutputRing(10);
+    for (const word of ['aaaa', 'bbbb', 'cccc', 'dddd'])
+      ring.push(FrameKind.EXEC_STDOUT, bytes(word));
+    t.equal(ring.end, 16);
+    t.equal(ring.start, 6, 'the first chunk and the front of the second were dropped');
+    t.same(ring.read(6, 100)?.bytes, bytes('bb'));
+    t.same(ring.read(8, 100)?.bytes, bytes('cccc'));
+    t.same(ring.read(13, 100)?.bytes, bytes('ddd'));
+    const big = new OutputRing(4);
+    const text = 'one chunk larger than the ring';
+    big.push(FrameKind.EXEC_STDERR, bytes(text));
+    t.equal(big.start, text.length - 4, 'a single read larger than the ring keeps only its end');
+    t.same(big.read(big.start, 100), { kind: FrameKind.EXEC_STDERR, bytes: bytes('ring') });
+    t.end();
+  },
+);

@@ -1,7 +1,8 @@
 // The last N bytes of a background exec's output (PROTOCOL.md §9b): chunks tagged with their
-// stream, addressed by offset into the exec's whole output (both streams counted together). The
-// oldest chunks are dropped whole once the ring holds more than its capacity; who reads where,
-// and when writing must pause, is background-exec.ts's.
+// stream, addressed by offset into the exec's whole output (both streams counted together). Once
+// the ring holds more than its capacity the oldest bytes go: whole chunks first, then the front of
+// the oldest one (a single read can be larger than the whole ring); who reads where, and when
+// writing must pause, is background-exec.ts's.
 import type { FrameKind } from '@rexec/protocol';
 
 interface Chunk {
@@ -32,9 +33,22 @@ export class OutputRing {
     this.#chunks.push({ start: this.#end, kind, bytes });
     this.#end += bytes.byteLength;
     this.#held += bytes.byteLength;
-    while (this.#held > this.capacityBytes && this.#chunks.length > 1) {
-      const dropped = this.#chunks.shift();
-      if (dropped !== undefined) this.#held -= dropped.bytes.byteLength;
+    while (this.#held > this.capacityBytes) {
+      const oldest = this.#chunks[0];
+      if (oldest === undefined) break;
+      const excess = this.#held - this.capacityBytes;
+      if (oldest.bytes.byteLength <= excess) {
+        this.#chunks.shift();
+        this.#held -= oldest.bytes.byteLength;
+      } else {
+        // A copy, so the dropped front of a large read is not kept alive by the view.
+        this.#chunks[0] = {
+          start: oldest.start + excess,
+          kind: oldest.kind,
+          bytes: Buffer.from(oldest.bytes.subarray(excess)),
+        };
+        this.#held -= excess;
+      }
     }
   }
 
