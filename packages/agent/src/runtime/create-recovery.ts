@@ -7,6 +7,7 @@ import type { ContainerShaping } from './container-shaping.js';
 import type { RuntimeError } from './errors.js';
 import type { HomeVolumes } from './home-volumes.js';
 import type { CreatedContainer, ObservedContainer } from './types.js';
+import { retryWhileBusy } from './busy-retry.js';
 
 /** The runtime operations recovery needs, bound to one host's runtime. */
 export interface CreateRecovery {
@@ -60,7 +61,8 @@ export async function discardFailedRun(
 ): Promise<void> {
   try {
     const leftover = await deps.find(containerId);
-    if (leftover !== null) await deps.run(['rm', '--force', leftover.engineId]);
+    if (leftover !== null)
+      await retryWhileBusy(() => deps.run(['rm', '--force', leftover.engineId]));
     await deps.shaping.forget(containerId);
   } catch (cleanupError) {
     deps.log.warn(

@@ -14,6 +14,7 @@ import type { RegistryMirrors } from './registry-mirrors.js';
 import type { ValidContainerSpec } from './spec.js';
 import { isMissingNetwork } from './user-networks.js';
 import type { UserNetworks } from './user-networks.js';
+import { retryWhileBusy } from './busy-retry.js';
 
 export interface RunFixingDeps {
   cli: EngineCli;
@@ -30,7 +31,7 @@ export interface RunFixingDeps {
 // then hit the taken name. podman refuses before creating, so there is nothing to remove.
 async function discardCreated(cli: EngineCli, containerId: string): Promise<void> {
   try {
-    await cli.run(['rm', '--force', containerName(containerId)]);
+    await retryWhileBusy(() => cli.run(['rm', '--force', containerName(containerId)]));
   } catch (error) {
     if (!isRuntimeError(error, 'not_found')) throw error;
   }
