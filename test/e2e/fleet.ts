@@ -75,13 +75,14 @@ async function waitFor<T>(
   what: string,
   probe: () => Promise<T | undefined>,
   timeoutMs = 60_000,
+  intervalMs = 200,
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();
     if (value !== undefined) return value;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
 }
 
@@ -158,6 +159,9 @@ export async function startFleet(
           return got.status === wanted ? got : undefined;
         },
         timeoutMs,
+        // Once a second: a tier's reads budget is 120 a minute, and a container with a user
+        // namespace on a loaded machine can take longer than the 24 s that 200 ms polls last.
+        1000,
       );
     },
   };

@@ -46,6 +46,11 @@ export async function startControlPlane(
       // The suites' users run the machine's local test images (localhost/rexec-test/…), as an
       // operator sharing its own images would allow; the default is tested in-process.
       REXEC_ALLOWED_REGISTRIES: 'public,localhost',
+      // Every client of a suite is 127.0.0.1, and suites try wrong and revoked tokens on purpose:
+      // one address's failure budget would refuse every later request of the suite. The limits
+      // themselves are tested in-process (abuse-limits.test.ts, agent-auth-limits.test.ts).
+      REXEC_AUTH_FAILURES_PER_IP_PER_MIN: '1000000',
+      REXEC_ENROLLS_PER_IP_PER_MIN: '1000000',
       ...opts.env,
     },
   });

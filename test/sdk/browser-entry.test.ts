@@ -99,12 +99,16 @@ void t.test('the browser entry runs in Chromium against a control plane', async 
   t.same(browser.problems, [], 'no page errors');
 });
 
-void t.test('the Node entry adds ws for terminals', async (t) => {
+void t.test('the Node entry adds ws for terminals and tar for directory transfers', async (t) => {
   const imports = await externalImports(join(SOURCE, 'node.ts'));
   t.ok(imports.has('ws'), 'ws is reachable from the Node entry');
+  t.ok(imports.has('tar'), 'tar packs and unpacks files.upload/download');
   t.same(
-    [...imports.keys()].filter((name) => name !== 'ws' && name !== '@rexec/protocol'),
+    [...imports.keys()].filter(
+      (name) =>
+        name !== 'ws' && name !== 'tar' && name !== '@rexec/protocol' && !name.startsWith('node:'),
+    ),
     [],
-    'nothing else',
+    'nothing else but Node built-ins',
   );
 });
