@@ -45,7 +45,10 @@ void t.test('the Go SDK on a real fleet', async (t) => {
   const vet = await execa('go', ['vet', './...'], { cwd: SDK_DIR, env, reject: false, all: true });
   t.equal(vet.exitCode, 0, 'go vet ./... is clean', { output: vet.all });
 
-  const fleet = await startFleet(t);
+  // The agents claim 16000 millicores; the control plane caps a claim to what the agent measured
+  // (this machine's CPUs), so the overcommit gives the twelve parallel Go tests the room the claim
+  // gave before the cap.
+  const fleet = await startFleet(t, { env: { REXEC_CPU_OVERCOMMIT: '32' } });
   const capacity = {
     REXEC_CAPACITY_CPU_MILLICORES: '16000',
     REXEC_CAPACITY_MEMORY_MB: '16384',
