@@ -38,7 +38,10 @@ for (const engine of ['podman', 'docker'] as const) {
     const failed = report.checks.filter((c) => !c.ok && !dockerWithoutRemap(c));
     t.same(failed, [], 'no check fails, optional ones included');
     if (engine === 'podman') {
-      t.match(report.checks.find((c) => c.check === 'user_namespaces'), { ok: true });
+      t.match(
+        report.checks.find((c) => c.check === 'user_namespaces'),
+        { ok: true },
+      );
     }
     t.match(
       report.checks.find((c) => c.check === 'container_run'),
