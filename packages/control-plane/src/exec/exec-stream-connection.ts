@@ -19,6 +19,7 @@ import type { Hub } from '../hub/hub.js';
 import type { Log } from '../hub/log.js';
 import { InputQueue } from '../terminal/input-queue.js';
 import { OutputCredit } from '../terminal/output-credit.js';
+import { rawBytes } from '../hub/raw-bytes.js';
 
 /** Largest binary frame a client may send; bigger input is split by the client. */
 export const MAX_EXEC_INPUT_FRAME_BYTES = 1024 * 1024;
@@ -162,11 +163,7 @@ export class ExecStreamConnection implements ExecEndpoint {
 
   #fromUser(data: RawData, isBinary: boolean): void {
     if (this.#state === 'ended') return;
-    const bytes = Buffer.isBuffer(data)
-      ? data
-      : Array.isArray(data)
-        ? Buffer.concat(data)
-        : Buffer.from(data);
+    const bytes = rawBytes(data);
     if (isBinary) {
       if (bytes.byteLength > MAX_EXEC_INPUT_FRAME_BYTES || this.#stdin !== 'open') {
         this.#invalidFrame(

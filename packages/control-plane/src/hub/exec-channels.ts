@@ -3,7 +3,6 @@
 // and output frames to whoever started the exec, and telling every open one when the session ends.
 // What an exec's output means is the exec runner's.
 import {
-  MAX_CHANNEL_ID,
   type AgentExecAttached,
   type AgentExecStatus,
   type ControlExecAttach,
@@ -18,7 +17,7 @@ import {
   type ControlExecStart,
   type ControlExecStdinEof,
 } from '@rexec/protocol';
-import type { SessionEndReason } from './terminal-channels.js';
+import { ChannelTable, type SessionEndReason } from './channel-table.js';
 
 export type AgentExecMessage =
   | AgentExecStarted
@@ -58,46 +57,18 @@ export interface ExecLink {
   release(): void;
 }
 
-export class ExecChannels {
-  #next = 1;
-  readonly #open = new Map<number, ExecEndpoint>();
-
-  /** A fresh channel id for `endpoint`, or undefined once the 32-bit id space is used up. */
-  open(endpoint: ExecEndpoint): number | undefined {
-    if (this.#next > MAX_CHANNEL_ID) return undefined;
-    const channel = this.#next++;
-    this.#open.set(channel, endpoint);
-    return channel;
-  }
-
-  release(channel: number): void {
-    this.#open.delete(channel);
-  }
-
-  /** Messages and data for a channel that has ended are dropped: they can cross the end. */
-  deliver(message: AgentExecMessage): void {
-    const endpoint = this.#open.get(message.channel);
-    if (endpoint === undefined) return;
-    // EXIT, ERROR and STATUS end the channel on the agent; later frames for it are stale.
-    if (
-      message.type === 'AGENT_EXEC_EXIT' ||
-      message.type === 'AGENT_EXEC_ERROR' ||
-      message.type === 'AGENT_EXEC_STATUS'
-    ) {
-      this.#open.delete(message.channel);
-    }
-    endpoint.message(message);
+export class ExecChannels extends ChannelTable<AgentExecMessage, ExecEndpoint> {
+  constructor() {
+    super(
+      // EXIT, ERROR and STATUS end the channel on the agent; later frames for it are stale.
+      (message) =>
+        message.type === 'AGENT_EXEC_EXIT' ||
+        message.type === 'AGENT_EXEC_ERROR' ||
+        message.type === 'AGENT_EXEC_STATUS',
+    );
   }
 
   deliverData(channel: number, stream: ExecStream, payload: Uint8Array): void {
-    this.#open.get(channel)?.data(stream, payload);
-  }
-
-  /** Ends every channel once; the session can carry no more. */
-  endAll(reason: SessionEndReason): void {
-    const endpoints = [...this.#open.values()];
-    this.#open.clear();
-    this.#next = MAX_CHANNEL_ID + 1;
-    for (const endpoint of endpoints) endpoint.sessionEnded(reason);
+    this.endpoint(channel)?.data(stream, payload);
   }
 }

@@ -3,7 +3,6 @@
 // whoever opened the channel, and telling every open one when the session ends. What a transfer
 // means is the file service's.
 import {
-  MAX_CHANNEL_ID,
   type AgentFileCredit,
   type AgentFileDone,
   type AgentFileError,
@@ -13,7 +12,7 @@ import {
   type ControlFileEof,
   type ControlFileOpen,
 } from '@rexec/protocol';
-import type { SessionEndReason } from './terminal-channels.js';
+import { ChannelTable, type SessionEndReason } from './channel-table.js';
 
 export type AgentFileMessage = AgentFileReady | AgentFileCredit | AgentFileDone | AgentFileError;
 export type ControlFileMessage =
@@ -39,41 +38,12 @@ export interface FileLink {
   release(): void;
 }
 
-export class FileChannels {
-  #next = 1;
-  readonly #open = new Map<number, FileEndpoint>();
-
-  /** A fresh channel id for `endpoint`, or undefined once the 32-bit id space is used up. */
-  open(endpoint: FileEndpoint): number | undefined {
-    if (this.#next > MAX_CHANNEL_ID) return undefined;
-    const channel = this.#next++;
-    this.#open.set(channel, endpoint);
-    return channel;
-  }
-
-  release(channel: number): void {
-    this.#open.delete(channel);
-  }
-
-  /** Messages and data for a channel that has ended are dropped: they can cross the end. */
-  deliver(message: AgentFileMessage): void {
-    const endpoint = this.#open.get(message.channel);
-    if (endpoint === undefined) return;
-    if (message.type === 'AGENT_FILE_DONE' || message.type === 'AGENT_FILE_ERROR') {
-      this.#open.delete(message.channel);
-    }
-    endpoint.message(message);
+export class FileChannels extends ChannelTable<AgentFileMessage, FileEndpoint> {
+  constructor() {
+    super((message) => message.type === 'AGENT_FILE_DONE' || message.type === 'AGENT_FILE_ERROR');
   }
 
   deliverData(channel: number, payload: Uint8Array): void {
-    this.#open.get(channel)?.data(payload);
-  }
-
-  /** Ends every channel once; the session can carry no more. */
-  endAll(reason: SessionEndReason): void {
-    const endpoints = [...this.#open.values()];
-    this.#open.clear();
-    this.#next = MAX_CHANNEL_ID + 1;
-    for (const endpoint of endpoints) endpoint.sessionEnded(reason);
+    this.endpoint(channel)?.data(payload);
   }
 }

@@ -26,6 +26,7 @@ import type { Log } from './log.js';
 import type { PendingCommands } from './pending-commands.js';
 import type { HelloThrottle } from './hello-throttle.js';
 import { checkInventorySize } from './inventory-check.js';
+import { rawBytes } from './raw-bytes.js';
 
 /** last_seen_at is refreshed at most this often per host, so heartbeats do not flood Postgres. */
 const TOUCH_EVERY_MS = 5_000;
@@ -55,11 +56,7 @@ export function handleAgentMessage(
 ): void {
   if (session.phase === 'ended') return;
   session.lastHeardAt = Date.now();
-  const raw = Buffer.isBuffer(data)
-    ? data
-    : Array.isArray(data)
-      ? Buffer.concat(data)
-      : Buffer.from(data);
+  const raw = rawBytes(data);
   if (isBinary) {
     terminalData(context, session, raw);
     return;

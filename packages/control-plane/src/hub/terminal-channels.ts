@@ -3,7 +3,6 @@
 // the channel, and tells every open channel when the session ends. What a channel carries, and
 // the flow control on it, is the terminal relay's.
 import {
-  MAX_CHANNEL_ID,
   type ControlTerminalClose,
   type ControlTerminalCredit,
   type ControlTerminalOpen,
@@ -13,16 +12,13 @@ import {
   type AgentTerminalExit,
   type AgentTerminalOpened,
 } from '@rexec/protocol';
+import { ChannelTable, type SessionEndReason } from './channel-table.js';
 
 export type AgentTerminalMessage =
   AgentTerminalOpened | AgentTerminalExit | AgentTerminalError | AgentTerminalCredit;
 
 export type ControlTerminalMessage =
   ControlTerminalOpen | ControlTerminalResize | ControlTerminalClose | ControlTerminalCredit;
-
-/** Why a session's channels ended: its socket closed or timed out, a newer one replaced it, or
- * this control plane is stopping. In every case the shells are out of reach from here. */
-export type SessionEndReason = 'closed' | 'replaced' | 'stopping';
 
 /** The relay's side of one channel; the hub calls it, never the other way round. */
 export interface TerminalEndpoint {
@@ -44,46 +40,16 @@ export interface TerminalLink {
   release(): void;
 }
 
-export class TerminalChannels {
-  #next = 1;
-  readonly #open = new Map<number, TerminalEndpoint>();
-
-  /** A fresh channel id for `endpoint`, or undefined once the 32-bit id space is used up. */
-  open(endpoint: TerminalEndpoint): number | undefined {
-    if (this.#next > MAX_CHANNEL_ID) return undefined;
-    const channel = this.#next++;
-    this.#open.set(channel, endpoint);
-    return channel;
-  }
-
-  release(channel: number): void {
-    this.#open.delete(channel);
-  }
-
-  get size(): number {
-    return this.#open.size;
-  }
-
-  /** Messages and data for a channel that has ended are dropped: they can cross the end. */
-  deliver(message: AgentTerminalMessage): void {
-    const endpoint = this.#open.get(message.channel);
-    if (endpoint === undefined) return;
-    // EXIT and ERROR end the channel on the agent; later frames for it are stale.
-    if (message.type === 'AGENT_TERMINAL_EXIT' || message.type === 'AGENT_TERMINAL_ERROR') {
-      this.#open.delete(message.channel);
-    }
-    endpoint.message(message);
+export class TerminalChannels extends ChannelTable<AgentTerminalMessage, TerminalEndpoint> {
+  constructor() {
+    super(
+      // EXIT and ERROR end the channel on the agent; later frames for it are stale.
+      (message) =>
+        message.type === 'AGENT_TERMINAL_EXIT' || message.type === 'AGENT_TERMINAL_ERROR',
+    );
   }
 
   deliverData(channel: number, payload: Uint8Array): void {
-    this.#open.get(channel)?.data(payload);
-  }
-
-  /** Ends every channel once; the session can carry no more. */
-  endAll(reason: SessionEndReason): void {
-    const endpoints = [...this.#open.values()];
-    this.#open.clear();
-    this.#next = MAX_CHANNEL_ID + 1;
-    for (const endpoint of endpoints) endpoint.sessionEnded(reason);
+    this.endpoint(channel)?.data(payload);
   }
 }

@@ -13,16 +13,17 @@ import {
   type TerminalServerMessage,
 } from '@rexec/protocol';
 import { WebSocket, type RawData } from 'ws';
+import type { SessionEndReason } from '../hub/channel-table.js';
 import type { Log } from '../hub/log.js';
 import type {
   AgentTerminalMessage,
   ControlTerminalMessage,
-  SessionEndReason,
   TerminalEndpoint,
   TerminalLink,
 } from '../hub/terminal-channels.js';
 import { InputQueue } from './input-queue.js';
 import { OutputCredit } from './output-credit.js';
+import { rawBytes } from '../hub/raw-bytes.js';
 
 /** Largest binary frame a client may send; bigger pastes are split by the client. */
 export const MAX_TERMINAL_INPUT_FRAME_BYTES = 1024 * 1024;
@@ -209,11 +210,7 @@ export class TerminalConnection implements TerminalEndpoint {
 
   #fromUser(data: RawData, isBinary: boolean): void {
     if (this.state === 'ended') return;
-    const bytes = Buffer.isBuffer(data)
-      ? data
-      : Array.isArray(data)
-        ? Buffer.concat(data)
-        : Buffer.from(data);
+    const bytes = rawBytes(data);
     if (isBinary) {
       if (bytes.byteLength > MAX_TERMINAL_INPUT_FRAME_BYTES) {
         this.#invalidFrame(
