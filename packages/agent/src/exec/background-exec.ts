@@ -16,11 +16,8 @@ import type { Logger } from 'pino';
 import type { Readable } from 'node:stream';
 import type { AttachableExec, ExecAttachment } from './exec-attachment.js';
 import { execArgs } from './exec-process.js';
+import { killUntilGone } from './exec-signal.js';
 import { OutputRing } from './output-ring.js';
-
-/** After a kill, how long the engine's client may take to notice before it is killed itself. */
-const CLIENT_KILL_GRACE_MS = 5_000;
-const KILL_REPEAT_MS = 1_000;
 
 export interface BackgroundExecOptions {
   binary: string;
@@ -136,18 +133,12 @@ export class BackgroundExec implements AttachableExec {
   /** Kills every process of the exec, repeating until it is gone (see ExecProcess.kill). */
   kill(): void {
     if (this.#killing !== null || this.#result !== null) return;
-    let attempts = 0;
-    const again = () => {
-      if (this.#result !== null) return;
-      attempts += 1;
-      if (attempts * KILL_REPEAT_MS > CLIENT_KILL_GRACE_MS) {
-        this.#child.kill('SIGKILL');
-        return;
-      }
-      this.signal('KILL');
-      this.#killing = setTimeout(again, KILL_REPEAT_MS);
-    };
-    again();
+    killUntilGone({
+      ended: () => this.#result !== null,
+      kill: () => this.signal('KILL'),
+      killClient: () => this.#child.kill('SIGKILL'),
+      scheduled: (timer) => (this.#killing = timer),
+    });
   }
 
   /** Pauses the pipes while an attached reader has a whole ring of output still to read. */

@@ -16,7 +16,7 @@ import { execa, type ResultPromise } from 'execa';
 import type { Logger } from 'pino';
 import type { Readable } from 'node:stream';
 import { containerName } from '../runtime/index.js';
-import { EXEC_ID_VARIABLE } from './exec-signal.js';
+import { EXEC_ID_VARIABLE, killUntilGone } from './exec-signal.js';
 
 export interface ExecLink {
   send(message: AgentMessage): boolean;
@@ -36,11 +36,6 @@ export interface ExecProcessOptions {
 
 /** Stdin in flight toward one command; written as it arrives, so one window is plenty. */
 export const EXEC_INPUT_WINDOW_BYTES = TERMINAL_WINDOW_BYTES;
-
-/** After a kill, how long the engine's client may take to notice before it is killed itself. */
-const CLIENT_KILL_GRACE_MS = 5_000;
-/** How often a kill is repeated while the command is still there. */
-const KILL_REPEAT_MS = 1_000;
 
 /** Engine exit code for its own failures (podman and docker both use 125). */
 const ENGINE_ERROR_EXIT = 125;
@@ -159,20 +154,12 @@ export class ExecProcess {
   /** Kills every process of the exec; the EXIT still follows (nobody may read it). */
   kill(): void {
     if (this.#killing !== null || this.#exit !== null) return;
-    // A kill sent just after the start can run before the command exists in the container, so
-    // it is repeated until the command is gone; the engine's client is killed after a grace.
-    let attempts = 0;
-    const again = () => {
-      if (this.#exit !== null) return;
-      attempts += 1;
-      if (attempts * KILL_REPEAT_MS > CLIENT_KILL_GRACE_MS) {
-        this.#child.kill('SIGKILL');
-        return;
-      }
-      this.signal('KILL');
-      this.#killing = setTimeout(again, KILL_REPEAT_MS);
-    };
-    again();
+    killUntilGone({
+      ended: () => this.#exit !== null,
+      kill: () => this.signal('KILL'),
+      killClient: () => this.#child.kill('SIGKILL'),
+      scheduled: (timer) => (this.#killing = timer),
+    });
   }
 
   /**

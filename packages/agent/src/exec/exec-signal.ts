@@ -48,3 +48,39 @@ export async function signalExec(
     { timeout: SIGNAL_TIMEOUT_MS },
   );
 }
+
+/** After a kill, how long the engine's client may take to notice before it is killed itself. */
+const CLIENT_KILL_GRACE_MS = 5_000;
+/** How often a kill is repeated while the command is still there. */
+const KILL_REPEAT_MS = 1_000;
+
+export interface KillSteps {
+  /** Whether the exec has ended (then the repeating stops). */
+  ended(): boolean;
+  /** Sends KILL to the exec's processes inside the container. */
+  kill(): void;
+  /** Kills the engine's exec client on the host, the last resort. */
+  killClient(): void;
+  /** Holds the pending repeat, so the exec can clear it when it ends. */
+  scheduled(timer: NodeJS.Timeout): void;
+}
+
+/**
+ * Kills an exec until it is gone. A kill sent just after the start can run before the command
+ * exists in the container, so it is repeated every KILL_REPEAT_MS; once CLIENT_KILL_GRACE_MS has
+ * passed the engine's client is killed instead (its exit then ends the exec here).
+ */
+export function killUntilGone(steps: KillSteps): void {
+  let attempts = 0;
+  const again = () => {
+    if (steps.ended()) return;
+    attempts += 1;
+    if (attempts * KILL_REPEAT_MS > CLIENT_KILL_GRACE_MS) {
+      steps.killClient();
+      return;
+    }
+    steps.kill();
+    steps.scheduled(setTimeout(again, KILL_REPEAT_MS));
+  };
+  again();
+}
