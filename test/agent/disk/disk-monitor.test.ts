@@ -6,22 +6,18 @@
 import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { AgentMessage } from '@rexec/protocol';
 import { pino } from 'pino';
 import t from 'tap';
 import { createDiskMonitor, measureWithDu } from '../../../packages/agent/src/disk/disk-monitor.js';
 import type { MeasureOptions } from '../../../packages/agent/src/disk/disk-monitor.js';
-import { createQuotaStops } from '../../../packages/agent/src/disk/quota-stops.js';
 import { createCliRuntime } from '../../../packages/agent/src/runtime/cli-runtime.js';
 import type {
   ContainerPlacement,
   ContainerSpec,
 } from '../../../packages/agent/src/runtime/types.js';
-import { createStatusReporter } from '../../../packages/agent/src/status-reports.js';
 import { BUSYBOX_IMAGE } from '../../helpers/engine.js';
 import { containerId, engineFor } from '../agent-fixture.js';
-
-type Status = Extract<AgentMessage, { type: 'AGENT_CONTAINER_STATUS' }>;
+import { reportingRuntime, until } from './disk-fixture.js';
 
 const INTERVAL_MS = 1_000;
 const MIB = 1024 * 1024;
@@ -47,16 +43,6 @@ const WRITE_200_MB =
   'i=$((i+1)); sleep 0.1; done; sleep 3600';
 const WRITE_5_MB = 'dd if=/dev/zero of=/root/small bs=1M count=5 2>/dev/null; sleep 3600';
 
-async function until<T>(what: string, probe: () => T | undefined, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const found = probe();
-    if (found !== undefined) return found;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
-}
-
 function logLines(): { log: pino.Logger; lines: Record<string, unknown>[] } {
   const lines: Record<string, unknown>[] = [];
   const sink = new Writable({
@@ -71,18 +57,7 @@ function logLines(): { log: pino.Logger; lines: Record<string, unknown>[] } {
 void t.test(
   'a container past its limit is reported (event first), stopped mid-write; one under is left alone',
   async (t) => {
-    const hostId = `hst_${randomBytes(16).toString('hex')}`;
-    const kind = await engineFor(t, hostId);
-    const log = pino({ level: 'silent' });
-    const runtime = createCliRuntime({ kind, hostId, log });
-    const statuses: Status[] = [];
-    const send = (message: AgentMessage) => {
-      if (message.type === 'AGENT_CONTAINER_STATUS') statuses.push(message);
-    };
-    const quotaStops = createQuotaStops();
-    const reporter = createStatusReporter({ runtime, log, send, quotaStops });
-    reporter.start();
-    t.teardown(() => reporter.stop());
+    const { runtime, statuses, quotaStops, log, send } = await reportingRuntime(t);
 
     const [over, under] = [containerId(), containerId()];
     await runtime.createAndStart(spec(under, 1024, WRITE_5_MB));

@@ -4,23 +4,18 @@
 // reason; a measurement that hangs holds up only its own container, whose neighbours are measured
 // every interval meanwhile.
 import { randomBytes } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
-import type { AgentMessage } from '@rexec/protocol';
 import { pino } from 'pino';
 import t from 'tap';
 import { createDiskMonitor, measureWithDu } from '../../../packages/agent/src/disk/disk-monitor.js';
 import type { MeasureOptions } from '../../../packages/agent/src/disk/disk-monitor.js';
-import { createQuotaStops } from '../../../packages/agent/src/disk/quota-stops.js';
 import { createCliRuntime } from '../../../packages/agent/src/runtime/cli-runtime.js';
 import type {
   ContainerPlacement,
   ContainerSpec,
 } from '../../../packages/agent/src/runtime/types.js';
-import { createStatusReporter } from '../../../packages/agent/src/status-reports.js';
 import { BUSYBOX_IMAGE } from '../../helpers/engine.js';
 import { containerId, engineFor } from '../agent-fixture.js';
-
-type Status = Extract<AgentMessage, { type: 'AGENT_CONTAINER_STATUS' }>;
+import { reportingRuntime, until } from './disk-fixture.js';
 
 function spec(id: string, script: string): ContainerSpec {
   return {
@@ -42,31 +37,10 @@ const MANY_FILES =
   'i=$((i+1)); done; sleep 3600';
 const ONE_FILE = 'dd if=/dev/zero of=/root/small bs=1M count=2 2>/dev/null; sleep 3600';
 
-async function until<T>(what: string, probe: () => T | undefined, timeoutMs = 120_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const found = probe();
-    if (found !== undefined) return found;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
-}
-
 void t.test(
   'a container du cannot walk in time is stopped with disk_unmeasurable; its neighbour runs on',
   async (t) => {
-    const hostId = `hst_${randomBytes(16).toString('hex')}`;
-    const kind = await engineFor(t, hostId);
-    const log = pino({ level: 'silent' });
-    const runtime = createCliRuntime({ kind, hostId, log });
-    const statuses: Status[] = [];
-    const send = (message: AgentMessage) => {
-      if (message.type === 'AGENT_CONTAINER_STATUS') statuses.push(message);
-    };
-    const quotaStops = createQuotaStops();
-    const reporter = createStatusReporter({ runtime, log, send, quotaStops });
-    reporter.start();
-    t.teardown(() => reporter.stop());
+    const { runtime, statuses, quotaStops, log, send } = await reportingRuntime(t);
 
     const [crowded, plain] = [containerId(), containerId()];
     await runtime.createAndStart(spec(plain, ONE_FILE));
