@@ -9,6 +9,18 @@ import { MAX_CHANNEL_ID } from '@rexec/protocol';
  * this control plane is stopping. In every case what ran behind them is out of reach from here. */
 export type SessionEndReason = 'closed' | 'replaced' | 'stopping';
 
+/** What the relay, runner or file service holds for one open channel: the way to the agent. */
+export interface ChannelLink<Control> {
+  readonly channel: number;
+  readonly hostId: string;
+  /** Sends a control message; dropped when the session has ended (the endpoint was told). */
+  send(message: Control): void;
+  /** Sends bytes (1 … MAX_TERMINAL_CHUNK_BYTES) as a frame of the channel's kind. */
+  sendData(payload: Uint8Array): void;
+  /** Forgets the channel here: nothing more is delivered to its endpoint. */
+  release(): void;
+}
+
 export interface ChannelEndpoint<Message> {
   message(message: Message): void;
   sessionEnded(reason: SessionEndReason): void;

@@ -17,7 +17,7 @@ import {
   type ControlExecStart,
   type ControlExecStdinEof,
 } from '@rexec/protocol';
-import { ChannelTable, type SessionEndReason } from './channel-table.js';
+import { ChannelTable, type ChannelLink, type SessionEndReason } from './channel-table.js';
 
 export type AgentExecMessage =
   | AgentExecStarted
@@ -45,17 +45,8 @@ export interface ExecEndpoint {
   sessionEnded(reason: SessionEndReason): void;
 }
 
-/** What the runner holds for one open exec channel: the way to the agent. */
-export interface ExecLink {
-  readonly channel: number;
-  readonly hostId: string;
-  /** Sends a control message; dropped when the session has ended (the endpoint was told). */
-  send(message: ControlExecMessage): void;
-  /** Sends stdin bytes (1 … MAX_TERMINAL_CHUNK_BYTES) as an EXEC_STDIN frame. */
-  sendData(payload: Uint8Array): void;
-  /** Forgets the channel here: nothing more is delivered to its endpoint. */
-  release(): void;
-}
+/** What the holder of one open channel uses to reach the agent. */
+export type ExecLink = ChannelLink<ControlExecMessage>;
 
 export class ExecChannels extends ChannelTable<AgentExecMessage, ExecEndpoint> {
   constructor() {

@@ -12,7 +12,7 @@ import {
   type ControlFileEof,
   type ControlFileOpen,
 } from '@rexec/protocol';
-import { ChannelTable, type SessionEndReason } from './channel-table.js';
+import { ChannelTable, type ChannelLink, type SessionEndReason } from './channel-table.js';
 
 export type AgentFileMessage = AgentFileReady | AgentFileCredit | AgentFileDone | AgentFileError;
 export type ControlFileMessage =
@@ -26,17 +26,8 @@ export interface FileEndpoint {
   sessionEnded(reason: SessionEndReason): void;
 }
 
-/** What the file service holds for one open channel: the way to the agent. */
-export interface FileLink {
-  readonly channel: number;
-  readonly hostId: string;
-  /** Sends a control message; dropped when the session has ended (the endpoint was told). */
-  send(message: ControlFileMessage): void;
-  /** Sends upload bytes (1 … MAX_TERMINAL_CHUNK_BYTES) as a FILE_DATA frame. */
-  sendData(payload: Uint8Array): void;
-  /** Forgets the channel here: nothing more is delivered to its endpoint. */
-  release(): void;
-}
+/** What the holder of one open channel uses to reach the agent. */
+export type FileLink = ChannelLink<ControlFileMessage>;
 
 export class FileChannels extends ChannelTable<AgentFileMessage, FileEndpoint> {
   constructor() {

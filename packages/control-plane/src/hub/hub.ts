@@ -1,7 +1,9 @@
-// The agent hub (PROTOCOL.md §3–§8): the WebSocket server for upgrades to AGENT_CONNECT_PATH. Authenticates hosts before the upgrade, decodes every frame at the edge,
-// runs the handshake, heartbeats and watchdog, keeps one session per host, and carries commands
-// and their results, and gives the terminal relay channels on a host's session. What commands to
-// send and what status reports mean is the lifecycle's; what a terminal channel carries, the relay's.
+// The agent hub (PROTOCOL.md §3–§8): the WebSocket server for upgrades to AGENT_CONNECT_PATH
+// (who may connect is agent-admission.ts's). Decodes every frame at the edge, runs the handshake,
+// heartbeats and watchdog, keeps one session per host, carries commands and their results, and
+// opens terminal, exec and file channels on a host's session for the relay, the exec runner and
+// the file service. What commands to send and what status reports mean is the lifecycle's; what a
+// channel carries, its holder's.
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import {
@@ -17,13 +19,15 @@ import {
   type AgentContainerStatus,
   type AgentHello,
   type ContainerCommand,
+  type ControlMessage,
 } from '@rexec/protocol';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { closeClients } from './close-clients.js';
 import type { Database } from '../db/open.js';
-import { RexecError } from '../errors.js';
 import type { IpLimits } from '../http/ip-limits.js';
-import { authenticateHost, type AuthenticatedHost } from '../services/host-enrollment.js';
+import type { AuthenticatedHost } from '../services/host-enrollment.js';
+import { admitAgent } from './agent-admission.js';
+import type { ChannelLink } from './channel-table.js';
 import { AgentSession } from './agent-session.js';
 import { HubStoppedError, type CommandChannel } from './channel.js';
 import {
@@ -237,58 +241,29 @@ export function createHub({
       refuseUpgrade(socket, 503, 'unavailable', 'The control plane is shutting down.');
       return;
     }
-    const offered = (request.headers['sec-websocket-protocol'] ?? '')
-      .split(',')
-      .map((p) => p.trim());
-    if (!offered.includes(AGENT_SUBPROTOCOL)) {
-      refuseUpgrade(socket, 400, 'invalid_request', `Offer the subprotocol ${AGENT_SUBPROTOCOL}.`);
-      return;
-    }
-    const ip = request.socket.remoteAddress ?? 'unknown';
-    try {
-      await ipLimits?.checkAuth(ip);
-    } catch (error) {
-      if (!(error instanceof RexecError) || error.code !== 'rate_limited') throw error;
-      const seconds = Number(error.details.retry_after ?? 60);
-      refuseUpgrade(
-        socket,
-        429,
-        'rate_limited',
-        `Too many failed authentications; retry in ${seconds} s.`,
-        {
-          'Retry-After': String(seconds),
-        },
-      );
-      return;
-    }
-    const match = /^Bearer +([^\s]+) *$/i.exec(request.headers.authorization ?? '');
-    let host: AuthenticatedHost | null = null;
-    try {
-      if (match?.[1] !== undefined) host = await authenticateHost(db, match[1]);
-    } catch (error) {
-      log.error({ err: error }, 'cannot check an agent credential');
-      refuseUpgrade(socket, 503, 'unavailable', 'The database is unavailable; retry later.');
-      return;
-    }
-    if (host === null) {
-      if (match?.[1] !== undefined) await ipLimits?.authFailed(ip);
-      refuseUpgrade(
-        socket,
-        401,
-        'unauthorized',
-        'The host credential is missing, unknown or revoked.',
-      );
-      return;
-    }
+    const host = await admitAgent(request, socket, { db, log, ipLimits });
+    if (host === null) return;
     if (socket.destroyed) return;
-    const authenticated = host;
-    wss.handleUpgrade(request, socket, head, (ws) => adopt(ws, authenticated));
+    wss.handleUpgrade(request, socket, head, (ws) => adopt(ws, host));
   }
 
-  function openTerminal(hostId: string, endpoint: TerminalEndpoint): TerminalLink | undefined {
+  /**
+   * A channel of one kind on the host's established session, with the way to the agent for it:
+   * messages and frames for a session that ended meanwhile are dropped (the endpoint was told).
+   */
+  function openLink<Control extends ControlMessage, Endpoint>(
+    hostId: string,
+    tableOf: (session: AgentSession) => {
+      open(endpoint: Endpoint): number | undefined;
+      release(channel: number): void;
+    },
+    endpoint: Endpoint,
+    kind: FrameKind,
+  ): ChannelLink<Control> | undefined {
     const session = sessions.get(hostId);
     if (session?.phase !== 'established') return undefined;
-    const channel = session.terminals.open(endpoint);
+    const table = tableOf(session);
+    const channel = table.open(endpoint);
     if (channel === undefined) return undefined;
     return {
       channel,
@@ -297,51 +272,18 @@ export function createHub({
         if (session.phase === 'established') session.send(message);
       },
       sendData: (payload) => {
-        if (session.phase === 'established') session.sendData(channel, payload);
+        if (session.phase === 'established') session.sendData(channel, payload, kind);
       },
-      release: () => session.terminals.release(channel),
-    };
-  }
-
-  function openExec(hostId: string, endpoint: ExecEndpoint): ExecLink | undefined {
-    const session = sessions.get(hostId);
-    if (session?.phase !== 'established') return undefined;
-    const channel = session.execs.open(endpoint);
-    if (channel === undefined) return undefined;
-    return {
-      channel,
-      hostId,
-      send: (message) => {
-        if (session.phase === 'established') session.send(message);
-      },
-      sendData: (payload) => {
-        if (session.phase === 'established') {
-          session.sendData(channel, payload, FrameKind.EXEC_STDIN);
-        }
-      },
-      release: () => session.execs.release(channel),
+      release: () => table.release(channel),
     };
   }
 
   function openFile(hostId: string, endpoint: FileEndpoint): FileLink | 'unsupported' | undefined {
     const session = sessions.get(hostId);
-    if (session?.phase !== 'established') return undefined;
-    if (!session.capabilities.has('files')) return 'unsupported';
-    const channel = session.files.open(endpoint);
-    if (channel === undefined) return undefined;
-    return {
-      channel,
-      hostId,
-      send: (message) => {
-        if (session.phase === 'established') session.send(message);
-      },
-      sendData: (payload) => {
-        if (session.phase === 'established') {
-          session.sendData(channel, payload, FrameKind.FILE_DATA);
-        }
-      },
-      release: () => session.files.release(channel),
-    };
+    if (session?.phase === 'established' && !session.capabilities.has('files')) {
+      return 'unsupported';
+    }
+    return openLink(hostId, (s) => s.files, endpoint, FrameKind.FILE_DATA);
   }
 
   function notifyCommandSent(sent: SentCommand): void {
@@ -422,8 +364,10 @@ export function createHub({
     onEstablished: (listener) => established.push(listener),
     onContainerStatus: (listener) => statusListeners.push(listener),
     onCommandSent: (listener) => commandListeners.push(listener),
-    openTerminal,
-    openExec,
+    openTerminal: (hostId, endpoint) =>
+      openLink(hostId, (session) => session.terminals, endpoint, FrameKind.TERMINAL_DATA),
+    openExec: (hostId, endpoint) =>
+      openLink(hostId, (session) => session.execs, endpoint, FrameKind.EXEC_STDIN),
     openFile,
     isConnected: (hostId) => sessions.get(hostId)?.phase === 'established',
     hasPendingCommand: (containerId) => pending.hasContainer(containerId),

@@ -12,7 +12,7 @@ import {
   type AgentTerminalExit,
   type AgentTerminalOpened,
 } from '@rexec/protocol';
-import { ChannelTable, type SessionEndReason } from './channel-table.js';
+import { ChannelTable, type ChannelLink, type SessionEndReason } from './channel-table.js';
 
 export type AgentTerminalMessage =
   AgentTerminalOpened | AgentTerminalExit | AgentTerminalError | AgentTerminalCredit;
@@ -28,17 +28,8 @@ export interface TerminalEndpoint {
   sessionEnded(reason: SessionEndReason): void;
 }
 
-/** What the relay holds for one open channel: the way to the agent. */
-export interface TerminalLink {
-  readonly channel: number;
-  readonly hostId: string;
-  /** Sends a control message; dropped when the session has ended (the endpoint was told). */
-  send(message: ControlTerminalMessage): void;
-  /** Sends input bytes (1 … MAX_TERMINAL_CHUNK_BYTES) with the channel header. */
-  sendData(payload: Uint8Array): void;
-  /** Forgets the channel here: nothing more is delivered to its endpoint. */
-  release(): void;
-}
+/** What the holder of one open channel uses to reach the agent. */
+export type TerminalLink = ChannelLink<ControlTerminalMessage>;
 
 export class TerminalChannels extends ChannelTable<AgentTerminalMessage, TerminalEndpoint> {
   constructor() {
