@@ -4,7 +4,6 @@
 // agent's; argv building, parsing, user networks, shaping, a failed create's recovery and the event
 // stream live in the files imported below.
 import { existsSync } from 'node:fs';
-import type { Logger } from 'pino';
 import { retryWhileBusy } from './busy-retry.js';
 import { createEngineCli, DEFAULT_COMMAND_TIMEOUT_MS, type EngineCli } from './engine-cli.js';
 import { isRuntimeError, RuntimeError } from './errors.js';
@@ -14,13 +13,13 @@ import { createContainerShaping, type ContainerShaping } from './container-shapi
 import { createContainer, RUN_TIMEOUT_MS, type CreateDeps } from './create-container.js';
 import { locateContainer, type ParsedPlacement } from './placement-parser.js';
 import { hasProjectQuota } from './storage-quota.js';
-import { DEFAULT_SUBNET_POOL, parseSubnetPool, type SubnetPool } from './subnet-pool.js';
+import { DEFAULT_SUBNET_POOL, parseSubnetPool } from './subnet-pool.js';
 import { createUserNetworks, type UserNetworks } from './user-networks.js';
 import { parseInspectOutput, type EngineContainer } from './inspect-parser.js';
 import { containerName, homeVolumeOf, LABEL_HOST_ID, LABEL_MANAGED } from './labels.js';
 import { createHomeVolumes, type HomeVolumes } from './home-volumes.js';
 import { createImageSizeGuard } from './image-size.js';
-import type { RegistryMirrors } from './registry-mirrors.js';
+import type { CliRuntimeOptions } from './cli-runtime-options.js';
 import { podmanUserNamespaces, type UserNamespaceSupport } from './user-namespaces.js';
 import { createOomMemory, type OomMemory } from './oom-memory.js';
 import { parsePsOutput, psFormatArgs } from './ps-parser.js';
@@ -29,47 +28,10 @@ import type {
   ContainerPlacement,
   ContainerRuntime,
   CreatedContainer,
-  NetworkShaper,
   ObservedContainer,
   RemoveOptions,
   RuntimeInfo,
-  RuntimeKind,
 } from './types.js';
-
-export interface CliRuntimeOptions {
-  kind: RuntimeKind;
-  /** The CLI to run; defaults to `kind` found on PATH. */
-  binary?: string;
-  /** This agent's host id; only containers labelled with it are ever touched. */
-  hostId: string;
-  log: Logger;
-  /**
-   * Also follow the kernel log for OOM kills the engine misses (podman with conmon on cgroup v1
-   * does). Needs permission to read it; without, a warning is logged and the engine alone is used.
-   */
-  kernelOomWatch?: boolean;
-  commandTimeoutMs?: number;
-  /** Registry host → mirror host for pulls (REXEC_REGISTRY_MIRRORS); none when omitted. */
-  registryMirrors?: RegistryMirrors;
-  /** Where per-user networks take their subnets (REXEC_USER_NETWORK_POOL); 10.213.0.0/16 in /24s. */
-  userNetworkPool?: SubnetPool;
-  /**
-   * Applies `networkMbps` after every start. Omitted when the host cannot shape: the limit is then
-   * only recorded in a label, and the host's HELLO says shaping is off.
-   */
-  shaper?: NetworkShaper;
-  /**
-   * How long a user's network stays after their last container here goes
-   * (REXEC_USER_NETWORK_IDLE_SECONDS); 0, the default here, removes it with that container.
-   */
-  userNetworkIdleMs?: number;
-  /** Home volumes created ahead of creates (REXEC_HOME_VOLUME_POOL); none when omitted. */
-  homeVolumePool?: number;
-  /** podman pid files go here (under the agent's runtime directory); inspect is used without. */
-  pidDir?: string;
-  /** Images larger than this are refused and removed (REXEC_MAX_IMAGE_MB); no cap when omitted or 0. */
-  maxImageMb?: number;
-}
 
 const HOST_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
 const STOP_TIMEOUT_SLACK_SECONDS = 60;

@@ -2,7 +2,7 @@
 // implementation. The daemon (WebSocket, commands, main) builds on this; nothing here talks to
 // the control plane.
 export { createCliRuntime } from './cli-runtime.js';
-export type { CliRuntimeOptions } from './cli-runtime.js';
+export type { CliRuntimeOptions } from './cli-runtime-options.js';
 export { isRuntimeError, RuntimeError } from './errors.js';
 export type { RuntimeErrorCode, RuntimeErrorDetails } from './errors.js';
 export {
