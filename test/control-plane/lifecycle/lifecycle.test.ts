@@ -1,15 +1,15 @@
 // The container lifecycle through the REST API and the hub: create → CONTROL_COMMAND → running
 // (or error with the engine's message), stop/start/delete round trips, a host that is away (503,
 // 202 deleting finished on reconnect), and commands re-sent with their id after a reconnect. The
-// agent side is a scripted peer (../hub/agent-peer.ts): the real agent is written concurrently.
-import { setTimeout as sleep } from 'node:timers/promises';
+// agent side is a scripted peer (../hub/agent-peer.ts), to pin exact messages and their order.
+import { randomBytes } from 'node:crypto';
 import { CloseCode, Container, ErrorBody, type ControlCommand } from '@rexec/protocol';
 import t, { type Test } from 'tap';
 import { sql } from '../../../packages/control-plane/src/db/index.js';
 import { selectRows } from '../../../packages/control-plane/src/db/rows.js';
 import { DB_DRIVERS, type DbDriver } from '../../helpers/postgres.js';
 import { call, newUser } from '../http/server.js';
-import { AgentPeer, okResult } from '../hub/agent-peer.js';
+import { AgentPeer, observed, okResult } from '../hub/agent-peer.js';
 import {
   eventually,
   hostRow,
@@ -274,7 +274,11 @@ for (const slowRead of [false, true]) {
     }
     const back = await AgentPeer.connect(server.url, enrollment.credential);
     t.teardown(() => back.ws.terminate());
-    await back.hello({ hostName: 'dropper' });
+    // A running container the database does not know: reconciliation stops it only after it has
+    // read the rows and sent (synchronously) every create it decided on, so its stop arriving is
+    // the proof that a second create would already have arrived before it.
+    const orphan = `ctr_${randomBytes(16).toString('hex')}`;
+    await back.hello({ hostName: 'dropper', inventory: [observed(orphan, 'running')] });
     back.keepAlive();
     const again = await back.command((c) => c.container_id === id);
     t.equal(again.command_id, command.command_id);
@@ -284,8 +288,12 @@ for (const slowRead of [false, true]) {
       await locker.query('commit');
     }
     await eventually(async () => (await statusOf(server, user.token, id)) === 'running');
-    await sleep(300); // a second create would be sent as soon as the rows are read
-    t.equal(back.received.filter((m) => m.type === 'CONTROL_COMMAND').length, 0, 'sent once');
+    const quarantine = await back.command((c) => c.container_id === orphan, 30_000);
+    t.equal(quarantine.command.action, 'stop', 'reconciliation has run');
+    const creates = back.received.filter(
+      (m) => m.type === 'CONTROL_COMMAND' && m.container_id === id,
+    );
+    t.equal(creates.length, 0, 'sent once');
   });
 }
 
