@@ -147,7 +147,10 @@ void t.test('terminal relay', async (t) => {
     const paste = Buffer.alloc(200_000, 'x');
     client.type(paste);
     await peer.inputUntil(open.channel, (b) => b.length >= 1024);
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    // The paste is one frame, drained at once: any byte beyond the window would leave in that same
+    // drain, ahead of the output credit this echo earns on the same agent socket.
+    peer.sendData(open.channel, Buffer.from('!'));
+    await peer.next('CONTROL_TERMINAL_CREDIT', (m) => m.channel === open.channel, 30_000);
     t.equal(peer.input.get(open.channel)?.length, 1024, 'no more than the window');
     peer.send({ type: 'AGENT_TERMINAL_CREDIT', channel: open.channel, bytes: 150_000 });
     await peer.inputUntil(open.channel, (b) => b.length >= 151_024);
