@@ -64,6 +64,10 @@ async function openPg(url: string, options: OpenOptions): Promise<Database> {
   // An idle client losing its connection (server restart) must not crash the process; the next
   // query reports the failure to its caller instead.
   pool.on('error', () => undefined);
+  // Nor one checked out, as in a transaction when the server goes away: the pool listens only to
+  // idle clients, and an 'error' nobody hears is an uncaught exception. The query in flight is
+  // rejected with the same error, so its caller still learns of it (503 unavailable).
+  pool.on('connect', (client) => client.on('error', () => undefined));
   try {
     await pool.query('select 1');
   } catch (error) {
