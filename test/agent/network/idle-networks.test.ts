@@ -3,7 +3,7 @@
 // goes once idle for that long, and one an earlier agent left unused goes after a restarted
 // agent's prepare(). With idle time 0 the network goes with the last container (isolation.test.ts).
 import { setTimeout as sleep } from 'node:timers/promises';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { userNetworkName } from '../../../packages/agent/src/runtime/labels.js';
 import { engine, makeNetHost, netSpec, networkEngines } from './fixture.js';
 import type { NetHost } from './fixture.js';
@@ -25,9 +25,43 @@ async function waitGone(host: NetHost, userId: string, limitMs: number): Promise
   return false;
 }
 
+/**
+ * The idle clock, injected: timers of exactly `ms` are held instead of scheduled and run only on
+ * fire(), so "not yet idle" holds however slow the engine is, with no sleep to guess at.
+ */
+function holdTimers(t: Test, ms: number): { fire(): number } {
+  const held = new Map<object, () => void>();
+  const realSet = globalThis.setTimeout;
+  const realClear = globalThis.clearTimeout;
+  globalThis.setTimeout = ((handler: () => void, delay?: number, ...rest: unknown[]) => {
+    if (delay !== ms) return realSet(handler, delay, ...rest);
+    const handle = { unref: () => handle, ref: () => handle, hasRef: () => false };
+    held.set(handle, handler);
+    return handle;
+  }) as typeof setTimeout;
+  globalThis.clearTimeout = ((handle?: unknown) => {
+    if (typeof handle === 'object' && handle !== null && held.delete(handle)) return;
+    realClear(handle as NodeJS.Timeout | undefined);
+  }) as typeof clearTimeout;
+  t.teardown(() => {
+    globalThis.setTimeout = realSet;
+    globalThis.clearTimeout = realClear;
+  });
+  return {
+    fire() {
+      const due = [...held.values()];
+      held.clear();
+      for (const run of due) run();
+      return due.length;
+    },
+  };
+}
+
 for (const kind of await networkEngines(t)) {
   void t.test(`${kind}: an idle user network stays for the idle time, then goes`, async (t) => {
-    const host = makeNetHost(t, kind, { userNetworkIdleMs: 2_000 });
+    const IDLE_MS = 2_345;
+    const clock = holdTimers(t, IDLE_MS);
+    const host = makeNetHost(t, kind, { userNetworkIdleMs: IDLE_MS });
     await host.runtime.prepare();
     const first = netSpec(host);
     await host.runtime.createAndStart(first);
@@ -39,8 +73,8 @@ for (const kind of await networkEngines(t)) {
     const second = netSpec(host);
     await host.runtime.createAndStart(second);
     t.equal(await networkId(host, 'user-a'), created, 'the next create uses the same network');
-    // The timer of the first delete was cancelled by the create: it must not fire meanwhile.
-    await sleep(3_000);
+    // The timer of the first delete was cancelled by the create: none is left to fire.
+    t.equal(clock.fire(), 0, 'the create cancelled the idle timer');
     t.equal(await networkId(host, 'user-a'), created, 'kept while a container uses it');
 
     // A remove that keeps the home volume (remove_volume: false) treats the network the same.
@@ -50,7 +84,8 @@ for (const kind of await networkEngines(t)) {
       created,
       'still there after a remove keeping the volume',
     );
-    t.ok(await waitGone(host, 'user-a', 20_000), 'gone once idle for the idle time');
+    t.equal(clock.fire(), 1, 'one idle timer, for the network');
+    t.ok(await waitGone(host, 'user-a', 120_000), 'gone once idle for the idle time');
   });
 
   void t.test(`${kind}: a restarted agent removes a network left idle before it`, async (t) => {
@@ -63,7 +98,7 @@ for (const kind of await networkEngines(t)) {
 
     const after = makeNetHost(t, kind, { hostId: before.hostId, userNetworkIdleMs: 1_000 });
     await after.runtime.prepare();
-    t.ok(await waitGone(after, 'user-a', 20_000), "the next agent's idle timer took it");
+    t.ok(await waitGone(after, 'user-a', 120_000), "the next agent's idle timer took it");
 
     // The list it keeps now says the network is missing: the next create makes it first.
     const again = netSpec(after);
