@@ -1,7 +1,8 @@
 // A small scripted control plane for the agent suites: a real HTTP server on 127.0.0.1 port 0 with
 // the enroll route and the agent socket (subprotocol rexec.agent.v1), speaking PROTOCOL.md through
-// the protocol package's schemas. It is a test peer, not a fake of something that runs here: the
-// real hub is being written concurrently, and these suites pin the agent's side of the contract.
+// the protocol package's schemas. The real control plane exists (the e2e suites run it); this peer
+// stays for what it cannot be made to do on cue: protocol violations, exact message order, silence,
+// refusals and close codes, so these suites pin the agent's side of the contract message by message.
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server } from 'node:http';
@@ -139,7 +140,7 @@ export async function startPeer(t: Test, options: PeerOptions = {}): Promise<Con
     enrollments,
     connections,
     refuseUpgrades: false,
-    nextConnection(timeoutMs = 30_000) {
+    nextConnection(timeoutMs = 120_000) {
       const index = taken;
       taken += 1;
       return waitFor(
@@ -183,7 +184,7 @@ export async function startPeer(t: Test, options: PeerOptions = {}): Promise<Con
       next<T extends AgentMessage['type']>(
         type: T,
         match?: (message: Received<T>) => boolean,
-        timeoutMs = 30_000,
+        timeoutMs = 120_000,
       ): Promise<Received<T>> {
         let from = 0;
         return waitFor<Received<T>>(
@@ -224,7 +225,7 @@ export async function startPeer(t: Test, options: PeerOptions = {}): Promise<Con
           host_name: message.host_name,
           connection_id: `conn-${randomBytes(6).toString('hex')}`,
           heartbeat_interval_ms: options.heartbeatIntervalMs ?? 3_000,
-          heartbeat_timeout_ms: options.heartbeatTimeoutMs ?? 9_000,
+          heartbeat_timeout_ms: options.heartbeatTimeoutMs ?? 60_000,
           server_time: new Date().toISOString(),
         });
       }

@@ -1,5 +1,5 @@
 // The rexec-agent process end to end against a scripted control plane peer on port 0 (see
-// control-plane-peer.ts: the real hub is written concurrently) and the real container engine:
+// control-plane-peer.ts, which scripts exact and out-of-order messages) and the real engine:
 // enrollment and its 0600 state, HELLO contents, heartbeats, reconnects, fatal closes and exits,
 // commands on real containers, outside kills reported, and a clean SIGTERM.
 import { readFile, stat, writeFile } from 'node:fs/promises';
@@ -23,6 +23,9 @@ import {
   startPeerAndAgent,
 } from './agent-fixture.js';
 import { startPeer } from './control-plane-peer.js';
+
+// Each test starts agents and containers; on a loaded machine the file outlasts tap's 300 s.
+t.setTimeout(900_000);
 
 void t.test(
   'enrolls once, stores the credential 0600, and restarts without a join token',
@@ -49,11 +52,12 @@ void t.test(
     });
     t.equal(second.ready['host_id'], peer.hostId);
     t.equal(peer.enrollments.length, 1, 'no second enrollment');
+    // A loaded machine may add reconnects of either process; the first and last HELLO are theirs.
     const hellos = peer.connections.map((c) => c.messages.find((m) => m.type === 'AGENT_HELLO'));
-    t.equal(hellos.length, 2);
+    t.ok(hellos.length >= 2, 'each process said HELLO');
     t.not(
       hellos[0]?.type === 'AGENT_HELLO' && hellos[0].instance_id,
-      hellos[1]?.type === 'AGENT_HELLO' && hellos[1].instance_id,
+      hellos.at(-1)?.type === 'AGENT_HELLO' && hellos.at(-1)?.instance_id,
       'a new process sends a new instance_id',
     );
   },
@@ -78,7 +82,7 @@ void t.test('a refused join token is fatal with a clear line', async (t) => {
 void t.test(
   'HELLO carries inventory and capacity overrides; heartbeats follow WELCOME',
   async (t) => {
-    const peer = await startPeer(t, { heartbeatIntervalMs: 500, heartbeatTimeoutMs: 5_000 });
+    const peer = await startPeer(t, { heartbeatIntervalMs: 500, heartbeatTimeoutMs: 60_000 });
     const kind = await engineFor(t, peer.hostId);
     const runtime = createCliRuntime({ kind, hostId: peer.hostId, log: pino({ level: 'warn' }) });
     const ours = containerId();
@@ -125,15 +129,14 @@ void t.test(
     );
     t.match(agent.output(), /io\.rexec\.container-id is not a ctr_ id/);
 
-    const arrivals: number[] = [];
     for (let seq = 0; seq < 5; seq += 1) {
-      const beat = await connection.next('AGENT_HEARTBEAT', (m) => m.seq === seq, 10_000);
-      arrivals.push(Date.now());
+      const beat = await connection.next('AGENT_HEARTBEAT', (m) => m.seq === seq);
       t.ok(beat.usage.memory_mb > 0, `heartbeat ${seq} carries memory usage`);
     }
-    const meanGap = ((arrivals.at(-1) ?? 0) - (arrivals[0] ?? 0)) / (arrivals.length - 1);
-    // The default interval is 3000 ms; WELCOME asked for 500 ms, and the agent follows it.
-    t.ok(meanGap < 1_500, `heartbeats every ~500 ms (mean gap ${Math.round(meanGap)} ms)`);
+    // The default interval is 3000 ms; WELCOME asked for 500 ms, and the agent follows it (the
+    // timer itself is checked in session.test.ts, without measuring a loaded machine's clock).
+    const connected = logLines(agent.output()).find((line) => line['msg'] === 'connected');
+    t.equal(connected?.['heartbeat_interval_ms'], 500, "the agent took WELCOME's interval");
   },
 );
 
@@ -144,7 +147,7 @@ void t.test(
     const first = await peer.nextConnection();
     const firstHello = await first.next('AGENT_HELLO');
     first.socket.close(4008, 'replica going away');
-    const second = await peer.nextConnection(10_000);
+    const second = await peer.nextConnection();
     const secondHello = await second.next('AGENT_HELLO');
     t.equal(secondHello.instance_id, firstHello.instance_id, 'same process, same instance_id');
 
@@ -197,7 +200,8 @@ void t.test(
   async (t) => {
     const { peer, kind, agent } = await startPeerAndAgent(t, 'worker-commands', {
       heartbeatIntervalMs: 1_000,
-      heartbeatTimeoutMs: 10_000,
+      // Generous: a reconnect on a loaded machine would move the agent to a connection not watched.
+      heartbeatTimeoutMs: 60_000,
     });
     const connection = await peer.nextConnection();
     await connection.next('AGENT_HELLO');
@@ -248,7 +252,6 @@ void t.test(
     const status = await connection.next(
       'AGENT_CONTAINER_STATUS',
       (m) => m.container.container_id === id && m.reason === 'exited',
-      30_000,
     );
     t.equal(status.container.state, 'exited');
 

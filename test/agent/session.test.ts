@@ -171,3 +171,25 @@ void t.test('without container usage, heartbeats have no containers field', asyn
   t.equal(beat.containers, undefined);
   t.same(beat.usage, { cpu_millicores: 10, memory_mb: 100, disk_mb: 1000 });
 });
+
+// The clock is the global timer API, watched rather than waited on: a loaded machine may deliver
+// beats late, but the period the agent asked for is exactly the one WELCOME named.
+void t.test('heartbeats follow the interval WELCOME asks for, not the default', async (t) => {
+  const asked: number[] = [];
+  const real = globalThis.setInterval;
+  globalThis.setInterval = ((handler: () => void, ms?: number, ...rest: unknown[]) => {
+    asked.push(ms ?? 0);
+    return real(handler, ms, ...rest);
+  }) as typeof setInterval;
+  t.teardown(() => {
+    globalThis.setInterval = real;
+  });
+  const peer = await startPeer(t, { heartbeatIntervalMs: 777 });
+  const loop = loopFor(peer);
+  void loop.run();
+  t.teardown(() => loop.stop());
+  const connection = await peer.nextConnection();
+  await connection.next('AGENT_HEARTBEAT');
+  t.ok(asked.includes(777), `a 777 ms heartbeat timer (asked: ${asked.join(', ')})`);
+  t.notOk(asked.includes(3_000), 'no timer at the default 3000 ms');
+});

@@ -1,7 +1,8 @@
 // A scripted agent for the hub and lifecycle suites: a real `ws` client speaking PROTOCOL.md
-// through the protocol package's encoders and decoders. It is a test peer, not a fake of something
-// that runs here: the real agent (packages/agent) is being written concurrently, and these suites
-// pin the control plane's side of the contract with exact, scripted messages.
+// through the protocol package's encoders and decoders. The real agent (packages/agent) exists and
+// the e2e suites run it; this peer stays for what a real agent will not do on cue: protocol
+// violations, exact message order, lost or late answers, and inventories no engine would produce,
+// so these suites pin the control plane's side of the contract with exact, scripted messages.
 import {
   AGENT_CONNECT_PATH,
   AGENT_SUBPROTOCOL,
