@@ -56,7 +56,9 @@ void t.test('an agent upgrade while the database is down is refused with 503', a
   t.equal(refused.status, 503);
   t.equal(ErrorBody.parse(refused.body).code, 'unavailable');
   await bringBack(name);
-  const peer = await eventually(() => AgentPeer.connect(server.url, credential).catch(() => false));
+  const peer = await eventually(() =>
+    AgentPeer.connect(server.url, credential).catch(() => undefined),
+  );
   t.teardown(() => peer.ws.terminate());
   await peer.hello({ hostName: 'patient' });
   t.pass('the same credential connects once the database is back');
