@@ -84,8 +84,14 @@ for (const kind of await networkEngines(t)) {
       // busybox nc ends the connection when its stdin ends; a long sleep keeps stdin open.
       'sleep 60 | nc -l -p 5001 >/dev/null',
     ]);
-    // Give the detached nc a moment to listen; a refused connection fails the test clearly.
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    // The detached nc listens when the container's own netstat says so, however slow the start.
+    await engine(kind, [
+      'exec',
+      `rexec-${spec.containerId}`,
+      'sh',
+      '-c',
+      'for i in $(seq 1 1200); do netstat -ltn | grep -q ":5001 " && exit 0; sleep 0.1; done; exit 1',
+    ]);
     withinLimit(t, await sendFromHost(ip, 5001, TRANSFER_BYTES), 8, 'host → container');
   });
 
@@ -110,8 +116,10 @@ for (const kind of await networkEngines(t)) {
       await engine(kind, ['stop', '-t', '0', `rexec-${spec.containerId}`]);
       await engine(kind, ['start', `rexec-${spec.containerId}`]);
       t.equal((await seen)?.containerId, spec.containerId, 'the engine reported the start');
+      // Shaping follows the event; wait for it with a generous ceiling rather than a count of polls.
       let shown = '';
-      for (let attempt = 0; attempt < 50 && !/rate 8Mbit/.test(shown); attempt++) {
+      const deadline = Date.now() + 120_000;
+      while (!/rate 8Mbit/.test(shown) && Date.now() < deadline) {
         await new Promise((resolve) => setTimeout(resolve, 100));
         shown = await qdiscs(t, host, spec.containerId);
       }
