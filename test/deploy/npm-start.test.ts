@@ -25,7 +25,7 @@ async function containerStatus(url: string, token: string, id: string): Promise<
 }
 
 async function waitForStatus(url: string, token: string, id: string, wanted: string) {
-  const deadline = Date.now() + 90_000;
+  const deadline = Date.now() + 300_000;
   let status = await containerStatus(url, token, id);
   while (status !== wanted && Date.now() < deadline) {
     await new Promise((resolve) => setTimeout(resolve, 300));
@@ -38,7 +38,11 @@ async function waitForStatus(url: string, token: string, id: string, wanted: str
 async function interrupt(run: NpmStart) {
   const pids = descendants(run.process.pid ?? 0);
   const code = await run.interrupt('SIGINT');
-  await new Promise((resolve) => setTimeout(resolve, 500));
+  // Children exit on their own after npm does; give a loaded machine a minute to let them go.
+  const deadline = Date.now() + 60_000;
+  while (pids.some(alive) && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
   return { code, pids, left: pids.filter(alive) };
 }
 

@@ -21,10 +21,11 @@ const SLOW_MBPS = 8;
 const FAST_MBPS = 100;
 // Payload goodput sits ~5% under tbf's line rate (TCP/IP/Ethernet headers on 1448-byte segments),
 // the 64 KiB bucket lets ~1.5% extra through at the start of a 4 s transfer, and on a loaded
-// 2-core machine timer wakeups and the sender lag a few percent more. ±20% covers that with room,
+// 2-core machine timer wakeups and the sender lag more. +20% covers the top with room (SLOW_FLOOR the bottom),
 // while a missing shaper (hundreds of Mbit/s here) or a unit slip (8 MByte/s is 64 Mbit/s; bits
 // read as bytes give 1) lands far outside.
 const RATE_TOLERANCE = 0.2;
+const SLOW_FLOOR = 0.5;
 // 100 Mbit/s is 12.5× the slow rate; an unshaped veth pipe does far more than 100 here. The fast
 // transfer is only 0.3 s long and shares 2 cores with the control plane, the agent and the
 // terminal relays, so it may fall well short of 100; 3× still fails any container that got the
@@ -51,15 +52,19 @@ async function send(shell: Shell, gateway: string, listener: CountingListener): 
     60_000,
   );
   if (sent.code !== 0) throw new Error(`dd | nc exited ${sent.code}: ${sent.output}`);
-  const transfer = await listener.next(5_000);
+  const transfer = await listener.next(60_000);
   if (transfer.bytes !== TRANSFER_BYTES) {
     throw new Error(`the listener got ${transfer.bytes} bytes, not ${TRANSFER_BYTES}`);
   }
   return transfer;
 }
 
+/**
+ * Within `tolerance` above (the shaper's ceiling is exact); below, anything down to half, since a
+ * loaded machine's sender may lag far more than its shaper (a unit slip still lands at 1 Mbit/s).
+ */
 function near(actual: number, expected: number, tolerance: number): boolean {
-  return Math.abs(actual - expected) <= expected * tolerance;
+  return actual <= expected * (1 + tolerance) && actual >= expected * SLOW_FLOOR;
 }
 
 void t.test('enforced limits on the real fleet', async (t) => {
@@ -133,7 +138,7 @@ void t.test('enforced limits on the real fleet', async (t) => {
       );
       t.ok(
         near(first.mbps, SLOW_MBPS, RATE_TOLERANCE),
-        `${first.mbps.toFixed(2)} Mbit/s is ${SLOW_MBPS} ±${RATE_TOLERANCE * 100}%`,
+        `${first.mbps.toFixed(2)} Mbit/s is within +${RATE_TOLERANCE * 100}%/-${(1 - SLOW_FLOOR) * 100}% of ${SLOW_MBPS}`,
       );
 
       const fastShell = await openShell(admin, fast.id, 'rate');
@@ -161,7 +166,7 @@ void t.test('enforced limits on the real fleet', async (t) => {
       );
       t.ok(
         near(restarted.mbps, SLOW_MBPS, RATE_TOLERANCE),
-        `${restarted.mbps.toFixed(2)} Mbit/s after the restart is ${SLOW_MBPS} ±${RATE_TOLERANCE * 100}%`,
+        `${restarted.mbps.toFixed(2)} Mbit/s after the restart is within +${RATE_TOLERANCE * 100}%/-${(1 - SLOW_FLOOR) * 100}% of ${SLOW_MBPS}`,
       );
       await again.close();
       await Promise.all([admin.containers.delete(slow.id), admin.containers.delete(fast.id)]);
@@ -195,7 +200,7 @@ void t.test('enforced limits on the real fleet', async (t) => {
       // The second shell on a-two confirms the listener is up before anyone dials it.
       const listening = async (when: string) => {
         const up = await twoSide.run(
-          'for i in $(seq 1 50); do netstat -ltn | grep -q ":7000 " && break; sleep 0.1; done; ' +
+          'for i in $(seq 1 1200); do netstat -ltn | grep -q ":7000 " && break; sleep 0.1; done; ' +
             'netstat -ltn | grep -q ":7000 "',
         );
         t.equal(up.code, 0, `a-two listens on 7000 ${when}`);
@@ -215,14 +220,14 @@ void t.test('enforced limits on the real fleet', async (t) => {
       await listening('for a-one');
       const sameUser = await one.run(`echo hello-from-a1 | nc -w 5 ${target} 7000`, 20_000);
       t.equal(sameUser.code, 0, `a-one connects to a-two: ${sameUser.output.trim()}`);
-      await two.waitFor(/hello-from-a1/, 10_000);
+      await two.waitFor(/hello-from-a1/, 60_000);
       t.pass('the message from a-one arrived on a-two');
       t.notMatch(two.text(), /intruder/, 'nothing from b-one ever arrived');
 
       const gateway = await gatewayOf(one);
       const open = await one.run(`echo allowed-port | nc -w 3 ${gateway} ${allowed.port}`, 20_000);
       t.equal(open.code, 0, `the allowed host port answers: ${open.output.trim()}`);
-      t.match((await allowed.next(5_000)).text, /allowed-port/);
+      t.match((await allowed.next(60_000)).text, /allowed-port/);
       const closed = await one.run(`echo sneaky | nc -w 3 ${gateway} ${forbidden.port}`, 20_000);
       t.not(closed.code, 0, `another host port is refused: ${closed.output.trim()}`);
       t.equal(forbidden.connections, 0, 'the listener on the other port saw no connection');
@@ -245,7 +250,8 @@ void t.test('enforced limits on the real fleet', async (t) => {
     const startedAt = Date.now();
     const writing = shell.start('dd if=/dev/zero of="$HOME/f" bs=1M count=200');
     // dd writes 200 MB in a few seconds here; then one check interval to notice, one more if the
-    // check in flight measured before the overrun, the stop and its report: 20 s is generous.
+    // check in flight measured before the overrun, the stop and its report: ~20 s on an idle
+    // machine, so 180 s is a ceiling a loaded one stays under.
     let stopped: Container | undefined;
     try {
       stopped = await fleet.waitFor(
@@ -254,7 +260,7 @@ void t.test('enforced limits on the real fleet', async (t) => {
           const got = await admin.containers.get(box.id);
           return got.status === 'running' ? undefined : got;
         },
-        20_000,
+        180_000,
       );
     } catch (error) {
       t.fail(`${(error as Error).message}: ${JSON.stringify(await admin.containers.get(box.id))}`);
@@ -282,7 +288,7 @@ void t.test('enforced limits on the real fleet', async (t) => {
           last = await admin.containers.get(box.id);
           return (last.usage?.disk_mb ?? 0) > 64 ? last.usage : undefined;
         },
-        10_000,
+        60_000,
       )
       .catch(() => undefined);
     t.ok(over !== undefined, `usage ${JSON.stringify(last.usage)} shows the container over 64 MB`);
