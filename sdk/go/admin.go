@@ -1,4 +1,4 @@
-// Admin routes: users, hosts (cordon, uncordon, drain, revoke) and join tokens. A caller who is not
+// Admin routes: users, hosts (cordon, uncordon, drain, revoke, delete) and join tokens. A caller who is not
 // an administrator gets the server's 403 forbidden; nothing is checked here.
 
 package rexec
@@ -6,6 +6,7 @@ package rexec
 import (
 	"context"
 	"net/http"
+	"net/url"
 )
 
 // UsersService is Client.Users (admin).
@@ -87,6 +88,35 @@ func (s *HostsService) Drain(ctx context.Context, id string) (*Host, error) {
 // Revoke revokes the host's credential and disconnects its agent; it must join again.
 func (s *HostsService) Revoke(ctx context.Context, id string) (*Host, error) {
 	return s.call(ctx, http.MethodPost, id, "/revoke")
+}
+
+// DeleteHostOptions says how Hosts.Delete treats a host that is online and its containers.
+type DeleteHostOptions struct {
+	// Force removes the host even while its agent is online (else the server answers 409
+	// invalid_state with status "online").
+	Force bool
+	// DeleteContainers deletes the host's containers (on the host too, when it is connected)
+	// instead of keeping them as error with reason host_removed.
+	DeleteContainers bool
+}
+
+// Delete removes the host from the fleet and revokes its credential (its agent is disconnected).
+// Its containers become error/host_removed, or are deleted with DeleteContainers; either way they
+// no longer count against their owners' limits.
+func (s *HostsService) Delete(ctx context.Context, id string, opts DeleteHostOptions) error {
+	path, err := segment(id, "host id")
+	if err != nil {
+		return err
+	}
+	query := url.Values{}
+	if opts.Force {
+		query.Set("force", "true")
+	}
+	if opts.DeleteContainers {
+		query.Set("delete_containers", "true")
+	}
+	_, err = s.api.do(ctx, http.MethodDelete, "/hosts/"+path, query, nil, nil)
+	return err
 }
 
 // Approve lets a pending host (REXEC_HOST_APPROVAL=manual) take containers; any other host is

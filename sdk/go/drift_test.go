@@ -61,6 +61,7 @@ var sdkRoutes = map[string]operation{
 	"POST /api/v1/hosts/{id}/uncordon":                   {responses: hostAnswer},
 	"POST /api/v1/hosts/{id}/drain":                      {responses: hostAnswer},
 	"POST /api/v1/hosts/{id}/revoke":                     {responses: hostAnswer},
+	"DELETE /api/v1/hosts/{id}":                          {responses: map[string]reflect.Type{"204": nil}},
 	"POST /api/v1/hosts/{id}/trust":                      {request: typeOf(hostTrust{}), responses: hostAnswer},
 	"POST /api/v1/hosts/join-tokens":                     {request: typeOf(CreateJoinTokenRequest{}), responses: map[string]reflect.Type{"201": typeOf(JoinTokenCreated{})}},
 	"GET /api/v1/hosts/join-tokens":                      {responses: map[string]reflect.Type{"200": typeOf(joinTokenList{})}},

@@ -1,6 +1,7 @@
 // Fresh, isolated databases for database suites on both drivers: a new database in the run's
 // Postgres server (pg), or a new empty data directory (pglite) that the caller opens PGlite on.
-// Each is removed in t.teardown. Starting the server itself is postgres-run.ts's job.
+// Each is removed in t.teardown (a pg one after its hosts are recorded for the leftovers check).
+// Starting the server itself is postgres-run.ts's job.
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -8,6 +9,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import type { Test } from 'tap';
 import { runDatabaseUrl } from './postgres-run.js';
+import { recordRunHosts } from './run-hosts.js';
 
 export type DbDriver = 'pg' | 'pglite';
 export const DB_DRIVERS: readonly DbDriver[] = ['pg', 'pglite'];
@@ -39,11 +41,14 @@ async function freshPgDatabase(t: Test): Promise<DbTarget> {
   const name = `rexec_test_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
   // template0 never has connections, so concurrent creates from parallel test files cannot clash.
   await withAdmin((client) => client.query(`CREATE DATABASE "${name}" TEMPLATE template0`));
-  t.teardown(() =>
+  const url = databaseUrl(await postgresAdminUrl(), name);
+  t.teardown(async () => {
+    // The run's leftovers check (tap-after.ts) looks for what these hosts left on the machine.
+    await recordRunHosts(url);
     // FORCE ends sessions a failed test leaked, so the drop cannot hang or fail on them.
-    withAdmin((client) => client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`)),
-  );
-  return { driver: 'pg', url: databaseUrl(await postgresAdminUrl(), name) };
+    await withAdmin((client) => client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`));
+  });
+  return { driver: 'pg', url };
 }
 
 async function freshPgliteDirectory(t: Test): Promise<DbTarget> {

@@ -9,6 +9,7 @@ import { DEFAULT_AUTH_FAILURES_PER_MIN, DEFAULT_ENROLLS_PER_MIN } from './http/i
 import { DEFAULT_CPU_OVERCOMMIT, MAX_CPU_OVERCOMMIT } from './scheduler/cpu-overcommit.js';
 import { parseAllowedRegistries, type AllowedRegistries } from './services/image-policy.js';
 import type { HostApproval } from './services/host-enrollment.js';
+import { DEFAULT_HOST_LOST_AFTER_HOURS } from './lifecycle/host-loss.js';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -63,6 +64,15 @@ const EnvSchema = z.object({
   REXEC_AUTH_FAILURES_PER_IP_PER_MIN: positiveInt(String(DEFAULT_AUTH_FAILURES_PER_MIN), 1_000_000),
   REXEC_ENROLLS_PER_IP_PER_MIN: positiveInt(String(DEFAULT_ENROLLS_PER_MIN), 1_000_000),
   REXEC_HOST_APPROVAL: z.enum(['auto', 'manual']).default('auto'),
+  // Fractional hours are allowed (0.5 = 30 minutes; tests use a few seconds).
+  REXEC_HOST_LOST_AFTER_HOURS: z
+    .string()
+    .default(String(DEFAULT_HOST_LOST_AFTER_HOURS))
+    .pipe(z.string().regex(/^\d{1,5}(\.\d{1,6})?$/, 'must be a number of hours such as 24 or 0.5'))
+    .transform(Number)
+    .pipe(
+      z.number().positive('must be more than 0').max(87_600, 'must be at most 87600 (ten years)'),
+    ),
   REXEC_ALLOWED_REGISTRIES: z
     .string()
     .default('public')
@@ -126,6 +136,8 @@ export interface Config {
   hostApproval: HostApproval;
   /** Registries non-admins' custom images may name (REXEC_ALLOWED_REGISTRIES). */
   allowedRegistries: AllowedRegistries;
+  /** How long a host may stay unreachable before its containers are `error`/`host_lost`. */
+  hostLostAfterMs: number;
 }
 
 /** Thrown when the environment or flags hold a bad value; the message names each variable. */
@@ -177,6 +189,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     enrollsPerIpPerMin: e.REXEC_ENROLLS_PER_IP_PER_MIN,
     hostApproval: e.REXEC_HOST_APPROVAL,
     allowedRegistries: e.REXEC_ALLOWED_REGISTRIES,
+    hostLostAfterMs: Math.round(e.REXEC_HOST_LOST_AFTER_HOURS * 3_600_000),
   };
 }
 
@@ -192,6 +205,7 @@ const FLAGS = {
   'cpu-overcommit': 'REXEC_CPU_OVERCOMMIT',
   'host-approval': 'REXEC_HOST_APPROVAL',
   'allowed-registries': 'REXEC_ALLOWED_REGISTRIES',
+  'host-lost-after-hours': 'REXEC_HOST_LOST_AFTER_HOURS',
 } as const;
 
 export const USAGE = `usage: rexec-control-plane [${Object.entries(FLAGS)

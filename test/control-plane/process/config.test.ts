@@ -25,6 +25,7 @@ void t.test('defaults follow DESIGN §2', (t) => {
     maxUploadBytes: 1024 * 1024 * 1024,
     hostApproval: 'auto',
     allowedRegistries: { public: true, hosts: new Set() },
+    hostLostAfterMs: 24 * 3_600_000,
   });
   t.end();
 });
@@ -50,6 +51,7 @@ void t.test('reads every variable', (t) => {
       REXEC_DATABASE_STATEMENT_TIMEOUT_MS: '15000',
       REXEC_AUTH_FAILURES_PER_IP_PER_MIN: '10',
       REXEC_ENROLLS_PER_IP_PER_MIN: '5',
+      REXEC_HOST_LOST_AFTER_HOURS: '0.5',
     }),
     {
       bind: '0.0.0.0',
@@ -72,6 +74,7 @@ void t.test('reads every variable', (t) => {
       maxUploadBytes: 1024 * 1024 * 1024,
       hostApproval: 'auto',
       allowedRegistries: { public: true, hosts: new Set() },
+      hostLostAfterMs: 1_800_000,
     },
   );
   t.equal(loadConfig({ REXEC_DATABASE_URL: '' }).databaseUrl, undefined, 'empty means unset');
@@ -107,6 +110,18 @@ void t.test('a bad value is an error naming the variable', (t) => {
     );
   }
   t.equal(loadConfig({ REXEC_CPU_OVERCOMMIT: '1' }).cpuOvercommit, 1, '1 turns overcommit off');
+  for (const hours of ['0', '-1', 'a day', '1e3', '100000']) {
+    t.throws(
+      () => loadConfig({ REXEC_HOST_LOST_AFTER_HOURS: hours }),
+      { message: /REXEC_HOST_LOST_AFTER_HOURS/ },
+      `REXEC_HOST_LOST_AFTER_HOURS=${hours}`,
+    );
+  }
+  t.equal(
+    loadConfig({ REXEC_HOST_LOST_AFTER_HOURS: '0.001' }).hostLostAfterMs,
+    3_600,
+    'fractional hours are accepted',
+  );
   t.end();
 });
 

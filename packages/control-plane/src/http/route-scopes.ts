@@ -40,6 +40,7 @@ export const ROUTE_SCOPES: Readonly<Record<string, TokenScope>> = {
   'DELETE /api/v1/users/:id': 'admin',
   'GET /api/v1/hosts': 'admin',
   'GET /api/v1/hosts/:id': 'admin',
+  'DELETE /api/v1/hosts/:id': 'admin',
   'POST /api/v1/hosts/:id/cordon': 'admin',
   'POST /api/v1/hosts/:id/uncordon': 'admin',
   'POST /api/v1/hosts/:id/drain': 'admin',

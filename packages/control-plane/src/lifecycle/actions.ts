@@ -17,6 +17,7 @@ import { CommandTimeoutError, HubStoppedError, type CommandChannel } from '../hu
 import type { Log } from '../hub/log.js';
 import { getContainer } from '../services/containers.js';
 import { recordEvent } from '../services/events.js';
+import { isHostGone } from './host-gone.js';
 import { containerSpec } from './spec.js';
 import {
   applyCreateResult,
@@ -174,7 +175,9 @@ export async function deleteContainer(
 ): Promise<DeleteOutcome> {
   const { db } = deps;
   const row = await getContainer(db, userId, idOrName);
-  if (row.hostId === null) return deleteUnplaced(db, row, idOrName);
+  // A container its host took away holds no reservation and has no agent to ask: gone at once (a
+  // lost host that comes back finds it unknown, and quarantines it).
+  if (row.hostId === null || isHostGone(row)) return deleteUnplaced(db, row, idOrName);
   let current: ContainerRow | null = row;
   if (row.status !== 'deleting') {
     current = await transition(db, row, {

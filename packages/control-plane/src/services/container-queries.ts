@@ -160,17 +160,26 @@ function decodeCursor(cursor: string): Cursor {
   return { createdAt: new Date(ms), id };
 }
 
+/** Not `error` because its host is gone (HOST_GONE_REASONS): what the tier's limits count. */
+const holdsQuota = sql`not (${containers.status} = 'error' and coalesce(${containers.statusReason}, '') in ('host_lost', 'host_removed'))`;
+
 function prepareCount(db: Db) {
   return db
     .select({ n: count() })
     .from(containers)
-    .where(and(eq(containers.userId, sql.placeholder('userId')), isNull(containers.deletedAt)))
+    .where(
+      and(
+        eq(containers.userId, sql.placeholder('userId')),
+        isNull(containers.deletedAt),
+        holdsQuota,
+      ),
+    )
     .prepare('rexec_count_containers');
 }
 
 const countQueries = new WeakMap<Db, ReturnType<typeof prepareCount>>();
 
-/** Non-deleted containers of the user: what the tier's container count limits. */
+/** Non-deleted containers of the user that hold quota: what the tier's container count limits. */
 export async function countContainers(db: Db, userId: string): Promise<number> {
   let query = countQueries.get(db);
   if (query === undefined) {
@@ -205,7 +214,7 @@ export async function usage(db: Db, userId: string): Promise<Usage> {
       diskUsed: sum(containers.diskUsedMb),
     })
     .from(containers)
-    .where(and(eq(containers.userId, userId), isNull(containers.deletedAt)));
+    .where(and(eq(containers.userId, userId), isNull(containers.deletedAt), holdsQuota));
   return {
     containers: row?.n ?? 0,
     cpu_millicores: Number(row?.cpu ?? 0),

@@ -123,3 +123,12 @@ export type JoinTokenList = z.infer<typeof JoinTokenList>;
 /** Admin `POST /hosts/:id/trust`: `{trusted: false}` takes the trust back; no body trusts. */
 export const HostTrust = z.strictObject({ trusted: z.boolean().default(true) });
 export type HostTrust = z.infer<typeof HostTrust>;
+
+const HostRemoveFlag = z.enum(['true', 'false']).transform((value) => value === 'true');
+
+/** Admin `DELETE /hosts/:id` query: `force` removes an online host; `delete_containers` its containers. */
+export const HostRemoveQuery = z.strictObject({
+  force: HostRemoveFlag.optional(),
+  delete_containers: HostRemoveFlag.optional(),
+});
+export type HostRemoveQuery = z.infer<typeof HostRemoveQuery>;

@@ -85,6 +85,24 @@ export class Hosts {
     return this.#action(id, 'revoke');
   }
 
+  /**
+   * Removes the host from the fleet and revokes its credential (its agent is disconnected). While
+   * it is online the server refuses (409 `invalid_state`, status `online`) unless `force`. Its
+   * containers become `error`/`host_removed`, or are deleted with `deleteContainers`; either way
+   * they no longer count against their owners' limits.
+   */
+  async delete(
+    id: string,
+    options: { force?: boolean; deleteContainers?: boolean } = {},
+  ): Promise<void> {
+    await this.#http.send('DELETE', `/hosts/${segment(id, 'host id')}`, {
+      query: {
+        force: options.force === true ? 'true' : undefined,
+        delete_containers: options.deleteContainers === true ? 'true' : undefined,
+      },
+    });
+  }
+
   /** Lets a `pending` host (REXEC_HOST_APPROVAL=manual) take work; others are returned as they are. */
   approve(id: string): Promise<Host> {
     return this.#action(id, 'approve');

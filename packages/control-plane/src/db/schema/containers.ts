@@ -19,6 +19,12 @@ import { users } from './users.js';
 export type ContainerStatus = 'creating' | 'running' | 'stopped' | 'error' | 'deleting';
 export type DesiredStatus = 'running' | 'stopped' | 'deleted';
 
+/**
+ * Reasons of an `error` whose host is gone (lost or removed): such a container holds no host
+ * reservation and does not count against its owner's limit (migration 0015 counts the same way).
+ */
+export const HOST_GONE_REASONS = ['host_lost', 'host_removed'] as const;
+
 export const containers = pgTable(
   'containers',
   {

@@ -1,10 +1,11 @@
 // Admin fleet routes: list and inspect hosts, cordon/uncordon/drain, approve (manual approval),
-// trust and revoke them, and mint, list and revoke join tokens for new agents. Connectivity and
+// trust, revoke and remove them, and mint, list and revoke join tokens for new agents. Connectivity and
 // capacity come from agents (the hub), not from here.
 import {
   Host,
   HostId,
   HostList,
+  HostRemoveQuery,
   HostTrust,
   JoinTokenCreate,
   JoinTokenCreated,
@@ -26,6 +27,7 @@ import {
   setScheduling,
 } from '../../services/hosts.js';
 import { DISCONNECTED } from '../../hub/channel.js';
+import { removeHost } from '../../lifecycle/host-removal.js';
 import type { RouteDependencies } from '../app.js';
 import { callerOf } from '../auth.js';
 import { toHost as hostObject, toJoinToken, toJoinTokenCreated } from '../mappers.js';
@@ -149,6 +151,31 @@ export function hostRoutes({
           'An administrator revoked this host. Join it again with a new join token.',
         );
         return toHost(await getHost(database.db, id));
+      },
+    );
+    app.delete(
+      '/hosts/:id',
+      {
+        config: admin,
+        schema: {
+          description:
+            'Removes the host from the fleet and revokes its credential (its agent is disconnected). ' +
+            'Refused with 409 `invalid_state` (status `online`) while it is online unless ' +
+            '`force=true`. Its containers become `error` with reason `host_removed`, or are deleted ' +
+            '(on the host too, when it is connected) with `delete_containers=true`; either way they ' +
+            "no longer count against their owners' limits.",
+          params: hostParams,
+          querystring: HostRemoveQuery,
+          response: { 204: z.null().describe('Removed'), ...ERROR_RESPONSES },
+        },
+      },
+      async (request, reply) => {
+        await removeHost({ db: database.db, hub, log: request.log }, request.params.id, {
+          force: request.query.force ?? false,
+          deleteContainers: request.query.delete_containers ?? false,
+          actorUserId: callerOf(request).user.id,
+        });
+        return reply.status(204).send(null);
       },
     );
     app.post(

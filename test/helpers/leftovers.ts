@@ -1,0 +1,106 @@
+// What a test run leaves on the machine: containers, networks and volumes labelled with a host id
+// (podman and docker, each only if it answers) and the hosts' iptables guard chains with their
+// jumps. tap-before.ts snapshots them, tap-after.ts lists what the run's own hosts (run-hosts.ts)
+// left that was not there before. Resources of concurrent runs carry other host ids and are ignored.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { hostGuardChains } from '../../packages/agent/src/network/host-guard.js';
+
+const LABEL = 'io.rexec.host-id';
+const ENGINES = ['podman', 'docker'] as const;
+
+/** One resource: `<engine> <kind> <name>` or `iptables <chain or jump rule>`, and its host id. */
+export interface Resource {
+  what: string;
+  hostId: string | null;
+}
+
+async function lines(command: string, args: string[]): Promise<string[] | null> {
+  const result = await execa(command, args, { reject: false, timeout: 60_000 });
+  // An engine that is absent or whose daemon is down holds nothing of this run.
+  if (result.failed) return null;
+  return result.stdout.split('\n').filter((line) => line.trim() !== '');
+}
+
+async function labelled(kind: (typeof ENGINES)[number]): Promise<Resource[]> {
+  const filter = ['--filter', `label=${LABEL}`];
+  const pair = kind === 'docker' ? `{{.Label "${LABEL}"}}` : `{{index .Labels "${LABEL}"}}`;
+  const found: Resource[] = [];
+  const add = (what: string, rows: string[] | null) => {
+    for (const row of rows ?? []) {
+      const [name = '', hostId = ''] = row.split(' ');
+      found.push({ what: `${kind} ${what} ${name}`, hostId: hostId === '' ? null : hostId });
+    }
+  };
+  add('container', await lines(kind, ['ps', '-a', ...filter, '--format', `{{.Names}} ${pair}`]));
+  add('volume', await lines(kind, ['volume', 'ls', ...filter, '--format', `{{.Name}} ${pair}`]));
+  if (kind === 'docker') {
+    add(
+      'network',
+      await lines(kind, ['network', 'ls', ...filter, '--format', `{{.Name}} ${pair}`]),
+    );
+  } else {
+    // podman's `network ls` template cannot index its labels; its JSON can.
+    const json = await lines(kind, ['network', 'ls', ...filter, '--format', 'json']);
+    if (json !== null) {
+      const networks = JSON.parse(json.join('\n')) as {
+        name: string;
+        labels?: Record<string, string>;
+      }[];
+      add(
+        'network',
+        networks.map((n) => `${n.name} ${n.labels?.[LABEL] ?? ''}`),
+      );
+    }
+  }
+  return found;
+}
+
+/** iptables lines naming a REXEC chain (chains and the jumps to them), unattributed. */
+async function guardRules(): Promise<string[]> {
+  return ((await lines('iptables', ['-w', '10', '-S'])) ?? []).filter((line) =>
+    line.includes('REXEC-'),
+  );
+}
+
+export async function snapshot(): Promise<Resource[]> {
+  const engines = await Promise.all(ENGINES.map((kind) => labelled(kind)));
+  const rules = await guardRules();
+  return [...engines.flat(), ...rules.map((rule) => ({ what: `iptables ${rule}`, hostId: null }))];
+}
+
+function snapshotPath(ownerPid: number): string {
+  return join(tmpdir(), 'rexec-test-runs', `leftovers-${ownerPid}.json`);
+}
+
+export function saveSnapshot(ownerPid: number, resources: Resource[]): void {
+  writeFileSync(snapshotPath(ownerPid), JSON.stringify(resources));
+}
+
+export function loadSnapshot(ownerPid: number): Resource[] {
+  try {
+    return JSON.parse(readFileSync(snapshotPath(ownerPid), 'utf8')) as Resource[];
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw error;
+  }
+}
+
+export { snapshotPath };
+
+/**
+ * What `now` holds of `hosts` that `before` did not: labelled resources by host id, iptables
+ * lines by the hosts' guard chain names.
+ */
+export function leftovers(before: Resource[], now: Resource[], hosts: Set<string>): string[] {
+  const seen = new Set(before.map((r) => r.what));
+  const chains = [...hosts].flatMap((id) => Object.values(hostGuardChains(id)));
+  return now
+    .filter((r) => !seen.has(r.what))
+    .filter((r) =>
+      r.hostId === null ? chains.some((chain) => r.what.includes(chain)) : hosts.has(r.hostId),
+    )
+    .map((r) => (r.hostId === null ? r.what : `${r.what} (host ${r.hostId})`));
+}
