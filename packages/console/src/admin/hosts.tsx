@@ -1,11 +1,12 @@
 // Admin: the fleet's hosts with connectivity, scheduling, capacity against reservations as bars,
-// runtime, enforcement and last contact; cordon, uncordon, drain and revoke (the last two
-// confirmed). Refreshed every three seconds.
+// runtime, enforcement, network isolation and trust, quarantined containers and last contact;
+// approve (hosts joined under REXEC_HOST_APPROVAL=manual), trust, cordon, uncordon, drain and
+// revoke (trust, drain and revoke confirmed). Refreshed every three seconds.
 import type { Host } from '@rexec/sdk';
 import { useState } from 'preact/hooks';
 import { useSession } from '../session/context.js';
 import { usePoll } from '../parts/use-poll.js';
-import { ActionButton, Bar, ErrorLine, relativeTime } from '../parts/widgets.js';
+import { ActionButton, Bar, ErrorLine, formatMb, relativeTime } from '../parts/widgets.js';
 
 function Enforcement({ host }: { host: Host }) {
   const e = host.enforcement;
@@ -16,6 +17,37 @@ function Enforcement({ host }: { host: Host }) {
     e.network_isolation ? 'network isolated' : 'network not isolated',
   ];
   return <span title={e.detail}>{flags.join(' · ')}</span>;
+}
+
+/** Whether the scheduler may place here as far as isolation goes, in words. */
+function Isolation({ host }: { host: Host }) {
+  if (host.network_isolation === undefined) return <span class="muted">not reported</span>;
+  if (host.network_isolation) return <span>isolated (host guard on)</span>;
+  return host.trusted === true ? (
+    <span class="flag-warn">not isolated; trusted by an admin</span>
+  ) : (
+    <span class="flag-warn">not isolated; no containers are placed here until trusted</span>
+  );
+}
+
+function Quarantined({ host }: { host: Host }) {
+  const list = host.quarantined ?? [];
+  if (list.length === 0) return null;
+  return (
+    <details class="quarantined">
+      <summary>
+        {list.length} quarantined container{list.length === 1 ? '' : 's'} (unknown to the database,
+        stopped and kept)
+      </summary>
+      <ul>
+        {list.map((each) => (
+          <li key={each.container_id} class="mono">
+            {each.container_id.slice(0, 12)} — {each.state}, found {relativeTime(each.found_at)}
+          </li>
+        ))}
+      </ul>
+    </details>
+  );
 }
 
 function HostCard(props: { host: Host; after: () => Promise<void> }) {
@@ -55,13 +87,51 @@ function HostCard(props: { host: Host; after: () => Promise<void> }) {
         <dd>
           <Enforcement host={host} />
         </dd>
+        <dt>Network isolation</dt>
+        <dd data-isolation={String(host.network_isolation)} data-trusted={String(host.trusted)}>
+          <Isolation host={host} />
+        </dd>
+        <dt>User namespaces</dt>
+        <dd>{host.user_namespaces === true ? 'yes' : 'no'}</dd>
+        {host.storage !== undefined && (
+          <>
+            <dt>Engine storage</dt>
+            <dd>
+              {formatMb(host.storage.free_mb)} free
+              {host.storage.low ? ' (low: no new containers)' : ''}
+            </dd>
+          </>
+        )}
         <dt>Agent</dt>
         <dd>{host.agent_version ?? '—'}</dd>
         <dt>Last seen</dt>
         <dd>{relativeTime(host.last_seen_at)}</dd>
       </dl>
+      <Quarantined host={host} />
       <div class="actions">
-        {host.scheduling === 'active' ? (
+        {host.scheduling === 'pending' && (
+          <ActionButton
+            label="Approve"
+            run={act(() => client.hosts.approve(host.id))}
+            onError={setError}
+          />
+        )}
+        {host.network_isolation === false &&
+          (host.trusted === true ? (
+            <ActionButton
+              label="Untrust"
+              run={act(() => client.hosts.trust(host.id, false))}
+              onError={setError}
+            />
+          ) : (
+            <ActionButton
+              label="Trust"
+              confirm={`Trust ${host.name}? Its agent reports no network isolation: containers there can reach the host, its LAN and each other.`}
+              run={act(() => client.hosts.trust(host.id))}
+              onError={setError}
+            />
+          ))}
+        {host.scheduling === 'pending' ? null : host.scheduling === 'active' ? (
           <ActionButton
             label="Cordon"
             run={act(() => client.hosts.cordon(host.id))}
@@ -74,7 +144,7 @@ function HostCard(props: { host: Host; after: () => Promise<void> }) {
             onError={setError}
           />
         )}
-        {host.scheduling !== 'draining' && (
+        {host.scheduling !== 'draining' && host.scheduling !== 'pending' && (
           <ActionButton
             label="Drain"
             confirm={`Drain ${host.name}? No new containers go there and its containers are moved or stopped.`}

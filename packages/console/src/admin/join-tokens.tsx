@@ -1,10 +1,11 @@
-// Admin: mint a join token for a new agent and show the exact commands to paste on the host. The
-// tokens minted in this tab are listed with their expiry; the control plane has no route to list
-// or revoke join tokens yet (DESIGN §8.4 adds one), so older ones are not shown here.
+// Admin: mint a join token for a new agent and show the exact command to paste on the host (with
+// a copy button; the secret is shown only then), and every join token the control plane keeps
+// (GET /hosts/join-tokens, without secrets) with its state and a revoke button (confirmed).
 import type { JoinTokenCreated } from '@rexec/protocol';
 import { useState } from 'preact/hooks';
 import { useSession } from '../session/context.js';
-import { ErrorLine, relativeTime, Secret } from '../parts/widgets.js';
+import { usePoll } from '../parts/use-poll.js';
+import { ActionButton, ErrorLine, relativeTime, Secret } from '../parts/widgets.js';
 
 const LIFETIMES: [number, string][] = [
   [3600, '1 hour'],
@@ -18,19 +19,19 @@ function installCommand(origin: string, token: string): string {
 
 export function JoinTokensPage() {
   const { client } = useSession();
+  const { data, error, refresh } = usePoll(() => client.hosts.listJoinTokens(), 10_000);
   const [lifetime, setLifetime] = useState(3600);
-  const [minted, setMinted] = useState<JoinTokenCreated[]>([]);
-  const [error, setError] = useState<unknown>(undefined);
-  const latest = minted[0];
+  const [latest, setLatest] = useState<JoinTokenCreated | null>(null);
+  const [actionError, setActionError] = useState<unknown>(undefined);
 
   const create = async (event: Event) => {
     event.preventDefault();
     try {
-      const created = await client.hosts.createJoinToken({ expiresInSeconds: lifetime });
-      setMinted([created, ...minted]);
-      setError(undefined);
+      setLatest(await client.hosts.createJoinToken({ expiresInSeconds: lifetime }));
+      setActionError(undefined);
+      await refresh();
     } catch (caught) {
-      setError(caught);
+      setActionError(caught);
     }
   };
 
@@ -58,8 +59,8 @@ export function JoinTokensPage() {
           Create join token
         </button>
       </form>
-      <ErrorLine error={error} />
-      {latest !== undefined && (
+      <ErrorLine error={actionError ?? error} />
+      {latest !== null && (
         <Secret label="Install command:" value={installCommand(location.origin, latest.token)}>
           <p class="hint">
             Run it from a checkout of Rexec on the new host (built with <code>npm run build</code>
@@ -70,21 +71,46 @@ export function JoinTokensPage() {
           </pre>
         </Secret>
       )}
-      {minted.length > 0 && (
+      {data !== undefined && data.length === 0 && <p class="empty">No join tokens.</p>}
+      {data !== undefined && data.length > 0 && (
         <div class="table-wrap">
           <table>
-            <caption>Created in this tab</caption>
             <thead>
               <tr>
-                <th scope="col">Token</th>
+                <th scope="col">Id</th>
+                <th scope="col">State</th>
+                <th scope="col">Created</th>
                 <th scope="col">Expires</th>
+                <th scope="col">Used</th>
+                <th scope="col">
+                  <span class="sr-only">Actions</span>
+                </th>
               </tr>
             </thead>
             <tbody>
-              {minted.map((each) => (
-                <tr key={each.token}>
-                  <td class="mono">{each.token.slice(0, 14)}…</td>
+              {data.map((each) => (
+                <tr key={each.id} data-join-token={each.id} data-status={each.status}>
+                  <th scope="row" class="mono">
+                    {each.id}
+                  </th>
+                  <td>
+                    <span class={`status join-${each.status}`}>{each.status}</span>
+                  </td>
+                  <td>{relativeTime(each.created_at)}</td>
                   <td>{relativeTime(each.expires_at)}</td>
+                  <td>{relativeTime(each.used_at)}</td>
+                  <td>
+                    <ActionButton
+                      label="Revoke"
+                      danger
+                      confirm={`Revoke join token ${each.id}? It can no longer enroll a host; hosts it enrolled stay.`}
+                      run={async () => {
+                        await client.hosts.revokeJoinToken(each.id);
+                        await refresh();
+                      }}
+                      onError={setActionError}
+                    />
+                  </td>
                 </tr>
               ))}
             </tbody>

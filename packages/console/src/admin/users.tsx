@@ -1,11 +1,12 @@
-// Admin: every user with their tier (changed in place), and a form that creates a user and shows
-// their first API token once.
+// Admin: every user with their tier (changed in place), disable/enable and delete (confirmed; a
+// user cannot disable or delete themselves here), and a form that creates a user and shows their
+// first API token once.
 import type { Tier, User, UserCreated } from '@rexec/sdk';
 import { useState } from 'preact/hooks';
 import { useSession } from '../session/context.js';
 import { fieldErrors } from '../parts/describe-error.js';
 import { usePoll } from '../parts/use-poll.js';
-import { ErrorLine, relativeTime, Secret } from '../parts/widgets.js';
+import { ActionButton, ErrorLine, relativeTime, Secret } from '../parts/widgets.js';
 
 function TierSelect(props: { user: User; tiers: Tier[]; changed: () => Promise<void> }) {
   const { client } = useSession();
@@ -32,6 +33,50 @@ function TierSelect(props: { user: User; tiers: Tier[]; changed: () => Promise<v
           </option>
         ))}
       </select>
+      <ErrorLine error={error} />
+    </>
+  );
+}
+
+function UserActions(props: { user: User; changed: () => Promise<void> }) {
+  const { client, me } = useSession();
+  const [error, setError] = useState<unknown>(undefined);
+  const { user } = props;
+  if (user.id === me.user.id) return <span class="muted">you</span>;
+  return (
+    <>
+      <div class="actions">
+        {user.disabled ? (
+          <ActionButton
+            label="Enable"
+            run={async () => {
+              await client.users.update(user.id, { disabled: false });
+              await props.changed();
+            }}
+            onError={setError}
+          />
+        ) : (
+          <ActionButton
+            label="Disable"
+            confirm={`Disable ${user.name}? Their tokens are refused and their open terminals closed; their containers stay.`}
+            run={async () => {
+              await client.users.update(user.id, { disabled: true });
+              await props.changed();
+            }}
+            onError={setError}
+          />
+        )}
+        <ActionButton
+          label="Delete"
+          danger
+          confirm={`Delete ${user.name}, their tokens and all their containers? This cannot be undone.`}
+          run={async () => {
+            await client.users.delete(user.id);
+            await props.changed();
+          }}
+          onError={setError}
+        />
+      </div>
       <ErrorLine error={error} />
     </>
   );
@@ -126,19 +171,31 @@ export function UsersPage() {
                 <th scope="col">Email</th>
                 <th scope="col">Tier</th>
                 <th scope="col">Admin</th>
+                <th scope="col">State</th>
                 <th scope="col">Created</th>
+                <th scope="col">
+                  <span class="sr-only">Actions</span>
+                </th>
               </tr>
             </thead>
             <tbody>
               {data.users.map((user) => (
-                <tr key={user.id} data-user={user.name}>
+                <tr key={user.id} data-user={user.name} data-disabled={String(user.disabled)}>
                   <th scope="row">{user.name}</th>
                   <td>{user.email ?? '—'}</td>
                   <td>
                     <TierSelect user={user} tiers={data.tiers} changed={refresh} />
                   </td>
                   <td>{user.is_admin ? 'yes' : 'no'}</td>
+                  <td>
+                    <span class={user.disabled ? 'status user-disabled' : 'status'}>
+                      {user.disabled ? 'disabled' : 'active'}
+                    </span>
+                  </td>
                   <td>{relativeTime(user.created_at)}</td>
+                  <td>
+                    <UserActions user={user} changed={refresh} />
+                  </td>
                 </tr>
               ))}
             </tbody>

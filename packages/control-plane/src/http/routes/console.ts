@@ -10,8 +10,15 @@ import { notFound, RexecError } from '../../errors.js';
 import type { ConsoleAssets, ConsoleFile } from '../console-assets.js';
 
 /**
- * `style-src` allows inline styles because xterm.js's DOM renderer writes its cell metrics and
- * theme into <style> elements at run time; scripts stay 'self'-only, with no inline or eval.
+ * `style-src` allows inline styles because xterm.js (6.0) needs them and offers no way around it:
+ * its viewport and DOM renderer create <style> elements at run time (scrollbar colours, cell
+ * metrics measured from the font, the theme) and set `style` attributes on cells with true colour
+ * or contrast-corrected colours (`setAttribute('style', …)`). A hash cannot cover text computed
+ * in the browser; a nonce cannot reach elements xterm creates itself (it has no nonce option, and
+ * index.html would have to be templated per answer to carry one); splitting into
+ * `style-src-elem`/`style-src-attr` does not help as both kinds are used. Scripts stay
+ * 'self'-only, with no inline code or eval, which is what keeps injected markup inert; Preact
+ * escapes all text, so no markup is injected to begin with.
  */
 export const CONSOLE_CSP = [
   "default-src 'self'",
