@@ -9,6 +9,7 @@ import { DEFAULT_AUTH_FAILURES_PER_MIN, DEFAULT_ENROLLS_PER_MIN } from './http/i
 import { DEFAULT_CPU_OVERCOMMIT, MAX_CPU_OVERCOMMIT } from './scheduler/cpu-overcommit.js';
 import { parseAllowedRegistries, type AllowedRegistries } from './services/image-policy.js';
 import type { HostApproval } from './services/host-enrollment.js';
+import { parseAllowedCidrs, type AddressPolicy } from './webhooks/address-policy.js';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -74,6 +75,21 @@ const EnvSchema = z.object({
         return z.NEVER;
       }
     }),
+  REXEC_WEBHOOK_ALLOW_PRIVATE: z
+    .enum(['true', 'false', '1', '0'], { error: 'must be true or false' })
+    .default('false')
+    .transform((value) => value === 'true' || value === '1'),
+  REXEC_WEBHOOK_ALLOWED_CIDRS: z
+    .string()
+    .default('')
+    .transform((text, ctx) => {
+      try {
+        return parseAllowedCidrs(text);
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: (error as Error).message });
+        return z.NEVER;
+      }
+    }),
   REXEC_CPU_OVERCOMMIT: z
     .string()
     .default(String(DEFAULT_CPU_OVERCOMMIT))
@@ -126,6 +142,8 @@ export interface Config {
   hostApproval: HostApproval;
   /** Registries non-admins' custom images may name (REXEC_ALLOWED_REGISTRIES). */
   allowedRegistries: AllowedRegistries;
+  /** Which addresses webhook deliveries may reach (REXEC_WEBHOOK_ALLOW_PRIVATE, _ALLOWED_CIDRS). */
+  webhookPolicy: AddressPolicy;
 }
 
 /** Thrown when the environment or flags hold a bad value; the message names each variable. */
@@ -177,6 +195,10 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     enrollsPerIpPerMin: e.REXEC_ENROLLS_PER_IP_PER_MIN,
     hostApproval: e.REXEC_HOST_APPROVAL,
     allowedRegistries: e.REXEC_ALLOWED_REGISTRIES,
+    webhookPolicy: {
+      allowPrivate: e.REXEC_WEBHOOK_ALLOW_PRIVATE,
+      allowedCidrs: e.REXEC_WEBHOOK_ALLOWED_CIDRS,
+    },
   };
 }
 

@@ -26,6 +26,7 @@ import { createBackgroundExecs, createExecRunner, createExecStreamRelay } from '
 import { createFileService } from './files/index.js';
 import { createTerminalRelay } from './terminal/relay.js';
 import { bootstrapAdmin } from './services/users.js';
+import { createWebhookDispatcher } from './webhooks/dispatcher.js';
 
 function readConfig(): Config {
   try {
@@ -119,6 +120,10 @@ async function main(): Promise<void> {
     log: log.child({ part: 'lifecycle' }),
   });
   const reaper = createSessionReaper(lifecycle);
+  const webhooks = createWebhookDispatcher(
+    { db: database.db, log: log.child({ part: 'webhooks' }) },
+    { policy: config.webhookPolicy },
+  );
   const terminals = createTerminalRelay({
     hub,
     log: log.child({ part: 'terminal' }),
@@ -137,6 +142,7 @@ async function main(): Promise<void> {
     ipLimits,
     hostApproval: config.hostApproval,
     allowedRegistries: config.allowedRegistries,
+    webhookPolicy: config.webhookPolicy,
     hub,
     agentUpgrades: hub.handleUpgrade,
     terminals,
@@ -172,8 +178,9 @@ async function main(): Promise<void> {
     log.info({ signal }, 'shutting down');
     // Reverse order of start: no new sessions or reaps, terminals closed (their shells wait in the
     // agents to be resumed), agents told to go elsewhere, then HTTP.
-    reaper
+    webhooks
       .stop()
+      .then(() => reaper.stop())
       .then(() => execStreams.stop())
       .then(() => terminals.stop())
       .then(() => hub.stop())
@@ -209,9 +216,11 @@ async function main(): Promise<void> {
     terminals.start();
     execStreams.start();
     reaper.start();
+    webhooks.start();
     await app.listen({ host: config.bind, port: config.port });
   } catch (error) {
     log.fatal({ err: error, bind: config.bind, port: config.port }, 'cannot listen');
+    await webhooks.stop();
     await reaper.stop();
     await execStreams.stop();
     await terminals.stop();
