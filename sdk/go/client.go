@@ -38,6 +38,8 @@ type Client struct {
 	Hosts *HostsService
 	// JoinTokens mints join tokens for new agents (admins).
 	JoinTokens *JoinTokensService
+	// Webhooks are the caller's webhooks; VerifyWebhook checks what they deliver.
+	Webhooks *WebhooksService
 	// Terminal opens interactive shells in running containers.
 	Terminal *TerminalService
 
@@ -91,6 +93,7 @@ func NewClient(baseURL, token string, opts ...Option) *Client {
 		Users:      &UsersService{api: a},
 		Hosts:      &HostsService{api: a},
 		JoinTokens: &JoinTokensService{api: a},
+		Webhooks:   &WebhooksService{api: a},
 		Terminal:   &TerminalService{api: a},
 		api:        a,
 	}

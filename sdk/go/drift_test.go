@@ -67,6 +67,11 @@ var sdkRoutes = map[string]operation{
 	"GET /api/v1/hosts/join-tokens":                      {responses: map[string]reflect.Type{"200": typeOf(joinTokenList{})}},
 	"DELETE /api/v1/hosts/join-tokens/{id}":              {responses: map[string]reflect.Type{"204": nil}},
 	"POST /api/v1/hosts/{id}/approve":                    {responses: hostAnswer},
+	"POST /api/v1/webhooks":                              {request: typeOf(CreateWebhookRequest{}), responses: map[string]reflect.Type{"201": typeOf(WebhookCreated{})}},
+	"GET /api/v1/webhooks":                               {responses: map[string]reflect.Type{"200": typeOf(webhookList{})}},
+	"DELETE /api/v1/webhooks/{id}":                       {responses: map[string]reflect.Type{"204": nil}},
+	"GET /api/v1/webhooks/{id}/deliveries":               {responses: map[string]reflect.Type{"200": typeOf(webhookDeliveryList{})}},
+	"POST /api/v1/webhooks/{id}/test":                    {responses: map[string]reflect.Type{"202": typeOf(webhookTestQueued{})}},
 }
 
 // leftOut are routes the SDK deliberately does not call, and why.
@@ -105,7 +110,8 @@ var enums = map[string][]string{
 		CodeResourceLimitExceeded, CodeImageNotAllowed, CodeNotFound, CodeNameTaken, CodeInvalidState, CodeRateLimited,
 		CodeInternal, CodeNoCapacity, CodeHostUnavailable, CodeUnavailable, CodeTooManyExecs,
 		CodeInvalidPath, CodeIsADirectory, CodePathNotFound, CodePathExists, CodePayloadTooLarge,
-		CodeDiskQuotaExceeded, CodeRangeNotSatisfiable},
+		CodeDiskQuotaExceeded, CodeRangeNotSatisfiable, CodeURLNotAllowed},
+	"WebhookDelivery.status": {string(DeliveryPending), string(DeliveryDelivered), string(DeliveryFailed)},
 }
 
 type schema = map[string]interface{}

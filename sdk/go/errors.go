@@ -37,6 +37,8 @@ const (
 	CodePayloadTooLarge     = "payload_too_large"
 	CodeDiskQuotaExceeded   = "disk_quota_exceeded"
 	CodeRangeNotSatisfiable = "range_not_satisfiable"
+	// CodeURLNotAllowed: a webhook URL resolves to a private, loopback or link-local address.
+	CodeURLNotAllowed = "url_not_allowed"
 )
 
 // Codes the client raises itself; the server never sends them.

@@ -10,6 +10,7 @@ import { DEFAULT_CPU_OVERCOMMIT, MAX_CPU_OVERCOMMIT } from './scheduler/cpu-over
 import { parseAllowedRegistries, type AllowedRegistries } from './services/image-policy.js';
 import type { HostApproval } from './services/host-enrollment.js';
 import { DEFAULT_HOST_LOST_AFTER_HOURS } from './lifecycle/host-loss.js';
+import { parseAllowedCidrs, type AddressPolicy } from './webhooks/address-policy.js';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -84,6 +85,21 @@ const EnvSchema = z.object({
         return z.NEVER;
       }
     }),
+  REXEC_WEBHOOK_ALLOW_PRIVATE: z
+    .enum(['true', 'false', '1', '0'], { error: 'must be true or false' })
+    .default('false')
+    .transform((value) => value === 'true' || value === '1'),
+  REXEC_WEBHOOK_ALLOWED_CIDRS: z
+    .string()
+    .default('')
+    .transform((text, ctx) => {
+      try {
+        return parseAllowedCidrs(text);
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: (error as Error).message });
+        return z.NEVER;
+      }
+    }),
   REXEC_CPU_OVERCOMMIT: z
     .string()
     .default(String(DEFAULT_CPU_OVERCOMMIT))
@@ -138,6 +154,8 @@ export interface Config {
   allowedRegistries: AllowedRegistries;
   /** How long a host may stay unreachable before its containers are `error`/`host_lost`. */
   hostLostAfterMs: number;
+  /** Which addresses webhook deliveries may reach (REXEC_WEBHOOK_ALLOW_PRIVATE, _ALLOWED_CIDRS). */
+  webhookPolicy: AddressPolicy;
 }
 
 /** Thrown when the environment or flags hold a bad value; the message names each variable. */
@@ -190,6 +208,10 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     hostApproval: e.REXEC_HOST_APPROVAL,
     allowedRegistries: e.REXEC_ALLOWED_REGISTRIES,
     hostLostAfterMs: Math.round(e.REXEC_HOST_LOST_AFTER_HOURS * 3_600_000),
+    webhookPolicy: {
+      allowPrivate: e.REXEC_WEBHOOK_ALLOW_PRIVATE,
+      allowedCidrs: e.REXEC_WEBHOOK_ALLOWED_CIDRS,
+    },
   };
 }
 

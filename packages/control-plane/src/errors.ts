@@ -126,6 +126,18 @@ export function invalidState(message: string, status: string): RexecError {
   return new RexecError('invalid_state', message, { status });
 }
 
+/**
+ * Thrown when a webhook URL resolves to a private, loopback, link-local or otherwise non-public
+ * address and REXEC_WEBHOOK_ALLOW_PRIVATE / REXEC_WEBHOOK_ALLOWED_CIDRS do not allow it.
+ */
+export function urlNotAllowed(url: string, address: string): RexecError {
+  return new RexecError(
+    'url_not_allowed',
+    `The webhook URL resolves to ${address}, which is not a public address.`,
+    { url, address },
+  );
+}
+
 /** Thrown when a caller has used up a rate-limit budget; `retryAfter` is whole seconds. */
 export function rateLimited(retryAfter: number): RexecError {
   return new RexecError('rate_limited', `Too many requests; retry in ${retryAfter} s.`, {

@@ -3,7 +3,7 @@
 // left to the callers (the services), which hold the locks that make it race-free.
 import { createHash, randomBytes, randomInt } from 'node:crypto';
 
-export type IdPrefix = 'usr' | 'tok' | 'ctr' | 'hst' | 'jtk' | 'hcr';
+export type IdPrefix = 'usr' | 'tok' | 'ctr' | 'hst' | 'jtk' | 'hcr' | 'whk';
 
 const ID_HEX_LENGTH = 32;
 const TOKEN_PREFIX_LENGTH = 12;

@@ -27,6 +27,7 @@ import { createBackgroundExecs, createExecRunner, createExecStreamRelay } from '
 import { createFileService } from './files/index.js';
 import { createTerminalRelay } from './terminal/relay.js';
 import { bootstrapAdmin } from './services/users.js';
+import { createWebhookDispatcher } from './webhooks/dispatcher.js';
 
 function readConfig(): Config {
   try {
@@ -121,6 +122,10 @@ async function main(): Promise<void> {
   });
   const reaper = createSessionReaper(lifecycle);
   const hostLoss = createHostLossReaper(lifecycle, { lostAfterMs: config.hostLostAfterMs });
+  const webhooks = createWebhookDispatcher(
+    { db: database.db, log: log.child({ part: 'webhooks' }) },
+    { policy: config.webhookPolicy },
+  );
   const terminals = createTerminalRelay({
     hub,
     log: log.child({ part: 'terminal' }),
@@ -139,6 +144,7 @@ async function main(): Promise<void> {
     ipLimits,
     hostApproval: config.hostApproval,
     allowedRegistries: config.allowedRegistries,
+    webhookPolicy: config.webhookPolicy,
     hub,
     agentUpgrades: hub.handleUpgrade,
     terminals,
@@ -174,8 +180,9 @@ async function main(): Promise<void> {
     log.info({ signal }, 'shutting down');
     // Reverse order of start: no new sessions or reaps, terminals closed (their shells wait in the
     // agents to be resumed), agents told to go elsewhere, then HTTP.
-    hostLoss
+    webhooks
       .stop()
+      .then(() => hostLoss.stop())
       .then(() => reaper.stop())
       .then(() => execStreams.stop())
       .then(() => terminals.stop())
@@ -213,10 +220,12 @@ async function main(): Promise<void> {
     execStreams.start();
     reaper.start();
     hostLoss.start();
+    webhooks.start();
     await app.listen({ host: config.bind, port: config.port });
   } catch (error) {
     log.fatal({ err: error, bind: config.bind, port: config.port }, 'cannot listen');
     await hostLoss.stop();
+    await webhooks.stop();
     await reaper.stop();
     await execStreams.stop();
     await terminals.stop();

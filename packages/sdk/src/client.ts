@@ -3,6 +3,7 @@
 // global fetch; terminals need a WebSocket (global, or `ws` through the Node entry).
 import type { Image, Me, Role } from '@rexec/protocol';
 import { getImages, getMe, getRoles, Tokens } from './api/account.js';
+import { Webhooks } from './api/webhooks.js';
 import { Hosts, Tiers, Users } from './api/admin.js';
 import { Containers } from './api/containers.js';
 import { Files } from './api/files.js';
@@ -50,6 +51,7 @@ export class RexecClient {
   /** Files in containers: bytes, streams, listings and tar streams (Node adds local folders). */
   readonly files: Files;
   readonly tokens: Tokens;
+  readonly webhooks: Webhooks;
   /** Admin only. */
   readonly users: Users;
   /** Admin only. */
@@ -79,6 +81,7 @@ export class RexecClient {
     this.containers = new Containers(http, transport);
     this.files = this.createFiles(http);
     this.tokens = new Tokens(http);
+    this.webhooks = new Webhooks(http);
     this.users = new Users(http);
     this.hosts = new Hosts(http);
     this.tiers = new Tiers(http);

@@ -13,6 +13,8 @@ export type { Containers, CreateOptions, DeleteOutcome, ListOptions } from './ap
 export type { WaitOptions } from './api/wait-running.js';
 export type { Files, ReadRange, WriteData, WriteOptions } from './api/files.js';
 export type { Tokens } from './api/account.js';
+export type { Webhooks, WebhookCreateOptions } from './api/webhooks.js';
+export { verifyWebhook, type VerifyWebhookOptions, type WebhookHeaders } from './verify-webhook.js';
 export type { Hosts, HostAction, Tiers, Users } from './api/admin.js';
 export type { FetchLike } from './http/http-client.js';
 export type { RetryOption } from './http/retry.js';
@@ -46,4 +48,7 @@ export type {
   TokenCreated,
   User,
   UserCreated,
+  Webhook,
+  WebhookCreated,
+  WebhookDelivery,
 } from '@rexec/protocol';

@@ -28,6 +28,7 @@ import {
   updateTier,
 } from '../../../packages/control-plane/src/services/tiers.js';
 import { bootstrapAdmin, createUser } from '../../../packages/control-plane/src/services/users.js';
+import type { AddressPolicy } from '../../../packages/control-plane/src/webhooks/address-policy.js';
 import { freshDatabase, type DbDriver } from '../../helpers/postgres.js';
 
 export interface TestServer {
@@ -50,6 +51,8 @@ export interface ServerOptions {
   ipLimits?: IpLimits;
   /** The built web console to serve at `/`; none by default. */
   console?: ConsoleAssets | null;
+  /** Webhook address policy; public addresses only when absent, as in production. */
+  webhookPolicy?: AddressPolicy;
 }
 
 /** A fresh, migrated, seeded database with a bootstrap admin; closed when t ends. */
@@ -94,6 +97,7 @@ export async function startServer(
     rateLimiter: options.rateLimiter ?? createRateLimiter({ database, log }),
     ipLimits: options.ipLimits ?? liftedIpLimits(),
     console: options.console,
+    ...(options.webhookPolicy === undefined ? {} : { webhookPolicy: options.webhookPolicy }),
   });
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
   const close = () => app.close();

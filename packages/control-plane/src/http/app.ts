@@ -45,6 +45,8 @@ import { terminalRoutes } from './routes/terminal.js';
 import { routeUpgrades, type UpgradeHandler } from './routes/terminal-upgrade.js';
 import { tokenRoutes } from './routes/tokens.js';
 import { userRoutes } from './routes/users.js';
+import { webhookRoutes } from './routes/webhooks.js';
+import type { AddressPolicy } from '../webhooks/address-policy.js';
 
 /** The largest legitimate body (a create request) is a few hundred bytes. */
 export const BODY_LIMIT_BYTES = 64 * 1024;
@@ -77,6 +79,8 @@ export interface AppDependencies {
   hostApproval?: HostApproval;
   /** REXEC_ALLOWED_REGISTRIES for non-admins' custom images; any public registry when absent. */
   allowedRegistries?: AllowedRegistries;
+  /** Which addresses webhook URLs may reach; public unicast only when absent. */
+  webhookPolicy?: AddressPolicy;
 }
 
 /** What every route plugin receives. */
@@ -92,6 +96,7 @@ export interface RouteDependencies {
   hostApproval?: HostApproval;
   allowedRegistries?: AllowedRegistries;
   files?: FileService;
+  webhookPolicy?: AddressPolicy;
 }
 
 /**
@@ -162,6 +167,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     ...(deps.hostApproval === undefined ? {} : { hostApproval: deps.hostApproval }),
     ...(deps.allowedRegistries === undefined ? {} : { allowedRegistries: deps.allowedRegistries }),
     files: deps.files,
+    ...(deps.webhookPolicy === undefined ? {} : { webhookPolicy: deps.webhookPolicy }),
   };
   await app.register(healthRoutes(routeDeps));
   await app.register(consoleRoutes(deps.console ?? null));
@@ -179,6 +185,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
       await api.register(tokenRoutes(routeDeps));
       await api.register(userRoutes(routeDeps));
       await api.register(hostRoutes(routeDeps));
+      await api.register(webhookRoutes(routeDeps));
       await api.register(agentEnrollRoutes(routeDeps));
     },
     { prefix: '/api/v1' },

@@ -23,6 +23,7 @@ export const ERROR_STATUS: Readonly<Record<ErrorCode, number>> = {
   payload_too_large: 413,
   disk_quota_exceeded: 403,
   range_not_satisfiable: 416,
+  url_not_allowed: 400,
   internal: 500,
   no_capacity: 503,
   host_unavailable: 503,

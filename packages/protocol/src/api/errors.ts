@@ -25,6 +25,7 @@ export const ERROR_CODES = [
   'payload_too_large',
   'disk_quota_exceeded',
   'range_not_satisfiable',
+  'url_not_allowed',
   'internal',
   'no_capacity',
   'host_unavailable',

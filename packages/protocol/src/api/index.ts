@@ -15,3 +15,4 @@ export * from './files.js';
 
 /** Base path of REST API v1. */
 export const API_BASE_PATH = '/api/v1';
+export * from './webhooks.js';

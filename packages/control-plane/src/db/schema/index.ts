@@ -8,3 +8,5 @@ export * from './hosts.js';
 export * from './rate-limits.js';
 export * from './tiers.js';
 export * from './users.js';
+export * from './webhook-deliveries.js';
+export * from './webhooks.js';
