@@ -6,6 +6,7 @@ import { DEFAULT_MAX_UPLOAD_MB } from '@rexec/protocol';
 import { z } from 'zod';
 import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_STATEMENT_TIMEOUT_MS } from './db/open.js';
 import { DEFAULT_AUTH_FAILURES_PER_MIN, DEFAULT_ENROLLS_PER_MIN } from './http/ip-limits.js';
+import { DEFAULT_AUDIT_RETENTION_DAYS } from './lifecycle/audit-retention.js';
 import { DEFAULT_CPU_OVERCOMMIT, MAX_CPU_OVERCOMMIT } from './scheduler/cpu-overcommit.js';
 import { parseAllowedRegistries, type AllowedRegistries } from './services/image-policy.js';
 import type { HostApproval } from './services/host-enrollment.js';
@@ -63,6 +64,7 @@ const EnvSchema = z.object({
   REXEC_AUTH_FAILURES_PER_IP_PER_MIN: positiveInt(String(DEFAULT_AUTH_FAILURES_PER_MIN), 1_000_000),
   REXEC_ENROLLS_PER_IP_PER_MIN: positiveInt(String(DEFAULT_ENROLLS_PER_MIN), 1_000_000),
   REXEC_HOST_APPROVAL: z.enum(['auto', 'manual']).default('auto'),
+  REXEC_AUDIT_RETENTION_DAYS: positiveInt(String(DEFAULT_AUDIT_RETENTION_DAYS), 36_500),
   REXEC_ALLOWED_REGISTRIES: z
     .string()
     .default('public')
@@ -126,6 +128,8 @@ export interface Config {
   hostApproval: HostApproval;
   /** Registries non-admins' custom images may name (REXEC_ALLOWED_REGISTRIES). */
   allowedRegistries: AllowedRegistries;
+  /** Audit entries older than this many days are deleted (REXEC_AUDIT_RETENTION_DAYS). */
+  auditRetentionDays: number;
 }
 
 /** Thrown when the environment or flags hold a bad value; the message names each variable. */
@@ -176,6 +180,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     authFailuresPerIpPerMin: e.REXEC_AUTH_FAILURES_PER_IP_PER_MIN,
     enrollsPerIpPerMin: e.REXEC_ENROLLS_PER_IP_PER_MIN,
     hostApproval: e.REXEC_HOST_APPROVAL,
+    auditRetentionDays: e.REXEC_AUDIT_RETENTION_DAYS,
     allowedRegistries: e.REXEC_ALLOWED_REGISTRIES,
   };
 }

@@ -20,6 +20,8 @@ import type { HostApproval } from '../services/host-enrollment.js';
 import type { AllowedRegistries } from '../services/image-policy.js';
 import type { ExecRunner } from '../exec/exec-runner.js';
 import type { ExecStreamRelay } from '../exec/exec-stream-relay.js';
+import { DEFAULT_SSE_HEARTBEAT_MS } from '../events/event-stream.js';
+import type { EventWake } from '../events/event-wake.js';
 import type { FileService } from '../files/index.js';
 import type { TerminalRelay } from '../terminal/relay.js';
 import { installAuth } from './auth.js';
@@ -37,6 +39,9 @@ import { consoleRoutes } from './routes/console.js';
 import { containerRoutes } from './routes/containers.js';
 import { execRoutes } from './routes/exec.js';
 import { execBackgroundRoutes } from './routes/exec-background.js';
+import { auditRoutes } from './routes/audit.js';
+import { eventRoutes } from './routes/events.js';
+import { installAudit } from './audit-hook.js';
 import { fileRoutes, fileUploadRoutes } from './routes/files.js';
 import { healthRoutes } from './routes/health.js';
 import { hostRoutes } from './routes/hosts.js';
@@ -77,6 +82,10 @@ export interface AppDependencies {
   hostApproval?: HostApproval;
   /** REXEC_ALLOWED_REGISTRIES for non-admins' custom images; any public registry when absent. */
   allowedRegistries?: AllowedRegistries;
+  /** Wakes event streams when the events table moves; without one the stream answers 503. */
+  eventWake?: EventWake;
+  /** The event stream's heartbeat; DEFAULT_SSE_HEARTBEAT_MS (15 s) when absent (tests shorten it). */
+  sseHeartbeatMs?: number;
 }
 
 /** What every route plugin receives. */
@@ -92,6 +101,8 @@ export interface RouteDependencies {
   hostApproval?: HostApproval;
   allowedRegistries?: AllowedRegistries;
   files?: FileService;
+  eventWake?: EventWake;
+  sseHeartbeatMs: number;
 }
 
 /**
@@ -148,6 +159,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   const ipLimits = deps.ipLimits ?? createIpLimits();
   installAuth(app, deps.database, ipLimits);
   installRateLimits(app, deps.rateLimiter);
+  installAudit(app, deps.database);
   await registerOpenApi(app);
 
   const routeDeps: RouteDependencies = {
@@ -162,6 +174,8 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     ...(deps.hostApproval === undefined ? {} : { hostApproval: deps.hostApproval }),
     ...(deps.allowedRegistries === undefined ? {} : { allowedRegistries: deps.allowedRegistries }),
     files: deps.files,
+    ...(deps.eventWake === undefined ? {} : { eventWake: deps.eventWake }),
+    sseHeartbeatMs: deps.sseHeartbeatMs ?? DEFAULT_SSE_HEARTBEAT_MS,
   };
   await app.register(healthRoutes(routeDeps));
   await app.register(consoleRoutes(deps.console ?? null));
@@ -180,6 +194,8 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
       await api.register(userRoutes(routeDeps));
       await api.register(hostRoutes(routeDeps));
       await api.register(agentEnrollRoutes(routeDeps));
+      await api.register(eventRoutes(routeDeps));
+      await api.register(auditRoutes(routeDeps));
     },
     { prefix: '/api/v1' },
   );
