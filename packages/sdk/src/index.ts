@@ -13,6 +13,14 @@ export type { Containers, CreateOptions, DeleteOutcome, ListOptions } from './ap
 export type { WaitOptions } from './api/wait-running.js';
 export type { Files, ReadRange, WriteData, WriteOptions } from './api/files.js';
 export type { Tokens } from './api/account.js';
+export type {
+  Audit,
+  AuditListOptions,
+  EventFilterOptions,
+  EventListOptions,
+  EventStreamOptions,
+  Events,
+} from './api/events.js';
 export type { Hosts, HostAction, Tiers, Users } from './api/admin.js';
 export type { FetchLike } from './http/http-client.js';
 export type { RetryOption } from './http/retry.js';

@@ -38,7 +38,7 @@ export async function openSse(
     const decoder = new TextDecoder();
     let buffer = '';
     try {
-      for await (const chunk of response.body as AsyncIterable<Uint8Array>) {
+      for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
         buffer += decoder.decode(chunk, { stream: true });
         let cut: number;
         while ((cut = buffer.indexOf('\n\n')) !== -1) {
