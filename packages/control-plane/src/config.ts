@@ -6,6 +6,7 @@ import { DEFAULT_MAX_UPLOAD_MB } from '@rexec/protocol';
 import { z } from 'zod';
 import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_STATEMENT_TIMEOUT_MS } from './db/open.js';
 import { DEFAULT_AUTH_FAILURES_PER_MIN, DEFAULT_ENROLLS_PER_MIN } from './http/ip-limits.js';
+import { DEFAULT_AUDIT_RETENTION_DAYS } from './lifecycle/audit-retention.js';
 import { DEFAULT_CPU_OVERCOMMIT, MAX_CPU_OVERCOMMIT } from './scheduler/cpu-overcommit.js';
 import { parseAllowedRegistries, type AllowedRegistries } from './services/image-policy.js';
 import type { HostApproval } from './services/host-enrollment.js';
@@ -74,6 +75,7 @@ const EnvSchema = z.object({
     .pipe(
       z.number().positive('must be more than 0').max(87_600, 'must be at most 87600 (ten years)'),
     ),
+  REXEC_AUDIT_RETENTION_DAYS: positiveInt(String(DEFAULT_AUDIT_RETENTION_DAYS), 36_500),
   REXEC_ALLOWED_REGISTRIES: z
     .string()
     .default('public')
@@ -156,6 +158,8 @@ export interface Config {
   hostLostAfterMs: number;
   /** Which addresses webhook deliveries may reach (REXEC_WEBHOOK_ALLOW_PRIVATE, _ALLOWED_CIDRS). */
   webhookPolicy: AddressPolicy;
+  /** Audit entries older than this many days are deleted (REXEC_AUDIT_RETENTION_DAYS). */
+  auditRetentionDays: number;
 }
 
 /** Thrown when the environment or flags hold a bad value; the message names each variable. */
@@ -206,6 +210,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     authFailuresPerIpPerMin: e.REXEC_AUTH_FAILURES_PER_IP_PER_MIN,
     enrollsPerIpPerMin: e.REXEC_ENROLLS_PER_IP_PER_MIN,
     hostApproval: e.REXEC_HOST_APPROVAL,
+    auditRetentionDays: e.REXEC_AUDIT_RETENTION_DAYS,
     allowedRegistries: e.REXEC_ALLOWED_REGISTRIES,
     hostLostAfterMs: Math.round(e.REXEC_HOST_LOST_AFTER_HOURS * 3_600_000),
     webhookPolicy: {

@@ -21,6 +21,8 @@ import { createReplicaPresence } from './hub/replica-presence.js';
 import { attachLifecycle } from './lifecycle/index.js';
 import { createHostLossReaper } from './lifecycle/host-loss.js';
 import { createSessionReaper } from './lifecycle/session-reaper.js';
+import { createAuditRetention } from './lifecycle/audit-retention.js';
+import { createEventWake } from './events/event-wake.js';
 import { createScheduler } from './scheduler/scheduler.js';
 import { seedTiers } from './services/tiers.js';
 import { createBackgroundExecs, createExecRunner, createExecStreamRelay } from './exec/index.js';
@@ -132,6 +134,12 @@ async function main(): Promise<void> {
     liveTokens: (tokenIds) => liveTokenIds(database.db, tokenIds),
   });
   const execStreams = createExecStreamRelay({ hub, log: log.child({ part: 'exec-stream' }) });
+  const eventWake = createEventWake({ database, log: log.child({ part: 'events' }) });
+  const auditRetention = createAuditRetention({
+    db: database.db,
+    log: log.child({ part: 'audit' }),
+    retentionDays: config.auditRetentionDays,
+  });
   const app = await buildApp({
     database,
     config,
@@ -165,6 +173,7 @@ async function main(): Promise<void> {
       },
     }),
     execStreams,
+    eventWake,
     files: createFileService({
       hub,
       log: log.child({ part: 'files' }),
@@ -180,8 +189,10 @@ async function main(): Promise<void> {
     log.info({ signal }, 'shutting down');
     // Reverse order of start: no new sessions or reaps, terminals closed (their shells wait in the
     // agents to be resumed), agents told to go elsewhere, then HTTP.
-    webhooks
+    auditRetention
       .stop()
+      .then(() => eventWake.stop())
+      .then(() => webhooks.stop())
       .then(() => hostLoss.stop())
       .then(() => reaper.stop())
       .then(() => execStreams.stop())
@@ -221,11 +232,15 @@ async function main(): Promise<void> {
     reaper.start();
     hostLoss.start();
     webhooks.start();
+    await eventWake.start();
+    auditRetention.start();
     await app.listen({ host: config.bind, port: config.port });
   } catch (error) {
     log.fatal({ err: error, bind: config.bind, port: config.port }, 'cannot listen');
     await hostLoss.stop();
     await webhooks.stop();
+    await auditRetention.stop();
+    await eventWake.stop();
     await reaper.stop();
     await execStreams.stop();
     await terminals.stop();

@@ -6,6 +6,7 @@ import { getImages, getMe, getRoles, Tokens } from './api/account.js';
 import { Webhooks } from './api/webhooks.js';
 import { Hosts, Tiers, Users } from './api/admin.js';
 import { Containers } from './api/containers.js';
+import { Audit, Events } from './api/events.js';
 import { Files } from './api/files.js';
 import { apiRoot } from './http/base-url.js';
 import { createHttpClient, type FetchLike, type HttpClient } from './http/http-client.js';
@@ -58,6 +59,10 @@ export class RexecClient {
   readonly hosts: Hosts;
   /** `list()` for everyone, `update()` for admins. */
   readonly tiers: Tiers;
+  /** Events of your containers (admins: everything with `all: true`), paged or live. */
+  readonly events: Events;
+  /** Admin only: the audit log of API calls. */
+  readonly audit: Audit;
   readonly terminal: { connect(container: string, options?: TerminalConnectOptions): Terminal };
   readonly #http: HttpClient;
 
@@ -85,6 +90,8 @@ export class RexecClient {
     this.users = new Users(http);
     this.hosts = new Hosts(http);
     this.tiers = new Tiers(http);
+    this.events = new Events(http);
+    this.audit = new Audit(http);
     this.terminal = {
       connect: (container, connectOptions) =>
         connectTerminal(http.root, http.token, transport, container, connectOptions),

@@ -15,6 +15,14 @@ export type { Files, ReadRange, WriteData, WriteOptions } from './api/files.js';
 export type { Tokens } from './api/account.js';
 export type { Webhooks, WebhookCreateOptions } from './api/webhooks.js';
 export { verifyWebhook, type VerifyWebhookOptions, type WebhookHeaders } from './verify-webhook.js';
+export type {
+  Audit,
+  AuditListOptions,
+  EventFilterOptions,
+  EventListOptions,
+  EventStreamOptions,
+  Events,
+} from './api/events.js';
 export type { Hosts, HostAction, Tiers, Users } from './api/admin.js';
 export type { FetchLike } from './http/http-client.js';
 export type { RetryOption } from './http/retry.js';

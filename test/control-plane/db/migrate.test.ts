@@ -107,7 +107,7 @@ for (const driver of DB_DRIVERS) {
     void t.test('the events table accepts inserts and refuses updates and deletes', async (t) => {
       const database = await openFor(t, await freshDatabase(t, driver));
       await migrateDatabase(database);
-      await recordEvent(database.db, { type: 'test.appended', reason: 'test' });
+      await recordEvent(database.db, { type: 'user.created', reason: 'test' });
       for (const [label, statement] of [
         ['update', sql`update events set reason = 'rewritten'`],
         ['delete', sql`delete from events`],

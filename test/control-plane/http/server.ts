@@ -7,6 +7,7 @@ import { pino } from 'pino';
 import type { Test } from 'tap';
 import { migrateDatabase } from '../../../packages/control-plane/src/db/migrate.js';
 import { openDatabase, type Database } from '../../../packages/control-plane/src/db/open.js';
+import type { EventWake } from '../../../packages/control-plane/src/events/event-wake.js';
 import { buildApp } from '../../../packages/control-plane/src/http/app.js';
 import type { ConsoleAssets } from '../../../packages/control-plane/src/http/console-assets.js';
 import {
@@ -53,6 +54,9 @@ export interface ServerOptions {
   console?: ConsoleAssets | null;
   /** Webhook address policy; public addresses only when absent, as in production. */
   webhookPolicy?: AddressPolicy;
+  /** Wakes event streams; without one GET /events/stream answers 503. */
+  eventWake?: EventWake;
+  sseHeartbeatMs?: number;
 }
 
 /** A fresh, migrated, seeded database with a bootstrap admin; closed when t ends. */
@@ -98,6 +102,8 @@ export async function startServer(
     ipLimits: options.ipLimits ?? liftedIpLimits(),
     console: options.console,
     ...(options.webhookPolicy === undefined ? {} : { webhookPolicy: options.webhookPolicy }),
+    ...(options.eventWake === undefined ? {} : { eventWake: options.eventWake }),
+    ...(options.sseHeartbeatMs === undefined ? {} : { sseHeartbeatMs: options.sseHeartbeatMs }),
   });
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
   const close = () => app.close();

@@ -139,11 +139,9 @@ void t.test(
     const a = await insertContainer(server.database, alice.id, { name: 'a' });
     const b = await insertContainer(server.database, alice.id, { name: 'b' });
     const sent: Record<string, string[]> = { [a.id]: [], [b.id]: [] };
-    for (const [i, type] of [
-      'container.running',
-      'container.stopped',
-      'container.running',
-    ].entries()) {
+    for (const [i, type] of (
+      ['container.running', 'container.stopped', 'container.running'] as const
+    ).entries()) {
       for (const container of [a, b]) {
         await recordEvent(server.database.db, { type, containerId: container.id, reason: `r${i}` });
         sent[container.id]?.push(`${type}/r${i}`);

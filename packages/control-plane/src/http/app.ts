@@ -20,6 +20,8 @@ import type { HostApproval } from '../services/host-enrollment.js';
 import type { AllowedRegistries } from '../services/image-policy.js';
 import type { ExecRunner } from '../exec/exec-runner.js';
 import type { ExecStreamRelay } from '../exec/exec-stream-relay.js';
+import { DEFAULT_SSE_HEARTBEAT_MS } from '../events/event-stream.js';
+import type { EventWake } from '../events/event-wake.js';
 import type { FileService } from '../files/index.js';
 import type { TerminalRelay } from '../terminal/relay.js';
 import { installAuth } from './auth.js';
@@ -37,6 +39,9 @@ import { consoleRoutes } from './routes/console.js';
 import { containerRoutes } from './routes/containers.js';
 import { execRoutes } from './routes/exec.js';
 import { execBackgroundRoutes } from './routes/exec-background.js';
+import { auditRoutes } from './routes/audit.js';
+import { eventRoutes } from './routes/events.js';
+import { installAudit } from './audit-hook.js';
 import { fileRoutes, fileUploadRoutes } from './routes/files.js';
 import { healthRoutes } from './routes/health.js';
 import { hostRoutes } from './routes/hosts.js';
@@ -81,6 +86,10 @@ export interface AppDependencies {
   allowedRegistries?: AllowedRegistries;
   /** Which addresses webhook URLs may reach; public unicast only when absent. */
   webhookPolicy?: AddressPolicy;
+  /** Wakes event streams when the events table moves; without one the stream answers 503. */
+  eventWake?: EventWake;
+  /** The event stream's heartbeat; DEFAULT_SSE_HEARTBEAT_MS (15 s) when absent (tests shorten it). */
+  sseHeartbeatMs?: number;
 }
 
 /** What every route plugin receives. */
@@ -97,6 +106,8 @@ export interface RouteDependencies {
   allowedRegistries?: AllowedRegistries;
   files?: FileService;
   webhookPolicy?: AddressPolicy;
+  eventWake?: EventWake;
+  sseHeartbeatMs: number;
 }
 
 /**
@@ -153,6 +164,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   const ipLimits = deps.ipLimits ?? createIpLimits();
   installAuth(app, deps.database, ipLimits);
   installRateLimits(app, deps.rateLimiter);
+  installAudit(app, deps.database);
   await registerOpenApi(app);
 
   const routeDeps: RouteDependencies = {
@@ -168,6 +180,8 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     ...(deps.allowedRegistries === undefined ? {} : { allowedRegistries: deps.allowedRegistries }),
     files: deps.files,
     ...(deps.webhookPolicy === undefined ? {} : { webhookPolicy: deps.webhookPolicy }),
+    ...(deps.eventWake === undefined ? {} : { eventWake: deps.eventWake }),
+    sseHeartbeatMs: deps.sseHeartbeatMs ?? DEFAULT_SSE_HEARTBEAT_MS,
   };
   await app.register(healthRoutes(routeDeps));
   await app.register(consoleRoutes(deps.console ?? null));
@@ -187,6 +201,8 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
       await api.register(hostRoutes(routeDeps));
       await api.register(webhookRoutes(routeDeps));
       await api.register(agentEnrollRoutes(routeDeps));
+      await api.register(eventRoutes(routeDeps));
+      await api.register(auditRoutes(routeDeps));
     },
     { prefix: '/api/v1' },
   );

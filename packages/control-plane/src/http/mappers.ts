@@ -2,7 +2,9 @@
 // shape, Dates become ISO strings, nulls become absent fields. Response schemas re-check the result
 // on the way out, so a row that does not fit the contract is a 500, never a malformed answer.
 import type {
+  AuditEntry,
   Container,
+  Event,
   Host,
   JoinToken,
   JoinTokenCreated,
@@ -11,12 +13,14 @@ import type {
   TokenCreated,
   User,
 } from '@rexec/protocol';
+import type { AuditLogRow } from '../db/schema/audit-log.js';
 import type { ContainerRow } from '../db/schema/containers.js';
 import type { HostJoinTokenRow } from '../db/schema/host-join-tokens.js';
 import type { HostRow } from '../db/schema/hosts.js';
 import type { TierRow } from '../db/schema/tiers.js';
 import type { UserRow } from '../db/schema/users.js';
 import { schedulableOf } from '../scheduler/cpu-overcommit.js';
+import type { EventRecord } from '../services/event-reads.js';
 import type { CreatedJoinToken } from '../services/hosts.js';
 import type { CreatedToken, TokenSummary } from '../services/tokens.js';
 
@@ -166,5 +170,46 @@ export function toJoinToken(row: HostJoinTokenRow, now = new Date()): JoinToken 
     ...(row.usedAt === null ? {} : { used_at: row.usedAt.toISOString() }),
     ...(row.createdBy === null ? {} : { created_by: row.createdBy }),
     created_at: row.createdAt.toISOString(),
+  };
+}
+
+/**
+ * An events row as the API shows it: `user_id` is the container's owner for container events and
+ * the acting user otherwise; `data` is the row's detail plus its `reason` and, when someone other
+ * than the owner acted, `actor_user_id`.
+ */
+export function toEvent(record: EventRecord): Event {
+  const userId = record.ownerUserId ?? record.actorUserId;
+  const data: Record<string, unknown> = { ...record.detail };
+  if (record.reason !== null) data['reason'] = record.reason;
+  if (record.actorUserId !== null && record.actorUserId !== userId) {
+    data['actor_user_id'] = record.actorUserId;
+  }
+  return {
+    id: record.id,
+    type: record.type as Event['type'],
+    at: record.at.toISOString(),
+    container_id: present(record.containerId),
+    host_id: present(record.hostId),
+    user_id: present(userId),
+    data,
+  };
+}
+
+export function toAuditEntry(row: AuditLogRow): AuditEntry {
+  return {
+    id: String(row.id),
+    at: row.at.toISOString(),
+    actor_user_id: present(row.actorUserId),
+    actor_token_id: present(row.actorTokenId),
+    action: row.action,
+    target_type: row.targetType,
+    target_id: present(row.targetId),
+    ip: row.ip,
+    user_agent: present(row.userAgent),
+    request_id: row.requestId,
+    outcome: row.outcome,
+    status_code: row.statusCode,
+    error_code: present(row.errorCode),
   };
 }

@@ -55,6 +55,9 @@ export const ROUTE_SCOPES: Readonly<Record<string, TokenScope>> = {
   'POST /api/v1/hosts/join-tokens': 'admin',
   'GET /api/v1/hosts/join-tokens': 'admin',
   'DELETE /api/v1/hosts/join-tokens/:id': 'admin',
+  'GET /api/v1/events': 'read',
+  'GET /api/v1/events/stream': 'read',
+  'GET /api/v1/audit': 'admin',
 };
 
 /** The table's key for a route: HEAD is answered by its GET route, so it needs what GET needs. */

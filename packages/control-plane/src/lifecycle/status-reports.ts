@@ -81,7 +81,10 @@ async function recordDiskStop(
   report: AgentContainerStatus,
 ): Promise<void> {
   await recordEvent(db, {
-    type: `container.${report.reason}`,
+    type:
+      report.reason === 'disk_quota_exceeded'
+        ? 'container.disk_quota_exceeded'
+        : 'container.disk_unmeasurable',
     containerId: row.id,
     hostId: row.hostId,
     reason: report.reason,

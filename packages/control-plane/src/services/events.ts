@@ -1,11 +1,13 @@
-// Appends rows to the audit log. Callers pass their transaction so an event is written if and only
-// if the change it describes is committed. Reading events back is left to later issues.
+// Appends rows to the events table. Callers pass their transaction so an event is written if and
+// only if the change it describes is committed. Reading events back is event-reads.ts's; the API's
+// audit log of calls is audit-log.ts's.
+import type { EventType } from '@rexec/protocol';
 import type { Db } from '../db/open.js';
 import { events } from '../db/schema/events.js';
 
 export interface EventInput {
-  /** Dotted, past tense: `container.created`, `host.cordoned`, `token.revoked`… */
-  type: string;
+  /** Dotted, past tense, one of the documented EVENT_TYPES (`container.created`, `host.cordoned`…). */
+  type: EventType;
   actorUserId?: string | null;
   containerId?: string | null;
   hostId?: string | null;

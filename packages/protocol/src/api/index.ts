@@ -12,6 +12,8 @@ export * from './hosts.js';
 export * from './exec.js';
 export * from './exec-background.js';
 export * from './files.js';
+export * from './events.js';
+export * from './audit.js';
 
 /** Base path of REST API v1. */
 export const API_BASE_PATH = '/api/v1';

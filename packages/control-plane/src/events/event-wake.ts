@@ -1,0 +1,127 @@
+// Tells this process's event readers (SSE streams) when the events table has moved on: one LISTEN
+// connection per process, whatever the number of subscribers, plus a periodic probe of the last
+// final event. The probe is what makes the wake-up correct rather than merely fast: a row becomes
+// readable only when every older transaction has ended, which raises no notification of its own,
+// and notifications are lost while the LISTEN connection reconnects. Reading is event-reads.ts's.
+import type { FastifyBaseLogger } from 'fastify';
+import type pg from 'pg';
+import type { Database } from '../db/open.js';
+import { headPosition, type EventPosition } from '../services/event-reads.js';
+
+/** The channel the events table's insert trigger notifies (migration 0015). */
+export const EVENTS_CHANNEL = 'rexec_events';
+/** How often the head is probed without a notification (and the LISTEN retried when down). */
+export const DEFAULT_EVENT_PROBE_MS = 1_000;
+
+export interface EventSubscriber {
+  /** Called whenever new final events may be readable. */
+  wake(): void;
+  /** Called on stop(): the subscriber ends its stream (clients resume by Last-Event-ID). */
+  close(): void;
+}
+
+export interface EventWake {
+  /** Returns the unsubscribe. */
+  subscribe(subscriber: EventSubscriber): () => void;
+  start(): Promise<void>;
+  /** Stops listening and closes every subscriber, so the HTTP server can close. */
+  stop(): Promise<void>;
+}
+
+export interface EventWakeOptions {
+  database: Database;
+  log: FastifyBaseLogger;
+  probeMs?: number;
+}
+
+export function createEventWake({ database, log, probeMs }: EventWakeOptions): EventWake {
+  const subscribers = new Set<EventSubscriber>();
+  let head: EventPosition | null = null;
+  let timer: NodeJS.Timeout | undefined;
+  let client: pg.PoolClient | null = null;
+  let probing: Promise<void> | null = null;
+  let stopped = false;
+
+  const notifyAll = () => {
+    for (const subscriber of subscribers) subscriber.wake();
+  };
+
+  async function probeOnce(): Promise<void> {
+    const next = await headPosition(database.db);
+    if (head !== null && next.txId === head.txId && next.id === head.id) return;
+    head = next;
+    notifyAll();
+  }
+
+  // Probes never overlap: a notification during a probe is answered by that probe's successor.
+  function probe(): void {
+    if (stopped) return;
+    if (probing !== null) {
+      void probing.then(probe);
+      return;
+    }
+    probing = probeOnce()
+      .catch((error: unknown) => {
+        // The next tick probes again; readers keep their cursors, so nothing is lost meanwhile.
+        log.warn({ err: error }, 'could not probe the events table');
+      })
+      .finally(() => {
+        probing = null;
+      });
+  }
+
+  async function listen(): Promise<void> {
+    if (database.pool === undefined || client !== null || stopped) return;
+    try {
+      const connection = await database.pool.connect();
+      connection.on('notification', probe);
+      connection.on('error', (error) => {
+        // The tick reconnects; until then the probe alone wakes readers.
+        log.warn({ err: error }, 'the events LISTEN connection failed');
+        connection.release(error);
+        if (client === connection) client = null;
+      });
+      await connection.query(`LISTEN ${EVENTS_CHANNEL}`);
+      client = connection;
+      // Whatever was notified while not listening is found by this probe.
+      probe();
+    } catch (error) {
+      log.warn({ err: error }, 'could not LISTEN for events; probing only until the next try');
+    }
+  }
+
+  return {
+    subscribe(subscriber) {
+      subscribers.add(subscriber);
+      return () => subscribers.delete(subscriber);
+    },
+    async start() {
+      stopped = false;
+      await listen();
+      probe();
+      timer = setInterval(() => {
+        void listen();
+        probe();
+      }, probeMs ?? DEFAULT_EVENT_PROBE_MS);
+      timer.unref();
+    },
+    async stop() {
+      stopped = true;
+      clearInterval(timer);
+      for (const subscriber of [...subscribers]) subscriber.close();
+      await probing;
+      const connection = client;
+      client = null;
+      if (connection !== null) {
+        connection.removeAllListeners('notification');
+        try {
+          await connection.query(`UNLISTEN ${EVENTS_CHANNEL}`);
+          connection.release();
+        } catch (error) {
+          // A connection that cannot UNLISTEN is broken: the pool discards it instead of reusing it.
+          connection.release(error instanceof Error ? error : new Error(String(error)));
+        }
+      }
+    },
+  };
+}
