@@ -7,7 +7,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { enroll } from '../../packages/agent/src/enroll.js';
 import { AgentFatalError } from '../../packages/agent/src/errors.js';
 
@@ -51,8 +51,6 @@ async function scriptedServer(
   state.url = new URL(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
   return state;
 }
-
-type Test = Parameters<Parameters<typeof t.test>[1]>[0];
 
 void t.test('a cut connection and a 503 are retried until the credential comes', async (t) => {
   const server = await scriptedServer(t, ['cut', 503, 201]);
