@@ -39,10 +39,10 @@ function holdTimers(t: Test, ms: number): { fire(): number } {
     held.set(handle, handler);
     return handle;
   }) as typeof setTimeout;
-  globalThis.clearTimeout = ((handle?: unknown) => {
+  globalThis.clearTimeout = (handle?: unknown) => {
     if (typeof handle === 'object' && handle !== null && held.delete(handle)) return;
     realClear(handle as NodeJS.Timeout | undefined);
-  }) as typeof clearTimeout;
+  };
   t.teardown(() => {
     globalThis.setTimeout = realSet;
     globalThis.clearTimeout = realClear;
