@@ -19,6 +19,7 @@ import { createRateLimiter } from './http/rate-limit.js';
 import { createHub } from './hub/hub.js';
 import { createReplicaPresence } from './hub/replica-presence.js';
 import { attachLifecycle } from './lifecycle/index.js';
+import { createPeriodicReconcile } from './lifecycle/periodic-reconcile.js';
 import { createSessionReaper } from './lifecycle/session-reaper.js';
 import { createScheduler } from './scheduler/scheduler.js';
 import { seedTiers } from './services/tiers.js';
@@ -119,6 +120,7 @@ async function main(): Promise<void> {
     log: log.child({ part: 'lifecycle' }),
   });
   const reaper = createSessionReaper(lifecycle);
+  const reconciler = createPeriodicReconcile({ ...lifecycle, hub }, config.reconcileIntervalMs);
   const terminals = createTerminalRelay({
     hub,
     log: log.child({ part: 'terminal' }),
@@ -172,8 +174,9 @@ async function main(): Promise<void> {
     log.info({ signal }, 'shutting down');
     // Reverse order of start: no new sessions or reaps, terminals closed (their shells wait in the
     // agents to be resumed), agents told to go elsewhere, then HTTP.
-    reaper
+    reconciler
       .stop()
+      .then(() => reaper.stop())
       .then(() => execStreams.stop())
       .then(() => terminals.stop())
       .then(() => hub.stop())
@@ -209,9 +212,11 @@ async function main(): Promise<void> {
     terminals.start();
     execStreams.start();
     reaper.start();
+    reconciler.start();
     await app.listen({ host: config.bind, port: config.port });
   } catch (error) {
     log.fatal({ err: error, bind: config.bind, port: config.port }, 'cannot listen');
+    await reconciler.stop();
     await reaper.stop();
     await execStreams.stop();
     await terminals.stop();

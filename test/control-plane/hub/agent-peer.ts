@@ -34,6 +34,8 @@ export interface HelloOptions {
   capacity?: AgentHello['capacity'];
   measuredCapacity?: AgentHello['capacity'];
   runtime?: AgentHello['runtime'];
+  /** What the peer announces (`result_ack`, `inventory`, …); none when omitted. */
+  capabilities?: string[];
 }
 
 /** A refused upgrade: the HTTP status and JSON body the server answered with. */
@@ -246,6 +248,7 @@ export function helloMessage(options: HelloOptions = {}): AgentHello {
       ? {}
       : { measured_capacity: options.measuredCapacity }),
     inventory: options.inventory ?? [],
+    ...(options.capabilities === undefined ? {} : { capabilities: options.capabilities }),
   };
 }
 

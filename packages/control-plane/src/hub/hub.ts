@@ -20,6 +20,7 @@ import {
   type AgentHello,
   type ContainerCommand,
   type ControlMessage,
+  type ObservedContainer,
 } from '@rexec/protocol';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { closeClients } from './close-clients.js';
@@ -81,6 +82,8 @@ export interface EstablishedHost {
 
 export type EstablishedListener = (host: EstablishedHost) => Promise<void>;
 export type StatusListener = (hostId: string, report: AgentContainerStatus) => Promise<void>;
+/** A result for a command no longer awaited: timed out here, or re-sent after a reconnect. */
+export type LateResultListener = (hostId: string, result: AgentCommandResult) => Promise<void>;
 
 export interface SentCommand {
   hostId: string;
@@ -106,6 +109,18 @@ export interface Hub extends CommandChannel {
   /** Run after WELCOME (reconciliation); errors are logged. */
   onEstablished(listener: EstablishedListener): void;
   onContainerStatus(listener: StatusListener): void;
+  onLateResult(listener: LateResultListener): void;
+  /** Hosts with an established session on this process (each replica reconciles its own). */
+  connectedHostIds(): string[];
+  /**
+   * Asks the host's agent for its inventory (CONTROL_INVENTORY_QUERY) and resolves with it and
+   * when the query was sent; undefined when the host is not connected here or its agent did not
+   * announce `inventory`. Rejects with InventoryQueryError on timeout or a lost session.
+   */
+  queryInventory(
+    hostId: string,
+    timeoutMs: number,
+  ): Promise<{ inventory: ObservedContainer[]; sentAt: number }> | undefined;
   onCommandSent(listener: CommandListener): void;
   /**
    * Opens a terminal channel on the host's established session; undefined when the host is not
@@ -156,6 +171,7 @@ export function createHub({
   const pending = new PendingCommands();
   const established: EstablishedListener[] = [];
   const statusListeners: StatusListener[] = [];
+  const lateResultListeners: LateResultListener[] = [];
   const commandListeners: CommandListener[] = [];
   const wss = new WebSocketServer({
     noServer: true,
@@ -179,6 +195,7 @@ export function createHub({
     session.terminals.endAll(running ? 'closed' : 'stopping');
     session.execs.endAll(running ? 'closed' : 'stopping');
     session.files.endAll(running ? 'closed' : 'stopping');
+    session.inventoryQueries.failAll('the agent session ended');
     if (sessions.get(session.hostId) !== session) return;
     sessions.delete(session.hostId);
     log.info({ host_id: session.hostId, reason }, 'agent session ended');
@@ -205,6 +222,7 @@ export function createHub({
     isCurrent: (session) => sessions.get(session.hostId) === session,
     establishedListeners: established,
     statusListeners,
+    lateResultListeners,
     lose,
     track,
     noteSeen: (hostId) => seen.add(hostId),
@@ -363,6 +381,25 @@ export function createHub({
     },
     onEstablished: (listener) => established.push(listener),
     onContainerStatus: (listener) => statusListeners.push(listener),
+    onLateResult: (listener) => lateResultListeners.push(listener),
+    connectedHostIds: () =>
+      [...sessions.values()].filter((s) => s.phase === 'established').map((s) => s.hostId),
+    queryInventory(hostId, timeoutMs) {
+      const session = sessions.get(hostId);
+      if (session?.phase !== 'established' || !session.capabilities.has('inventory')) {
+        return undefined;
+      }
+      const { queryId, answer } = session.inventoryQueries.open(timeoutMs);
+      const sentAt = Date.now();
+      session.send({ type: 'CONTROL_INVENTORY_QUERY', query_id: queryId });
+      return answer.then((inventory) => ({ inventory, sentAt }));
+    },
+    acknowledge(hostId, commandId) {
+      const session = sessions.get(hostId);
+      if (session?.phase === 'established' && session.capabilities.has('result_ack')) {
+        session.send({ type: 'CONTROL_RESULT_ACK', command_id: commandId });
+      }
+    },
     onCommandSent: (listener) => commandListeners.push(listener),
     openTerminal: (hostId, endpoint) =>
       openLink(hostId, (session) => session.terminals, endpoint, FrameKind.TERMINAL_DATA),
@@ -370,7 +407,7 @@ export function createHub({
       openLink(hostId, (session) => session.execs, endpoint, FrameKind.EXEC_STDIN),
     openFile,
     isConnected: (hostId) => sessions.get(hostId)?.phase === 'established',
-    hasPendingCommand: (containerId) => pending.hasContainer(containerId),
+    hasPendingCommand: (containerId, sinceMs) => pending.hasContainer(containerId, sinceMs),
     sendCommand(hostId: string, containerId: string, command: ContainerCommand, timeoutMs: number) {
       if (!running) return Promise.reject(new HubStoppedError());
       const { entry, result } = pending.add(hostId, containerId, command, timeoutMs);
