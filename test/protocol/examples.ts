@@ -120,6 +120,10 @@ export const AGENT_EXAMPLES: Examples<AgentMessage, AgentMessageType> = {
     },
     optional: ['detail'],
   },
+  AGENT_INVENTORY: {
+    message: { type: 'AGENT_INVENTORY', query_id: 'inv_0a1b2c3d4e5f', inventory: [RUNNING] },
+    optional: [],
+  },
   AGENT_GOODBYE: {
     message: { type: 'AGENT_GOODBYE', reason: 'shutdown', message: 'SIGTERM received' },
     optional: ['message'],
@@ -275,7 +279,16 @@ export const CONTROL_EXAMPLES: Examples<ControlMessage, ControlMessageType> = {
       heartbeat_interval_ms: 3000,
       heartbeat_timeout_ms: 9000,
       server_time: AT,
+      capabilities: ['result_ack', 'inventory'],
     },
+    optional: ['capabilities'],
+  },
+  CONTROL_RESULT_ACK: {
+    message: { type: 'CONTROL_RESULT_ACK', command_id: COMMAND_ID },
+    optional: [],
+  },
+  CONTROL_INVENTORY_QUERY: {
+    message: { type: 'CONTROL_INVENTORY_QUERY', query_id: 'inv_0a1b2c3d4e5f' },
     optional: [],
   },
   CONTROL_HEARTBEAT_ACK: {

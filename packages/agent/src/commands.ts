@@ -1,7 +1,9 @@
 // Executes CONTROL_COMMANDs (PROTOCOL.md §7): idempotent by command id (an LRU of the last
 // COMMAND_REPLAY_CACHE_SIZE results; a replay of a running command attaches to it), one at a time
 // per container in arrival order, parallel across containers, refused with `shutting_down` once
-// shutdown began. Sending goes through `send`, which the connection loop points at the live socket.
+// shutdown began. Results are kept until the control plane acknowledges them (CONTROL_RESULT_ACK)
+// and re-sent after a reconnect. Sending goes through `send`, which the connection loop points at
+// the live socket.
 import { COMMAND_REPLAY_CACHE_SIZE } from '@rexec/protocol';
 import type { AgentCommandResult, AgentMessage, ControlCommand } from '@rexec/protocol';
 import type { Logger } from 'pino';
@@ -14,7 +16,7 @@ import type { ContainerRuntime } from './runtime/index.js';
 export interface CommandExecutorOptions {
   runtime: ContainerRuntime;
   log: Logger;
-  /** Sends on the current connection; a result with no connection is dropped (HELLO recovers). */
+  /** Sends on the current connection; a result with no connection is re-sent after WELCOME. */
   send: (message: AgentMessage) => void;
   cacheSize?: number;
   /** How long a role's setup may take inside a new container (REXEC_ROLE_SETUP_TIMEOUT_SECONDS). */
@@ -35,6 +37,14 @@ export interface CommandExecutor {
    * (a disk quota stop), so their reports never land inside a command the control plane awaits.
    */
   exclusive<T>(containerId: string, work: () => Promise<T>): Promise<T>;
+  /** CONTROL_RESULT_ACK: the control plane recorded this result; it is not re-sent again. */
+  acknowledge(commandId: string): void;
+  /**
+   * A session reached WELCOME: with a control plane that acknowledges results, every result it
+   * has not acknowledged yet is sent again (marked `replayed`); with one that does not, none is
+   * kept from now on.
+   */
+  welcomed(acknowledges: boolean): void;
 }
 
 export function createCommandExecutor(options: CommandExecutorOptions): CommandExecutor {
@@ -46,6 +56,9 @@ export function createCommandExecutor(options: CommandExecutorOptions): CommandE
     ...(options.roleSetupTimeoutMs === undefined ? {} : { timeoutMs: options.roleSetupTimeoutMs }),
   });
   const results = new Map<string, AgentCommandResult>();
+  // Results not yet acknowledged, oldest first; kept only while the control plane acknowledges.
+  const unacknowledged = new Map<string, AgentCommandResult>();
+  let acknowledges = true;
   const running = new Map<string, Promise<void>>();
   const queues = new Map<string, Promise<void>>();
   let draining = false;
@@ -56,6 +69,15 @@ export function createCommandExecutor(options: CommandExecutorOptions): CommandE
     if (results.size > cacheSize) {
       const oldest = results.keys().next().value;
       if (oldest !== undefined) results.delete(oldest);
+    }
+  }
+
+  function keepUntilAcknowledged(result: AgentCommandResult): void {
+    if (!acknowledges) return;
+    unacknowledged.set(result.command_id, result);
+    if (unacknowledged.size > cacheSize) {
+      const oldest = unacknowledged.keys().next().value;
+      if (oldest !== undefined) unacknowledged.delete(oldest);
     }
   }
 
@@ -89,6 +111,7 @@ export function createCommandExecutor(options: CommandExecutorOptions): CommandE
       };
     }
     remember(result);
+    keepUntilAcknowledged(result);
     log.info(
       {
         commandId: command_id,
@@ -143,6 +166,19 @@ export function createCommandExecutor(options: CommandExecutorOptions): CommandE
 
   return {
     exclusive: (containerId, work) => chain(containerId, work),
+    acknowledge(commandId) {
+      unacknowledged.delete(commandId);
+    },
+    welcomed(acks) {
+      acknowledges = acks;
+      if (!acks) {
+        unacknowledged.clear();
+        return;
+      }
+      if (unacknowledged.size === 0) return;
+      log.info({ results: unacknowledged.size }, 're-sending results not acknowledged');
+      for (const result of unacknowledged.values()) send({ ...result, replayed: true });
+    },
     handle(message) {
       const cached = results.get(message.command_id);
       if (cached !== undefined) {

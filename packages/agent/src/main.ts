@@ -17,6 +17,7 @@ import type { ConnectLoop } from './connect-loop.js';
 import { AgentFatalError } from './errors.js';
 import { buildHello } from './hello.js';
 import { loadIdentity } from './identity.js';
+import { collectInventory } from './inventory.js';
 import {
   createDiskMonitor,
   createQuotaStops,
@@ -172,7 +173,7 @@ async function run(config: AgentConfig, log: Logger): Promise<number> {
         hostName: config.hostName,
         instanceId,
         log,
-        capabilities: ['terminal', 'exec', 'files', 'disk_monitor'],
+        capabilities: ['terminal', 'exec', 'files', 'disk_monitor', 'result_ack', 'inventory'],
         network: network.enforcement,
         diskEnforcement: disk,
         health: hostHealth,
@@ -184,6 +185,8 @@ async function run(config: AgentConfig, log: Logger): Promise<number> {
     containerUsage: () => diskMonitor.usage(),
     storage: () => storageSpace.measure(),
     onCommand: (message) => executor.handle(message),
+    onResultAck: (commandId) => executor.acknowledge(commandId),
+    inventory: () => collectInventory(runtime, log),
     onWelcome: (welcome) => {
       if (welcome.host_id !== identity.host_id) {
         log.error(
@@ -201,6 +204,7 @@ async function run(config: AgentConfig, log: Logger): Promise<number> {
         },
         'connected',
       );
+      executor.welcomed(welcome.capabilities?.includes('result_ack') ?? false);
     },
   });
   loop = connectLoop;

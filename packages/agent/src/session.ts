@@ -24,6 +24,7 @@ import type {
   ControlRefuse,
   HostStorage,
   HostUsage,
+  ObservedContainer,
 } from '@rexec/protocol';
 import type { Logger } from 'pino';
 import type { RawData, WebSocket } from 'ws';
@@ -42,6 +43,10 @@ export interface SessionDeps {
   /** The engine storage's free space (disk/storage-space.ts); none sent when omitted or null. */
   storage?: () => Promise<HostStorage | null>;
   onCommand: (message: Extract<ControlMessage, { type: 'CONTROL_COMMAND' }>) => void;
+  /** CONTROL_RESULT_ACK: the control plane recorded the command's result. */
+  onResultAck?: (commandId: string) => void;
+  /** Lists the host's containers for CONTROL_INVENTORY_QUERY; without it a query is not answered. */
+  inventory?: () => Promise<ObservedContainer[]>;
   /** Called once WELCOME arrived; the session is then established. */
   onWelcome: (welcome: Extract<ControlMessage, { type: 'CONTROL_WELCOME' }>) => void;
   /** Serves CONTROL_TERMINAL_*; without it every open is refused with `exec_failed`. */
@@ -163,6 +168,18 @@ export function startSession(deps: SessionDeps): Session {
     }
   }
 
+  // Unanswered (logged) when listing fails: the control plane's query times out and tries again.
+  function answerInventory(queryId: string): void {
+    if (deps.inventory === undefined) {
+      log.warn({ queryId }, 'an inventory query, though this agent did not announce `inventory`');
+      return;
+    }
+    deps
+      .inventory()
+      .then((inventory) => send({ type: 'AGENT_INVENTORY', query_id: queryId, inventory }))
+      .catch((error: unknown) => log.warn({ err: error, queryId }, 'could not list containers'));
+  }
+
   function violation(message: string): void {
     log.warn({ problem: message }, 'protocol violation by the control plane; closing');
     close(CloseCode.PROTOCOL_VIOLATION, message);
@@ -199,6 +216,12 @@ export function startSession(deps: SessionDeps): Session {
         return;
       case 'CONTROL_COMMAND':
         deps.onCommand(message);
+        return;
+      case 'CONTROL_RESULT_ACK':
+        deps.onResultAck?.(message.command_id);
+        return;
+      case 'CONTROL_INVENTORY_QUERY':
+        answerInventory(message.query_id);
         return;
       case 'CONTROL_TERMINAL_OPEN':
       case 'CONTROL_TERMINAL_RESIZE':

@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util';
 import { DEFAULT_MAX_UPLOAD_MB } from '@rexec/protocol';
 import { z } from 'zod';
 import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_STATEMENT_TIMEOUT_MS } from './db/open.js';
+import { DEFAULT_RECONCILE_SECONDS } from './lifecycle/periodic-reconcile.js';
 import { DEFAULT_AUTH_FAILURES_PER_MIN, DEFAULT_ENROLLS_PER_MIN } from './http/ip-limits.js';
 import { DEFAULT_AUDIT_RETENTION_DAYS } from './lifecycle/audit-retention.js';
 import { DEFAULT_CPU_OVERCOMMIT, MAX_CPU_OVERCOMMIT } from './scheduler/cpu-overcommit.js';
@@ -59,6 +60,7 @@ const EnvSchema = z.object({
   REXEC_EXEC_MAX_CONCURRENT: positiveInt('16', 4096),
   REXEC_EXEC_BUFFER_KB: positiveInt('1024', 1024 * 1024),
   REXEC_EXEC_GRACE_SECONDS: positiveInt('300', 7 * 24 * 3600),
+  REXEC_RECONCILE_SECONDS: positiveInt(String(DEFAULT_RECONCILE_SECONDS), 24 * 3600),
   REXEC_MAX_UPLOAD_MB: positiveInt(String(DEFAULT_MAX_UPLOAD_MB), 1024 * 1024),
   REXEC_CONSOLE_DIR: optionalString,
   REXEC_DATABASE_CONNECT_TIMEOUT_MS: positiveInt(String(DEFAULT_CONNECT_TIMEOUT_MS), 600_000),
@@ -136,6 +138,8 @@ export interface Config {
   execBufferBytes: number;
   /** How long a background exec's result is kept after it ends (REXEC_EXEC_GRACE_SECONDS). */
   execGraceMs: number;
+  /** How often connected hosts are asked for their inventory and reconciled (REXEC_RECONCILE_SECONDS). */
+  reconcileIntervalMs: number;
   /** The largest upload through the files API, in bytes (REXEC_MAX_UPLOAD_MB). */
   maxUploadBytes: number;
   /** The built web console; unset means packages/console/dist beside this package (main.ts). */
@@ -202,6 +206,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     execMaxConcurrent: e.REXEC_EXEC_MAX_CONCURRENT,
     execBufferBytes: e.REXEC_EXEC_BUFFER_KB * 1024,
     execGraceMs: e.REXEC_EXEC_GRACE_SECONDS * 1000,
+    reconcileIntervalMs: e.REXEC_RECONCILE_SECONDS * 1000,
     maxUploadBytes: e.REXEC_MAX_UPLOAD_MB * 1024 * 1024,
     consoleDir: e.REXEC_CONSOLE_DIR,
     cpuOvercommit: e.REXEC_CPU_OVERCOMMIT,

@@ -20,6 +20,7 @@ import { createHub } from './hub/hub.js';
 import { createReplicaPresence } from './hub/replica-presence.js';
 import { attachLifecycle } from './lifecycle/index.js';
 import { createHostLossReaper } from './lifecycle/host-loss.js';
+import { createPeriodicReconcile } from './lifecycle/periodic-reconcile.js';
 import { createSessionReaper } from './lifecycle/session-reaper.js';
 import { createAuditRetention } from './lifecycle/audit-retention.js';
 import { createEventWake } from './events/event-wake.js';
@@ -128,6 +129,7 @@ async function main(): Promise<void> {
     { db: database.db, log: log.child({ part: 'webhooks' }) },
     { policy: config.webhookPolicy },
   );
+  const reconciler = createPeriodicReconcile({ ...lifecycle, hub }, config.reconcileIntervalMs);
   const terminals = createTerminalRelay({
     hub,
     log: log.child({ part: 'terminal' }),
@@ -189,8 +191,9 @@ async function main(): Promise<void> {
     log.info({ signal }, 'shutting down');
     // Reverse order of start: no new sessions or reaps, terminals closed (their shells wait in the
     // agents to be resumed), agents told to go elsewhere, then HTTP.
-    auditRetention
+    reconciler
       .stop()
+      .then(() => auditRetention.stop())
       .then(() => eventWake.stop())
       .then(() => webhooks.stop())
       .then(() => hostLoss.stop())
@@ -234,9 +237,11 @@ async function main(): Promise<void> {
     webhooks.start();
     await eventWake.start();
     auditRetention.start();
+    reconciler.start();
     await app.listen({ host: config.bind, port: config.port });
   } catch (error) {
     log.fatal({ err: error, bind: config.bind, port: config.port }, 'cannot listen');
+    await reconciler.stop();
     await hostLoss.stop();
     await webhooks.stop();
     await auditRetention.stop();

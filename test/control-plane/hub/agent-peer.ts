@@ -35,6 +35,8 @@ export interface HelloOptions {
   capacity?: AgentHello['capacity'];
   measuredCapacity?: AgentHello['capacity'];
   runtime?: AgentHello['runtime'];
+  /** What the peer announces (`result_ack`, `inventory`, …); none when omitted. */
+  capabilities?: string[];
 }
 
 /** A refused upgrade: the HTTP status and JSON body the server answered with. */
@@ -247,6 +249,7 @@ export function helloMessage(options: HelloOptions = {}): AgentHello {
       ? {}
       : { measured_capacity: options.measuredCapacity }),
     inventory: options.inventory ?? [],
+    ...(options.capabilities === undefined ? {} : { capabilities: options.capabilities }),
   };
 }
 

@@ -16,6 +16,7 @@ void t.test('defaults follow DESIGN §2', (t) => {
     execMaxConcurrent: 16,
     execBufferBytes: 1024 * 1024,
     execGraceMs: 300_000,
+    reconcileIntervalMs: 60_000,
     consoleDir: undefined,
     cpuOvercommit: 4,
     databaseConnectTimeoutMs: 10_000,
@@ -45,6 +46,7 @@ void t.test('reads every variable', (t) => {
       REXEC_EXEC_MAX_CONCURRENT: '3',
       REXEC_EXEC_BUFFER_KB: '8',
       REXEC_EXEC_GRACE_SECONDS: '5',
+      REXEC_RECONCILE_SECONDS: '2',
       REXEC_CONSOLE_DIR: '/srv/rexec-console',
       REXEC_CPU_OVERCOMMIT: '1.5',
       REXEC_DATABASE_CONNECT_TIMEOUT_MS: '2000',
@@ -65,6 +67,7 @@ void t.test('reads every variable', (t) => {
       execMaxConcurrent: 3,
       execBufferBytes: 8 * 1024,
       execGraceMs: 5_000,
+      reconcileIntervalMs: 2_000,
       consoleDir: '/srv/rexec-console',
       cpuOvercommit: 1.5,
       databaseConnectTimeoutMs: 2_000,
@@ -96,6 +99,7 @@ void t.test('a bad value is an error naming the variable', (t) => {
     REXEC_DATABASE_STATEMENT_TIMEOUT_MS: 'soon',
     REXEC_AUTH_FAILURES_PER_IP_PER_MIN: '-1',
     REXEC_ENROLLS_PER_IP_PER_MIN: '1.5',
+    REXEC_RECONCILE_SECONDS: '0',
   };
   for (const [variable, value] of Object.entries(cases)) {
     t.throws(() => loadConfig({ [variable]: value }), ConfigError, variable);
@@ -122,6 +126,13 @@ void t.test('a bad value is an error naming the variable', (t) => {
     3_600,
     'fractional hours are accepted',
   );
+  for (const seconds of ['86401', '0.5', 'often']) {
+    t.throws(
+      () => loadConfig({ REXEC_RECONCILE_SECONDS: seconds }),
+      { message: /REXEC_RECONCILE_SECONDS/ },
+      `REXEC_RECONCILE_SECONDS=${seconds}`,
+    );
+  }
   t.end();
 });
 

@@ -1,5 +1,5 @@
 // One agent's socket: its handshake phase, when it was last heard from, its terminal and exec
-// channels, and sending encoded control messages and terminal data frames. Deciding what a
+// channels and inventory queries, and sending encoded control messages and terminal data frames. Deciding what a
 // message means is the hub's; this holds per-connection state.
 import { randomBytes } from 'node:crypto';
 import {
@@ -14,6 +14,7 @@ import { WebSocket } from 'ws';
 import { ExecChannels } from './exec-channels.js';
 import type { RecordedStorage } from './host-storage.js';
 import { FileChannels } from './file-channels.js';
+import { InventoryQueries } from './inventory-queries.js';
 import { TerminalChannels } from './terminal-channels.js';
 
 /** `awaiting_hello` → `handshaking` (HELLO being processed) → `established` → `ended`. */
@@ -33,6 +34,8 @@ export class AgentSession {
   readonly terminals = new TerminalChannels();
   readonly execs = new ExecChannels();
   readonly files = new FileChannels();
+  /** CONTROL_INVENTORY_QUERYs sent on this socket and not answered yet. */
+  readonly inventoryQueries = new InventoryQueries();
   /** What HELLO's `capabilities` announced (`exec`, `files`, …); empty before HELLO. */
   capabilities: ReadonlySet<string> = new Set();
 

@@ -5,8 +5,11 @@ import type { AgentCommandResult, ContainerCommand } from '@rexec/protocol';
 
 export interface CommandChannel {
   isConnected(hostId: string): boolean;
-  /** True while a command for this container waits for its result (sent or queued). */
-  hasPendingCommand(containerId: string): boolean;
+  /**
+   * True while a command for this container waits for its result (sent or queued); with
+   * `sinceMs` (epoch ms), also when one was sent or ended at or after that moment.
+   */
+  hasPendingCommand(containerId: string, sinceMs?: number): boolean;
   /**
    * Sends a command to the host now, or when it next completes a handshake, and resolves with the
    * agent's result. Rejects with CommandTimeoutError after `timeoutMs`, HubStoppedError on shutdown.
@@ -17,6 +20,11 @@ export interface CommandChannel {
     command: ContainerCommand,
     timeoutMs: number,
   ): Promise<AgentCommandResult>;
+  /**
+   * Tells the host's agent that a command's result is recorded (CONTROL_RESULT_ACK), so it stops
+   * keeping it for a re-send; no-op when the host is not connected here or its agent keeps none.
+   */
+  acknowledge(hostId: string, commandId: string): void;
   /**
    * Ends a host's live session because its credential was revoked: CONTROL_REFUSE
    * `credential_revoked`, close 4004, host unreachable. No-op when it is not connected.
@@ -47,5 +55,6 @@ export const DISCONNECTED: CommandChannel = {
   isConnected: () => false,
   hasPendingCommand: () => false,
   sendCommand: () => Promise.reject(new HubStoppedError('no agent hub is configured')),
+  acknowledge: () => undefined,
   disconnectRevoked: () => undefined,
 };

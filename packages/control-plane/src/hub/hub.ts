@@ -15,21 +15,16 @@ import {
   HEARTBEAT_TIMEOUT_MS,
   HEARTBEAT_WATCHDOG_TICK_MS,
   MAX_AGENT_MESSAGE_BYTES,
-  type AgentCommandResult,
-  type AgentContainerStatus,
-  type AgentHello,
   type ContainerCommand,
   type ControlMessage,
 } from '@rexec/protocol';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { closeClients } from './close-clients.js';
-import type { Database } from '../db/open.js';
-import type { IpLimits } from '../http/ip-limits.js';
 import type { AuthenticatedHost } from '../services/host-enrollment.js';
 import { admitAgent } from './agent-admission.js';
 import type { ChannelLink } from './channel-table.js';
 import { AgentSession } from './agent-session.js';
-import { HubStoppedError, type CommandChannel } from './channel.js';
+import { HubStoppedError } from './channel.js';
 import {
   markUnreachable,
   reassertServedHosts,
@@ -41,12 +36,8 @@ import {
 import { createHelloThrottle } from './hello-throttle.js';
 import { handleAgentMessage, type MessageContext } from './messages.js';
 import { PendingCommands } from './pending-commands.js';
-import type { ExecEndpoint, ExecLink } from './exec-channels.js';
 import type { FileEndpoint, FileLink } from './file-channels.js';
-import type { TerminalEndpoint, TerminalLink } from './terminal-channels.js';
 import { refuseUpgrade } from './upgrade-refusal.js';
-import type { Log } from './log.js';
-import type { ReplicaPresence } from './replica-presence.js';
 
 /**
  * Silence after which an `online` host served by no replica is swept to unreachable: the
@@ -58,85 +49,26 @@ const SWEEP_EVERY_MS = 5_000;
 /** How long stop() lets agents answer the close handshake before cutting their sockets. */
 const CLOSE_GRACE_MS = 1_000;
 
-export interface HubOptions {
-  heartbeatIntervalMs?: number;
-  heartbeatTimeoutMs?: number;
-  handshakeTimeoutMs?: number;
-  watchdogTickMs?: number;
-  /** HELLOs a host may send back to back, and how often one more is allowed (hello-throttle.ts). */
-  helloBurst?: number;
-  helloRefillMs?: number;
-}
-
-export interface EstablishedHost {
-  hostId: string;
-  hostName: string;
-  hello: AgentHello;
-  /**
-   * Containers whose commands were still awaited when the session was established (and re-sent).
-   * Their own results settle those rows, even if they arrive before reconciliation reads them.
-   */
-  inFlight: ReadonlySet<string>;
-}
-
-export type EstablishedListener = (host: EstablishedHost) => Promise<void>;
-export type StatusListener = (hostId: string, report: AgentContainerStatus) => Promise<void>;
-
-export interface SentCommand {
-  hostId: string;
-  containerId: string;
-  command: ContainerCommand;
-  /** Settles with the agent's answer, or rejects on timeout or shutdown. */
-  result: Promise<AgentCommandResult>;
-}
-/** Told synchronously of every command handed to the hub (the relay watches stops). */
-export type CommandListener = (sent: SentCommand) => void;
-
-export interface Hub extends CommandChannel {
-  /** Takes one upgrade request for AGENT_CONNECT_PATH; the HTTP server routes upgrades by path. */
-  readonly handleUpgrade: (request: IncomingMessage, socket: Duplex, head: Buffer) => void;
-  start(): void;
-  /**
-   * One sweep of hosts no live replica holds, awaited: main runs it before listening, so a
-   * restarted control plane never shows the hosts of the process it replaced as online.
-   */
-  sweepNow(): Promise<void>;
-  /** Closes every agent socket with SERVER_SHUTTING_DOWN and marks those hosts unreachable. */
-  stop(): Promise<void>;
-  /** Run after WELCOME (reconciliation); errors are logged. */
-  onEstablished(listener: EstablishedListener): void;
-  onContainerStatus(listener: StatusListener): void;
-  onCommandSent(listener: CommandListener): void;
-  /**
-   * Opens a terminal channel on the host's established session; undefined when the host is not
-   * connected here. The endpoint hears the channel's messages until it ends or is released.
-   */
-  openTerminal(hostId: string, endpoint: TerminalEndpoint): TerminalLink | undefined;
-  /** Opens an exec channel on the host's established session, like openTerminal. */
-  openExec(hostId: string, endpoint: ExecEndpoint): ExecLink | undefined;
-  /**
-   * Opens a file channel like openExec; `'unsupported'` when the host's agent did not announce
-   * the `files` capability in its HELLO (an older agent).
-   */
-  openFile(hostId: string, endpoint: FileEndpoint): FileLink | 'unsupported' | undefined;
-}
-
-export interface HubDependencies {
-  database: Database;
-  log: Log;
-  options?: HubOptions;
-  /**
-   * This process's presence lock (replica-presence.ts). Without one, hosts record no replica and
-   * only the silence sweep finds hosts left online by a dead process.
-   */
-  presence?: ReplicaPresence;
-  /**
-   * Per-address failed-authentication limits shared with the REST API (http/ip-limits.ts): a
-   * refused host credential counts, and an address past its budget is refused with 429 before the
-   * credential costs a database lookup. Without one, upgrades are not limited per address.
-   */
-  ipLimits?: IpLimits;
-}
+import type {
+  CommandListener,
+  EstablishedListener,
+  Hub,
+  HubDependencies,
+  LateResultListener,
+  SentCommand,
+  StatusListener,
+} from './hub-types.js';
+export type {
+  CommandListener,
+  EstablishedHost,
+  EstablishedListener,
+  Hub,
+  HubDependencies,
+  HubOptions,
+  LateResultListener,
+  SentCommand,
+  StatusListener,
+} from './hub-types.js';
 
 export function createHub({
   database,
@@ -156,6 +88,7 @@ export function createHub({
   const pending = new PendingCommands();
   const established: EstablishedListener[] = [];
   const statusListeners: StatusListener[] = [];
+  const lateResultListeners: LateResultListener[] = [];
   const commandListeners: CommandListener[] = [];
   const wss = new WebSocketServer({
     noServer: true,
@@ -179,6 +112,7 @@ export function createHub({
     session.terminals.endAll(running ? 'closed' : 'stopping');
     session.execs.endAll(running ? 'closed' : 'stopping');
     session.files.endAll(running ? 'closed' : 'stopping');
+    session.inventoryQueries.failAll('the agent session ended');
     if (sessions.get(session.hostId) !== session) return;
     sessions.delete(session.hostId);
     log.info({ host_id: session.hostId, reason }, 'agent session ended');
@@ -205,6 +139,7 @@ export function createHub({
     isCurrent: (session) => sessions.get(session.hostId) === session,
     establishedListeners: established,
     statusListeners,
+    lateResultListeners,
     lose,
     track,
     noteSeen: (hostId) => seen.add(hostId),
@@ -363,6 +298,25 @@ export function createHub({
     },
     onEstablished: (listener) => established.push(listener),
     onContainerStatus: (listener) => statusListeners.push(listener),
+    onLateResult: (listener) => lateResultListeners.push(listener),
+    connectedHostIds: () =>
+      [...sessions.values()].filter((s) => s.phase === 'established').map((s) => s.hostId),
+    queryInventory(hostId, timeoutMs) {
+      const session = sessions.get(hostId);
+      if (session?.phase !== 'established' || !session.capabilities.has('inventory')) {
+        return undefined;
+      }
+      const { queryId, answer } = session.inventoryQueries.open(timeoutMs);
+      const sentAt = Date.now();
+      session.send({ type: 'CONTROL_INVENTORY_QUERY', query_id: queryId });
+      return answer.then((inventory) => ({ inventory, sentAt }));
+    },
+    acknowledge(hostId, commandId) {
+      const session = sessions.get(hostId);
+      if (session?.phase === 'established' && session.capabilities.has('result_ack')) {
+        session.send({ type: 'CONTROL_RESULT_ACK', command_id: commandId });
+      }
+    },
     onCommandSent: (listener) => commandListeners.push(listener),
     openTerminal: (hostId, endpoint) =>
       openLink(hostId, (session) => session.terminals, endpoint, FrameKind.TERMINAL_DATA),
@@ -370,7 +324,7 @@ export function createHub({
       openLink(hostId, (session) => session.execs, endpoint, FrameKind.EXEC_STDIN),
     openFile,
     isConnected: (hostId) => sessions.get(hostId)?.phase === 'established',
-    hasPendingCommand: (containerId) => pending.hasContainer(containerId),
+    hasPendingCommand: (containerId, sinceMs) => pending.hasContainer(containerId, sinceMs),
     sendCommand(hostId: string, containerId: string, command: ContainerCommand, timeoutMs: number) {
       if (!running) return Promise.reject(new HubStoppedError());
       const { entry, result } = pending.add(hostId, containerId, command, timeoutMs);

@@ -1,10 +1,12 @@
 // Handling of each frame from an agent: size check and decode at the edge (a bad frame closes that
 // socket only), the handshake (version check, host row, WELCOME, re-sending commands still wanted),
-// heartbeat ACKs and the container usage and storage space they carry, command results, status reports, GOODBYE, and
+// heartbeat ACKs and the container usage and storage space they carry, command results (awaited or
+// late), inventories answering a query, status reports, GOODBYE, and
 // terminal and exec messages and binary frames handed to the session's channels (the terminal
 // relay and the exec runner read them). The hub owns the session map.
 import {
   CloseCode,
+  CONTROL_CAPABILITIES,
   decodeAgentMessage,
   decodeChannelFrame,
   FrameKind,
@@ -21,7 +23,7 @@ import type { AgentSession } from './agent-session.js';
 import { measuredDisk, recordContainerUsage } from './container-usage.js';
 import { markOnline, type UnreachableReason } from './host-presence.js';
 import { recordHostStorage, storageRecordDue } from './host-storage.js';
-import type { EstablishedListener, StatusListener } from './hub.js';
+import type { EstablishedListener, LateResultListener, StatusListener } from './hub.js';
 import type { Log } from './log.js';
 import type { PendingCommands } from './pending-commands.js';
 import type { HelloThrottle } from './hello-throttle.js';
@@ -41,6 +43,7 @@ export interface MessageContext {
   isCurrent(session: AgentSession): boolean;
   establishedListeners: readonly EstablishedListener[];
   statusListeners: readonly StatusListener[];
+  lateResultListeners: readonly LateResultListener[];
   lose(session: AgentSession, reason: UnreachableReason): void;
   /** Queues a last_seen_at refresh; the hub writes the queued hosts in one statement per tick. */
   noteSeen(hostId: string): void;
@@ -137,10 +140,21 @@ function dispatch(context: MessageContext, session: AgentSession, message: Agent
       return;
     case 'AGENT_COMMAND_RESULT':
       if (!context.pending.settle(session.hostId, message)) {
-        // A late result after the command timed out: its effect shows in the next report or HELLO.
+        // Timed out here, or re-sent after a reconnect (a restarted control plane forgot it).
         context.log.info(
           { host_id: session.hostId, command_id: message.command_id },
           'result for a command no longer awaited',
+        );
+        for (const listener of context.lateResultListeners) {
+          context.track(listener(session.hostId, message), 'late command result failed');
+        }
+      }
+      return;
+    case 'AGENT_INVENTORY':
+      if (!session.inventoryQueries.settle(message.query_id, message.inventory)) {
+        context.log.info(
+          { host_id: session.hostId, query_id: message.query_id },
+          'inventory for a query no longer awaited',
         );
       }
       return;
@@ -251,6 +265,7 @@ async function handshake(
     heartbeat_interval_ms: context.timing.heartbeatIntervalMs,
     heartbeat_timeout_ms: context.timing.heartbeatTimeoutMs,
     server_time: new Date().toISOString(),
+    capabilities: [...CONTROL_CAPABILITIES],
   });
   session.phase = 'established';
   session.lastHeardAt = Date.now();

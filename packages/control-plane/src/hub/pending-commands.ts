@@ -1,5 +1,6 @@
 // Commands waiting for their AGENT_COMMAND_RESULT: minted ids, per-command timeouts, settling by id
-// from the right host, and the list to re-send after a reconnect. Sockets and sending are the hub's.
+// from the right host, the list to re-send after a reconnect, and when each container last had one
+// (periodic reconciliation skips those). Sockets and sending are the hub's.
 import { randomBytes } from 'node:crypto';
 import type { AgentCommandResult, ContainerCommand, ControlCommand } from '@rexec/protocol';
 import { CommandTimeoutError } from './channel.js';
@@ -22,8 +23,23 @@ export function newCommandId(): string {
   return `cmd_${randomBytes(12).toString('hex')}`;
 }
 
+/** Activity marks older than this are dropped once there are many (a reconcile pass is shorter). */
+const ACTIVITY_KEEP_MS = 600_000;
+const ACTIVITY_PRUNE_SIZE = 4_096;
+
 export class PendingCommands {
   readonly #entries = new Map<string, Entry>();
+  /** When a command for each container was last sent or ended, for hasContainer's `sinceMs`. */
+  readonly #activity = new Map<string, number>();
+
+  #mark(containerId: string): void {
+    const now = Date.now();
+    this.#activity.set(containerId, now);
+    if (this.#activity.size <= ACTIVITY_PRUNE_SIZE) return;
+    for (const [id, at] of this.#activity) {
+      if (now - at > ACTIVITY_KEEP_MS) this.#activity.delete(id);
+    }
+  }
 
   add(
     hostId: string,
@@ -41,11 +57,13 @@ export class PendingCommands {
     const result = new Promise<AgentCommandResult>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.#entries.delete(message.command_id);
+        this.#mark(containerId);
         reject(new CommandTimeoutError(message.command_id, timeoutMs));
       }, timeoutMs);
       entry = { hostId, message, sent: false, resolve, reject, timer };
     });
     this.#entries.set(message.command_id, entry);
+    this.#mark(containerId);
     return { entry, result };
   }
 
@@ -55,6 +73,7 @@ export class PendingCommands {
     if (entry === undefined || entry.hostId !== hostId) return false;
     this.#entries.delete(result.command_id);
     clearTimeout(entry.timer);
+    this.#mark(entry.message.container_id);
     entry.resolve(result);
     return true;
   }
@@ -63,7 +82,14 @@ export class PendingCommands {
     return [...this.#entries.values()].filter((entry) => entry.hostId === hostId);
   }
 
-  hasContainer(containerId: string): boolean {
+  /**
+   * True while a command for the container waits; with `sinceMs`, also when one was sent, answered
+   * or timed out at or after that moment (an inventory taken before then may be out of date).
+   */
+  hasContainer(containerId: string, sinceMs?: number): boolean {
+    if (sinceMs !== undefined && (this.#activity.get(containerId) ?? -Infinity) >= sinceMs) {
+      return true;
+    }
     for (const entry of this.#entries.values()) {
       if (entry.message.container_id === containerId) return true;
     }

@@ -27,6 +27,7 @@ import {
   markStopped,
 } from './outcomes.js';
 import { finishDelete, loadContainer, sessionHours, transition } from './transitions.js';
+import { retryWrite } from './write-retry.js';
 
 export interface LifecycleDeps {
   db: Db;
@@ -64,7 +65,8 @@ export async function launchContainer(
   row: ContainerRow,
   knownHours?: number | null,
 ): Promise<void> {
-  if (row.hostId === null) return;
+  const hostId = row.hostId;
+  if (hostId === null) return;
   const hours =
     knownHours !== undefined
       ? Promise.resolve(knownHours)
@@ -78,7 +80,7 @@ export async function launchContainer(
   let result: AgentCommandResult;
   try {
     result = await deps.hub.sendCommand(
-      row.hostId,
+      hostId,
       row.id,
       { action: 'create', spec: containerSpec(row) },
       createTimeoutMs(row.role),
@@ -94,9 +96,17 @@ export async function launchContainer(
     deps.log.error({ container_id: row.id, err: error }, 'create could not be sent');
     return;
   }
+  const known = await hours;
   try {
-    await applyCreateResult(deps.db, row, result, await hours);
+    await retryWrite(
+      deps.log,
+      'cannot record a create result; retrying',
+      { container_id: row.id, command_id: result.command_id },
+      () => applyCreateResult(deps.db, row, result, known),
+    );
+    deps.hub.acknowledge(hostId, result.command_id);
   } catch (error) {
+    // Unacknowledged, so the agent re-sends it after a reconnect; the next inventory settles it.
     deps.log.error({ container_id: row.id, err: error }, 'cannot record a create result');
   }
 }
@@ -144,20 +154,60 @@ export async function changeState(
     action === 'start'
       ? await command(deps, { ...row, hostId }, { action: 'start' }, COMMAND_TIMEOUT_MS.start)
       : await command(deps, { ...row, hostId }, stopCommand(), STOP_TIMEOUT_MS);
-  const current = (await loadContainer(deps.db, row.id)) ?? row;
   if (!result.ok) {
     if (result.error.code === 'not_found') {
-      await markError(deps.db, current, 'container_missing', commandDetail(result.error));
+      await recordResult(deps, hostId, result.command_id, async () => {
+        const current = (await loadContainer(deps.db, row.id)) ?? row;
+        await markError(deps.db, current, 'container_missing', commandDetail(result.error));
+      });
       throw invalidState('The container no longer exists on its host.', 'error');
     }
+    deps.hub.acknowledge(hostId, result.command_id);
     deps.log.warn({ container_id: row.id, error: result.error }, `${action} failed on the agent`);
     throw internal(`the agent could not ${action} ${row.id}: ${result.error.message}`);
   }
-  const changed =
-    action === 'start'
-      ? await markRunning(deps.db, current, result.container, 'started', userId)
-      : await markStopped(deps.db, current, 'user', null, userId);
+  const changed = await recordResult(deps, hostId, result.command_id, async () => {
+    const current = (await loadContainer(deps.db, row.id)) ?? row;
+    return action === 'start'
+      ? markRunning(deps.db, current, result.container, 'started', userId)
+      : markStopped(deps.db, current, 'user', null, userId);
+  });
   return changed ?? (await getContainer(deps.db, userId, row.id));
+}
+
+/**
+ * Records a user's command result while the user waits: the first failure is the user's answer
+ * (the API says the database is unavailable), and the write goes on being retried behind it until
+ * it lands; the agent is told once it has.
+ */
+async function recordResult<T>(
+  deps: LifecycleDeps,
+  hostId: string,
+  commandId: string,
+  write: () => Promise<T>,
+): Promise<T> {
+  let value: T;
+  try {
+    value = await write();
+  } catch (error) {
+    retryWrite(
+      deps.log,
+      'cannot record a command result; retrying',
+      { command_id: commandId },
+      write,
+    )
+      .then(() => deps.hub.acknowledge(hostId, commandId))
+      .catch((retryError: unknown) => {
+        // Unacknowledged, so the agent re-sends it after a reconnect; an inventory settles it too.
+        deps.log.error(
+          { err: retryError, command_id: commandId },
+          'cannot record a command result',
+        );
+      });
+    throw error;
+  }
+  deps.hub.acknowledge(hostId, commandId);
+  return value;
 }
 
 export type DeleteOutcome = { kind: 'removed' } | { kind: 'deleting'; id: string };
@@ -200,25 +250,29 @@ export async function removeOnHost(
   row: ContainerRow,
   actorUserId: string | null,
 ): Promise<DeleteOutcome> {
-  if (row.hostId === null) throw new Error(`container ${row.id} has no host to remove it from`);
+  const hostId = row.hostId;
+  if (hostId === null) throw new Error(`container ${row.id} has no host to remove it from`);
+  let commandId: string;
   try {
     const result = await deps.hub.sendCommand(
-      row.hostId,
+      hostId,
       row.id,
       { action: 'remove', remove_volume: true },
       COMMAND_TIMEOUT_MS.remove,
     );
     if (!result.ok) {
+      deps.hub.acknowledge(hostId, result.command_id);
       deps.log.warn({ container_id: row.id, error: result.error }, 'remove failed on the agent');
       return { kind: 'deleting', id: row.id };
     }
+    commandId = result.command_id;
   } catch (error) {
     if (error instanceof CommandTimeoutError || error instanceof HubStoppedError) {
       return { kind: 'deleting', id: row.id };
     }
     throw error;
   }
-  await finishDelete(deps.db, row, actorUserId);
+  await recordResult(deps, hostId, commandId, () => finishDelete(deps.db, row, actorUserId));
   return { kind: 'removed' };
 }
 

@@ -55,6 +55,8 @@ async function stopIfRunning(
     stopCommand(),
     STOP_TIMEOUT_MS,
   );
+  // Nothing of a quarantined container's is recorded but the host's list, written after this.
+  deps.hub.acknowledge(hostId, result.command_id);
   if (result.ok) return result.container.state;
   deps.log.warn(
     { host_id: hostId, container_id: container.container_id, error: result.error },

@@ -1,9 +1,10 @@
-// Reconciliation on every HELLO (PROTOCOL.md §7): the host's containers in Postgres against the
-// agent's inventory, each decided by the one table in reconcile-table.ts (creates that never landed
-// are re-sent, missing containers become `error`/`container_missing`, containers that should not
-// run are stopped, a start or stop whose result was lost is recorded, pending deletes are
-// finished), and labelled containers the database does not know are quarantined (quarantine.ts):
-// stopped and kept with their volumes for an admin, never deleted.
+// Reconciliation (PROTOCOL.md §7), on every HELLO and every REXEC_RECONCILE_SECONDS
+// (periodic-reconcile.ts): the host's containers in Postgres against the agent's inventory, each
+// decided by the one table in reconcile-table.ts (creates that never landed are re-sent, missing
+// containers become `error`/`container_missing`, containers that should not run are stopped, a
+// start or stop whose result was lost is recorded, pending deletes are finished), and labelled
+// containers the database does not know are quarantined (quarantine.ts): stopped and kept with
+// their volumes for an admin, never deleted.
 import { stopCommand, type ObservedContainer } from '@rexec/protocol';
 import { and, eq, isNull } from 'drizzle-orm';
 import { containers, type ContainerRow } from '../db/schema/containers.js';
@@ -13,33 +14,66 @@ import { exitDetail, exitReason, markError, markRunning, markStopped } from './o
 import { engineState, reconcileAction } from './reconcile-table.js';
 import { quarantineUnknown } from './quarantine.js';
 import { finishDelete } from './transitions.js';
+import { retryWrite } from './write-retry.js';
+
+/** One host's inventory, and what reconciliation must leave alone because it may be out of date. */
+export interface InventorySnapshot {
+  hostId: string;
+  inventory: readonly ObservedContainer[];
+  /** Containers whose commands were re-sent with WELCOME (they settle their own rows). */
+  inFlight: ReadonlySet<string>;
+  /**
+   * When the inventory was asked for (epoch ms), for one asked of a live session: rows created, and
+   * containers with a command sent or answered, since then are skipped (the inventory predates
+   * them). Undefined for a HELLO, whose inventory is the first word of the session.
+   */
+  takenAt?: number;
+}
+
+/** At HELLO: the inventory the agent sent with it. */
+export function reconcileHost(deps: LifecycleDeps, host: EstablishedHost): Promise<void> {
+  return reconcileInventory(deps, {
+    hostId: host.hostId,
+    inventory: host.hello.inventory,
+    inFlight: host.inFlight,
+  });
+}
 
 /** Runs every step for the host; each step's failure is logged and does not stop the others. */
-export async function reconcileHost(deps: LifecycleDeps, host: EstablishedHost): Promise<void> {
+export async function reconcileInventory(
+  deps: LifecycleDeps,
+  snapshot: InventorySnapshot,
+): Promise<void> {
+  const { hostId, takenAt } = snapshot;
   const rows = await deps.db
     .select()
     .from(containers)
-    .where(and(eq(containers.hostId, host.hostId), isNull(containers.deletedAt)));
-  const observed = new Map(host.hello.inventory.map((c) => [c.container_id, c]));
+    .where(and(eq(containers.hostId, hostId), isNull(containers.deletedAt)));
+  const observed = new Map(snapshot.inventory.map((c) => [c.container_id, c]));
   const known = new Set(rows.map((row) => row.id));
+  // A command in flight will settle its row itself; acting now would race it. One re-sent at
+  // HELLO may already be answered by now while `rows` still shows the state before its answer.
+  const busy = (id: string) => snapshot.inFlight.has(id) || deps.hub.hasPendingCommand(id, takenAt);
   const steps: Promise<void>[] = [];
   for (const row of rows) {
-    // A command in flight will settle this row itself; acting now would race it. One re-sent at
-    // HELLO may already be answered by now while `rows` still shows the state before its answer.
-    if (host.inFlight.has(row.id) || deps.hub.hasPendingCommand(row.id)) continue;
+    if (busy(row.id)) continue;
+    if (takenAt !== undefined && row.createdAt.getTime() >= takenAt) continue;
     steps.push(reconcileContainer(deps, row, observed.get(row.id)));
   }
-  const unknown = host.hello.inventory.filter((c) => !known.has(c.container_id));
-  steps.push(quarantineUnknown(deps, host.hostId, unknown));
+  const unknown = snapshot.inventory.filter(
+    (c) => !known.has(c.container_id) && !busy(c.container_id),
+  );
+  steps.push(quarantineUnknown(deps, hostId, unknown));
   const results = await Promise.allSettled(steps);
   for (const result of results) {
     if (result.status === 'rejected') {
-      deps.log.error({ err: result.reason, host_id: host.hostId }, 'a reconciliation step failed');
+      deps.log.error({ err: result.reason, host_id: hostId }, 'a reconciliation step failed');
     }
   }
 }
 
-async function reconcileContainer(
+/** One row against what the engine says of its container (`undefined`: not there). */
+export async function reconcileContainer(
   deps: LifecycleDeps,
   row: ContainerRow,
   observed: ObservedContainer | undefined,
@@ -90,8 +124,15 @@ async function stopOnHost(deps: LifecycleDeps, row: ContainerRow): Promise<void>
   const expired = row.sessionExpiresAt !== null && row.sessionExpiresAt <= new Date();
   const result = await deps.hub.sendCommand(row.hostId, row.id, stopCommand(), STOP_TIMEOUT_MS);
   if (!result.ok) {
+    deps.hub.acknowledge(row.hostId, result.command_id);
     deps.log.warn({ container_id: row.id, error: result.error }, 'reconciliation stop failed');
     return;
   }
-  await markStopped(deps.db, row, expired ? 'session_expired' : 'user');
+  await retryWrite(
+    deps.log,
+    'cannot record a reconciliation stop; retrying',
+    { container_id: row.id, command_id: result.command_id },
+    () => markStopped(deps.db, row, expired ? 'session_expired' : 'user'),
+  );
+  deps.hub.acknowledge(row.hostId, result.command_id);
 }

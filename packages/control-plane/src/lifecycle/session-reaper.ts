@@ -7,6 +7,7 @@ import { containers } from '../db/schema/containers.js';
 import { STOP_TIMEOUT_MS, type LifecycleDeps } from './actions.js';
 import { markStopped } from './outcomes.js';
 import { loadContainer } from './transitions.js';
+import { retryWrite } from './write-retry.js';
 
 export const REAPER_INTERVAL_MS = 30_000;
 /** Expired containers handled per tick, so one tick stays short after a long outage. */
@@ -82,12 +83,21 @@ async function reap(deps: LifecycleDeps, id: string, hostId: string | null): Pro
   if (hostId === null || !deps.hub.isConnected(hostId)) return;
   try {
     const result = await deps.hub.sendCommand(hostId, id, stopCommand(), STOP_TIMEOUT_MS);
-    const row = await loadContainer(deps.db, id);
-    if (!result.ok || row === undefined) {
+    if (!result.ok) {
+      deps.hub.acknowledge(hostId, result.command_id);
       deps.log.warn({ container_id: id }, 'session expiry stop did not succeed');
       return;
     }
-    await markStopped(deps.db, row, 'session_expired');
+    await retryWrite(
+      deps.log,
+      'cannot record a session expiry stop; retrying',
+      { container_id: id, command_id: result.command_id },
+      async () => {
+        const row = await loadContainer(deps.db, id);
+        if (row !== undefined) await markStopped(deps.db, row, 'session_expired');
+      },
+    );
+    deps.hub.acknowledge(hostId, result.command_id);
   } catch (error) {
     deps.log.warn({ container_id: id, err: error }, 'session expiry stop not confirmed');
   }

@@ -33,43 +33,47 @@ import {
   AgentTerminalOpened,
 } from './terminal-relay.js';
 
-/** First message on every connection: who the agent is and everything it runs right now. */
-export const AgentHello = z
-  .object({
-    type: z.literal('AGENT_HELLO'),
-    /** Any positive version decodes, so an unsupported one is refused by name, not as garbage. */
-    protocol_version: z.int().min(1).max(65_535),
-    agent_version: VersionString,
-    /** Random per agent process: a new value means the agent restarted and its shells are gone. */
-    instance_id: OpaqueId,
-    host_name: HostName,
-    runtime: RuntimeInfo,
-    capacity: HostCapacity,
-    /**
-     * What the agent measured on the machine before the operator's REXEC_CAPACITY_* overrides:
-     * the control plane caps `capacity` to it (an override above the machine is a mistake or a lie).
-     */
-    measured_capacity: HostCapacity.optional(),
-    /** Every container labelled with this host's id, whatever its state. */
-    inventory: z.array(ObservedContainer).max(MAX_INVENTORY_CONTAINERS),
-    capabilities: AgentCapabilities.optional(),
-    platform: HostPlatform.optional(),
-    /** The agent's checks of its host; absent from older agents, which count as healthy. */
-    health: HostHealth.optional(),
-  })
-  .superRefine((hello, ctx) => {
+/** Every container labelled with the host's id, whatever its state, each id at most once. */
+const Inventory = z
+  .array(ObservedContainer)
+  .max(MAX_INVENTORY_CONTAINERS)
+  .superRefine((inventory, ctx) => {
     const seen = new Set<string>();
-    hello.inventory.forEach((container, index) => {
+    inventory.forEach((container, index) => {
       if (seen.has(container.container_id)) {
         ctx.addIssue({
           code: 'custom',
-          path: ['inventory', index, 'container_id'],
+          path: [index, 'container_id'],
           message: `container ${container.container_id} is listed twice`,
         });
       }
       seen.add(container.container_id);
     });
   });
+
+/** First message on every connection: who the agent is and everything it runs right now. */
+export const AgentHello = z.object({
+  type: z.literal('AGENT_HELLO'),
+  /** Any positive version decodes, so an unsupported one is refused by name, not as garbage. */
+  protocol_version: z.int().min(1).max(65_535),
+  agent_version: VersionString,
+  /** Random per agent process: a new value means the agent restarted and its shells are gone. */
+  instance_id: OpaqueId,
+  host_name: HostName,
+  runtime: RuntimeInfo,
+  capacity: HostCapacity,
+  /**
+   * What the agent measured on the machine before the operator's REXEC_CAPACITY_* overrides:
+   * the control plane caps `capacity` to it (an override above the machine is a mistake or a lie).
+   */
+  measured_capacity: HostCapacity.optional(),
+  /** Every container labelled with this host's id, whatever its state. */
+  inventory: Inventory,
+  capabilities: AgentCapabilities.optional(),
+  platform: HostPlatform.optional(),
+  /** The agent's checks of its host; absent from older agents, which count as healthy. */
+  health: HostHealth.optional(),
+});
 export type AgentHello = z.infer<typeof AgentHello>;
 
 /** Sent every heartbeat interval; any message counts as a sign of life, this one carries usage. */
@@ -133,6 +137,14 @@ export const AgentContainerStatus = z.object({
 });
 export type AgentContainerStatus = z.infer<typeof AgentContainerStatus>;
 
+/** Answer to CONTROL_INVENTORY_QUERY: every container labelled with this host's id, as in HELLO. */
+export const AgentInventory = z.object({
+  type: z.literal('AGENT_INVENTORY'),
+  query_id: OpaqueId,
+  inventory: Inventory,
+});
+export type AgentInventory = z.infer<typeof AgentInventory>;
+
 /** The agent is going away on purpose; its containers keep running. Close 4009 follows. */
 export const AgentGoodbye = z.object({
   type: z.literal('AGENT_GOODBYE'),
@@ -146,6 +158,7 @@ export const AgentMessage = z.discriminatedUnion('type', [
   AgentHeartbeat,
   AgentCommandResult,
   AgentContainerStatus,
+  AgentInventory,
   AgentGoodbye,
   AgentTerminalOpened,
   AgentTerminalExit,

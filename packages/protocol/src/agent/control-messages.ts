@@ -6,6 +6,7 @@ import { ContainerId, HostId, Timestamp } from '../api/common.js';
 import { HEARTBEAT_INTERVAL_BOUNDS_MS } from '../constants.js';
 import { HostName, HumanMessage, OpaqueId, SnakeCode } from '../fields.js';
 import { ContainerCommand } from './commands.js';
+import { ControlCapabilities } from './host-values.js';
 import {
   ControlExecCredit,
   ControlExecSignal,
@@ -42,6 +43,8 @@ export const ControlWelcome = z
     /** Silence after which either side gives the other up. */
     heartbeat_timeout_ms: z.int().min(HEARTBEAT_INTERVAL_BOUNDS_MS.min).max(600_000),
     server_time: Timestamp,
+    /** What this control plane does beyond v1's base (`result_ack`, `inventory`); absent: none. */
+    capabilities: ControlCapabilities.optional(),
   })
   .refine((welcome) => welcome.heartbeat_timeout_ms > welcome.heartbeat_interval_ms, {
     path: ['heartbeat_timeout_ms'],
@@ -75,6 +78,24 @@ export const ControlCommand = z
 export type ControlCommand = z.infer<typeof ControlCommand>;
 
 /**
+ * A command's result is recorded (or made moot by a newer inventory): the agent may forget it.
+ * Sent only to an agent that announced `result_ack`.
+ */
+export const ControlResultAck = z.object({
+  type: z.literal('CONTROL_RESULT_ACK'),
+  command_id: OpaqueId,
+});
+export type ControlResultAck = z.infer<typeof ControlResultAck>;
+
+/** Asks for the host's inventory now; sent only to an agent that announced `inventory`. */
+export const ControlInventoryQuery = z.object({
+  type: z.literal('CONTROL_INVENTORY_QUERY'),
+  /** Echoed in the AGENT_INVENTORY that answers it. */
+  query_id: OpaqueId,
+});
+export type ControlInventoryQuery = z.infer<typeof ControlInventoryQuery>;
+
+/**
  * Why the control plane is about to close the socket, in more words than a close reason allows.
  * `code` is the close code's name in snake_case (`credential_revoked`, …).
  */
@@ -92,6 +113,8 @@ export const ControlMessage = z.discriminatedUnion('type', [
   ControlWelcome,
   ControlHeartbeatAck,
   ControlCommand,
+  ControlResultAck,
+  ControlInventoryQuery,
   ControlRefuse,
   ControlTerminalOpen,
   ControlTerminalResize,

@@ -120,6 +120,15 @@ export const AGENT_CAPABILITIES = [
   'disk_monitor',
   'exec',
   'files',
+  /** Keeps command results until CONTROL_RESULT_ACK and re-sends them after a reconnect (§7). */
+  'result_ack',
+  /** Answers CONTROL_INVENTORY_QUERY with AGENT_INVENTORY (periodic reconciliation, §7). */
+  'inventory',
 ] as const;
 export type AgentCapability = (typeof AGENT_CAPABILITIES)[number];
 export const AgentCapabilities = z.array(SnakeCode).max(32);
+
+/** Features a control plane may announce in WELCOME; an agent ignores names it does not know. */
+export const CONTROL_CAPABILITIES = ['result_ack', 'inventory'] as const;
+export type ControlCapability = (typeof CONTROL_CAPABILITIES)[number];
+export const ControlCapabilities = z.array(SnakeCode).max(32);
