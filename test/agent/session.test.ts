@@ -79,6 +79,39 @@ void t.test('an undecodable message closes with 4001 naming the problem', async 
   t.match(closed.reason, /unknown type "CONTROL_SURPRISE"/);
 });
 
+void t.test('HELLO is built before the socket opens, and a failed build retries', async (t) => {
+  // A slow `podman info` or inventory must not spend the handshake time either side allows a socket.
+  const peer = await startPeer(t);
+  const openWhileBuilding: number[] = [];
+  let builds = 0;
+  const loop = createConnectLoop({
+    url: new URL(peer.url),
+    credential: peer.credential,
+    log: pino({ level: 'silent' }),
+    buildHello: () => {
+      builds += 1;
+      openWhileBuilding.push(peer.connections.length);
+      return builds === 1
+        ? Promise.reject(new Error('engine not answering'))
+        : Promise.resolve(sampleHello('worker-session'));
+    },
+    usage: () => Promise.resolve({ cpu_millicores: 10, memory_mb: 100, disk_mb: 1000 }),
+    onCommand: () => undefined,
+    onWelcome: () => undefined,
+    random: () => 0,
+  });
+  void loop.run();
+  t.teardown(() => loop.stop());
+  const connection = await peer.nextConnection(30_000);
+  const hello = await connection.next('AGENT_HELLO');
+  t.equal(hello.host_name, 'worker-session');
+  t.same(
+    openWhileBuilding,
+    [0, 0],
+    'no socket was open during either build, the failed one made none',
+  );
+});
+
 void t.test('stop() while waiting to reconnect ends the loop at once', async (t) => {
   // Nothing listens on port 9 (discard): every dial fails and the loop waits to retry.
   const loop = createConnectLoop({

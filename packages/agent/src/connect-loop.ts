@@ -1,5 +1,5 @@
-// Keeps one session alive (PROTOCOL.md §6): dial, run the session, and after any close or failed
-// dial wait reconnectDelayMs(attempt) (cut short when a control plane that went away accepts
+// Keeps one session alive (PROTOCOL.md §6): build HELLO, dial, run the session, and after any close
+// or failed dial wait reconnectDelayMs(attempt) (cut short when a control plane that went away accepts
 // connections again: reconnect-wait.ts) and try again; attempt resets after a session that lasted
 // resetAfterMs and on 4008. Fatal closes (4003–4006, HTTP 401 on upgrade) end the loop with an
 // AgentFatalError for main to report. stop() says GOODBYE and closes with 4009.
@@ -10,7 +10,7 @@ import {
   RECONNECT_BACKOFF,
   reconnectDelayMs,
 } from '@rexec/protocol';
-import type { AgentMessage } from '@rexec/protocol';
+import type { AgentHello, AgentMessage } from '@rexec/protocol';
 import { dial } from './connection.js';
 import { AgentFatalError } from './errors.js';
 import type { AgentFatalCode } from './errors.js';
@@ -76,8 +76,13 @@ export function createConnectLoop(options: ConnectLoopOptions): ConnectLoop {
 
   async function runSession(
     socketResult: Extract<Awaited<ReturnType<typeof dial>>, { ok: true }>,
+    hello: AgentHello,
   ): Promise<SessionEnd> {
-    const current = startSession({ ...options, socket: socketResult.socket });
+    const current = startSession({
+      ...options,
+      socket: socketResult.socket,
+      buildHello: () => Promise.resolve(hello),
+    });
     session = current;
     const end = await current.ended;
     session = null;
@@ -88,6 +93,21 @@ export function createConnectLoop(options: ConnectLoopOptions): ConnectLoop {
     const target = probeTarget(options.url);
     let attempt = 0;
     while (!stopping.signal.aborted) {
+      // HELLO is built before dialling: `podman info` and the inventory take seconds on a busy host,
+      // longer than either side lets a fresh socket wait (10 s for HELLO, 9 s of silence), and a
+      // socket held open while they run was closed by both, again at every attempt.
+      const hello = await options.buildHello().then(
+        (built) => ({ ok: true as const, built }),
+        (error: unknown) => ({ ok: false as const, error }),
+      );
+      if (!hello.ok) {
+        log.error({ err: hello.error }, 'could not build AGENT_HELLO; retrying');
+        const delayMs = reconnectDelayMs(attempt, options.random);
+        attempt += 1;
+        await sleep(delayMs, undefined, { signal: stopping.signal }).catch(() => undefined);
+        continue;
+      }
+      if (stopping.signal.aborted) break;
       const dialed = await dial(options.url, options.credential);
       if (!dialed.ok && dialed.unauthorized) {
         return {
@@ -103,7 +123,7 @@ export function createConnectLoop(options: ConnectLoopOptions): ConnectLoop {
           dialed.socket.close(CloseCode.AGENT_SHUTTING_DOWN, 'agent shutting down');
           break;
         }
-        const end = await runSession(dialed);
+        const end = await runSession(dialed, hello.built);
         if (stopping.signal.aborted) break;
         const fatal = fatalFor(end);
         if (fatal !== null) return { kind: 'fatal', error: fatal };
