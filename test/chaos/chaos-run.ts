@@ -6,6 +6,36 @@ import type { Random } from './seeded-random.js';
 import { runTrial, type TrialResult } from './trial.js';
 import type { World } from './world.js';
 
+/**
+ * A trial that could not even bring the system back (an agent that did not reconnect within the
+ * process helper's wait, say) is a trial that did not converge, not the end of the run: the next
+ * trial's recovery tries again.
+ */
+function failedTrial(index: number, kinds: readonly FaultKind[], error: unknown): TrialResult {
+  const message = error instanceof Error ? error.message : String(error);
+  return {
+    index,
+    operation: 'create',
+    target: null,
+    answer: 'not sent',
+    fault: {
+      kind: kinds[0] ?? 'kill_agent',
+      delayMs: 0,
+      durationMs: 0,
+      hostIndex: 0,
+      targetDraw: 0,
+    },
+    hit: null,
+    restarted: [],
+    converged: false,
+    convergeMs: 0,
+    violations: [
+      { kind: 'host_offline', detail: `the trial failed: ${message.split('\n')[0] ?? ''}` },
+    ],
+    logTails: message,
+  };
+}
+
 export interface ChaosRunOptions {
   trials: number;
   random: Random;
@@ -26,7 +56,7 @@ export async function runChaos(world: World, opts: ChaosRunOptions): Promise<Tri
       kinds,
       profile: opts.profile,
       removed,
-    });
+    }).catch((error: unknown) => failedTrial(index, kinds, error));
     results.push(result);
     opts.onTrial?.(result);
   }

@@ -29,6 +29,11 @@ export interface FaultProfile {
   networkCutMs: [number, number];
   /** How long a killed process stays dead before it is restarted. */
   deadMs: [number, number];
+  /**
+   * How long the operation's answer is awaited before the convergence wait starts (a start sent
+   * to a killed agent waits for it); the row it wrote is checked either way.
+   */
+  answerWaitMs: number;
 }
 
 export const PROFILES: Record<FaultProfile['name'], FaultProfile> = {
@@ -38,6 +43,7 @@ export const PROFILES: Record<FaultProfile['name'], FaultProfile> = {
     databaseOutageMs: [1000, 4000],
     networkCutMs: [1000, 4000],
     deadMs: [0, 1000],
+    answerWaitMs: 10_000,
   },
   full: {
     name: 'full',
@@ -45,6 +51,7 @@ export const PROFILES: Record<FaultProfile['name'], FaultProfile> = {
     databaseOutageMs: [5000, 30_000],
     networkCutMs: [2000, 20_000],
     deadMs: [0, 3000],
+    answerWaitMs: 30_000,
   },
 };
 

@@ -21,8 +21,6 @@ const POLL_MS = 500;
 /** The most containers the trials keep at once: enough to race, few enough for 2 cores. */
 const POOL_MAX = 4;
 const BOX = { cpu_millicores: 250, memory_mb: 64, disk_mb: 256 };
-/** An operation's answer is awaited this long; one sent into a dead database may hang longer. */
-const ANSWER_WAIT_MS = 30_000;
 
 export interface TrialResult {
   index: number;
@@ -73,7 +71,7 @@ function planOperation(random: Random, rows: readonly LiveRow[]): Planned {
   return random.pick(choices);
 }
 
-async function send(world: World, planned: Planned): Promise<string> {
+async function send(world: World, planned: Planned, waitMs: number): Promise<string> {
   const id = planned.target?.id ?? '';
   const call = () => {
     switch (planned.operation) {
@@ -97,7 +95,7 @@ async function send(world: World, planned: Planned): Promise<string> {
   );
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<string>((resolve) => {
-    timer = setTimeout(() => resolve('no answer'), ANSWER_WAIT_MS);
+    timer = setTimeout(() => resolve('no answer'), waitMs);
   });
   try {
     return await Promise.race([answered, late]);
@@ -146,7 +144,7 @@ export async function runTrial(
   const rows = await liveRows(db).finally(() => db.end());
   const planned = planOperation(random, rows);
   const fault = planFault(random, opts.kinds, opts.profile, world.hosts.length);
-  const answer = send(world, planned);
+  const answer = send(world, planned, opts.profile.answerWaitMs);
   await sleep(fault.delayMs);
   const hit = await injectFault(world, fault);
   if (hit !== null && fault.kind === 'engine_remove') opts.removed.add(hit);
