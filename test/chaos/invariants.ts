@@ -112,8 +112,10 @@ function rowViolations(
         break;
       case 'running':
       case 'stopped':
-        if (copies.length === 0) found.push({ kind: 'lost', detail: what });
-        else if (copies.some((c) => c.running !== (row.status === 'running'))) {
+        // Gone by the chaos's hand but still shown as there: drift not yet recorded, not a loss.
+        if (copies.length === 0) {
+          found.push({ kind: removedByChaos.has(row.id) ? 'mismatch' : 'lost', detail: what });
+        } else if (copies.some((c) => c.running !== (row.status === 'running'))) {
           found.push({ kind: 'mismatch', detail: what });
         }
         break;
