@@ -165,6 +165,32 @@ export async function startCluster(): Promise<ClusterInfo> {
 }
 
 /**
+ * Stops the server as a crash would (immediate mode: no checkpoint, every session cut) and keeps
+ * its data, so resumeCluster() starts it again on the same port (a chaos suite's database outage).
+ */
+export async function pauseCluster(info: ClusterInfo): Promise<void> {
+  await run(info, 'pg_ctl', ['stop', '-w', '-m', 'immediate', '-D', info.pgData]);
+}
+
+/** Starts a cluster pauseCluster() stopped, on the port of its URL, and waits until it answers. */
+export async function resumeCluster(info: ClusterInfo): Promise<void> {
+  const port = new URL(info.url).port;
+  await run(info, 'pg_ctl', [
+    'start',
+    '-w',
+    '-t',
+    '60',
+    '-D',
+    info.pgData,
+    '-l',
+    join(info.baseDir, 'postgres.log'),
+    '-o',
+    `-p ${port} -k ${info.baseDir}`,
+  ]);
+  await waitUntilAccepting(info.url);
+}
+
+/**
  * Stops the server (immediate mode: its data is thrown away anyway) and deletes its directory.
  * Synchronous so it can run from a process `exit` handler.
  */
