@@ -12,13 +12,11 @@ import {
   ProtocolEncodeError,
   type AgentMessage,
 } from '@rexec/protocol';
+import { AGENT_EXAMPLES, FAILED_RESULT } from './agent-examples.js';
+import { CONTROL_EXAMPLES, OTHER_COMMANDS } from './control-examples.js';
 import {
-  AGENT_EXAMPLES,
   COMMAND_ID,
   CONTAINER_ID,
-  CONTROL_EXAMPLES,
-  FAILED_RESULT,
-  OTHER_COMMANDS,
   OTHER_CONTAINER_ID,
   REMOVED,
   RUNNING,

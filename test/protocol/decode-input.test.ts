@@ -9,12 +9,9 @@ import {
   decodeTerminalServerMessage,
   MAX_TERMINAL_CONTROL_BYTES,
 } from '@rexec/protocol';
-import {
-  AGENT_EXAMPLES,
-  CONTROL_EXAMPLES,
-  TERMINAL_CLIENT_EXAMPLES,
-  TERMINAL_SERVER_EXAMPLES,
-} from './examples.js';
+import { AGENT_EXAMPLES } from './agent-examples.js';
+import { CONTROL_EXAMPLES } from './control-examples.js';
+import { TERMINAL_CLIENT_EXAMPLES, TERMINAL_SERVER_EXAMPLES } from './examples.js';
 import { assertErrorAt, decodeSafely } from './sweep.js';
 
 const DECODERS = {
