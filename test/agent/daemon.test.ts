@@ -95,9 +95,10 @@ void t.test(
       pidsLimit: 50,
       command: ['sleep', '3600'],
     });
-    // A container labelled for this host whose id is not a ctr_ id: skipped, not fatal.
+    // A container labelled for this host whose id is not a ctr_ id: skipped, not fatal. Its name
+    // is this run's own, so one a killed run left behind cannot collide with it.
     await runtime.createAndStart({
-      containerId: 'corrupt-label',
+      containerId: `corrupt-label-${randomBytes(4).toString('hex')}`,
       userId: 'usr-test',
       image: BUSYBOX_IMAGE,
       cpuMillicores: 100,
