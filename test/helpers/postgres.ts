@@ -43,7 +43,9 @@ async function freshPgDatabase(t: Test): Promise<DbTarget> {
   await withAdmin((client) => client.query(`CREATE DATABASE "${name}" TEMPLATE template0`));
   const url = databaseUrl(await postgresAdminUrl(), name);
   t.teardown(async () => {
-    // The run's leftovers check (tap-after.ts) looks for what these hosts left on the machine.
+    // The run's leftovers check (tap-after.ts) looks for what these hosts left on the machine. A
+    // test that took the database down (ALLOW_CONNECTIONS false) has it back for that read.
+    await withAdmin((client) => client.query(`ALTER DATABASE "${name}" ALLOW_CONNECTIONS true`));
     await recordRunHosts(url);
     // FORCE ends sessions a failed test leaked, so the drop cannot hang or fail on them.
     await withAdmin((client) => client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`));

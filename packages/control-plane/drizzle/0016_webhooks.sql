@@ -39,6 +39,11 @@ CREATE INDEX "webhooks_user_idx" ON "webhooks" USING btree ("user_id","created_a
 -- or a prefix ending in `.*`.
 CREATE FUNCTION "rexec_enqueue_webhook_deliveries"() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+  -- Without any webhook there is nothing to match: skip the query below, and the locks on users and
+  -- containers it would take, for every event of an installation that uses none.
+  IF NOT EXISTS (SELECT 1 FROM webhooks) THEN
+    RETURN NULL;
+  END IF;
   IF NEW.type = 'webhook.test' THEN
     INSERT INTO webhook_deliveries (webhook_id, event_id, ordering_key)
     SELECT w.id, NEW.id, '' FROM webhooks w WHERE w.id = NEW.detail->>'webhook_id';

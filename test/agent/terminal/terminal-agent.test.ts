@@ -37,7 +37,14 @@ void t.test('the agent process serves terminals and kills them on SIGTERM', asyn
   });
   const connection = await peer.nextConnection();
   const hello = await connection.next('AGENT_HELLO');
-  t.same(hello.capabilities, ['terminal', 'exec', 'files', 'disk_monitor']);
+  t.same(hello.capabilities, [
+    'terminal',
+    'exec',
+    'files',
+    'disk_monitor',
+    'result_ack',
+    'inventory',
+  ]);
 
   const open = (channel: number, id: string, session = 'main') => {
     connection.send({

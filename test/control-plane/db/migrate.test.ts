@@ -18,6 +18,7 @@ import { openFor } from './migrated-database.js';
 
 const TABLES = [
   'api_tokens',
+  'audit_log',
   'containers',
   'events',
   'host_credentials',
@@ -26,6 +27,8 @@ const TABLES = [
   'rate_limits',
   'tiers',
   'users',
+  'webhook_deliveries',
+  'webhooks',
 ];
 
 async function publicTables(database: Database): Promise<string[]> {

@@ -27,6 +27,8 @@ void t.test('defaults follow DESIGN §2', (t) => {
     hostApproval: 'auto',
     allowedRegistries: { public: true, hosts: new Set() },
     hostLostAfterMs: 24 * 3_600_000,
+    webhookPolicy: { allowPrivate: false, allowedCidrs: [] },
+    auditRetentionDays: 365,
   });
   t.end();
 });
@@ -54,6 +56,8 @@ void t.test('reads every variable', (t) => {
       REXEC_AUTH_FAILURES_PER_IP_PER_MIN: '10',
       REXEC_ENROLLS_PER_IP_PER_MIN: '5',
       REXEC_HOST_LOST_AFTER_HOURS: '0.5',
+      REXEC_WEBHOOK_ALLOW_PRIVATE: 'true',
+      REXEC_AUDIT_RETENTION_DAYS: '30',
     }),
     {
       bind: '0.0.0.0',
@@ -78,6 +82,8 @@ void t.test('reads every variable', (t) => {
       hostApproval: 'auto',
       allowedRegistries: { public: true, hosts: new Set() },
       hostLostAfterMs: 1_800_000,
+      webhookPolicy: { allowPrivate: true, allowedCidrs: [] },
+      auditRetentionDays: 30,
     },
   );
   t.equal(loadConfig({ REXEC_DATABASE_URL: '' }).databaseUrl, undefined, 'empty means unset');

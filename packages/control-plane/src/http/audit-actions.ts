@@ -38,9 +38,13 @@ export const AUDIT_ACTIONS: Readonly<Record<string, AuditAction>> = {
   'POST /api/v1/hosts/:id/revoke': on('host.revoke', 'id'),
   'POST /api/v1/hosts/:id/approve': on('host.approve', 'id'),
   'POST /api/v1/hosts/:id/trust': on('host.trust', 'id'),
+  'DELETE /api/v1/hosts/:id': on('host.delete', 'id'),
   'POST /api/v1/hosts/join-tokens': on('join_token.create'),
   'DELETE /api/v1/hosts/join-tokens/:id': on('join_token.revoke', 'id'),
   'POST /api/v1/agent/enroll': on('host.enroll'),
+  'POST /api/v1/webhooks': on('webhook.create'),
+  'DELETE /api/v1/webhooks/:id': on('webhook.delete', 'id'),
+  'POST /api/v1/webhooks/:id/test': on('webhook.test', 'id'),
 };
 
 export const MUTATING_METHODS: ReadonlySet<string> = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
