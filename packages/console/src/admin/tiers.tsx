@@ -1,7 +1,7 @@
 // Admin: each tier's limits and rate limits as a form; saving sends only the fields that changed
 // (PATCH /tiers/:name) and shows the server's refusal on the field it names.
 import type { Tier } from '@rexec/sdk';
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { useSession } from '../session/context.js';
 import { fieldErrors } from '../parts/describe-error.js';
 import { usePoll } from '../parts/use-poll.js';
@@ -36,6 +36,10 @@ function TierForm(props: { tier: Tier; saved: () => Promise<void> }) {
   const [draft, setDraft] = useState(original);
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [note, setNote] = useState<string | null>(null);
+  // A refreshed tier (this save, or another admin's) resets the fields but keeps the note: the
+  // form is keyed by name only, so "Saved." outlives the refresh the save triggers.
+  const shown = JSON.stringify(props.tier);
+  useEffect(() => setDraft(draftOf(props.tier)), [shown]);
 
   const save = async (event: Event) => {
     event.preventDefault();
@@ -104,7 +108,7 @@ export function TiersPage() {
       <ErrorLine error={error} />
       <div class="cards">
         {(data ?? []).map((tier) => (
-          <TierForm key={`${tier.name}:${JSON.stringify(tier)}`} tier={tier} saved={refresh} />
+          <TierForm key={tier.name} tier={tier} saved={refresh} />
         ))}
       </div>
     </section>
