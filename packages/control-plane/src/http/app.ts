@@ -2,7 +2,6 @@
 // @rexec/protocol, request ids, the auth and rate-limit hooks, error handling, OpenAPI and every
 // route, the web console's static files, and the routing of WebSocket upgrades (agents to the hub, terminals through fastify). It
 // listens on nothing: main.ts (or a test) owns the socket and the process lifetime.
-import { DEFAULT_BODY_IDLE_MS, guardBodyIdle, HEADERS_TIMEOUT_MS } from './body-idle.js';
 import { randomUUID } from 'node:crypto';
 import Fastify, {
   LogController,
@@ -91,8 +90,6 @@ export interface AppDependencies {
   eventWake?: EventWake;
   /** The event stream's heartbeat; DEFAULT_SSE_HEARTBEAT_MS (15 s) when absent (tests shorten it). */
   sseHeartbeatMs?: number;
-  /** How long a request body may stall before its socket is closed; DEFAULT_BODY_IDLE_MS. */
-  bodyIdleMs?: number;
 }
 
 /** What every route plugin receives. */
@@ -148,9 +145,8 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     genReqId: () => `req_${randomUUID().replaceAll('-', '')}`,
     logController: new RequestLogController({ requestIdLogLabel: 'request_id' }),
     bodyLimit: BODY_LIMIT_BYTES,
-    // No deadline for a whole request (uploads take minutes); headers and stalled bodies have
-    // theirs (body-idle.ts).
-    requestTimeout: 0,
+    // Requests carry small JSON bodies; a client that stalls that long is gone.
+    requestTimeout: 30_000,
     return503OnClosing: true,
     routerOptions: { maxParamLength: MAX_PATH_PARAM_CHARS },
     frameworkErrors: (error, request, reply) => {
@@ -160,10 +156,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(responseSerializerCompiler);
-  app.server.headersTimeout = HEADERS_TIMEOUT_MS;
-  const bodyIdleMs = deps.bodyIdleMs ?? DEFAULT_BODY_IDLE_MS;
   app.addHook('onRequest', async (request, reply) => {
-    guardBodyIdle(request.raw, bodyIdleMs);
     void reply.header('x-request-id', request.id);
   });
   installJsonParser(app, BODY_LIMIT_BYTES);
