@@ -3,6 +3,7 @@
 // replica deletes at a time and the others skip that round. Writing entries is others' work.
 import type { FastifyBaseLogger } from 'fastify';
 import type { Db } from '../db/open.js';
+import { createPeriodicPass } from '../periodic-pass.js';
 import { sweepAudit } from '../services/audit-log.js';
 
 export const DEFAULT_AUDIT_RETENTION_DAYS = 365;
@@ -19,9 +20,6 @@ export function createAuditRetention(
   deps: { db: Db; log: FastifyBaseLogger; retentionDays: number },
   intervalMs = AUDIT_SWEEP_INTERVAL_MS,
 ): AuditRetention {
-  let timer: NodeJS.Timeout | undefined;
-  let current: Promise<number | null> | undefined;
-
   async function sweepOnce(): Promise<number | null> {
     const deleted = await sweepAudit(deps.db, deps.retentionDays);
     if (deleted !== null && deleted > 0) {
@@ -30,29 +28,12 @@ export function createAuditRetention(
     return deleted;
   }
 
-  function tick(): void {
-    if (current !== undefined) return;
-    current = sweepOnce()
-      .catch((error: unknown) => {
-        // The next tick tries again; entries only stay a little longer than the retention.
-        deps.log.warn({ err: error }, 'audit retention sweep failed');
-        return null;
-      })
-      .finally(() => {
-        current = undefined;
-      });
-  }
-
-  return {
-    start() {
-      tick();
-      timer = setInterval(tick, intervalMs);
-      timer.unref();
-    },
-    async stop() {
-      clearInterval(timer);
-      await current;
-    },
-    sweepOnce,
-  };
+  const timer = createPeriodicPass(sweepOnce, {
+    intervalMs,
+    atStart: true,
+    unref: true,
+    // The next tick tries again; entries only stay a little longer than the retention.
+    onError: (error) => deps.log.warn({ err: error }, 'audit retention sweep failed'),
+  });
+  return { start: () => timer.start(), stop: () => timer.stop(), sweepOnce };
 }

@@ -9,6 +9,7 @@ import { selectRows } from '../db/rows.js';
 import { HOST_GONE_REASONS } from '../db/schema/containers.js';
 import { hosts } from '../db/schema/hosts.js';
 import { recordEvent } from '../services/events.js';
+import { createPeriodicPass } from '../periodic-pass.js';
 import type { LifecycleDeps } from './actions.js';
 
 export const DEFAULT_HOST_LOST_AFTER_HOURS = 24;
@@ -35,9 +36,6 @@ export function createHostLossReaper(
   const intervalMs =
     options.intervalMs ??
     Math.max(1_000, Math.min(HOST_LOSS_INTERVAL_MS, Math.floor(options.lostAfterMs / 2)));
-  let timer: NodeJS.Timeout | undefined;
-  let current: Promise<number> | undefined;
-
   async function sweepOnce(): Promise<number> {
     const cutoff = new Date(Date.now() - options.lostAfterMs);
     const lost = await deps.db
@@ -53,25 +51,11 @@ export function createHostLossReaper(
     return marked;
   }
 
-  function tick(): void {
-    if (current !== undefined) return;
-    current = sweepOnce();
-    current
-      .catch((error: unknown) => deps.log.error({ err: error }, 'host loss sweep failed'))
-      .finally(() => (current = undefined));
-  }
-
-  return {
-    sweepOnce,
-    start() {
-      timer ??= setInterval(tick, intervalMs);
-    },
-    async stop() {
-      clearInterval(timer);
-      timer = undefined;
-      await current?.catch(() => undefined);
-    },
-  };
+  const timer = createPeriodicPass(sweepOnce, {
+    intervalMs,
+    onError: (error) => deps.log.error({ err: error }, 'host loss sweep failed'),
+  });
+  return { sweepOnce, start: () => timer.start(), stop: () => timer.stop() };
 }
 
 interface GoneRow extends Record<string, unknown> {

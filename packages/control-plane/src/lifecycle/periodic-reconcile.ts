@@ -5,6 +5,7 @@
 // that did not announce `inventory` is reconciled at its HELLOs only. The table is reconcile.ts's.
 import type { Hub } from '../hub/hub.js';
 import type { LifecycleDeps } from './actions.js';
+import { createPeriodicPass } from '../periodic-pass.js';
 import { reconcileInventory } from './reconcile.js';
 
 export const DEFAULT_RECONCILE_SECONDS = 60;
@@ -23,9 +24,6 @@ export function createPeriodicReconcile(
   deps: LifecycleDeps & { hub: Hub },
   intervalMs = DEFAULT_RECONCILE_SECONDS * 1000,
 ): PeriodicReconcile {
-  let timer: NodeJS.Timeout | undefined;
-  let current: Promise<void> | undefined;
-
   async function reconcileOne(hostId: string): Promise<void> {
     const asked = deps.hub.queryInventory(hostId, Math.min(INVENTORY_TIMEOUT_MS, intervalMs * 5));
     if (asked === undefined) return;
@@ -46,21 +44,10 @@ export function createPeriodicReconcile(
     });
   }
 
-  function tick(): void {
-    // A pass still running (a slow agent, a slow database) is not stacked on.
-    if (current !== undefined) return;
-    current = reconcileOnce().finally(() => (current = undefined));
-  }
-
-  return {
-    reconcileOnce,
-    start() {
-      timer ??= setInterval(tick, intervalMs);
-    },
-    async stop() {
-      clearInterval(timer);
-      timer = undefined;
-      await current;
-    },
-  };
+  // A pass still running (a slow agent, a slow database) is not stacked on.
+  const timer = createPeriodicPass(reconcileOnce, {
+    intervalMs,
+    onError: (error) => deps.log.warn({ err: error }, 'periodic reconciliation pass failed'),
+  });
+  return { reconcileOnce, start: () => timer.start(), stop: () => timer.stop() };
 }

@@ -7,6 +7,7 @@ import { containers } from '../db/schema/containers.js';
 import { STOP_TIMEOUT_MS, type LifecycleDeps } from './actions.js';
 import { markStopped } from './outcomes.js';
 import { loadContainer } from './transitions.js';
+import { createPeriodicPass } from '../periodic-pass.js';
 import { retryWrite } from './write-retry.js';
 
 export const REAPER_INTERVAL_MS = 30_000;
@@ -24,9 +25,6 @@ export function createSessionReaper(
   deps: LifecycleDeps,
   intervalMs = REAPER_INTERVAL_MS,
 ): SessionReaper {
-  let timer: NodeJS.Timeout | undefined;
-  let current: Promise<number> | undefined;
-
   async function reapOnce(): Promise<number> {
     const due = and(
       eq(containers.status, 'running'),
@@ -58,25 +56,11 @@ export function createSessionReaper(
     return expired.length;
   }
 
-  function tick(): void {
-    if (current !== undefined) return;
-    current = reapOnce();
-    current
-      .catch((error: unknown) => deps.log.error({ err: error }, 'session reaper pass failed'))
-      .finally(() => (current = undefined));
-  }
-
-  return {
-    reapOnce,
-    start() {
-      timer ??= setInterval(tick, intervalMs);
-    },
-    async stop() {
-      clearInterval(timer);
-      timer = undefined;
-      await current?.catch(() => undefined);
-    },
-  };
+  const timer = createPeriodicPass(reapOnce, {
+    intervalMs,
+    onError: (error) => deps.log.error({ err: error }, 'session reaper pass failed'),
+  });
+  return { reapOnce, start: () => timer.start(), stop: () => timer.stop() };
 }
 
 async function reap(deps: LifecycleDeps, id: string, hostId: string | null): Promise<void> {

@@ -7,6 +7,7 @@ import { sql } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import type { Db } from '../db/open.js';
 import { selectRows } from '../db/rows.js';
+import { createPeriodicPass } from '../periodic-pass.js';
 import type { AddressPolicy } from './address-policy.js';
 import { DEFAULT_RETRY_BASE_MS, RETRY_WINDOW_MS, retryDelayMs } from './backoff.js';
 import { eventBody, type EventBodyRow } from './event-body.js';
@@ -53,8 +54,6 @@ export function createWebhookDispatcher(
   const timeoutMs = options.timeoutMs ?? DELIVERY_TIMEOUT_MS;
   // A lease outlives the slowest send, so a row is never taken while it is still being sent.
   const leaseMs = timeoutMs * 3;
-  let timer: NodeJS.Timeout | undefined;
-  let current: Promise<number> | undefined;
   let agents = createDeliveryAgents();
 
   async function lease(): Promise<Leased[]> {
@@ -138,27 +137,18 @@ export function createWebhookDispatcher(
     return leased.length;
   }
 
-  function tick(): void {
-    if (current !== undefined) return;
-    current = dispatchOnce();
-    current
-      .then((count) => {
-        // A full batch means more is due: go again at once rather than after a whole interval.
-        if (count === BATCH) setImmediate(tick);
-      })
-      .catch((error: unknown) => deps.log.error({ err: error }, 'webhook dispatch pass failed'))
-      .finally(() => (current = undefined));
-  }
+  const timer = createPeriodicPass(dispatchOnce, {
+    intervalMs,
+    onError: (error) => deps.log.error({ err: error }, 'webhook dispatch pass failed'),
+    // A full batch means more is due: go again at once rather than after a whole interval.
+    again: (count) => count === BATCH,
+  });
 
   return {
     dispatchOnce,
-    start() {
-      timer ??= setInterval(tick, intervalMs);
-    },
+    start: () => timer.start(),
     async stop() {
-      clearInterval(timer);
-      timer = undefined;
-      await current?.catch(() => undefined);
+      await timer.stop();
       // Idle keep-alive sockets would hold the process open; a later start() gets fresh pools.
       agents.http.destroy();
       agents.https.destroy();
