@@ -1,39 +1,15 @@
 // Hosts lost and found, over the real hub and Postgres with a scripted agent: a host unreachable
 // past the threshold has its containers marked error/host_lost with reservations and quota given
 // back; when it says HELLO again they take the state its inventory reports.
-import { Container } from '@rexec/protocol';
 import t from 'tap';
 import { sql } from '../../../packages/control-plane/src/db/index.js';
 import { createHostLossReaper } from '../../../packages/control-plane/src/lifecycle/host-loss.js';
 import { call, newUser } from '../http/server.js';
 import { AgentPeer, observed } from '../hub/agent-peer.js';
-import {
-  eventually,
-  hostRow,
-  onlinePeer,
-  startHubServer,
-  type HubServer,
-} from '../hub/hub-server.js';
+import { eventually, hostRow, onlinePeer, startHubServer } from '../hub/hub-server.js';
+import { runningContainer, show, usedContainers } from './placed-containers.js';
 
-const body = { image: 'alpine:latest', resources: { cpu_millicores: 250, memory_mb: 128 } };
 const HOUR_MS = 3_600_000;
-
-async function runningContainer(server: HubServer, peer: AgentPeer, token: string) {
-  const created = await call(server, 'POST', '/api/v1/containers', { token, json: body });
-  const id = Container.parse(created.body).id;
-  peer.succeed(await peer.command((c) => c.container_id === id), 'running');
-  await eventually(async () => (await show(server, token, id)).status === 'running');
-  return id;
-}
-
-async function show(server: HubServer, token: string, id: string) {
-  return Container.parse((await call(server, 'GET', `/api/v1/containers/${id}`, { token })).body);
-}
-
-async function usedContainers(server: HubServer, token: string): Promise<number> {
-  const me = await call(server, 'GET', '/api/v1/me', { token });
-  return (me.body as { usage: { containers: number } }).usage.containers;
-}
 
 void t.test('a host gone too long loses its containers, which come back with it', async (t) => {
   const server = await startHubServer(t, 'pg');

@@ -1,33 +1,15 @@
 // DELETE /hosts/:id over the real hub and Postgres with a scripted agent (../hub/agent-peer.ts):
 // refused while online unless forced, containers kept as error/host_removed (or deleted, on the
 // host too when it is connected), quota given back, the credential revoked and the socket closed.
-import { CloseCode, Container } from '@rexec/protocol';
+import { CloseCode } from '@rexec/protocol';
 import t from 'tap';
 import { sql } from '../../../packages/control-plane/src/db/index.js';
 import { selectRows } from '../../../packages/control-plane/src/db/rows.js';
 import { call, newUser } from '../http/server.js';
 import { AgentPeer, type Closed } from '../hub/agent-peer.js';
-import { eventually, hostRow, onlinePeer, type HubServer } from '../hub/hub-server.js';
+import { eventually, hostRow, onlinePeer } from '../hub/hub-server.js';
 import { startHubServer } from '../hub/hub-server.js';
-
-const body = { image: 'alpine:latest', resources: { cpu_millicores: 250, memory_mb: 128 } };
-
-async function runningContainer(server: HubServer, peer: AgentPeer, token: string) {
-  const created = await call(server, 'POST', '/api/v1/containers', { token, json: body });
-  const id = Container.parse(created.body).id;
-  peer.succeed(await peer.command((c) => c.container_id === id), 'running');
-  await eventually(async () => (await show(server, token, id)).status === 'running');
-  return id;
-}
-
-async function show(server: HubServer, token: string, id: string) {
-  return Container.parse((await call(server, 'GET', `/api/v1/containers/${id}`, { token })).body);
-}
-
-async function usedContainers(server: HubServer, token: string): Promise<number> {
-  const me = await call(server, 'GET', '/api/v1/me', { token });
-  return (me.body as { usage: { containers: number } }).usage.containers;
-}
+import { runningContainer, show, usedContainers } from './placed-containers.js';
 
 void t.test(
   'an online host is removed only when forced, and its containers stay as errors',
