@@ -5,22 +5,10 @@
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Writable } from 'node:stream';
-import { pino } from 'pino';
 import t, { type Test } from 'tap';
 import { enroll } from '../../packages/agent/src/enroll.js';
 import { AgentFatalError } from '../../packages/agent/src/errors.js';
-
-function capturedLog(): { log: pino.Logger; lines: Record<string, unknown>[] } {
-  const lines: Record<string, unknown>[] = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      lines.push(JSON.parse(chunk.toString('utf8')) as Record<string, unknown>);
-      done();
-    },
-  });
-  return { log: pino({ level: 'warn' }, sink), lines };
-}
+import { capturedLog } from '../helpers/captured-log.js';
 
 /** A server answering the n-th enrollment with `answers[n]`; past the list, the last one. */
 async function scriptedServer(

@@ -4,7 +4,6 @@
 // usage kept; a container removed mid-run is a logged failure that does not stop the others; runs
 // never overlap and stop() waits for the one in flight.
 import { randomBytes } from 'node:crypto';
-import { Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pino } from 'pino';
 import t from 'tap';
@@ -18,6 +17,7 @@ import type {
 import { BUSYBOX_IMAGE } from '../../helpers/engine.js';
 import { containerId, engineFor } from '../agent-fixture.js';
 import { reportingRuntime, until } from './disk-fixture.js';
+import { capturedLog } from '../../helpers/captured-log.js';
 
 const INTERVAL_MS = 1_000;
 const MIB = 1024 * 1024;
@@ -43,17 +43,6 @@ const WRITE_200_MB =
   'dd if=/dev/zero of=/root/f$i bs=1M count=1 2>/dev/null; ' +
   'i=$((i+1)); sleep 0.4; done; sleep 3600';
 const WRITE_5_MB = 'dd if=/dev/zero of=/root/small bs=1M count=5 2>/dev/null; sleep 3600';
-
-function logLines(): { log: pino.Logger; lines: Record<string, unknown>[] } {
-  const lines: Record<string, unknown>[] = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      lines.push(JSON.parse(chunk.toString('utf8')) as Record<string, unknown>);
-      done();
-    },
-  });
-  return { log: pino({ level: 'warn' }, sink), lines };
-}
 
 void t.test(
   'a container past its limit is reported (event first), stopped mid-write; one under is left alone',
@@ -121,7 +110,7 @@ void t.test(
     const hostId = `hst_${randomBytes(16).toString('hex')}`;
     const kind = await engineFor(t, hostId);
     const runtime = createCliRuntime({ kind, hostId, log: pino({ level: 'silent' }) });
-    const { log, lines } = logLines();
+    const { log, lines } = capturedLog();
     const [vanishing, steady] = [containerId(), containerId()];
     await runtime.createAndStart(spec(vanishing, 1024, 'sleep 3600'));
     await runtime.createAndStart(spec(steady, 1024, WRITE_5_MB));

@@ -1,9 +1,7 @@
 // A real control-plane HTTP server for the HTTP suites: a fresh migrated database on the chosen
 // driver, seeded tiers, the bootstrap admin, buildApp listening on 127.0.0.1 port 0, and a small
 // fetch wrapper. Log lines are kept in memory so tests can check what was logged.
-import { Writable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
-import { pino } from 'pino';
 import type { Test } from 'tap';
 import { migrateDatabase } from '../../../packages/control-plane/src/db/migrate.js';
 import { openDatabase, type Database } from '../../../packages/control-plane/src/db/open.js';
@@ -31,6 +29,7 @@ import {
 import { bootstrapAdmin, createUser } from '../../../packages/control-plane/src/services/users.js';
 import type { AddressPolicy } from '../../../packages/control-plane/src/webhooks/address-policy.js';
 import { freshDatabase, type DbDriver } from '../../helpers/postgres.js';
+import { capturedLog } from '../../helpers/captured-log.js';
 
 export interface TestServer {
   url: string;
@@ -81,16 +80,7 @@ export async function startServer(
   let database = options.database;
   let adminToken = '';
   if (database === undefined) ({ database, adminToken } = await preparedDatabase(t, driver));
-  const logs: Record<string, unknown>[] = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      for (const line of chunk.toString('utf8').split('\n')) {
-        if (line !== '') logs.push(JSON.parse(line) as Record<string, unknown>);
-      }
-      done();
-    },
-  });
-  const log = pino({ level: 'info' }, sink);
+  const { log, lines: logs } = capturedLog('info');
   const app = await buildApp({
     database,
     config: { bind: '127.0.0.1', port: 0 },

@@ -1,8 +1,6 @@
 // A real control plane for the hub, lifecycle and terminal suites: fresh migrated database on the
 // chosen driver, the agent hub and terminal relay on fastify's server with the lifecycle wired in,
 // listening on 127.0.0.1 port 0, plus helpers to enroll hosts and read rows. Stopped at the end.
-import { Writable } from 'node:stream';
-import { pino } from 'pino';
 import type { Test } from 'tap';
 import type { Database } from '../../../packages/control-plane/src/db/open.js';
 import { sql } from '../../../packages/control-plane/src/db/index.js';
@@ -33,6 +31,7 @@ import {
 import type { DbDriver } from '../../helpers/postgres.js';
 import { call, liftedIpLimits, liftRateLimits, preparedDatabase } from '../http/server.js';
 import { AgentPeer, type HelloOptions } from './agent-peer.js';
+import { capturedLog } from '../../helpers/captured-log.js';
 
 export interface HubServer {
   url: string;
@@ -54,16 +53,7 @@ export async function startHubServer(
   hubDependencies: Pick<HubDependencies, 'ipLimits'> = {},
 ): Promise<HubServer> {
   const { database, adminToken } = await preparedDatabase(t, driver);
-  const logs: Record<string, unknown>[] = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      for (const line of chunk.toString('utf8').split('\n')) {
-        if (line !== '') logs.push(JSON.parse(line) as Record<string, unknown>);
-      }
-      done();
-    },
-  });
-  const log = pino({ level: 'info' }, sink);
+  const { log, lines: logs } = capturedLog('info');
   const hub = createHub({ database, log, options, ...hubDependencies });
   const lifecycle = attachLifecycle(hub, { db: database.db, log });
   const reaper = createSessionReaper(lifecycle);
