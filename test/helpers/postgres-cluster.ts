@@ -104,6 +104,23 @@ async function waitUntilAccepting(url: string): Promise<void> {
   }
 }
 
+/** `pg_ctl start` on port, its log in the cluster's directory; waits up to 60 s for it. */
+function startOnPort(info: Omit<ClusterInfo, 'url'>, port: number | string): Promise<unknown> {
+  const logFile = join(info.baseDir, 'postgres.log');
+  return run(info, 'pg_ctl', [
+    'start',
+    '-w',
+    '-t',
+    '60',
+    '-D',
+    info.pgData,
+    '-l',
+    logFile,
+    '-o',
+    `-p ${port} -k ${info.baseDir}`,
+  ]);
+}
+
 async function startOnFreePort(info: Omit<ClusterInfo, 'url'>): Promise<string> {
   const logFile = join(info.baseDir, 'postgres.log');
   let lastError: unknown;
@@ -111,18 +128,7 @@ async function startOnFreePort(info: Omit<ClusterInfo, 'url'>): Promise<string> 
     const port = await freePort();
     try {
       // Another process may grab the probed port before postgres binds it; retry on a new one.
-      await run(info, 'pg_ctl', [
-        'start',
-        '-w',
-        '-t',
-        '60',
-        '-D',
-        info.pgData,
-        '-l',
-        logFile,
-        '-o',
-        `-p ${port} -k ${info.baseDir}`,
-      ]);
+      await startOnPort(info, port);
       return `postgres://postgres@127.0.0.1:${port}/postgres`;
     } catch (error) {
       lastError = error;
@@ -175,18 +181,7 @@ export async function pauseCluster(info: ClusterInfo): Promise<void> {
 /** Starts a cluster pauseCluster() stopped, on the port of its URL, and waits until it answers. */
 export async function resumeCluster(info: ClusterInfo): Promise<void> {
   const port = new URL(info.url).port;
-  await run(info, 'pg_ctl', [
-    'start',
-    '-w',
-    '-t',
-    '60',
-    '-D',
-    info.pgData,
-    '-l',
-    join(info.baseDir, 'postgres.log'),
-    '-o',
-    `-p ${port} -k ${info.baseDir}`,
-  ]);
+  await startOnPort(info, port);
   await waitUntilAccepting(info.url);
 }
 
