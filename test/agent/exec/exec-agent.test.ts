@@ -104,4 +104,18 @@ void t.test('the agent runs execs under credit, limits and signals', async (t) =
     t.equal(termed.exit_code, 143, 'TERM: 128 + 15');
     t.equal(killed.exit_code, 137, 'KILL: 128 + 9');
   });
+
+  await t.test('a signal that comes before its command exists waits for it', async (t) => {
+    // The command hides from signals for two seconds (its marker unset), as a command does that the
+    // engine has not started yet, then becomes `sleep 300` with the marker back.
+    const hidden =
+      'id=$REXEC_EXEC_ID; exec env -u REXEC_EXEC_ID sh -c ' +
+      '"echo hidden; sleep 2; exec env REXEC_EXEC_ID=$id sleep 300"';
+    start(6, ['sh', '-c', hidden], { timeout_ms: 30_000 });
+    await connection.waitOutput(6, /hidden/);
+    connection.send({ type: 'CONTROL_EXEC_SIGNAL', channel: 6, signal: 'KILL' });
+    const exit = await connection.next('AGENT_EXEC_EXIT', (m) => m.channel === 6);
+    t.equal(exit.timed_out, false, 'the signal ended it, not the timeout');
+    t.equal(exit.exit_code, 137, 'KILL: 128 + 9');
+  });
 });

@@ -16,7 +16,7 @@ import type { Logger } from 'pino';
 import type { Readable } from 'node:stream';
 import type { AttachableExec, ExecAttachment } from './exec-attachment.js';
 import { execArgs } from './exec-process.js';
-import { killUntilGone } from './exec-signal.js';
+import { deliverSignal, killUntilGone } from './exec-signal.js';
 import { OutputRing } from './output-ring.js';
 
 export interface BackgroundExecOptions {
@@ -24,7 +24,7 @@ export interface BackgroundExecOptions {
   start: ControlExecStart;
   bufferBytes: number;
   log: Logger;
-  signal: (signal: ExecSignal) => Promise<void>;
+  signal: (signal: ExecSignal) => Promise<number>;
   /** Called once the command ended and both pipes closed. */
   onExit: () => void;
 }
@@ -124,9 +124,17 @@ export class BackgroundExec implements AttachableExec {
 
   signal(signal: ExecSignal): void {
     if (!this.running) return;
-    this.#options.signal(signal).catch((error: unknown) => {
-      // The command may have ended meanwhile, or the container stopped: both end the exec anyway.
-      this.#options.log.info({ err: error, signal }, 'could not signal an exec');
+    deliverSignal(signal, {
+      send: () => this.#options.signal(signal),
+      ended: () => this.#result !== null,
+      log: this.#options.log,
+    });
+  }
+
+  /** One KILL, no waiting for the command to appear: kill() repeats it anyway. */
+  #killOnce(): void {
+    this.#options.signal('KILL').catch((error: unknown) => {
+      this.#options.log.info({ err: error }, 'could not kill an exec');
     });
   }
 
@@ -135,7 +143,7 @@ export class BackgroundExec implements AttachableExec {
     if (this.#killing !== null || this.#result !== null) return;
     killUntilGone({
       ended: () => this.#result !== null,
-      kill: () => this.signal('KILL'),
+      kill: () => this.#killOnce(),
       killClient: () => this.#child.kill('SIGKILL'),
       scheduled: (timer) => (this.#killing = timer),
     });

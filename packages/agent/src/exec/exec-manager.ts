@@ -68,7 +68,7 @@ export function createExecManager(options: { binary: string; log: Logger }): Exe
     function startBackground(
       message: Extract<ControlExecMessage, { type: 'CONTROL_EXEC_START' }>,
       options: { buffer_bytes: number; grace_ms: number },
-      signal: (signal: ExecSignal) => Promise<void>,
+      signal: (signal: ExecSignal) => Promise<number>,
       execLog: Logger,
     ) {
       const exec = new BackgroundExec({

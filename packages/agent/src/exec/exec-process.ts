@@ -16,7 +16,7 @@ import { execa, type ResultPromise } from 'execa';
 import type { Logger } from 'pino';
 import type { Readable } from 'node:stream';
 import { containerName } from '../runtime/index.js';
-import { EXEC_ID_VARIABLE, killUntilGone } from './exec-signal.js';
+import { deliverSignal, EXEC_ID_VARIABLE, killUntilGone } from './exec-signal.js';
 
 export interface ExecLink {
   send(message: AgentMessage): boolean;
@@ -29,7 +29,7 @@ export interface ExecProcessOptions {
   link: ExecLink;
   log: Logger;
   /** Signals every process of this exec inside the container. */
-  signal: (signal: ExecSignal) => Promise<void>;
+  signal: (signal: ExecSignal) => Promise<number>;
   /** Called once, after EXIT or ERROR went out. */
   onEnd: () => void;
 }
@@ -145,9 +145,17 @@ export class ExecProcess {
   }
 
   signal(signal: ExecSignal): void {
-    this.#options.signal(signal).catch((error: unknown) => {
-      // The command may have ended meanwhile, or the container stopped: both end the exec anyway.
-      this.#options.log.info({ err: error, signal }, 'could not signal an exec');
+    deliverSignal(signal, {
+      send: () => this.#options.signal(signal),
+      ended: () => this.#exit !== null,
+      log: this.#options.log,
+    });
+  }
+
+  /** One KILL, no waiting for the command to appear: kill() repeats it anyway. */
+  #killOnce(): void {
+    this.#options.signal('KILL').catch((error: unknown) => {
+      this.#options.log.info({ err: error }, 'could not kill an exec');
     });
   }
 
@@ -156,7 +164,7 @@ export class ExecProcess {
     if (this.#killing !== null || this.#exit !== null) return;
     killUntilGone({
       ended: () => this.#exit !== null,
-      kill: () => this.signal('KILL'),
+      kill: () => this.#killOnce(),
       killClient: () => this.#child.kill('SIGKILL'),
       scheduled: (timer) => (this.#killing = timer),
     });

@@ -6,6 +6,7 @@
 import { execa } from 'execa';
 import { containerName } from '../runtime/index.js';
 import type { ExecSignal } from '@rexec/protocol';
+import type { Logger } from 'pino';
 
 export const EXEC_ID_VARIABLE = 'REXEC_EXEC_ID';
 
@@ -19,20 +20,21 @@ for d in /proc/[0-9]*; do
   if tr '\\000' '\\n' < "$d/environ" 2>/dev/null | grep -qxF "$m"; then marked="$marked \${d#/proc/}"; fi
 done
 [ -z "$marked" ] || kill -$2 $marked 2>/dev/null
+printf '%s' "$marked"
 exit 0
 `;
 
 /**
- * Signals every marked process; resolves once the script ran, rejects with the engine's message
- * when it could not run (the container stopped, say).
+ * Signals every marked process; resolves with how many it found once the script ran, rejects with
+ * the engine's message when it could not run (the container stopped, say).
  */
 export async function signalExec(
   binary: string,
   target: { containerId: string; execId: string; user?: string | undefined },
   signal: ExecSignal,
-): Promise<void> {
+): Promise<number> {
   const user = target.user === undefined ? [] : ['--user', target.user];
-  await execa(
+  const { stdout } = await execa(
     binary,
     [
       'exec',
@@ -47,6 +49,47 @@ export async function signalExec(
     ],
     { timeout: SIGNAL_TIMEOUT_MS },
   );
+  return stdout.split(' ').filter((pid) => pid !== '').length;
+}
+
+/** How long a signal waits for its command to appear in the container. */
+const PENDING_SIGNAL_MS = 30_000;
+/** How often a signal that found nothing looks again. */
+const PENDING_SIGNAL_RETRY_MS = 250;
+
+export interface SignalDelivery {
+  /** Sends the signal once; resolves with how many processes it reached. */
+  send(): Promise<number>;
+  /** Whether the exec has ended (then a signal that found nothing is done). */
+  ended(): boolean;
+  log: Logger;
+}
+
+/**
+ * Delivers a user's signal. The API answers an exec's start once the engine's client runs, which
+ * on a busy host can be seconds before the command exists in the container: a signal sent in that
+ * window finds no process, so it looks again until it reaches one, the exec ends, or
+ * PENDING_SIGNAL_MS passes. A signal is never lost just because it came early.
+ */
+export function deliverSignal(signal: ExecSignal, delivery: SignalDelivery): void {
+  const deadline = Date.now() + PENDING_SIGNAL_MS;
+  const attempt = () => {
+    delivery.send().then(
+      (reached) => {
+        if (reached > 0 || delivery.ended()) return;
+        if (Date.now() >= deadline) {
+          delivery.log.info({ signal }, 'a signal found no process of its exec');
+          return;
+        }
+        setTimeout(attempt, PENDING_SIGNAL_RETRY_MS).unref();
+      },
+      (error: unknown) => {
+        // The command may have ended meanwhile, or the container stopped: both end the exec anyway.
+        delivery.log.info({ err: error, signal }, 'could not signal an exec');
+      },
+    );
+  };
+  attempt();
 }
 
 /** After a kill, how long the engine's client may take to notice before it is killed itself. */
