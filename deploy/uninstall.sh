@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Removes what install-control-plane.sh and install-agent.sh installed: stops and disables the
 # units, deletes them and the code under <prefix>. Keeps the env files, the database and the host
-# credential unless --purge is given (then also the `rexec` user). Containers are never touched:
-# remove them through the API first. Removing the agent also removes its iptables host guard
-# (chains REXEC-IN-*/REXEC-FWD-* and their jumps). Idempotent. --root/--dry-run touch no system.
+# credential unless --purge is given (then also the `rexec` user, and everything the agent made:
+# `rexec-agent purge --yes` removes every Rexec container with its users' files, home volume and
+# network). Without --purge containers are never touched: remove them through the API first.
+# Removing the agent also removes its iptables host guard (chains REXEC-IN-*/REXEC-FWD-* and their
+# jumps). Idempotent. --root/--dry-run touch no system.
 set -euo pipefail
 
 SCRIPT_NAME="$(basename "$0")"
@@ -18,7 +20,8 @@ Usage: deploy/uninstall.sh [--control-plane] [--agent] [options]
   --control-plane  remove the control plane   (neither flag: remove both)
   --agent          remove the agent
   --purge          also delete the env files, /var/lib/rexec (database, admin token),
-                   /var/lib/rexec-agent (host credential) and the rexec user
+                   /var/lib/rexec-agent (host credential) and the rexec user, and with the
+                   agent every Rexec container (users' files too), volume and network
   --prefix DIR     where the code was installed (default /opt/rexec)
   --root DIR       act on DIR as if it were /; no systemctl or userdel
   --dry-run        print what would be done and change nothing
@@ -82,10 +85,28 @@ remove_host_guard() {
   done
 }
 
+# What the agent made on this machine (rexec-agent purge), run as its unit runs it, once stopped.
+purge_agent_resources() {
+  local unit exec_start
+  unit="$(target /etc/systemd/system/rexec-agent.service)"
+  if contained; then
+    say 'skipping rexec-agent purge --yes (--root or --dry-run)'
+    return
+  fi
+  if [[ ! -f "$unit" ]]; then
+    say "no $unit: not running rexec-agent purge"
+    return
+  fi
+  exec_start="$(sed -n 's/^ExecStart=//p' "$unit")"
+  # shellcheck disable=SC2086 # node and the agent's script, as the unit names them
+  $exec_start purge --yes
+}
+
 declare -A STATE_DIRS=([control-plane]=/var/lib/rexec [agent]=/var/lib/rexec-agent)
 for part in "${parts[@]}"; do
   unit="rexec-$part.service"
   stop_unit "$unit"
+  if [[ "$purge" -eq 1 && "$part" == agent ]]; then purge_agent_resources; fi
   remove "/etc/systemd/system/$unit"
   remove "$prefix/$part"
   if [[ "$purge" -eq 1 ]]; then
@@ -109,4 +130,8 @@ if [[ "$purge" -eq 1 && " ${parts[*]} " == *' control-plane '* ]]; then
     say 'removed the rexec user'
   fi
 fi
-say 'done. Containers created by agents are left as they are.'
+if [[ "$purge" -eq 1 && " ${parts[*]} " == *' agent '* ]]; then
+  say 'done.'
+else
+  say 'done. Containers created by agents are left as they are.'
+fi

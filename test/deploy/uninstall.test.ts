@@ -43,6 +43,7 @@ void t.test('uninstall.sh --root removes code and units, keeps state unless --pu
 
   const purge = await script('uninstall.sh', ['--root', root, '--purge']);
   t.equal(purge.exitCode, 0, purge.stderr);
+  t.match(purge.stdout + purge.stderr, 'skipping rexec-agent purge --yes (--root or --dry-run)');
   const left = await snapshot(root);
   t.notOk(
     left.some((line) => /rexec/.test(line)),

@@ -6,9 +6,9 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
+import { labelledResources } from '../../packages/agent/src/doctor/leftovers.js';
 import { hostGuardChains } from '../../packages/agent/src/network/host-guard.js';
 
-const LABEL = 'io.rexec.host-id';
 const ENGINES = ['podman', 'docker'] as const;
 
 /** One resource: `<engine> <kind> <name>` or `iptables <chain or jump rule>`, and its host id. */
@@ -25,37 +25,14 @@ async function lines(command: string, args: string[]): Promise<string[] | null> 
 }
 
 async function labelled(kind: (typeof ENGINES)[number]): Promise<Resource[]> {
-  const filter = ['--filter', `label=${LABEL}`];
-  const pair = kind === 'docker' ? `{{.Label "${LABEL}"}}` : `{{index .Labels "${LABEL}"}}`;
-  const found: Resource[] = [];
-  const add = (what: string, rows: string[] | null) => {
-    for (const row of rows ?? []) {
-      const [name = '', hostId = ''] = row.split(' ');
-      found.push({ what: `${kind} ${what} ${name}`, hostId: hostId === '' ? null : hostId });
-    }
-  };
-  add('container', await lines(kind, ['ps', '-a', ...filter, '--format', `{{.Names}} ${pair}`]));
-  add('volume', await lines(kind, ['volume', 'ls', ...filter, '--format', `{{.Name}} ${pair}`]));
-  if (kind === 'docker') {
-    add(
-      'network',
-      await lines(kind, ['network', 'ls', ...filter, '--format', `{{.Name}} ${pair}`]),
-    );
-  } else {
-    // podman's `network ls` template cannot index its labels; its JSON can.
-    const json = await lines(kind, ['network', 'ls', ...filter, '--format', 'json']);
-    if (json !== null) {
-      const networks = JSON.parse(json.join('\n')) as {
-        name: string;
-        labels?: Record<string, string>;
-      }[];
-      add(
-        'network',
-        networks.map((n) => `${n.name} ${n.labels?.[LABEL] ?? ''}`),
-      );
-    }
+  let found;
+  try {
+    found = await labelledResources(kind);
+  } catch {
+    // An engine that is absent or whose daemon is down holds nothing of this run.
+    return [];
   }
-  return found;
+  return found.map((r) => ({ what: `${kind} ${r.kind} ${r.name}`, hostId: r.hostId }));
 }
 
 /** iptables lines naming a REXEC chain (chains and the jumps to them), unattributed. */

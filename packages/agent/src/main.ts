@@ -25,6 +25,7 @@ import {
   diskEnforcement,
 } from './disk/index.js';
 import { runDoctor } from './doctor/doctor-command.js';
+import { runPurge } from './doctor/purge-command.js';
 import { checkHost, failedRequired, userNamespacesOf } from './doctor/host-checks.js';
 import { egressPolicy, setUpNetworkEnforcement } from './network/index.js';
 import { createCliRuntime, poolCidr } from './runtime/index.js';
@@ -271,14 +272,14 @@ async function stopTerminals(terminals: TerminalManager, log: Logger): Promise<v
 
 async function main(): Promise<number> {
   const args = process.argv.slice(2);
-  if (args[0] === 'doctor') {
-    return runDoctor({
-      env: process.env,
-      argv: args.slice(1),
-      out: (line) => process.stdout.write(`${line}\n`),
-      log: pino({ level: 'error' }, pino.destination(2)),
-    });
-  }
+  const subcommand = () => ({
+    env: process.env,
+    argv: args.slice(1),
+    out: (line: string) => process.stdout.write(`${line}\n`),
+    log: pino({ level: 'error' }, pino.destination(2)),
+  });
+  if (args[0] === 'doctor') return runDoctor(subcommand());
+  if (args[0] === 'purge') return runPurge(subcommand());
   let config: AgentConfig;
   try {
     config = loadConfig(process.env, args);

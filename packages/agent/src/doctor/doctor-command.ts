@@ -1,18 +1,23 @@
-// `rexec-agent doctor [--runtime R] [--image REF] [--json]`: makes every check the agent makes at
-// start, plus a real container run, and prints each with what fixes a failure. Exit 0 when the
-// host can run Rexec containers (optional checks may fail: a feature is then off), 1 when not, 2
-// on bad flags. It changes nothing on the host but the throwaway container it runs and removes.
+// `rexec-agent doctor [--runtime R] [--image REF] [--state-dir D] [--fix] [--json]`: makes every
+// check the agent makes at start, plus a real container run and a look for what other hosts left
+// on this machine (leftovers.ts), and prints each with what fixes a failure. Exit 0 when the host
+// can run Rexec containers (optional checks may fail: a feature is then off), 1 when not, 2 on bad
+// flags. It changes nothing on the host but the throwaway container it runs and removes, unless
+// `--fix` asks it to remove the leftovers.
 import { parseArgs } from 'node:util';
 import type { HostHealthCheck } from '@rexec/protocol';
 import { execa } from 'execa';
 import type { Logger } from 'pino';
-import { RUNTIME_CHOICES } from '../config.js';
+import { DEFAULT_STATE_DIR, RUNTIME_CHOICES } from '../config.js';
 import type { RuntimeChoice } from '../config.js';
 import { DEFAULT_DISK_CHECK_INTERVAL_MS, diskEnforcement } from '../disk/index.js';
 import { AgentFatalError } from '../errors.js';
 import type { NetworkEnforcement } from '../network/index.js';
 import { probeShaping } from '../network/shaping-probe.js';
 import { detectRuntime } from '../runtime-detect.js';
+import type { RuntimeKind } from '../runtime/index.js';
+import { readState } from '../state.js';
+import { describeLeftover, findLeftovers, removeLeftovers } from './leftovers.js';
 import { checkHost, failedRequired, userNamespacesOf } from './host-checks.js';
 import { trialRun } from './trial-run.js';
 
@@ -31,6 +36,8 @@ interface DoctorFlags {
   runtime: RuntimeChoice;
   image?: string;
   json: boolean;
+  fix: boolean;
+  stateDir: string;
 }
 
 function readFlags(io: DoctorIo): DoctorFlags | string {
@@ -42,6 +49,8 @@ function readFlags(io: DoctorIo): DoctorFlags | string {
         runtime: { type: 'string' },
         image: { type: 'string' },
         json: { type: 'boolean', default: false },
+        fix: { type: 'boolean', default: false },
+        'state-dir': { type: 'string' },
       },
       strict: true,
       allowPositionals: false,
@@ -56,6 +65,8 @@ function readFlags(io: DoctorIo): DoctorFlags | string {
   return {
     runtime: runtime as RuntimeChoice,
     json: values.json,
+    fix: values.fix,
+    stateDir: values['state-dir'] ?? (io.env['REXEC_AGENT_STATE_DIR'] || DEFAULT_STATE_DIR),
     ...(values.image === undefined ? {} : { image: values.image }),
   };
 }
@@ -107,6 +118,55 @@ function print(io: DoctorIo, checks: readonly HostHealthCheck[], json: boolean):
   );
 }
 
+const LISTED_LEFTOVERS = 3;
+
+/**
+ * The `leftovers` check (optional: they slow the host down but break nothing): what belongs to no
+ * host this agent is, and with --fix their removal, each said on its own line first.
+ */
+async function leftoversCheck(
+  io: DoctorIo,
+  kind: RuntimeKind,
+  flags: DoctorFlags,
+): Promise<HostHealthCheck> {
+  const check = { check: 'leftovers', required: false };
+  let state;
+  try {
+    state = await readState(flags.stateDir);
+  } catch (error) {
+    return { ...check, ok: false, message: `${(error as Error).message}; nothing was looked at` };
+  }
+  const keep = state === null ? [] : [state.host_id];
+  let found = await findLeftovers({ kind, keep });
+  if (flags.fix && found.length > 0) {
+    const removals = await removeLeftovers({ kind }, found);
+    if (!flags.json) {
+      for (const { leftover, error } of removals) {
+        const what = describeLeftover(kind, leftover);
+        io.out(error === undefined ? `removed ${what}` : `could not remove ${what}: ${error}`);
+      }
+    }
+    found = await findLeftovers({ kind, keep });
+  }
+  const whose = state === null ? 'this agent has not enrolled' : `this is host ${state.host_id}`;
+  if (found.length === 0) {
+    return { ...check, ok: true, message: `nothing left by other hosts (${whose})` };
+  }
+  const listed = found.slice(0, LISTED_LEFTOVERS).map((l) => describeLeftover(kind, l));
+  const more =
+    found.length > LISTED_LEFTOVERS ? `, and ${found.length - LISTED_LEFTOVERS} more` : '';
+  const fix = flags.fix ? 'they could not be removed' : '`rexec-agent doctor --fix` removes them';
+  return {
+    ...check,
+    ok: false,
+    message:
+      `${found.length} resources of other hosts (${whose}): ${listed.join(', ')}${more}; ${fix}`.slice(
+        0,
+        500,
+      ),
+  };
+}
+
 export async function runDoctor(io: DoctorIo): Promise<number> {
   const flags = readFlags(io);
   if (typeof flags === 'string') {
@@ -144,6 +204,7 @@ export async function runDoctor(io: DoctorIo): Promise<number> {
       userNamespaces: userNamespacesOf(engine.info),
     })),
     run,
+    await leftoversCheck(io, engine.kind, flags),
   ];
   print(io, checks, flags.json);
   return failedRequired(checks).length === 0 ? EXIT_DOCTOR_OK : EXIT_DOCTOR_FAILED;

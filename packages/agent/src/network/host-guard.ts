@@ -165,7 +165,15 @@ async function removeJumps(binary: string, from: string, chain: string): Promise
  * and test cleanup: the agent itself leaves the guard in place when it stops.
  */
 export async function removeHostGuard(hostId: string, iptablesBinary = 'iptables'): Promise<void> {
-  const { input, forward } = hostGuardChains(hostId);
+  await removeGuardChains(hostGuardChains(hostId), iptablesBinary);
+}
+
+/** Removes one host's pair of chains (as hostGuardChains names them) and the jumps to them. */
+export async function removeGuardChains(
+  chains: { input: string; forward: string },
+  iptablesBinary = 'iptables',
+): Promise<void> {
+  const { input, forward } = chains;
   await removeJumps(iptablesBinary, 'INPUT', input);
   await removeJumps(iptablesBinary, 'FORWARD', forward);
   await removeJumps(iptablesBinary, 'DOCKER-USER', forward);
@@ -174,4 +182,26 @@ export async function removeHostGuard(hostId: string, iptablesBinary = 'iptables
     await iptables(iptablesBinary, ['-F', chain]);
     await iptables(iptablesBinary, ['-X', chain]);
   }
+}
+
+const GUARD_CHAIN = /^-N REXEC-(?:IN|FWD)-([0-9a-f]{8})$/;
+
+/**
+ * Every host guard on this machine, one pair of chain names per host (by the hash both share);
+ * none when iptables does not answer (not root, not installed).
+ */
+export async function guardChainsPresent(
+  iptablesBinary = 'iptables',
+): Promise<{ input: string; forward: string }[]> {
+  const result = await execa(iptablesBinary, [...WAIT, '-S'], {
+    reject: false,
+    timeout: TIMEOUT_MS,
+  });
+  if (result.failed) return [];
+  const hashes = new Set<string>();
+  for (const line of result.stdout.split('\n')) {
+    const hash = GUARD_CHAIN.exec(line.trim())?.[1];
+    if (hash !== undefined) hashes.add(hash);
+  }
+  return [...hashes].map((hash) => ({ input: `REXEC-IN-${hash}`, forward: `REXEC-FWD-${hash}` }));
 }

@@ -1,9 +1,11 @@
 // The agent's network enforcement beside the engine: tc shaping in containers' namespaces and the
 // iptables host guard. Per-user engine networks are the runtime's (runtime/user-networks.ts).
 export {
+  guardChainsPresent,
   hostGuardChains,
   HostGuardError,
   installHostGuard,
+  removeGuardChains,
   removeHostGuard,
 } from './host-guard.js';
 export type { HostGuardOptions } from './host-guard.js';
