@@ -26,6 +26,7 @@ import {
 } from './disk/index.js';
 import { runDoctor } from './doctor/doctor-command.js';
 import { runPurge } from './doctor/purge-command.js';
+import { retireHost } from './retire.js';
 import { checkHost, failedRequired, userNamespacesOf } from './doctor/host-checks.js';
 import { egressPolicy, setUpNetworkEnforcement } from './network/index.js';
 import { createCliRuntime, poolCidr } from './runtime/index.js';
@@ -239,6 +240,8 @@ async function run(config: AgentConfig, log: Logger): Promise<number> {
     files.shutdown();
     await stopTerminals(terminals, log);
     runtime.close();
+    if (end.error.code === 'credential_revoked')
+      await retireHost(engine.kind, identity.host_id, log);
     throw end.error;
   }
   await stopParts();

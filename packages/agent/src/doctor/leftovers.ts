@@ -87,6 +87,20 @@ export async function findLeftovers(scope: LeftoverScope): Promise<Leftover[]> {
   return [...resources, ...guards];
 }
 
+/** What this host made that is still there: its labelled resources and its guard chains. */
+export async function hostResources(
+  scope: Omit<LeftoverScope, 'keep'> & { hostId: string },
+): Promise<Leftover[]> {
+  const own = (await labelledResources(scope.kind, scope.binary)).filter(
+    (r) => r.hostId === scope.hostId,
+  );
+  const chains = hostGuardChains(scope.hostId);
+  const guarded = (await guardChainsPresent(scope.iptables)).some((p) => p.input === chains.input);
+  return guarded
+    ? [...own, { kind: 'guard', name: `${chains.input}/${chains.forward}`, hostId: null }]
+    : own;
+}
+
 /** How one leftover reads in doctor's output: `podman volume rexec-home-… (host h_…)`. */
 export function describeLeftover(kind: RuntimeKind, leftover: Leftover): string {
   const owner = leftover.hostId === null ? '' : ` (host ${leftover.hostId})`;
