@@ -226,7 +226,7 @@ export async function deleteContainer(
   const { db } = deps;
   const row = await getContainer(db, userId, idOrName);
   // A container its host took away holds no reservation and has no agent to ask: gone at once (a
-  // lost host that comes back finds it unknown, and quarantines it).
+  // lost host that comes back has it removed by reconciliation, its row being deleted).
   if (row.hostId === null || isHostGone(row)) return deleteUnplaced(db, row, idOrName);
   let current: ContainerRow | null = row;
   if (row.status !== 'deleting') {

@@ -2,11 +2,11 @@
 // (periodic-reconcile.ts): the host's containers in Postgres against the agent's inventory, each
 // decided by the one table in reconcile-table.ts (creates that never landed are re-sent, missing
 // containers become `error`/`container_missing`, containers that should not run are stopped, a
-// start or stop whose result was lost is recorded, pending deletes are finished), and labelled
-// containers the database does not know are quarantined (quarantine.ts): stopped and kept with
-// their volumes for an admin, never deleted.
-import { stopCommand, type ObservedContainer } from '@rexec/protocol';
-import { and, eq, isNull } from 'drizzle-orm';
+// start or stop whose result was lost is recorded, pending deletes are finished), containers
+// whose rows were deleted are removed, and labelled containers the database does not know at all
+// are quarantined (quarantine.ts): stopped and kept with their volumes for an admin, never deleted.
+import { COMMAND_TIMEOUT_MS, stopCommand, type ObservedContainer } from '@rexec/protocol';
+import { and, eq, inArray, isNotNull, isNull } from 'drizzle-orm';
 import { containers, type ContainerRow } from '../db/schema/containers.js';
 import type { EstablishedHost } from '../hub/hub.js';
 import { launchContainer, removeOnHost, STOP_TIMEOUT_MS, type LifecycleDeps } from './actions.js';
@@ -63,13 +63,83 @@ export async function reconcileInventory(
   const unknown = snapshot.inventory.filter(
     (c) => !known.has(c.container_id) && !busy(c.container_id),
   );
-  steps.push(quarantineUnknown(deps, hostId, unknown));
+  const deleted = await deletedAmong(deps, unknown);
+  steps.push(removeDeleted(deps, hostId, deleted));
+  steps.push(
+    quarantineUnknown(
+      deps,
+      hostId,
+      unknown.filter((c) => !deleted.has(c.container_id)),
+    ),
+  );
   const results = await Promise.allSettled(steps);
   for (const result of results) {
     if (result.status === 'rejected') {
       deps.log.error({ err: result.reason, host_id: hostId }, 'a reconciliation step failed');
     }
   }
+}
+
+/** Which of the host's unknown containers have a row that was deleted. */
+async function deletedAmong(
+  deps: LifecycleDeps,
+  unknown: readonly ObservedContainer[],
+): Promise<Set<string>> {
+  if (unknown.length === 0) return new Set();
+  const rows = await deps.db
+    .select({ id: containers.id })
+    .from(containers)
+    .where(
+      and(
+        inArray(
+          containers.id,
+          unknown.map((c) => c.container_id),
+        ),
+        isNotNull(containers.deletedAt),
+      ),
+    );
+  return new Set(rows.map((row) => row.id));
+}
+
+/**
+ * A container whose row was deleted is removed with its volume: its owner asked for that, and a
+ * create that crossed the delete (or a lost host that comes back) must not leave it running.
+ * Unlike an unknown container it is not quarantined. A failure waits for the next pass.
+ */
+async function removeDeleted(
+  deps: LifecycleDeps,
+  hostId: string,
+  deleted: ReadonlySet<string>,
+): Promise<void> {
+  await Promise.all(
+    [...deleted].map(async (containerId) => {
+      try {
+        const result = await deps.hub.sendCommand(
+          hostId,
+          containerId,
+          { action: 'remove', remove_volume: true },
+          COMMAND_TIMEOUT_MS.remove,
+        );
+        deps.hub.acknowledge(hostId, result.command_id);
+        if (result.ok) {
+          deps.log.warn(
+            { host_id: hostId, container_id: containerId },
+            'removed a container whose row was deleted',
+          );
+        } else {
+          deps.log.warn(
+            { host_id: hostId, container_id: containerId, error: result.error },
+            'could not remove a container whose row was deleted; trying again next pass',
+          );
+        }
+      } catch (error) {
+        deps.log.warn(
+          { host_id: hostId, container_id: containerId, err: error },
+          'no answer to the removal of a container whose row was deleted; trying again next pass',
+        );
+      }
+    }),
+  );
 }
 
 /** One row against what the engine says of its container (`undefined`: not there). */
