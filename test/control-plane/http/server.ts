@@ -56,6 +56,7 @@ export interface ServerOptions {
   /** Wakes event streams; without one GET /events/stream answers 503. */
   eventWake?: EventWake;
   sseHeartbeatMs?: number;
+  bodyIdleMs?: number;
 }
 
 /** A fresh, migrated, seeded database with a bootstrap admin; closed when t ends. */
@@ -94,6 +95,7 @@ export async function startServer(
     ...(options.webhookPolicy === undefined ? {} : { webhookPolicy: options.webhookPolicy }),
     ...(options.eventWake === undefined ? {} : { eventWake: options.eventWake }),
     ...(options.sseHeartbeatMs === undefined ? {} : { sseHeartbeatMs: options.sseHeartbeatMs }),
+    ...(options.bodyIdleMs === undefined ? {} : { bodyIdleMs: options.bodyIdleMs }),
   });
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
   const close = () => app.close();

@@ -47,6 +47,12 @@ import { healthRoutes } from './routes/health.js';
 import { hostRoutes } from './routes/hosts.js';
 import { meRoutes } from './routes/me.js';
 import { terminalRoutes } from './routes/terminal.js';
+import {
+  DEFAULT_BODY_IDLE_MS,
+  guardBodyIdle,
+  HEADERS_TIMEOUT_MS,
+  KEEP_ALIVE_TIMEOUT_MS,
+} from './request-deadlines.js';
 import { routeUpgrades, type UpgradeHandler } from './routes/terminal-upgrade.js';
 import { tokenRoutes } from './routes/tokens.js';
 import { userRoutes } from './routes/users.js';
@@ -90,6 +96,8 @@ export interface AppDependencies {
   eventWake?: EventWake;
   /** The event stream's heartbeat; DEFAULT_SSE_HEARTBEAT_MS (15 s) when absent (tests shorten it). */
   sseHeartbeatMs?: number;
+  /** How long a request body may stall before its socket is closed; DEFAULT_BODY_IDLE_MS. */
+  bodyIdleMs?: number;
 }
 
 /** What every route plugin receives. */
@@ -145,8 +153,10 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     genReqId: () => `req_${randomUUID().replaceAll('-', '')}`,
     logController: new RequestLogController({ requestIdLogLabel: 'request_id' }),
     bodyLimit: BODY_LIMIT_BYTES,
-    // Requests carry small JSON bodies; a client that stalls that long is gone.
-    requestTimeout: 30_000,
+    // No deadline for a whole request (uploads take minutes); headers and stalled bodies have
+    // theirs (request-deadlines.ts).
+    requestTimeout: 0,
+    keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
     return503OnClosing: true,
     routerOptions: { maxParamLength: MAX_PATH_PARAM_CHARS },
     frameworkErrors: (error, request, reply) => {
@@ -156,7 +166,10 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(responseSerializerCompiler);
+  app.server.headersTimeout = HEADERS_TIMEOUT_MS;
+  const bodyIdleMs = deps.bodyIdleMs ?? DEFAULT_BODY_IDLE_MS;
   app.addHook('onRequest', async (request, reply) => {
+    guardBodyIdle(request.raw, bodyIdleMs);
     void reply.header('x-request-id', request.id);
   });
   installJsonParser(app, BODY_LIMIT_BYTES);
