@@ -2,9 +2,10 @@
 // awaits"): start and stop answer 503 host_unavailable, a create stays `creating` for
 // reconciliation, which re-sends it on the host's next HELLO, and a late result still counts (the
 // create's answer, or the container reconciled through the table) unless a newer command for the
-// container is in flight, which then decides alone. The real control plane on Postgres with its
-// command timeouts capped (../hub/hub-server.ts), and a scripted agent that heartbeats but holds
-// its answers until told. Each late result is waited for through its CONTROL_RESULT_ACK.
+// container is in flight, which then decides alone; a stop answered at once (the row already
+// stopped) is not overturned by a timed-out start's late result. The real control plane on
+// Postgres with its command timeouts capped (../hub/hub-server.ts), and a scripted agent that
+// heartbeats but holds its answers until told. Each late result is waited for through its ack.
 import { Container, ErrorBody, type ControlCommand } from '@rexec/protocol';
 import t, { type Test } from 'tap';
 import { call, newUser } from '../http/server.js';
@@ -104,6 +105,37 @@ void t.test('a late result is left alone while a newer command is in flight', as
   t.equal(answer.status, 200);
   t.match(Container.parse(answer.body), { status: 'stopped', status_reason: 'user' });
 });
+
+void t.test(
+  "a stop answered at once is not undone by a timed-out start's late result",
+  async (t) => {
+    const { server, wiring, peer, user } = await setup(t);
+    const id = await runningContainer(server, peer, user.token);
+    const stopping = call(server, 'POST', `/api/v1/containers/${id}/stop`, { token: user.token });
+    peer.succeed(await peer.command((c) => c.container_id === id), 'exited');
+    t.equal((await stopping).status, 200);
+
+    const starting = call(server, 'POST', `/api/v1/containers/${id}/start`, { token: user.token });
+    const start = await peer.command((c) => c.container_id === id);
+    t.equal((await starting).status, 503);
+    wiring.commandTimeoutCapMs = undefined;
+    // The row is still stopped, so this stop needs no command and answers at once: the user's last
+    // word, which the start's late result must not overturn.
+    const stopped = await call(server, 'POST', `/api/v1/containers/${id}/stop`, {
+      token: user.token,
+    });
+    t.equal(stopped.status, 200);
+    t.equal(Container.parse(stopped.body).status, 'stopped');
+
+    // The start did happen on the host: reconciliation stops the container again.
+    peer.succeed(start, 'running');
+    const stopAgain = await peer.command((c) => c.container_id === id, ACK_WAIT_MS);
+    t.equal(stopAgain.command.action, 'stop', 'the control plane stops what the late start ran');
+    peer.succeed(stopAgain, 'exited');
+    await peer.next('CONTROL_RESULT_ACK', (m) => m.command_id === start.command_id, ACK_WAIT_MS);
+    t.equal((await show(server, user.token, id)).status, 'stopped', 'still stopped');
+  },
+);
 
 void t.test('a create that times out is left to reconciliation', async (t) => {
   const { server, peer, enrollment, user } = await setup(t);
