@@ -19,8 +19,8 @@ import {
 } from '../hub/hub-server.js';
 
 const body = { image: 'alpine:latest', resources: { cpu_millicores: 250, memory_mb: 128 } };
-/** Short enough for the suite, long past a scripted answer on a busy machine where one is sent. */
-const CAP_MS = 1_500;
+/** The cap on the commands the peer leaves unanswered (the others keep the real timeouts). */
+const CAP_MS = 500;
 const ACK_WAIT_MS = 60_000;
 
 async function show(server: HubServer, token: string, id: string) {
@@ -28,7 +28,7 @@ async function show(server: HubServer, token: string, id: string) {
 }
 
 async function setup(t: Test) {
-  const wiring: ServerWiring = { commandTimeoutCapMs: CAP_MS };
+  const wiring: ServerWiring = {};
   const server = await startHubServer(t, 'pg', {}, {}, {}, wiring);
   const { peer, enrollment } = await onlinePeer(t, server, 'silent-worker', {
     hello: { capabilities: ['result_ack'] },
@@ -53,9 +53,10 @@ async function lateResult(peer: AgentPeer, command: ControlCommand, state: 'runn
 }
 
 void t.test('start and stop answer 503 and their late results still count', async (t) => {
-  const { server, peer, enrollment, user } = await setup(t);
+  const { server, wiring, peer, enrollment, user } = await setup(t);
   const id = await runningContainer(server, peer, user.token);
 
+  wiring.commandTimeoutCapMs = CAP_MS;
   const stopping = call(server, 'POST', `/api/v1/containers/${id}/stop`, { token: user.token });
   const stop = await peer.command((c) => c.container_id === id);
   t.equal(stop.command.action, 'stop');
@@ -84,6 +85,7 @@ void t.test('a late result is left alone while a newer command is in flight', as
   const { server, wiring, peer, user } = await setup(t);
   const id = await runningContainer(server, peer, user.token);
 
+  wiring.commandTimeoutCapMs = CAP_MS;
   const timedOut = call(server, 'POST', `/api/v1/containers/${id}/stop`, { token: user.token });
   const first = await peer.command((c) => c.container_id === id);
   t.equal((await timedOut).status, 503);
@@ -115,6 +117,7 @@ void t.test(
     peer.succeed(await peer.command((c) => c.container_id === id), 'exited');
     t.equal((await stopping).status, 200);
 
+    wiring.commandTimeoutCapMs = CAP_MS;
     const starting = call(server, 'POST', `/api/v1/containers/${id}/start`, { token: user.token });
     const start = await peer.command((c) => c.container_id === id);
     t.equal((await starting).status, 503);
@@ -138,7 +141,8 @@ void t.test(
 );
 
 void t.test('a create that times out is left to reconciliation', async (t) => {
-  const { server, peer, enrollment, user } = await setup(t);
+  const { server, wiring, peer, enrollment, user } = await setup(t);
+  wiring.commandTimeoutCapMs = CAP_MS;
 
   const create = async () => {
     const created = await call(server, 'POST', '/api/v1/containers', {
@@ -171,6 +175,7 @@ void t.test('a create that times out is left to reconciliation', async (t) => {
 
   // With no answer at all, the host's next HELLO re-sends it (the agent makes it idempotent).
   const unanswered = await create();
+  wiring.commandTimeoutCapMs = undefined;
   peer.ws.terminate();
   await peer.closed;
   const back = await AgentPeer.connect(server.url, enrollment.credential);
