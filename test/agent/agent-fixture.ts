@@ -107,6 +107,25 @@ export function logLines(output: string): Record<string, unknown>[] {
 }
 
 /**
+ * Waits (polling the agent's output, up to two minutes) until it logged `msg` for `commandId`: the
+ * agent's own word that it reached a point of a command, never a guessed delay.
+ */
+export async function waitForCommandLog(
+  agent: Agent,
+  msg: string,
+  commandId: string,
+): Promise<void> {
+  for (let waited = 0; waited < 120_000; waited += 50) {
+    const found = logLines(agent.output()).some(
+      (line) => line['msg'] === msg && line['commandId'] === commandId,
+    );
+    if (found) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`the agent did not log "${msg}" for ${commandId}:\n${agent.output()}`);
+}
+
+/**
  * A scripted control plane and the real agent process joined to it with the peer's join token,
  * on the engine found for the peer's host id. Ready once the agent logged "connected".
  */

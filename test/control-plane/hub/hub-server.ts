@@ -44,17 +44,41 @@ export interface HubServer {
   logs: Record<string, unknown>[];
 }
 
+export interface ServerWiring extends Pick<HubDependencies, 'ipLimits'> {
+  /**
+   * Every command the lifecycle sends waits at most this long for its result (the protocol's
+   * timeouts are 30 s and more): a silent agent's timeouts in test time, on the real hub. Read at
+   * each send, so a test may change it between commands (undefined: the real timeouts).
+   */
+  commandTimeoutCapMs?: number | undefined;
+}
+
+/** The hub as the lifecycle sees it, its commands' timeouts capped by `wiring`. */
+function cappedTimeouts(hub: Hub, wiring: ServerWiring): Hub {
+  return {
+    ...hub,
+    sendCommand: (hostId, containerId, command, timeoutMs) =>
+      hub.sendCommand(
+        hostId,
+        containerId,
+        command,
+        Math.min(timeoutMs, wiring.commandTimeoutCapMs ?? timeoutMs),
+      ),
+  };
+}
+
 export async function startHubServer(
   t: Test,
   driver: DbDriver,
   options: HubOptions = {},
   terminalOptions: TerminalRelayOptions = {},
   appOptions: Pick<AppDependencies, 'hostApproval' | 'allowedRegistries'> = {},
-  hubDependencies: Pick<HubDependencies, 'ipLimits'> = {},
+  wiring: ServerWiring = {},
 ): Promise<HubServer> {
   const { database, adminToken } = await preparedDatabase(t, driver);
   const { log, lines: logs } = capturedLog('info');
-  const hub = createHub({ database, log, options, ...hubDependencies });
+  const ipLimits = wiring.ipLimits === undefined ? {} : { ipLimits: wiring.ipLimits };
+  const hub = cappedTimeouts(createHub({ database, log, options, ...ipLimits }), wiring);
   const lifecycle = attachLifecycle(hub, { db: database.db, log });
   const reaper = createSessionReaper(lifecycle);
   const terminals = createTerminalRelay({

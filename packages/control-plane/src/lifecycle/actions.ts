@@ -140,7 +140,7 @@ export async function changeState(
   action: Action,
 ): Promise<ContainerRow> {
   const row = await getContainer(deps.db, userId, idOrName);
-  if (row.status === TARGET[action]) return row;
+  if (row.status === TARGET[action]) return keepWish(deps.db, row, action);
   if (row.status === 'creating' || row.status === 'deleting') {
     throw invalidState(`Cannot ${action} a container while it is ${row.status}.`, row.status);
   }
@@ -173,6 +173,21 @@ export async function changeState(
       : markStopped(deps.db, current, 'user', null, userId);
   });
   return changed ?? (await getContainer(deps.db, userId, row.id));
+}
+
+/**
+ * A start or stop of a container already in that state needs no command, but the wish is still
+ * the user's last word: an earlier opposite command that timed out left the other desire behind,
+ * and its late result (or the next inventory) would otherwise undo this answer.
+ */
+async function keepWish(db: Db, row: ContainerRow, action: Action): Promise<ContainerRow> {
+  const desired = action === 'start' ? 'running' : 'stopped';
+  if (row.desiredStatus === desired) return row;
+  await db
+    .update(containers)
+    .set({ desiredStatus: desired })
+    .where(and(eq(containers.id, row.id), eq(containers.status, row.status)));
+  return { ...row, desiredStatus: desired };
 }
 
 /**
