@@ -26,12 +26,23 @@ export interface ReportingRuntime {
   send: (message: AgentMessage) => void;
 }
 
-/** A runtime for a fresh host (removed at the end) with a started status reporter. */
-export async function reportingRuntime(t: Test): Promise<ReportingRuntime> {
+/**
+ * A runtime for a fresh host (removed at the end) with a started status reporter; `binary` is
+ * given the engine's kind and stands in for its CLI (a wrapper that fails on demand).
+ */
+export async function reportingRuntime(
+  t: Test,
+  binary?: (kind: EngineKind) => Promise<string>,
+): Promise<ReportingRuntime> {
   const hostId = `hst_${randomBytes(16).toString('hex')}`;
   const kind = await engineFor(t, hostId);
   const log = pino({ level: 'silent' });
-  const runtime = createCliRuntime({ kind, hostId, log });
+  const runtime = createCliRuntime({
+    kind,
+    hostId,
+    log,
+    ...(binary === undefined ? {} : { binary: await binary(kind) }),
+  });
   const statuses: Status[] = [];
   const send = (message: AgentMessage) => {
     if (message.type === 'AGENT_CONTAINER_STATUS') statuses.push(message);

@@ -12,7 +12,7 @@ import {
 import { and, eq, isNull } from 'drizzle-orm';
 import type { Db } from '../db/open.js';
 import { containers, type ContainerRow } from '../db/schema/containers.js';
-import { hostUnavailable, internal, invalidState, notFound } from '../errors.js';
+import { hostUnavailable, internal, invalidState, notFound, type RexecError } from '../errors.js';
 import { CommandTimeoutError, HubStoppedError, type CommandChannel } from '../hub/channel.js';
 import type { Log } from '../hub/log.js';
 import { getContainer } from '../services/containers.js';
@@ -146,20 +146,36 @@ export async function changeState(
   }
   const hostId = row.hostId;
   if (hostId === null || !deps.hub.isConnected(hostId)) throw hostUnavailable(hostId ?? undefined);
-  await deps.db
+  // Only while the row is as read: a DELETE that began since owns the desired status (`deleted`),
+  // which reconciliation needs to finish it; read again and answer as for a delete under way.
+  const wanted = await deps.db
     .update(containers)
     .set({ desiredStatus: action === 'start' ? 'running' : 'stopped' })
-    .where(eq(containers.id, row.id));
+    .where(
+      and(
+        eq(containers.id, row.id),
+        eq(containers.status, row.status),
+        isNull(containers.deletedAt),
+      ),
+    )
+    .returning({ id: containers.id });
+  if (wanted.length === 0) return changeState(deps, userId, idOrName, action);
   const result =
     action === 'start'
       ? await command(deps, { ...row, hostId }, { action: 'start' }, COMMAND_TIMEOUT_MS.start)
       : await command(deps, { ...row, hostId }, stopCommand(), STOP_TIMEOUT_MS);
   if (!result.ok) {
     if (result.error.code === 'not_found') {
-      await recordResult(deps, hostId, result.command_id, async () => {
-        const current = (await loadContainer(deps.db, row.id)) ?? row;
-        await markError(deps.db, current, 'container_missing', commandDetail(result.error));
+      const current = await recordResult(deps, hostId, result.command_id, async () => {
+        const current = await loadContainer(deps.db, row.id);
+        // A delete that began meanwhile removed it: that is the delete's to finish, not an error.
+        if (current !== undefined && current.status !== 'deleting') {
+          await markError(deps.db, current, 'container_missing', commandDetail(result.error));
+        }
+        return current;
       });
+      if (current === undefined) throw notFound('Container', idOrName);
+      if (current.status === 'deleting') throw deletingNow(action);
       throw invalidState('The container no longer exists on its host.', 'error');
     }
     deps.hub.acknowledge(hostId, result.command_id);
@@ -168,11 +184,21 @@ export async function changeState(
   }
   const changed = await recordResult(deps, hostId, result.command_id, async () => {
     const current = (await loadContainer(deps.db, row.id)) ?? row;
+    // A delete that began while the agent worked: deleting → stopped/running is no transition,
+    // and the remove queued behind this command on the host finishes the container.
+    if (current.status === 'deleting') return null;
     return action === 'start'
       ? markRunning(deps.db, current, result.container, 'started', userId)
       : markStopped(deps.db, current, 'user', null, userId);
   });
-  return changed ?? (await getContainer(deps.db, userId, row.id));
+  if (changed !== null) return changed;
+  const now = await getContainer(deps.db, userId, row.id);
+  if (now.status === 'deleting') throw deletingNow(action);
+  return now;
+}
+
+function deletingNow(action: Action): RexecError {
+  return invalidState(`Cannot ${action} a container while it is deleting.`, 'deleting');
 }
 
 /**
