@@ -1,7 +1,8 @@
 // Pulling on the real engine: an image the engine has is run without a pull (a mirror that does
 // not exist is never asked), a missing one is pulled through its registry's mirror and, when that
-// fails, the create fails with image_pull_failed and the engine's words. No registry is reachable
-// here, so a successful pull cannot be shown; the e2e suite covers the failure through the API.
+// fails, the create fails with image_pull_failed and the engine's words. The mirrors here do not
+// exist; registry-pull.test.ts shows a successful pull from a loopback registry, and the e2e suite
+// covers the failure through the API.
 import { randomBytes } from 'node:crypto';
 import { pino } from 'pino';
 import t from 'tap';
