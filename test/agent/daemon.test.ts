@@ -11,7 +11,7 @@ import t from 'tap';
 import { createCliRuntime } from '../../packages/agent/src/runtime/cli-runtime.js';
 import { pino } from 'pino';
 import { engine, BUSYBOX_IMAGE, removeHostNetworking, requireEngine } from '../helpers/engine.js';
-import { startAgent, type Agent } from '../helpers/processes.js';
+import { startAgent } from '../helpers/processes.js';
 import {
   commandId,
   containerId,
@@ -21,6 +21,7 @@ import {
   logLines,
   runAgentToExit,
   startPeerAndAgent,
+  waitForCommandLog,
 } from './agent-fixture.js';
 import { startPeer } from './control-plane-peer.js';
 
@@ -278,17 +279,6 @@ void t.test(
   },
 );
 
-async function waitForLog(agent: Agent, msg: string, commandId: string): Promise<void> {
-  for (let waited = 0; waited < 120_000; waited += 50) {
-    const found = logLines(agent.output()).some(
-      (line) => line['msg'] === msg && line['commandId'] === commandId,
-    );
-    if (found) return;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`the agent did not log "${msg}" for ${commandId}:\n${agent.output()}`);
-}
-
 void t.test('SIGTERM finishes the command in flight before GOODBYE', async (t) => {
   // Draining waits for the create, which on a loaded machine can outlast the default 10 s grace
   // before the harness's SIGKILL; the test is about the order, not about speed.
@@ -307,7 +297,7 @@ void t.test('SIGTERM finishes the command in flight before GOODBYE', async (t) =
   connection.send(create);
   // SIGTERM only once the agent has the create in hand (its own log line says so), never after a
   // guessed delay: a command arriving after SIGTERM is refused, which is another test's subject.
-  await waitForLog(agent, 'command started', create.command_id);
+  await waitForCommandLog(agent, 'command started', create.command_id);
   t.equal(await agent.stop('SIGTERM'), 0, 'exits 0');
   const result = await connection.next(
     'AGENT_COMMAND_RESULT',
