@@ -6,7 +6,7 @@
 // removes exactly those, and purge removes the rest.
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { delimiter, dirname, join } from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 import t from 'tap';
 import { z } from 'zod';
@@ -15,6 +15,7 @@ import { hostGuardChains } from '../../../packages/agent/src/network/index.js';
 import { writeState } from '../../../packages/agent/src/state.js';
 import { REPO_ROOT } from '../../helpers/child-process.js';
 import { BUSYBOX_IMAGE, requireEngine } from '../../helpers/engine.js';
+import { failingEngine } from '../disk/fault-binaries.js';
 
 const DoctorJson = z.object({ ok: z.boolean(), checks: z.array(HostHealthCheck) });
 const AGENT = ['--import', 'tsx', '--conditions=rexec-source', 'packages/agent/src/main.ts'];
@@ -49,9 +50,9 @@ void t.test('doctor --fix removes what other hosts left, purge the rest', async 
     CONTAINERS_STORAGE_CONF: join(dir, 'storage.conf'),
     CONTAINERS_CONF: join(dir, 'containers.conf'),
   };
-  const inside = (file: string, args: string[], reject = true) =>
+  const inside = (file: string, args: string[], reject = true, environment = env) =>
     execa('nsenter', ['--target', String(holder.pid), '--net', file, ...args], {
-      env,
+      env: environment,
       cwd: REPO_ROOT,
       reject,
       timeout: 180_000,
@@ -150,4 +151,35 @@ void t.test('doctor --fix removes what other hosts left, purge the rest', async 
   t.match(purged.stdout, `removed podman container rexec-${MINE} (host ${MINE})`);
   t.match(purged.stdout, /nothing of Rexec is left on this machine$/);
   t.same(await listed(), { containers: [''], volumes: [''], networks: ['podman'], rules: [] });
+
+  // An engine that fails while they list: a failed check and a line that says so, never a crash.
+  const broken = await failingEngine(t, 'podman');
+  await broken.fail('volume');
+  const brokenEnv = {
+    ...env,
+    PATH: `${dirname(broken.binary)}${delimiter}${process.env['PATH'] ?? ''}`,
+  };
+  const [brokenLook, brokenPurge] = [
+    await inside(
+      process.execPath,
+      [...AGENT, 'doctor', '--runtime', 'podman', '--state-dir', stateDir, '--json'],
+      false,
+      brokenEnv,
+    ),
+    await inside(
+      process.execPath,
+      [...AGENT, 'purge', '--yes', '--runtime', 'podman'],
+      false,
+      brokenEnv,
+    ),
+  ];
+  const brokenCheck = DoctorJson.parse(JSON.parse(brokenLook.stdout)).checks.find(
+    (c) => c.check === 'leftovers',
+  );
+  t.match(brokenCheck, {
+    ok: false,
+    message: /^podman could not list its resources: .*injected failure of volume/,
+  });
+  t.equal(brokenPurge.exitCode, 1, 'purge fails when it cannot list');
+  t.match(brokenPurge.stdout, /podman could not list its resources: .*injected failure of volume/);
 });

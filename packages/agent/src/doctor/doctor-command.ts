@@ -137,16 +137,23 @@ async function leftoversCheck(
     return { ...check, ok: false, message: `${(error as Error).message}; nothing was looked at` };
   }
   const keep = state === null ? [] : [state.host_id];
-  let found = await findLeftovers({ kind, keep });
-  if (flags.fix && found.length > 0) {
-    const removals = await removeLeftovers({ kind }, found);
-    if (!flags.json) {
-      for (const { leftover, error } of removals) {
-        const what = describeLeftover(kind, leftover);
-        io.out(error === undefined ? `removed ${what}` : `could not remove ${what}: ${error}`);
-      }
-    }
+  let found;
+  try {
     found = await findLeftovers({ kind, keep });
+    if (flags.fix && found.length > 0) {
+      const removals = await removeLeftovers({ kind }, found);
+      if (!flags.json) {
+        for (const { leftover, error } of removals) {
+          const what = describeLeftover(kind, leftover);
+          io.out(error === undefined ? `removed ${what}` : `could not remove ${what}: ${error}`);
+        }
+      }
+      found = await findLeftovers({ kind, keep });
+    }
+  } catch (error) {
+    // The engine failed to list (a container removed under it, say): a failed check, not a crash.
+    const said = (error as Error).message.split('\n').at(-1) ?? '';
+    return { ...check, ok: false, message: `${kind} could not list its resources: ${said}` };
   }
   const whose = state === null ? 'this agent has not enrolled' : `this is host ${state.host_id}`;
   if (found.length === 0) {

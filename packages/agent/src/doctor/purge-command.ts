@@ -63,7 +63,16 @@ export async function runPurge(io: DoctorIo): Promise<number> {
       }
       continue;
     }
-    const removals = await removeLeftovers({ kind }, await findLeftovers({ kind, keep: [] }));
+    let removals;
+    try {
+      removals = await removeLeftovers({ kind }, await findLeftovers({ kind, keep: [] }));
+    } catch (error) {
+      io.out(
+        `${kind} could not list its resources: ${(error as Error).message.split('\n').at(-1) ?? ''}`,
+      );
+      failed += 1;
+      continue;
+    }
     for (const { leftover, error } of removals) {
       const what = describeLeftover(kind, leftover);
       io.out(error === undefined ? `removed ${what}` : `could not remove ${what}: ${error}`);
