@@ -16,7 +16,7 @@ import type { Logger } from 'pino';
 import type { Readable } from 'node:stream';
 import type { AttachableExec, ExecAttachment } from './exec-attachment.js';
 import { execArgs } from './exec-process.js';
-import { deliverSignal, killUntilGone } from './exec-signal.js';
+import { ExecTermination } from './exec-signal.js';
 import { OutputRing } from './output-ring.js';
 
 export interface BackgroundExecOptions {
@@ -46,7 +46,7 @@ export class BackgroundExec implements AttachableExec {
   }>;
   #timedOut = false;
   #timer: NodeJS.Timeout;
-  #killing: NodeJS.Timeout | null = null;
+  readonly #termination: ExecTermination;
   #result: { code: number | null } | null = null;
 
   constructor(options: BackgroundExecOptions) {
@@ -63,6 +63,12 @@ export class BackgroundExec implements AttachableExec {
     this.#child.stdin.on('error', (error) => {
       options.log.debug({ err: error }, 'exec stdin closed early');
     });
+    this.#termination = new ExecTermination({
+      send: (signal) => options.signal(signal),
+      ended: () => this.#result !== null,
+      killClient: () => this.#child.kill('SIGKILL'),
+      log: options.log,
+    });
     this.#pump('stdout', this.#child.stdout);
     this.#pump('stderr', this.#child.stderr);
     this.#timer = setTimeout(() => {
@@ -72,7 +78,7 @@ export class BackgroundExec implements AttachableExec {
     }, options.start.timeout_ms);
     void this.#child.then((result) => {
       clearTimeout(this.#timer);
-      if (this.#killing !== null) clearTimeout(this.#killing);
+      this.#termination.ended();
       if (result.exitCode === undefined && result.signal === undefined) {
         options.log.error({ err: result }, 'could not run the exec client');
       }
@@ -124,29 +130,12 @@ export class BackgroundExec implements AttachableExec {
 
   signal(signal: ExecSignal): void {
     if (!this.running) return;
-    deliverSignal(signal, {
-      send: () => this.#options.signal(signal),
-      ended: () => this.#result !== null,
-      log: this.#options.log,
-    });
-  }
-
-  /** One KILL, no waiting for the command to appear: kill() repeats it anyway. */
-  #killOnce(): void {
-    this.#options.signal('KILL').catch((error: unknown) => {
-      this.#options.log.info({ err: error }, 'could not kill an exec');
-    });
+    this.#termination.signal(signal);
   }
 
   /** Kills every process of the exec, repeating until it is gone (see ExecProcess.kill). */
   kill(): void {
-    if (this.#killing !== null || this.#result !== null) return;
-    killUntilGone({
-      ended: () => this.#result !== null,
-      kill: () => this.#killOnce(),
-      killClient: () => this.#child.kill('SIGKILL'),
-      scheduled: (timer) => (this.#killing = timer),
-    });
+    this.#termination.kill();
   }
 
   /** Pauses the pipes while an attached reader has a whole ring of output still to read. */

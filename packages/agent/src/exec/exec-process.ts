@@ -16,7 +16,7 @@ import { execa, type ResultPromise } from 'execa';
 import type { Logger } from 'pino';
 import type { Readable } from 'node:stream';
 import { containerName } from '../runtime/index.js';
-import { deliverSignal, EXEC_ID_VARIABLE, killUntilGone } from './exec-signal.js';
+import { EXEC_ID_VARIABLE, ExecTermination } from './exec-signal.js';
 
 export interface ExecLink {
   send(message: AgentMessage): boolean;
@@ -75,7 +75,7 @@ export class ExecProcess {
   #credit: number;
   #timedOut = false;
   #timer: NodeJS.Timeout;
-  #killing: NodeJS.Timeout | null = null;
+  readonly #termination: ExecTermination;
   #exit: { code: number | null; spawnFailed: boolean } | null = null;
   #ended = false;
   #discard = false;
@@ -96,6 +96,12 @@ export class ExecProcess {
     this.#child.stdin?.on('error', (error) => {
       options.log.debug({ err: error }, 'exec stdin closed early');
     });
+    this.#termination = new ExecTermination({
+      send: (signal) => options.signal(signal),
+      ended: () => this.#exit !== null,
+      killClient: () => this.#child.kill('SIGKILL'),
+      log: options.log,
+    });
     this.#pump('stdout', this.#child.stdout);
     this.#pump('stderr', this.#child.stderr);
     this.#timer = setTimeout(() => this.#onTimeout(), start.timeout_ms);
@@ -108,7 +114,7 @@ export class ExecProcess {
     });
     void this.#child.then((result) => {
       clearTimeout(this.#timer);
-      if (this.#killing !== null) clearTimeout(this.#killing);
+      this.#termination.ended();
       const code = this.#timedOut || result.exitCode === undefined ? null : result.exitCode;
       // No code and no signal: the engine's client never ran (a missing binary, say).
       const spawnFailed = result.exitCode === undefined && result.signal === undefined;
@@ -145,29 +151,12 @@ export class ExecProcess {
   }
 
   signal(signal: ExecSignal): void {
-    deliverSignal(signal, {
-      send: () => this.#options.signal(signal),
-      ended: () => this.#exit !== null,
-      log: this.#options.log,
-    });
-  }
-
-  /** One KILL, no waiting for the command to appear: kill() repeats it anyway. */
-  #killOnce(): void {
-    this.#options.signal('KILL').catch((error: unknown) => {
-      this.#options.log.info({ err: error }, 'could not kill an exec');
-    });
+    this.#termination.signal(signal);
   }
 
   /** Kills every process of the exec; the EXIT still follows (nobody may read it). */
   kill(): void {
-    if (this.#killing !== null || this.#exit !== null) return;
-    killUntilGone({
-      ended: () => this.#exit !== null,
-      kill: () => this.#killOnce(),
-      killClient: () => this.#child.kill('SIGKILL'),
-      scheduled: (timer) => (this.#killing = timer),
-    });
+    this.#termination.kill();
   }
 
   /**

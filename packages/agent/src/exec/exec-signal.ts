@@ -57,7 +57,7 @@ const PENDING_SIGNAL_MS = 30_000;
 /** How often a signal that found nothing looks again. */
 const PENDING_SIGNAL_RETRY_MS = 250;
 
-export interface SignalDelivery {
+interface SignalDelivery {
   /** Sends the signal once; resolves with how many processes it reached. */
   send(): Promise<number>;
   /** Whether the exec has ended (then a signal that found nothing is done). */
@@ -71,7 +71,7 @@ export interface SignalDelivery {
  * window finds no process, so it looks again until it reaches one, the exec ends, or
  * PENDING_SIGNAL_MS passes. A signal is never lost just because it came early.
  */
-export function deliverSignal(signal: ExecSignal, delivery: SignalDelivery): void {
+function deliverSignal(signal: ExecSignal, delivery: SignalDelivery): void {
   const deadline = Date.now() + PENDING_SIGNAL_MS;
   const attempt = () => {
     delivery.send().then(
@@ -97,7 +97,7 @@ const CLIENT_KILL_GRACE_MS = 5_000;
 /** How often a kill is repeated while the command is still there. */
 const KILL_REPEAT_MS = 1_000;
 
-export interface KillSteps {
+interface KillSteps {
   /** Whether the exec has ended (then the repeating stops). */
   ended(): boolean;
   /** Sends KILL to the exec's processes inside the container. */
@@ -113,7 +113,7 @@ export interface KillSteps {
  * exists in the container, so it is repeated every KILL_REPEAT_MS; once CLIENT_KILL_GRACE_MS has
  * passed the engine's client is killed instead (its exit then ends the exec here).
  */
-export function killUntilGone(steps: KillSteps): void {
+function killUntilGone(steps: KillSteps): void {
   let attempts = 0;
   const again = () => {
     if (steps.ended()) return;
@@ -126,4 +126,56 @@ export function killUntilGone(steps: KillSteps): void {
     steps.scheduled(setTimeout(again, KILL_REPEAT_MS));
   };
   again();
+}
+
+export interface ExecTerminationOptions {
+  /** Sends `signal` to the exec's processes once; resolves with how many it reached. */
+  send: (signal: ExecSignal) => Promise<number>;
+  /** Whether the exec has ended. */
+  ended: () => boolean;
+  /** Kills the engine's exec client on the host, the last resort of a kill. */
+  killClient: () => void;
+  log: Logger;
+}
+
+/**
+ * How one exec, attached or background, is signalled and killed: a user's signal waits for its
+ * command to appear (deliverSignal), a kill repeats until the command is gone (killUntilGone).
+ * The exec calls ended() once its client exited, which stops a repeating kill.
+ */
+export class ExecTermination {
+  readonly #options: ExecTerminationOptions;
+  #killing: NodeJS.Timeout | null = null;
+
+  constructor(options: ExecTerminationOptions) {
+    this.#options = options;
+  }
+
+  signal(signal: ExecSignal): void {
+    const { send, ended, log } = this.#options;
+    deliverSignal(signal, { send: () => send(signal), ended, log });
+  }
+
+  /** Kills every process of the exec, repeating until it is gone; once is enough to call. */
+  kill(): void {
+    if (this.#killing !== null || this.#options.ended()) return;
+    killUntilGone({
+      ended: this.#options.ended,
+      kill: () => this.#killOnce(),
+      killClient: this.#options.killClient,
+      scheduled: (timer) => (this.#killing = timer),
+    });
+  }
+
+  /** The exec's client exited: no kill repeats after this. */
+  ended(): void {
+    if (this.#killing !== null) clearTimeout(this.#killing);
+  }
+
+  /** One KILL, no waiting for the command to appear: kill() repeats it anyway. */
+  #killOnce(): void {
+    this.#options.send('KILL').catch((error: unknown) => {
+      this.#options.log.info({ err: error }, 'could not kill an exec');
+    });
+  }
 }
