@@ -1,6 +1,6 @@
 // A quota stop the engine refuses (issue 24, error path 8): the engine binary is a wrapper of the
-// real one whose `stop` fails on demand. The failure is a warning, the offender is reported and
-// tried again on the next pass while its neighbour is still measured, no quota mark outlives the
+// real one whose `stop` fails on demand. The failure is a warning, the offender is reported once and
+// tried again on every pass while its neighbour is still measured, no quota mark outlives the
 // failed stop, and once the engine obeys the offender is stopped with the quota reason.
 import t from 'tap';
 import { createDiskMonitor } from '../../../packages/agent/src/disk/disk-monitor.js';
@@ -61,11 +61,10 @@ void t.test(
     t.equal((await runtime.inspect(over))?.state, 'running', 'the offender still runs');
     t.notOk(quotaStops.has(over), 'a failed stop leaves no quota mark behind for a later exit');
     const reports = statuses.filter((s) => s.container.container_id === over);
-    t.ok(reports.length >= 2, 'each attempt was reported');
     t.same(
       reports.map((s) => [s.reason, s.container.state]),
-      reports.map(() => ['disk_quota_exceeded', 'running']),
-      'as the quota event of a running container: no report says it stopped',
+      [['disk_quota_exceeded', 'running']],
+      'one quota event of a running container for all the attempts; no report says it stopped',
     );
 
     await faults.heal('stop');

@@ -2,11 +2,11 @@
 // of this host with an `io.rexec.disk-mb` label has its writable layer, home volume and any other
 // volume measured, a few containers at once (a slow one holds up only itself: a container whose
 // measurement is still running is skipped, not waited for). One over its limit is reported with
-// `disk_quota_exceeded` (the event first), then stopped and reported again; one whose measurement
-// fails or times out `unmeasurableAfter` times in a row is stopped the same way with
-// `disk_unmeasurable` (a tree too big to walk must not be a way around the limit). Keeps the last
-// measurement per container for heartbeats. Finding directories is the runtime's `locate`;
-// reporting engine events is status-reports.ts's.
+// `disk_quota_exceeded` (the event first, once however often the stop must be retried), then
+// stopped and reported again; one whose measurement fails or times out `unmeasurableAfter` times in
+// a row is stopped the same way with `disk_unmeasurable` (a tree too big to walk must not be a way
+// around the limit). Keeps the last measurement per container for heartbeats. Finding directories
+// is the runtime's `locate`; reporting engine events is status-reports.ts's.
 import type {
   AgentMessage,
   ContainerUsage,
@@ -124,6 +124,9 @@ export function createDiskMonitor(options: DiskMonitorOptions): DiskMonitor {
   const badLabels = new Set<string>();
   // Measurements that failed in a row, per container; a success forgets the count.
   const failures = new Map<string, number>();
+  // The warning already sent per container while it runs over its limit: a stop the engine keeps
+  // refusing is retried every pass, but users get one event for it, not one per pass.
+  const warned = new Map<string, DiskStopReason>();
   // The measurement of each container under way: a new round skips these instead of waiting.
   const measuring = new Map<string, Promise<void>>();
   let timer: NodeJS.Timeout | null = null;
@@ -147,9 +150,15 @@ export function createDiskMonitor(options: DiskMonitorOptions): DiskMonitor {
   ): Promise<void> {
     // Measuring took a while: the container may have stopped meanwhile and then needs nothing.
     const current = await runtime.inspect(containerId);
-    if (current === null || current.state !== 'running') return;
+    if (current === null || current.state !== 'running') {
+      warned.delete(containerId);
+      return;
+    }
     log.warn({ containerId, reason, detail }, 'disk limit not kept; stopping the container');
-    send(status(toWireContainer(current), reason, detail));
+    if (warned.get(containerId) !== reason) {
+      send(status(toWireContainer(current), reason, detail));
+      warned.set(containerId, reason);
+    }
     quotaStops.mark(containerId, detail, reason);
     let stopped: ObservedContainer;
     try {
@@ -159,6 +168,7 @@ export function createDiskMonitor(options: DiskMonitorOptions): DiskMonitor {
       quotaStops.clear(containerId);
       throw error;
     }
+    warned.delete(containerId);
     send(status(toWireContainer(stopped), reason, detail));
   }
 
@@ -195,6 +205,8 @@ export function createDiskMonitor(options: DiskMonitorOptions): DiskMonitor {
     if (used > limitMb) {
       const detail = `used ${used} MB of ${limitMb} MB`;
       await exclusive(containerId, () => enforce(containerId, 'disk_quota_exceeded', detail));
+    } else {
+      warned.delete(containerId);
     }
   }
 
@@ -222,7 +234,7 @@ export function createDiskMonitor(options: DiskMonitorOptions): DiskMonitor {
 
   function forgetAbsent(containers: readonly ObservedContainer[]): void {
     const present = new Set(containers.map((observed) => observed.containerId));
-    for (const map of [usedMb, placements, failures]) {
+    for (const map of [usedMb, placements, failures, warned]) {
       for (const id of map.keys()) if (!present.has(id)) map.delete(id);
     }
   }
@@ -251,6 +263,7 @@ export function createDiskMonitor(options: DiskMonitorOptions): DiskMonitor {
     const started: Promise<void>[] = [];
     for (const observed of containers) {
       if (stopping) break;
+      if (observed.state !== 'running') warned.delete(observed.containerId);
       if (observed.state !== 'running' || !isWireContainerId(observed.containerId)) continue;
       if (measuring.has(observed.containerId)) continue;
       const limitMb = limitFor(observed);
