@@ -2,7 +2,20 @@
 // differently and only in English text, so the patterns cover podman's and docker's wording.
 import type { KnownFileErrorCode } from '@rexec/protocol';
 
+/**
+ * podman 4.3 unmounts a container's storage while the container stops; a `cp` that mounts it in
+ * that moment fails with `lstat …/merged: no such file or directory` although the path exists.
+ * It is the engine's passing state, not the user's path: reads copy again, and what still fails
+ * is `file_failed`, never `path_not_found`.
+ */
+const STORAGE_RACE = /lstat \S*\/merged: no such file or directory/i;
+
+export function isStorageRace(stderr: string): boolean {
+  return STORAGE_RACE.test(stderr);
+}
+
 const PATTERNS: readonly [RegExp, KnownFileErrorCode][] = [
+  [STORAGE_RACE, 'file_failed'],
   [/is not running|state improper|container .* is stopped|cannot exec/i, 'container_not_running'],
   [/no space left|disk quota/i, 'disk_quota_exceeded'],
   [/could not be found|no such file or directory|not found|must be a directory/i, 'path_not_found'],

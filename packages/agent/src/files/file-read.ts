@@ -1,18 +1,22 @@
 // Reads for the control plane (PROTOCOL.md §9c) through `<engine> cp CONTAINER:path -`, which
 // resolves the path inside the container's root (symlinks included) and works on a stopped
 // container too. `read` unpacks the one file from cp's tar and sends the asked range of its bytes;
-// `read_tar` passes the tar through. Both send only within credit, pausing cp's pipe otherwise.
+// `read_tar` passes the tar through. Both send only within credit, pausing cp's pipe otherwise, and
+// both copy again when the engine was unmounting a container that just stopped (engine-errors.ts).
 import { posix } from 'node:path';
 import { resolveByteRange, type FileEntry } from '@rexec/protocol';
 import { execa } from 'execa';
 import { Parser, type ReadEntry } from 'tar';
 import { containerName } from '../runtime/index.js';
-import { engineFailure } from './engine-errors.js';
+import { engineFailure, isStorageRace, type FileFailure } from './engine-errors.js';
 import { Ending, headOf, type FileTask, type OpOf, type TaskContext } from './file-task.js';
 import { octalMode } from './meta-output.js';
 import { Outbound } from './outbound.js';
 
 const FILE_TYPES = new Set(['File', 'OldFile', 'ContiguousFile']);
+/** A copy that met the storage race is tried this many more times, this far apart. */
+const STORAGE_RACE_RETRIES = 5;
+const STORAGE_RACE_DELAY_MS = 200;
 
 /** `cp` out of a container; docker copies a symlink as itself unless told to follow it. */
 export function copyOutArgs(binary: string, containerId: string, path: string): string[] {
@@ -31,18 +35,94 @@ function spawnCopyOut(context: TaskContext, path: string) {
   });
 }
 
+type CopyOut = ReturnType<typeof spawnCopyOut>;
+
+interface CopyOutSteps {
+  /** Connects a new copy's stdout to the operation. */
+  wire(child: CopyOut): void;
+  /** Whether the operation got anything from a copy yet (then a failure is never retried). */
+  begun(): boolean;
+  /** The last copy ended (by itself, or killed) and the operation has not: it decides what now. */
+  exited(exitCode: number | undefined, failure: () => FileFailure): void;
+}
+
+/**
+ * Runs `cp` out of the container for one read, again (up to STORAGE_RACE_RETRIES times) when it
+ * failed with the engine's storage race before anything was read; any other failure ends the
+ * operation with the engine's error. `kill()` stops whichever copy runs and any pending retry.
+ */
+function copyOutRetrying(
+  context: TaskContext,
+  path: string,
+  ending: Ending,
+  steps: CopyOutSteps,
+): { kill(): void } {
+  let child: CopyOut | null = null;
+  let retry: NodeJS.Timeout | null = null;
+  let retries = 0;
+  const run = () => {
+    retry = null;
+    if (ending.ended) return;
+    const copy = spawnCopyOut(context, path);
+    child = copy;
+    const stderr = headOf(copy.stderr);
+    steps.wire(copy);
+    void copy.then((result) => {
+      if (ending.ended) return;
+      const failed = result.exitCode !== 0;
+      if (failed && !steps.begun() && isStorageRace(stderr()) && retries < STORAGE_RACE_RETRIES) {
+        retries += 1;
+        context.log.info(
+          { path, retries },
+          'the engine was unmounting the container; copying again',
+        );
+        retry = setTimeout(run, STORAGE_RACE_DELAY_MS);
+        return;
+      }
+      steps.exited(result.exitCode, () => engineFailure(stderr()));
+    });
+  };
+  run();
+  return {
+    kill() {
+      if (retry !== null) clearTimeout(retry);
+      retry = null;
+      child?.kill();
+    },
+  };
+}
+
 export function startRead(context: TaskContext, op: OpOf<'read'>): FileTask {
   const ending = new Ending(context);
   const out = new Outbound(context.link, context.channel, context.outputWindowBytes);
-  const child = spawnCopyOut(context, op.path);
-  const stderr = headOf(child.stderr);
-  const parser = new Parser();
   let found = false;
+  const copy = copyOutRetrying(context, op.path, ending, {
+    wire(child) {
+      const parser = new Parser();
+      parser.on('entry', onEntry);
+      parser.on('error', (error: Error) => {
+        context.log.warn({ err: error }, 'could not read the tar of a file read');
+        ending.fail('file_failed', `the engine's copy of ${op.path} could not be read`);
+        copy.kill();
+      });
+      child.stdout.pipe(parser);
+    },
+    begun: () => found,
+    exited(exitCode, failure) {
+      // Once the file was found, its own end finishes the read (and kills the copy).
+      if (found) return;
+      if (exitCode === 0) ending.fail('file_failed', `the engine sent nothing for ${op.path}`);
+      else {
+        const { code, message } = failure();
+        ending.fail(code, message);
+      }
+    },
+  });
   const finish = () => {
     ending.done({ bytes: out.sentBytes });
-    child.kill();
+    copy.kill();
   };
-  parser.on('entry', (entry: ReadEntry) => {
+  function onEntry(entry: ReadEntry): void {
     if (found || ending.ended) {
       entry.resume();
       return;
@@ -50,12 +130,12 @@ export function startRead(context: TaskContext, op: OpOf<'read'>): FileTask {
     found = true;
     if (entry.type === 'Directory') {
       ending.fail('is_a_directory', `${op.path} is a directory; ask for archive=tar`);
-      child.kill();
+      copy.kill();
       return;
     }
     if (!FILE_TYPES.has(entry.type)) {
       ending.fail('file_failed', `${op.path} is not a regular file (${entry.type})`);
-      child.kill();
+      copy.kill();
       return;
     }
     const size = entry.size;
@@ -88,21 +168,7 @@ export function startRead(context: TaskContext, op: OpOf<'read'>): FileTask {
       if (at > span.end) out.whenDrained(finish);
     });
     entry.on('end', () => out.whenDrained(finish));
-  });
-  parser.on('error', (error: Error) => {
-    context.log.warn({ err: error }, 'could not read the tar of a file read');
-    ending.fail('file_failed', `the engine's copy of ${op.path} could not be read`);
-    child.kill();
-  });
-  child.stdout.pipe(parser);
-  void child.then((result) => {
-    if (ending.ended || found) return;
-    if (result.exitCode === 0) ending.fail('file_failed', `the engine sent nothing for ${op.path}`);
-    else {
-      const failure = engineFailure(stderr());
-      ending.fail(failure.code, failure.message);
-    }
-  });
+  }
   return {
     credit: (bytes) => out.credit(bytes),
     input: () => undefined,
@@ -110,7 +176,7 @@ export function startRead(context: TaskContext, op: OpOf<'read'>): FileTask {
     cancel: () => {
       out.discard();
       ending.fail('cancelled', 'the read was cancelled');
-      child.kill();
+      copy.kill();
     },
   };
 }
@@ -118,27 +184,29 @@ export function startRead(context: TaskContext, op: OpOf<'read'>): FileTask {
 export function startReadTar(context: TaskContext, op: OpOf<'read_tar'>): FileTask {
   const ending = new Ending(context);
   const out = new Outbound(context.link, context.channel, context.outputWindowBytes);
-  const child = spawnCopyOut(context, op.path);
-  const stderr = headOf(child.stderr);
   let started = false;
-  out.attach(child.stdout);
-  child.stdout.on('data', (chunk: Buffer) => {
-    if (ending.ended) return;
-    if (!started) {
-      started = true;
-      context.link.send({ type: 'AGENT_FILE_READY', channel: context.channel });
-    }
-    out.push(chunk);
-  });
-  void child.then((result) => {
-    if (ending.ended) return;
-    if (result.exitCode === 0) {
+  const copy = copyOutRetrying(context, op.path, ending, {
+    wire(child) {
+      out.attach(child.stdout);
+      child.stdout.on('data', (chunk: Buffer) => {
+        if (ending.ended) return;
+        if (!started) {
+          started = true;
+          context.link.send({ type: 'AGENT_FILE_READY', channel: context.channel });
+        }
+        out.push(chunk);
+      });
+    },
+    begun: () => started,
+    exited(exitCode, failure) {
+      if (exitCode !== 0) {
+        const { code, message } = failure();
+        ending.fail(code, message);
+        return;
+      }
       if (!started) context.link.send({ type: 'AGENT_FILE_READY', channel: context.channel });
       out.whenDrained(() => ending.done({ bytes: out.sentBytes }));
-      return;
-    }
-    const failure = engineFailure(stderr());
-    ending.fail(failure.code, failure.message);
+    },
   });
   return {
     credit: (bytes) => out.credit(bytes),
@@ -147,7 +215,7 @@ export function startReadTar(context: TaskContext, op: OpOf<'read_tar'>): FileTa
     cancel: () => {
       out.discard();
       ending.fail('cancelled', 'the read was cancelled');
-      child.kill();
+      copy.kill();
     },
   };
 }
