@@ -16,18 +16,7 @@ import { startWorld } from './world.js';
  * state it leaves on today's code (bench/chaos.ts still runs them all; the invariants are the same).
  * Remove an entry when its fix is merged.
  */
-export const CI_EXCLUDED_FAULTS: ReadonlyMap<FaultKind, string> = new Map([
-  [
-    'database_outage',
-    // Seen once in a fresh-clone CI run after results became retried (REXEC_CHAOS_SEED=2485763889,
-    // trial 5): a create answered 202, Postgres went down 182 ms later for 3.5 s, and 60 s later
-    // its container ran on the host with no live row (an orphan). 19 bench trials of this kind
-    // alone (seeds 2485763889 and 200661562) all converged; the cause is not confirmed. One
-    // mechanism that leaves exactly this state is fixed (a container whose row was deleted was
-    // quarantined, not removed: deleted-rows.test.ts); this stays out until runs show it holds.
-    'an orphan container once outlived its row after an outage during a create (cause not found)',
-  ],
-]);
+export const CI_EXCLUDED_FAULTS: ReadonlyMap<FaultKind, string> = new Map();
 
 void t.test('the system converges within 60 s after each kind of fault', async (t) => {
   const kind = await requireEngine(t);
