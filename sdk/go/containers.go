@@ -164,6 +164,22 @@ func (s *ContainersService) Logs(ctx context.Context, ref string) (*ContainerLog
 	return &logs, nil
 }
 
+// Stats returns the container's latest sample (GET /containers/{id}/stats): cpu, memory, pids
+// and network as its host's agent last measured them (every 10 s by default), disk as last
+// measured, and the limits. A container that is not running, or not sampled since it started,
+// has At and the sampled figures nil.
+func (s *ContainersService) Stats(ctx context.Context, ref string) (*ContainerStats, error) {
+	path, err := segment(ref, "container")
+	if err != nil {
+		return nil, err
+	}
+	var stats ContainerStats
+	if _, err := s.api.do(ctx, http.MethodGet, "/containers/"+path+"/stats", nil, nil, &stats); err != nil {
+		return nil, err
+	}
+	return &stats, nil
+}
+
 // Exec runs one command in a running container and waits for it (POST /containers/{id}/exec):
 // its exit code and captured output. A container that is not running is ErrInvalidState, one
 // running too many execs ErrTooManyExecs. Give ctx room beyond req.TimeoutSeconds.

@@ -37,6 +37,7 @@ var sdkRoutes = map[string]operation{
 	"GET /api/v1/containers/{id}":                        {responses: containerAnswer},
 	"DELETE /api/v1/containers/{id}":                     {responses: map[string]reflect.Type{"202": typeOf(containerDeleting{}), "204": nil}},
 	"GET /api/v1/containers/{id}/logs":                   {responses: map[string]reflect.Type{"200": typeOf(ContainerLogs{})}},
+	"GET /api/v1/containers/{id}/stats":                  {responses: map[string]reflect.Type{"200": typeOf(ContainerStats{})}},
 	"POST /api/v1/containers/{id}/start":                 {responses: containerAnswer},
 	"POST /api/v1/containers/{id}/stop":                  {responses: containerAnswer},
 	"POST /api/v1/containers/{id}/exec":                  {request: typeOf(ExecRequest{}), responses: map[string]reflect.Type{"200": typeOf(ExecResult{}), "202": typeOf(ExecStarted{})}},
@@ -278,8 +279,11 @@ func (c *checker) compare(where string, s schema, goType reflect.Type, request b
 		c.compare(where+"{}", values, goType.Elem(), request)
 	case goType.Kind() == reflect.String:
 		c.expect(where, kind, "string", goType)
-	case goType.Kind() == reflect.Int:
+	case goType.Kind() == reflect.Int, goType.Kind() == reflect.Int64:
+		// int64 for byte counts, which outgrow int on 32-bit platforms.
 		c.expect(where, kind, "integer", goType)
+	case goType.Kind() == reflect.Float64:
+		c.expect(where, kind, "number", goType)
 	case goType.Kind() == reflect.Bool:
 		c.expect(where, kind, "boolean", goType)
 	default:

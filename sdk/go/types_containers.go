@@ -134,6 +134,22 @@ type ContainerLogs struct {
 	StatusDetail string `json:"status_detail,omitempty"`
 }
 
+// ContainerStats is a container's latest resource sample. Nil figures were not measured (the
+// container is not running, or was not sampled since it last started); the limits are always set.
+type ContainerStats struct {
+	// CPUPercent is in percent of one core over the agent's last sampling interval.
+	CPUPercent       *float64 `json:"cpu_percent"`
+	MemoryBytes      *int64   `json:"memory_bytes"`
+	MemoryLimitBytes int64    `json:"memory_limit_bytes"`
+	// DiskUsedMB is the disk monitor's last measurement, kept while the container is stopped.
+	DiskUsedMB  *int       `json:"disk_used_mb"`
+	DiskLimitMB int        `json:"disk_limit_mb"`
+	NetRxBytes  *int64     `json:"net_rx_bytes"`
+	NetTxBytes  *int64     `json:"net_tx_bytes"`
+	PIDs        *int       `json:"pids"`
+	At          *time.Time `json:"at"`
+}
+
 // DeleteResult says how a DELETE ended: removed at once (204), or Deleting (202) because the
 // container's host is unreachable and finishes the removal when it reconnects.
 type DeleteResult struct {

@@ -18,6 +18,7 @@ import {
 } from './disk/disk-monitor.js';
 import { DEFAULT_MIN_FREE_DISK_MB } from './disk/storage-space.js';
 import { DEFAULT_MAX_IMAGE_MB } from './runtime/image-size.js';
+import { DEFAULT_STATS_INTERVAL_MS } from './stats/stats-sampler.js';
 import {
   EgressPolicyError,
   parseEgressAllow,
@@ -67,6 +68,8 @@ export interface AgentConfig {
   roleSetupTimeoutMs: number;
   /** Time between two disk measurements of every limited container (measured enforcement). */
   diskCheckMs: number;
+  /** Time between two stats passes (cpu, memory, pids, network of every running container). */
+  statsIntervalMs: number;
   /** Registry host → mirror host, used when an image must be pulled. */
   registryMirrors: RegistryMirrors;
   /** Host TCP ports containers may reach despite the host guard (a package cache, say). */
@@ -124,6 +127,7 @@ const VARIABLES = {
   REXEC_TERMINAL_MAX_SESSIONS: 'terminal-max-sessions',
   REXEC_ROLE_SETUP_TIMEOUT_SECONDS: 'role-setup-timeout-seconds',
   REXEC_DISK_CHECK_SECONDS: 'disk-check-seconds',
+  REXEC_STATS_INTERVAL_SECONDS: 'stats-interval-seconds',
   REXEC_REGISTRY_MIRRORS: 'registry-mirrors',
   REXEC_CONTAINER_HOST_PORTS: 'container-host-ports',
   REXEC_EGRESS_ALLOW: 'egress-allow',
@@ -224,6 +228,7 @@ const Schema = z.object({
   // An hour at most: the control plane waits that long (plus a pull) for a create's answer.
   REXEC_ROLE_SETUP_TIMEOUT_SECONDS: bounded(1, 3600, 600),
   REXEC_DISK_CHECK_SECONDS: bounded(1, 86_400, DEFAULT_DISK_CHECK_INTERVAL_MS / 1000),
+  REXEC_STATS_INTERVAL_SECONDS: bounded(1, 3600, DEFAULT_STATS_INTERVAL_MS / 1000),
   REXEC_REGISTRY_MIRRORS: z
     .string()
     .transform((text, ctx) => {
@@ -337,6 +342,7 @@ export function loadConfig(
     },
     roleSetupTimeoutMs: value.REXEC_ROLE_SETUP_TIMEOUT_SECONDS * 1000,
     diskCheckMs: value.REXEC_DISK_CHECK_SECONDS * 1000,
+    statsIntervalMs: value.REXEC_STATS_INTERVAL_SECONDS * 1000,
     registryMirrors: value.REXEC_REGISTRY_MIRRORS ?? new Map(),
     containerHostPorts: [...new Set(value.REXEC_CONTAINER_HOST_PORTS ?? [])],
     egressAllow: value.REXEC_EGRESS_ALLOW ?? [],

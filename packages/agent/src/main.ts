@@ -24,6 +24,7 @@ import {
   createStorageSpace,
   diskEnforcement,
 } from './disk/index.js';
+import { createStatsReader, createStatsSampler, mergeUsage } from './stats/index.js';
 import { runDoctor } from './doctor/doctor-command.js';
 import { runPurge } from './doctor/purge-command.js';
 import { retireHost } from './retire.js';
@@ -164,6 +165,12 @@ async function run(config: AgentConfig, log: Logger): Promise<number> {
     quotaStops,
     exclusive: (containerId, work) => executor.exclusive(containerId, work),
   });
+  const statsSampler = createStatsSampler({
+    read: createStatsReader(engine.kind),
+    ownContainers: () => diskMonitor.running(),
+    log: log.child({ component: 'stats' }),
+    intervalMs: config.statsIntervalMs,
+  });
   const connectLoop = createConnectLoop({
     url: config.url,
     credential: identity.credential,
@@ -184,7 +191,7 @@ async function run(config: AgentConfig, log: Logger): Promise<number> {
     execs,
     files,
     usage: () => meter.usage(),
-    containerUsage: () => diskMonitor.usage(),
+    containerUsage: () => mergeUsage(diskMonitor.usage(), statsSampler.usage()),
     storage: () => storageSpace.measure(),
     onCommand: (message) => executor.handle(message),
     onResultAck: (commandId) => executor.acknowledge(commandId),
@@ -215,6 +222,7 @@ async function run(config: AgentConfig, log: Logger): Promise<number> {
   stopParts = () =>
     (stopping ??= (async () => {
       await executor.drain();
+      await statsSampler.stop();
       await diskMonitor.stop();
       await reporter.stop();
       execs.shutdown();
@@ -225,6 +233,7 @@ async function run(config: AgentConfig, log: Logger): Promise<number> {
     })());
   reporter.start();
   diskMonitor.start();
+  statsSampler.start();
   // In the background: creates work meanwhile (they make their own volume, `run` finds networks).
   runtime.prepare().catch((error: unknown) => {
     log.warn({ err: error }, 'could not ready the home volume pool and user network list');
@@ -234,6 +243,7 @@ async function run(config: AgentConfig, log: Logger): Promise<number> {
   const end = await connectLoop.run();
   if (end.kind === 'fatal') {
     await executor.drain();
+    await statsSampler.stop();
     await diskMonitor.stop();
     await reporter.stop();
     execs.shutdown();

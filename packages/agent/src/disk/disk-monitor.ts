@@ -69,6 +69,8 @@ export interface DiskMonitor {
   checkNow(): Promise<void>;
   /** The last measurement of every container still on the host. */
   usage(): ContainerUsage[];
+  /** This host's running containers at the last listing; null before the first one. */
+  running(): ReadonlySet<string> | null;
   readonly quotaStops: QuotaStops;
 }
 
@@ -132,6 +134,7 @@ export function createDiskMonitor(options: DiskMonitorOptions): DiskMonitor {
   let timer: NodeJS.Timeout | null = null;
   let listing: Promise<Promise<void>[]> | null = null;
   let stopping = false;
+  let running: ReadonlySet<string> | null = null;
 
   function status(container: WireContainer, reason: DiskStopReason, detail: string): AgentMessage {
     return {
@@ -260,6 +263,12 @@ export function createDiskMonitor(options: DiskMonitorOptions): DiskMonitor {
   async function startRound(): Promise<Promise<void>[]> {
     const containers = await runtime.list();
     forgetAbsent(containers);
+    running = new Set(
+      containers
+        .filter((observed) => observed.state === 'running')
+        .map((observed) => observed.containerId)
+        .filter(isWireContainerId),
+    );
     const started: Promise<void>[] = [];
     for (const observed of containers) {
       if (stopping) break;
@@ -312,6 +321,7 @@ export function createDiskMonitor(options: DiskMonitorOptions): DiskMonitor {
         disk_mb: diskMb,
       }));
     },
+    running: () => running,
     quotaStops,
   };
 }

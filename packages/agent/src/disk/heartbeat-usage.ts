@@ -1,7 +1,8 @@
 // Which per-container usage a heartbeat carries, to keep beats small: everything on the first beat
 // of a connection (a new control plane knows nothing) and every FULL_USAGE_EVERY_BEATS beats after
 // (a safety net for a lost beat), otherwise only containers whose amounts changed since the last
-// beat of this connection. Measuring is the disk monitor's job; sending is session.ts's.
+// beat of this connection. Measuring is the disk monitor's and the stats sampler's job; sending is
+// session.ts's.
 import { MAX_INVENTORY_CONTAINERS } from '@rexec/protocol';
 import type { ContainerUsage } from '@rexec/protocol';
 
@@ -20,7 +21,9 @@ function sameAmounts(a: ContainerUsage, b: ContainerUsage): boolean {
     a.memory_mb === b.memory_mb &&
     a.pids === b.pids &&
     a.network_rx_bytes === b.network_rx_bytes &&
-    a.network_tx_bytes === b.network_tx_bytes
+    a.network_tx_bytes === b.network_tx_bytes &&
+    a.memory_bytes === b.memory_bytes &&
+    a.memory_limit_bytes === b.memory_limit_bytes
   );
 }
 

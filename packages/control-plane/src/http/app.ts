@@ -37,6 +37,7 @@ import { agentEnrollRoutes } from './routes/agent-enroll.js';
 import { catalogRoutes } from './routes/catalog.js';
 import { consoleRoutes } from './routes/console.js';
 import { containerRoutes } from './routes/containers.js';
+import { containerStatsRoutes } from './routes/container-stats.js';
 import { execRoutes } from './routes/exec.js';
 import { execBackgroundRoutes } from './routes/exec-background.js';
 import { auditRoutes } from './routes/audit.js';
@@ -201,6 +202,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   await app.register(
     async (api) => {
       await api.register(containerRoutes(routeDeps));
+      await api.register(containerStatsRoutes(routeDeps));
       await api.register(terminalRoutes(routeDeps));
       await api.register(execRoutes(routeDeps));
       await api.register(execBackgroundRoutes(routeDeps));

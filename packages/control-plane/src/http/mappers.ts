@@ -2,6 +2,7 @@
 // shape, Dates become ISO strings, nulls become absent fields. Response schemas re-check the result
 // on the way out, so a row that does not fit the contract is a 500, never a malformed answer.
 import type {
+  ContainerStats,
   AuditEntry,
   Container,
   Event,
@@ -20,6 +21,7 @@ import type { HostRow } from '../db/schema/hosts.js';
 import type { TierRow } from '../db/schema/tiers.js';
 import type { UserRow } from '../db/schema/users.js';
 import { schedulableOf } from '../scheduler/cpu-overcommit.js';
+import type { ContainerWithStats } from '../services/container-stats.js';
 import type { EventRecord } from '../services/event-reads.js';
 import type { CreatedJoinToken } from '../services/hosts.js';
 import type { CreatedToken, TokenSummary } from '../services/tokens.js';
@@ -52,6 +54,32 @@ export function toContainer(row: ContainerRow): Container {
       row.diskUsedMb === null || row.usageMeasuredAt === null
         ? undefined
         : { disk_mb: row.diskUsedMb, measured_at: row.usageMeasuredAt.toISOString() },
+  };
+}
+
+const MIB = 1024 * 1024;
+
+/**
+ * A sample counts while the container runs and only if taken since it last started: a stopped
+ * container's old figures would read as current. Disk and the limits are shown regardless.
+ */
+export function toContainerStats({ container, stats }: ContainerWithStats): ContainerStats {
+  const current =
+    stats !== null &&
+    container.status === 'running' &&
+    (container.startedAt === null || stats.sampledAt >= container.startedAt)
+      ? stats
+      : null;
+  return {
+    cpu_percent: current?.cpuMillicores == null ? null : current.cpuMillicores / 10,
+    memory_bytes: current?.memoryBytes ?? null,
+    memory_limit_bytes: current?.memoryLimitBytes ?? container.memoryMb * MIB,
+    disk_used_mb: container.diskUsedMb,
+    disk_limit_mb: container.diskMb,
+    net_rx_bytes: current?.netRxBytes ?? null,
+    net_tx_bytes: current?.netTxBytes ?? null,
+    pids: current?.pids ?? null,
+    at: current === null ? null : current.sampledAt.toISOString(),
   };
 }
 

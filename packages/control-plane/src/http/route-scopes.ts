@@ -14,6 +14,7 @@ export const ROUTE_SCOPES: Readonly<Record<string, TokenScope>> = {
   'POST /api/v1/containers': 'write',
   'GET /api/v1/containers/:id': 'read',
   'GET /api/v1/containers/:id/logs': 'read',
+  'GET /api/v1/containers/:id/stats': 'read',
   'POST /api/v1/containers/:id/start': 'write',
   'POST /api/v1/containers/:id/stop': 'write',
   'DELETE /api/v1/containers/:id': 'write',

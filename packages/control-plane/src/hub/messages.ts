@@ -21,6 +21,7 @@ import type { RawData } from 'ws';
 import type { Db } from '../db/open.js';
 import type { AgentSession } from './agent-session.js';
 import { measuredDisk, recordContainerUsage } from './container-usage.js';
+import { recordContainerStats, sampledStats } from './container-stats.js';
 import { markOnline, type UnreachableReason } from './host-presence.js';
 import { recordHostStorage, storageRecordDue } from './host-storage.js';
 import type { EstablishedListener, LateResultListener, StatusListener } from './hub.js';
@@ -290,18 +291,26 @@ async function handshake(
   }
 }
 
-/** Most heartbeats carry no measurement (disk is measured less often): those cost no query. */
+/** Most heartbeats carry no measurement (disk and stats are measured less often): no query then. */
 function usage(
   context: MessageContext,
   session: AgentSession,
   containers: AgentHeartbeat['containers'],
 ): void {
   const measured = measuredDisk(containers);
-  if (measured.size === 0) return;
-  context.track(
-    recordContainerUsage(context.db, session.hostId, measured),
-    'cannot record container usage',
-  );
+  if (measured.size > 0) {
+    context.track(
+      recordContainerUsage(context.db, session.hostId, measured),
+      'cannot record container usage',
+    );
+  }
+  const samples = sampledStats(containers);
+  if (samples.length > 0) {
+    context.track(
+      recordContainerStats(context.db, session.hostId, samples),
+      'cannot record container stats',
+    );
+  }
 }
 
 function storage(

@@ -64,9 +64,13 @@ export const HostUsage = z.object({
 });
 export type HostUsage = z.infer<typeof HostUsage>;
 
+/** HOST_AMOUNT_BOUNDS.memory_mb in bytes: 2^50, still exact as a JavaScript number. */
+const MAX_MEMORY_BYTES = HOST_AMOUNT_BOUNDS.memory_mb * 1024 * 1024;
+
 /**
  * One container's usage; each amount is optional because each is measured on its own schedule
- * (disk by the disk monitor, cpu and memory only when the agent samples them).
+ * (disk by the disk monitor; cpu, memory, pids and network by the stats sampler, DESIGN §8.3).
+ * `cpu_millicores` is the CPU used over the last sampling interval (1000 = one core busy).
  */
 export const ContainerUsage = z.object({
   container_id: ContainerId,
@@ -76,6 +80,10 @@ export const ContainerUsage = z.object({
   pids: amount(4_194_304).optional(),
   network_rx_bytes: z.int().nonnegative().optional(),
   network_tx_bytes: z.int().nonnegative().optional(),
+  /** Memory in use, exactly as the engine counts it (`memory_mb` rounds it up to whole MB). */
+  memory_bytes: z.int().nonnegative().max(MAX_MEMORY_BYTES).optional(),
+  /** The memory limit the engine enforces (the host's memory when the container has none). */
+  memory_limit_bytes: z.int().nonnegative().max(MAX_MEMORY_BYTES).optional(),
 });
 export type ContainerUsage = z.infer<typeof ContainerUsage>;
 

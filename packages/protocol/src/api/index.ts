@@ -4,6 +4,7 @@ export * from './errors.js';
 export * from './common.js';
 export * from './catalog.js';
 export * from './container-logs.js';
+export * from './container-stats.js';
 export * from './containers.js';
 export * from './tiers.js';
 export * from './users.js';

@@ -1,11 +1,12 @@
 // The caller's containers (DESIGN §3): list, get, create (optionally waiting until running),
-// start, stop, delete, the setup log and exec (DESIGN §8.1; background execs and their streams are
-// exec/background.ts's). Every answer is decoded with the protocol's schema.
+// start, stop, delete, the setup log, stats and exec (DESIGN §8.1; background execs and their
+// streams are exec/background.ts's). Every answer is decoded with the protocol's schema.
 import {
   Container,
   ContainerDeleting,
   ContainerList,
   ContainerLogs,
+  ContainerStats,
   ExecResult,
   type ContainerCreateRequest,
   type ContainerStatus,
@@ -120,6 +121,16 @@ export class Containers {
   async logs(ref: string): Promise<ContainerLogs> {
     const answer = await this.#http.send('GET', `/containers/${segment(ref, 'container')}/logs`);
     return decode(ContainerLogs, answer, 'GET /containers/:id/logs');
+  }
+
+  /**
+   * The latest cpu, memory, pids and network sample (taken by the host's agent at most every 10 s
+   * by default) with disk usage and the limits. `at` and the sampled figures are null while the
+   * container is not running or before its first sample.
+   */
+  async stats(ref: string): Promise<ContainerStats> {
+    const answer = await this.#http.send('GET', `/containers/${segment(ref, 'container')}/stats`);
+    return decode(ContainerStats, answer, 'GET /containers/:id/stats');
   }
 
   /**

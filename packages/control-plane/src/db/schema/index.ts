@@ -1,6 +1,7 @@
 // Every table of the control plane, re-exported as the one drizzle schema object both drivers use.
 export * from './api-tokens.js';
 export * from './audit-log.js';
+export * from './container-stats.js';
 export * from './containers.js';
 export * from './events.js';
 export * from './host-credentials.js';

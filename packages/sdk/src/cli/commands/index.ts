@@ -7,6 +7,7 @@ import { exec } from './exec.js';
 import { cp } from './files.js';
 import { login } from './login.js';
 import { shell } from './shell.js';
+import { stats } from './stats.js';
 
 export const COMMANDS: readonly Command[] = [
   login,
@@ -17,6 +18,7 @@ export const COMMANDS: readonly Command[] = [
   stop,
   rm,
   logs,
+  stats,
   shell,
   exec,
   cp,
