@@ -74,7 +74,7 @@ export async function scrapeUntil(
   url: string,
   what: string,
   probe: (scrape: Scrape) => boolean,
-  timeoutMs = 60_000,
+  timeoutMs = 120_000,
 ): Promise<Scrape> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {

@@ -1,8 +1,11 @@
 // Metrics end to end: a real control plane process with its metrics listener on, a real agent
 // with its own, a container created and stopped through the REST API and a webhook whose receiver
 // fails. Both listeners are scraped over HTTP and parsed with an independent Prometheus parser;
-// the deploy/ dashboard and alert rules may only name metrics these scrapes contain.
+// the deploy/ dashboard and alert rules may only name metrics these scrapes contain, and README's
+// "Monitoring" section must list every one they do.
+import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
+import { join } from 'node:path';
 import t from 'tap';
 import { startFleet } from '../../e2e/fleet.js';
 import {
@@ -12,6 +15,7 @@ import {
   scrapeUntil,
   type Scrape,
 } from '../../helpers/metrics-scrape.js';
+import { REPO_ROOT } from '../../helpers/child-process.js';
 import { freePort, serveOnLoopback } from '../../helpers/net.js';
 import { runToExit } from '../process/run.js';
 
@@ -52,6 +56,7 @@ void t.test(
     await fleet.joinAgent('metrics-host', {
       REXEC_METRICS_PORT: String(agentPort),
       REXEC_DISK_CHECK_SECONDS: '1',
+      REXEC_HOME_VOLUME_POOL: '0',
     });
 
     const hook = await fleet.api('POST', '/webhooks', {
@@ -60,7 +65,8 @@ void t.test(
     });
     t.equal(hook.status, 201, JSON.stringify(hook.body));
     const box = await fleet.createBox({ cpu_millicores: 250, memory_mb: 64, disk_mb: 512 });
-    await fleet.containerStatus(box.id, 'running');
+    // Generous: the create runs on a machine other suites load too.
+    await fleet.containerStatus(box.id, 'running', 180_000);
     const stopped = await fleet.api('POST', `/containers/${box.id}/stop`);
     t.equal(stopped.status, 200, JSON.stringify(stopped.body));
     t.equal((await fleet.api('GET', '/no-such-thing')).status, 404);
@@ -141,6 +147,18 @@ void t.test(
         [...referenced].filter((name) => !exposed.has(name)),
         [],
         'none unknown',
+      );
+      const readme = await readFile(join(REPO_ROOT, 'README.md'), 'utf8');
+      const monitoring = readme.slice(
+        readme.indexOf('## Monitoring'),
+        readme.indexOf('## Web console'),
+      );
+      t.same(
+        [...exposed].filter(
+          (name) => name.startsWith('rexec_') && !monitoring.includes(`\`${name}\``),
+        ),
+        [],
+        'README "Monitoring" lists every exposed rexec_* metric',
       );
     });
   },

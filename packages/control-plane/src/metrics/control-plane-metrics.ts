@@ -54,7 +54,7 @@ export function createControlPlaneMetrics(
 ): ControlPlaneMetrics {
   const registers = [registry];
   collectDefaultMetrics({ register: registry });
-  const fleet = oncePerScrape(sources.fleetCounts);
+  const fleet = oncePerScrape(() => sources.fleetCounts());
 
   /** Sets a gauge from the fleet counts; on a failed read its series go rather than lie. */
   async function fromFleet(gauge: Gauge, fill: (counts: FleetCounts) => void): Promise<void> {
