@@ -263,3 +263,31 @@ void t.test('the runtime directory is configurable and must be absolute', (t) =>
   );
   t.end();
 });
+
+void t.test('the metrics listener is off by default and on with REXEC_METRICS_PORT', (t) => {
+  const url = { REXEC_URL: 'http://127.0.0.1' };
+  t.equal(loadConfig(url).metrics, undefined, 'unset: the agent listens on nothing');
+  t.equal(loadConfig({ ...url, REXEC_METRICS_PORT: '' }).metrics, undefined, 'empty: unset');
+  t.same(loadConfig({ ...url, REXEC_METRICS_PORT: '9465' }).metrics, {
+    bind: '127.0.0.1',
+    port: 9465,
+  });
+  t.same(
+    loadConfig({ ...url, REXEC_METRICS_PORT: '1' }, ['--metrics-port=0', '--metrics-bind=::'])
+      .metrics,
+    { bind: '::', port: 0 },
+    'flags win',
+  );
+  for (const port of ['65536', 'nine', '-3', '1.5']) {
+    t.match(
+      failure({ ...url, REXEC_METRICS_PORT: port }),
+      /REXEC_METRICS_PORT \(--metrics-port\) must be a port number from 0 to 65535/,
+      `REXEC_METRICS_PORT=${port}`,
+    );
+  }
+  t.match(
+    failure({ ...url, REXEC_METRICS_PORT: '9465', REXEC_METRICS_BIND: 'no such host!' }),
+    /REXEC_METRICS_BIND \(--metrics-bind\)/,
+  );
+  t.end();
+});

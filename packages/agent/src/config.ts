@@ -92,6 +92,8 @@ export interface AgentConfig {
   maxImageMb: number;
   /** Creates are refused while the engine's storage has less free (0: never). */
   minFreeDiskMb: number;
+  /** The Prometheus listener (REXEC_METRICS_BIND, REXEC_METRICS_PORT); undefined when off. */
+  metrics: { bind: string; port: number } | undefined;
 }
 
 export interface TerminalConfig {
@@ -140,6 +142,8 @@ const VARIABLES = {
   REXEC_DISK_MEASURE_FAILURES: 'disk-measure-failures',
   REXEC_MAX_IMAGE_MB: 'max-image-mb',
   REXEC_MIN_FREE_DISK_MB: 'min-free-disk-mb',
+  REXEC_METRICS_PORT: 'metrics-port',
+  REXEC_METRICS_BIND: 'metrics-bind',
 } as const;
 type Variable = keyof typeof VARIABLES;
 /** Flags given bare (`--insecure-http`), not with a value. */
@@ -252,6 +256,17 @@ const Schema = z.object({
   REXEC_DISK_MEASURE_FAILURES: bounded(1, 100, DEFAULT_UNMEASURABLE_AFTER),
   REXEC_MAX_IMAGE_MB: bounded(0, HOST_AMOUNT_BOUNDS.disk_mb, DEFAULT_MAX_IMAGE_MB),
   REXEC_MIN_FREE_DISK_MB: bounded(0, HOST_AMOUNT_BOUNDS.disk_mb, DEFAULT_MIN_FREE_DISK_MB),
+  // Unset keeps the metrics listener off (the agent has no other listener).
+  REXEC_METRICS_PORT: z
+    .string()
+    .regex(/^[0-9]{1,5}$/, 'must be a port number from 0 to 65535')
+    .transform(Number)
+    .pipe(z.int().max(65_535, 'must be a port number from 0 to 65535'))
+    .optional(),
+  REXEC_METRICS_BIND: z
+    .string()
+    .default('127.0.0.1')
+    .pipe(z.union([z.ipv4(), z.ipv6(), z.literal('localhost'), z.hostname()])),
 });
 
 // The pool and the prefix are checked together: the prefix must fit inside the pool.
@@ -354,6 +369,10 @@ export function loadConfig(
     diskMeasureFailures: value.REXEC_DISK_MEASURE_FAILURES,
     maxImageMb: value.REXEC_MAX_IMAGE_MB,
     minFreeDiskMb: value.REXEC_MIN_FREE_DISK_MB,
+    metrics:
+      value.REXEC_METRICS_PORT === undefined
+        ? undefined
+        : { bind: value.REXEC_METRICS_BIND, port: value.REXEC_METRICS_PORT },
   };
 }
 

@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { AgentMessage } from '@rexec/protocol';
 import { pino } from 'pino';
+import { Registry } from 'prom-client';
 import type { Logger } from 'pino';
 import { createHostMeter, STORAGE_PATHS } from './capacity.js';
 import { createCommandExecutor } from './commands.js';
@@ -39,6 +40,8 @@ import { createFileManager } from './files/index.js';
 import { createTerminalManager } from './terminal/index.js';
 import type { TerminalManager } from './terminal/index.js';
 import { AGENT_VERSION } from './version.js';
+import { createAgentMetrics } from './metrics/agent-metrics.js';
+import { createMetricsServer } from './metrics/metrics-server.js';
 
 const EXIT_FATAL = 1;
 const EXIT_CONFIG = 2;
@@ -95,18 +98,23 @@ async function run(config: AgentConfig, log: Logger): Promise<number> {
     controlPlaneUrl: config.url,
     log: log.child({ component: 'network' }),
   });
-  const runtime = createCliRuntime({
-    kind: engine.kind,
-    hostId: identity.host_id,
-    log: log.child({ component: 'runtime' }),
-    registryMirrors: config.registryMirrors,
-    userNetworkPool: config.userNetworkPool,
-    userNetworkIdleMs: config.userNetworkIdleMs,
-    homeVolumePool: config.homeVolumePool,
-    pidDir: join(runtimeDir, 'pids'),
-    maxImageMb: config.maxImageMb,
-    ...(network.shaper === undefined ? {} : { shaper: network.shaper }),
-  });
+  const registry = new Registry();
+  const metrics = createAgentMetrics(registry);
+  const runtime = metrics.observeListings(
+    createCliRuntime({
+      kind: engine.kind,
+      hostId: identity.host_id,
+      log: log.child({ component: 'runtime' }),
+      registryMirrors: config.registryMirrors,
+      userNetworkPool: config.userNetworkPool,
+      userNetworkIdleMs: config.userNetworkIdleMs,
+      homeVolumePool: config.homeVolumePool,
+      pidDir: join(runtimeDir, 'pids'),
+      maxImageMb: config.maxImageMb,
+      ...(network.shaper === undefined ? {} : { shaper: metrics.observeShaping(network.shaper) }),
+      engineCalls: metrics.engineCalls,
+    }),
+  );
   const meter = createHostMeter(engine.kind, config.capacity);
   const storageSpace = createStorageSpace({
     path: STORAGE_PATHS[engine.kind],
@@ -164,6 +172,7 @@ async function run(config: AgentConfig, log: Logger): Promise<number> {
     unmeasurableAfter: config.diskMeasureFailures,
     quotaStops,
     exclusive: (containerId, work) => executor.exclusive(containerId, work),
+    checks: metrics.diskChecks,
   });
   const statsSampler = createStatsSampler({
     read: createStatsReader(engine.kind),
@@ -171,6 +180,10 @@ async function run(config: AgentConfig, log: Logger): Promise<number> {
     log: log.child({ component: 'stats' }),
     intervalMs: config.statsIntervalMs,
   });
+  const metricsServer =
+    config.metrics === undefined
+      ? undefined
+      : createMetricsServer(registry, config.metrics, log.child({ component: 'metrics' }));
   const connectLoop = createConnectLoop({
     url: config.url,
     credential: identity.credential,
@@ -230,7 +243,12 @@ async function run(config: AgentConfig, log: Logger): Promise<number> {
       await terminals.shutdown();
       await connectLoop.stop();
       runtime.close();
+      await metricsServer?.stop();
     })());
+  if (metricsServer !== undefined) {
+    // Before any part starts: a port taken is a start-up failure with nothing to undo.
+    log.info({ url: await metricsServer.start() }, 'metrics listening');
+  }
   reporter.start();
   diskMonitor.start();
   statsSampler.start();
@@ -250,6 +268,7 @@ async function run(config: AgentConfig, log: Logger): Promise<number> {
     files.shutdown();
     await stopTerminals(terminals, log);
     runtime.close();
+    await metricsServer?.stop();
     if (end.error.code === 'credential_revoked')
       await retireHost(engine.kind, identity.host_id, log);
     throw end.error;

@@ -13,6 +13,7 @@ import { parseAllowedRegistries, type AllowedRegistries } from './services/image
 import type { HostApproval } from './services/host-enrollment.js';
 import { DEFAULT_HOST_LOST_AFTER_HOURS } from './lifecycle/host-loss.js';
 import { parseAllowedCidrs, type AddressPolicy } from './webhooks/address-policy.js';
+import type { MetricsListen } from './metrics/metrics-server.js';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -41,6 +42,19 @@ const EnvSchema = z.object({
     .pipe(z.string().regex(/^\d{1,5}$/, 'must be an integer from 0 to 65535'))
     .transform(Number)
     .pipe(z.int().min(0, 'must be 0 or more').max(65535, 'must be at most 65535')),
+  // Unset (or empty) keeps the metrics listener off; it never shares the API's port.
+  REXEC_METRICS_PORT: optionalString.pipe(
+    z
+      .string()
+      .regex(/^\d{1,5}$/, 'must be an integer from 0 to 65535')
+      .transform(Number)
+      .pipe(z.int().max(65535, 'must be at most 65535'))
+      .optional(),
+  ),
+  REXEC_METRICS_BIND: z
+    .string()
+    .default('127.0.0.1')
+    .pipe(z.union([z.ipv4(), z.ipv6(), z.literal('localhost'), z.hostname()])),
   REXEC_DATABASE_URL: optionalString.pipe(
     z
       .string()
@@ -124,6 +138,8 @@ const EnvSchema = z.object({
 export interface Config {
   bind: string;
   port: number;
+  /** The Prometheus listener (REXEC_METRICS_BIND, REXEC_METRICS_PORT); undefined when off. */
+  metrics: MetricsListen | undefined;
   /** Unset means the embedded PGlite database in `${dataDir}/db`. */
   databaseUrl: string | undefined;
   dataDir: string;
@@ -194,9 +210,21 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     throw new ConfigError(`invalid configuration:\n  ${lines.join('\n  ')}`);
   }
   const e = parsed.data;
+  if (e.REXEC_METRICS_PORT !== undefined && e.REXEC_METRICS_PORT === e.REXEC_PORT) {
+    if (e.REXEC_PORT !== 0) {
+      throw new ConfigError(
+        `invalid configuration:\n  REXEC_METRICS_PORT: must differ from REXEC_PORT ` +
+          `(got ${e.REXEC_PORT} for both): metrics have their own listener, never the API's`,
+      );
+    }
+  }
   return {
     bind: e.REXEC_BIND,
     port: e.REXEC_PORT,
+    metrics:
+      e.REXEC_METRICS_PORT === undefined
+        ? undefined
+        : { bind: e.REXEC_METRICS_BIND, port: e.REXEC_METRICS_PORT },
     databaseUrl: e.REXEC_DATABASE_URL,
     dataDir: e.REXEC_DATA_DIR,
     bootstrapAdminToken: e.REXEC_BOOTSTRAP_ADMIN_TOKEN,
@@ -238,6 +266,8 @@ const FLAGS = {
   'host-approval': 'REXEC_HOST_APPROVAL',
   'allowed-registries': 'REXEC_ALLOWED_REGISTRIES',
   'host-lost-after-hours': 'REXEC_HOST_LOST_AFTER_HOURS',
+  'metrics-port': 'REXEC_METRICS_PORT',
+  'metrics-bind': 'REXEC_METRICS_BIND',
 } as const;
 
 export const USAGE = `usage: rexec-control-plane [${Object.entries(FLAGS)

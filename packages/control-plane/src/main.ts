@@ -7,6 +7,7 @@ import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pino, type Logger } from 'pino';
+import { Registry } from 'prom-client';
 import { adminTokenBanner, writeAdminToken } from './bootstrap.js';
 import { applyFlags, ConfigError, loadConfig, type Config } from './config.js';
 import { migrateDatabase } from './db/migrate.js';
@@ -31,6 +32,9 @@ import { createFileService } from './files/index.js';
 import { createTerminalRelay } from './terminal/relay.js';
 import { bootstrapAdmin } from './services/users.js';
 import { createWebhookDispatcher } from './webhooks/dispatcher.js';
+import { createControlPlaneMetrics } from './metrics/control-plane-metrics.js';
+import { readFleetCounts } from './metrics/fleet-counts.js';
+import { createMetricsServer, type MetricsServer } from './metrics/metrics-server.js';
 
 function readConfig(): Config {
   try {
@@ -125,16 +129,29 @@ async function main(): Promise<void> {
   });
   const reaper = createSessionReaper(lifecycle);
   const hostLoss = createHostLossReaper(lifecycle, { lostAfterMs: config.hostLostAfterMs });
-  const webhooks = createWebhookDispatcher(
-    { db: database.db, log: log.child({ part: 'webhooks' }) },
-    { policy: config.webhookPolicy },
-  );
-  const reconciler = createPeriodicReconcile({ ...lifecycle, hub }, config.reconcileIntervalMs);
   const terminals = createTerminalRelay({
     hub,
     log: log.child({ part: 'terminal' }),
     liveTokens: (tokenIds) => liveTokenIds(database.db, tokenIds),
   });
+  // Recorded whether or not the listener is on: the cost is a few counter increments per request.
+  const registry = new Registry();
+  const metrics = createControlPlaneMetrics(registry, {
+    fleetCounts: () => readFleetCounts(database.db),
+    agentSockets: () => hub.connectedHostIds().length,
+    openTerminals: () => terminals.size,
+    log: log.child({ part: 'metrics' }),
+  });
+  metrics.watchCommands(hub);
+  const metricsServer: MetricsServer | undefined =
+    config.metrics === undefined
+      ? undefined
+      : createMetricsServer(registry, config.metrics, log.child({ part: 'metrics' }));
+  const webhooks = createWebhookDispatcher(
+    { db: database.db, log: log.child({ part: 'webhooks' }), deliveries: metrics.deliveries },
+    { policy: config.webhookPolicy },
+  );
+  const reconciler = createPeriodicReconcile({ ...lifecycle, hub }, config.reconcileIntervalMs);
   const execStreams = createExecStreamRelay({ hub, log: log.child({ part: 'exec-stream' }) });
   const eventWake = createEventWake({ database, log: log.child({ part: 'events' }) });
   const auditRetention = createAuditRetention({
@@ -149,6 +166,7 @@ async function main(): Promise<void> {
     scheduler: createScheduler({
       strategy: config.schedulerStrategy,
       cpuOvercommit: config.cpuOvercommit,
+      placements: metrics.placements,
     }),
     rateLimiter: createRateLimiter({ database, log }),
     ipLimits,
@@ -182,6 +200,7 @@ async function main(): Promise<void> {
       options: { maxUploadBytes: config.maxUploadBytes },
     }),
     console: consoleAssets,
+    requestMetrics: metrics.requests,
   });
 
   let stopping = false;
@@ -191,8 +210,8 @@ async function main(): Promise<void> {
     log.info({ signal }, 'shutting down');
     // Reverse order of start: no new sessions or reaps, terminals closed (their shells wait in the
     // agents to be resumed), agents told to go elsewhere, then HTTP.
-    reconciler
-      .stop()
+    Promise.resolve(metricsServer?.stop())
+      .then(() => reconciler.stop())
       .then(() => auditRetention.stop())
       .then(() => eventWake.stop())
       .then(() => webhooks.stop())
@@ -253,6 +272,14 @@ async function main(): Promise<void> {
     await presence.release();
     await database.close();
     process.exit(1);
+  }
+  if (metricsServer !== undefined && config.metrics !== undefined) {
+    try {
+      log.info({ url: await metricsServer.start() }, 'metrics listening');
+    } catch (error) {
+      log.fatal({ err: error, ...config.metrics }, 'cannot listen for metrics');
+      process.exit(1);
+    }
   }
   const address = app.server.address();
   const port = typeof address === 'object' && address !== null ? address.port : config.port;

@@ -7,6 +7,7 @@ void t.test('defaults follow DESIGN §2', (t) => {
   t.same(loadConfig({}), {
     bind: '127.0.0.1',
     port: 8080,
+    metrics: undefined,
     databaseUrl: undefined,
     dataDir: './.rexec',
     bootstrapAdminToken: undefined,
@@ -62,6 +63,7 @@ void t.test('reads every variable', (t) => {
     {
       bind: '0.0.0.0',
       port: 0,
+      metrics: undefined,
       databaseUrl: 'postgres://rexec:pw@db:5432/rexec',
       dataDir: '/var/lib/rexec',
       bootstrapAdminToken: token,
@@ -139,6 +141,38 @@ void t.test('a bad value is an error naming the variable', (t) => {
       `REXEC_RECONCILE_SECONDS=${seconds}`,
     );
   }
+  t.end();
+});
+
+void t.test('the metrics listener is off by default and on with REXEC_METRICS_PORT', (t) => {
+  t.equal(loadConfig({}).metrics, undefined, 'unset: no listener');
+  t.equal(loadConfig({ REXEC_METRICS_PORT: '' }).metrics, undefined, 'empty: no listener');
+  t.same(loadConfig({ REXEC_METRICS_PORT: '9464' }).metrics, { bind: '127.0.0.1', port: 9464 });
+  t.same(
+    loadConfig({ REXEC_METRICS_PORT: '0', REXEC_METRICS_BIND: '0.0.0.0' }).metrics,
+    { bind: '0.0.0.0', port: 0 },
+    'port 0 takes any free port; the bind is read',
+  );
+  t.same(
+    loadConfig(applyFlags({}, ['--metrics-port', '9100', '--metrics-bind', '::1'])).metrics,
+    { bind: '::1', port: 9100 },
+    'flags',
+  );
+  for (const port of ['65536', '-1', 'metrics', '1.5']) {
+    t.throws(
+      () => loadConfig({ REXEC_METRICS_PORT: port }),
+      { name: 'ConfigError', message: /REXEC_METRICS_PORT: must be/ },
+      `REXEC_METRICS_PORT=${port}`,
+    );
+  }
+  t.throws(() => loadConfig({ REXEC_METRICS_PORT: '9100', REXEC_METRICS_BIND: 'not a host!' }), {
+    message: /REXEC_METRICS_BIND/,
+  });
+  t.throws(
+    () => loadConfig({ REXEC_PORT: '8080', REXEC_METRICS_PORT: '8080' }),
+    { name: 'ConfigError', message: /REXEC_METRICS_PORT: must differ from REXEC_PORT/ },
+    'never the API port',
+  );
   t.end();
 });
 

@@ -55,6 +55,13 @@ export interface DiskMonitorOptions {
    * interleaves with a start or stop the control plane is waiting for; run directly when omitted.
    */
   exclusive?: <T>(containerId: string, work: () => Promise<T>) => Promise<T>;
+  /** Each check's outcome and time, from listing until its measurements end (metrics). */
+  checks?: DiskCheckRecorder;
+}
+
+/** `ok` once a check's measurements ended; `list_failed` when the engine could not list. */
+export interface DiskCheckRecorder {
+  check(outcome: 'ok' | 'list_failed', seconds: number): void;
 }
 
 export interface DiskMonitor {
@@ -281,9 +288,24 @@ export function createDiskMonitor(options: DiskMonitorOptions): DiskMonitor {
     return started;
   }
 
+  /** startRound, timed for `options.checks` until the measurements it started have ended. */
+  async function timedRound(): Promise<Promise<void>[]> {
+    const started = performance.now();
+    const seconds = () => (performance.now() - started) / 1000;
+    try {
+      const round = await startRound();
+      // Each measurement catches its own failure, so this only ever resolves.
+      void Promise.all(round).then(() => options.checks?.check('ok', seconds()));
+      return round;
+    } catch (error) {
+      options.checks?.check('list_failed', seconds());
+      throw error;
+    }
+  }
+
   async function checkNow(): Promise<void> {
     // Listing twice at once would start nothing new: join the listing under way.
-    listing ??= startRound()
+    listing ??= timedRound()
       .catch((error: unknown) => {
         // Listing failed (engine restarting?): nothing was measured, the next interval retries.
         log.warn({ err: error }, 'could not list containers for the disk check');

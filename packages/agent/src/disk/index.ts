@@ -7,6 +7,7 @@ export {
   measureWithDu,
 } from './disk-monitor.js';
 export type {
+  DiskCheckRecorder,
   DiskMeasure,
   DiskMonitor,
   DiskMonitorOptions,

@@ -1,6 +1,7 @@
 // What createCliRuntime is given (cli-runtime.ts): the engine, this host's id, and the settings
 // of the agent that shape how containers are run, shaped and cleaned up.
 import type { Logger } from 'pino';
+import type { EngineCallRecorder } from './engine-cli.js';
 import type { RegistryMirrors } from './registry-mirrors.js';
 import type { SubnetPool } from './subnet-pool.js';
 import type { NetworkShaper, RuntimeKind } from './types.js';
@@ -38,4 +39,6 @@ export interface CliRuntimeOptions {
   pidDir?: string;
   /** Images larger than this are refused and removed (REXEC_MAX_IMAGE_MB); no cap when omitted or 0. */
   maxImageMb?: number;
+  /** Times every engine command by verb and outcome (metrics); nothing recorded when omitted. */
+  engineCalls?: EngineCallRecorder;
 }

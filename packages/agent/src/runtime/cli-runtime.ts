@@ -41,7 +41,7 @@ export function createCliRuntime(options: CliRuntimeOptions): ContainerRuntime {
     throw new RuntimeError(`invalid host id "${options.hostId}"`, { code: 'invalid_spec' });
   }
   const binary = options.binary ?? options.kind;
-  const cli = createEngineCli(binary);
+  const cli = createEngineCli(binary, options.engineCalls);
   const ops = new CliOperations(cli, options, createOomMemory());
   return {
     kind: options.kind,

@@ -3,6 +3,7 @@
 // the control plane.
 export { createCliRuntime } from './cli-runtime.js';
 export type { CliRuntimeOptions } from './cli-runtime-options.js';
+export type { EngineCallRecorder } from './engine-cli.js';
 export { isRuntimeError, RuntimeError } from './errors.js';
 export type { RuntimeErrorCode, RuntimeErrorDetails } from './errors.js';
 export {

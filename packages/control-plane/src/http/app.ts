@@ -29,6 +29,8 @@ import type { ConsoleAssets } from './console-assets.js';
 import { frameworkError, installErrorHandling, MAX_PATH_PARAM_CHARS } from './errors.js';
 import { createIpLimits, type IpLimits } from './ip-limits.js';
 import { installJsonParser } from './json-parser.js';
+import { installRequestMetrics } from './request-metrics.js';
+import type { RequestRecorder } from '../metrics/recorders.js';
 import { registerOpenApi } from './openapi.js';
 import { responseSerializerCompiler } from './serializer.js';
 import { installRateLimits } from './rate-limit-hook.js';
@@ -99,6 +101,8 @@ export interface AppDependencies {
   sseHeartbeatMs?: number;
   /** How long a request body may stall before its socket is closed; DEFAULT_BODY_IDLE_MS. */
   bodyIdleMs?: number;
+  /** Counts and times requests by route for metrics; nothing is recorded when absent. */
+  requestMetrics?: RequestRecorder;
 }
 
 /** What every route plugin receives. */
@@ -173,6 +177,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     guardBodyIdle(request.raw, bodyIdleMs);
     void reply.header('x-request-id', request.id);
   });
+  if (deps.requestMetrics !== undefined) installRequestMetrics(app, deps.requestMetrics);
   installJsonParser(app, BODY_LIMIT_BYTES);
   installErrorHandling(app, BODY_LIMIT_BYTES);
   const ipLimits = deps.ipLimits ?? createIpLimits();

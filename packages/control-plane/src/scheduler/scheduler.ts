@@ -8,6 +8,7 @@ import type { Db, Tx } from '../db/open.js';
 import { queryPrepared, type PreparedStatement } from '../db/prepared.js';
 import { selectRows } from '../db/rows.js';
 import type { HostRow } from '../db/schema/hosts.js';
+import { NO_PLACEMENT_METRICS, type PlacementRecorder } from '../metrics/recorders.js';
 import { overcommitPercent } from './cpu-overcommit.js';
 import {
   rankPlacements,
@@ -23,18 +24,23 @@ export interface Scheduler {
   place(tx: Tx, request: PlacementRequest): Promise<string | null>;
   /** The hosts worth trying for `request`, best first, by this scheduler's strategy. */
   rank(request: Pick<PlacementRequest, 'resources'>, hosts: readonly PlacementHost[]): string[];
+  /** Where the create path reports each placement's outcome and time (metrics). */
+  readonly placements: PlacementRecorder;
 }
 
 export interface SchedulerOptions {
   strategy: PlacementStrategy;
   /** How many times its CPU capacity a host may reserve (REXEC_CPU_OVERCOMMIT, ≥ 1). */
   cpuOvercommit: number;
+  /** Placement outcomes and times for metrics; none recorded when absent. */
+  placements?: PlacementRecorder;
 }
 
 export function createScheduler(options: SchedulerOptions): Scheduler {
   const percent = overcommitPercent(options.cpuOvercommit);
   return {
     cpuOvercommitPercent: percent,
+    placements: options.placements ?? NO_PLACEMENT_METRICS,
     rank: (request, hosts) => rankPlacements(request, hosts, options.strategy, percent),
     place: async (tx, request) => {
       const hosts = await loadSnapshot(tx);

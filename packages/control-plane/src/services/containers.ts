@@ -15,7 +15,9 @@ import {
   invalidRequest,
   nameTaken,
   resourceLimitExceeded,
+  RexecError,
 } from '../errors.js';
+import type { PlacementOutcome } from '../metrics/recorders.js';
 import { generateName, newId } from '../ids.js';
 import type { PlacementHost, Resources } from '../scheduler/placement.js';
 import { loadSnapshot, sharedSnapshot, type Scheduler } from '../scheduler/scheduler.js';
@@ -136,14 +138,32 @@ export async function createContainer(db: Db, input: CreateContainerInput): Prom
     checkCustomImage(request.custom_image, user, input.allowedRegistries ?? PUBLIC_REGISTRIES);
   }
   const egress = resolveEgress(request, tier);
+  const started = performance.now();
+  const seconds = () => (performance.now() - started) / 1000;
+  try {
+    const row = await placeNamed(db, { ...input, tier, resources, egress });
+    input.scheduler.placements.placement('placed', seconds());
+    return row;
+  } catch (error) {
+    input.scheduler.placements.placement(placementOutcome(error), seconds());
+    throw error;
+  }
+}
+
+function placementOutcome(error: unknown): PlacementOutcome {
+  if (!(error instanceof RexecError)) return 'error';
+  return error.code === 'no_capacity' ? 'no_capacity' : 'refused';
+}
+
+/** insertPlaced under a name: the one asked for, or generated ones until one is free. */
+async function placeNamed(db: Db, input: Omit<PlacedInput, 'name'>): Promise<ContainerRow> {
+  const { request } = input;
   // The live-name unique index is the name check: no query asks first. A generated name that
   // happens to be taken rolls the attempt back and the next one draws another.
   for (let attempt = 1; ; attempt++) {
     const name = request.name ?? generateName();
     try {
-      return await oneAtATime(db, user.id, () =>
-        insertPlaced(db, { ...input, tier, resources, egress, name }),
-      );
+      return await oneAtATime(db, input.user.id, () => insertPlaced(db, { ...input, name }));
     } catch (error) {
       if (!isUniqueViolation(error, LIVE_NAME_INDEX)) throw error;
       if (request.name !== undefined) throw nameTaken(request.name);

@@ -7,6 +7,7 @@ import { sql } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import type { Db } from '../db/open.js';
 import { selectRows } from '../db/rows.js';
+import { NO_DELIVERY_METRICS, type DeliveryRecorder } from '../metrics/recorders.js';
 import { createPeriodicPass } from '../periodic-pass.js';
 import type { AddressPolicy } from './address-policy.js';
 import { DEFAULT_RETRY_BASE_MS, RETRY_WINDOW_MS, retryDelayMs } from './backoff.js';
@@ -45,9 +46,10 @@ interface Leased extends EventBodyRow {
 }
 
 export function createWebhookDispatcher(
-  deps: { db: Db; log: Logger },
+  deps: { db: Db; log: Logger; deliveries?: DeliveryRecorder },
   options: DispatcherOptions,
 ): WebhookDispatcher {
+  const recorder = deps.deliveries ?? NO_DELIVERY_METRICS;
   const intervalMs = options.intervalMs ?? DISPATCH_INTERVAL_MS;
   const retryBaseMs = options.retryBaseMs ?? DEFAULT_RETRY_BASE_MS;
   const retryWindowMs = options.retryWindowMs ?? RETRY_WINDOW_MS;
@@ -95,6 +97,7 @@ export function createWebhookDispatcher(
               delivered_at = now()
             where id = ${row.delivery_id}::bigint`,
       );
+      recorder.delivery('delivered');
       return;
     }
     const createdMs = Number(row.created_ms);
@@ -107,6 +110,7 @@ export function createWebhookDispatcher(
             next_attempt_at = now() + ${delayMs} * interval '1 millisecond'
           where id = ${row.delivery_id}::bigint`,
     );
+    recorder.delivery(giveUp ? 'failed' : 'retrying');
     if (giveUp) {
       deps.log.warn(
         { delivery_id: row.delivery_id, url: row.url, attempts, error: outcome.error },
