@@ -22,6 +22,8 @@ import { attachLifecycle } from './lifecycle/index.js';
 import { createHostLossReaper } from './lifecycle/host-loss.js';
 import { createPeriodicReconcile } from './lifecycle/periodic-reconcile.js';
 import { createSessionReaper } from './lifecycle/session-reaper.js';
+import { createIdleStop } from './lifecycle/idle-stop.js';
+import { createActivityTracker } from './activity/activity-tracker.js';
 import { createAuditRetention } from './lifecycle/audit-retention.js';
 import { createEventWake } from './events/event-wake.js';
 import { createScheduler } from './scheduler/scheduler.js';
@@ -118,12 +120,29 @@ async function main(): Promise<void> {
     authFailuresPerMin: config.authFailuresPerIpPerMin,
     enrollsPerMin: config.enrollsPerIpPerMin,
   });
-  const hub = createHub({ database, log: log.child({ part: 'hub' }), presence, ipLimits });
+  const activity = createActivityTracker(
+    { db: database.db, log: log.child({ part: 'activity' }) },
+    {
+      flushIntervalMs: config.activityFlushIntervalMs,
+      cpuThresholdMillicores: config.idleCpuMillicores,
+    },
+  );
+  const hub = createHub({
+    database,
+    log: log.child({ part: 'hub' }),
+    presence,
+    ipLimits,
+    activity,
+  });
   const lifecycle = attachLifecycle(hub, {
     db: database.db,
     log: log.child({ part: 'lifecycle' }),
   });
   const reaper = createSessionReaper(lifecycle);
+  const idleStop = createIdleStop(
+    { ...lifecycle, hub, activity },
+    { intervalMs: config.idleCheckIntervalMs, minuteMs: config.idleMinuteMs },
+  );
   const hostLoss = createHostLossReaper(lifecycle, { lostAfterMs: config.hostLostAfterMs });
   const webhooks = createWebhookDispatcher(
     { db: database.db, log: log.child({ part: 'webhooks' }) },
@@ -134,8 +153,13 @@ async function main(): Promise<void> {
     hub,
     log: log.child({ part: 'terminal' }),
     liveTokens: (tokenIds) => liveTokenIds(database.db, tokenIds),
+    activity,
   });
-  const execStreams = createExecStreamRelay({ hub, log: log.child({ part: 'exec-stream' }) });
+  const execStreams = createExecStreamRelay({
+    hub,
+    log: log.child({ part: 'exec-stream' }),
+    activity,
+  });
   const eventWake = createEventWake({ database, log: log.child({ part: 'events' }) });
   const auditRetention = createAuditRetention({
     db: database.db,
@@ -158,8 +182,10 @@ async function main(): Promise<void> {
     hub,
     agentUpgrades: hub.handleUpgrade,
     terminals,
+    idleMinuteMs: config.idleMinuteMs,
     execs: createExecRunner({
       hub,
+      activity,
       log: log.child({ part: 'exec' }),
       options: {
         outputLimitBytes: config.execOutputLimitBytes,
@@ -168,6 +194,7 @@ async function main(): Promise<void> {
     }),
     backgroundExecs: createBackgroundExecs({
       hub,
+      activity,
       options: {
         bufferBytes: config.execBufferBytes,
         graceMs: config.execGraceMs,
@@ -178,6 +205,7 @@ async function main(): Promise<void> {
     eventWake,
     files: createFileService({
       hub,
+      activity,
       log: log.child({ part: 'files' }),
       options: { maxUploadBytes: config.maxUploadBytes },
     }),
@@ -197,10 +225,12 @@ async function main(): Promise<void> {
       .then(() => eventWake.stop())
       .then(() => webhooks.stop())
       .then(() => hostLoss.stop())
+      .then(() => idleStop.stop())
       .then(() => reaper.stop())
       .then(() => execStreams.stop())
       .then(() => terminals.stop())
       .then(() => hub.stop())
+      .then(() => activity.stop())
       .then(() => app.close())
       .then(() => presence.release())
       .then(() => database.close())
@@ -233,6 +263,8 @@ async function main(): Promise<void> {
     terminals.start();
     execStreams.start();
     reaper.start();
+    activity.start();
+    idleStop.start();
     hostLoss.start();
     webhooks.start();
     await eventWake.start();
@@ -246,6 +278,8 @@ async function main(): Promise<void> {
     await webhooks.stop();
     await auditRetention.stop();
     await eventWake.stop();
+    await idleStop.stop();
+    await activity.stop();
     await reaper.stop();
     await execStreams.stop();
     await terminals.stop();
