@@ -151,14 +151,10 @@ void t.test('idle auto-stop', async (t) => {
       { container_id: busy, cpu_millicores: CPU_THRESHOLD },
       { container_id: quiet, cpu_millicores: CPU_THRESHOLD - 1 },
     ]);
-    // The heartbeat reaches the tracker asynchronously; the pass flushes it before it looks.
-    const seen = async () => {
-      await server.activity.flush();
-      return lastActive(server, busy);
-    };
-    for (let i = 0; i < 100 && (await seen()) === null; i++) {
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    // The hub hands a beat's usage to the tracker as it answers it.
+    await peer.next('CONTROL_HEARTBEAT_ACK', (ack) => ack.seq === 1000);
+    await server.activity.flush();
+    t.ok(await lastActive(server, busy), 'at the threshold is activity');
     t.equal(await lastActive(server, quiet), null, 'below the threshold is not activity');
     t.same(await pass(t, server, peer, 1), [quiet], 'the quiet one is stopped');
     const after = await show(server, idler.token, busy);
@@ -167,6 +163,19 @@ void t.test('idle auto-stop', async (t) => {
       Date.parse(after.idle_stop_at ?? '') > Date.parse(before ?? '') + 20 * MINUTE_MS,
       'its idle_stop_at moved to its last activity plus ten minutes',
     );
+
+    // Beats repeat usage only when it changes: the busy reading stands until a lower one.
+    const ageActivity = () =>
+      server.database.db.execute(
+        sql`update containers set last_active_at = now() - interval '30 minutes' where id = ${busy}`,
+      );
+    await ageActivity();
+    t.equal(await server.idleStop.stopIdleOnce(), 0, 'no new beat, still busy: not idle');
+    peer.heartbeat(1001, [{ container_id: busy, cpu_millicores: 0 }]);
+    await peer.next('CONTROL_HEARTBEAT_ACK', (ack) => ack.seq === 1001);
+    await server.activity.flush();
+    await ageActivity();
+    t.same(await pass(t, server, peer, 1), [busy], 'once it calms down it is idle');
   });
 
   void t.test('another host’s CPU report does not keep a container awake', async (t) => {
@@ -174,7 +183,7 @@ void t.test('idle auto-stop', async (t) => {
     const other = await onlineHost(t, server, 'meddler');
     const target = await runningFor(server, idler.id, hostId, 30, 'target');
     other.peer.heartbeat(1000, [{ container_id: target, cpu_millicores: 4000 }]);
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await other.peer.next('CONTROL_HEARTBEAT_ACK', (ack) => ack.seq === 1000);
     await server.activity.flush();
     t.equal(await lastActive(server, target), null, 'nothing written');
     t.same(await pass(t, server, peer, 1), [target]);

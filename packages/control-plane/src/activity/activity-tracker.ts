@@ -1,7 +1,7 @@
 // Activity in containers, as this replica sees it (terminal input, execs, file transfers, CPU use
 // its agents report), coalesced in memory and written as containers.last_active_at in one
 // statement per flush interval, however many keystrokes or containers. A container held by a
-// running exec or transfer counts as active at every flush until released. Deciding what is idle
+// running exec or transfer, or whose latest CPU reading was busy, counts as active at every flush. Deciding what is idle
 // and stopping it is lifecycle/idle-stop.ts's.
 import { sql } from 'drizzle-orm';
 import type { Db } from '../db/open.js';
@@ -11,6 +11,12 @@ import { createPeriodicPass } from '../periodic-pass.js';
 export const DEFAULT_ACTIVITY_FLUSH_SECONDS = 10;
 /** A container using at least this much CPU (its agent's measure) is active. */
 export const DEFAULT_IDLE_CPU_MILLICORES = 50;
+/**
+ * Heartbeats repeat a container's usage only when it changes, and all of it about once a minute
+ * (PROTOCOL.md §5), so a busy reading stands until a lower one arrives, for at most this long:
+ * a host that went silent stops vouching for its containers.
+ */
+const BUSY_READING_MS = 150_000;
 
 /** What the relays, the exec runners, the file service and the hub report to. */
 export interface ActivitySink {
@@ -57,6 +63,8 @@ export function createActivityTracker(
 ): ActivityTracker {
   let pending = new Map<string, Pending>();
   const holds = new Map<string, number>();
+  /** Containers whose latest CPU reading was at or above the threshold, by host and container. */
+  const busy = new Map<string, { hostId: string; containerId: string; readAt: number }>();
 
   function note(containerId: string, hostId: string | null, at = Date.now()): void {
     const known = pending.get(containerId);
@@ -70,6 +78,10 @@ export function createActivityTracker(
   async function flush(): Promise<void> {
     const now = Date.now();
     for (const containerId of holds.keys()) note(containerId, null, now);
+    for (const [key, reading] of busy) {
+      if (now - reading.readAt > BUSY_READING_MS) busy.delete(key);
+      else note(reading.containerId, reading.hostId, now);
+    }
     if (pending.size === 0) return;
     const batch = pending;
     pending = new Map();
@@ -117,7 +129,13 @@ export function createActivityTracker(
       };
     },
     cpu(hostId, containerId, millicores) {
-      if (millicores >= options.cpuThresholdMillicores) note(containerId, hostId);
+      const key = `${hostId}/${containerId}`;
+      if (millicores < options.cpuThresholdMillicores) {
+        busy.delete(key);
+        return;
+      }
+      busy.set(key, { hostId, containerId, readAt: Date.now() });
+      note(containerId, hostId);
     },
     flush,
     start: () => timer.start(),

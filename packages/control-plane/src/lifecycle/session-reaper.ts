@@ -49,7 +49,9 @@ export function createSessionReaper(
         ),
       )
       .returning({ id: containers.id, hostId: containers.hostId });
-    await Promise.allSettled(expired.map(({ id, hostId }) => systemStop(deps, id, hostId, 'session_expired')));
+    await Promise.allSettled(
+      expired.map(({ id, hostId }) => systemStop(deps, id, hostId, 'session_expired')),
+    );
     return expired.length;
   }
 
