@@ -250,6 +250,7 @@ func (c *checker) fail(where, format string, args ...interface{}) {
 
 var timeType = reflect.TypeOf(time.Time{})
 var sessionHoursType = reflect.TypeOf(SessionHours{})
+var idleStopType = reflect.TypeOf(IdleStop{})
 
 func (c *checker) compare(where string, s schema, goType reflect.Type, request bool) {
 	if s == nil {
@@ -263,7 +264,7 @@ func (c *checker) compare(where string, s schema, goType reflect.Type, request b
 	switch {
 	case goType == timeType:
 		c.expect(where, kind, "string", goType)
-	case goType == sessionHoursType:
+	case goType == sessionHoursType, goType == idleStopType:
 		c.expect(where, kind, "integer", goType)
 	case goType.Kind() == reflect.Struct:
 		c.expect(where, kind, "object", goType)

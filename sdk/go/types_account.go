@@ -50,6 +50,9 @@ type Tier struct {
 	// SessionHours is nil for unlimited sessions.
 	SessionHours *int           `json:"session_hours"`
 	RateLimits   TierRateLimits `json:"rate_limits"`
+	// IdleStopMinutes is how long a running container may go without activity (terminal input,
+	// exec, file transfer, CPU use) before it is stopped with reason "idle"; nil never stops one.
+	IdleStopMinutes *int `json:"idle_stop_minutes,omitempty"`
 	// DefaultResources is what a create gets for each resource it leaves out (each at most the
 	// maximum above); nil only from a server older than tier defaults.
 	DefaultResources *Resources `json:"default_resources,omitempty"`

@@ -204,6 +204,8 @@ type TierPatch struct {
 	DefaultResources *ResourcesRequest `json:"default_resources,omitempty"`
 	// NetworkEgress sets where the tier's new containers' traffic may go.
 	NetworkEgress NetworkEgress `json:"network_egress,omitempty"`
+	// IdleStopMinutes is IdleStopAfter(n) or NoIdleStop().
+	IdleStopMinutes *IdleStop `json:"idle_stop_minutes,omitempty"`
 }
 
 // RateLimitPatch changes a tier's rate limits; only the fields set are changed.
@@ -232,6 +234,26 @@ func (s SessionHours) MarshalJSON() ([]byte, error) {
 		return []byte("null"), nil
 	}
 	return json.Marshal(s.hours)
+}
+
+// IdleStop is a tier's idle stop in a TierPatch: a number of minutes, or never (sent as null).
+type IdleStop struct {
+	minutes int
+	never   bool
+}
+
+// IdleStopAfter stops running containers after minutes without activity.
+func IdleStopAfter(minutes int) *IdleStop { return &IdleStop{minutes: minutes} }
+
+// NoIdleStop never stops a container for being idle.
+func NoIdleStop() *IdleStop { return &IdleStop{never: true} }
+
+// MarshalJSON sends the minutes, or null for never.
+func (s IdleStop) MarshalJSON() ([]byte, error) {
+	if s.never {
+		return []byte("null"), nil
+	}
+	return json.Marshal(s.minutes)
 }
 
 // Int returns a pointer to n, for the optional fields of TierPatch and RateLimitPatch.

@@ -99,7 +99,10 @@ type Container struct {
 	StartedAt        *time.Time        `json:"started_at,omitempty"`
 	StoppedAt        *time.Time        `json:"stopped_at,omitempty"`
 	SessionExpiresAt *time.Time        `json:"session_expires_at,omitempty"`
-	Usage            *ContainerUsage   `json:"usage,omitempty"`
+	// IdleStopAt is when the container will be stopped as "idle" unless something happens in it
+	// first; nil when its tier never stops idle containers or it is not running.
+	IdleStopAt *time.Time      `json:"idle_stop_at,omitempty"`
+	Usage      *ContainerUsage `json:"usage,omitempty"`
 }
 
 // ContainerList is one page of GET /containers. Count is how many containers the caller has in

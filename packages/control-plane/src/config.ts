@@ -8,6 +8,11 @@ import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_STATEMENT_TIMEOUT_MS } from './db/o
 import { DEFAULT_RECONCILE_SECONDS } from './lifecycle/periodic-reconcile.js';
 import { DEFAULT_AUTH_FAILURES_PER_MIN, DEFAULT_ENROLLS_PER_MIN } from './http/ip-limits.js';
 import { DEFAULT_AUDIT_RETENTION_DAYS } from './lifecycle/audit-retention.js';
+import {
+  DEFAULT_ACTIVITY_FLUSH_SECONDS,
+  DEFAULT_IDLE_CPU_MILLICORES,
+} from './activity/activity-tracker.js';
+import { DEFAULT_IDLE_CHECK_SECONDS } from './lifecycle/idle-stop.js';
 import { DEFAULT_CPU_OVERCOMMIT, MAX_CPU_OVERCOMMIT } from './scheduler/cpu-overcommit.js';
 import { parseAllowedRegistries, type AllowedRegistries } from './services/image-policy.js';
 import type { HostApproval } from './services/host-enrollment.js';
@@ -92,6 +97,12 @@ const EnvSchema = z.object({
       z.number().positive('must be more than 0').max(87_600, 'must be at most 87600 (ten years)'),
     ),
   REXEC_AUDIT_RETENTION_DAYS: positiveInt(String(DEFAULT_AUDIT_RETENTION_DAYS), 36_500),
+  REXEC_IDLE_CHECK_SECONDS: positiveInt(String(DEFAULT_IDLE_CHECK_SECONDS), 3600),
+  // Below the shortest idle stop (one minute), so a replica's activity is written before it counts.
+  REXEC_ACTIVITY_FLUSH_SECONDS: positiveInt(String(DEFAULT_ACTIVITY_FLUSH_SECONDS), 30),
+  REXEC_IDLE_CPU_MILLICORES: positiveInt(String(DEFAULT_IDLE_CPU_MILLICORES), 1_000_000),
+  // Tests only: how many seconds one of a tier's idle_stop_minutes lasts.
+  REXEC_IDLE_MINUTE_SECONDS: positiveInt('60', 60),
   REXEC_ALLOWED_REGISTRIES: z
     .string()
     .default('public')
@@ -180,6 +191,14 @@ export interface Config {
   webhookPolicy: AddressPolicy;
   /** Audit entries older than this many days are deleted (REXEC_AUDIT_RETENTION_DAYS). */
   auditRetentionDays: number;
+  /** How often idle containers are looked for and stopped (REXEC_IDLE_CHECK_SECONDS). */
+  idleCheckIntervalMs: number;
+  /** How often recorded activity is written to the database (REXEC_ACTIVITY_FLUSH_SECONDS). */
+  activityFlushIntervalMs: number;
+  /** A container using at least this much CPU is active (REXEC_IDLE_CPU_MILLICORES). */
+  idleCpuMillicores: number;
+  /** How long one of idle_stop_minutes lasts: a minute, shortened only by tests. */
+  idleMinuteMs: number;
 }
 
 /** Thrown when the environment or flags hold a bad value; the message names each variable. */
@@ -244,6 +263,10 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     enrollsPerIpPerMin: e.REXEC_ENROLLS_PER_IP_PER_MIN,
     hostApproval: e.REXEC_HOST_APPROVAL,
     auditRetentionDays: e.REXEC_AUDIT_RETENTION_DAYS,
+    idleCheckIntervalMs: e.REXEC_IDLE_CHECK_SECONDS * 1000,
+    activityFlushIntervalMs: e.REXEC_ACTIVITY_FLUSH_SECONDS * 1000,
+    idleCpuMillicores: e.REXEC_IDLE_CPU_MILLICORES,
+    idleMinuteMs: e.REXEC_IDLE_MINUTE_SECONDS * 1000,
     allowedRegistries: e.REXEC_ALLOWED_REGISTRIES,
     hostLostAfterMs: Math.round(e.REXEC_HOST_LOST_AFTER_HOURS * 3_600_000),
     webhookPolicy: {

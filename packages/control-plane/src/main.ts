@@ -23,6 +23,8 @@ import { attachLifecycle } from './lifecycle/index.js';
 import { createHostLossReaper } from './lifecycle/host-loss.js';
 import { createPeriodicReconcile } from './lifecycle/periodic-reconcile.js';
 import { createSessionReaper } from './lifecycle/session-reaper.js';
+import { createIdleStop } from './lifecycle/idle-stop.js';
+import { createActivityTracker } from './activity/activity-tracker.js';
 import { createAuditRetention } from './lifecycle/audit-retention.js';
 import { createEventWake } from './events/event-wake.js';
 import { createScheduler } from './scheduler/scheduler.js';
@@ -122,17 +124,40 @@ async function main(): Promise<void> {
     authFailuresPerMin: config.authFailuresPerIpPerMin,
     enrollsPerMin: config.enrollsPerIpPerMin,
   });
-  const hub = createHub({ database, log: log.child({ part: 'hub' }), presence, ipLimits });
+  const activity = createActivityTracker(
+    { db: database.db, log: log.child({ part: 'activity' }) },
+    {
+      flushIntervalMs: config.activityFlushIntervalMs,
+      cpuThresholdMillicores: config.idleCpuMillicores,
+    },
+  );
+  const hub = createHub({
+    database,
+    log: log.child({ part: 'hub' }),
+    presence,
+    ipLimits,
+    activity,
+  });
   const lifecycle = attachLifecycle(hub, {
     db: database.db,
     log: log.child({ part: 'lifecycle' }),
   });
   const reaper = createSessionReaper(lifecycle);
+  const idleStop = createIdleStop(
+    { ...lifecycle, hub, activity },
+    { intervalMs: config.idleCheckIntervalMs, minuteMs: config.idleMinuteMs },
+  );
   const hostLoss = createHostLossReaper(lifecycle, { lostAfterMs: config.hostLostAfterMs });
   const terminals = createTerminalRelay({
     hub,
     log: log.child({ part: 'terminal' }),
     liveTokens: (tokenIds) => liveTokenIds(database.db, tokenIds),
+    activity,
+  });
+  const execStreams = createExecStreamRelay({
+    hub,
+    log: log.child({ part: 'exec-stream' }),
+    activity,
   });
   // Recorded whether or not the listener is on: the cost is a few counter increments per request.
   const registry = new Registry();
@@ -152,7 +177,6 @@ async function main(): Promise<void> {
     { policy: config.webhookPolicy },
   );
   const reconciler = createPeriodicReconcile({ ...lifecycle, hub }, config.reconcileIntervalMs);
-  const execStreams = createExecStreamRelay({ hub, log: log.child({ part: 'exec-stream' }) });
   const eventWake = createEventWake({ database, log: log.child({ part: 'events' }) });
   const auditRetention = createAuditRetention({
     db: database.db,
@@ -176,8 +200,10 @@ async function main(): Promise<void> {
     hub,
     agentUpgrades: hub.handleUpgrade,
     terminals,
+    idleMinuteMs: config.idleMinuteMs,
     execs: createExecRunner({
       hub,
+      activity,
       log: log.child({ part: 'exec' }),
       options: {
         outputLimitBytes: config.execOutputLimitBytes,
@@ -186,6 +212,7 @@ async function main(): Promise<void> {
     }),
     backgroundExecs: createBackgroundExecs({
       hub,
+      activity,
       options: {
         bufferBytes: config.execBufferBytes,
         graceMs: config.execGraceMs,
@@ -196,6 +223,7 @@ async function main(): Promise<void> {
     eventWake,
     files: createFileService({
       hub,
+      activity,
       log: log.child({ part: 'files' }),
       options: { maxUploadBytes: config.maxUploadBytes },
     }),
@@ -216,10 +244,12 @@ async function main(): Promise<void> {
       .then(() => eventWake.stop())
       .then(() => webhooks.stop())
       .then(() => hostLoss.stop())
+      .then(() => idleStop.stop())
       .then(() => reaper.stop())
       .then(() => execStreams.stop())
       .then(() => terminals.stop())
       .then(() => hub.stop())
+      .then(() => activity.stop())
       .then(() => app.close())
       .then(() => presence.release())
       .then(() => database.close())
@@ -252,6 +282,8 @@ async function main(): Promise<void> {
     terminals.start();
     execStreams.start();
     reaper.start();
+    activity.start();
+    idleStop.start();
     hostLoss.start();
     webhooks.start();
     await eventWake.start();
@@ -265,6 +297,8 @@ async function main(): Promise<void> {
     await webhooks.stop();
     await auditRetention.stop();
     await eventWake.stop();
+    await idleStop.stop();
+    await activity.stop();
     await reaper.stop();
     await execStreams.stop();
     await terminals.stop();

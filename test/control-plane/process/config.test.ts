@@ -30,6 +30,10 @@ void t.test('defaults follow DESIGN §2', (t) => {
     hostLostAfterMs: 24 * 3_600_000,
     webhookPolicy: { allowPrivate: false, allowedCidrs: [] },
     auditRetentionDays: 365,
+    idleCheckIntervalMs: 60_000,
+    activityFlushIntervalMs: 10_000,
+    idleCpuMillicores: 50,
+    idleMinuteMs: 60_000,
   });
   t.end();
 });
@@ -59,6 +63,10 @@ void t.test('reads every variable', (t) => {
       REXEC_HOST_LOST_AFTER_HOURS: '0.5',
       REXEC_WEBHOOK_ALLOW_PRIVATE: 'true',
       REXEC_AUDIT_RETENTION_DAYS: '30',
+      REXEC_IDLE_CHECK_SECONDS: '5',
+      REXEC_ACTIVITY_FLUSH_SECONDS: '2',
+      REXEC_IDLE_CPU_MILLICORES: '100',
+      REXEC_IDLE_MINUTE_SECONDS: '1',
     }),
     {
       bind: '0.0.0.0',
@@ -86,6 +94,10 @@ void t.test('reads every variable', (t) => {
       hostLostAfterMs: 1_800_000,
       webhookPolicy: { allowPrivate: true, allowedCidrs: [] },
       auditRetentionDays: 30,
+      idleCheckIntervalMs: 5_000,
+      activityFlushIntervalMs: 2_000,
+      idleCpuMillicores: 100,
+      idleMinuteMs: 1_000,
     },
   );
   t.equal(loadConfig({ REXEC_DATABASE_URL: '' }).databaseUrl, undefined, 'empty means unset');
@@ -108,6 +120,10 @@ void t.test('a bad value is an error naming the variable', (t) => {
     REXEC_AUTH_FAILURES_PER_IP_PER_MIN: '-1',
     REXEC_ENROLLS_PER_IP_PER_MIN: '1.5',
     REXEC_RECONCILE_SECONDS: '0',
+    REXEC_IDLE_CHECK_SECONDS: '0',
+    REXEC_ACTIVITY_FLUSH_SECONDS: '31',
+    REXEC_IDLE_CPU_MILLICORES: 'busy',
+    REXEC_IDLE_MINUTE_SECONDS: '61',
   };
   for (const [variable, value] of Object.entries(cases)) {
     t.throws(() => loadConfig({ [variable]: value }), ConfigError, variable);

@@ -17,6 +17,7 @@ import type { ExecEndpoint, ExecLink } from '../hub/exec-channels.js';
 import type { Hub } from '../hub/hub.js';
 import { InputQueue } from '../terminal/input-queue.js';
 import { execError, type ExecTarget } from './exec-runner.js';
+import { NO_ACTIVITY, type ActivitySink } from '../activity/activity-tracker.js';
 
 /** How long the control plane waits for the agent's STARTED or STATUS. */
 const ANSWER_TIMEOUT_MS = 30_000;
@@ -40,8 +41,14 @@ export interface BackgroundExecs {
 export function createBackgroundExecs(deps: {
   hub: Pick<Hub, 'openExec'>;
   options: BackgroundExecOptions;
+  /**
+   * Where starts, and queries that find the command running, are reported as activity. The agent
+   * runs a detached command unseen from here: a quiet one does not keep its container awake.
+   */
+  activity?: ActivitySink;
 }): BackgroundExecs {
   const { hub, options } = deps;
+  const activity = deps.activity ?? NO_ACTIVITY;
 
   /** Opens a channel and settles once; `onMessage` returns a value to resolve with, or nothing. */
   function exchange<T>(
@@ -95,6 +102,7 @@ export function createBackgroundExecs(deps: {
 
   return {
     start(target, request) {
+      activity.touch(target.containerId);
       const execId = `exe_${randomBytes(16).toString('hex')}`;
       const stdin = new InputQueue();
       const hasStdin = request.stdin !== undefined;
@@ -161,6 +169,7 @@ export function createBackgroundExecs(deps: {
         (message, link) => {
           if (message.type !== 'AGENT_EXEC_STATUS') return undefined;
           link.release();
+          if (message.status === 'running') activity.touch(target.containerId);
           return statusBody(message);
         },
         (link) =>

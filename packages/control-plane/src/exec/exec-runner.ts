@@ -23,6 +23,7 @@ import type { Hub } from '../hub/hub.js';
 import type { Log } from '../hub/log.js';
 import { InputQueue } from '../terminal/input-queue.js';
 import { outputText } from './output-text.js';
+import { NO_ACTIVITY, type ActivitySink } from '../activity/activity-tracker.js';
 
 /** How long past the exec's own timeout the control plane waits for the agent's EXIT. */
 const EXIT_MARGIN_MS = 30_000;
@@ -48,10 +49,15 @@ export function createExecRunner(deps: {
   hub: Pick<Hub, 'openExec'>;
   log: Log;
   options: ExecRunnerOptions;
+  /** Where running execs are reported as activity (the idle stop's); nowhere when absent. */
+  activity?: ActivitySink;
 }): ExecRunner {
   const { hub, log, options } = deps;
+  const activity = deps.activity ?? NO_ACTIVITY;
   return {
     run(target, request, signal) {
+      // Active from the start until the caller has its answer, however long the command runs.
+      const release = activity.hold(target.containerId);
       return new Promise<ExecResult>((resolve, reject) => {
         const captured = { stdout: [] as Buffer[], stderr: [] as Buffer[] };
         const startedMs = Date.now();
@@ -147,7 +153,7 @@ export function createExecRunner(deps: {
           max_per_container: options.maxPerContainer,
         });
         if (signal.aborted) onAbort();
-      });
+      }).finally(release);
     },
   };
 }

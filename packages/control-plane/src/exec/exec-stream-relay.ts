@@ -10,6 +10,7 @@ import { closeClients } from '../hub/close-clients.js';
 import type { Hub } from '../hub/hub.js';
 import type { Log } from '../hub/log.js';
 import { TERMINAL_PING_INTERVAL_MS } from '../terminal/relay.js';
+import { NO_ACTIVITY, type ActivitySink } from '../activity/activity-tracker.js';
 import {
   ExecStreamConnection,
   MAX_EXEC_INPUT_FRAME_BYTES,
@@ -30,8 +31,11 @@ export function createExecStreamRelay(deps: {
   hub: Pick<Hub, 'openExec'>;
   log: Log;
   options?: { outputWindowBytes?: number; pingIntervalMs?: number };
+  /** Where attached streams are reported as activity (the idle stop's); nowhere when absent. */
+  activity?: ActivitySink;
 }): ExecStreamRelay {
   const { hub, log, options = {} } = deps;
+  const activity = deps.activity ?? NO_ACTIVITY;
   const windowBytes = options.outputWindowBytes ?? TERMINAL_WINDOW_BYTES;
   const open = new Set<ExecStreamConnection>();
   let pinger: NodeJS.Timeout | undefined;
@@ -58,9 +62,12 @@ export function createExecStreamRelay(deps: {
   return {
     upgrade(request, socket, head, target) {
       wss.handleUpgrade(request, socket, head, (ws) => {
-        const connection = new ExecStreamConnection(ws, target, windowBytes, log, (ended) =>
-          open.delete(ended),
-        );
+        // Someone watching a command run is using the container until the stream ends.
+        const release = activity.hold(target.containerId);
+        const connection = new ExecStreamConnection(ws, target, windowBytes, log, (ended) => {
+          release();
+          open.delete(ended);
+        });
         open.add(connection);
         connection.start(hub);
       });

@@ -16,6 +16,7 @@ import type { Hub } from '../hub/hub.js';
 import type { AgentFileMessage, FileEndpoint, FileLink } from '../hub/file-channels.js';
 import type { Log } from '../hub/log.js';
 import { fileError } from './file-errors.js';
+import { NO_ACTIVITY, type ActivitySink } from '../activity/activity-tracker.js';
 
 /** A metadata operation that takes longer than this is given up (the agent kills it at 60 s). */
 const META_TIMEOUT_MS = 90_000;
@@ -57,7 +58,12 @@ interface Channel {
   onCredit(handler: (bytes: number) => void): void;
 }
 
-function openChannel(hub: Pick<Hub, 'openFile'>, target: FileTarget, op: FileOp): Channel {
+function openChannel(
+  hub: Pick<Hub, 'openFile'>,
+  activity: ActivitySink,
+  target: FileTarget,
+  op: FileOp,
+): Channel {
   let resolveDone!: (done: AgentFileDone) => void;
   let rejectDone!: (error: RexecError) => void;
   const done = new Promise<AgentFileDone>((resolve, reject) => {
@@ -110,9 +116,17 @@ function openChannel(hub: Pick<Hub, 'openFile'>, target: FileTarget, op: FileOp)
     op,
     output_window_bytes: FILE_WINDOW_BYTES,
   });
+  // A transfer in progress is activity in the container until it ends, however long it takes.
+  const release = activity.hold(target.containerId);
   void done.then(
-    () => link.release(),
-    () => link.release(),
+    () => {
+      release();
+      link.release();
+    },
+    () => {
+      release();
+      link.release();
+    },
   );
   return {
     link,
@@ -127,12 +141,15 @@ export function createFileService(deps: {
   hub: Pick<Hub, 'openFile'>;
   log: Log;
   options: { maxUploadBytes: number };
+  /** Where transfers are reported as activity (the idle stop's); nowhere when absent. */
+  activity?: ActivitySink;
 }): FileService {
   const { hub, log } = deps;
+  const activity = deps.activity ?? NO_ACTIVITY;
   return {
     maxUploadBytes: deps.options.maxUploadBytes,
     async meta(target, op) {
-      const channel = openChannel(hub, target, op);
+      const channel = openChannel(hub, activity, target, op);
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<never>((_, reject) => {
         timer = setTimeout(() => {
@@ -148,7 +165,7 @@ export function createFileService(deps: {
     },
 
     async read(target, op, signal) {
-      const channel = openChannel(hub, target, op);
+      const channel = openChannel(hub, activity, target, op);
       const { link } = channel;
       let owed = 0;
       const grant = () => {
@@ -199,7 +216,7 @@ export function createFileService(deps: {
     },
 
     async write(target, op, source, signal) {
-      const channel = openChannel(hub, target, op);
+      const channel = openChannel(hub, activity, target, op);
       const { link } = channel;
       const onAbort = () => link.send({ type: 'CONTROL_FILE_CANCEL', channel: link.channel });
       signal.addEventListener('abort', onAbort, { once: true });

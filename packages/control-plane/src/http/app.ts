@@ -20,6 +20,7 @@ import type { HostApproval } from '../services/host-enrollment.js';
 import type { AllowedRegistries } from '../services/image-policy.js';
 import type { ExecRunner } from '../exec/exec-runner.js';
 import type { ExecStreamRelay } from '../exec/exec-stream-relay.js';
+import { ONE_MINUTE_MS } from '../activity/idle-stop-at.js';
 import { DEFAULT_SSE_HEARTBEAT_MS } from '../events/event-stream.js';
 import type { EventWake } from '../events/event-wake.js';
 import type { FileService } from '../files/index.js';
@@ -99,6 +100,8 @@ export interface AppDependencies {
   eventWake?: EventWake;
   /** The event stream's heartbeat; DEFAULT_SSE_HEARTBEAT_MS (15 s) when absent (tests shorten it). */
   sseHeartbeatMs?: number;
+  /** How long one of a tier's idle_stop_minutes lasts, for idle_stop_at; a minute when absent. */
+  idleMinuteMs?: number;
   /** How long a request body may stall before its socket is closed; DEFAULT_BODY_IDLE_MS. */
   bodyIdleMs?: number;
   /** Counts and times requests by route for metrics; nothing is recorded when absent. */
@@ -121,6 +124,7 @@ export interface RouteDependencies {
   webhookPolicy?: AddressPolicy;
   eventWake?: EventWake;
   sseHeartbeatMs: number;
+  idleMinuteMs: number;
 }
 
 /**
@@ -201,6 +205,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     ...(deps.webhookPolicy === undefined ? {} : { webhookPolicy: deps.webhookPolicy }),
     ...(deps.eventWake === undefined ? {} : { eventWake: deps.eventWake }),
     sseHeartbeatMs: deps.sseHeartbeatMs ?? DEFAULT_SSE_HEARTBEAT_MS,
+    idleMinuteMs: deps.idleMinuteMs ?? ONE_MINUTE_MS,
   };
   await app.register(healthRoutes(routeDeps));
   await app.register(consoleRoutes(deps.console ?? null));

@@ -14,6 +14,7 @@ import type {
   TokenCreated,
   User,
 } from '@rexec/protocol';
+import { idleStopAt, type IdleRule } from '../activity/idle-stop-at.js';
 import type { AuditLogRow } from '../db/schema/audit-log.js';
 import type { ContainerRow } from '../db/schema/containers.js';
 import type { HostJoinTokenRow } from '../db/schema/host-join-tokens.js';
@@ -29,7 +30,8 @@ import type { CreatedToken, TokenSummary } from '../services/tokens.js';
 const iso = (date: Date | null): string | undefined => date?.toISOString();
 const present = <T>(value: T | null): T | undefined => value ?? undefined;
 
-export function toContainer(row: ContainerRow): Container {
+/** `idle` is the owner's tier's rule, for idle_stop_at. */
+export function toContainer(row: ContainerRow, idle: IdleRule): Container {
   return {
     id: row.id,
     name: row.name,
@@ -50,6 +52,7 @@ export function toContainer(row: ContainerRow): Container {
     started_at: iso(row.startedAt),
     stopped_at: iso(row.stoppedAt),
     session_expires_at: iso(row.sessionExpiresAt),
+    idle_stop_at: idleStopAt(row, idle)?.toISOString() ?? null,
     usage:
       row.diskUsedMb === null || row.usageMeasuredAt === null
         ? undefined
@@ -99,6 +102,7 @@ export function toTier(row: TierRow): Tier {
     network_egress: row.networkEgress,
     max_containers: row.maxContainers,
     session_hours: row.sessionHours,
+    idle_stop_minutes: row.idleStopMinutes,
     rate_limits: {
       create_per_minute: row.rateCreatePerMin,
       operations_per_minute: row.rateOpsPerMin,

@@ -10,6 +10,7 @@ import type {
   ContainerCommand,
   ObservedContainer,
 } from '@rexec/protocol';
+import type { ActivitySink } from '../activity/activity-tracker.js';
 import type { Database } from '../db/open.js';
 import type { IpLimits } from '../http/ip-limits.js';
 import type { CommandChannel } from './channel.js';
@@ -111,4 +112,6 @@ export interface HubDependencies {
    * credential costs a database lookup. Without one, upgrades are not limited per address.
    */
   ipLimits?: IpLimits;
+  /** Where heartbeats' CPU measures go (a busy container is not idle); nowhere when absent. */
+  activity?: ActivitySink;
 }

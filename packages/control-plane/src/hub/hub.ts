@@ -19,6 +19,7 @@ import {
   type ControlMessage,
 } from '@rexec/protocol';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import { NO_ACTIVITY } from '../activity/activity-tracker.js';
 import { closeClients } from './close-clients.js';
 import type { AuthenticatedHost } from '../services/host-enrollment.js';
 import { admitAgent } from './agent-admission.js';
@@ -76,6 +77,7 @@ export function createHub({
   options = {},
   presence,
   ipLimits,
+  activity = NO_ACTIVITY,
 }: HubDependencies): Hub {
   const db = database.db;
   const timing = {
@@ -132,6 +134,7 @@ export function createHub({
   const helloThrottle = createHelloThrottle(options.helloBurst, options.helloRefillMs);
   const context: MessageContext = {
     db,
+    activity,
     replicaId: presence?.replicaId ?? null,
     log,
     timing,

@@ -18,6 +18,7 @@ import {
   type AgentMessage,
 } from '@rexec/protocol';
 import type { RawData } from 'ws';
+import type { ActivitySink } from '../activity/activity-tracker.js';
 import type { Db } from '../db/open.js';
 import type { AgentSession } from './agent-session.js';
 import { measuredDisk, recordContainerUsage } from './container-usage.js';
@@ -36,6 +37,8 @@ const TOUCH_EVERY_MS = 5_000;
 
 export interface MessageContext {
   db: Db;
+  /** Told each container's CPU use from heartbeats (activity for the idle stop). */
+  activity: ActivitySink;
   /** This process's replica id, recorded on the host at HELLO; null when presence is not kept. */
   replicaId: string | null;
   log: Log;
@@ -291,12 +294,20 @@ async function handshake(
   }
 }
 
-/** Most heartbeats carry no measurement (disk and stats are measured less often): no query then. */
+/**
+ * Most heartbeats carry no measurement (disk and stats are measured less often): no query then.
+ * CPU use goes to the activity tracker, which writes it coalesced with other activity.
+ */
 function usage(
   context: MessageContext,
   session: AgentSession,
   containers: AgentHeartbeat['containers'],
 ): void {
+  for (const entry of containers ?? []) {
+    if (entry.cpu_millicores !== undefined) {
+      context.activity.cpu(session.hostId, entry.container_id, entry.cpu_millicores);
+    }
+  }
   const measured = measuredDisk(containers);
   if (measured.size > 0) {
     context.track(

@@ -14,6 +14,7 @@ import { retryWrite } from './write-retry.js';
 
 export * from './actions.js';
 export * from './session-reaper.js';
+export * from './idle-stop.js';
 export * from './host-loss.js';
 export { removeHost } from './host-removal.js';
 export * from './periodic-reconcile.js';

@@ -1,14 +1,11 @@
 // The session reaper: a timer that stops running containers past session_expires_at with reason
 // `session_expired`, data kept. Desired state flips first, so a host that is away now is brought in
 // line by reconciliation when it returns. Choosing the expiry is the start path's job.
-import { stopCommand } from '@rexec/protocol';
 import { and, eq, inArray, isNotNull, isNull, lte } from 'drizzle-orm';
 import { containers } from '../db/schema/containers.js';
-import { STOP_TIMEOUT_MS, type LifecycleDeps } from './actions.js';
-import { markStopped } from './outcomes.js';
-import { loadContainer } from './transitions.js';
+import type { LifecycleDeps } from './actions.js';
 import { createPeriodicPass } from '../periodic-pass.js';
-import { retryWrite } from './write-retry.js';
+import { systemStop } from './system-stop.js';
 
 export const REAPER_INTERVAL_MS = 30_000;
 /** Expired containers handled per tick, so one tick stays short after a long outage. */
@@ -52,7 +49,9 @@ export function createSessionReaper(
         ),
       )
       .returning({ id: containers.id, hostId: containers.hostId });
-    await Promise.allSettled(expired.map(({ id, hostId }) => reap(deps, id, hostId)));
+    await Promise.allSettled(
+      expired.map(({ id, hostId }) => systemStop(deps, id, hostId, 'session_expired')),
+    );
     return expired.length;
   }
 
@@ -61,28 +60,4 @@ export function createSessionReaper(
     onError: (error) => deps.log.error({ err: error }, 'session reaper pass failed'),
   });
   return { reapOnce, start: () => timer.start(), stop: () => timer.stop() };
-}
-
-async function reap(deps: LifecycleDeps, id: string, hostId: string | null): Promise<void> {
-  if (hostId === null || !deps.hub.isConnected(hostId)) return;
-  try {
-    const result = await deps.hub.sendCommand(hostId, id, stopCommand(), STOP_TIMEOUT_MS);
-    if (!result.ok) {
-      deps.hub.acknowledge(hostId, result.command_id);
-      deps.log.warn({ container_id: id }, 'session expiry stop did not succeed');
-      return;
-    }
-    await retryWrite(
-      deps.log,
-      'cannot record a session expiry stop; retrying',
-      { container_id: id, command_id: result.command_id },
-      async () => {
-        const row = await loadContainer(deps.db, id);
-        if (row !== undefined) await markStopped(deps.db, row, 'session_expired');
-      },
-    );
-    deps.hub.acknowledge(hostId, result.command_id);
-  } catch (error) {
-    deps.log.warn({ container_id: id, err: error }, 'session expiry stop not confirmed');
-  }
 }

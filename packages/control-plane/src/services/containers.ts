@@ -362,6 +362,7 @@ async function createIfRoom(db: Db, step: CreateStep): Promise<CreateOutcome> {
     startedAt: null,
     stoppedAt: null,
     sessionExpiresAt: null,
+    lastActiveAt: null,
     diskUsedMb: null,
     usageMeasuredAt: null,
     deletedAt: null,

@@ -1,7 +1,7 @@
 // Tiers: the defaults of DESIGN §4 and §8.4 (seeded idempotently, never overwriting an admin's
 // edits), lookups, and admin updates, which keep every per-container default within its maximum.
 // Enforcing the limits is containers.ts's and the HTTP rate limiter's job.
-import { NETWORK_EGRESS, type NetworkEgress } from '@rexec/protocol';
+import { MAX_IDLE_STOP_MINUTES, NETWORK_EGRESS, type NetworkEgress } from '@rexec/protocol';
 import { asc, eq } from 'drizzle-orm';
 import { isCheckViolation } from '../db/check-violation.js';
 import type { Db } from '../db/open.js';
@@ -26,6 +26,8 @@ export const DEFAULT_TIERS: readonly TierDefaults[] = [
     defaultNetworkMbps: 10,
     maxContainers: 5,
     sessionHours: 50,
+    // Off by default on every tier; README suggests 60 for community.
+    idleStopMinutes: null,
     rateCreatePerMin: 10,
     rateOpsPerMin: 60,
     rateListPerMin: 120,
@@ -42,6 +44,7 @@ export const DEFAULT_TIERS: readonly TierDefaults[] = [
     defaultNetworkMbps: 100,
     maxContainers: 10,
     sessionHours: 168,
+    idleStopMinutes: null,
     rateCreatePerMin: 10,
     rateOpsPerMin: 60,
     rateListPerMin: 120,
@@ -58,6 +61,7 @@ export const DEFAULT_TIERS: readonly TierDefaults[] = [
     defaultNetworkMbps: 1000,
     maxContainers: 25,
     sessionHours: null,
+    idleStopMinutes: null,
     rateCreatePerMin: 10,
     rateOpsPerMin: 60,
     rateListPerMin: 120,
@@ -84,7 +88,10 @@ export async function getTier(db: Db, name: string): Promise<TierRow> {
   return row;
 }
 
-/** Admin edit, snake_case keys as on the wire. `session_hours: null` means unlimited. */
+/**
+ * Admin edit, snake_case keys as on the wire. `session_hours: null` means unlimited,
+ * `idle_stop_minutes: null` never stops idle containers.
+ */
 export interface TierPatch {
   cpu_millicores?: number;
   memory_mb?: number;
@@ -96,6 +103,7 @@ export interface TierPatch {
   default_network_mbps?: number;
   max_containers?: number;
   session_hours?: number | null;
+  idle_stop_minutes?: number | null;
   rate_create_per_min?: number;
   rate_ops_per_min?: number;
   rate_list_per_min?: number;
@@ -113,6 +121,7 @@ const PATCH_COLUMNS = {
   default_network_mbps: 'defaultNetworkMbps',
   max_containers: 'maxContainers',
   session_hours: 'sessionHours',
+  idle_stop_minutes: 'idleStopMinutes',
   rate_create_per_min: 'rateCreatePerMin',
   rate_ops_per_min: 'rateOpsPerMin',
   rate_list_per_min: 'rateListPerMin',
@@ -166,14 +175,15 @@ export async function updateTier(db: Db, name: string, patch: TierPatch): Promis
   ][]) {
     const value = patch[key];
     if (value === undefined) continue;
-    if (value === null && key === 'session_hours') {
-      changes.sessionHours = null;
+    if (value === null && (key === 'session_hours' || key === 'idle_stop_minutes')) {
+      Object.assign(changes, { [column]: null });
       continue;
     }
     const min = key === 'max_containers' ? 0 : 1;
-    if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > MAX_INT4) {
-      throw invalidRequest(`${key} must be an integer of at least ${min}.`, [
-        { path: key, message: `expected an integer >= ${min}` },
+    const max = key === 'idle_stop_minutes' ? MAX_IDLE_STOP_MINUTES : MAX_INT4;
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+      throw invalidRequest(`${key} must be an integer from ${min} to ${max}.`, [
+        { path: key, message: `expected an integer from ${min} to ${max}` },
       ]);
     }
     Object.assign(changes, { [column]: value });

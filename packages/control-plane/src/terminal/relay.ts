@@ -15,6 +15,7 @@ import { closeClients } from '../hub/close-clients.js';
 import type { CommandListener, Hub, StatusListener } from '../hub/hub.js';
 import type { Log } from '../hub/log.js';
 import { createCredentialWatch, type LiveTokens } from './credential-watch.js';
+import { NO_ACTIVITY, type ActivitySink } from '../activity/activity-tracker.js';
 import {
   MAX_TERMINAL_INPUT_FRAME_BYTES,
   TerminalConnection,
@@ -52,6 +53,8 @@ export interface TerminalRelayDependencies {
   /** Which of the open terminals' tokens still work (tokens.ts's liveTokenIds on the database). */
   liveTokens: LiveTokens;
   options?: TerminalRelayOptions;
+  /** Where keystrokes are reported as activity (the idle stop's); nowhere when absent. */
+  activity?: ActivitySink;
 }
 
 /** Engine states in which a container has no shells any more. */
@@ -66,6 +69,7 @@ export function createTerminalRelay({
   log,
   liveTokens,
   options = {},
+  activity = NO_ACTIVITY,
 }: TerminalRelayDependencies): TerminalRelay {
   const windowBytes = options.outputWindowBytes ?? TERMINAL_WINDOW_BYTES;
   const pingIntervalMs = options.pingIntervalMs ?? TERMINAL_PING_INTERVAL_MS;
@@ -99,7 +103,7 @@ export function createTerminalRelay({
   }
 
   function attach(ws: WebSocket, target: TerminalTarget): void {
-    const connection = new TerminalConnection(ws, target, windowBytes, log, ended);
+    const connection = new TerminalConnection(ws, target, windowBytes, log, ended, activity);
     let set = byContainer.get(target.containerId);
     if (set === undefined) byContainer.set(target.containerId, (set = new Set()));
     set.add(connection);

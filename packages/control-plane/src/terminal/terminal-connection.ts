@@ -24,6 +24,7 @@ import type {
 import { InputQueue } from './input-queue.js';
 import { OutputCredit } from './output-credit.js';
 import { rawBytes } from '../hub/raw-bytes.js';
+import type { ActivitySink } from '../activity/activity-tracker.js';
 
 /** Largest binary frame a client may send; bigger pastes are split by the client. */
 export const MAX_TERMINAL_INPUT_FRAME_BYTES = 1024 * 1024;
@@ -68,6 +69,7 @@ export class TerminalConnection implements TerminalEndpoint {
     windowBytes: number,
     private readonly log: Log,
     private readonly onEnded: (connection: TerminalConnection) => void,
+    private readonly activity: ActivitySink,
   ) {
     this.#output = new OutputCredit(windowBytes);
   }
@@ -218,6 +220,8 @@ export class TerminalConnection implements TerminalEndpoint {
         );
         return;
       }
+      // Input, not output, is activity: a shell printing on its own is not someone at work.
+      this.activity.touch(this.target.containerId);
       this.#input.push(bytes);
       this.#flushInput();
       return;

@@ -89,6 +89,12 @@ export const Container = z.object({
   started_at: Timestamp.optional(),
   stopped_at: Timestamp.optional(),
   session_expires_at: Timestamp.optional(),
+  /**
+   * When it will be stopped as `idle` unless something happens in it first: its last activity
+   * plus its tier's idle_stop_minutes. Null when the tier never stops idle containers or it is not
+   * running. Optional only because it was added within v1: this server always sends it.
+   */
+  idle_stop_at: Timestamp.nullable().optional(),
   /** Measured by the host's agent; absent until the first measurement. */
   usage: z.object({ disk_mb: z.int().nonnegative(), measured_at: Timestamp }).optional(),
 });

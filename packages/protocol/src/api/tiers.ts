@@ -1,6 +1,6 @@
 // Tier REST bodies (DESIGN §4, §8.4): per-container maxima and defaults, container count, session
-// length, rate limits. Seeded values and storage are the control plane's; `session_hours: null`
-// means unlimited.
+// length, idle stop, rate limits. Seeded values and storage are the control plane's;
+// `session_hours: null` means unlimited, `idle_stop_minutes: null` never stops an idle container.
 import { z } from 'zod';
 import { NetworkEgress, RESOURCE_BOUNDS, Resources, ResourcesRequest } from './common.js';
 
@@ -12,6 +12,9 @@ export const TierName = z
 export type TierName = z.infer<typeof TierName>;
 
 const positive = (max: number) => z.int().positive().max(max);
+
+/** The longest idle stop a tier may set: 30 days, in minutes. */
+export const MAX_IDLE_STOP_MINUTES = 43_200;
 
 /** Requests per minute per user, by category. */
 export const TierRateLimits = z.object({
@@ -39,6 +42,12 @@ export const Tier = z.object({
   network_egress: NetworkEgress.optional(),
   max_containers: z.int().nonnegative().max(100_000),
   session_hours: positive(100_000).nullable(),
+  /**
+   * A running container with no activity (terminal input, exec, file transfer, CPU use) for this
+   * many minutes is stopped with reason `idle`; null never stops one. Optional only because it
+   * was added within v1: this server always sends it.
+   */
+  idle_stop_minutes: positive(MAX_IDLE_STOP_MINUTES).nullable().optional(),
   rate_limits: TierRateLimits,
 });
 export type Tier = z.infer<typeof Tier>;
@@ -57,6 +66,7 @@ export const TierPatch = z
     network_egress: NetworkEgress.optional(),
     max_containers: Tier.shape.max_containers.optional(),
     session_hours: Tier.shape.session_hours.optional(),
+    idle_stop_minutes: positive(MAX_IDLE_STOP_MINUTES).nullable().optional(),
     rate_limits: z
       .strictObject({
         create_per_minute: TierRateLimits.shape.create_per_minute.optional(),

@@ -57,6 +57,12 @@ export const containers = pgTable(
     startedAt: timestamp('started_at', { withTimezone: true, precision: 3 }),
     stoppedAt: timestamp('stopped_at', { withTimezone: true, precision: 3 }),
     sessionExpiresAt: timestamp('session_expires_at', { withTimezone: true, precision: 3 }),
+    /**
+     * The last activity the control plane recorded (terminal input, exec, file transfer, CPU use),
+     * written in coalesced batches (activity/). A start counts too: idle time runs from the later
+     * of this and started_at.
+     */
+    lastActiveAt: timestamp('last_active_at', { withTimezone: true, precision: 3 }),
     deletedAt: timestamp('deleted_at', { withTimezone: true, precision: 3 }),
   },
   (table) => [

@@ -1,5 +1,5 @@
-// The tiers table: per-container maxima and defaults, container count, session length and rate
-// budgets of each tier (DESIGN §4, §8.4). Default rows are seeded by services/tiers.ts, not by a
+// The tiers table: per-container maxima and defaults, container count, session length, idle stop
+// and rate budgets of each tier (DESIGN §4, §8.4). Default rows are seeded by services/tiers.ts, not by a
 // migration, so an admin's edits survive upgrades. A check keeps every default within its maximum
 // even when two admin edits race.
 import type { NetworkEgress } from '@rexec/protocol';
@@ -26,6 +26,8 @@ export const tiers = pgTable(
     maxContainers: integer('max_containers').notNull(),
     /** Null means sessions never expire. */
     sessionHours: integer('session_hours'),
+    /** Minutes without activity after which a running container is stopped; null: never. */
+    idleStopMinutes: integer('idle_stop_minutes'),
     rateCreatePerMin: integer('rate_create_per_min').notNull(),
     rateOpsPerMin: integer('rate_ops_per_min').notNull(),
     rateListPerMin: integer('rate_list_per_min').notNull(),
@@ -33,6 +35,11 @@ export const tiers = pgTable(
   },
   (table) => [
     check('tiers_network_egress_check', sql`${table.networkEgress} in ('internet', 'none')`),
+    check(
+      'tiers_idle_stop_minutes_check',
+      // MAX_IDLE_STOP_MINUTES of @rexec/protocol, written out: drizzle-kit reads this file alone.
+      sql`${table.idleStopMinutes} between 1 and 43200`,
+    ),
     check(
       TIER_DEFAULTS_CHECK,
       sql`${table.defaultCpuMillicores} between 1 and ${table.cpuMillicores}

@@ -10,8 +10,10 @@ import {
   ContainerLogs,
   ContainerRef,
 } from '@rexec/protocol';
+import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginCallbackZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import type { ContainerRow } from '../../db/schema/containers.js';
 import { DISCONNECTED } from '../../hub/channel.js';
 import {
   changeState,
@@ -41,8 +43,12 @@ export function containerRoutes({
   scheduler,
   hub,
   allowedRegistries = PUBLIC_REGISTRIES,
+  idleMinuteMs,
 }: RouteDependencies): FastifyPluginCallbackZod {
   const { db } = database;
+  /** The caller's containers as the API shows them: the caller's tier decides idle_stop_at. */
+  const shown = (request: FastifyRequest, row: ContainerRow) =>
+    toContainer(row, { minutes: callerOf(request).tier.idleStopMinutes, minuteMs: idleMinuteMs });
   return (app, _options, done) => {
     const lifecycle: LifecycleDeps = { db, hub: hub ?? DISCONNECTED, log: app.log };
     app.get(
@@ -64,7 +70,7 @@ export function containerRoutes({
             ? page.rows.length
             : await countContainers(db, user.id);
         return {
-          containers: page.rows.map(toContainer),
+          containers: page.rows.map((row) => shown(request, row)),
           count,
           limit: tier.maxContainers,
           next_cursor: page.nextCursor ?? undefined,
@@ -89,14 +95,14 @@ export function containerRoutes({
         // The agent's answer arrives later (202 `creating`); launch records it and never throws.
         // The tier was read with the caller, a few milliseconds ago: its session length stands.
         void launchContainer(lifecycle, row, tier.sessionHours);
-        return reply.status(202).send(toContainer(row));
+        return reply.status(202).send(shown(request, row));
       },
     );
     app.get(
       '/containers/:id',
       { config: operations, schema: { params, response: { 200: Container, ...ERROR_RESPONSES } } },
       async (request) =>
-        toContainer(await getContainer(db, callerOf(request).user.id, request.params.id)),
+        shown(request, await getContainer(db, callerOf(request).user.id, request.params.id)),
     );
     app.get(
       '/containers/:id/logs',
@@ -122,7 +128,8 @@ export function containerRoutes({
           schema: { params, response: { 200: Container, ...ERROR_RESPONSES } },
         },
         async (request) =>
-          toContainer(
+          shown(
+            request,
             await changeState(lifecycle, callerOf(request).user.id, request.params.id, action),
           ),
       );

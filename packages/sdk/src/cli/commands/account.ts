@@ -39,6 +39,12 @@ export const me: Command = {
               `${tier.default_resources.network_mbps} Mbit/s per container when not given`,
         ],
         ['session', tier.session_hours === null ? 'unlimited' : `${tier.session_hours} h`],
+        [
+          'idle stop',
+          tier.idle_stop_minutes == null
+            ? 'never'
+            : `after ${tier.idle_stop_minutes} min without activity`,
+        ],
       ]),
     );
     return ExitCode.OK;

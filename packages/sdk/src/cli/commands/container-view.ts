@@ -43,5 +43,6 @@ export function containerBlock(c: Container): string {
     ['created', c.created_at],
     ['started', c.started_at],
     ['session ends', c.session_expires_at],
+    ['idle stop at', c.idle_stop_at ?? undefined],
   ]);
 }
