@@ -40,6 +40,11 @@ type Client struct {
 	JoinTokens *JoinTokensService
 	// Webhooks are the caller's webhooks; VerifyWebhook checks what they deliver.
 	Webhooks *WebhooksService
+	// Events are what happened to the caller's containers (and, for admins, the fleet): pages
+	// and a live stream.
+	Events *EventsService
+	// Audit is the log of state-changing API calls (admins).
+	Audit *AuditService
 	// Terminal opens interactive shells in running containers.
 	Terminal *TerminalService
 
@@ -94,6 +99,8 @@ func NewClient(baseURL, token string, opts ...Option) *Client {
 		Hosts:      &HostsService{api: a},
 		JoinTokens: &JoinTokensService{api: a},
 		Webhooks:   &WebhooksService{api: a},
+		Events:     &EventsService{api: a},
+		Audit:      &AuditService{api: a},
 		Terminal:   &TerminalService{api: a},
 		api:        a,
 	}

@@ -4,13 +4,7 @@
 // socket to drain before reading more. Authorising and choosing the start position is the route's.
 import type { ServerResponse } from 'node:http';
 import type { Event } from '@rexec/protocol';
-import type { Db } from '../db/open.js';
-import {
-  readEvents,
-  type EventFilter,
-  type EventPosition,
-  type EventRecord,
-} from '../services/event-reads.js';
+import type { EventFilter, EventPosition, EventRecord } from '../services/event-reads.js';
 import type { EventWake } from './event-wake.js';
 
 /** DESIGN §8.3: a comment line this often keeps idle streams alive through proxies. */
@@ -19,7 +13,7 @@ export const DEFAULT_SSE_HEARTBEAT_MS = 15_000;
 const STREAM_BATCH = 500;
 
 export interface EventStreamOptions {
-  db: Db;
+  /** Wakes the stream when events may be readable, and reads them (shared between streams). */
   wake: EventWake;
   filter: EventFilter;
   from: EventPosition;
@@ -53,7 +47,7 @@ export function runEventStream(response: ServerResponse, options: EventStreamOpt
 
   async function pumpOnce(): Promise<void> {
     for (;;) {
-      const records = await readEvents(options.db, options.filter, position, STREAM_BATCH);
+      const records = await options.wake.read(options.filter, position, STREAM_BATCH);
       for (const record of records) {
         if (closed) return;
         const writable = response.write(frame(options.toEvent(record)));

@@ -2,11 +2,19 @@
 // connection per process, whatever the number of subscribers, plus a periodic probe of the last
 // final event. The probe is what makes the wake-up correct rather than merely fast: a row becomes
 // readable only when every older transaction has ended, which raises no notification of its own,
-// and notifications are lost while the LISTEN connection reconnects. Reading is event-reads.ts's.
+// and notifications are lost while the LISTEN connection reconnects. It also shares reads: the
+// subscribers a wake-up sends after the same events with the same filter (a thousand dashboards of
+// one team) run one query between them, not one each. Reading itself is event-reads.ts's.
 import type { FastifyBaseLogger } from 'fastify';
 import type pg from 'pg';
 import type { Database } from '../db/open.js';
-import { headPosition, type EventPosition } from '../services/event-reads.js';
+import {
+  headPosition,
+  readEvents,
+  type EventFilter,
+  type EventPosition,
+  type EventRecord,
+} from '../services/event-reads.js';
 
 /** The channel the events table's insert trigger notifies (migration 0015). */
 export const EVENTS_CHANNEL = 'rexec_events';
@@ -23,6 +31,12 @@ export interface EventSubscriber {
 export interface EventWake {
   /** Returns the unsubscribe. */
   subscribe(subscriber: EventSubscriber): () => void;
+  /**
+   * readEvents, shared: a call asking what a query already running asks (same filter, position
+   * and limit) and started since the last wake-up gets that query's answer. Records are shared
+   * between callers and must not be changed.
+   */
+  read(filter: EventFilter, after: EventPosition, limit: number): Promise<EventRecord[]>;
   start(): Promise<void>;
   /** Stops listening and closes every subscriber, so the HTTP server can close. */
   stop(): Promise<void>;
@@ -41,8 +55,13 @@ export function createEventWake({ database, log, probeMs }: EventWakeOptions): E
   let client: pg.PoolClient | null = null;
   let probing: Promise<void> | null = null;
   let stopped = false;
+  // Bumped at every wake-up: a read started before one may not have seen what it announced, so
+  // only reads of the same generation are shared.
+  let generation = 0;
+  const reading = new Map<string, Promise<EventRecord[]>>();
 
   const notifyAll = () => {
+    generation++;
     for (const subscriber of subscribers) subscriber.wake();
   };
 
@@ -94,6 +113,23 @@ export function createEventWake({ database, log, probeMs }: EventWakeOptions): E
     subscribe(subscriber) {
       subscribers.add(subscriber);
       return () => subscribers.delete(subscriber);
+    },
+    read(filter, after, limit) {
+      const key = JSON.stringify([
+        generation,
+        after.txId,
+        after.id,
+        limit,
+        filter.ownerUserId,
+        filter.containerId ?? null,
+        [...filter.types].sort(),
+      ]);
+      let answer = reading.get(key);
+      if (answer === undefined) {
+        answer = readEvents(database.db, filter, after, limit).finally(() => reading.delete(key));
+        reading.set(key, answer);
+      }
+      return answer;
     },
     async start() {
       stopped = false;

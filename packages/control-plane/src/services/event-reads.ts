@@ -64,9 +64,11 @@ export async function currentPosition(db: Db): Promise<EventPosition> {
 export async function headPosition(db: Db): Promise<EventPosition> {
   const [row] = await selectRows<{ tx_id: string; id: string }>(
     db,
-    sql`select tx_id::text as tx_id, id::text as id from events
-        where tx_id < pg_snapshot_xmin(pg_current_snapshot())
-        order by tx_id desc, id desc limit 1`,
+    // Ordered by the columns (e.), not by the text aliases of the same name: as text, '734' sorts
+    // after '1086', and the head would stop moving once transaction ids gained a digit.
+    sql`select e.tx_id::text as tx_id, e.id::text as id from events e
+        where e.tx_id < pg_snapshot_xmin(pg_current_snapshot())
+        order by e.tx_id desc, e.id desc limit 1`,
   );
   return row === undefined ? START_POSITION : { txId: row.tx_id, id: row.id };
 }

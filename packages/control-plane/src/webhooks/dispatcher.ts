@@ -144,8 +144,13 @@ export function createWebhookDispatcher(
   const timer = createPeriodicPass(dispatchOnce, {
     intervalMs,
     onError: (error) => deps.log.error({ err: error }, 'webhook dispatch pass failed'),
-    // A full batch means more is due: go again at once rather than after a whole interval.
-    again: (count) => count === BATCH,
+    // Settling a delivery makes its container's next one due, and a full batch means more are
+    // due anyway: after any pass that sent something, go again at once rather than after a whole
+    // interval (one delivery per container per interval capped a busy container at 1/s). A pass
+    // that finds nothing due waits for the timer.
+    again: (count) => count > 0,
+    // Deliveries queued while no dispatcher ran go out as soon as one starts.
+    atStart: true,
   });
 
   return {

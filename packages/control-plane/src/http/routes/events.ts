@@ -105,7 +105,6 @@ export function eventRoutes({
         // Tells EventSource clients how soon to reconnect after the stream drops.
         reply.raw.write('retry: 2000\n\n');
         runEventStream(reply.raw, {
-          db: database.db,
           wake: eventWake,
           filter,
           from,
