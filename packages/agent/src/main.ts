@@ -41,7 +41,7 @@ import { createTerminalManager } from './terminal/index.js';
 import type { TerminalManager } from './terminal/index.js';
 import { AGENT_VERSION } from './version.js';
 import { createAgentMetrics } from './metrics/agent-metrics.js';
-import { createMetricsServer } from './metrics/metrics-server.js';
+import { createMetricsServer } from '@rexec/protocol/metrics-server';
 
 const EXIT_FATAL = 1;
 const EXIT_CONFIG = 2;

@@ -18,7 +18,7 @@ import { parseAllowedRegistries, type AllowedRegistries } from './services/image
 import type { HostApproval } from './services/host-enrollment.js';
 import { DEFAULT_HOST_LOST_AFTER_HOURS } from './lifecycle/host-loss.js';
 import { parseAllowedCidrs, type AddressPolicy } from './webhooks/address-policy.js';
-import type { MetricsListen } from './metrics/metrics-server.js';
+import type { MetricsListen } from '@rexec/protocol/metrics-server';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 

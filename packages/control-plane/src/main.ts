@@ -36,7 +36,7 @@ import { bootstrapAdmin } from './services/users.js';
 import { createWebhookDispatcher } from './webhooks/dispatcher.js';
 import { createControlPlaneMetrics } from './metrics/control-plane-metrics.js';
 import { readFleetCounts } from './metrics/fleet-counts.js';
-import { createMetricsServer, type MetricsServer } from './metrics/metrics-server.js';
+import { createMetricsServer, type MetricsServer } from '@rexec/protocol/metrics-server';
 
 function readConfig(): Config {
   try {

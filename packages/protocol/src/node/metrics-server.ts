@@ -1,10 +1,21 @@
-// The metrics listener: a plain node:http server on its own address (REXEC_METRICS_BIND and
-// REXEC_METRICS_PORT) answering `GET /metrics` with the registry's text exposition and 404 to
-// anything else. It is never mounted on the API port; what the registry holds is main.ts's.
+// The metrics listener of the control plane and of the agent: a plain node:http server on its own
+// address (REXEC_METRICS_BIND and REXEC_METRICS_PORT) answering `GET /metrics` with the registry's
+// text exposition and 404 to anything else, never on the API port. Node-only, so it is its own
+// entry (`@rexec/protocol/metrics-server`), out of the browser's. What the registry holds is each
+// main.ts's.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Logger } from 'pino';
-import type { Registry } from 'prom-client';
+
+/** What the server needs of a prom-client Registry. */
+export interface MetricsRegistry {
+  metrics(): Promise<string>;
+  readonly contentType: string;
+}
+
+/** What the server needs of a pino Logger. */
+export interface MetricsLog {
+  warn(object: object, message: string): void;
+}
 
 export interface MetricsListen {
   bind: string;
@@ -18,9 +29,9 @@ export interface MetricsServer {
 }
 
 export function createMetricsServer(
-  registry: Registry,
+  registry: MetricsRegistry,
   listen: MetricsListen,
-  log: Pick<Logger, 'warn'>,
+  log: MetricsLog,
 ): MetricsServer {
   const server: Server = createServer((request, response) => {
     const path = (request.url ?? '').split('?')[0];
