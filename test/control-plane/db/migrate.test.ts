@@ -19,6 +19,7 @@ import { openFor } from './migrated-database.js';
 const TABLES = [
   'api_tokens',
   'audit_log',
+  'container_stats',
   'containers',
   'events',
   'host_credentials',
