@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import t from 'tap';
 import { createCliRuntime } from '../../packages/agent/src/runtime/cli-runtime.js';
 import { pino } from 'pino';
-import { engine, BUSYBOX_IMAGE, removeHostNetworking, requireEngine } from '../helpers/engine.js';
+import { engine, BUSYBOX_IMAGE, removeTestHost, requireEngine } from '../helpers/engine.js';
 import { startAgent } from '../helpers/processes.js';
 import {
   commandId,
@@ -171,9 +171,10 @@ void t.test(
 
 void t.test('HTTP 401 on upgrade is fatal', async (t) => {
   const peer = await startPeer(t);
-  // The agent installs its host guard before it learns the credential is refused.
+  // The agent installs its host guard and fills its pool of home volumes before it learns the
+  // credential is refused.
   const kind = await requireEngine(t);
-  t.teardown(() => removeHostNetworking(kind, peer.hostId));
+  t.teardown(() => removeTestHost(kind, peer.hostId));
   const stateDir = await mkdtemp(join(tmpdir(), 'rexec-agent-'));
   t.teardown(() => rm(stateDir, { recursive: true, force: true }));
   await writeFile(
