@@ -165,12 +165,15 @@ async function main(): Promise<void> {
     // the outbox drains at the dispatcher's own pace, which is the throughput.
     process.kill(cpPid, 'SIGSTOP');
     let backlogWriteMs: number;
+    let cpuBefore: Awaited<ReturnType<typeof sampleCpu>>;
     try {
       backlogWriteMs = await writeEvents(EVENTS);
+      // Sampled while frozen; the clock starts at the thaw, with no await in between: a small
+      // backlog can drain while an await is pending, which once gave a negative drain time.
+      cpuBefore = await sampleCpu(cpPid, postmaster);
     } finally {
       process.kill(cpPid, 'SIGCONT');
     }
-    const cpuBefore = await sampleCpu(cpPid, postmaster);
     const thawed = performance.now();
     const backlogEnd = await drain(LIVE_EVENTS + EVENTS);
     const cpuAfter = await sampleCpu(cpPid, postmaster);
