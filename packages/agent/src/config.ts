@@ -34,6 +34,7 @@ import {
   SubnetPoolError,
 } from './runtime/subnet-pool.js';
 import { DEFAULT_NETWORK_IDLE_MS } from './runtime/user-networks.js';
+import { plainHttpProblem } from './plain-http.js';
 import type { SubnetPool } from './runtime/subnet-pool.js';
 import type { RegistryMirrors } from './runtime/registry-mirrors.js';
 
@@ -330,7 +331,8 @@ export function loadConfig(
     throw new ConfigError(`invalid agent configuration: ${lines.join('; ')}`);
   }
   const value = parsed.data;
-  refusePlainHttp(value.REXEC_URL, value.REXEC_INSECURE_HTTP);
+  const plainHttp = plainHttpProblem(value.REXEC_URL, value.REXEC_INSECURE_HTTP);
+  if (plainHttp !== null) throw new ConfigError(`invalid agent configuration: ${plainHttp}`);
   return {
     url: value.REXEC_URL,
     joinToken: value.REXEC_JOIN_TOKEN,
@@ -374,31 +376,6 @@ export function loadConfig(
         ? undefined
         : { bind: value.REXEC_METRICS_BIND, port: value.REXEC_METRICS_PORT },
   };
-}
-
-/** True for names and addresses that never leave this machine. */
-export function isLoopbackHost(hostname: string): boolean {
-  const host = hostname.replace(/^\[|\]$/g, '').toLowerCase();
-  return (
-    host === 'localhost' ||
-    host.endsWith('.localhost') ||
-    host === '::1' ||
-    /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host)
-  );
-}
-
-/**
- * Plain http:// to another machine would carry the join token, the host credential and every
- * terminal's keystrokes in clear: refused unless the operator says the network is trusted.
- */
-function refusePlainHttp(url: URL, insecureHttp: boolean): void {
-  if (url.protocol !== 'http:' || insecureHttp || isLoopbackHost(url.hostname)) return;
-  throw new ConfigError(
-    `invalid agent configuration: REXEC_URL (--url) is plain http:// to ${url.hostname}, which is ` +
-      'not this machine: the join token, the host credential and every terminal would cross the ' +
-      'network unencrypted. Use https://, or set REXEC_INSECURE_HTTP=true (--insecure-http) if ' +
-      'the network between this host and the control plane is trusted.',
-  );
 }
 
 // os.hostname() may carry characters HostName refuses (rare, but an agent must still start).
