@@ -15,13 +15,7 @@ import { describeTrial, figuresOf, formatFigures } from '../test/chaos/report.js
 import { chaosSeed, seededRandom } from '../test/chaos/seeded-random.js';
 import { startWorld } from '../test/chaos/world.js';
 import { Teardowns } from './control-plane.js';
-
-function positiveInt(name: string, value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1)
-    throw new Error(`--${name} must be a positive integer, got "${value}"`);
-  return n;
-}
+import { positiveIntFlag } from './flags.js';
 
 function faultKinds(value: string): FaultKind[] {
   const kinds = value.split(',').map((kind) => kind.trim());
@@ -42,8 +36,8 @@ async function main(): Promise<void> {
       profile: { type: 'string', default: 'full' },
     },
   });
-  const trials = positiveInt('trials', values.trials);
-  const hostCount = positiveInt('hosts', values.hosts);
+  const trials = positiveIntFlag('trials', values.trials);
+  const hostCount = positiveIntFlag('hosts', values.hosts);
   const kinds = faultKinds(values.faults);
   if (values.profile !== 'full' && values.profile !== 'ci') {
     throw new Error(`--profile must be full or ci, got "${values.profile}"`);

@@ -13,16 +13,9 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { Teardowns, percentile, startBenchControlPlane } from './control-plane.js';
+import { positiveIntFlag } from './flags.js';
 import { allowLists, startEventWriter } from './event-source.js';
 import { postmasterPid, sampleCpu } from './process-cpu.js';
-
-function positiveInt(name: string, value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) {
-    throw new Error(`--${name} must be a positive integer, got "${value}"`);
-  }
-  return n;
-}
 
 const { values } = parseArgs({
   options: {
@@ -32,10 +25,10 @@ const { values } = parseArgs({
     containers: { type: 'string', default: '5' },
   },
 });
-const SUBSCRIBERS = positiveInt('subscribers', values.subscribers);
-const EVENTS = positiveInt('events', values.events);
-const INTERVAL_MS = positiveInt('interval-ms', values['interval-ms']);
-const CONTAINERS = positiveInt('containers', values.containers);
+const SUBSCRIBERS = positiveIntFlag('subscribers', values.subscribers);
+const EVENTS = positiveIntFlag('events', values.events);
+const INTERVAL_MS = positiveIntFlag('interval-ms', values['interval-ms']);
+const CONTAINERS = positiveIntFlag('containers', values.containers);
 /** Streams opened at once while connecting. */
 const CONNECTING = 50;
 /** How long the last event may take to reach everyone before the run counts it lost. */

@@ -22,16 +22,9 @@ import { parseArgs } from 'node:util';
 import { WebhookCreated } from '@rexec/protocol';
 import pg from 'pg';
 import { Teardowns, call, percentile, startBenchControlPlane } from './control-plane.js';
+import { positiveIntFlag } from './flags.js';
 import { startEventWriter } from './event-source.js';
 import { postmasterPid, sampleCpu } from './process-cpu.js';
-
-function positiveInt(name: string, value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) {
-    throw new Error(`--${name} must be a positive integer, got "${value}"`);
-  }
-  return n;
-}
 
 const { values } = parseArgs({
   options: {
@@ -42,11 +35,11 @@ const { values } = parseArgs({
   },
 });
 /** The backlog, written while the control plane is stopped: what deliveries/s is measured on. */
-const EVENTS = positiveInt('events', values.events);
+const EVENTS = positiveIntFlag('events', values.events);
 /** Written first while the dispatcher runs: what the commit → delivery delay is measured on. */
-const LIVE_EVENTS = positiveInt('live-events', values['live-events']);
-const CONTAINERS = positiveInt('containers', values.containers);
-const WRITERS = Math.min(positiveInt('writers', values.writers), CONTAINERS);
+const LIVE_EVENTS = positiveIntFlag('live-events', values['live-events']);
+const CONTAINERS = positiveIntFlag('containers', values.containers);
+const WRITERS = Math.min(positiveIntFlag('writers', values.writers), CONTAINERS);
 /** How long the last delivery may take before the run counts the rest lost. */
 const DRAIN_LIMIT_MS = 60_000;
 

@@ -3,42 +3,11 @@
 // hold: every event reached every subscriber once and in order, every webhook delivery arrived
 // once, signed, in order per container, and the outbox ended delivered. Their speed is the
 // benchmarks' to report, never asserted here.
-import { execa } from 'execa';
-import { fileURLToPath } from 'node:url';
 import t from 'tap';
-
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+import { runBench } from './bench-run.js';
 
 // A Postgres cluster and a control plane of its own per run.
 t.setTimeout(240_000);
-
-/** The bench's `  label   value` lines by label. */
-function figures(stdout: string): Map<string, string> {
-  const lines = new Map<string, string>();
-  for (const line of stdout.split('\n')) {
-    const match = /^ {2}(\S.{29}) (.*)$/.exec(line);
-    if (match?.[1] !== undefined && match[2] !== undefined) {
-      lines.set(match[1].trim(), match[2]);
-    }
-  }
-  return lines;
-}
-
-async function runBench(script: string, args: string[]): Promise<Map<string, string>> {
-  const clean: Record<string, string> = {};
-  for (const [key, value] of Object.entries(process.env)) {
-    if (value === undefined || key === 'NODE_OPTIONS') continue;
-    if (key.startsWith('TAP') || key.startsWith('_TAPJS_') || key.startsWith('REXEC_')) continue;
-    clean[key] = value;
-  }
-  const run = await execa(
-    process.execPath,
-    ['--import', 'tsx', '--conditions=rexec-source', script, ...args],
-    { cwd: ROOT, env: clean, extendEnv: false, reject: false, all: true },
-  );
-  if (run.exitCode !== 0) throw new Error(`${script} exited with ${run.exitCode}:\n${run.all}`);
-  return figures(run.stdout);
-}
 
 void t.test('events-fanout: every event reaches every subscriber once, in order', async (t) => {
   const lines = await runBench('bench/events-fanout.ts', [

@@ -3,54 +3,21 @@
 // past its capacity, every host's reservation equal to its containers', and the tier's limits left
 // as shipped when each user's share fits them, raised only as far as needed when not. Its speed is
 // the benchmark's to report, never asserted here.
-import { execa } from 'execa';
-import { fileURLToPath } from 'node:url';
 import t, { type Test } from 'tap';
-
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+import { runBench } from './bench-run.js';
 
 // A Postgres cluster and a control plane of its own per run.
 t.setTimeout(240_000);
 
-/** The bench's `  label   value` lines by label. */
-function figures(stdout: string): Map<string, string> {
-  const lines = new Map<string, string>();
-  for (const line of stdout.split('\n')) {
-    const match = /^ {2}(\S.{29}) (.*)$/.exec(line);
-    if (match?.[1] !== undefined && match[2] !== undefined) {
-      lines.set(match[1].trim(), match[2]);
-    }
-  }
-  return lines;
-}
-
-async function runBench(env: Record<string, string>): Promise<Map<string, string>> {
-  const clean: Record<string, string> = {};
-  for (const [key, value] of Object.entries(process.env)) {
-    if (value === undefined || key === 'NODE_OPTIONS') continue;
-    if (key.startsWith('TAP') || key.startsWith('_TAPJS_') || key.startsWith('REXEC_')) continue;
-    clean[key] = value;
-  }
-  const run = await execa(
-    process.execPath,
-    ['--import', 'tsx', '--conditions=rexec-source', 'bench/placement.ts'],
-    {
-      cwd: ROOT,
-      env: {
-        ...clean,
-        REXEC_BENCH_HOSTS: '4',
-        REXEC_BENCH_WARMUP: '10',
-        REXEC_BENCH_CREATES: '20',
-        REXEC_BENCH_IN_FLIGHT: '8',
-        ...env,
-      },
-      extendEnv: false,
-      reject: false,
-      all: true,
-    },
-  );
-  if (run.exitCode !== 0) throw new Error(`bench exited with ${run.exitCode}:\n${run.all}`);
-  return figures(run.stdout);
+/** placement.ts at the smoke size, `env` on top. */
+function runPlacement(env: Record<string, string>): Promise<Map<string, string>> {
+  return runBench('bench/placement.ts', [], {
+    REXEC_BENCH_HOSTS: '4',
+    REXEC_BENCH_WARMUP: '10',
+    REXEC_BENCH_CREATES: '20',
+    REXEC_BENCH_IN_FLIGHT: '8',
+    ...env,
+  });
 }
 
 function checks(t: Test, lines: Map<string, string>): void {
@@ -64,19 +31,19 @@ function checks(t: Test, lines: Map<string, string>): void {
 }
 
 void t.test('one user per measured create: the tier stays as shipped', async (t) => {
-  const lines = await runBench({});
+  const lines = await runPlacement({});
   t.equal(lines.get('tier limits'), 'as shipped');
   checks(t, lines);
 });
 
 void t.test('one user for all 30 creates: count and create budget raised to 30', async (t) => {
-  const lines = await runBench({ REXEC_BENCH_USERS: '1' });
+  const lines = await runPlacement({ REXEC_BENCH_USERS: '1' });
   t.equal(lines.get('tier limits'), 'raised: max_containers 25 → 30, create_per_minute 10 → 30');
   checks(t, lines);
 });
 
 void t.test('two users: only the create budget is raised', async (t) => {
-  const lines = await runBench({ REXEC_BENCH_USERS: '2' });
+  const lines = await runPlacement({ REXEC_BENCH_USERS: '2' });
   t.equal(lines.get('tier limits'), 'raised: create_per_minute 10 → 15');
   checks(t, lines);
 });
