@@ -1,12 +1,29 @@
 // Reads the events table back in a cursor-stable order. Ids come from a sequence, so a transaction
 // can take id 12 and commit after another committed id 13; a reader paging by id alone would pass
 // 12 and never see it. Rows are therefore ordered by (writing transaction id, id) and a read only
-// returns rows whose transaction is older than the oldest one still running (the snapshot's xmin):
-// every such row is final, and every row committed later sorts after them. Who may see what is
-// decided here too; the wire shape is mappers.ts's, waking readers is event-wake.ts's.
+// returns rows whose transaction is older than the horizon below: every such row is final, and
+// every row committed later sorts after them. Who may see what is decided here too; the wire shape
+// is mappers.ts's, waking readers is event-wake.ts's.
 import { sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../db/open.js';
 import { selectRows } from '../db/rows.js';
+
+/**
+ * The oldest transaction that may still write events, as of the statement's snapshot: the oldest
+ * one still running (the snapshot's xip), or the snapshot's xmax when none is. Transaction ids are
+ * shared by every database of the server, but a transaction running in another database can never
+ * write this one's events table, so it is left out: otherwise one open writer in any database of
+ * the server (another application's, a backup restore's) would hold every event back. A running
+ * transaction is known to be elsewhere only when pg_stat_activity shows it there; one it does not
+ * show (ended since, prepared, or another role's that the server hides without
+ * pg_read_all_stats) is counted as this database's and holds events back, which delays and never
+ * loses them. The snapshot is the statement's own, so this must sit in the statement that reads.
+ */
+const EVENT_HORIZON = sql`(select coalesce(min(running.xid), pg_snapshot_xmax(pg_current_snapshot()))
+    from pg_snapshot_xip(pg_current_snapshot()) as running(xid)
+    where xid(running.xid) not in (
+      select a.backend_xid from pg_stat_activity a
+      where a.backend_xid is not null and a.datname is distinct from current_database()))`;
 
 /** A place in the stable order; the zero position comes before every event. */
 export interface EventPosition {
@@ -52,12 +69,13 @@ export async function positionOf(db: Db, id: string): Promise<EventPosition | nu
  * it may also deliver events committed a moment before it connected, never skip one after.
  */
 export async function currentPosition(db: Db): Promise<EventPosition> {
-  const [row] = await selectRows<{ xmin: string }>(
+  const [row] = await selectRows<{ horizon: string }>(
     db,
-    sql`select pg_snapshot_xmin(pg_current_snapshot())::text as xmin`,
+    sql`select ${EVENT_HORIZON}::text as horizon`,
   );
-  // Every transaction below xmin has ended, so (xmin, 0) comes after all of their rows.
-  return { txId: row?.xmin ?? '0', id: '0' };
+  // Every transaction below the horizon that wrote events has ended, so (horizon, 0) comes after
+  // all of their rows.
+  return { txId: row?.horizon ?? '0', id: '0' };
 }
 
 /** The last final event's position (any owner): what event-wake.ts watches for movement. */
@@ -67,7 +85,7 @@ export async function headPosition(db: Db): Promise<EventPosition> {
     // Ordered by the columns (e.), not by the text aliases of the same name: as text, '734' sorts
     // after '1086', and the head would stop moving once transaction ids gained a digit.
     sql`select e.tx_id::text as tx_id, e.id::text as id from events e
-        where e.tx_id < pg_snapshot_xmin(pg_current_snapshot())
+        where e.tx_id < ${EVENT_HORIZON}
         order by e.tx_id desc, e.id desc limit 1`,
   );
   return row === undefined ? START_POSITION : { txId: row.tx_id, id: row.id };
@@ -98,7 +116,7 @@ export async function readEvents(
   limit: number,
 ): Promise<EventRecord[]> {
   const conditions: SQL[] = [
-    sql`e.tx_id < pg_snapshot_xmin(pg_current_snapshot())`,
+    sql`e.tx_id < ${EVENT_HORIZON}`,
     sql`(e.tx_id, e.id) > (${after.txId}::xid8, ${after.id}::bigint)`,
   ];
   if (filter.ownerUserId !== null) conditions.push(sql`c.user_id = ${filter.ownerUserId}`);
