@@ -141,6 +141,7 @@ void t.test('errors carry stable codes', async (t) => {
   const missing = await resultOf(start.command_id);
   t.equal(missing.ok, false);
   t.equal(!missing.ok && missing.error.code, 'not_found');
+  t.equal(!missing.ok && missing.container?.state, 'missing', 'and says nothing is there');
 
   const badImage = createCommand(containerId());
   if (badImage.command.action === 'create')

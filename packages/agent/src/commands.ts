@@ -10,7 +10,7 @@ import type { Logger } from 'pino';
 import { runAction } from './command-actions.js';
 import type { CreateGate } from './command-actions.js';
 import { createRoleSetupRunner } from './roles/role-setup-runner.js';
-import { isWireContainerId, toWireContainer } from './inventory.js';
+import { isWireContainerId, missingContainer, toWireContainer } from './inventory.js';
 import type { ContainerRuntime } from './runtime/index.js';
 
 export interface CommandExecutorOptions {
@@ -126,13 +126,15 @@ export function createCommandExecutor(options: CommandExecutorOptions): CommandE
     send(result);
   }
 
-  // A failed command still tells the control plane what is there now, when the engine can say.
+  // A failed command still tells the control plane what is there now, when the engine can say,
+  // also when that is nothing: a remove that failed after the engine took the container (on its
+  // volume, network or shaping) leaves nothing to remove, and the delete need not wait for the
+  // next inventory to learn it.
   async function observedAfterFailure(containerId: string) {
     try {
       const observed = await runtime.inspect(containerId);
-      return observed === null || !isWireContainerId(observed.containerId)
-        ? undefined
-        : toWireContainer(observed);
+      if (observed === null) return missingContainer(containerId);
+      return isWireContainerId(observed.containerId) ? toWireContainer(observed) : undefined;
     } catch (error) {
       // The result without a container is still valid; the next HELLO carries the truth.
       log.debug({ err: error, containerId }, 'could not inspect after a failed command');

@@ -152,6 +152,47 @@ for (const driver of DB_DRIVERS) {
       t.equal(reservedBefore - reservedAfter, 500, 'the reservation is released');
     });
 
+    void t.test(
+      'a remove that fails after its container is gone finishes the delete',
+      async (t) => {
+        // The engine took the container, then a later step failed (its network, its shaping): the
+        // agent's failed result says nothing is left, so the row does not wait for an inventory.
+        const { id, command } = await create(server, peer, user.token);
+        peer.succeed(command, 'running');
+        await eventually(async () => (await statusOf(server, user.token, id)) === 'running');
+        const deleting = call(server, 'DELETE', `/api/v1/containers/${id}`, { token: user.token });
+        const remove = await peer.command((c) => c.container_id === id);
+        peer.send({
+          type: 'AGENT_COMMAND_RESULT',
+          command_id: remove.command_id,
+          container_id: id,
+          ok: false,
+          error: { code: 'engine_error', message: 'network rm failed' },
+          container: observed(id, 'missing'),
+        });
+        t.equal((await deleting).status, 204);
+        t.equal((await containerOf(server, user.token, id)).status, 404);
+      },
+    );
+
+    void t.test('a remove that fails with its container still there stays deleting', async (t) => {
+      const { id, command } = await create(server, peer, user.token);
+      peer.succeed(command, 'running');
+      await eventually(async () => (await statusOf(server, user.token, id)) === 'running');
+      const deleting = call(server, 'DELETE', `/api/v1/containers/${id}`, { token: user.token });
+      const remove = await peer.command((c) => c.container_id === id);
+      peer.send({
+        type: 'AGENT_COMMAND_RESULT',
+        command_id: remove.command_id,
+        container_id: id,
+        ok: false,
+        error: { code: 'engine_error', message: 'device or resource busy' },
+        container: observed(id, 'exited'),
+      });
+      t.equal((await deleting).status, 202);
+      t.equal(await statusOf(server, user.token, id), 'deleting');
+    });
+
     void t.test('the engine exit that a stop causes never takes the stop reason', async (t) => {
       // The agent reports the engine's `die` on its own; it may land just after the stop's result,
       // while the API is still applying that result. Several rounds, since it is a race.

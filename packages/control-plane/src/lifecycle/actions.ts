@@ -302,8 +302,17 @@ export async function removeOnHost(
       COMMAND_TIMEOUT_MS.remove,
     );
     if (!result.ok) {
-      deps.hub.acknowledge(hostId, result.command_id);
       deps.log.warn({ container_id: row.id, error: result.error }, 'remove failed on the agent');
+      // Failed after the engine took the container (on its volume, network or shaping): nothing
+      // is left to remove, and the reconcile table's `deleting` × missing finishes it now, not
+      // at the next inventory. Anything still there waits for reconciliation to remove it again.
+      if (result.container?.state === 'missing') {
+        await recordResult(deps, hostId, result.command_id, () =>
+          finishDelete(deps.db, row, actorUserId),
+        );
+        return { kind: 'removed' };
+      }
+      deps.hub.acknowledge(hostId, result.command_id);
       return { kind: 'deleting', id: row.id };
     }
     commandId = result.command_id;
