@@ -52,8 +52,17 @@ async function main(): Promise<void> {
 
   const cleanup = new Teardowns();
   // Ctrl-C still removes what the hosts made and the cluster (agents leave containers by design).
+  // The first one lets the running trial end and starts no other, so no process is restarted
+  // behind the cleanup's back (a recovery that did left an agent running); the second one cleans
+  // up at once.
+  const interrupted = new AbortController();
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(signal, () => {
+    process.on(signal, () => {
+      if (!interrupted.signal.aborted) {
+        console.log(`\n${signal}: stopping after this trial (again to stop now)`);
+        interrupted.abort();
+        return;
+      }
       void cleanup.run().finally(() => process.exit(130));
     });
   }
@@ -71,6 +80,7 @@ async function main(): Promise<void> {
       random: seededRandom(seed),
       kinds,
       profile,
+      signal: interrupted.signal,
       onTrial: (result) => {
         console.log(describeTrial(result));
         if (process.env['REXEC_CHAOS_LOGS'] === '1' && !result.converged)

@@ -44,12 +44,14 @@ export interface ChaosRunOptions {
   inOrder?: boolean;
   profile: FaultProfile;
   onTrial?: (result: TrialResult) => void;
+  /** Aborted: no new trial starts (the one running finishes, so its processes are known). */
+  signal?: AbortSignal;
 }
 
 export async function runChaos(world: World, opts: ChaosRunOptions): Promise<TrialResult[]> {
   const results: TrialResult[] = [];
   const removed = new Set<string>();
-  for (let index = 0; index < opts.trials; index += 1) {
+  for (let index = 0; index < opts.trials && opts.signal?.aborted !== true; index += 1) {
     const kind = opts.kinds[index % opts.kinds.length];
     const kinds = opts.inOrder === true && kind !== undefined ? [kind] : opts.kinds;
     const result = await runTrial(world, opts.random, index, {

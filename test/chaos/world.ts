@@ -86,12 +86,28 @@ export async function startWorld(
   const close = async () => {
     if (closed) return;
     closed = true;
-    for (const host of hosts) await host.agent.stop('SIGKILL');
-    // Agents leave their containers by design: whatever they made goes with them, kill -9 or not.
-    for (const host of hosts) await removeTestHost(opts.kind, host.hostId);
-    await controlPlane.stop();
-    for (const host of hosts) await host.proxy.close();
-    stopCluster(cluster);
+    // Every step is tried whatever an earlier one did, and the cluster goes last in any case: a
+    // failed agent stop once left the cluster running.
+    const attempt = async (what: string, step: () => Promise<unknown>) => {
+      try {
+        await step();
+      } catch (error) {
+        console.error(`chaos world: could not ${what}:`, error);
+      }
+    };
+    try {
+      for (const host of hosts)
+        await attempt(`kill ${host.name}`, () => host.agent.stop('SIGKILL'));
+      // Agents leave their containers by design: whatever they made goes with them, kill -9 or not.
+      for (const host of hosts) {
+        await attempt(`clean ${host.name}`, () => removeTestHost(opts.kind, host.hostId));
+      }
+      await attempt('stop the control plane', () => controlPlane.stop());
+      for (const host of hosts)
+        await attempt(`close ${host.name}'s link`, () => host.proxy.close());
+    } finally {
+      stopCluster(cluster);
+    }
   };
   t.teardown(close);
 
