@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import t from 'tap';
 import { createCliRuntime } from '../../packages/agent/src/runtime/cli-runtime.js';
+import { hostResources } from '../../packages/agent/src/doctor/leftovers.js';
 import { pino } from 'pino';
 import { engine, BUSYBOX_IMAGE, removeTestHost, requireEngine } from '../helpers/engine.js';
 import { startAgent } from '../helpers/processes.js';
@@ -196,6 +197,8 @@ void t.test('HTTP 401 on upgrade is fatal', async (t) => {
   t.equal(fatal?.['code'], 'unauthorized');
   t.match(String(fatal?.['msg']), /HTTP 401/);
   t.equal(peer.connections.length, 0);
+  // The host id is done (joining again makes a new one): its guard and pool went with it.
+  t.same(await hostResources({ kind, hostId: peer.hostId }), [], 'nothing of the host is left');
 });
 
 void t.test(

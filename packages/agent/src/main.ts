@@ -253,7 +253,7 @@ async function run(config: AgentConfig, log: Logger): Promise<number> {
   diskMonitor.start();
   statsSampler.start();
   // In the background: creates work meanwhile (they make their own volume, `run` finds networks).
-  runtime.prepare().catch((error: unknown) => {
+  const preparing = runtime.prepare().catch((error: unknown) => {
     log.warn({ err: error }, 'could not ready the home volume pool and user network list');
   });
   if (shutdown.signal.aborted) void stopParts();
@@ -267,9 +267,13 @@ async function run(config: AgentConfig, log: Logger): Promise<number> {
     execs.shutdown();
     files.shutdown();
     await stopTerminals(terminals, log);
+    // A pool still filling would add volumes behind the retirement below.
+    await preparing;
     runtime.close();
     await metricsServer?.stop();
-    if (end.error.code === 'credential_revoked')
+    // Revoked, or a credential the control plane does not know: either way this host id is done
+    // (joining again makes a new one), so what it made for containers it no longer has goes.
+    if (end.error.code === 'credential_revoked' || end.error.code === 'unauthorized')
       await retireHost(engine.kind, identity.host_id, log);
     throw end.error;
   }

@@ -1,5 +1,6 @@
 // A revoked host has left the fleet for good: an admin revoked or removed it, and joining again
-// makes a new host id. When none of its containers is left (DELETE /hosts/:id?delete_containers
+// makes a new host id. So has one whose credential the control plane does not know (401: the host
+// was deleted, or the database does not have it), which is equally told to re-enroll. When none of its containers is left (DELETE /hosts/:id?delete_containers
 // removed them first), the agent removes what it made for them before it exits: pooled home
 // volumes, user networks and its host guard, so a removed host leaves nothing behind. A container
 // still there keeps everything, the guard that isolates it above all.
