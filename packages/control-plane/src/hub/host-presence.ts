@@ -6,6 +6,7 @@
 import { and, eq, inArray, isNotNull, lt, ne, notInArray, or, isNull, sql } from 'drizzle-orm';
 import type { AgentHello, RuntimeInfo } from '@rexec/protocol';
 import type { Db } from '../db/open.js';
+import { hostCredentials } from '../db/schema/host-credentials.js';
 import { hosts, type HostEnforcement } from '../db/schema/hosts.js';
 import { recordEvent } from '../services/events.js';
 import { failedRequiredChecks, schedulingAfterHello } from '../services/host-health.js';
@@ -134,13 +135,26 @@ export async function markUnreachable(
   await recordEvent(db, { type: 'host.unreachable', hostId, reason });
 }
 
-/** One statement for every host heard from since the last call (the hub batches heartbeats). */
-export async function touchHosts(db: Db, hostIds: readonly string[]): Promise<void> {
-  if (hostIds.length === 0) return;
-  await db
+/**
+ * One statement for every host heard from since the last call (the hub batches heartbeats).
+ * Returns those among them that may no longer be connected: their credential was revoked or the
+ * host removed, perhaps by another replica, which could not close this replica's session itself.
+ */
+export async function touchHosts(db: Db, hostIds: readonly string[]): Promise<string[]> {
+  if (hostIds.length === 0) return [];
+  const touched = await db
     .update(hosts)
     .set({ lastSeenAt: new Date() })
-    .where(inArray(hosts.id, [...hostIds]));
+    .where(
+      and(
+        inArray(hosts.id, [...hostIds]),
+        sql`exists (select 1 from ${hostCredentials} c
+                    where c.host_id = ${hosts.id} and c.revoked_at is null)`,
+      ),
+    )
+    .returning({ id: hosts.id });
+  const admitted = new Set(touched.map((row) => row.id));
+  return hostIds.filter((id) => !admitted.has(id));
 }
 
 /**

@@ -49,6 +49,12 @@ const SWEEP_EVERY_MS = 5_000;
 
 /** How long stop() lets agents answer the close handshake before cutting their sockets. */
 const CLOSE_GRACE_MS = 1_000;
+/**
+ * Said to an agent whose revocation or removal another replica did: that replica cannot reach this
+ * socket, and this one learns of it on the host's next last_seen_at write (every 5 s of traffic).
+ */
+const REVOKED_ELSEWHERE =
+  'An administrator revoked or removed this host. Join it again with a new join token.';
 
 import type {
   CommandListener,
@@ -121,6 +127,14 @@ export function createHub({
     track(markUnreachable(db, session.hostId, reason), 'could not mark a host unreachable');
   }
 
+  function disconnectRevoked(hostId: string, message: string): void {
+    const session = sessions.get(hostId);
+    if (session === undefined) return;
+    log.warn({ host_id: hostId }, 'host credential revoked; closing its agent session');
+    session.refuse('credential_revoked', message, CloseCode.CREDENTIAL_REVOKED);
+    lose(session, 'credential_revoked');
+  }
+
   // Hosts whose last_seen_at is due, written together on the next watchdog tick: with hundreds of
   // hosts, one UPDATE per heartbeat was a steady stream of round trips competing with placements.
   const seen = new Set<string>();
@@ -128,7 +142,12 @@ export function createHub({
     if (seen.size === 0) return;
     const hostIds = [...seen];
     seen.clear();
-    track(touchHosts(db, hostIds), 'cannot refresh last_seen_at');
+    track(
+      touchHosts(db, hostIds).then((gone) => {
+        for (const hostId of gone) disconnectRevoked(hostId, REVOKED_ELSEWHERE);
+      }),
+      'cannot refresh last_seen_at',
+    );
   }
 
   const helloThrottle = createHelloThrottle(options.helloBurst, options.helloRefillMs);
@@ -339,12 +358,6 @@ export function createHub({
       notifyCommandSent({ hostId, containerId, command, result });
       return result;
     },
-    disconnectRevoked(hostId, message) {
-      const session = sessions.get(hostId);
-      if (session === undefined) return;
-      log.warn({ host_id: hostId }, 'host credential revoked; closing its agent session');
-      session.refuse('credential_revoked', message, CloseCode.CREDENTIAL_REVOKED);
-      lose(session, 'credential_revoked');
-    },
+    disconnectRevoked,
   };
 }

@@ -144,8 +144,8 @@ export function hostRoutes({
         const { id } = request.params;
         await getHost(database.db, id);
         await revokeHostCredentials(database.db, id, callerOf(request).user.id);
-        // Another replica may hold the session: it keeps it until the agent reconnects (then 401)
-        // or its heartbeat lapses; this replica closes its own at once.
+        // This replica closes its own session at once; another replica holding the session
+        // closes it when it next writes the host's last_seen_at (within about 5 s).
         hub.disconnectRevoked(
           id,
           'An administrator revoked this host. Join it again with a new join token.',
