@@ -142,7 +142,7 @@ async function main(): Promise<void> {
     db: database.db,
     log: log.child({ part: 'lifecycle' }),
   });
-  const reaper = createSessionReaper(lifecycle);
+  const reaper = createSessionReaper({ ...lifecycle, hub });
   const idleStop = createIdleStop(
     { ...lifecycle, hub, activity },
     { intervalMs: config.idleCheckIntervalMs, minuteMs: config.idleMinuteMs },

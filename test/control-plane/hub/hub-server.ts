@@ -80,7 +80,7 @@ export async function startHubServer(
   const ipLimits = wiring.ipLimits === undefined ? {} : { ipLimits: wiring.ipLimits };
   const hub = cappedTimeouts(createHub({ database, log, options, ...ipLimits }), wiring);
   const lifecycle = attachLifecycle(hub, { db: database.db, log });
-  const reaper = createSessionReaper(lifecycle);
+  const reaper = createSessionReaper({ ...lifecycle, hub });
   const terminals = createTerminalRelay({
     hub,
     log,

@@ -7,6 +7,7 @@ import t from 'tap';
 import { sql } from '../../../packages/control-plane/src/db/index.js';
 import { selectRows } from '../../../packages/control-plane/src/db/rows.js';
 import { call, newUser } from '../http/server.js';
+import { insertContainer, insertHost } from '../http/rows.js';
 import { AgentPeer, observed } from '../hub/agent-peer.js';
 import {
   eventually,
@@ -96,6 +97,37 @@ void t.test('HELLO brings the host back in line with the database', async (t) =>
     sql`select reason from events where container_id = ${missing} and type = 'container.error'`,
   );
   t.same(events, [{ reason: 'container_missing' }], 'every change has an events row');
+});
+
+void t.test('the reaper leaves a host another replica holds to that replica', async (t) => {
+  const server = await startHubServer(t, 'pg');
+  const user = await newUser(server, 'gus');
+  const elsewhere = await insertHost(server.database, {
+    name: 'held-elsewhere',
+    connectedReplica: 'rep_another_live_replica',
+  });
+  const row = await insertContainer(server.database, user.id, {
+    name: 'expired-elsewhere',
+    hostId: elsewhere.id,
+    status: 'running',
+    desiredStatus: 'running',
+    sessionExpiresAt: new Date(Date.now() - 60_000),
+  });
+  const desired = async () =>
+    (
+      await selectRows<{ desired_status: string }>(
+        server.database.db,
+        sql`select desired_status from containers where id = ${row.id}`,
+      )
+    )[0]?.desired_status;
+  t.equal(await server.reaper.reapOnce(), 0, 'not claimed: the replica holding the host stops it');
+  t.equal(await desired(), 'running');
+  // The host's replica went away: connected nowhere, the wish is recorded for its HELLO.
+  await server.database.db.execute(
+    sql`update hosts set status = 'unreachable', connected_replica = null where id = ${elsewhere.id}`,
+  );
+  t.equal(await server.reaper.reapOnce(), 1);
+  t.equal(await desired(), 'stopped');
 });
 
 void t.test('the reaper stops containers past their session with session_expired', async (t) => {

@@ -1,8 +1,11 @@
 // The session reaper: a timer that stops running containers past session_expires_at with reason
 // `session_expired`, data kept. Desired state flips first, so a host that is away now is brought in
-// line by reconciliation when it returns. Choosing the expiry is the start path's job.
-import { and, eq, inArray, isNotNull, isNull, lte } from 'drizzle-orm';
+// line by reconciliation when it returns. Each replica takes the hosts whose sockets it holds and
+// hosts connected nowhere. Choosing the expiry is the start path's job.
+import { and, eq, inArray, isNotNull, isNull, lte, ne, or } from 'drizzle-orm';
 import { containers } from '../db/schema/containers.js';
+import { hosts } from '../db/schema/hosts.js';
+import type { Hub } from '../hub/hub.js';
 import type { LifecycleDeps } from './actions.js';
 import { createPeriodicPass } from '../periodic-pass.js';
 import { systemStop } from './system-stop.js';
@@ -19,7 +22,7 @@ export interface SessionReaper {
 }
 
 export function createSessionReaper(
-  deps: LifecycleDeps,
+  deps: LifecycleDeps & { hub: Pick<Hub, 'connectedHostIds'> },
   intervalMs = REAPER_INTERVAL_MS,
 ): SessionReaper {
   async function reapOnce(): Promise<number> {
@@ -30,10 +33,24 @@ export function createSessionReaper(
       isNotNull(containers.hostId),
       lte(containers.sessionExpiresAt, new Date()),
     );
+    // A host whose socket another replica holds is that replica's to stop: flipping the desired
+    // status here would leave the stop to its next reconciliation pass, up to a minute later.
+    // Hosts connected nowhere are flipped here, and reconciliation stops them at HELLO.
+    const local = deps.hub.connectedHostIds();
     const candidates = await deps.db
       .select({ id: containers.id })
       .from(containers)
-      .where(due)
+      .leftJoin(hosts, eq(hosts.id, containers.hostId))
+      .where(
+        and(
+          due,
+          or(
+            ne(hosts.status, 'online'),
+            isNull(hosts.connectedReplica),
+            local.length === 0 ? undefined : inArray(containers.hostId, local),
+          ),
+        ),
+      )
       .limit(BATCH);
     if (candidates.length === 0) return 0;
     const expired = await deps.db
