@@ -11,6 +11,7 @@ import type { Database } from '../../../packages/control-plane/src/db/open.js';
 import { buildApp } from '../../../packages/control-plane/src/http/app.js';
 import { createRateLimiter } from '../../../packages/control-plane/src/http/rate-limit.js';
 import { createHub, type Hub } from '../../../packages/control-plane/src/hub/hub.js';
+import type { LifecycleDeps } from '../../../packages/control-plane/src/lifecycle/actions.js';
 import {
   attachLifecycle,
   createIdleStop,
@@ -30,6 +31,8 @@ export interface IdleServer {
   hub: Hub;
   activity: ActivityTracker;
   idleStop: IdleStop;
+  /** What reconciliation acts through, for suites that run it themselves. */
+  lifecycle: LifecycleDeps;
   /** A second idle pass on the same hub, as another replica's would race this one. */
   otherIdleStop: IdleStop;
 }
@@ -67,7 +70,7 @@ export async function startIdleServer(t: Test): Promise<IdleServer> {
     await activity.stop();
     await app.close();
   });
-  const server = { url, database, adminToken, hub, activity, idleStop, otherIdleStop };
+  const server = { url, database, adminToken, hub, activity, idleStop, lifecycle, otherIdleStop };
   await liftRateLimits(server);
   return server;
 }

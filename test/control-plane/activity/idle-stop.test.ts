@@ -9,7 +9,8 @@ import { sql } from '../../../packages/control-plane/src/db/index.js';
 import { selectRows } from '../../../packages/control-plane/src/db/rows.js';
 import { insertContainer } from '../http/rows.js';
 import { call, newUser } from '../http/server.js';
-import type { AgentPeer } from '../hub/agent-peer.js';
+import { observed, type AgentPeer } from '../hub/agent-peer.js';
+import { reconcileInventory } from '../../../packages/control-plane/src/lifecycle/index.js';
 import { CPU_THRESHOLD, onlineHost, startIdleServer, type IdleServer } from './idle-server.js';
 
 const MINUTE_MS = 60_000;
@@ -140,6 +141,32 @@ void t.test('idle auto-stop', async (t) => {
     t.equal((await show(server, idler.token, fresh)).status, 'running');
     t.equal((await show(server, forever.token, untiered)).status, 'running', 'null: never');
     t.equal(await server.idleStop.stopIdleOnce(), 0, 'a second pass finds nothing more');
+  });
+
+  void t.test('an idle stop the agent failed is finished later with reason idle', async (t) => {
+    await setIdle(server, 'pro', 10);
+    const id = await runningFor(server, idler.id, hostId, 11, 'sleepy-then-stuck');
+    const running = server.idleStop.stopIdleOnce();
+    const failed = await peer.command((c) => c.container_id === id);
+    peer.send({
+      type: 'AGENT_COMMAND_RESULT',
+      command_id: failed.command_id,
+      container_id: id,
+      ok: false,
+      error: { code: 'engine_error', message: 'stop timed out' },
+      container: observed(id, 'running'),
+    });
+    t.equal(await running, 1, 'claimed, though its stop failed');
+    t.equal((await show(server, idler.token, id)).status, 'running');
+    // Reconciliation (the next pass, or the host's next HELLO) sends the stop again.
+    const reconciling = reconcileInventory(server.lifecycle, {
+      hostId,
+      inventory: [observed(id, 'running')],
+      inFlight: new Set(),
+    });
+    peer.succeed(await peer.command((c) => c.container_id === id), 'exited');
+    await reconciling;
+    t.match(await show(server, idler.token, id), { status: 'stopped', status_reason: 'idle' });
   });
 
   void t.test('CPU at the threshold in a heartbeat counts as activity', async (t) => {

@@ -150,7 +150,10 @@ export async function changeState(
   // which reconciliation needs to finish it; read again and answer as for a delete under way.
   const wanted = await deps.db
     .update(containers)
-    .set({ desiredStatus: action === 'start' ? 'running' : 'stopped' })
+    .set({
+      desiredStatus: action === 'start' ? 'running' : 'stopped',
+      desiredReason: action === 'start' ? null : 'user',
+    })
     .where(
       and(
         eq(containers.id, row.id),
@@ -209,11 +212,12 @@ function deletingNow(action: Action): RexecError {
 async function keepWish(db: Db, row: ContainerRow, action: Action): Promise<ContainerRow> {
   const desired = action === 'start' ? 'running' : 'stopped';
   if (row.desiredStatus === desired) return row;
+  const desiredReason = action === 'start' ? null : 'user';
   await db
     .update(containers)
-    .set({ desiredStatus: desired })
+    .set({ desiredStatus: desired, desiredReason })
     .where(and(eq(containers.id, row.id), eq(containers.status, row.status)));
-  return { ...row, desiredStatus: desired };
+  return { ...row, desiredStatus: desired, desiredReason };
 }
 
 /**

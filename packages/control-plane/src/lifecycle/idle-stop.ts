@@ -43,7 +43,7 @@ export function createIdleStop(
     // stop or delete, or another replica's claim, that landed first wins.
     const claimed = await selectRows<{ id: string; host_id: string | null }>(
       deps.db,
-      sql`update containers set desired_status = 'stopped'
+      sql`update containers set desired_status = 'stopped', desired_reason = 'idle'
           where id in (
             select c.id from containers c
             join users u on u.id = c.user_id

@@ -192,6 +192,8 @@ export async function reconcileContainer(
 async function stopOnHost(deps: LifecycleDeps, row: ContainerRow): Promise<void> {
   if (row.hostId === null) return;
   const expired = row.sessionExpiresAt !== null && row.sessionExpiresAt <= new Date();
+  // The reason the stop was decided with; rows from before desired_reason guess it.
+  const reason = row.desiredReason ?? (expired ? 'session_expired' : 'user');
   const result = await deps.hub.sendCommand(row.hostId, row.id, stopCommand(), STOP_TIMEOUT_MS);
   if (!result.ok) {
     deps.hub.acknowledge(row.hostId, result.command_id);
@@ -202,7 +204,7 @@ async function stopOnHost(deps: LifecycleDeps, row: ContainerRow): Promise<void>
     deps.log,
     'cannot record a reconciliation stop; retrying',
     { container_id: row.id, command_id: result.command_id },
-    () => markStopped(deps.db, row, expired ? 'session_expired' : 'user'),
+    () => markStopped(deps.db, row, reason),
   );
   deps.hub.acknowledge(row.hostId, result.command_id);
 }

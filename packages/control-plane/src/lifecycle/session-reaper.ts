@@ -55,7 +55,7 @@ export function createSessionReaper(
     if (candidates.length === 0) return 0;
     const expired = await deps.db
       .update(containers)
-      .set({ desiredStatus: 'stopped' })
+      .set({ desiredStatus: 'stopped', desiredReason: 'session_expired' })
       .where(
         and(
           due,

@@ -352,6 +352,7 @@ async function createIfRoom(db: Db, step: CreateStep): Promise<CreateOutcome> {
     customImage,
     role,
     desiredStatus: 'running',
+    desiredReason: null,
     status: 'creating',
     statusReason: null,
     statusDetail: null,

@@ -37,6 +37,11 @@ export const containers = pgTable(
     customImage: text('custom_image'),
     role: text('role').notNull(),
     desiredStatus: text('desired_status').$type<DesiredStatus>().notNull().default('running'),
+    /**
+     * Why the desired status became `stopped` (`user`, `session_expired`, `idle`): the reason a
+     * stop that reconciliation has to finish (its command failed or its host was away) records.
+     */
+    desiredReason: text('desired_reason'),
     status: text('status').$type<ContainerStatus>().notNull().default('creating'),
     statusReason: text('status_reason'),
     statusDetail: text('status_detail'),

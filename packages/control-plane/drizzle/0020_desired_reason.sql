@@ -1,0 +1,1 @@
+ALTER TABLE "containers" ADD COLUMN "desired_reason" text;
