@@ -16,6 +16,26 @@ for (const driver of DB_DRIVERS) {
   });
 }
 
+void t.test('a transaction left open is ended by Postgres, and the pool goes on', async (t) => {
+  // A stuck transaction would hold back every events reader for as long as it stays open.
+  const target = await freshDatabase(t, 'pg');
+  const database = await openDatabase(target, { idleInTransactionTimeoutMs: 300 });
+  t.teardown(() => database.close());
+  const pool = database.pool;
+  if (pool === undefined) throw new Error('the pg driver has a pool');
+  const stuck = await pool.connect();
+  await stuck.query('begin');
+  await stuck.query('select pg_current_xact_id()');
+  await new Promise((resolve) => setTimeout(resolve, 1_500));
+  await t.rejects(stuck.query('select 1'), 'the session was ended');
+  stuck.release(true);
+  const { rows } = await pool.query<{ open: number }>(
+    `select count(*)::int as open from pg_stat_activity
+     where datname = current_database() and state = 'idle in transaction'`,
+  );
+  t.equal(rows[0]?.open, 0, 'nothing is left idle in a transaction');
+});
+
 void t.test('an unreachable Postgres is a clear error without the password', async (t) => {
   // Port 1 on loopback: nothing listens there, so the connection is refused at once.
   const url = 'postgres://rexec:hunter2@127.0.0.1:1/rexec';

@@ -34,6 +34,12 @@ export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 export const DEFAULT_STATEMENT_TIMEOUT_MS = 30_000;
 /** Beyond the statement timeout, how long the client waits before deciding the server is stuck. */
 const QUERY_TIMEOUT_GRACE_MS = 2_000;
+/**
+ * The longest a session may sit in an open transaction between statements before Postgres ends
+ * it. Rexec's transactions are a few statements in a row, so only a stuck one reaches it; until it
+ * does, such a transaction holds back every events reader (event-reads.ts) and its row locks.
+ */
+export const DEFAULT_IDLE_IN_TRANSACTION_TIMEOUT_MS = 60_000;
 
 export interface OpenOptions {
   /** pg pool size; the default suits one replica on a small machine. */
@@ -46,6 +52,8 @@ export interface OpenOptions {
    * read as "database unavailable" (503) instead of a request that hangs.
    */
   statementTimeoutMs?: number;
+  /** Postgres idle_in_transaction_session_timeout (DEFAULT_IDLE_IN_TRANSACTION_TIMEOUT_MS). */
+  idleInTransactionTimeoutMs?: number;
 }
 
 export async function openDatabase(target: DbTarget, options: OpenOptions = {}): Promise<Database> {
@@ -59,6 +67,8 @@ async function openPg(url: string, options: OpenOptions): Promise<Database> {
     max: options.poolSize ?? 10,
     connectionTimeoutMillis: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
     statement_timeout: statementTimeoutMs,
+    idle_in_transaction_session_timeout:
+      options.idleInTransactionTimeoutMs ?? DEFAULT_IDLE_IN_TRANSACTION_TIMEOUT_MS,
     query_timeout: statementTimeoutMs + QUERY_TIMEOUT_GRACE_MS,
   });
   // An idle client losing its connection (server restart) must not crash the process; the next
