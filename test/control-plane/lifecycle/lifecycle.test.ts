@@ -152,30 +152,8 @@ for (const driver of DB_DRIVERS) {
       t.equal(reservedBefore - reservedAfter, 500, 'the reservation is released');
     });
 
-    void t.test(
-      'a remove that fails after its container is gone finishes the delete',
-      async (t) => {
-        // The engine took the container, then a later step failed (its network, its shaping): the
-        // agent's failed result says nothing is left, so the row does not wait for an inventory.
-        const { id, command } = await create(server, peer, user.token);
-        peer.succeed(command, 'running');
-        await eventually(async () => (await statusOf(server, user.token, id)) === 'running');
-        const deleting = call(server, 'DELETE', `/api/v1/containers/${id}`, { token: user.token });
-        const remove = await peer.command((c) => c.container_id === id);
-        peer.send({
-          type: 'AGENT_COMMAND_RESULT',
-          command_id: remove.command_id,
-          container_id: id,
-          ok: false,
-          error: { code: 'engine_error', message: 'network rm failed' },
-          container: observed(id, 'missing'),
-        });
-        t.equal((await deleting).status, 204);
-        t.equal((await containerOf(server, user.token, id)).status, 404);
-      },
-    );
-
-    void t.test('a remove that fails with its container still there stays deleting', async (t) => {
+    /** Deletes a running container whose remove fails, the agent seeing it `state` afterwards. */
+    const deleteFailing = async (state: 'missing' | 'exited', message: string) => {
       const { id, command } = await create(server, peer, user.token);
       peer.succeed(command, 'running');
       await eventually(async () => (await statusOf(server, user.token, id)) === 'running');
@@ -186,10 +164,26 @@ for (const driver of DB_DRIVERS) {
         command_id: remove.command_id,
         container_id: id,
         ok: false,
-        error: { code: 'engine_error', message: 'device or resource busy' },
-        container: observed(id, 'exited'),
+        error: { code: 'engine_error', message },
+        container: observed(id, state),
       });
-      t.equal((await deleting).status, 202);
+      return { id, answer: await deleting };
+    };
+
+    void t.test(
+      'a remove that fails after its container is gone finishes the delete',
+      async (t) => {
+        // The engine took the container, then a later step failed (its network, its shaping): the
+        // agent's failed result says nothing is left, so the row does not wait for an inventory.
+        const { id, answer } = await deleteFailing('missing', 'network rm failed');
+        t.equal(answer.status, 204);
+        t.equal((await containerOf(server, user.token, id)).status, 404);
+      },
+    );
+
+    void t.test('a remove that fails with its container still there stays deleting', async (t) => {
+      const { id, answer } = await deleteFailing('exited', 'device or resource busy');
+      t.equal(answer.status, 202);
       t.equal(await statusOf(server, user.token, id), 'deleting');
     });
 
