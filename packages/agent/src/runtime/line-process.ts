@@ -1,6 +1,7 @@
 // Keeps one long-running CLI process (an engine's `events`, `dmesg --follow-new`) alive and hands
 // its stdout to a callback line by line, restarting it with capped backoff when it dies. What the
 // lines mean is the caller's business; this file only owns the process and its timers.
+import { existsSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { execa } from 'execa';
 import type { Logger } from 'pino';
@@ -27,6 +28,22 @@ export interface LineProcess {
 
 const STDERR_TAIL_CHARS = 2000;
 
+/**
+ * util-linux's setpriv, which has the kernel kill the process when the agent dies (its parent
+ * death signal): an agent killed with SIGKILL, or by the OOM killer, cannot stop it itself, and an
+ * `events` process whose host has no containers would otherwise wait for an event for ever.
+ */
+const SETPRIV = '/usr/bin/setpriv';
+let setprivThere: boolean | undefined;
+
+/** The argv that runs `binary args` so it dies with this process, where the host allows it. */
+export function diesWithParent(binary: string, args: readonly string[]): [string, string[]] {
+  setprivThere ??= existsSync(SETPRIV);
+  return setprivThere
+    ? [SETPRIV, ['--pdeathsig', 'KILL', '--', binary, ...args]]
+    : [binary, [...args]];
+}
+
 export function startLineProcess(options: LineProcessOptions): LineProcess {
   const minBackoffMs = options.minBackoffMs ?? 250;
   const maxBackoffMs = options.maxBackoffMs ?? 5000;
@@ -43,7 +60,8 @@ export function startLineProcess(options: LineProcessOptions): LineProcess {
     const args = options.args(starts > 0);
     starts += 1;
     const startedAt = Date.now();
-    const child = execa(options.binary, args, {
+    const [file, argv] = diesWithParent(options.binary, args);
+    const child = execa(file, argv, {
       buffer: false,
       reject: false,
       stdin: 'ignore',
