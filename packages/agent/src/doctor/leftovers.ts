@@ -4,6 +4,7 @@
 // they cost every host: networks exhaust the address pool, jumps lengthen every packet's path, and
 // the engine slows down as they pile up. `rexec-agent doctor` lists them, `--fix` removes them,
 // and `rexec-agent purge` (uninstall --purge) removes every one, this host's own included.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
 import type { RuntimeKind } from '../runtime/index.js';
 import { LABEL_HOST_ID } from '../runtime/labels.js';
@@ -21,9 +22,28 @@ export interface Leftover {
   hostId: string | null;
 }
 
+/**
+ * podman 4.3's `ps` reads the network namespace of every container it lists and fails (exit 125,
+ * "unknown FS magic on /run/netns/…", "no such container") when one of them, anyone's, is being
+ * removed at that moment. The same listing a moment later succeeds.
+ */
+const LISTING_RACE = /joining network namespace|unknown FS magic|no such container/i;
+const LISTING_RETRIES = 4;
+const LISTING_RETRY_STEP_MS = 250;
+
 async function lines(binary: string, args: string[]): Promise<string[]> {
-  const result = await execa(binary, args, { timeout: TIMEOUT_MS });
-  return result.stdout.split('\n').filter((line) => line.trim() !== '');
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      const result = await execa(binary, args, { timeout: TIMEOUT_MS });
+      return result.stdout.split('\n').filter((line) => line.trim() !== '');
+    } catch (error) {
+      const stderr = (error as { stderr?: unknown }).stderr;
+      if (attempt > LISTING_RETRIES || typeof stderr !== 'string' || !LISTING_RACE.test(stderr)) {
+        throw error;
+      }
+      await sleep(LISTING_RETRY_STEP_MS * attempt);
+    }
+  }
 }
 
 function named(kind: LeftoverKind, rows: string[]): Leftover[] {
