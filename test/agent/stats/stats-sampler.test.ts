@@ -55,6 +55,20 @@ async function engineFigures(
   };
 }
 
+/** A half-core container that sleeps for an hour. */
+function sleeping(containerId: string) {
+  return {
+    containerId,
+    userId: `usr_${'s'.repeat(32)}`,
+    image: BUSYBOX_IMAGE,
+    cpuMillicores: 500,
+    memoryMb: 64,
+    pidsLimit: 50,
+    diskMb: 1024,
+    command: ['sleep', '3600'],
+  };
+}
+
 function decimalBytes(text: string): number {
   const units: Record<string, number> = { B: 1, kB: 1e3, MB: 1e6, GB: 1e9 };
   const match = /^([\d.]+)(\w+)$/.exec(text.trim());
@@ -104,6 +118,10 @@ void t.test(
       return (usage?.memory_bytes ?? 0) >= 20 * MIB && usage?.cpu_millicores !== undefined
         ? usage
         : undefined;
+    }).catch((error: unknown) => {
+      // What the engine said is in the sampler's log: show it with the failure.
+      t.comment(JSON.stringify(log.lines.slice(-5)));
+      throw error;
     });
     // Two more passes, so the CPU figure is a rate over one interval rather than the first reading.
     await sampler.sampleNow();
@@ -151,16 +169,7 @@ void t.test(
     const failing = createStatsReader(kind, 'false');
     const runtime = createCliRuntime({ kind, hostId, log: log.log });
     const id = containerId();
-    await runtime.createAndStart({
-      containerId: id,
-      userId: `usr_${'s'.repeat(32)}`,
-      image: BUSYBOX_IMAGE,
-      cpuMillicores: 500,
-      memoryMb: 64,
-      pidsLimit: 50,
-      diskMb: 1024,
-      command: ['sleep', '3600'],
-    });
+    await runtime.createAndStart(sleeping(id));
     const sampler = createStatsSampler({
       read: () => (broken ? failing() : real()),
       ownContainers: () => new Set([id]),
@@ -169,7 +178,7 @@ void t.test(
     });
     await sampler.sampleNow();
     const before = sampler.usage();
-    t.equal(before.length, 1, 'sampled while the engine answers');
+    t.equal(before.length, 1, 'sampled while the engine answers', { log: log.lines });
     broken = true;
     await sampler.sampleNow();
     t.same(sampler.usage(), before, 'the last samples stand');
@@ -180,6 +189,48 @@ void t.test(
     broken = false;
     await sampler.sampleNow();
     t.equal(sampler.usage().length, 1, 'the next pass samples again');
+    await sampler.stop();
+  },
+);
+
+void t.test(
+  "when the whole-host call fails, this host's containers are read by name, and one the engine " +
+    'cannot read costs only its own sample',
+  async (t) => {
+    const hostId = `hst_${randomBytes(16).toString('hex')}`;
+    const kind = await engineFor(t, hostId);
+    const log = capturedLog('info');
+    const runtime = createCliRuntime({ kind, hostId, log: log.log });
+    const [running, gone] = [containerId(), containerId()];
+    await runtime.createAndStart(sleeping(running));
+    const real = createStatsReader(kind);
+    const namedCalls: string[][] = [];
+    const sampler = createStatsSampler({
+      // The whole-host call fails as podman's does when a container exits or goes at that
+      // moment; by name, the real engine answers, and refuses a name it no longer has.
+      read: (names) => {
+        if (names === undefined) return Promise.reject(new Error('whole-host call failed'));
+        namedCalls.push([...names]);
+        return real(names);
+      },
+      // `gone` is still in this host's last listing but the engine has no such container.
+      ownContainers: () => new Set([running, gone]),
+      log: log.log,
+      intervalMs: 60_000,
+    });
+    await sampler.sampleNow();
+    t.same(
+      sampler.usage().map((entry) => entry.container_id),
+      [running],
+      'the running container is sampled',
+    );
+    t.ok((sampler.usage()[0]?.memory_bytes ?? 0) > 0, 'with its figures');
+    t.ok(namedCalls.length >= 3, `read by name in halves (${JSON.stringify(namedCalls)})`);
+    const warning = log.lines.find(
+      (line) => line['msg'] === 'stats of some containers could not be read',
+    );
+    t.same(warning?.['unread'], [containerName(gone)], 'the unreadable one is named in the log');
+    t.match(warning?.['whole_host_error'], /whole-host call failed/, 'with the first failure');
     await sampler.stop();
   },
 );

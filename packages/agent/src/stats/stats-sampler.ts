@@ -1,23 +1,28 @@
 // Samples CPU, memory, pids and network of this host's running containers with ONE engine call
 // per pass (`stats --no-stream`), at most every intervalMs, and keeps the latest sample per
 // container for heartbeats. Which containers are this host's comes from the caller (the disk
-// monitor's last listing): the engine's stats carry no labels. A failed pass is logged and the next
-// one tries again. Parsing is stats-parser.ts's; merging with disk usage is usage-merge.ts's.
+// monitor's last listing): the engine's stats carry no labels. When that call fails, this host's
+// containers are read by name, in halves (stats-reader.ts), so one unreadable container costs only
+// its own sample; a pass that reads nothing is logged and the last samples stand. Parsing is
+// stats-parser.ts's; merging with disk usage is usage-merge.ts's.
 import { HOST_AMOUNT_BOUNDS } from '@rexec/protocol';
 import type { ContainerUsage } from '@rexec/protocol';
 import type { Logger } from 'pino';
 import { containerName } from '../runtime/labels.js';
 import type { EngineStatsSample } from './stats-parser.js';
+import { readInHalves, type StatsRead } from './stats-reader.js';
 
 export const DEFAULT_STATS_INTERVAL_MS = 10_000;
 const MIN_INTERVAL_MS = 100;
 const MIB = 1024 * 1024;
 /** CPU is sent in steps of 1 % of a core, so noise does not put every container in every beat. */
 const CPU_STEP_MILLICORES = 10;
+/** Engine calls a pass may add, reading by name, after the whole-host call failed. */
+const MAX_CALLS_IN_HALVES = 24;
 
 export interface StatsSamplerOptions {
-  /** One engine call reading every running container's figures. */
-  read: () => Promise<EngineStatsSample[]>;
+  /** One engine call reading every running container's figures (or the named ones'). */
+  read: StatsRead;
   /** This host's running containers (ids), or null before they are known. */
   ownContainers: () => ReadonlySet<string> | null;
   log: Logger;
@@ -103,14 +108,36 @@ export function createStatsSampler(options: StatsSamplerOptions): StatsSampler {
     readings = nextReadings;
   }
 
+  /** After the whole-host call failed: this host's containers by name, in halves. */
+  async function readOwnInHalves(failure: unknown): Promise<EngineStatsSample[] | null> {
+    const names = [...(ownContainers() ?? [])].map(containerName);
+    const { samples, unread, error } = await readInHalves(read, names, MAX_CALLS_IN_HALVES);
+    if (samples.length === 0) {
+      // Engine restarting, or none of ours readable: the last samples stand.
+      log.warn({ err: error ?? failure }, 'could not sample container stats');
+      return null;
+    }
+    if (unread.length > 0) {
+      log.warn(
+        { err: error, whole_host_error: String(failure), unread },
+        'stats of some containers could not be read',
+      );
+    } else {
+      log.info(
+        { whole_host_error: String(failure) },
+        'container stats read by name after the whole-host call failed',
+      );
+    }
+    return samples;
+  }
+
   function sampleNow(): Promise<void> {
     pass ??= read()
-      .then(record)
-      .catch((error: unknown) => {
-        // Engine restarting, or a container vanished in a way the engine failed the call for:
-        // the last samples stand and the next interval tries again.
-        log.warn({ err: error }, 'could not sample container stats');
+      .catch(readOwnInHalves)
+      .then((samples) => {
+        if (samples !== null) record(samples);
       })
+      .catch((error: unknown) => log.warn({ err: error }, 'could not sample container stats'))
       .finally(() => {
         pass = null;
       });
