@@ -120,19 +120,23 @@ export function enforcementOf(runtime: RuntimeInfo): HostEnforcement {
   };
 }
 
-/** Only an online host changes (and gets an event), so repeated losses record one event. */
+/**
+ * Only an online host changes (and gets an event), so repeated losses record one event. The event
+ * is written with the change: whoever sees the host unreachable finds its event too.
+ */
 export async function markUnreachable(
   db: Db,
   hostId: string,
   reason: UnreachableReason,
 ): Promise<void> {
-  const changed = await db
-    .update(hosts)
-    .set({ status: 'unreachable', connectedReplica: null })
-    .where(and(eq(hosts.id, hostId), eq(hosts.status, 'online')))
-    .returning({ id: hosts.id });
-  if (changed.length === 0) return;
-  await recordEvent(db, { type: 'host.unreachable', hostId, reason });
+  await db.transaction(async (tx) => {
+    const changed = await tx
+      .update(hosts)
+      .set({ status: 'unreachable', connectedReplica: null })
+      .where(and(eq(hosts.id, hostId), eq(hosts.status, 'online')))
+      .returning({ id: hosts.id });
+    if (changed.length > 0) await recordEvent(tx, { type: 'host.unreachable', hostId, reason });
+  });
 }
 
 /**
@@ -220,21 +224,23 @@ export async function reassertServedHosts(
   servedHostIds: string[],
 ): Promise<void> {
   if (servedHostIds.length === 0) return;
-  const drifted = await db
-    .update(hosts)
-    .set({ status: 'online', connectedReplica: replicaId })
-    .where(
-      and(
-        inArray(hosts.id, servedHostIds),
-        or(
-          ne(hosts.status, 'online'),
-          isNull(hosts.connectedReplica),
-          ne(hosts.connectedReplica, replicaId),
+  await db.transaction(async (tx) => {
+    const drifted = await tx
+      .update(hosts)
+      .set({ status: 'online', connectedReplica: replicaId })
+      .where(
+        and(
+          inArray(hosts.id, servedHostIds),
+          or(
+            ne(hosts.status, 'online'),
+            isNull(hosts.connectedReplica),
+            ne(hosts.connectedReplica, replicaId),
+          ),
         ),
-      ),
-    )
-    .returning({ id: hosts.id });
-  for (const { id } of drifted) {
-    await recordEvent(db, { type: 'host.online', hostId: id, reason: 'reasserted' });
-  }
+      )
+      .returning({ id: hosts.id });
+    for (const { id } of drifted) {
+      await recordEvent(tx, { type: 'host.online', hostId: id, reason: 'reasserted' });
+    }
+  });
 }

@@ -331,18 +331,20 @@ export async function removeOnHost(
 }
 
 async function deleteUnplaced(db: Db, row: ContainerRow, idOrName: string): Promise<DeleteOutcome> {
-  const removed = await db
-    .update(containers)
-    .set({ desiredStatus: 'deleted', deletedAt: new Date() })
-    .where(and(eq(containers.id, row.id), isNull(containers.deletedAt)))
-    .returning({ id: containers.id });
-  // A concurrent DELETE won the race: to this caller it is simply gone.
-  if (removed.length === 0) throw notFound('Container', idOrName);
-  await recordEvent(db, {
-    type: 'container.deleted',
-    actorUserId: row.userId,
-    containerId: row.id,
-    reason: 'user',
+  return db.transaction(async (tx) => {
+    const removed = await tx
+      .update(containers)
+      .set({ desiredStatus: 'deleted', deletedAt: new Date() })
+      .where(and(eq(containers.id, row.id), isNull(containers.deletedAt)))
+      .returning({ id: containers.id });
+    // A concurrent DELETE won the race: to this caller it is simply gone.
+    if (removed.length === 0) throw notFound('Container', idOrName);
+    await recordEvent(tx, {
+      type: 'container.deleted',
+      actorUserId: row.userId,
+      containerId: row.id,
+      reason: 'user',
+    });
+    return { kind: 'removed' } as const;
   });
-  return { kind: 'removed' };
 }

@@ -58,19 +58,21 @@ export async function setScheduling(
       ? 'unhealthy'
       : scheduling;
   if (current.scheduling === target) return current;
-  const [row] = await db
-    .update(hosts)
-    .set({ scheduling: target })
-    .where(eq(hosts.id, id))
-    .returning();
-  if (row === undefined) throw notFound('Host', id);
-  await recordEvent(db, {
-    type: `host.${scheduling === 'active' ? 'uncordoned' : scheduling}`,
-    actorUserId,
-    hostId: id,
-    detail: { from: current.scheduling, to: target },
+  return db.transaction(async (tx) => {
+    const [row] = await tx
+      .update(hosts)
+      .set({ scheduling: target })
+      .where(eq(hosts.id, id))
+      .returning();
+    if (row === undefined) throw notFound('Host', id);
+    await recordEvent(tx, {
+      type: `host.${scheduling === 'active' ? 'uncordoned' : scheduling}`,
+      actorUserId,
+      hostId: id,
+      detail: { from: current.scheduling, to: target },
+    });
+    return row;
   });
-  return row;
 }
 
 export interface CreateJoinTokenInput {
