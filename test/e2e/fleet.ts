@@ -67,7 +67,12 @@ export interface Fleet {
     env?: Record<string, string>,
     wrap?: readonly string[],
   ): Promise<{ agent: Agent; hostId: string }>;
-  waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs?: number): Promise<T>;
+  waitFor<T>(
+    what: string,
+    probe: () => Promise<T | undefined>,
+    timeoutMs?: number,
+    intervalMs?: number,
+  ): Promise<T>;
   containerStatus(id: string, wanted: Container['status'], timeoutMs?: number): Promise<Container>;
 }
 

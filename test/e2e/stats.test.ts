@@ -45,6 +45,8 @@ void t.test(
           : undefined;
       },
       120_000,
+      // Once a second, as the agent samples: a faster poll meets the read rate limit on a slow run.
+      1_000,
     );
     const direct = await engine(fleet.kind, [
       'stats',
