@@ -1,10 +1,15 @@
 // event-wake.ts shares reads between streams: streams asking the same (filter, position, limit)
 // while one such query runs get that query's answer instead of a query each, which is what keeps
 // a thousand subscribers of one event to one query (bench/events-fanout.ts). A different filter
-// or position is a query of its own, and a finished read is never answered from memory.
+// or position is a query of its own, and a finished read is never answered from memory. The LISTEN
+// connection, ended by the server while listening or after stop() gave it back, is released once.
 import { pino } from 'pino';
 import t from 'tap';
-import { createEventWake } from '../../../packages/control-plane/src/events/event-wake.js';
+import type pg from 'pg';
+import {
+  createEventWake,
+  EVENTS_CHANNEL,
+} from '../../../packages/control-plane/src/events/event-wake.js';
 import { recordEvent } from '../../../packages/control-plane/src/services/events.js';
 import {
   START_POSITION,
@@ -42,3 +47,54 @@ void t.test('identical reads in flight share one query; others do not', async (t
   t.not(later, first, 'a finished read is not reused');
   t.same(await later, records);
 });
+
+/** Ends the backends of this database whose last statement was `query`; how many there were. */
+async function terminate(admin: pg.PoolClient, query: string): Promise<number> {
+  const result = await admin.query(
+    `select pg_terminate_backend(pid) as ended from pg_stat_activity
+     where datname = current_database() and query = $1 and pid <> pg_backend_pid()`,
+    [query],
+  );
+  return result.rows.length;
+}
+
+void t.test(
+  'a LISTEN connection the server ends is given back once, also after stop(), and LISTEN resumes',
+  async (t) => {
+    const { database } = await preparedDatabase(t, 'pg');
+    // A connection of the test's own: the pool would hand back the one stop() released.
+    const admin = await (database.pool as pg.Pool).connect();
+    t.teardown(() => admin.release());
+    const wake = createEventWake({ database, log: pino({ level: 'silent' }), probeMs: 50 });
+    await wake.start();
+    let stopped = false;
+    t.teardown(() => (stopped ? undefined : wake.stop()));
+    const listening = `LISTEN ${EVENTS_CHANNEL}`;
+
+    t.equal(await terminate(admin, listening), 1, 'the LISTEN connection is ended');
+    // The next ticks listen again on a fresh connection.
+    for (let tries = 0; ; tries++) {
+      const rows = await admin.query(
+        `select 1 from pg_stat_activity where datname = current_database()
+         and query = $1 and pid <> pg_backend_pid()`,
+        [listening],
+      );
+      if (rows.rows.length === 1) break;
+      if (tries > 200) throw new Error('never listened again');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    let woken = 0;
+    wake.subscribe({ wake: () => (woken += 1), close: () => undefined });
+    await recordEvent(database.db, { type: 'host.online', hostId: 'hst_b' });
+    while (woken === 0) await new Promise((resolve) => setTimeout(resolve, 20));
+    t.pass('an event wakes subscribers again');
+
+    await wake.stop();
+    stopped = true;
+    // stop() gave the connection back to the pool; the server ending it there is the pool's
+    // business, not a second release (pg-pool throws on one, an uncaught exception).
+    t.equal(await terminate(admin, `UNLISTEN ${EVENTS_CHANNEL}`), 1, 'the idle one is ended');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    t.pass('nothing was released twice');
+  },
+);

@@ -52,7 +52,8 @@ export function createEventWake({ database, log, probeMs }: EventWakeOptions): E
   const subscribers = new Set<EventSubscriber>();
   let head: EventPosition | null = null;
   let timer: NodeJS.Timeout | undefined;
-  let client: pg.PoolClient | null = null;
+  /** The LISTEN connection and the one way it goes back to the pool. */
+  let client: { connection: pg.PoolClient; release: (error?: Error) => void } | null = null;
   let probing: Promise<void> | null = null;
   let stopped = false;
   // Bumped at every wake-up: a read started before one may not have seen what it announced, so
@@ -93,15 +94,35 @@ export function createEventWake({ database, log, probeMs }: EventWakeOptions): E
     if (database.pool === undefined || client !== null || stopped) return;
     try {
       const connection = await database.pool.connect();
+      // Released exactly once, whichever comes first: its error (the server ended the session,
+      // also after stop() gave it back), a failed LISTEN or stop(). pg-pool throws on a second.
+      let released = false;
+      const release = (error?: Error) => {
+        if (released) return;
+        released = true;
+        connection.release(error);
+      };
+      const held = { connection, release };
       connection.on('notification', probe);
       connection.on('error', (error) => {
         // The tick reconnects; until then the probe alone wakes readers.
-        log.warn({ err: error }, 'the events LISTEN connection failed');
-        connection.release(error);
-        if (client === connection) client = null;
+        if (client === held) {
+          client = null;
+          log.warn({ err: error }, 'the events LISTEN connection failed');
+        }
+        release(error);
       });
-      await connection.query(`LISTEN ${EVENTS_CHANNEL}`);
-      client = connection;
+      try {
+        await connection.query(`LISTEN ${EVENTS_CHANNEL}`);
+      } catch (error) {
+        release(error instanceof Error ? error : new Error(String(error)));
+        throw error;
+      }
+      if (stopped) {
+        release();
+        return;
+      }
+      client = held;
       // Whatever was notified while not listening is found by this probe.
       probe();
     } catch (error) {
@@ -146,16 +167,16 @@ export function createEventWake({ database, log, probeMs }: EventWakeOptions): E
       clearInterval(timer);
       for (const subscriber of [...subscribers]) subscriber.close();
       await probing;
-      const connection = client;
+      const held = client;
       client = null;
-      if (connection !== null) {
-        connection.removeAllListeners('notification');
+      if (held !== null) {
+        held.connection.removeAllListeners('notification');
         try {
-          await connection.query(`UNLISTEN ${EVENTS_CHANNEL}`);
-          connection.release();
+          await held.connection.query(`UNLISTEN ${EVENTS_CHANNEL}`);
+          held.release();
         } catch (error) {
           // A connection that cannot UNLISTEN is broken: the pool discards it instead of reusing it.
-          connection.release(error instanceof Error ? error : new Error(String(error)));
+          held.release(error instanceof Error ? error : new Error(String(error)));
         }
       }
     },
