@@ -17,7 +17,8 @@ readonly ENV_FILE='/etc/rexec/agent.env'
 usage() {
   cat <<'USAGE'
 Usage: deploy/install-agent.sh --url URL --join-token TOKEN [options]
-  --url URL           the control plane's base URL, http(s)://… (required)
+  --url URL[,URL…]    the control plane's base URL, http(s)://…, or its replicas' URLs
+                      separated by commas, dialled in turn (required)
   --join-token TOKEN  from an admin: POST /api/v1/hosts/join-tokens (required until the host has
                       joined; a reinstall of a joined host may leave it out)
   --host-name NAME    the host's name in the fleet (default: the machine's hostname)

@@ -15,7 +15,10 @@ function failure(env: Record<string, string>, argv: string[] = []): string {
 
 void t.test('defaults fill everything but REXEC_URL', (t) => {
   const config = loadConfig({ REXEC_URL: 'https://cp.example:8080/' });
-  t.equal(config.url.href, 'https://cp.example:8080/');
+  t.same(
+    config.urls.map((url) => url.href),
+    ['https://cp.example:8080/'],
+  );
   t.equal(config.joinToken, undefined);
   t.equal(config.stateDir, '/var/lib/rexec-agent');
   t.equal(config.runtimeDir, '/run/rexec-agent', 'pid files never go to a fixed /tmp path');
@@ -41,7 +44,7 @@ void t.test('every variable is read, and a flag wins over its variable', (t) => 
     },
     ['--runtime', 'podman', '--host-name=worker-2'],
   );
-  t.equal(config.url.protocol, 'https:');
+  t.equal(config.urls[0]?.protocol, 'https:');
   t.equal(config.joinToken, 'join_abc');
   t.equal(config.stateDir, '/tmp/state');
   t.equal(config.runtime, 'podman');
@@ -232,16 +235,16 @@ void t.test('plain http:// is refused unless loopback or --insecure-http, with w
     t.match(message, /REXEC_INSECURE_HTTP=true \(--insecure-http\)/, 'says how to accept it');
   }
   for (const url of ['http://127.0.0.1:8080', 'http://localhost:8080', 'http://[::1]:8080']) {
-    t.equal(loadConfig({ REXEC_URL: url }).url.protocol, 'http:', `${url} is loopback`);
+    t.equal(loadConfig({ REXEC_URL: url }).urls[0]?.protocol, 'http:', `${url} is loopback`);
   }
-  t.equal(loadConfig({ REXEC_URL: 'https://cp.example' }).url.protocol, 'https:');
+  t.equal(loadConfig({ REXEC_URL: 'https://cp.example' }).urls[0]?.protocol, 'https:');
   t.equal(
-    loadConfig({ REXEC_URL: 'http://cp.example', REXEC_INSECURE_HTTP: 'true' }).url.hostname,
+    loadConfig({ REXEC_URL: 'http://cp.example', REXEC_INSECURE_HTTP: 'true' }).urls[0]?.hostname,
     'cp.example',
     'the variable accepts it',
   );
   t.equal(
-    loadConfig({ REXEC_URL: 'http://cp.example' }, ['--insecure-http']).url.hostname,
+    loadConfig({ REXEC_URL: 'http://cp.example' }, ['--insecure-http']).urls[0]?.hostname,
     'cp.example',
     'the flag accepts it',
   );
@@ -289,5 +292,33 @@ void t.test('the metrics listener is off by default and on with REXEC_METRICS_PO
     failure({ ...url, REXEC_METRICS_PORT: '9465', REXEC_METRICS_BIND: 'no such host!' }),
     /REXEC_METRICS_BIND \(--metrics-bind\)/,
   );
+  t.end();
+});
+
+void t.test('REXEC_URL may list replicas, each checked as one URL is', (t) => {
+  const config = loadConfig({
+    REXEC_URL: 'https://a.example:8080/, https://b.example,http://127.0.0.1:9',
+  });
+  t.same(
+    config.urls.map((url) => url.href),
+    ['https://a.example:8080/', 'https://b.example/', 'http://127.0.0.1:9/'],
+    'in order, spaces and trailing slashes dropped',
+  );
+  t.match(failure({ REXEC_URL: 'https://a.example,' }), /REXEC_URL \(--url\) must be an http/);
+  t.match(
+    failure({ REXEC_URL: 'https://a.example,ftp://b' }),
+    /REXEC_URL \(--url\) must be an http/,
+  );
+  t.match(
+    failure({ REXEC_URL: 'https://a.example,https://a.example/' }),
+    /REXEC_URL \(--url\) names the same URL twice/,
+  );
+  t.match(
+    failure({ REXEC_URL: 'https://a.example,http://b.example' }),
+    /plain http:\/\/ to b\.example/,
+    'every replica must be https or loopback',
+  );
+  const many = Array.from({ length: 17 }, (_, i) => `https://r${i}.example`).join(',');
+  t.match(failure({ REXEC_URL: many }), /at most 16 control plane URLs/);
   t.end();
 });

@@ -44,6 +44,8 @@ export interface PeerOptions {
   autoWelcome?: boolean;
   /** Answer heartbeats with CONTROL_HEARTBEAT_ACK (default true); false plays a silent peer. */
   ackHeartbeats?: boolean;
+  /** Plays another replica of the same control plane: the same host and credential. */
+  replicaOf?: ControlPlanePeer;
 }
 
 export interface ControlPlanePeer {
@@ -57,6 +59,8 @@ export interface ControlPlanePeer {
   /** Makes the next upgrades answer HTTP 401 (a credential the control plane does not know). */
   refuseUpgrades: boolean;
   nextConnection(timeoutMs?: number): Promise<PeerConnection>;
+  /** Plays a replica that died: every agent socket is cut and the port stops listening. */
+  halt(): Promise<void>;
 }
 
 function id(prefix: string): string {
@@ -94,8 +98,8 @@ function waitFor<T>(
 
 export async function startPeer(t: Test, options: PeerOptions = {}): Promise<ControlPlanePeer> {
   const joinToken = `join_${randomBytes(16).toString('hex')}`;
-  const hostId = id('hst');
-  const credential = `cred_${randomBytes(24).toString('hex')}`;
+  const hostId = options.replicaOf?.hostId ?? id('hst');
+  const credential = options.replicaOf?.credential ?? `cred_${randomBytes(24).toString('hex')}`;
   const enrollments: AgentEnrollRequest[] = [];
   const connections: PeerConnection[] = [];
   const connectionWaiters = new Set<() => void>();
@@ -152,6 +156,11 @@ export async function startPeer(t: Test, options: PeerOptions = {}): Promise<Con
         timeoutMs,
         `agent connection #${index + 1}`,
       );
+    },
+    async halt() {
+      for (const client of wss.clients) client.terminate();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
 

@@ -43,7 +43,7 @@ async function scriptedServer(
 void t.test('a cut connection and a 503 are retried until the credential comes', async (t) => {
   const server = await scriptedServer(t, ['cut', 503, 201]);
   const { log, lines } = capturedLog();
-  const state = await enroll({ url: server.url, joinToken: 'join_x', hostName: 'retrier', log });
+  const state = await enroll({ urls: [server.url], joinToken: 'join_x', hostName: 'retrier', log });
   t.equal(server.requests, 3, 'three attempts');
   t.match(state, { host_name: 'retrier', credential: /^rexec_host_/ });
   const retries = lines.filter((line) => line['msg'] === 'enrollment failed; retrying');
@@ -58,7 +58,7 @@ void t.test('a refused connection is retried until told to stop', async (t) => {
   t.teardown(() => controller.abort());
   // Port 1 on loopback: nothing listens, so every attempt is refused, as before a control plane runs.
   const enrolling = enroll({
-    url: new URL('http://127.0.0.1:1/'),
+    urls: [new URL('http://127.0.0.1:1/')],
     joinToken: 'join_x',
     hostName: 'retrier',
     log,
@@ -77,7 +77,7 @@ void t.test('a 400 is fatal at once: retrying cannot fix the request', async (t)
   const server = await scriptedServer(t, [400]);
   const { log } = capturedLog();
   await t.rejects(
-    enroll({ url: server.url, joinToken: 'join_x', hostName: 'retrier', log }),
+    enroll({ urls: [server.url], joinToken: 'join_x', hostName: 'retrier', log }),
     AgentFatalError,
   );
   t.equal(server.requests, 1, 'asked once');

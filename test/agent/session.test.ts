@@ -21,7 +21,7 @@ function loopFor(
 ) {
   return createConnectLoop({
     ...(containerUsage === undefined ? {} : { containerUsage }),
-    url: new URL(peer.url),
+    urls: [new URL(peer.url)],
     credential: peer.credential,
     log: pino({ level: 'silent' }),
     buildHello: () => Promise.resolve(sampleHello('worker-session')),
@@ -85,7 +85,7 @@ void t.test('HELLO is built before the socket opens, and a failed build retries'
   const openWhileBuilding: number[] = [];
   let builds = 0;
   const loop = createConnectLoop({
-    url: new URL(peer.url),
+    urls: [new URL(peer.url)],
     credential: peer.credential,
     log: pino({ level: 'silent' }),
     buildHello: () => {
@@ -115,7 +115,7 @@ void t.test('HELLO is built before the socket opens, and a failed build retries'
 void t.test('stop() while waiting to reconnect ends the loop at once', async (t) => {
   // Nothing listens on port 9 (discard): every dial fails and the loop waits to retry.
   const loop = createConnectLoop({
-    url: new URL('http://127.0.0.1:9'),
+    urls: [new URL('http://127.0.0.1:9')],
     credential: 'cred_never_used_000000',
     log: pino({ level: 'silent' }),
     buildHello: () => Promise.resolve(sampleHello('worker-session')),

@@ -81,7 +81,7 @@ function baseEnv(): Record<string, string> {
   return env;
 }
 
-function parseLogLine(line: string): Record<string, unknown> | null {
+export function parseLogLine(line: string): Record<string, unknown> | null {
   if (!line.startsWith('{')) return null;
   try {
     const value: unknown = JSON.parse(line);

@@ -11,6 +11,7 @@ import {
   TERMINAL_SCROLLBACK_BYTES,
 } from '@rexec/protocol';
 import { z } from 'zod';
+import { ControlPlaneUrls } from './control-plane-urls.js';
 import {
   DEFAULT_DISK_CHECK_INTERVAL_MS,
   DEFAULT_MEASURE_TIMEOUT_MS,
@@ -54,8 +55,11 @@ export interface CapacityOverrides {
 }
 
 export interface AgentConfig {
-  /** Control plane base URL without a trailing slash. */
-  url: URL;
+  /**
+   * The control plane's base URLs without a trailing slash (REXEC_URL: one URL, or a comma-separated
+   * list of replicas tried in turn). Never empty.
+   */
+  urls: readonly URL[];
   joinToken: string | undefined;
   stateDir: string;
   /** Files that live while the agent runs (podman pid files); never a fixed /tmp path. */
@@ -150,10 +154,6 @@ type Variable = keyof typeof VARIABLES;
 /** Flags given bare (`--insecure-http`), not with a value. */
 const BOOLEAN_FLAGS: readonly string[] = ['insecure-http'];
 
-const HttpUrl = z
-  .url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' })
-  .transform((text) => new URL(text.replace(/\/+$/, '')));
-
 const amount = (max: number) =>
   z
     .string()
@@ -205,7 +205,7 @@ const egressList = <T>(parse: (text: string) => T) =>
     .optional();
 
 const Schema = z.object({
-  REXEC_URL: z.string({ error: 'is required' }).pipe(HttpUrl),
+  REXEC_URL: ControlPlaneUrls,
   REXEC_JOIN_TOKEN: z
     .string()
     .min(1)
@@ -331,10 +331,12 @@ export function loadConfig(
     throw new ConfigError(`invalid agent configuration: ${lines.join('; ')}`);
   }
   const value = parsed.data;
-  const plainHttp = plainHttpProblem(value.REXEC_URL, value.REXEC_INSECURE_HTTP);
-  if (plainHttp !== null) throw new ConfigError(`invalid agent configuration: ${plainHttp}`);
+  for (const url of value.REXEC_URL) {
+    const plainHttp = plainHttpProblem(url, value.REXEC_INSECURE_HTTP);
+    if (plainHttp !== null) throw new ConfigError(`invalid agent configuration: ${plainHttp}`);
+  }
   return {
-    url: value.REXEC_URL,
+    urls: value.REXEC_URL,
     joinToken: value.REXEC_JOIN_TOKEN,
     stateDir: value.REXEC_AGENT_STATE_DIR,
     runtimeDir: value.REXEC_AGENT_RUNTIME_DIR,

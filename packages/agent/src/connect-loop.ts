@@ -1,8 +1,10 @@
 // Keeps one session alive (PROTOCOL.md §6): build HELLO, dial, run the session, and after any close
-// or failed dial wait reconnectDelayMs(attempt) (cut short when a control plane that went away accepts
-// connections again: reconnect-wait.ts) and try again; attempt resets after a session that lasted
-// resetAfterMs and on 4008. Fatal closes (4003–4006, HTTP 401 on upgrade) end the loop with an
-// AgentFatalError for main to report. stop() says GOODBYE and closes with 4009.
+// or failed dial try again on the next of REXEC_URL's replicas (the same one when there is one),
+// after reconnectDelayMs(round), where round counts the passes over every replica since the last
+// session that lasted resetAfterMs or ended with 4008 (a replica shutting down: the next one is
+// tried after the shortest delay). The wait is cut short when the replica to try next accepts
+// connections again (reconnect-wait.ts). Fatal closes (4003–4006, HTTP 401 on upgrade) end the loop
+// with an AgentFatalError for main to report. stop() says GOODBYE and closes with 4009.
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   agentShouldReconnect,
@@ -14,12 +16,13 @@ import type { AgentHello, AgentMessage } from '@rexec/protocol';
 import { dial } from './connection.js';
 import { AgentFatalError } from './errors.js';
 import type { AgentFatalCode } from './errors.js';
-import { probeTarget, waitToReconnect } from './reconnect-wait.js';
+import { probeTarget, waitToReconnect, type ProbeTarget } from './reconnect-wait.js';
 import { describeClose, startSession } from './session.js';
 import type { Session, SessionDeps, SessionEnd } from './session.js';
 
 export interface ConnectLoopOptions extends Omit<SessionDeps, 'socket' | 'onWelcome'> {
-  url: URL;
+  /** The control plane's replicas (never empty), tried in turn. */
+  urls: readonly URL[];
   credential: string;
   /** Called on every WELCOME (each reconnect too). */
   onWelcome: SessionDeps['onWelcome'];
@@ -90,7 +93,12 @@ export function createConnectLoop(options: ConnectLoopOptions): ConnectLoop {
   }
 
   async function loop(): Promise<LoopEnd> {
-    const target = probeTarget(options.url);
+    const { urls } = options;
+    if (urls.length === 0) throw new RangeError('the connect loop needs a control plane URL');
+    const targets = urls.map(probeTarget);
+    /** Which replica the next dial goes to. */
+    let next = 0;
+    /** Dials and sessions that failed since the last one that lasted (or ended with 4008). */
     let attempt = 0;
     while (!stopping.signal.aborted) {
       // HELLO is built before dialling: `podman info` and the inventory take seconds on a busy host,
@@ -102,13 +110,15 @@ export function createConnectLoop(options: ConnectLoopOptions): ConnectLoop {
       );
       if (!hello.ok) {
         log.error({ err: hello.error }, 'could not build AGENT_HELLO; retrying');
-        const delayMs = reconnectDelayMs(attempt, options.random);
+        const delayMs = reconnectDelayMs(Math.floor(attempt / urls.length), options.random);
         attempt += 1;
         await sleep(delayMs, undefined, { signal: stopping.signal }).catch(() => undefined);
         continue;
       }
       if (stopping.signal.aborted) break;
-      const dialed = await dial(options.url, options.credential);
+      const url = urls[next] as URL;
+      next = (next + 1) % urls.length;
+      const dialed = await dial(url, options.credential);
       if (!dialed.ok && dialed.unauthorized) {
         return {
           kind: 'fatal',
@@ -123,6 +133,7 @@ export function createConnectLoop(options: ConnectLoopOptions): ConnectLoop {
           dialed.socket.close(CloseCode.AGENT_SHUTTING_DOWN, 'agent shutting down');
           break;
         }
+        log.info({ url: url.origin }, 'socket open to the control plane');
         const end = await runSession(dialed, hello.built);
         if (stopping.signal.aborted) break;
         const fatal = fatalFor(end);
@@ -135,16 +146,19 @@ export function createConnectLoop(options: ConnectLoopOptions): ConnectLoop {
           attempt = 0;
         }
         log.warn(
-          { code: end.code, close: describeClose(end.code), reason: end.reason },
+          { code: end.code, close: describeClose(end.code), reason: end.reason, url: url.origin },
           'disconnected from the control plane',
         );
       } else {
-        log.warn({ problem: dialed.message }, 'could not connect to the control plane');
+        log.warn(
+          { problem: dialed.message, url: url.origin },
+          'could not connect to the control plane',
+        );
       }
-      const delayMs = reconnectDelayMs(attempt, options.random);
+      const delayMs = reconnectDelayMs(Math.floor(attempt / urls.length), options.random);
       attempt += 1;
-      log.info({ delayMs, attempt }, 'reconnecting');
-      const waited = await waitToReconnect(delayMs, target, stopping.signal, {
+      log.info({ delayMs, attempt, url: urls[next]?.origin }, 'reconnecting');
+      const waited = await waitToReconnect(delayMs, targets[next] as ProbeTarget, stopping.signal, {
         ...(options.random === undefined ? {} : { random: options.random }),
       });
       if (waited === 'returned') {

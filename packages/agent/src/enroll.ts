@@ -1,6 +1,7 @@
 // First contact (PROTOCOL.md §2): trade REXEC_JOIN_TOKEN for a host credential with one POST, and
-// retry with the reconnect backoff while the control plane is unreachable or failing (5xx). A 401
-// or another 4xx is fatal: retrying cannot make a bad token good. Storing the result is state.ts's.
+// retry with the reconnect backoff while the control plane is unreachable or failing (5xx), each
+// try on the next of REXEC_URL's replicas. A 401 or another 4xx is fatal: retrying cannot make a
+// bad token good. Storing the result is state.ts's.
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   AGENT_ENROLL_PATH,
@@ -15,7 +16,8 @@ import type { AgentState } from './state.js';
 import { AGENT_VERSION } from './version.js';
 
 export interface EnrollOptions {
-  url: URL;
+  /** The control plane's replicas, tried in turn. */
+  urls: readonly URL[];
   joinToken: string;
   hostName: string;
   log: Logger;
@@ -38,8 +40,8 @@ async function errorText(response: Response): Promise<string> {
   return text.slice(0, 200) || response.statusText;
 }
 
-async function enrollOnce(options: EnrollOptions): Promise<AgentState> {
-  const target = new URL(AGENT_ENROLL_PATH, options.url);
+async function enrollOnce(options: EnrollOptions, url: URL): Promise<AgentState> {
+  const target = new URL(AGENT_ENROLL_PATH, url);
   const body: AgentEnrollRequest = {
     host_name: options.hostName,
     agent_version: AGENT_VERSION,
@@ -91,12 +93,14 @@ async function enrollOnce(options: EnrollOptions): Promise<AgentState> {
 
 /** Enrolls, retrying transient failures with backoff; throws AgentFatalError when refused. */
 export async function enroll(options: EnrollOptions): Promise<AgentState> {
+  const { urls } = options;
   for (let attempt = 0; ; attempt += 1) {
     try {
-      return await enrollOnce(options);
+      return await enrollOnce(options, urls[attempt % urls.length] as URL);
     } catch (error) {
       if (!(error instanceof RetryableEnrollError)) throw error;
-      const delayMs = reconnectDelayMs(attempt);
+      // The next replica is tried after the first delay; the backoff grows once all were tried.
+      const delayMs = reconnectDelayMs(Math.floor(attempt / urls.length));
       // Safe to carry on: nothing was stored, and the next attempt asks again from scratch.
       options.log.warn({ err: error, delayMs }, 'enrollment failed; retrying');
       await sleep(delayMs, undefined, { signal: options.signal });

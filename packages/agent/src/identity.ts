@@ -31,7 +31,7 @@ export async function loadIdentity(
     );
   }
   const state = await enroll({
-    url: config.url,
+    urls: config.urls,
     joinToken: config.joinToken,
     hostName: config.hostName,
     log,

@@ -95,7 +95,7 @@ async function run(config: AgentConfig, log: Logger): Promise<number> {
     sourceCidr: poolCidr(config.userNetworkPool),
     allowedHostPorts: config.containerHostPorts,
     egress: egressPolicy(config.egressAllow, config.egressDeny),
-    controlPlaneUrl: config.url,
+    controlPlaneUrls: config.urls,
     log: log.child({ component: 'network' }),
   });
   const registry = new Registry();
@@ -185,7 +185,7 @@ async function run(config: AgentConfig, log: Logger): Promise<number> {
       ? undefined
       : createMetricsServer(registry, config.metrics, log.child({ component: 'metrics' }));
   const connectLoop = createConnectLoop({
-    url: config.url,
+    urls: config.urls,
     credential: identity.credential,
     log: log.child({ component: 'connection' }),
     buildHello: () =>
@@ -326,7 +326,11 @@ async function main(): Promise<number> {
   }
   const log = pino({ level: config.logLevel, base: { service: 'rexec-agent', pid: process.pid } });
   log.info(
-    { version: AGENT_VERSION, url: withoutCredentials(config.url), host_name: config.hostName },
+    {
+      version: AGENT_VERSION,
+      urls: config.urls.map(withoutCredentials),
+      host_name: config.hostName,
+    },
     'starting',
   );
   try {

@@ -50,7 +50,10 @@ void t.test(
     await installHostGuard({
       ...options,
       allowedPorts: [8081],
-      controlPlane: { addresses: ['192.0.2.10'], port: 9000 },
+      controlPlanes: [
+        { addresses: ['192.0.2.10'], port: 9000 },
+        { addresses: ['192.0.2.11'], port: 9443 },
+      ],
     });
     const inputRules = await rules(input);
     t.notOk(
@@ -66,6 +69,12 @@ void t.test(
         (line) => line.includes('-d 192.0.2.10/32') && line.includes('9000'),
       ),
       'a remote control plane is rejected in FORWARD',
+    );
+    t.ok(
+      (await rules(forward)).some(
+        (line) => line.includes('-d 192.0.2.11/32') && line.includes('9443'),
+      ),
+      'so is every other replica',
     );
     t.equal(jumpsTo(await rules('INPUT'), input).length, 1, 'still one INPUT jump');
   },
@@ -146,7 +155,7 @@ void t.test('at agent start, a root host reports shaping and isolation on', asyn
     hostId,
     sourceCidr: '10.216.3.0/24',
     allowedHostPorts: [],
-    controlPlaneUrl: new URL('http://127.0.0.1:8080'),
+    controlPlaneUrls: [new URL('http://127.0.0.1:8080')],
     log: testLogger(),
     egress: egressPolicy(),
   });
@@ -167,7 +176,7 @@ void t.test('without iptables isolation is off, says why, and shaping is unaffec
     hostId,
     sourceCidr: '10.216.4.0/24',
     allowedHostPorts: [],
-    controlPlaneUrl: new URL('http://127.0.0.1:8080'),
+    controlPlaneUrls: [new URL('http://127.0.0.1:8080')],
     log: testLogger(),
     iptables: '/nonexistent/iptables',
   });

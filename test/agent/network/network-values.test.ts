@@ -89,7 +89,10 @@ void t.test('the host guard accepts replies, DNS and the allowed ports, rejects 
     hostId: 'host-1',
     sourceCidr: '10.213.0.0/16',
     allowedPorts: [3142],
-    controlPlane: { addresses: ['192.0.2.10'], port: 8080 },
+    controlPlanes: [
+      { addresses: ['192.0.2.10'], port: 8080 },
+      { addresses: ['192.0.2.11', '192.0.2.12'], port: 443 },
+    ],
   });
   const { input, forward } = hostGuardChains('host-1');
   t.match(input, /^REXEC-IN-[0-9a-f]{8}$/);
@@ -106,6 +109,8 @@ void t.test('the host guard accepts replies, DNS and the allowed ports, rejects 
     `-A ${input} -j REJECT --reject-with icmp-port-unreachable`,
     `-A ${forward} -d 10.213.0.0/16 -m physdev ! --physdev-is-bridged -j REJECT --reject-with icmp-port-unreachable`,
     `-A ${forward} -d 192.0.2.10 -p tcp --dport 8080 -j REJECT --reject-with tcp-reset`,
+    `-A ${forward} -d 192.0.2.11 -p tcp --dport 443 -j REJECT --reject-with tcp-reset`,
+    `-A ${forward} -d 192.0.2.12 -p tcp --dport 443 -j REJECT --reject-with tcp-reset`,
     'COMMIT',
     '',
   ]);

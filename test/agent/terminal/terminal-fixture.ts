@@ -54,7 +54,7 @@ export async function startRig(
     log: testLogger(),
   });
   const loop = createConnectLoop({
-    url: peer.url,
+    urls: [peer.url],
     credential: peer.credential,
     log: testLogger(),
     buildHello: () =>

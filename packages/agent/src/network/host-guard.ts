@@ -1,7 +1,7 @@
 // Keeps containers off the host's own ports (issue 7 isolation): a per-host iptables chain, jumped
 // to from INPUT for traffic from the user network pool, lets through replies, DNS to the gateway
 // and the configured ports and rejects the rest; a second chain, jumped to from FORWARD, rejects
-// a remote control plane's address and port and, with an egress policy, every non-public
+// remote control plane replicas' addresses and ports and, with an egress policy, every non-public
 // destination (egress-policy.ts) except the allowed ones and DNS to the host's resolvers. Rebuilt
 // on every agent start; left in place on stop (containers keep running); removeHostGuard takes it
 // away. Per-user networks are the runtime's.
@@ -15,8 +15,8 @@ export interface HostGuardOptions {
   sourceCidr: string;
   /** TCP ports on the host containers may reach (REXEC_CONTAINER_HOST_PORTS). */
   allowedPorts: readonly number[];
-  /** The control plane's addresses and port when it runs elsewhere; a local one is INPUT's. */
-  controlPlane?: { addresses: readonly string[]; port: number };
+  /** The control plane replicas' addresses and ports that are elsewhere; a local one is INPUT's. */
+  controlPlanes?: readonly { addresses: readonly string[]; port: number }[];
   /** Routed destinations to refuse and the exceptions; absent: only the rules above. */
   egress?: EgressPolicy;
   /**
@@ -51,7 +51,6 @@ export function hostGuardChains(hostId: string): { input: string; forward: strin
 /** The iptables-restore input: declaring a chain flushes it, so this is a full rebuild. */
 export function hostGuardRules(options: HostGuardOptions): string {
   const { input, forward } = hostGuardChains(options.hostId);
-  const cp = options.controlPlane;
   return [
     '*filter',
     `:${input} - [0:0]`,
@@ -68,12 +67,12 @@ export function hostGuardRules(options: HostGuardOptions): string {
     // whenever any isolated network loses its last container (seen here), so the guard holds
     // that line itself. Traffic inside one user's network is bridged, not routed, and passes.
     `-A ${forward} -d ${options.sourceCidr} -m physdev ! --physdev-is-bridged -j REJECT --reject-with icmp-port-unreachable`,
-    ...(cp === undefined
-      ? []
-      : cp.addresses.map(
-          (address) =>
-            `-A ${forward} -d ${address} -p tcp --dport ${cp.port} -j REJECT --reject-with tcp-reset`,
-        )),
+    ...(options.controlPlanes ?? []).flatMap((cp) =>
+      cp.addresses.map(
+        (address) =>
+          `-A ${forward} -d ${address} -p tcp --dport ${cp.port} -j REJECT --reject-with tcp-reset`,
+      ),
+    ),
     ...(options.egress === undefined ? [] : egressRules(forward, options)),
     'COMMIT',
     '',

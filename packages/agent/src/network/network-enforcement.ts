@@ -30,8 +30,8 @@ export interface NetworkEnforcementOptions {
   /** The user network pool as CIDR text. */
   sourceCidr: string;
   allowedHostPorts: readonly number[];
-  /** REXEC_URL: its host, when not this machine, is guarded in FORWARD. */
-  controlPlaneUrl: URL;
+  /** REXEC_URL's replicas: each one's host, when not this machine, is guarded in FORWARD. */
+  controlPlaneUrls: readonly URL[];
   log: Logger;
   /** What containers may not reach (REXEC_EGRESS_ALLOW/DENY over the defaults). */
   egress?: EgressPolicy;
@@ -73,19 +73,23 @@ export async function remoteControlPlane(
 }
 
 // An unresolvable control plane host must not cost the host guard as a whole: the INPUT rules
-// still hold, only the FORWARD rule for a remote control plane is missing, and the log says so.
-async function controlPlaneTarget(
+// still hold, only the FORWARD rule for that remote replica is missing, and the log says so.
+async function controlPlaneTargets(
   options: NetworkEnforcementOptions,
-): Promise<{ addresses: string[]; port: number } | undefined> {
-  try {
-    return await remoteControlPlane(options.controlPlaneUrl);
-  } catch (error) {
-    options.log.warn(
-      { err: error, url: options.controlPlaneUrl.href },
-      'cannot resolve the control plane host; containers are not kept off it if it is remote',
-    );
-    return undefined;
+): Promise<{ addresses: string[]; port: number }[]> {
+  const targets: { addresses: string[]; port: number }[] = [];
+  for (const url of options.controlPlaneUrls) {
+    try {
+      const target = await remoteControlPlane(url);
+      if (target !== undefined) targets.push(target);
+    } catch (error) {
+      options.log.warn(
+        { err: error, url: url.href },
+        'cannot resolve the control plane host; containers are not kept off it if it is remote',
+      );
+    }
   }
+  return targets;
 }
 
 // systemd-resolved's stub (127.0.0.53) hides the real servers; docker reads them from its file.
@@ -111,7 +115,7 @@ export async function hostResolvers(
 
 async function guard(options: NetworkEnforcementOptions): Promise<string | null> {
   if (process.getuid?.() !== 0) return 'host isolation needs root (iptables)';
-  const controlPlane = await controlPlaneTarget(options);
+  const controlPlanes = await controlPlaneTargets(options);
   const resolvers =
     options.egress === undefined ? [] : await hostResolvers(options.resolvConfFiles);
   try {
@@ -119,7 +123,7 @@ async function guard(options: NetworkEnforcementOptions): Promise<string | null>
       hostId: options.hostId,
       sourceCidr: options.sourceCidr,
       allowedPorts: options.allowedHostPorts,
-      ...(controlPlane === undefined ? {} : { controlPlane }),
+      controlPlanes,
       ...(options.egress === undefined ? {} : { egress: options.egress, resolvers }),
       ...(options.iptables === undefined ? {} : { iptables: options.iptables }),
     });

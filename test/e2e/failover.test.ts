@@ -1,0 +1,88 @@
+// An agent given two replicas (REXEC_URL "a,b") survives losing the one it is on: after `kill -9`
+// of replica A, it reconnects to B within its backoff, and the container it runs is stopped and
+// started again through B, which can only reach the agent if the agent's socket is on B. The time
+// from the kill to B reaching the agent is printed, not asserted.
+import t from 'tap';
+import { Container } from '@rexec/protocol';
+import { parseLogLine, type RunningProcess } from '../helpers/child-process.js';
+import { engine } from '../helpers/engine.js';
+import { startControlPlane } from '../helpers/processes.js';
+import { callApi } from '../helpers/rest.js';
+import { startFleet } from './fleet.js';
+
+/** The replicas the agent opened sockets to, in order, from its recent log. */
+function socketsOpened(agent: RunningProcess): unknown[] {
+  return agent
+    .output()
+    .split('\n')
+    .map(parseLogLine)
+    .filter((line) => line?.['msg'] === 'socket open to the control plane')
+    .map((line) => line?.['url']);
+}
+
+void t.test(
+  'kill -9 of the replica an agent is on: the agent carries on with the other',
+  async (t) => {
+    const fleet = await startFleet(t);
+    const second = await startControlPlane(t, {
+      env: {
+        REXEC_DATABASE_URL: fleet.databaseUrl,
+        REXEC_BOOTSTRAP_ADMIN_TOKEN: fleet.controlPlane.adminToken,
+      },
+    });
+    const { agent } = await fleet.joinAgent('e2e-failover', {
+      REXEC_URL: `${fleet.controlPlane.url},${second.url}`,
+    });
+    const box = await fleet.createBox({ cpu_millicores: 250, memory_mb: 64, disk_mb: 512 });
+    await fleet.containerStatus(box.id, 'running');
+    t.same(socketsOpened(agent), [fleet.controlPlane.url], 'the agent is on the first replica');
+
+    const viaSecond = (method: string, path: string) =>
+      callApi(second.url, second.adminToken, method, path);
+    const killedAt = Date.now();
+    await fleet.controlPlane.stop('SIGKILL');
+    // The stop is refused (503, host not connected here) until the agent's socket is on B.
+    await fleet.waitFor(
+      'a stop through the second replica',
+      async () => {
+        const answer = await viaSecond('POST', `/containers/${box.id}/stop`);
+        return answer.status < 300 ? answer : undefined;
+      },
+      60_000,
+      250,
+    );
+    t.comment(`the second replica reached the agent ${Date.now() - killedAt} ms after the kill`);
+    const stopped = await fleet.waitFor('stopped, as B says', async () => {
+      const row = Container.parse((await viaSecond('GET', `/containers/${box.id}`)).body);
+      return row.status === 'stopped' ? row : undefined;
+    });
+    t.equal(stopped.status, 'stopped');
+    const state = await engine(fleet.kind, [
+      'inspect',
+      '-f',
+      '{{.State.Running}}',
+      `rexec-${box.id}`,
+    ]);
+    t.equal(state.stdout.trim(), 'false', 'and the engine agrees');
+
+    t.ok((await viaSecond('POST', `/containers/${box.id}/start`)).status < 300, 'start through B');
+    const running = await fleet.waitFor('running again', async () => {
+      const row = Container.parse((await viaSecond('GET', `/containers/${box.id}`)).body);
+      return row.status === 'running' ? row : undefined;
+    });
+    t.equal(running.status, 'running');
+    t.equal(socketsOpened(agent).at(-1), second.url, 'the agent logged the replica it moved to');
+    const deleted = await viaSecond('DELETE', `/containers/${box.id}`);
+    t.ok(deleted.status < 300, `deleted through B (${deleted.status})`);
+    await fleet.waitFor('gone from the engine', async () => {
+      const listed = await engine(fleet.kind, [
+        'ps',
+        '-a',
+        '-q',
+        '--filter',
+        `name=rexec-${box.id}`,
+      ]);
+      return listed.stdout.trim() === '' ? true : undefined;
+    });
+  },
+);
