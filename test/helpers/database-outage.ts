@@ -21,12 +21,17 @@ export async function databaseName(pool: pg.Pool): Promise<string> {
   return name;
 }
 
-export function takeDown(name: string): Promise<void> {
+/**
+ * Refuses new sessions of `name` and ends the current ones, except the backends in `spare`: a
+ * session that holds a lock others wait on, spared, cannot let a waiter through to commit in the
+ * moment between its own end and theirs.
+ */
+export function takeDown(name: string, spare: readonly number[] = []): Promise<void> {
   return asAdmin(async (admin) => {
     await admin.query(`ALTER DATABASE "${name}" ALLOW_CONNECTIONS false`);
     await admin.query(
-      'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()',
-      [name],
+      'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid() AND pid <> ALL($2::int[])',
+      [name, [...spare]],
     );
   });
 }

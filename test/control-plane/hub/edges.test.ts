@@ -77,9 +77,13 @@ void t.test(
     locker.on('error', () => undefined); // its session is ended below, on purpose
     await locker.query('begin');
     await locker.query('lock table host_credentials in access exclusive mode');
+    const lockerPid = (await locker.query<{ pid: number }>('select pg_backend_pid() as pid'))
+      .rows[0]?.pid as number;
     const enrolling = call(server, 'POST', '/api/v1/agent/enroll', { token, json: enrollBody });
     await eventually(() => waitingOnLock(name), 60_000, 'the enrollment waiting on the lock');
-    await takeDown(name);
+    // The locker is ended only after the enrollment's session: ended first, it would hand the
+    // lock over, and the enrollment could commit before its own end reached it (seen in CI).
+    await takeDown(name, [lockerPid]);
     locker.release(true);
     const answer = await enrolling;
     t.equal(answer.status, 503);
