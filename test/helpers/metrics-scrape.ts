@@ -66,7 +66,24 @@ export async function scrape(url: string): Promise<Scrape> {
   if (response.status !== 200) throw new Error(`GET ${url} answered ${response.status}`);
   const type = response.headers.get('content-type') ?? '';
   if (!type.startsWith('text/plain')) throw new Error(`GET ${url}: content-type ${type}`);
-  return new Scrape(await getMetricsFromStream(Readable.from([await response.text()])));
+  return parseExposition(await response.text());
+}
+
+/** Parses one text exposition. */
+export async function parseExposition(text: string): Promise<Scrape> {
+  return new Scrape(await getMetricsFromStream(Readable.from([parseable(text)])));
+}
+
+/**
+ * The exposition without samples whose value is NaN or -Inf: valid Prometheus text (prom-client
+ * prints `Nan` for an event-loop figure scraped before its first measurement, and Prometheus reads
+ * it), but prom2javascript refuses the whole scrape over one. No rexec_* assertion reads them.
+ */
+function parseable(text: string): string {
+  return text
+    .split('\n')
+    .filter((line) => line.startsWith('#') || !/\s(nan|-inf)(\s+-?\d+)?\s*$/i.test(line))
+    .join('\n');
 }
 
 /** Polls until `probe` holds on a fresh scrape (metrics move as the process works). */
