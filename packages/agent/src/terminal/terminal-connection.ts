@@ -2,11 +2,10 @@
 // input frames to sessions by channel number, grants input credit as input reaches the PTY, and on
 // socket close detaches every channel so the shells enter their grace period. Returns protocol
 // violations to session.ts, which closes the socket; sessions themselves are the manager's.
-import type { ControlMessage } from '@rexec/protocol';
+import type { ControlMessage, ControlTerminalOpen } from '@rexec/protocol';
 import type { Logger } from 'pino';
 import type { TerminalLink } from './terminal-link.js';
-import type { TerminalManager } from './terminal-manager.js';
-import { TerminalOpenError } from './terminal-manager.js';
+import { TerminalOpenError } from './terminal-open-error.js';
 import type { TerminalSession } from './terminal-session.js';
 
 export type ControlTerminalMessage = Extract<
@@ -30,8 +29,13 @@ interface Channel {
   pendingSize: { cols: number; rows: number } | null;
 }
 
+/** The manager's one part a connection uses: open (or resume) the session an open names. */
+export interface SessionOpener {
+  open(message: ControlTerminalOpen): Promise<{ session: TerminalSession; resumed: boolean }>;
+}
+
 export function createTerminalConnection(deps: {
-  manager: TerminalManager;
+  manager: SessionOpener;
   link: TerminalLink;
   log: Logger;
 }): TerminalConnection {

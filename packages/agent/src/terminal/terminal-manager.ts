@@ -13,6 +13,7 @@ import type { ContainerRuntime } from '../runtime/index.js';
 import { createShellProbe, ShellNotFoundError } from './shell-probe.js';
 import { killShellInContainer, TERMINAL_ID_VARIABLE } from './shell-kill.js';
 import { createTerminalConnection } from './terminal-connection.js';
+import { TerminalOpenError } from './terminal-open-error.js';
 import type { TerminalConnection } from './terminal-connection.js';
 import type { TerminalLink } from './terminal-link.js';
 import { TerminalSession } from './terminal-session.js';
@@ -23,16 +24,6 @@ export interface TerminalManagerOptions {
   binary: string;
   config: TerminalConfig;
   log: Logger;
-}
-
-/** Why an open failed, as the AGENT_TERMINAL_ERROR code and message. */
-export class TerminalOpenError extends Error {
-  readonly code: string;
-  constructor(code: string, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'TerminalOpenError';
-    this.code = code;
-  }
 }
 
 export interface OpenedSession {

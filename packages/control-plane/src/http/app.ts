@@ -62,6 +62,7 @@ import { tokenRoutes } from './routes/tokens.js';
 import { userRoutes } from './routes/users.js';
 import { webhookRoutes } from './routes/webhooks.js';
 import type { AddressPolicy } from '../webhooks/address-policy.js';
+import type { RouteDependencies } from './route-dependencies.js';
 
 /** The largest legitimate body (a create request) is a few hundred bytes. */
 export const BODY_LIMIT_BYTES = 64 * 1024;
@@ -108,24 +109,7 @@ export interface AppDependencies {
   requestMetrics?: RequestRecorder;
 }
 
-/** What every route plugin receives. */
-export interface RouteDependencies {
-  database: Database;
-  ipLimits: IpLimits;
-  scheduler: Scheduler;
-  hub?: CommandChannel;
-  terminals?: TerminalRelay;
-  execs?: ExecRunner;
-  backgroundExecs?: BackgroundExecs;
-  execStreams?: ExecStreamRelay;
-  hostApproval?: HostApproval;
-  allowedRegistries?: AllowedRegistries;
-  files?: FileService;
-  webhookPolicy?: AddressPolicy;
-  eventWake?: EventWake;
-  sseHeartbeatMs: number;
-  idleMinuteMs: number;
-}
+export type { RouteDependencies } from './route-dependencies.js';
 
 /**
  * Fastify's request lines, at a level that depends on the outcome. Two info lines per request

@@ -25,7 +25,7 @@ import { measuredDisk, recordContainerUsage } from './container-usage.js';
 import { recordContainerStats, sampledStats } from './container-stats.js';
 import { markOnline, type UnreachableReason } from './host-presence.js';
 import { recordHostStorage, storageRecordDue } from './host-storage.js';
-import type { EstablishedListener, LateResultListener, StatusListener } from './hub.js';
+import type { EstablishedListener, LateResultListener, StatusListener } from './hub-types.js';
 import type { Log } from './log.js';
 import type { PendingCommands } from './pending-commands.js';
 import type { HelloThrottle } from './hello-throttle.js';

@@ -2,7 +2,7 @@
 // capacity. CPU limits are ceilings on a share of time, not memory held, so idle containers cost
 // nothing; memory and disk are never overcommitted. The same rule runs in SQL (migration 0010),
 // in whole percent so both sides compute the same integer.
-import type { Resources } from './placement.js';
+import type { Resources } from './resources.js';
 
 export const DEFAULT_CPU_OVERCOMMIT = 4;
 /** The highest multiplier accepted; more than this is a typo, not a plan. */

@@ -4,16 +4,13 @@
 // the agent reports; CPU counts up to the overcommit's multiple of it (cpu-overcommit.ts).
 import type { HostScheduling, HostStatus } from '../db/schema/hosts.js';
 import { schedulableOf } from './cpu-overcommit.js';
+import type { Resources } from './resources.js';
 
 export type PlacementStrategy = 'binpack' | 'spread';
 
 export const PLACEMENT_STRATEGIES: readonly PlacementStrategy[] = ['binpack', 'spread'];
 
-export interface Resources {
-  cpuMillicores: number;
-  memoryMb: number;
-  diskMb: number;
-}
+export type { Resources } from './resources.js';
 
 export interface PlacementRequest {
   containerId: string;

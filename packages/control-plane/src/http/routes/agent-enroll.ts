@@ -10,7 +10,7 @@ import {
 import type { FastifyPluginCallbackZod } from 'fastify-type-provider-zod';
 import { invalidRequest, unauthorized } from '../../errors.js';
 import { enrollHost } from '../../services/host-enrollment.js';
-import type { RouteDependencies } from '../app.js';
+import type { RouteDependencies } from '../route-dependencies.js';
 import { ERROR_RESPONSES } from './responses.js';
 
 const BEARER = /^Bearer +([^\s]+) *$/i;

@@ -3,7 +3,7 @@
 import { AuditList, AuditQuery } from '@rexec/protocol';
 import type { FastifyPluginCallbackZod } from 'fastify-type-provider-zod';
 import { listAudit } from '../../services/audit-log.js';
-import type { RouteDependencies } from '../app.js';
+import type { RouteDependencies } from '../route-dependencies.js';
 import { toAuditEntry } from '../mappers.js';
 import { ERROR_RESPONSES } from './responses.js';
 

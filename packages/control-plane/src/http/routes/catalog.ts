@@ -13,7 +13,7 @@ import {
 import type { FastifyPluginCallbackZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { listTiers, updateTier, type TierPatch as ServiceTierPatch } from '../../services/tiers.js';
-import type { RouteDependencies } from '../app.js';
+import type { RouteDependencies } from '../route-dependencies.js';
 import { toTier } from '../mappers.js';
 import { ERROR_RESPONSES } from './responses.js';
 

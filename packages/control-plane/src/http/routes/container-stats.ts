@@ -5,7 +5,7 @@ import { ContainerRef, ContainerStats } from '@rexec/protocol';
 import type { FastifyPluginCallbackZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { getContainerWithStats } from '../../services/container-stats.js';
-import type { RouteDependencies } from '../app.js';
+import type { RouteDependencies } from '../route-dependencies.js';
 import { callerOf } from '../auth.js';
 import { toContainerStats } from '../mappers.js';
 import { ERROR_RESPONSES } from './responses.js';

@@ -30,7 +30,7 @@ import {
 } from '../../services/containers.js';
 import { readSetupLog } from '../../lifecycle/setup-log.js';
 import { PUBLIC_REGISTRIES } from '../../services/image-policy.js';
-import type { RouteDependencies } from '../app.js';
+import type { RouteDependencies } from '../route-dependencies.js';
 import { callerOf } from '../auth.js';
 import { toContainer } from '../mappers.js';
 import { ERROR_RESPONSES } from './responses.js';

@@ -16,7 +16,7 @@ import {
   type EventFilter,
   type EventPosition,
 } from '../../services/event-reads.js';
-import type { RouteDependencies } from '../app.js';
+import type { RouteDependencies } from '../route-dependencies.js';
 import { callerOf } from '../auth.js';
 import { toEvent } from '../mappers.js';
 import { ERROR_RESPONSES } from './responses.js';

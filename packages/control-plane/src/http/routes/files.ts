@@ -25,7 +25,7 @@ import { RexecError } from '../../errors.js';
 import { diskQuotaExceeded, invalidPath, payloadTooLarge } from '../../files/file-errors.js';
 import { DISCONNECTED } from '../../hub/channel.js';
 import { getContainer } from '../../services/container-queries.js';
-import type { RouteDependencies } from '../app.js';
+import type { RouteDependencies } from '../route-dependencies.js';
 import { callerOf } from '../auth.js';
 import { clientGone, fileTarget, normalisePath } from './file-target.js';
 import { ERROR_RESPONSES } from './responses.js';

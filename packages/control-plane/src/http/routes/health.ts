@@ -2,7 +2,7 @@
 // while the process runs; /readyz only while the database answers a trivial query.
 import type { FastifyPluginCallbackZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { RouteDependencies } from '../app.js';
+import type { RouteDependencies } from '../route-dependencies.js';
 import { unavailable } from '../../errors.js';
 import { ERROR_RESPONSES } from './responses.js';
 

@@ -28,7 +28,7 @@ import {
 } from '../../services/hosts.js';
 import { DISCONNECTED } from '../../hub/channel.js';
 import { removeHost } from '../../lifecycle/host-removal.js';
-import type { RouteDependencies } from '../app.js';
+import type { RouteDependencies } from '../route-dependencies.js';
 import { callerOf } from '../auth.js';
 import { toHost as hostObject, toJoinToken, toJoinTokenCreated } from '../mappers.js';
 import { ERROR_RESPONSES } from './responses.js';

@@ -2,7 +2,7 @@
 import { Me } from '@rexec/protocol';
 import type { FastifyPluginCallbackZod } from 'fastify-type-provider-zod';
 import { usage } from '../../services/containers.js';
-import type { RouteDependencies } from '../app.js';
+import type { RouteDependencies } from '../route-dependencies.js';
 import { callerOf } from '../auth.js';
 import { toTier, toUser } from '../mappers.js';
 import { ERROR_RESPONSES } from './responses.js';

@@ -13,7 +13,7 @@ import { z } from 'zod';
 import { hostUnavailable, invalidRequest, invalidState, unavailable } from '../../errors.js';
 import { DISCONNECTED } from '../../hub/channel.js';
 import { getContainer } from '../../services/container-queries.js';
-import type { RouteDependencies } from '../app.js';
+import type { RouteDependencies } from '../route-dependencies.js';
 import { callerOf } from '../auth.js';
 import { ERROR_RESPONSES } from './responses.js';
 import { offeredSubprotocols, pendingUpgrade } from './terminal-upgrade.js';

@@ -5,7 +5,7 @@ import type { FastifyPluginCallbackZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { grantFor } from '../../services/token-grants.js';
 import { createToken, listTokens, revokeToken } from '../../services/tokens.js';
-import type { RouteDependencies } from '../app.js';
+import type { RouteDependencies } from '../route-dependencies.js';
 import { callerOf } from '../auth.js';
 import { toToken, toTokenCreated } from '../mappers.js';
 import { ERROR_RESPONSES } from './responses.js';

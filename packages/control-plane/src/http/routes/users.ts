@@ -7,7 +7,7 @@ import { DISCONNECTED } from '../../hub/channel.js';
 import type { LifecycleDeps } from '../../lifecycle/actions.js';
 import { removeUser } from '../../lifecycle/user-removal.js';
 import { createUser, listUsers, updateUser } from '../../services/users.js';
-import type { RouteDependencies } from '../app.js';
+import type { RouteDependencies } from '../route-dependencies.js';
 import { callerOf } from '../auth.js';
 import { toUser } from '../mappers.js';
 import { ERROR_RESPONSES } from './responses.js';

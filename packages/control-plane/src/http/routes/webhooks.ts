@@ -19,7 +19,7 @@ import {
   queueTestEvent,
 } from '../../services/webhooks.js';
 import { PUBLIC_ONLY } from '../../webhooks/address-policy.js';
-import type { RouteDependencies } from '../app.js';
+import type { RouteDependencies } from '../route-dependencies.js';
 import { callerOf } from '../auth.js';
 import { toWebhook, toWebhookCreated, toWebhookDelivery } from '../webhook-mappers.js';
 import { ERROR_RESPONSES } from './responses.js';

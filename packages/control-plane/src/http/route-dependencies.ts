@@ -1,0 +1,34 @@
+// What every route plugin receives, apart from app.ts so that the routes, which app.ts imports,
+// do not import app.ts back.
+import type { Database } from '../db/open.js';
+import type { EventWake } from '../events/event-wake.js';
+import type { BackgroundExecs } from '../exec/background-execs.js';
+import type { ExecRunner } from '../exec/exec-runner.js';
+import type { ExecStreamRelay } from '../exec/exec-stream-relay.js';
+import type { FileService } from '../files/index.js';
+import type { CommandChannel } from '../hub/channel.js';
+import type { Scheduler } from '../scheduler/scheduler.js';
+import type { HostApproval } from '../services/host-enrollment.js';
+import type { AllowedRegistries } from '../services/image-policy.js';
+import type { TerminalRelay } from '../terminal/relay.js';
+import type { AddressPolicy } from '../webhooks/address-policy.js';
+import type { IpLimits } from './ip-limits.js';
+
+/** What every route plugin receives. */
+export interface RouteDependencies {
+  database: Database;
+  ipLimits: IpLimits;
+  scheduler: Scheduler;
+  hub?: CommandChannel;
+  terminals?: TerminalRelay;
+  execs?: ExecRunner;
+  backgroundExecs?: BackgroundExecs;
+  execStreams?: ExecStreamRelay;
+  hostApproval?: HostApproval;
+  allowedRegistries?: AllowedRegistries;
+  files?: FileService;
+  webhookPolicy?: AddressPolicy;
+  eventWake?: EventWake;
+  sseHeartbeatMs: number;
+  idleMinuteMs: number;
+}
