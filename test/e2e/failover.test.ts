@@ -1,8 +1,9 @@
 // An agent given two replicas (REXEC_URL "a,b") survives losing the one it is on: after `kill -9`
 // of replica A, it reconnects to B within its backoff, and the container it runs is stopped and
 // started again through B, which can only reach the agent if the agent's socket is on B. The time
-// from the kill to B reaching the agent is printed, not asserted.
-import t from 'tap';
+// from the kill to B reaching the agent is printed, not asserted. A create accepted by A just before
+// its kill ends running on the agent once, through B.
+import t, { type Test } from 'tap';
 import { Container } from '@rexec/protocol';
 import { parseLogLine, type RunningProcess } from '../helpers/child-process.js';
 import { engine } from '../helpers/engine.js';
@@ -20,25 +21,31 @@ function socketsOpened(agent: RunningProcess): unknown[] {
     .map((line) => line?.['url']);
 }
 
+/** A fleet's replica A, a second replica B on the same database, and an agent given both. */
+async function twoReplicas(t: Test, hostName: string) {
+  const fleet = await startFleet(t);
+  const second = await startControlPlane(t, {
+    env: {
+      REXEC_DATABASE_URL: fleet.databaseUrl,
+      REXEC_BOOTSTRAP_ADMIN_TOKEN: fleet.controlPlane.adminToken,
+    },
+  });
+  const { agent } = await fleet.joinAgent(hostName, {
+    REXEC_URL: `${fleet.controlPlane.url},${second.url}`,
+  });
+  const viaSecond = (method: string, path: string) =>
+    callApi(second.url, second.adminToken, method, path);
+  return { fleet, second, agent, viaSecond };
+}
+
 void t.test(
   'kill -9 of the replica an agent is on: the agent carries on with the other',
   async (t) => {
-    const fleet = await startFleet(t);
-    const second = await startControlPlane(t, {
-      env: {
-        REXEC_DATABASE_URL: fleet.databaseUrl,
-        REXEC_BOOTSTRAP_ADMIN_TOKEN: fleet.controlPlane.adminToken,
-      },
-    });
-    const { agent } = await fleet.joinAgent('e2e-failover', {
-      REXEC_URL: `${fleet.controlPlane.url},${second.url}`,
-    });
+    const { fleet, second, agent, viaSecond } = await twoReplicas(t, 'e2e-failover');
     const box = await fleet.createBox({ cpu_millicores: 250, memory_mb: 64, disk_mb: 512 });
     await fleet.containerStatus(box.id, 'running');
     t.same(socketsOpened(agent), [fleet.controlPlane.url], 'the agent is on the first replica');
 
-    const viaSecond = (method: string, path: string) =>
-      callApi(second.url, second.adminToken, method, path);
     const killedAt = Date.now();
     await fleet.controlPlane.stop('SIGKILL');
     // The stop is refused (503, host not connected here) until the agent's socket is on B.
@@ -86,3 +93,39 @@ void t.test(
     });
   },
 );
+
+void t.test('kill -9 of the replica during a create: the container runs, once', async (t) => {
+  const { fleet, viaSecond } = await twoReplicas(t, 'e2e-failover-create');
+  // A accepts the create (202) and dies before it can hear the agent's answer, or send it at all.
+  const box = await fleet.createBox({ cpu_millicores: 250, memory_mb: 64, disk_mb: 512 });
+  const killedAt = Date.now();
+  await fleet.controlPlane.stop('SIGKILL');
+  const running = await fleet.waitFor(
+    'running, as B says',
+    async () => {
+      const row = Container.parse((await viaSecond('GET', `/containers/${box.id}`)).body);
+      if (row.status === 'error') throw new Error(`the create failed: ${JSON.stringify(row)}`);
+      return row.status === 'running' ? row : undefined;
+    },
+    90_000,
+    250,
+  );
+  t.equal(running.status, 'running');
+  t.comment(`running, as B says, ${Date.now() - killedAt} ms after the kill`);
+  const listed = await engine(fleet.kind, [
+    'ps',
+    '-a',
+    '--filter',
+    `label=io.rexec.container-id=${box.id}`,
+    '--format',
+    '{{.Names}}',
+  ]);
+  t.same(listed.stdout.trim().split('\n'), [`rexec-${box.id}`], 'one engine container');
+  const state = await engine(fleet.kind, [
+    'inspect',
+    '-f',
+    '{{.State.Running}}',
+    `rexec-${box.id}`,
+  ]);
+  t.equal(state.stdout.trim(), 'true', 'and it runs');
+});
