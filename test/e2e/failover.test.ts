@@ -2,9 +2,11 @@
 // of replica A, it reconnects to B within its backoff, and the container it runs is stopped and
 // started again through B, which can only reach the agent if the agent's socket is on B. The time
 // from the kill to B reaching the agent is printed, not asserted. A create accepted by A just before
-// its kill ends running on the agent once, through B.
+// its kill ends running on the agent once, through B, and a terminal opened through A resumes
+// through B with its shell and scrollback.
 import t, { type Test } from 'tap';
 import { Container } from '@rexec/protocol';
+import { TerminalClient } from '../control-plane/terminal/terminal-client.js';
 import { parseLogLine, type RunningProcess } from '../helpers/child-process.js';
 import { engine } from '../helpers/engine.js';
 import { startControlPlane } from '../helpers/processes.js';
@@ -129,3 +131,38 @@ void t.test('kill -9 of the replica during a create: the container runs, once', 
   ]);
   t.equal(state.stdout.trim(), 'true', 'and it runs');
 });
+
+void t.test(
+  'kill -9 of the replica a terminal goes through: it resumes through the other',
+  async (t) => {
+    const { fleet, second } = await twoReplicas(t, 'e2e-failover-terminal');
+    const box = await fleet.createBox({ cpu_millicores: 250, memory_mb: 64, disk_mb: 512 });
+    await fleet.containerStatus(box.id, 'running');
+    const first = await TerminalClient.connect(fleet.controlPlane.url, box.id, {
+      token: fleet.controlPlane.adminToken,
+      session: 'keep',
+    });
+    await first.next('ready');
+    first.type('mkdir -p /tmp/failover && cd /tmp/failover && echo marker-$((400+56))\n');
+    await first.outputMatching(/marker-456/);
+    await fleet.controlPlane.stop('SIGKILL');
+    // B answers the terminal once the agent's socket is on B; until then it refuses the open.
+    const again = await fleet.waitFor(
+      'a terminal through B',
+      () =>
+        TerminalClient.connect(second.url, box.id, {
+          token: second.adminToken,
+          session: 'keep',
+        }).catch(() => undefined),
+      60_000,
+      250,
+    );
+    t.same(await again.next('ready'), { type: 'ready', session: 'keep', resumed: true });
+    await again.outputMatching(/marker-456/);
+    t.pass('the scrollback holds what was typed through A');
+    again.type("pwd | sed 's/^/cwd=/'\n");
+    await again.outputMatching(/cwd=\/tmp\/failover/);
+    t.pass('the same shell, in the same directory');
+    await again.close();
+  },
+);
