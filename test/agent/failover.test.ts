@@ -6,7 +6,7 @@
 import { pino } from 'pino';
 import t, { type Test } from 'tap';
 import { CloseCode } from '@rexec/protocol';
-import { createConnectLoop } from '../../packages/agent/src/connect-loop.js';
+import { createConnectLoop } from '../../packages/agent/src/socket/connect-loop.js';
 import { enroll } from '../../packages/agent/src/enroll.js';
 import { capturedLog } from '../helpers/captured-log.js';
 import { sampleHello, startPeer, type ControlPlanePeer } from './control-plane-peer.js';

@@ -9,7 +9,7 @@ import {
   portAccepts,
   probeTarget,
   waitToReconnect,
-} from '../../packages/agent/src/reconnect-wait.js';
+} from '../../packages/agent/src/socket/reconnect-wait.js';
 
 function listen(port: number): Promise<Server> {
   return new Promise((resolve, reject) => {

@@ -8,7 +8,7 @@ import { encodeChannelFrame } from '@rexec/protocol';
 import type { ContainerUsage } from '@rexec/protocol';
 import { pino } from 'pino';
 import t from 'tap';
-import { createConnectLoop } from '../../packages/agent/src/connect-loop.js';
+import { createConnectLoop } from '../../packages/agent/src/socket/connect-loop.js';
 import { containerId, createCommand } from './agent-fixture.js';
 import { startPeer } from './control-plane-peer.js';
 import type { ControlPlanePeer } from './control-plane-peer.js';

@@ -13,10 +13,10 @@ import { createHostMeter, STORAGE_PATHS } from './capacity.js';
 import { createCommandExecutor } from './commands.js';
 import { ConfigError, loadConfig } from './config.js';
 import type { AgentConfig } from './config.js';
-import { createConnectLoop } from './connect-loop.js';
-import type { ConnectLoop } from './connect-loop.js';
+import { createConnectLoop } from './socket/connect-loop.js';
+import type { ConnectLoop } from './socket/connect-loop.js';
 import { AgentFatalError } from './errors.js';
-import { buildHello } from './hello.js';
+import { buildHello } from './socket/hello.js';
 import { loadIdentity } from './identity.js';
 import { collectInventory } from './inventory.js';
 import {

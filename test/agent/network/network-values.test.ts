@@ -5,7 +5,7 @@ import t from 'tap';
 import { remoteControlPlane } from '../../../packages/agent/src/network/network-enforcement.js';
 import { hostGuardChains, hostGuardRules } from '../../../packages/agent/src/network/host-guard.js';
 import { tbfArgs, tcBatch } from '../../../packages/agent/src/network/tc-shaper.js';
-import { toWireRuntimeInfo } from '../../../packages/agent/src/hello.js';
+import { toWireRuntimeInfo } from '../../../packages/agent/src/socket/hello.js';
 import { toRuntimeSpec } from '../../../packages/agent/src/command-actions.js';
 import { mbpsFromLabels } from '../../../packages/agent/src/runtime/container-shaping.js';
 import { userNetworkName } from '../../../packages/agent/src/runtime/labels.js';

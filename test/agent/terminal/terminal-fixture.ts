@@ -5,8 +5,8 @@
 import type { ControlTerminalOpen } from '@rexec/protocol';
 import type { Test } from 'tap';
 import type { TerminalConfig } from '../../../packages/agent/src/config.js';
-import { createConnectLoop } from '../../../packages/agent/src/connect-loop.js';
-import type { ConnectLoop } from '../../../packages/agent/src/connect-loop.js';
+import { createConnectLoop } from '../../../packages/agent/src/socket/connect-loop.js';
+import type { ConnectLoop } from '../../../packages/agent/src/socket/connect-loop.js';
 import { containerName } from '../../../packages/agent/src/runtime/index.js';
 import type { ContainerRuntime, ContainerSpec } from '../../../packages/agent/src/runtime/index.js';
 import { createTerminalManager } from '../../../packages/agent/src/terminal/index.js';

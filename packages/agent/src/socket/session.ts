@@ -28,10 +28,10 @@ import type {
 } from '@rexec/protocol';
 import type { Logger } from 'pino';
 import type { RawData, WebSocket } from 'ws';
-import { createHeartbeatUsage } from './disk/heartbeat-usage.js';
-import type { ExecConnection, ExecManager } from './exec/index.js';
-import type { FileConnection, FileManager } from './files/index.js';
-import type { TerminalConnection, TerminalManager } from './terminal/index.js';
+import { createHeartbeatUsage } from '../disk/heartbeat-usage.js';
+import type { ExecConnection, ExecManager } from '../exec/index.js';
+import type { FileConnection, FileManager } from '../files/index.js';
+import type { TerminalConnection, TerminalManager } from '../terminal/index.js';
 
 export interface SessionDeps {
   socket: WebSocket;

@@ -14,8 +14,8 @@ import {
 } from '@rexec/protocol';
 import type { AgentHello, AgentMessage } from '@rexec/protocol';
 import { dial } from './connection.js';
-import { AgentFatalError } from './errors.js';
-import type { AgentFatalCode } from './errors.js';
+import { AgentFatalError } from '../errors.js';
+import type { AgentFatalCode } from '../errors.js';
 import { probeTarget, waitToReconnect, type ProbeTarget } from './reconnect-wait.js';
 import { describeClose, startSession } from './session.js';
 import type { Session, SessionDeps, SessionEnd } from './session.js';

@@ -14,11 +14,11 @@ import type {
   RuntimeInfo as WireRuntimeInfo,
 } from '@rexec/protocol';
 import type { Logger } from 'pino';
-import type { HostMeter } from './capacity.js';
-import { collectInventory } from './inventory.js';
-import type { NetworkEnforcement } from './network/index.js';
-import type { ContainerRuntime, RuntimeInfo } from './runtime/index.js';
-import { AGENT_VERSION } from './version.js';
+import type { HostMeter } from '../capacity.js';
+import { collectInventory } from '../inventory.js';
+import type { NetworkEnforcement } from '../network/index.js';
+import type { ContainerRuntime, RuntimeInfo } from '../runtime/index.js';
+import { AGENT_VERSION } from '../version.js';
 
 export interface HelloSource {
   runtime: ContainerRuntime;
