@@ -17,13 +17,15 @@ export async function setTrusted(
 ): Promise<HostRow> {
   const current = await getHost(db, id);
   if (current.trusted === trusted) return current;
-  const [row] = await db.update(hosts).set({ trusted }).where(eq(hosts.id, id)).returning();
-  if (row === undefined) throw notFound('Host', id);
-  await recordEvent(db, {
-    type: trusted ? 'host.trusted' : 'host.untrusted',
-    actorUserId,
-    hostId: id,
-    detail: { network_isolation: row.enforcement?.network_isolation === true },
+  return db.transaction(async (tx) => {
+    const [row] = await tx.update(hosts).set({ trusted }).where(eq(hosts.id, id)).returning();
+    if (row === undefined) throw notFound('Host', id);
+    await recordEvent(tx, {
+      type: trusted ? 'host.trusted' : 'host.untrusted',
+      actorUserId,
+      hostId: id,
+      detail: { network_isolation: row.enforcement?.network_isolation === true },
+    });
+    return row;
   });
-  return row;
 }

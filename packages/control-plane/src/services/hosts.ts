@@ -103,16 +103,18 @@ export async function createJoinToken(
   const token = `rexec_join_${randomBytes(32).toString('hex')}`;
   const expiresAt = new Date(Date.now() + seconds * 1000);
   const id = newId('jtk');
-  await db.insert(hostJoinTokens).values({
-    id,
-    tokenHash: hashToken(token),
-    expiresAt,
-    createdBy: input.createdBy,
-  });
-  await recordEvent(db, {
-    type: 'host.join_token_created',
-    actorUserId: input.createdBy,
-    detail: { join_token_id: id, expires_at: expiresAt.toISOString() },
+  await db.transaction(async (tx) => {
+    await tx.insert(hostJoinTokens).values({
+      id,
+      tokenHash: hashToken(token),
+      expiresAt,
+      createdBy: input.createdBy,
+    });
+    await recordEvent(tx, {
+      type: 'host.join_token_created',
+      actorUserId: input.createdBy,
+      detail: { join_token_id: id, expires_at: expiresAt.toISOString() },
+    });
   });
   return { id, token, expires_at: expiresAt };
 }
@@ -135,20 +137,23 @@ export async function approveHost(
   const current = await getHost(db, id);
   if (current.scheduling !== 'pending') return current;
   const target = failedRequiredChecks(current.health).length > 0 ? 'unhealthy' : 'active';
-  const [row] = await db
-    .update(hosts)
-    .set({ scheduling: target })
-    .where(and(eq(hosts.id, id), eq(hosts.scheduling, 'pending')))
-    .returning();
-  // Approved by someone else in between: theirs stands.
-  if (row === undefined) return getHost(db, id);
-  await recordEvent(db, {
-    type: 'host.approved',
-    actorUserId,
-    hostId: id,
-    detail: { from: 'pending', to: target },
+  const row = await db.transaction(async (tx) => {
+    const [approved] = await tx
+      .update(hosts)
+      .set({ scheduling: target })
+      .where(and(eq(hosts.id, id), eq(hosts.scheduling, 'pending')))
+      .returning();
+    if (approved === undefined) return undefined;
+    await recordEvent(tx, {
+      type: 'host.approved',
+      actorUserId,
+      hostId: id,
+      detail: { from: 'pending', to: target },
+    });
+    return approved;
   });
-  return row;
+  // Approved by someone else in between: theirs stands.
+  return row ?? getHost(db, id);
 }
 
 /** Newest first; the secrets are never stored, so never listed. */
@@ -169,14 +174,16 @@ export async function revokeJoinToken(
   actorUserId: string | null,
 ): Promise<void> {
   if (!isId('jtk', id)) throw notFound('Join token', id);
-  const [row] = await db
-    .delete(hostJoinTokens)
-    .where(eq(hostJoinTokens.id, id))
-    .returning({ id: hostJoinTokens.id, usedAt: hostJoinTokens.usedAt });
-  if (row === undefined) throw notFound('Join token', id);
-  await recordEvent(db, {
-    type: 'host.join_token_revoked',
-    actorUserId,
-    detail: { join_token_id: id, was_used: row.usedAt !== null },
+  await db.transaction(async (tx) => {
+    const [row] = await tx
+      .delete(hostJoinTokens)
+      .where(eq(hostJoinTokens.id, id))
+      .returning({ id: hostJoinTokens.id, usedAt: hostJoinTokens.usedAt });
+    if (row === undefined) throw notFound('Join token', id);
+    await recordEvent(tx, {
+      type: 'host.join_token_revoked',
+      actorUserId,
+      detail: { join_token_id: id, was_used: row.usedAt !== null },
+    });
   });
 }

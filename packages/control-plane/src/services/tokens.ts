@@ -63,23 +63,26 @@ export async function createToken(
 ): Promise<CreatedToken> {
   checkTokenName(name);
   const rawToken = options.rawToken ?? newApiToken();
-  const [row] = await db
-    .insert(apiTokens)
-    .values({
-      id: newId('tok'),
-      userId,
-      name,
-      tokenHash: hashToken(rawToken),
-      tokenPrefix: tokenPrefix(rawToken),
-      scopes: options.scopes ?? ['read', 'write'],
-      expiresAt: options.expiresAt ?? null,
-    })
-    .returning();
-  if (row === undefined) throw new Error('insert into api_tokens returned no row');
-  await recordEvent(db, {
-    type: 'token.created',
-    actorUserId: userId,
-    detail: { token_id: row.id, scopes: row.scopes, expires_at: row.expiresAt },
+  const row = await db.transaction(async (tx) => {
+    const [inserted] = await tx
+      .insert(apiTokens)
+      .values({
+        id: newId('tok'),
+        userId,
+        name,
+        tokenHash: hashToken(rawToken),
+        tokenPrefix: tokenPrefix(rawToken),
+        scopes: options.scopes ?? ['read', 'write'],
+        expiresAt: options.expiresAt ?? null,
+      })
+      .returning();
+    if (inserted === undefined) throw new Error('insert into api_tokens returned no row');
+    await recordEvent(tx, {
+      type: 'token.created',
+      actorUserId: userId,
+      detail: { token_id: inserted.id, scopes: inserted.scopes, expires_at: inserted.expiresAt },
+    });
+    return inserted;
   });
   return {
     id: row.id,
@@ -114,18 +117,20 @@ export async function listTokens(db: Db, userId: string): Promise<TokenSummary[]
 /** @throws RexecError not_found for an unknown, already revoked or someone else's token. */
 export async function revokeToken(db: Db, userId: string, tokenId: string): Promise<void> {
   if (!isId('tok', tokenId)) throw notFound('Token', tokenId);
-  const revoked = await db
-    .update(apiTokens)
-    .set({ revokedAt: new Date() })
-    .where(
-      and(eq(apiTokens.id, tokenId), eq(apiTokens.userId, userId), isNull(apiTokens.revokedAt)),
-    )
-    .returning({ id: apiTokens.id });
-  if (revoked.length === 0) throw notFound('Token', tokenId);
-  await recordEvent(db, {
-    type: 'token.revoked',
-    actorUserId: userId,
-    detail: { token_id: tokenId },
+  await db.transaction(async (tx) => {
+    const revoked = await tx
+      .update(apiTokens)
+      .set({ revokedAt: new Date() })
+      .where(
+        and(eq(apiTokens.id, tokenId), eq(apiTokens.userId, userId), isNull(apiTokens.revokedAt)),
+      )
+      .returning({ id: apiTokens.id });
+    if (revoked.length === 0) throw notFound('Token', tokenId);
+    await recordEvent(tx, {
+      type: 'token.revoked',
+      actorUserId: userId,
+      detail: { token_id: tokenId },
+    });
   });
 }
 

@@ -134,18 +134,18 @@ export async function updateUser(db: Db, id: string, patch: UpdateUserInput): Pr
   }
   if (patch.tier === undefined || patch.tier === current.tier) return current;
   await requireTier(db, patch.tier);
-  const [row] = await db
-    .update(users)
-    .set({ tier: patch.tier })
-    .where(eq(users.id, id))
-    .returning();
-  if (row === undefined) throw notFound('User', id);
-  await recordEvent(db, {
-    type: 'user.tier_changed',
-    actorUserId: patch.actorUserId ?? null,
-    detail: { user_id: id, from: current.tier, to: patch.tier },
+  const tier = patch.tier;
+  const from = current.tier;
+  return db.transaction(async (tx) => {
+    const [row] = await tx.update(users).set({ tier }).where(eq(users.id, id)).returning();
+    if (row === undefined) throw notFound('User', id);
+    await recordEvent(tx, {
+      type: 'user.tier_changed',
+      actorUserId: patch.actorUserId ?? null,
+      detail: { user_id: id, from, to: tier },
+    });
+    return row;
   });
-  return row;
 }
 
 async function setDisabled(
@@ -157,18 +157,20 @@ async function setDisabled(
   if (disabled && actorUserId === current.id) {
     throw forbidden('An administrator cannot disable themselves.');
   }
-  const [row] = await db
-    .update(users)
-    .set({ disabledAt: disabled ? new Date() : null })
-    .where(and(eq(users.id, current.id), isNull(users.deletedAt)))
-    .returning();
-  if (row === undefined) throw notFound('User', current.id);
-  await recordEvent(db, {
-    type: disabled ? 'user.disabled' : 'user.enabled',
-    actorUserId,
-    detail: { user_id: current.id },
+  return db.transaction(async (tx) => {
+    const [row] = await tx
+      .update(users)
+      .set({ disabledAt: disabled ? new Date() : null })
+      .where(and(eq(users.id, current.id), isNull(users.deletedAt)))
+      .returning();
+    if (row === undefined) throw notFound('User', current.id);
+    await recordEvent(tx, {
+      type: disabled ? 'user.disabled' : 'user.enabled',
+      actorUserId,
+      detail: { user_id: current.id },
+    });
+    return row;
   });
-  return row;
 }
 
 export interface BootstrapResult {
