@@ -5,7 +5,8 @@
 // each the system must converge within 60 s. Prints the figures; asserts nothing.
 // Run: node --import tsx --conditions=rexec-source bench/chaos.ts --trials 200 [--hosts 1]
 //      [--faults kill_agent,network_cut] [--profile full|ci]; REXEC_CHAOS_SEED replays a run,
-//      REXEC_CHAOS_LOGS=1 prints the processes' last log lines after a trial that did not converge.
+//      REXEC_CHAOS_LOGS=1 prints the processes' last log lines after a trial that did not converge
+//      or took SLOW_TRIAL_MS (20 s) or more.
 import { parseArgs } from 'node:util';
 import { detectEngine } from '../test/helpers/engine.js';
 import { runChaos } from '../test/chaos/chaos-run.js';
@@ -83,8 +84,9 @@ async function main(): Promise<void> {
       signal: interrupted.signal,
       onTrial: (result) => {
         console.log(describeTrial(result));
-        if (process.env['REXEC_CHAOS_LOGS'] === '1' && !result.converged)
+        if (process.env['REXEC_CHAOS_LOGS'] === '1' && result.logTails !== '') {
           console.log(result.logTails);
+        }
       },
     });
     console.log(`\n${formatFigures(seed, figuresOf(results))}`);

@@ -37,11 +37,13 @@ export interface TrialResult {
   convergeMs: number;
   /** What was still wrong at the limit (empty when converged). */
   violations: Violation[];
-  /** The processes' last log lines when the trial did not converge (for the finding). */
+  /** The processes' last log lines when the trial did not converge or was slow (for the finding). */
   logTails: string;
 }
 
-const TAIL_LINES = 25;
+const TAIL_LINES = 40;
+/** A converged trial this slow keeps its log tails too: what made it wait is worth reading. */
+export const SLOW_TRIAL_MS = 20_000;
 
 function logTails(world: World): string {
   const tail = (name: string, output: string) =>
@@ -153,6 +155,7 @@ export async function runTrial(
   // The answer first: a create still in flight could otherwise land after the check passed.
   const answered = await answer;
   const settled = await converge(world, opts.removed);
+  const convergeMs = Math.round(performance.now() - start);
   return {
     index,
     operation: planned.operation,
@@ -162,8 +165,8 @@ export async function runTrial(
     hit,
     restarted,
     converged: settled.converged,
-    convergeMs: Math.round(performance.now() - start),
+    convergeMs,
     violations: settled.violations,
-    logTails: settled.converged ? '' : logTails(world),
+    logTails: settled.converged && convergeMs < SLOW_TRIAL_MS ? '' : logTails(world),
   };
 }
