@@ -3,6 +3,7 @@
 // link between an agent and the control plane cut. A plan is drawn from the seeded generator
 // alone, so a seed replays it; carrying it out against the world is injectFault's job.
 import type { EngineKind } from '../helpers/engine.js';
+import { retryWhileBusy } from '../../packages/agent/src/runtime/busy-retry.js';
 import { engine } from '../helpers/engine.js';
 import type { Random } from './seeded-random.js';
 import type { ChaosHost, World } from './world.js';
@@ -143,7 +144,8 @@ export async function injectFault(world: World, plan: FaultPlan): Promise<string
       const name = names[Math.floor(plan.targetDraw * names.length)] ?? names[0] ?? '';
       const args = plan.kind === 'engine_kill' ? ['kill', name] : ['rm', '--force', name];
       // It may have stopped or gone by itself meanwhile: an outsider's command failing is no fault.
-      await engine(world.kind, args).catch(() => undefined);
+      // podman 4.3's EBUSY right after a container exited is tried again, as the agent does.
+      await retryWhileBusy(() => engine(world.kind, args)).catch(() => undefined);
       return name.slice('rexec-'.length);
     }
   }

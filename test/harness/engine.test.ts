@@ -4,6 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import t from 'tap';
 import type { Test } from 'tap';
+import { retryWhileBusy } from '../../packages/agent/src/runtime/busy-retry.js';
 import { BUSYBOX_IMAGE, DEBIAN_IMAGE, engine, requireEngine } from '../helpers/engine.js';
 import type { EngineKind } from '../helpers/engine.js';
 
@@ -17,7 +18,7 @@ function containerName(): string {
 function removeLater(t: Test, kind: EngineKind, name: string): void {
   const noWait = kind === 'podman' ? ['--time', '0'] : [];
   t.teardown(async () => {
-    await engine(kind, ['rm', '--force', ...noWait, name]);
+    await retryWhileBusy(() => engine(kind, ['rm', '--force', ...noWait, name]));
   });
 }
 
