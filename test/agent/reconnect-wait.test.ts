@@ -1,75 +1,92 @@
-// The agent's reconnect wait against real TCP ports on this machine: a control plane that comes
-// back (its port refused, then accepts) ends the wait early; a port that accepts all along (up but
-// refusing, or a load balancer) leaves the backoff whole; stop() ends it at once.
-import { createServer } from 'node:net';
-import type { Server } from 'node:net';
+// The agent's reconnect wait against real HTTP servers on this machine: a control plane that comes
+// back (its /readyz refused, then 200) ends the wait early, and so does one behind a proxy or load
+// balancer, whose port accepts all along but answers 502/503 while nothing is behind it (the
+// chaos suite's proxy showed a bare TCP probe missing that case: agents waited up to 30 s after the
+// control plane was back). One ready throughout leaves the backoff whole; stop() ends it at once.
+import { createServer, type Server } from 'node:http';
 import t from 'tap';
 import { freePort } from '../helpers/net.js';
 import {
-  portAccepts,
+  controlPlaneReady,
   probeTarget,
   waitToReconnect,
 } from '../../packages/agent/src/socket/reconnect-wait.js';
 
-function listen(port: number): Promise<Server> {
+/** An HTTP server on `port` whose /readyz answers `status()`. */
+function serve(port: number, status: () => number): Promise<Server> {
   return new Promise((resolve, reject) => {
-    const server = createServer((socket) => socket.destroy());
+    const server = createServer((request, response) => {
+      response.writeHead(request.url === '/readyz' ? status() : 404).end();
+    });
     server.once('error', reject);
     server.listen(port, '127.0.0.1', () => resolve(server));
   });
 }
 
 function close(server: Server): Promise<void> {
-  return new Promise((resolve) => server.close(() => resolve()));
+  return new Promise((resolve) => {
+    server.closeAllConnections();
+    server.close(() => resolve());
+  });
 }
 
-void t.test('probeTarget takes the port from the URL or its scheme, and unwraps IPv6', (t) => {
-  t.same(probeTarget(new URL('http://cp.example:8080')), { host: 'cp.example', port: 8080 });
-  t.same(probeTarget(new URL('https://cp.example')), { host: 'cp.example', port: 443 });
-  t.same(probeTarget(new URL('http://cp.example/')), { host: 'cp.example', port: 80 });
-  t.same(probeTarget(new URL('http://[::1]:9000')), { host: '::1', port: 9000 });
+const at = (port: number) => probeTarget(new URL(`http://127.0.0.1:${port}/prefix`));
+
+void t.test('the probe is the control plane root /readyz, whatever the URL path', (t) => {
+  t.equal(probeTarget(new URL('https://cp.example/rexec')).href, 'https://cp.example/readyz');
+  t.equal(probeTarget(new URL('http://[::1]:9000')).href, 'http://[::1]:9000/readyz');
   t.end();
 });
 
-void t.test('a port that refused and then accepts ends a long wait early', async (t) => {
+void t.test('a control plane that was down and answers again ends a long wait early', async (t) => {
   const port = await freePort();
-  const target = { host: '127.0.0.1', port };
   let server: Server | undefined;
   t.teardown(async () => {
     if (server !== undefined) await close(server);
   });
-  let refused = 0;
-  // Real probes; the port opens only once one of them has seen it refuse.
-  const accepts = async (probed: typeof target) => {
-    const open = await portAccepts(probed);
-    if (!open) {
-      refused += 1;
-      server ??= await listen(port);
+  let notReady = 0;
+  // Real probes; the server starts only once one of them has found nothing there.
+  const ready = async (target: URL) => {
+    const up = await controlPlaneReady(target);
+    if (!up) {
+      notReady += 1;
+      server ??= await serve(port, () => 200);
     }
-    return open;
+    return up;
   };
-  const ended = await waitToReconnect(600_000, target, new AbortController().signal, { accepts });
-  t.equal(refused, 1, 'one probe saw the port refuse');
-  t.equal(ended, 'returned', 'ended by the port coming back, not by the ten-minute delay');
+  const ended = await waitToReconnect(600_000, at(port), new AbortController().signal, { ready });
+  t.equal(notReady, 1, 'one probe found it down');
+  t.equal(ended, 'returned', 'ended by its return, not by the ten-minute delay');
 });
 
-void t.test('a port that accepts throughout leaves the delay whole', async (t) => {
-  const server = await listen(0);
+void t.test('behind a balancer that answers 503 while nothing is behind it, too', async (t) => {
+  let status = 503;
+  const server = await serve(0, () => status);
   t.teardown(() => close(server));
-  const address = server.address();
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  const target = { host: '127.0.0.1', port: address.port };
-  t.ok(await portAccepts(target));
-  t.equal(await waitToReconnect(1_600, target, new AbortController().signal), 'elapsed');
+  const port = (server.address() as { port: number }).port;
+  let probes = 0;
+  const ready = async (target: URL) => {
+    const up = await controlPlaneReady(target);
+    probes += 1;
+    if (probes === 2) status = 200;
+    return up;
+  };
+  const ended = await waitToReconnect(600_000, at(port), new AbortController().signal, { ready });
+  t.equal(ended, 'returned', 'the port accepted all along, and the wait still ended early');
+  t.equal(probes, 3, 'after two 503s and a 200');
+});
+
+void t.test('a control plane ready throughout leaves the delay whole', async (t) => {
+  const server = await serve(0, () => 200);
+  t.teardown(() => close(server));
+  const port = (server.address() as { port: number }).port;
+  t.ok(await controlPlaneReady(at(port)));
+  t.equal(await waitToReconnect(1_600, at(port), new AbortController().signal), 'elapsed');
 });
 
 void t.test('stopping ends the wait at once', async (t) => {
   const stop = new AbortController();
-  const waiting = waitToReconnect(
-    600_000,
-    { host: '127.0.0.1', port: await freePort() },
-    stop.signal,
-  );
+  const waiting = waitToReconnect(600_000, at(await freePort()), stop.signal);
   setTimeout(() => stop.abort(), 700);
   t.equal(await waiting, 'aborted');
 });

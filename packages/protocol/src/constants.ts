@@ -42,9 +42,10 @@ export const HANDSHAKE_TIMEOUT_MS = 10_000;
  * session that reached WELCOME and lasted `resetAfterMs`.
  */
 /**
- * While waiting out a reconnect delay, the agent tries a bare TCP connect to the control plane this
- * often; once the port, after refusing, accepts again, it dials within RETURN_JITTER_MS (random, so
- * a fleet that waited together spreads out) instead of after the rest of its grown delay.
+ * While waiting out a reconnect delay, the agent asks the control plane's /readyz this often (each
+ * within connectTimeoutMs); once it answers 200 after failing, the agent dials within
+ * returnJitterMs (random, so a fleet that waited together spreads out) instead of after the rest
+ * of its grown delay.
  */
 export const RECONNECT_PROBE = {
   intervalMs: 500,

@@ -1,38 +1,35 @@
 // Waits out a reconnect delay (PROTOCOL.md §6) but ends it early when the control plane comes back:
-// every RECONNECT_PROBE.intervalMs a bare TCP connect to its port, and once the port has refused
-// and then accepts again (a restarted process), the wait ends after a short random jitter. A port
-// that accepts all along (up but refusing upgrades, or a load balancer) changes nothing, so the
-// backoff still protects a control plane that is up and struggling. Dialling is the loop's job.
-import { connect } from 'node:net';
+// every RECONNECT_PROBE.intervalMs a GET of its /readyz, and once that has failed (refused, timed
+// out, or a load balancer's 502/503 with no replica behind it) and then answers 200 again (a
+// restarted process, a database back), the wait ends after a short random jitter. A control plane
+// ready all along (up but struggling with upgrades) changes nothing, so the backoff still protects
+// it. A bare TCP connect was the probe before; behind a proxy or a load balancer, whose port
+// accepts whatever is behind it, it never saw the control plane go. Dialling is the loop's job.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { RECONNECT_PROBE } from '@rexec/protocol';
 
 export type WaitEnd = 'elapsed' | 'returned' | 'aborted';
 
-export interface ProbeTarget {
-  host: string;
-  port: number;
-}
+/** The readiness URL probed while waiting: the control plane's `/readyz`. */
+export type ProbeTarget = URL;
 
 export function probeTarget(url: URL): ProbeTarget {
-  const secure = url.protocol === 'https:' || url.protocol === 'wss:';
-  const port = url.port === '' ? (secure ? 443 : 80) : Number(url.port);
-  // URL keeps an IPv6 literal's brackets; net.connect wants the bare address.
-  return { host: url.hostname.replace(/^\[(.*)\]$/, '$1'), port };
+  return new URL('/readyz', url);
 }
 
-/** Whether a TCP connect to target succeeds within the probe's timeout. */
-export function portAccepts(target: ProbeTarget): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host: target.host, port: target.port });
-    const done = (accepted: boolean) => {
-      socket.destroy();
-      resolve(accepted);
-    };
-    socket.setTimeout(RECONNECT_PROBE.connectTimeoutMs, () => done(false));
-    socket.once('connect', () => done(true));
-    socket.once('error', () => done(false));
-  });
+/** Whether the control plane answers its readiness check with 200 within the probe's timeout. */
+export async function controlPlaneReady(target: ProbeTarget): Promise<boolean> {
+  try {
+    const response = await fetch(target, {
+      redirect: 'manual',
+      signal: AbortSignal.timeout(RECONNECT_PROBE.connectTimeoutMs),
+    });
+    await response.body?.cancel();
+    return response.status === 200;
+  } catch {
+    // Refused, reset, timed out, a TLS failure: not ready, whatever the reason.
+    return false;
+  }
 }
 
 async function pause(ms: number, signal: AbortSignal): Promise<boolean> {
@@ -47,8 +44,8 @@ async function pause(ms: number, signal: AbortSignal): Promise<boolean> {
 
 export interface WaitOptions {
   random?: () => number;
-  /** How the port is probed; a real TCP connect (portAccepts) unless a test watches the probes. */
-  accepts?: (target: ProbeTarget) => Promise<boolean>;
+  /** How readiness is probed; a real GET (controlPlaneReady) unless a test watches the probes. */
+  ready?: (target: ProbeTarget) => Promise<boolean>;
 }
 
 export async function waitToReconnect(
@@ -57,19 +54,19 @@ export async function waitToReconnect(
   signal: AbortSignal,
   options: WaitOptions = {},
 ): Promise<WaitEnd> {
-  const { random = Math.random, accepts = portAccepts } = options;
+  const { random = Math.random, ready = controlPlaneReady } = options;
   const deadline = Date.now() + delayMs;
-  let sawRefused = false;
+  let sawNotReady = false;
   for (;;) {
     const left = deadline - Date.now();
     if (left <= 0) return 'elapsed';
     if (!(await pause(Math.min(left, RECONNECT_PROBE.intervalMs), signal))) return 'aborted';
     if (Date.now() >= deadline) return 'elapsed';
-    const open = await accepts(target);
+    const up = await ready(target);
     if (signal.aborted) return 'aborted';
-    if (!open) {
-      sawRefused = true;
-    } else if (sawRefused) {
+    if (!up) {
+      sawNotReady = true;
+    } else if (sawNotReady) {
       const jitter = Math.round(random() * RECONNECT_PROBE.returnJitterMs);
       return (await pause(Math.min(jitter, Math.max(0, deadline - Date.now())), signal))
         ? 'returned'
