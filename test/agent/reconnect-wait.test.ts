@@ -2,7 +2,8 @@
 // back (its /readyz refused, then 200) ends the wait early, and so does one behind a proxy or load
 // balancer, whose port accepts all along but answers 502/503 while nothing is behind it (the
 // chaos suite's proxy showed a bare TCP probe missing that case: agents waited up to 30 s after the
-// control plane was back). One ready throughout leaves the backoff whole; stop() ends it at once.
+// control plane was back). One ready throughout leaves the backoff whole, unless the dial before
+// the wait got no answer at all; stop() ends it at once.
 import { createServer, type Server } from 'node:http';
 import t from 'tap';
 import { freePort } from '../helpers/net.js';
@@ -82,6 +83,18 @@ void t.test('a control plane ready throughout leaves the delay whole', async (t)
   const port = (server.address() as { port: number }).port;
   t.ok(await controlPlaneReady(at(port)));
   t.equal(await waitToReconnect(1_600, at(port), new AbortController().signal), 'elapsed');
+});
+
+void t.test('after a dial that got no answer, the first ready probe ends the wait', async (t) => {
+  // The chaos suite's network cut: the dial hung in the cut and failed as the link came back,
+  // and the wait that followed found the control plane ready from its first probe.
+  const server = await serve(0, () => 200);
+  t.teardown(() => close(server));
+  const port = (server.address() as { port: number }).port;
+  const ended = await waitToReconnect(600_000, at(port), new AbortController().signal, {
+    unreachable: true,
+  });
+  t.equal(ended, 'returned');
 });
 
 void t.test('stopping ends the wait at once', async (t) => {

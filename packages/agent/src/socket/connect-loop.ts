@@ -100,6 +100,13 @@ export function createConnectLoop(options: ConnectLoopOptions): ConnectLoop {
     let next = 0;
     /** Dials and sessions that failed since the last one that lasted (or ended with 4008). */
     let attempt = 0;
+    /** The last dial got no answer at all: the wait may end as soon as a probe finds it ready. */
+    let unreachable = false;
+    /**
+     * That shortcut was taken since the last session: once per outage, so a proxy that drops
+     * upgrades while /readyz answers cannot turn the backoff into a retry every second.
+     */
+    let shortcutTaken = false;
     while (!stopping.signal.aborted) {
       // HELLO is built before dialling: `podman info` and the inventory take seconds on a busy host,
       // longer than either side lets a fresh socket wait (10 s for HELLO, 9 s of silence), and a
@@ -119,6 +126,8 @@ export function createConnectLoop(options: ConnectLoopOptions): ConnectLoop {
       const url = urls[next] as URL;
       next = (next + 1) % urls.length;
       const dialed = await dial(url, options.credential);
+      unreachable = !dialed.ok && !dialed.answered;
+      if (dialed.ok) shortcutTaken = false;
       if (!dialed.ok && dialed.unauthorized) {
         return {
           kind: 'fatal',
@@ -158,9 +167,13 @@ export function createConnectLoop(options: ConnectLoopOptions): ConnectLoop {
       const delayMs = reconnectDelayMs(Math.floor(attempt / urls.length), options.random);
       attempt += 1;
       log.info({ delayMs, attempt, url: urls[next]?.origin }, 'reconnecting');
+      // With several replicas the next one is another: only its own probes say anything of it.
+      const shortcut = unreachable && urls.length === 1 && !shortcutTaken;
       const waited = await waitToReconnect(delayMs, targets[next] as ProbeTarget, stopping.signal, {
         ...(options.random === undefined ? {} : { random: options.random }),
+        unreachable: shortcut,
       });
+      if (shortcut && waited === 'returned') shortcutTaken = true;
       if (waited === 'returned') {
         log.info('the control plane accepts connections again; reconnecting now');
       }

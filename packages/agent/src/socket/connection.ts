@@ -5,7 +5,14 @@ import { AGENT_CONNECT_PATH, AGENT_SUBPROTOCOL, MAX_AGENT_MESSAGE_BYTES } from '
 import { WebSocket } from 'ws';
 
 export type DialResult =
-  { ok: true; socket: WebSocket } | { ok: false; unauthorized: boolean; message: string };
+  | { ok: true; socket: WebSocket }
+  | {
+      ok: false;
+      unauthorized: boolean;
+      /** The control plane answered (an HTTP refusal); false: it could not be reached at all. */
+      answered: boolean;
+      message: string;
+    };
 
 const HANDSHAKE_TIMEOUT_MS = 10_000;
 
@@ -38,11 +45,17 @@ export function dial(base: URL, credential: string): Promise<DialResult> {
       settle({
         ok: false,
         unauthorized: status === 401,
+        answered: true,
         message: `the control plane answered the upgrade with HTTP ${status}`,
       });
     });
     socket.once('error', (error) => {
-      settle({ ok: false, unauthorized: false, message: `cannot connect: ${error.message}` });
+      settle({
+        ok: false,
+        unauthorized: false,
+        answered: false,
+        message: `cannot connect: ${error.message}`,
+      });
     });
     socket.once('open', () => {
       if (socket.protocol !== AGENT_SUBPROTOCOL) {
@@ -50,6 +63,7 @@ export function dial(base: URL, credential: string): Promise<DialResult> {
         settle({
           ok: false,
           unauthorized: false,
+          answered: true,
           message: `the server did not accept subprotocol ${AGENT_SUBPROTOCOL} (got "${socket.protocol}")`,
         });
         return;

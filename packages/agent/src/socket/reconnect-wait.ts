@@ -44,6 +44,11 @@ async function pause(ms: number, signal: AbortSignal): Promise<boolean> {
 
 export interface WaitOptions {
   random?: () => number;
+  /**
+   * The control plane was just found unreachable (a dial that got no answer): the first probe that
+   * finds it ready ends the wait, as one after a failed probe would.
+   */
+  unreachable?: boolean;
   /** How readiness is probed; a real GET (controlPlaneReady) unless a test watches the probes. */
   ready?: (target: ProbeTarget) => Promise<boolean>;
 }
@@ -56,7 +61,7 @@ export async function waitToReconnect(
 ): Promise<WaitEnd> {
   const { random = Math.random, ready = controlPlaneReady } = options;
   const deadline = Date.now() + delayMs;
-  let sawNotReady = false;
+  let sawNotReady = options.unreachable === true;
   for (;;) {
     const left = deadline - Date.now();
     if (left <= 0) return 'elapsed';
