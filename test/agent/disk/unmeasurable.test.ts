@@ -30,10 +30,12 @@ function spec(id: string, script: string): ContainerSpec {
   };
 }
 
-// 40k empty files: nothing near the limit in bytes, but du needs far longer than 250 ms to walk
-// them (about a second here; a few ms for the neighbour's handful).
+// 200k empty files: nothing near the limit in bytes, but du needs far longer than the 100 ms
+// timeout to walk them (a few ms for the neighbour's handful). 40k files and 250 ms were too
+// close: on a quiet moment of a CI run, with the inodes cached, du walked them in time often
+// enough that three timeouts in a row never came.
 const MANY_FILES =
-  'i=0; while [ $i -lt 40 ]; do mkdir -p /many/$i && cd /many/$i && seq 1 1000 | xargs touch; ' +
+  'i=0; while [ $i -lt 200 ]; do mkdir -p /many/$i && cd /many/$i && seq 1 1000 | xargs touch; ' +
   'i=$((i+1)); done; sleep 3600';
 const ONE_FILE = 'dd if=/dev/zero of=/root/small bs=1M count=2 2>/dev/null; sleep 3600';
 
@@ -50,7 +52,7 @@ void t.test(
       log,
       send,
       intervalMs: 500,
-      measureTimeoutMs: 250,
+      measureTimeoutMs: 100,
       unmeasurableAfter: 3,
       quotaStops,
     });
