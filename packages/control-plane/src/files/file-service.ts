@@ -188,7 +188,9 @@ export function createFileService(deps: {
       channel.onData((payload) => {
         owed += payload.byteLength;
         // Grants of an eighth of the window; the rest when the reply asks for more (read()).
-        if (body.push(Buffer.from(payload)) && owed >= FILE_WINDOW_BYTES / 8) grant();
+        // A view of the frame ws received (its own buffer, never reused), not a copy.
+        const chunk = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
+        if (body.push(chunk) && owed >= FILE_WINDOW_BYTES / 8) grant();
       });
       channel.done.then(
         () => {
