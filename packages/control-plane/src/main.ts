@@ -17,6 +17,7 @@ import { createIpLimits } from './http/ip-limits.js';
 import { liveTokenIds } from './services/tokens.js';
 import { loadConsoleAssets, type ConsoleAssets } from './http/console-assets.js';
 import { createRateLimiter } from './http/rate-limit.js';
+import { createCommandRelay } from './hub/command-relay.js';
 import { createHub } from './hub/hub.js';
 import { createReplicaPresence } from './hub/replica-presence.js';
 import { attachLifecycle } from './lifecycle/index.js';
@@ -138,6 +139,14 @@ async function main(): Promise<void> {
     ipLimits,
     activity,
   });
+  // What users ask for goes to a host's agent through whichever replica holds its socket.
+  const commands = createCommandRelay({
+    database,
+    hub,
+    replicaId: presence.replicaId,
+    enabled: presence.sharedDatabase,
+    log: log.child({ part: 'relay' }),
+  });
   const lifecycle = attachLifecycle(hub, {
     db: database.db,
     log: log.child({ part: 'lifecycle' }),
@@ -197,7 +206,8 @@ async function main(): Promise<void> {
     hostApproval: config.hostApproval,
     allowedRegistries: config.allowedRegistries,
     webhookPolicy: config.webhookPolicy,
-    hub,
+    hub: commands,
+    sockets: hub,
     agentUpgrades: hub.handleUpgrade,
     terminals,
     idleMinuteMs: config.idleMinuteMs,
@@ -248,6 +258,7 @@ async function main(): Promise<void> {
       .then(() => reaper.stop())
       .then(() => execStreams.stop())
       .then(() => terminals.stop())
+      .then(() => commands.stop())
       .then(() => hub.stop())
       .then(() => activity.stop())
       .then(() => app.close())
@@ -279,6 +290,7 @@ async function main(): Promise<void> {
   }
   try {
     hub.start();
+    commands.start();
     terminals.start();
     execStreams.start();
     reaper.start();
@@ -302,6 +314,7 @@ async function main(): Promise<void> {
     await reaper.stop();
     await execStreams.stop();
     await terminals.stop();
+    await commands.stop();
     await hub.stop();
     await presence.release();
     await database.close();

@@ -26,6 +26,7 @@ const TABLES = [
   'host_join_tokens',
   'hosts',
   'rate_limits',
+  'relayed_commands',
   'tiers',
   'users',
   'webhook_deliveries',

@@ -77,6 +77,8 @@ export interface AppDependencies {
   ipLimits?: IpLimits;
   /** The agent hub; without one every host is unreachable (API-only process, some tests). */
   hub?: CommandChannel;
+  /** This process's own hub when `hub` relays to other replicas (RouteDependencies.sockets). */
+  sockets?: CommandChannel;
   /** Takes upgrades to AGENT_CONNECT_PATH (the hub's handleUpgrade); 404 without one. */
   agentUpgrades?: UpgradeHandler;
   /** Serves terminal sockets; without one a terminal upgrade is refused with 503. */
@@ -179,6 +181,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     ipLimits,
     scheduler: deps.scheduler,
     hub: deps.hub,
+    ...(deps.sockets === undefined ? {} : { sockets: deps.sockets }),
     terminals: deps.terminals,
     execs: deps.execs,
     backgroundExecs: deps.backgroundExecs,

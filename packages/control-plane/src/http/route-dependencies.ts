@@ -19,7 +19,13 @@ export interface RouteDependencies {
   database: Database;
   ipLimits: IpLimits;
   scheduler: Scheduler;
+  /** Container commands, through whichever replica holds the host (hub/command-relay.ts). */
   hub?: CommandChannel;
+  /**
+   * This process's own hub: whether a host's socket is here, which terminals, execs and files
+   * need (their channels are not relayed). The same as `hub` when absent.
+   */
+  sockets?: CommandChannel;
   terminals?: TerminalRelay;
   execs?: ExecRunner;
   backgroundExecs?: BackgroundExecs;

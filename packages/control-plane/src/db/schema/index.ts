@@ -8,6 +8,7 @@ export * from './host-credentials.js';
 export * from './host-join-tokens.js';
 export * from './hosts.js';
 export * from './rate-limits.js';
+export * from './relayed-commands.js';
 export * from './tiers.js';
 export * from './users.js';
 export * from './webhook-deliveries.js';

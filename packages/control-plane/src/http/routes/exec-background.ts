@@ -25,7 +25,9 @@ const params = z.object({ id: ContainerRef, exec_id: ExecId });
 
 export function execBackgroundRoutes({
   database,
-  hub = DISCONNECTED,
+  hub: commands = DISCONNECTED,
+  // Whether the host's socket is here: the channel this route opens needs it.
+  sockets: hub = commands,
   backgroundExecs,
   execStreams,
 }: RouteDependencies): FastifyPluginCallbackZod {

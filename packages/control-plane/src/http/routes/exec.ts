@@ -18,7 +18,9 @@ const EXEC_BODY_LIMIT_BYTES = 8 * 1024 * 1024;
 
 export function execRoutes({
   database,
-  hub = DISCONNECTED,
+  hub: commands = DISCONNECTED,
+  // Whether the host's socket is here: the channel this route opens needs it.
+  sockets: hub = commands,
   execs,
   backgroundExecs,
 }: RouteDependencies): FastifyPluginCallbackZod {

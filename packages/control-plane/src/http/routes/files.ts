@@ -42,7 +42,8 @@ function declaredLength(headers: Record<string, string | string[] | undefined>):
 
 /** PUT: the body is a stream handed on as it is, whatever its content type. */
 export function fileUploadRoutes(deps: RouteDependencies): FastifyPluginCallbackZod {
-  const { database, hub = DISCONNECTED } = deps;
+  // Whether the host's socket is here: a file channel needs it.
+  const { database, hub: commands = DISCONNECTED, sockets: hub = commands } = deps;
   return (app, _options, done) => {
     app.removeAllContentTypeParsers();
     app.addContentTypeParser('*', (_request, payload, next) => next(null, payload));
@@ -109,7 +110,8 @@ export function fileUploadRoutes(deps: RouteDependencies): FastifyPluginCallback
 }
 
 export function fileRoutes(deps: RouteDependencies): FastifyPluginCallbackZod {
-  const { database, hub = DISCONNECTED } = deps;
+  // Whether the host's socket is here: a file channel needs it.
+  const { database, hub: commands = DISCONNECTED, sockets: hub = commands } = deps;
   return (app, _options, done) => {
     app.get(
       '/containers/:id/files',

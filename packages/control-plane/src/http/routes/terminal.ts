@@ -22,7 +22,9 @@ const params = z.object({ id: ContainerRef });
 
 export function terminalRoutes({
   database,
-  hub = DISCONNECTED,
+  hub: commands = DISCONNECTED,
+  // Whether the host's socket is here: the channel this route opens needs it.
+  sockets: hub = commands,
   terminals,
 }: RouteDependencies): FastifyPluginCallbackZod {
   return (app, _options, done) => {

@@ -1,0 +1,307 @@
+// Container commands through any replica. A command for a host whose agent socket this process
+// holds, or that is connected nowhere, goes to this process's hub as before. One for a host online
+// under another replica becomes a relayed_commands row: the holding replica claims it (FOR UPDATE
+// SKIP LOCKED, so exactly one claims it), sends it through its own hub (whose replay cache and
+// command ids are the agent's usual ones), and writes the agent's result back; this process reads
+// the result and records the outcome as for a host of its own, then marks the row acknowledged so
+// the holder passes CONTROL_RESULT_ACK on and deletes it. A new row is announced with NOTIFY on
+// RELAY_CHANNEL, which every replica LISTENs to; a one-second sweep finds what a lost notification
+// left. The asker looks for its results every RESULT_POLL_MS while it waits for any. With the
+// embedded database there is one process, and this is the hub itself.
+import { randomBytes } from 'node:crypto';
+import type { AgentCommandResult, ContainerCommand } from '@rexec/protocol';
+import { and, eq, gt, inArray, isNotNull, isNull, lt, ne, or, sql } from 'drizzle-orm';
+import { listenTo, type Listening } from '../db/listen.js';
+import type { Database } from '../db/open.js';
+import { hosts } from '../db/schema/hosts.js';
+import { relayedCommands } from '../db/schema/relayed-commands.js';
+import { CommandTimeoutError, HubStoppedError, type CommandChannel } from './channel.js';
+import type { Log } from './log.js';
+
+/** Where a new relayed command is announced (the payload is its host id). */
+export const RELAY_CHANNEL = 'rexec_relayed_commands';
+/** How often, without a notification, the holder looks for commands and hosts are read again. */
+const SWEEP_MS = 1_000;
+/** How often the asker looks for the results it waits for. */
+const RESULT_POLL_MS = 50;
+/** Rows nobody acknowledged (an asker that died) are deleted after this. */
+const ROW_RETENTION_MS = 3_600_000;
+/** The asker waits this much past the command's timeout for the holder's own verdict. */
+const VERDICT_GRACE_MS = 2_000;
+
+export interface CommandRelay extends CommandChannel {
+  start(): void;
+  /** Stops the ticks and fails every relayed command still waiting (HubStoppedError). */
+  stop(): Promise<void>;
+}
+
+interface Waiter {
+  containerId: string;
+  timeoutMs: number;
+  resolve(result: AgentCommandResult): void;
+  reject(error: Error): void;
+  timer: NodeJS.Timeout;
+}
+
+export function createCommandRelay(deps: {
+  database: Database;
+  /** This process's hub, with the hosts whose sockets it holds. */
+  hub: CommandChannel & { connectedHostIds(): string[] };
+  replicaId: string;
+  /** False on the embedded database: one process, nothing to relay. */
+  enabled: boolean;
+  log: Log;
+}): CommandRelay {
+  const { database, hub, replicaId, log } = deps;
+  const db = database.db;
+  const waiters = new Map<string, Waiter>();
+  /** Results this process took from relayed rows, by the agent's command id, until acknowledged. */
+  const delivered = new Map<string, string>();
+  /** Hosts online under another replica, as last read. */
+  let remote = new Set<string>();
+  let timers: NodeJS.Timeout[] = [];
+  let listening: Listening | null = null;
+  let claiming: Promise<void> | null = null;
+  let collecting = false;
+  let stopped = false;
+  let lastCleanup = Date.now();
+
+  /** Whether a host is online under another replica: as last read, or read now when not known. */
+  async function elsewhere(hostId: string): Promise<boolean> {
+    if (!deps.enabled || hub.isConnected(hostId)) return false;
+    if (remote.has(hostId)) return true;
+    const [row] = await db
+      .select({ id: hosts.id })
+      .from(hosts)
+      .where(
+        and(
+          eq(hosts.id, hostId),
+          eq(hosts.status, 'online'),
+          isNotNull(hosts.connectedReplica),
+          ne(hosts.connectedReplica, replicaId),
+        ),
+      );
+    return row !== undefined;
+  }
+
+  async function refreshRemote(): Promise<void> {
+    const rows = await db
+      .select({ id: hosts.id })
+      .from(hosts)
+      .where(
+        and(
+          eq(hosts.status, 'online'),
+          isNotNull(hosts.connectedReplica),
+          ne(hosts.connectedReplica, replicaId),
+        ),
+      );
+    remote = new Set(rows.map((row) => row.id));
+  }
+
+  /** Sends what waits for this process's hosts, each once across the fleet. */
+  async function claim(): Promise<void> {
+    const local = hub.connectedHostIds();
+    if (local.length === 0) return;
+    const open = db
+      .select({ id: relayedCommands.id })
+      .from(relayedCommands)
+      .where(
+        and(
+          inArray(relayedCommands.hostId, local),
+          isNull(relayedCommands.claimedBy),
+          gt(relayedCommands.deadline, sql`now()`),
+        ),
+      )
+      .orderBy(relayedCommands.createdAt)
+      .for('update', { skipLocked: true });
+    const claimed = await db
+      .update(relayedCommands)
+      .set({ claimedBy: replicaId })
+      .where(inArray(relayedCommands.id, open))
+      .returning();
+    for (const row of claimed) void deliver(row);
+  }
+
+  /** claim(), one at a time; a call while one runs runs once more after it. */
+  function claimSoon(): void {
+    if (claiming !== null) {
+      void claiming.then(claimSoon);
+      return;
+    }
+    claiming = claim()
+      .catch((error: unknown) => log.warn({ err: error }, 'cannot claim relayed commands'))
+      .finally(() => (claiming = null));
+  }
+
+  async function deliver(row: typeof relayedCommands.$inferSelect): Promise<void> {
+    const remaining = Math.max(row.deadline.getTime() - Date.now(), 1_000);
+    let verdict: { result: AgentCommandResult } | { failure: string };
+    try {
+      verdict = {
+        result: await hub.sendCommand(row.hostId, row.containerId, row.command, remaining),
+      };
+    } catch (error) {
+      verdict = { failure: error instanceof CommandTimeoutError ? 'timeout' : 'unavailable' };
+      if (!(error instanceof CommandTimeoutError || error instanceof HubStoppedError)) {
+        log.error({ err: error, relay_id: row.id }, 'a relayed command could not be sent');
+      }
+    }
+    try {
+      await db.update(relayedCommands).set(verdict).where(eq(relayedCommands.id, row.id));
+    } catch (error) {
+      // The asker times out instead; an agent's result is re-sent after its next reconnect.
+      log.error({ err: error, relay_id: row.id }, 'cannot record a relayed command result');
+    }
+  }
+
+  /** Hands results to the commands this process waits for. */
+  async function collect(): Promise<void> {
+    if (waiters.size === 0 || collecting) return;
+    collecting = true;
+    try {
+      const rows = await db
+        .select({
+          id: relayedCommands.id,
+          result: relayedCommands.result,
+          failure: relayedCommands.failure,
+        })
+        .from(relayedCommands)
+        .where(
+          and(
+            inArray(relayedCommands.id, [...waiters.keys()]),
+            or(isNotNull(relayedCommands.result), isNotNull(relayedCommands.failure)),
+          ),
+        );
+      for (const row of rows) {
+        const waiter = waiters.get(row.id);
+        if (waiter === undefined) continue;
+        waiters.delete(row.id);
+        clearTimeout(waiter.timer);
+        if (row.result !== null) {
+          delivered.set(row.result.command_id, row.id);
+          waiter.resolve(row.result);
+        } else if (row.failure === 'timeout') {
+          waiter.reject(new CommandTimeoutError(row.id, waiter.timeoutMs));
+        } else {
+          waiter.reject(new HubStoppedError(`the host of relayed command ${row.id} went away`));
+        }
+      }
+    } catch (error) {
+      log.warn({ err: error }, 'cannot read relayed command results; trying again');
+    } finally {
+      collecting = false;
+    }
+  }
+
+  /** Passes on the askers' acknowledgements for what this process delivered, and tidies up. */
+  async function acknowledgeDelivered(): Promise<void> {
+    const done = await db
+      .delete(relayedCommands)
+      .where(and(eq(relayedCommands.claimedBy, replicaId), eq(relayedCommands.acknowledged, true)))
+      .returning({ hostId: relayedCommands.hostId, result: relayedCommands.result });
+    for (const row of done) {
+      if (row.result !== null) hub.acknowledge(row.hostId, row.result.command_id);
+    }
+    if (Date.now() - lastCleanup > ROW_RETENTION_MS / 60) {
+      lastCleanup = Date.now();
+      await db
+        .delete(relayedCommands)
+        .where(lt(relayedCommands.createdAt, new Date(Date.now() - ROW_RETENTION_MS)));
+    }
+  }
+
+  /** The slow sweep: hosts elsewhere, what a lost notification left, acknowledgements. */
+  async function sweep(): Promise<void> {
+    try {
+      await refreshRemote();
+      claimSoon();
+      await acknowledgeDelivered();
+    } catch (error) {
+      log.warn({ err: error }, 'the command relay could not reach the database; trying again');
+    }
+    if (stopped || database.pool === undefined) return;
+    if (listening === null || !listening.alive) {
+      const started = await listenTo(database.pool, RELAY_CHANNEL, log, (hostId) => {
+        if (hub.isConnected(hostId)) claimSoon();
+      });
+      // stop() may have run while the LISTEN was being set up.
+      if (stopped) await started?.stop();
+      else listening = started;
+    }
+  }
+
+  async function relay(
+    hostId: string,
+    containerId: string,
+    command: ContainerCommand,
+    timeoutMs: number,
+  ): Promise<AgentCommandResult> {
+    const id = `rly_${randomBytes(12).toString('hex')}`;
+    await db.insert(relayedCommands).values({
+      id,
+      hostId,
+      containerId,
+      command,
+      requestedBy: replicaId,
+      deadline: new Date(Date.now() + timeoutMs),
+    });
+    await db.execute(sql`select pg_notify(${RELAY_CHANNEL}, ${hostId})`);
+    return new Promise<AgentCommandResult>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        waiters.delete(id);
+        // Not claimed yet: nobody ever sends it. Claimed: its holder records a late result.
+        db.update(relayedCommands)
+          .set({ claimedBy: 'cancelled' })
+          .where(and(eq(relayedCommands.id, id), isNull(relayedCommands.claimedBy)))
+          .catch((error: unknown) => log.warn({ err: error, relay_id: id }, 'cannot cancel'));
+        reject(new CommandTimeoutError(id, timeoutMs));
+      }, timeoutMs + VERDICT_GRACE_MS);
+      waiters.set(id, { containerId, timeoutMs, resolve, reject, timer });
+    });
+  }
+
+  return {
+    isConnected: (hostId) => hub.isConnected(hostId) || (deps.enabled && remote.has(hostId)),
+    hasPendingCommand: (containerId, sinceMs) =>
+      hub.hasPendingCommand(containerId, sinceMs) ||
+      [...waiters.values()].some((waiter) => waiter.containerId === containerId),
+    sendCommand: async (hostId, containerId, command, timeoutMs) =>
+      (await elsewhere(hostId))
+        ? relay(hostId, containerId, command, timeoutMs)
+        : hub.sendCommand(hostId, containerId, command, timeoutMs),
+    acknowledge(hostId, commandId) {
+      const relayId = delivered.get(commandId);
+      if (relayId === undefined) {
+        hub.acknowledge(hostId, commandId);
+        return;
+      }
+      delivered.delete(commandId);
+      void db
+        .update(relayedCommands)
+        .set({ acknowledged: true })
+        .where(eq(relayedCommands.id, relayId))
+        .catch((error: unknown) => log.warn({ err: error }, 'cannot acknowledge a relayed result'));
+    },
+    disconnectRevoked: (hostId, message) => hub.disconnectRevoked(hostId, message),
+    start() {
+      if (!deps.enabled || timers.length > 0) return;
+      timers = [
+        setInterval(() => void sweep(), SWEEP_MS),
+        setInterval(() => void collect(), RESULT_POLL_MS),
+      ];
+      void sweep();
+    },
+    async stop() {
+      stopped = true;
+      for (const timer of timers) clearInterval(timer);
+      timers = [];
+      for (const [id, waiter] of waiters) {
+        clearTimeout(waiter.timer);
+        waiter.reject(new HubStoppedError(`stopped while waiting for relayed command ${id}`));
+      }
+      waiters.clear();
+      await listening?.stop();
+      listening = null;
+    },
+  };
+}
