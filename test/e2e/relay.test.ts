@@ -4,14 +4,15 @@
 // relay, A answered start and stop with 503 and left a create unsent until its timeout. How long
 // each took through A is printed, not asserted.
 import pg from 'pg';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { Container } from '@rexec/protocol';
 import { engine } from '../helpers/engine.js';
 import { startControlPlane } from '../helpers/processes.js';
 import { callApi } from '../helpers/rest.js';
 import { startFleet } from './fleet.js';
 
-void t.test('a replica without the agent socket acts through the one that has it', async (t) => {
+/** A fleet whose replica A users talk to, a replica B on its database, an agent on B only. */
+async function agentOnSecond(t: Test, hostName: string) {
   const fleet = await startFleet(t);
   const second = await startControlPlane(t, {
     env: {
@@ -19,10 +20,15 @@ void t.test('a replica without the agent socket acts through the one that has it
       REXEC_BOOTSTRAP_ADMIN_TOKEN: fleet.controlPlane.adminToken,
     },
   });
-  await fleet.joinAgent('e2e-relay', { REXEC_URL: second.url });
+  const { agent } = await fleet.joinAgent(hostName, { REXEC_URL: second.url });
   const db = new pg.Client({ connectionString: fleet.databaseUrl });
   await db.connect();
   t.teardown(() => db.end());
+  return { fleet, second, agent, db };
+}
+
+void t.test('a replica without the agent socket acts through the one that has it', async (t) => {
+  const { fleet, second, db } = await agentOnSecond(t, 'e2e-relay');
   const holder = await db.query<{ connected_replica: string }>(
     `select connected_replica from hosts where name = 'e2e-relay'`,
   );
@@ -86,3 +92,44 @@ void t.test('a replica without the agent socket acts through the one that has it
   const viaSecond = await callApi(second.url, second.adminToken, 'GET', '/hosts');
   t.equal(viaSecond.status, 200);
 });
+
+void t.test(
+  'the holder killed while a relayed stop waits: 503 at once, never sent again',
+  async (t) => {
+    const { fleet, second, agent, db } = await agentOnSecond(t, 'e2e-relay-holder-killed');
+    const box = await fleet.createBox({ cpu_millicores: 250, memory_mb: 64, disk_mb: 512 });
+    await fleet.containerStatus(box.id, 'running', 60_000);
+    const agentPid = agent.process.pid;
+    if (agentPid === undefined) throw new Error('the agent has no pid');
+    // A frozen agent never answers, so the stop waits on B until B dies.
+    process.kill(agentPid, 'SIGSTOP');
+    t.teardown(() => {
+      process.kill(agentPid, 'SIGCONT');
+    });
+    const started = Date.now();
+    const stopping = fleet.api('POST', `/containers/${box.id}/stop`);
+    const claimed = await fleet.waitFor('the stop claimed by B', async () => {
+      const { rows } = await db.query<{ id: string; claimed_by: string | null }>(
+        `select id, claimed_by from relayed_commands
+        where container_id = $1 and command->>'action' = 'stop'`,
+        [box.id],
+      );
+      return rows[0]?.claimed_by ? rows[0] : undefined;
+    });
+    await second.stop('SIGKILL');
+    const answer = await stopping;
+    t.comment(`A answered ${answer.status} ${Date.now() - started} ms after the stop was asked`);
+    t.equal(answer.status, 503, 'host_unavailable');
+    t.match(answer.body, { code: 'host_unavailable' });
+    const { rows } = await db.query<{ claimed_by: string; result: unknown }>(
+      `select claimed_by, result from relayed_commands where id = $1`,
+      [claimed.id],
+    );
+    t.equal(
+      rows[0]?.claimed_by,
+      claimed.claimed_by,
+      'still claimed by the dead B: nobody sends it',
+    );
+    t.equal(rows[0]?.result, null);
+  },
+);

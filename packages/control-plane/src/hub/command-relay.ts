@@ -4,7 +4,8 @@
 // SKIP LOCKED, so exactly one claims it), sends it through its own hub (whose replay cache and
 // command ids are the agent's usual ones), and writes the agent's result back; this process reads
 // the result and records the outcome as for a host of its own, then marks the row acknowledged so
-// the holder passes CONTROL_RESULT_ACK on and deletes it. A new row is announced with NOTIFY on
+// the holder passes CONTROL_RESULT_ACK on and deletes it; a holder that dies after claiming (its
+// presence lock goes) ends the wait at once, as a host gone. A new row is announced with NOTIFY on
 // RELAY_CHANNEL, which every replica LISTENs to; a one-second sweep finds what a lost notification
 // left. The asker looks for its results every RESULT_POLL_MS while it waits for any. With the
 // embedded database there is one process, and this is the hub itself.
@@ -16,6 +17,7 @@ import type { Database } from '../db/open.js';
 import { hosts } from '../db/schema/hosts.js';
 import { relayedCommands } from '../db/schema/relayed-commands.js';
 import { CommandTimeoutError, HubStoppedError, type CommandChannel } from './channel.js';
+import { replicaLockGone } from './replica-presence.js';
 import type { Log } from './log.js';
 
 /** Where a new relayed command is announced (the payload is its host id). */
@@ -26,6 +28,8 @@ const SWEEP_MS = 1_000;
 const RESULT_POLL_MS = 50;
 /** Rows nobody acknowledged (an asker that died) are deleted after this. */
 const ROW_RETENTION_MS = 3_600_000;
+/** Results kept for acknowledgement at most; past it the oldest is forgotten (its row expires). */
+const MAX_UNACKNOWLEDGED = 10_000;
 /** The asker waits this much past the command's timeout for the holder's own verdict. */
 const VERDICT_GRACE_MS = 2_000;
 
@@ -159,6 +163,11 @@ export function createCommandRelay(deps: {
     if (waiters.size === 0 || collecting) return;
     collecting = true;
     try {
+      // A holder that died after claiming never answers: its lock is gone, so stop waiting.
+      const holderGone = and(
+        isNotNull(relayedCommands.claimedBy),
+        replicaLockGone(relayedCommands.claimedBy),
+      );
       const rows = await db
         .select({
           id: relayedCommands.id,
@@ -169,7 +178,7 @@ export function createCommandRelay(deps: {
         .where(
           and(
             inArray(relayedCommands.id, [...waiters.keys()]),
-            or(isNotNull(relayedCommands.result), isNotNull(relayedCommands.failure)),
+            or(isNotNull(relayedCommands.result), isNotNull(relayedCommands.failure), holderGone),
           ),
         );
       for (const row of rows) {
@@ -179,9 +188,15 @@ export function createCommandRelay(deps: {
         clearTimeout(waiter.timer);
         if (row.result !== null) {
           delivered.set(row.result.command_id, row.id);
+          if (delivered.size > MAX_UNACKNOWLEDGED) {
+            const oldest = delivered.keys().next();
+            if (oldest.done !== true) delivered.delete(oldest.value);
+          }
           waiter.resolve(row.result);
         } else if (row.failure === 'timeout') {
           waiter.reject(new CommandTimeoutError(row.id, waiter.timeoutMs));
+        } else if (row.failure === null) {
+          waiter.reject(new HubStoppedError(`the replica holding relayed command ${row.id} died`));
         } else {
           waiter.reject(new HubStoppedError(`the host of relayed command ${row.id} went away`));
         }

@@ -11,7 +11,7 @@ import { hosts, type HostEnforcement } from '../db/schema/hosts.js';
 import { recordEvent } from '../services/events.js';
 import { failedRequiredChecks, schedulingAfterHello } from '../services/host-health.js';
 import { capCapacity, type CapacityClaim } from './capacity-claim.js';
-import { REPLICA_LOCK_PREFIX } from './replica-presence.js';
+import { replicaLockGone } from './replica-presence.js';
 
 /** The columns are int4; an agent may report more disk than that (the schema allows 2^40 MB). */
 const MAX_INT4 = 2_147_483_647;
@@ -192,14 +192,7 @@ export async function sweepOrphanedHosts(
   self: { replicaId: string; sharedDatabase: boolean },
   servedHostIds: string[],
 ): Promise<void> {
-  const key = sql`hashtextextended(${REPLICA_LOCK_PREFIX} || ${hosts.connectedReplica}, 0)`;
-  const lockGone = self.sharedDatabase
-    ? sql`not exists (select 1 from pg_locks l where l.locktype = 'advisory' and l.granted
-        and l.objsubid = 1
-        and l.database = (select oid from pg_database where datname = current_database())
-        and l.classid = ((${key} >> 32) & 4294967295)::oid
-        and l.objid = (${key} & 4294967295)::oid)`
-    : sql`true`;
+  const lockGone = self.sharedDatabase ? replicaLockGone(hosts.connectedReplica) : sql`true`;
   const conditions = [
     eq(hosts.status, 'online'),
     isNotNull(hosts.connectedReplica),

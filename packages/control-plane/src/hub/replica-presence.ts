@@ -6,6 +6,7 @@
 // instead of after the silence timeout. The embedded database (PGlite) has one process by
 // construction, so there every other replica id is gone. Marking hosts is host-presence.ts's job.
 import { randomBytes } from 'node:crypto';
+import { sql, type AnyColumn, type SQL } from 'drizzle-orm';
 import type pg from 'pg';
 import type { Database } from '../db/open.js';
 import type { Log } from './log.js';
@@ -22,6 +23,20 @@ export interface ReplicaPresence {
   /** Whether the lock is held now. */
   readonly holding: boolean;
   release(): Promise<void>;
+}
+
+/**
+ * SQL that is true when the replica named by `replicaId` (a text column) does not hold its presence
+ * lock: it died, or never ran. Only meaningful on a shared Postgres (the embedded one has no
+ * other process).
+ */
+export function replicaLockGone(replicaId: AnyColumn): SQL {
+  const key = sql`hashtextextended(${REPLICA_LOCK_PREFIX} || ${replicaId}, 0)`;
+  return sql`not exists (select 1 from pg_locks l where l.locktype = 'advisory' and l.granted
+    and l.objsubid = 1
+    and l.database = (select oid from pg_database where datname = current_database())
+    and l.classid = ((${key} >> 32) & 4294967295)::oid
+    and l.objid = (${key} & 4294967295)::oid)`;
 }
 
 export function newReplicaId(): string {
