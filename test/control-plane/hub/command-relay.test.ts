@@ -1,14 +1,24 @@
 // The command relay on a real Postgres, with stand-in hubs: a command for a host online under
 // another replica is delivered once however many replicas hold the host (SKIP LOCKED claims), its
-// result comes back to the asker and its acknowledgement to the holder's hub; a command nobody
-// claims in time is a CommandTimeoutError and is cancelled, so a holder arriving later never
+// result comes back to the asker and its acknowledgement to the holder's hub; a command a live
+// replica never claims in time is a CommandTimeoutError; one whose host is online under a replica
+// that is gone ends at once as a host gone; either is cancelled, so a holder arriving later never
 // sends it; a host connected nowhere stays with the local hub (queued until it connects here).
+// A replica is live while it holds its presence lock: the test takes those locks itself.
+import pg from 'pg';
 import t from 'tap';
 import type { AgentCommandResult, ContainerCommand } from '@rexec/protocol';
-import { CommandTimeoutError } from '../../../packages/control-plane/src/hub/channel.js';
+import {
+  CommandTimeoutError,
+  HubStoppedError,
+} from '../../../packages/control-plane/src/hub/channel.js';
+import { REPLICA_LOCK_PREFIX } from '../../../packages/control-plane/src/hub/replica-presence.js';
 import { createCommandRelay } from '../../../packages/control-plane/src/hub/command-relay.js';
 import { capturedLog } from '../../helpers/captured-log.js';
-import { migratedDatabase } from '../db/migrated-database.js';
+import { migrateDatabase } from '../../../packages/control-plane/src/db/migrate.js';
+import { seedTiers } from '../../../packages/control-plane/src/services/tiers.js';
+import { freshDatabase } from '../../helpers/postgres.js';
+import { openFor } from '../db/migrated-database.js';
 import { seedHost } from '../services/fixtures.js';
 
 const STOP: ContainerCommand = { action: 'stop', timeout_seconds: 1 };
@@ -43,12 +53,37 @@ function standInHub(hosts: string[], name: string) {
 }
 
 void t.test('relayed commands on Postgres', async (t) => {
-  const database = await migratedDatabase(t, 'pg');
+  const target = await freshDatabase(t, 'pg');
+  if (target.driver !== 'pg') throw new Error('unreachable: asked for pg');
+  const database = await openFor(t, target);
+  await migrateDatabase(database);
+  await seedTiers(database.db);
+  const pool = database.pool;
+  if (pool === undefined) throw new Error('the pg driver has a pool');
   const { log, lines } = capturedLog();
   // Stopped before the test ends: the database's own teardown waits for the LISTEN connections.
   const relays: ReturnType<typeof createCommandRelay>[] = [];
+  /** Holds `replicaId`'s presence lock on a connection of its own, as that replica would. */
+  const live = async (replicaId: string) => {
+    const connection = new pg.Client({ connectionString: target.url });
+    await connection.connect();
+    await connection.query('select pg_advisory_lock(hashtextextended($1, 0))', [
+      REPLICA_LOCK_PREFIX + replicaId,
+    ]);
+    return () => connection.end();
+  };
+  const releases = [await live('rpl_holder'), await live('rpl_slow')];
+  const cancelled = async (containerId: string) =>
+    (
+      await pool.query<{ claimed_by: string }>(
+        'select claimed_by from relayed_commands where container_id = $1',
+        [containerId],
+      )
+    ).rows.map((row) => row.claimed_by);
   const host = await seedHost(database.db, { connectedReplica: 'rpl_holder' });
-  const start = (replicaId: string, stand: ReturnType<typeof standInHub>) => {
+  /** A relay for `replicaId`, live (holding its lock) as a running replica's would be. */
+  const start = async (replicaId: string, stand: ReturnType<typeof standInHub>) => {
+    releases.push(await live(replicaId));
     const relay = createCommandRelay({ database, hub: stand.hub, replicaId, enabled: true, log });
     relay.start();
     relays.push(relay);
@@ -58,8 +93,8 @@ void t.test('relayed commands on Postgres', async (t) => {
   await t.test('delivered once by one of two holders; the result and ack go round', async (t) => {
     const asker = standInHub([], 'asker');
     const holders = [standInHub([host.id], 'one'), standInHub([host.id], 'two')];
-    const relay = start('rpl_asker', asker);
-    holders.forEach((holder, i) => start(`rpl_holder_${i}`, holder));
+    const relay = await start('rpl_asker', asker);
+    for (const [i, holder] of holders.entries()) await start(`rpl_holder_${i}`, holder);
     const results = await Promise.all(
       ['ctr_a', 'ctr_b', 'ctr_c'].map((id) => relay.sendCommand(host.id, id, STOP, 10_000)),
     );
@@ -78,27 +113,38 @@ void t.test('relayed commands on Postgres', async (t) => {
     t.same(acked(), results.map((result) => result.command_id).sort(), 'acks reach the holders');
   });
 
-  await t.test('unclaimed in time: a timeout, and never sent afterwards', async (t) => {
-    const lonely = await seedHost(database.db, { connectedReplica: 'rpl_gone' });
-    const relay = start('rpl_asker_2', standInHub([], 'asker2'));
-    const error = await relay
-      .sendCommand(lonely.id, 'ctr_late', STOP, 300)
-      .catch((e: unknown) => e);
+  await t.test('a live replica that never claims: a timeout, and never sent later', async (t) => {
+    const slow = await seedHost(database.db, { connectedReplica: 'rpl_slow' });
+    const relay = await start('rpl_asker_2', standInHub([], 'asker2'));
+    const error = await relay.sendCommand(slow.id, 'ctr_late', STOP, 300).catch((e: unknown) => e);
     t.ok(error instanceof CommandTimeoutError, 'the asker gets a timeout');
-    const late = standInHub([lonely.id], 'late');
-    start('rpl_late', late);
-    await new Promise((resolve) => setTimeout(resolve, 2_500));
+    t.same(await cancelled('ctr_late'), ['cancelled']);
+    const late = standInHub([slow.id], 'late');
+    await start('rpl_late', late);
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
     t.same(late.sent, [], 'a holder that comes later does not send it');
+  });
+
+  await t.test('a host under a replica that is gone: host gone at once', async (t) => {
+    const orphan = await seedHost(database.db, { connectedReplica: 'rpl_gone' });
+    const relay = await start('rpl_asker_4', standInHub([], 'asker4'));
+    // The timeout is far off: only the dead replica's missing lock can end this early.
+    const error = await relay
+      .sendCommand(orphan.id, 'ctr_orphan', STOP, 600_000)
+      .catch((e: unknown) => e);
+    t.ok(error instanceof HubStoppedError, 'the asker is told the host is gone');
+    t.same(await cancelled('ctr_orphan'), ['cancelled'], 'and nobody can claim it any more');
   });
 
   await t.test('a host connected nowhere stays with the local hub', async (t) => {
     const away = await seedHost(database.db, { status: 'unreachable', connectedReplica: null });
     const local = standInHub([], 'local');
-    const relay = start('rpl_asker_3', local);
+    const relay = await start('rpl_asker_3', local);
     await relay.sendCommand(away.id, 'ctr_local', STOP, 1_000);
     t.same(local.sent, ['ctr_local']);
   });
 
   await Promise.all(relays.map((relay) => relay.stop()));
+  await Promise.all(releases.map((release) => release()));
   t.same(lines, [], 'the relays logged no warning');
 });

@@ -4,11 +4,13 @@
 // SKIP LOCKED, so exactly one claims it), sends it through its own hub (whose replay cache and
 // command ids are the agent's usual ones), and writes the agent's result back; this process reads
 // the result and records the outcome as for a host of its own, then marks the row acknowledged so
-// the holder passes CONTROL_RESULT_ACK on and deletes it; a holder that dies after claiming (its
-// presence lock goes) ends the wait at once, as a host gone. A new row is announced with NOTIFY on
-// RELAY_CHANNEL, which every replica LISTENs to; a one-second sweep finds what a lost notification
-// left. The asker looks for its results every RESULT_POLL_MS while it waits for any. With the
-// embedded database there is one process, and this is the hub itself.
+// the holder passes CONTROL_RESULT_ACK on and deletes it. The wait ends at once, as for a host
+// gone, when the holder dies after claiming (its presence lock goes) or when an unclaimed row's
+// host is online under no live replica any more (the row is cancelled first, so nobody sends it
+// later). A new row is announced with NOTIFY on RELAY_CHANNEL, which every replica LISTENs to; a
+// one-second sweep finds what a lost notification left. The asker looks for its results every
+// RESULT_POLL_MS while it waits for any. With the embedded database there is one process, and
+// this is the hub itself.
 import { randomBytes } from 'node:crypto';
 import type { AgentCommandResult, ContainerCommand } from '@rexec/protocol';
 import { and, eq, gt, inArray, isNotNull, isNull, lt, ne, or, sql } from 'drizzle-orm';
@@ -128,6 +130,7 @@ export function createCommandRelay(deps: {
 
   /** claim(), one at a time; a call while one runs runs once more after it. */
   function claimSoon(): void {
+    if (stopped) return;
     if (claiming !== null) {
       void claiming.then(claimSoon);
       return;
@@ -158,9 +161,19 @@ export function createCommandRelay(deps: {
     }
   }
 
+  /** Takes an unclaimed row out of reach of every holder; false when one claimed it first. */
+  async function cancel(id: string): Promise<boolean> {
+    const cancelled = await db
+      .update(relayedCommands)
+      .set({ claimedBy: 'cancelled' })
+      .where(and(eq(relayedCommands.id, id), isNull(relayedCommands.claimedBy)))
+      .returning({ id: relayedCommands.id });
+    return cancelled.length > 0;
+  }
+
   /** Hands results to the commands this process waits for. */
   async function collect(): Promise<void> {
-    if (waiters.size === 0 || collecting) return;
+    if (stopped || waiters.size === 0 || collecting) return;
     collecting = true;
     try {
       // A holder that died after claiming never answers: its lock is gone, so stop waiting.
@@ -168,9 +181,18 @@ export function createCommandRelay(deps: {
         isNotNull(relayedCommands.claimedBy),
         replicaLockGone(relayedCommands.claimedBy),
       );
+      // Nor is an unclaimed one sent once its host is online under no live replica: the host is
+      // away, as for a host of this process that is not connected.
+      const hostAway = and(
+        isNull(relayedCommands.claimedBy),
+        sql`not exists (select 1 from ${hosts} where ${hosts.id} = ${relayedCommands.hostId}
+          and ${hosts.status} = 'online' and ${hosts.connectedReplica} is not null
+          and not ${replicaLockGone(hosts.connectedReplica)})`,
+      );
       const rows = await db
         .select({
           id: relayedCommands.id,
+          claimedBy: relayedCommands.claimedBy,
           result: relayedCommands.result,
           failure: relayedCommands.failure,
         })
@@ -178,12 +200,18 @@ export function createCommandRelay(deps: {
         .where(
           and(
             inArray(relayedCommands.id, [...waiters.keys()]),
-            or(isNotNull(relayedCommands.result), isNotNull(relayedCommands.failure), holderGone),
+            or(
+              isNotNull(relayedCommands.result),
+              isNotNull(relayedCommands.failure),
+              holderGone,
+              hostAway,
+            ),
           ),
         );
       for (const row of rows) {
         const waiter = waiters.get(row.id);
         if (waiter === undefined) continue;
+        if (row.claimedBy === null && !(await cancel(row.id))) continue;
         waiters.delete(row.id);
         clearTimeout(waiter.timer);
         if (row.result !== null) {
@@ -195,7 +223,7 @@ export function createCommandRelay(deps: {
           waiter.resolve(row.result);
         } else if (row.failure === 'timeout') {
           waiter.reject(new CommandTimeoutError(row.id, waiter.timeoutMs));
-        } else if (row.failure === null) {
+        } else if (row.failure === null && row.claimedBy !== null) {
           waiter.reject(new HubStoppedError(`the replica holding relayed command ${row.id} died`));
         } else {
           waiter.reject(new HubStoppedError(`the host of relayed command ${row.id} went away`));
@@ -265,11 +293,12 @@ export function createCommandRelay(deps: {
       const timer = setTimeout(() => {
         waiters.delete(id);
         // Not claimed yet: nobody ever sends it. Claimed: its holder records a late result.
-        db.update(relayedCommands)
-          .set({ claimedBy: 'cancelled' })
-          .where(and(eq(relayedCommands.id, id), isNull(relayedCommands.claimedBy)))
-          .catch((error: unknown) => log.warn({ err: error, relay_id: id }, 'cannot cancel'));
-        reject(new CommandTimeoutError(id, timeoutMs));
+        // The caller hears of the timeout once that is settled either way.
+        void cancel(id)
+          .catch((error: unknown) =>
+            log.warn({ err: error, relay_id: id }, 'cannot cancel a relayed command'),
+          )
+          .finally(() => reject(new CommandTimeoutError(id, timeoutMs)));
       }, timeoutMs + VERDICT_GRACE_MS);
       waiters.set(id, { containerId, timeoutMs, resolve, reject, timer });
     });
