@@ -8,9 +8,9 @@
 import { performance } from 'node:perf_hooks';
 import { spawn, type IPty } from 'node-pty';
 import { execa } from 'execa';
-import { Container } from '@rexec/protocol';
+import { Container, HostList } from '@rexec/protocol';
 import { TerminalClient } from '../test/control-plane/terminal/terminal-client.js';
-import { BUSYBOX_IMAGE } from '../test/helpers/engine.js';
+import { BUSYBOX_IMAGE, removeTestHost } from '../test/helpers/engine.js';
 import { Teardowns, percentile, startBenchControlPlane } from './control-plane.js';
 
 const KEYSTROKES = Number(process.env['REXEC_BENCH_KEYSTROKES'] ?? 300);
@@ -138,12 +138,16 @@ async function main(): Promise<void> {
   try {
     const cp = await startBenchControlPlane(cleanup);
     await cp.joinAgent('bench-terminal', { REXEC_RUNTIME: 'podman' });
+    const { hosts } = await cp.api(HostList, 'GET', '/hosts');
+    const hostId = hosts.find((host) => host.name === 'bench-terminal')?.id;
+    if (hostId === undefined) throw new Error('the agent connected but its host is not listed');
+    // The container, and the user's network, volume and iptables guard the agent made for it.
+    cleanup.teardown(() => removeTestHost('podman', hostId));
     const created = await cp.api(Container, 'POST', '/containers', {
       image: 'custom',
       custom_image: BUSYBOX_IMAGE,
       resources: RESOURCES,
     });
-    cleanup.teardown(() => execa('podman', ['rm', '-f', '-v', `rexec-${created.id}`]));
     for (let i = 0; ; i++) {
       const got = await cp.api(Container, 'GET', `/containers/${created.id}`);
       if (got.status === 'running') break;
