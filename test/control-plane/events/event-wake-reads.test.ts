@@ -2,7 +2,8 @@
 // while one such query runs get that query's answer instead of a query each, which is what keeps
 // a thousand subscribers of one event to one query (bench/events-fanout.ts). A different filter
 // or position is a query of its own, and a finished read is never answered from memory. The LISTEN
-// connection, ended by the server while listening or after stop() gave it back, is released once.
+// connection, ended by the server while listening or after stop() gave it back, is released once,
+// and its end after stop() is not reported as the LISTEN failing.
 import { pino } from 'pino';
 import t from 'tap';
 import type pg from 'pg';
@@ -15,6 +16,7 @@ import {
   START_POSITION,
   type EventFilter,
 } from '../../../packages/control-plane/src/services/event-reads.js';
+import { capturedLog } from '../../helpers/captured-log.js';
 import { preparedDatabase } from '../http/server.js';
 
 void t.test('identical reads in flight share one query; others do not', async (t) => {
@@ -65,7 +67,8 @@ void t.test(
     // A connection of the test's own: the pool would hand back the one stop() released.
     const admin = await (database.pool as pg.Pool).connect();
     t.teardown(() => admin.release());
-    const wake = createEventWake({ database, log: pino({ level: 'silent' }), probeMs: 50 });
+    const { log, lines } = capturedLog();
+    const wake = createEventWake({ database, log, probeMs: 50 });
     await wake.start();
     let stopped = false;
     t.teardown(() => (stopped ? undefined : wake.stop()));
@@ -96,5 +99,10 @@ void t.test(
     t.equal(await terminate(admin, `UNLISTEN ${EVENTS_CHANNEL}`), 1, 'the idle one is ended');
     await new Promise((resolve) => setTimeout(resolve, 200));
     t.pass('nothing was released twice');
+    t.same(
+      lines.map((line) => line['msg']),
+      ['the LISTEN connection failed'],
+      'only the end while listening is a LISTEN failure, not the end in the pool after stop()',
+    );
   },
 );

@@ -24,20 +24,28 @@ export async function listenTo(
     log.warn({ err: error, channel }, 'cannot LISTEN: no database connection; trying again later');
     return null;
   }
+  // Released exactly once, whichever comes first: its error, a failed LISTEN or stop(); pg-pool
+  // throws on a second. Our listeners go with it, or an error on the pooled connection later
+  // (the server ending it after stop()) would be logged as this LISTEN failing. It is not left
+  // unheard: pg-pool's _release puts the pool's idle 'error' listener on in the same call, and
+  // open.ts gives every connection a listener of its own.
   let released = false;
+  const onNotification = (message: pg.Notification) => {
+    if (message.channel === channel) onNotify(message.payload ?? '');
+  };
+  const onError = (error: Error) => {
+    log.warn({ err: error, channel }, 'the LISTEN connection failed');
+    release(error);
+  };
   const release = (error?: Error) => {
     if (released) return;
     released = true;
-    connection.removeAllListeners('notification');
+    connection.off('notification', onNotification);
+    connection.off('error', onError);
     connection.release(error);
   };
-  connection.on('notification', (message) => {
-    if (message.channel === channel) onNotify(message.payload ?? '');
-  });
-  connection.on('error', (error) => {
-    log.warn({ err: error, channel }, 'the LISTEN connection failed');
-    release(error);
-  });
+  connection.on('notification', onNotification);
+  connection.on('error', onError);
   try {
     await connection.query(`LISTEN ${channel}`);
   } catch (error) {

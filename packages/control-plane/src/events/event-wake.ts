@@ -7,6 +7,8 @@
 // one team) run one query between them, not one each. Reading itself is event-reads.ts's.
 import type { FastifyBaseLogger } from 'fastify';
 import type pg from 'pg';
+import { createCoalescedRun } from '../coalesced-run.js';
+import { listenTo, type Listening } from '../db/listen.js';
 import type { Database } from '../db/open.js';
 import {
   headPosition,
@@ -37,6 +39,7 @@ export interface EventWake {
    * between callers and must not be changed.
    */
   read(filter: EventFilter, after: EventPosition, limit: number): Promise<EventRecord[]>;
+  /** Called once: after stop() it probes no more. */
   start(): Promise<void>;
   /** Stops listening and closes every subscriber, so the HTTP server can close. */
   stop(): Promise<void>;
@@ -52,9 +55,9 @@ export function createEventWake({ database, log, probeMs }: EventWakeOptions): E
   const subscribers = new Set<EventSubscriber>();
   let head: EventPosition | null = null;
   let timer: NodeJS.Timeout | undefined;
-  /** The LISTEN connection and the one way it goes back to the pool. */
-  let client: { connection: pg.PoolClient; release: (error?: Error) => void } | null = null;
-  let probing: Promise<void> | null = null;
+  let listening: Listening | null = null;
+  /** The LISTEN being set up: a tick while a connect is slow must not open a second one. */
+  let connecting: Promise<void> | null = null;
   let stopped = false;
   // Bumped at every wake-up: a read started before one may not have seen what it announced, so
   // only reads of the same generation are shared.
@@ -73,61 +76,30 @@ export function createEventWake({ database, log, probeMs }: EventWakeOptions): E
     notifyAll();
   }
 
-  // Probes never overlap: a notification during a probe is answered by that probe's successor.
-  function probe(): void {
-    if (stopped) return;
-    if (probing !== null) {
-      void probing.then(probe);
+  // Probes never overlap: the notifications during one are answered by one probe after it.
+  const probes = createCoalescedRun(probeOnce, (error) => {
+    // The next tick probes again; readers keep their cursors, so nothing is lost meanwhile.
+    log.warn({ err: error }, 'could not probe the events table');
+  });
+
+  async function listenOnce(pool: pg.Pool): Promise<void> {
+    // Null when it failed (logged by listenTo): the probe alone wakes readers until a tick
+    // listens again, as it does when the connection dies later (`alive` false).
+    const started = await listenTo(pool, EVENTS_CHANNEL, log, () => probes.request());
+    if (stopped) {
+      await started?.stop();
       return;
     }
-    probing = probeOnce()
-      .catch((error: unknown) => {
-        // The next tick probes again; readers keep their cursors, so nothing is lost meanwhile.
-        log.warn({ err: error }, 'could not probe the events table');
-      })
-      .finally(() => {
-        probing = null;
-      });
+    listening = started;
+    // Whatever was notified while not listening is found by this probe.
+    if (started !== null) probes.request();
   }
 
-  async function listen(): Promise<void> {
-    if (database.pool === undefined || client !== null || stopped) return;
-    try {
-      const connection = await database.pool.connect();
-      // Released exactly once, whichever comes first: its error (the server ended the session,
-      // also after stop() gave it back), a failed LISTEN or stop(). pg-pool throws on a second.
-      let released = false;
-      const release = (error?: Error) => {
-        if (released) return;
-        released = true;
-        connection.release(error);
-      };
-      const held = { connection, release };
-      connection.on('notification', probe);
-      connection.on('error', (error) => {
-        // The tick reconnects; until then the probe alone wakes readers.
-        if (client === held) {
-          client = null;
-          log.warn({ err: error }, 'the events LISTEN connection failed');
-        }
-        release(error);
-      });
-      try {
-        await connection.query(`LISTEN ${EVENTS_CHANNEL}`);
-      } catch (error) {
-        release(error instanceof Error ? error : new Error(String(error)));
-        throw error;
-      }
-      if (stopped) {
-        release();
-        return;
-      }
-      client = held;
-      // Whatever was notified while not listening is found by this probe.
-      probe();
-    } catch (error) {
-      log.warn({ err: error }, 'could not LISTEN for events; probing only until the next try');
-    }
+  function listen(): Promise<void> {
+    const pool = database.pool;
+    if (pool === undefined || stopped || listening?.alive === true) return Promise.resolve();
+    connecting ??= listenOnce(pool).finally(() => (connecting = null));
+    return connecting;
   }
 
   return {
@@ -153,12 +125,11 @@ export function createEventWake({ database, log, probeMs }: EventWakeOptions): E
       return answer;
     },
     async start() {
-      stopped = false;
       await listen();
-      probe();
+      probes.request();
       timer = setInterval(() => {
         void listen();
-        probe();
+        probes.request();
       }, probeMs ?? DEFAULT_EVENT_PROBE_MS);
       timer.unref();
     },
@@ -166,19 +137,14 @@ export function createEventWake({ database, log, probeMs }: EventWakeOptions): E
       stopped = true;
       clearInterval(timer);
       for (const subscriber of [...subscribers]) subscriber.close();
-      await probing;
-      const held = client;
-      client = null;
-      if (held !== null) {
-        held.connection.removeAllListeners('notification');
-        try {
-          await held.connection.query(`UNLISTEN ${EVENTS_CHANNEL}`);
-          held.release();
-        } catch (error) {
-          // A connection that cannot UNLISTEN is broken: the pool discards it instead of reusing it.
-          held.release(error instanceof Error ? error : new Error(String(error)));
-        }
-      }
+      await probes.stop();
+      // A LISTEN being set up sees `stopped` and gives its connection back itself.
+      await connecting;
+      const held = listening;
+      listening = null;
+      // UNLISTENs and gives the connection back; one that cannot UNLISTEN goes back as broken,
+      // so the pool discards it instead of reusing it.
+      await held?.stop();
     },
   };
 }
