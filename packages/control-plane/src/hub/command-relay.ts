@@ -14,6 +14,7 @@
 import { randomBytes } from 'node:crypto';
 import type { AgentCommandResult, ContainerCommand } from '@rexec/protocol';
 import { and, eq, gt, inArray, isNotNull, isNull, lt, ne, or, sql } from 'drizzle-orm';
+import { createCoalescedRun } from '../coalesced-run.js';
 import { listenTo, type Listening } from '../db/listen.js';
 import type { Database } from '../db/open.js';
 import { hosts } from '../db/schema/hosts.js';
@@ -67,7 +68,6 @@ export function createCommandRelay(deps: {
   let remote = new Set<string>();
   let timers: NodeJS.Timeout[] = [];
   let listening: Listening | null = null;
-  let claiming: Promise<void> | null = null;
   let collecting = false;
   let stopped = false;
   let lastCleanup = Date.now();
@@ -128,17 +128,10 @@ export function createCommandRelay(deps: {
     for (const row of claimed) void deliver(row);
   }
 
-  /** claim(), one at a time; a call while one runs runs once more after it. */
-  function claimSoon(): void {
-    if (stopped) return;
-    if (claiming !== null) {
-      void claiming.then(claimSoon);
-      return;
-    }
-    claiming = claim()
-      .catch((error: unknown) => log.warn({ err: error }, 'cannot claim relayed commands'))
-      .finally(() => (claiming = null));
-  }
+  /** claim(), one at a time: the notifications during one claim are answered by one after it. */
+  const claims = createCoalescedRun(claim, (error) =>
+    log.warn({ err: error }, 'cannot claim relayed commands'),
+  );
 
   async function deliver(row: typeof relayedCommands.$inferSelect): Promise<void> {
     const remaining = Math.max(row.deadline.getTime() - Date.now(), 1_000);
@@ -257,7 +250,7 @@ export function createCommandRelay(deps: {
   async function sweep(): Promise<void> {
     try {
       await refreshRemote();
-      claimSoon();
+      claims.request();
       await acknowledgeDelivered();
     } catch (error) {
       log.warn({ err: error }, 'the command relay could not reach the database; trying again');
@@ -265,7 +258,7 @@ export function createCommandRelay(deps: {
     if (stopped || database.pool === undefined) return;
     if (listening === null || !listening.alive) {
       const started = await listenTo(database.pool, RELAY_CHANNEL, log, (hostId) => {
-        if (hub.isConnected(hostId)) claimSoon();
+        if (hub.isConnected(hostId)) claims.request();
       });
       // stop() may have run while the LISTEN was being set up.
       if (stopped) await started?.stop();
@@ -344,6 +337,7 @@ export function createCommandRelay(deps: {
         waiter.reject(new HubStoppedError(`stopped while waiting for relayed command ${id}`));
       }
       waiters.clear();
+      await claims.stop();
       await listening?.stop();
       listening = null;
     },
