@@ -4,9 +4,13 @@
 // replica never claims in time is a CommandTimeoutError; one whose host is online under a replica
 // that is gone ends at once as a host gone; either is cancelled, so a holder arriving later never
 // sends it; a host connected nowhere stays with the local hub (queued until it connects here).
+// With the database down as the command is written, the asker is told at once, with an error the
+// API answers as 503 unavailable, and nothing is left for a holder to send later; down just after
+// it is written, the command is still carried out and answered once the database is back.
 // A replica is live while it holds its presence lock: the test takes those locks itself.
+import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import type { AgentCommandResult, ContainerCommand } from '@rexec/protocol';
 import {
   CommandTimeoutError,
@@ -14,7 +18,9 @@ import {
 } from '../../../packages/control-plane/src/hub/channel.js';
 import { REPLICA_LOCK_PREFIX } from '../../../packages/control-plane/src/hub/replica-presence.js';
 import { createCommandRelay } from '../../../packages/control-plane/src/hub/command-relay.js';
+import { isDatabaseUnavailable } from '../../../packages/control-plane/src/http/database-errors.js';
 import { capturedLog } from '../../helpers/captured-log.js';
+import { bringBack, databaseName, takeDown } from '../../helpers/database-outage.js';
 import { migrateDatabase } from '../../../packages/control-plane/src/db/migrate.js';
 import { seedTiers } from '../../../packages/control-plane/src/services/tiers.js';
 import { freshDatabase } from '../../helpers/postgres.js';
@@ -52,7 +58,8 @@ function standInHub(hosts: string[], name: string) {
   };
 }
 
-void t.test('relayed commands on Postgres', async (t) => {
+/** A fresh migrated Postgres database of the test's own. */
+async function relayDatabase(t: Test) {
   const target = await freshDatabase(t, 'pg');
   if (target.driver !== 'pg') throw new Error('unreachable: asked for pg');
   const database = await openFor(t, target);
@@ -60,18 +67,34 @@ void t.test('relayed commands on Postgres', async (t) => {
   await seedTiers(database.db);
   const pool = database.pool;
   if (pool === undefined) throw new Error('the pg driver has a pool');
+  return { database, pool, url: target.url };
+}
+
+/** Holds `replicaId`'s presence lock on a connection of its own, as that replica would. */
+async function holdLock(url: string, replicaId: string) {
+  const connection = new pg.Client({ connectionString: url });
+  await connection.connect();
+  const pid = await connection.query<{ pid: number }>('select pg_backend_pid() as pid');
+  await connection.query('select pg_advisory_lock(hashtextextended($1, 0))', [
+    REPLICA_LOCK_PREFIX + replicaId,
+  ]);
+  return { pid: pid.rows[0]?.pid ?? 0, release: () => connection.end() };
+}
+
+async function until(check: () => boolean | Promise<boolean>, what: string): Promise<void> {
+  for (let tries = 0; !(await check()); tries++) {
+    if (tries > 200) throw new Error(`never: ${what}`);
+    await sleep(50);
+  }
+}
+
+void t.test('relayed commands on Postgres', async (t) => {
+  const { database, pool, url } = await relayDatabase(t);
   const { log, lines } = capturedLog();
   // Stopped before the test ends: the database's own teardown waits for the LISTEN connections.
   const relays: ReturnType<typeof createCommandRelay>[] = [];
-  /** Holds `replicaId`'s presence lock on a connection of its own, as that replica would. */
-  const live = async (replicaId: string) => {
-    const connection = new pg.Client({ connectionString: target.url });
-    await connection.connect();
-    await connection.query('select pg_advisory_lock(hashtextextended($1, 0))', [
-      REPLICA_LOCK_PREFIX + replicaId,
-    ]);
-    return () => connection.end();
-  };
+  /** Holds `replicaId`'s presence lock; returns its release. */
+  const live = async (replicaId: string) => (await holdLock(url, replicaId)).release;
   const releases = [await live('rpl_holder'), await live('rpl_slow')];
   const cancelled = async (containerId: string) =>
     (
@@ -147,4 +170,85 @@ void t.test('relayed commands on Postgres', async (t) => {
   await Promise.all(relays.map((relay) => relay.stop()));
   await Promise.all(releases.map((release) => release()));
   t.same(lines, [], 'the relays logged no warning');
+});
+
+/**
+ * An asker and a holder of one host on a database of their own, which the test takes down; the
+ * holder's presence lock is spared, as a replica's survives a brief outage of other sessions.
+ */
+async function outage(t: Test) {
+  const { database, pool, url } = await relayDatabase(t);
+  const name = await databaseName(pool);
+  const host = await seedHost(database.db, { connectedReplica: 'rpl_holder' });
+  const lock = await holdLock(url, 'rpl_holder');
+  // Their warnings while the database is away are expected; what matters is asserted below.
+  const { log } = capturedLog();
+  const holder = standInHub([host.id], 'holder');
+  const relays = [
+    createCommandRelay({
+      database,
+      hub: standInHub([], 'asker').hub,
+      replicaId: 'rpl_asker',
+      enabled: true,
+      log,
+    }),
+    createCommandRelay({ database, hub: holder.hub, replicaId: 'rpl_holder', enabled: true, log }),
+  ] as const;
+  for (const relay of relays) relay.start();
+  const [asker] = relays;
+  t.teardown(async () => {
+    await bringBack(name);
+    await Promise.all(relays.map((relay) => relay.stop()));
+    await lock.release();
+  });
+  // The asker has read where the host is, so the outage meets the command's own write.
+  await until(() => asker.isConnected(host.id), 'the asker sees the host elsewhere');
+  const rows = async (containerId: string) =>
+    (await pool.query('select id from relayed_commands where container_id = $1', [containerId]))
+      .rowCount;
+  return { asker, holder, host, name, spare: [lock.pid], pool, rows };
+}
+
+void t.test(
+  'the database down as a command is relayed: unavailable, and nothing left',
+  async (t) => {
+    const { asker, holder, host, name, spare, rows } = await outage(t);
+    await takeDown(name, spare);
+    const error = await asker
+      .sendCommand(host.id, 'ctr_down', STOP, 10_000)
+      .catch((e: unknown) => e);
+    t.ok(isDatabaseUnavailable(error), 'an error the API answers as 503 unavailable');
+    t.notOk(asker.hasPendingCommand('ctr_down'), 'the asker waits for nothing');
+    await bringBack(name);
+    await sleep(1_500); // past the holder's next sweep
+    t.same(holder.sent, [], 'no holder sends it once the database is back');
+    t.equal(await rows('ctr_down'), 0, 'no row was left behind');
+  },
+);
+
+void t.test('the database down just after the command is written: still answered', async (t) => {
+  const { asker, holder, host, name, spare, pool } = await outage(t);
+  // The outage is real; only its moment is the test's: the pool's query is wrapped to take the
+  // database down as soon as the relayed row is in, before the relay's next statement.
+  const query = pool.query.bind(pool) as (...args: unknown[]) => Promise<unknown>;
+  let downed = false;
+  (pool as { query: unknown }).query = async (...args: unknown[]) => {
+    const answer = await query(...args);
+    const first = args[0];
+    const text = typeof first === 'string' ? first : (first as { text?: string }).text;
+    if (!downed && text?.includes('insert into "relayed_commands"') === true) {
+      downed = true;
+      await takeDown(name, spare);
+    }
+    return answer;
+  };
+  const answer = asker.sendCommand(host.id, 'ctr_mid', STOP, 10_000).catch((e: unknown) => e);
+  await until(() => downed, 'the database taken down after the insert');
+  await sleep(300);
+  await bringBack(name);
+  const outcome = await answer;
+  await sleep(1_500); // past the holder's next sweep
+  t.same(holder.sent, ['ctr_mid'], 'the holder sends it, once');
+  t.notOk(outcome instanceof Error, 'so the asker is not told it failed');
+  t.equal((outcome as AgentCommandResult).container_id, 'ctr_mid', "it gets the agent's result");
 });

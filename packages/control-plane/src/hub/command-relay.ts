@@ -273,15 +273,24 @@ export function createCommandRelay(deps: {
     timeoutMs: number,
   ): Promise<AgentCommandResult> {
     const id = `rly_${randomBytes(12).toString('hex')}`;
-    await db.insert(relayedCommands).values({
-      id,
-      hostId,
-      containerId,
-      command,
-      requestedBy: replicaId,
-      deadline: new Date(Date.now() + timeoutMs),
-    });
-    await db.execute(sql`select pg_notify(${RELAY_CHANNEL}, ${hostId})`);
+    const insert = db
+      .insert(relayedCommands)
+      .values({
+        id,
+        hostId,
+        containerId,
+        command,
+        requestedBy: replicaId,
+        deadline: new Date(Date.now() + timeoutMs),
+      })
+      .returning({ id: relayedCommands.id });
+    // One statement: a row written is always announced and waited for. Written and then failing
+    // to announce, the caller would hear of a failure while a holder's sweep still sent it.
+    // Failing as a whole (the database away), it leaves nothing, and the caller gets the driver's
+    // error (in drizzle's wrapper), which the API answers as 503 unavailable.
+    await db.execute(
+      sql`with inserted as (${insert.getSQL()}) select pg_notify(${RELAY_CHANNEL}, ${hostId}) from inserted`,
+    );
     return new Promise<AgentCommandResult>((resolve, reject) => {
       const timer = setTimeout(() => {
         waiters.delete(id);
