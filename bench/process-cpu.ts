@@ -77,6 +77,16 @@ export async function sampleCpu(controlPlane: number, postmaster: number): Promi
   };
 }
 
+/** One process's CPU milliseconds so far (user + system, without its children). */
+export async function processCpuMs(pid: number): Promise<number> {
+  return (1000 * (await processTicks(pid))) / TICKS_PER_S;
+}
+
+/** The machine's busy CPU milliseconds so far, all cores together. */
+export async function machineBusyMs(): Promise<number> {
+  return (1000 * (await machineBusyTicks())) / TICKS_PER_S;
+}
+
 export async function postmasterPid(pgData: string): Promise<number> {
   const pid = Number((await readFile(`${pgData}/postmaster.pid`, 'utf8')).split('\n', 1)[0]);
   if (!Number.isInteger(pid) || pid < 1) throw new Error(`no postmaster pid in ${pgData}`);

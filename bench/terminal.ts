@@ -3,7 +3,9 @@
 // to a PTY running `podman exec -it` on the same container directly (node-pty, as the agent does).
 // One busybox container on a real control plane on Postgres with one real podman agent. A
 // keystroke is one byte typed with echo on, timed until its echo arrives; bulk is `cat` of a file
-// of random bytes with output post-processing off, timed until the end marker. Prints figures.
+// of random bytes with output post-processing off, timed until the end marker. Prints figures:
+// for bulk also the mean size of what the client received at a time and the CPU each party spent
+// per MB (from /proc; the control plane and agent idle along on the direct path).
 // Run: node --import tsx --conditions=rexec-source bench/terminal.ts
 import { performance } from 'node:perf_hooks';
 import { spawn, type IPty } from 'node-pty';
@@ -12,6 +14,7 @@ import { Container, HostList } from '@rexec/protocol';
 import { TerminalClient } from '../test/control-plane/terminal/terminal-client.js';
 import { BUSYBOX_IMAGE, removeTestHost } from '../test/helpers/engine.js';
 import { Teardowns, percentile, startBenchControlPlane } from './control-plane.js';
+import { machineBusyMs, processCpuMs } from './process-cpu.js';
 
 const KEYSTROKES = Number(process.env['REXEC_BENCH_KEYSTROKES'] ?? 300);
 const BULK_MB = Number(process.env['REXEC_BENCH_BULK_MB'] ?? 50);
@@ -110,34 +113,78 @@ async function keystrokes(terminal: Terminal): Promise<number[]> {
   return samples;
 }
 
-async function bulk(terminal: Terminal): Promise<number> {
+/** CPU milliseconds so far of the processes on a path; what the machine spent beside them is the rest. */
+type CpuParties = Record<string, () => Promise<number>>;
+
+interface Bulk {
+  mbPerSecond: number;
+  /** CPU milliseconds per MB moved, by party, with `rest` for the machine's other busy time. */
+  cpuPerMb: Record<string, number>;
+  /** Mean size of what the client received at a time (WebSocket frames, or PTY reads). */
+  chunkBytes: number;
+}
+
+async function sampleParties(parties: CpuParties): Promise<Record<string, number>> {
+  const sample: Record<string, number> = { machine: await machineBusyMs() };
+  for (const [name, read] of Object.entries(parties)) sample[name] = await read();
+  return sample;
+}
+
+async function bulk(terminal: Terminal, parties: CpuParties): Promise<Bulk> {
   await run(terminal, 'stty -echo -opost; echo raw-$((2+3))', 'raw-5');
   let bytes = 0;
-  const stop = terminal.listen((chunk) => (bytes += chunk.byteLength));
+  let chunks = 0;
+  const stop = terminal.listen((chunk) => {
+    bytes += chunk.byteLength;
+    chunks++;
+  });
   const done = waitFor(terminal, 'END_4', 600_000);
+  const before = await sampleParties(parties);
   const start = performance.now();
   terminal.write('cat /tmp/bench-big; echo END_$((2+2))\n');
   await done;
   const seconds = (performance.now() - start) / 1000;
+  const after = await sampleParties(parties);
   stop();
   await run(terminal, 'stty echo opost; echo cooked-$((3+4))', 'cooked-7');
   if (bytes < BULK_MB * 1024 * 1024) {
     throw new Error(`only ${bytes} bytes arrived of ${BULK_MB} MB`);
   }
-  return BULK_MB / seconds;
+  const cpuPerMb: Record<string, number> = {};
+  let parts = 0;
+  for (const name of Object.keys(parties)) {
+    const spent = (after[name] ?? 0) - (before[name] ?? 0);
+    cpuPerMb[name] = spent / BULK_MB;
+    parts += spent;
+  }
+  cpuPerMb['rest'] = ((after['machine'] ?? 0) - (before['machine'] ?? 0) - parts) / BULK_MB;
+  return { mbPerSecond: BULK_MB / seconds, cpuPerMb, chunkBytes: bytes / chunks };
 }
 
-function line(label: string, samples: number[], mbPerSecond: number): string {
+function line(label: string, samples: number[], bulk: Bulk): string {
   const p50 = percentile(samples, 50).toFixed(2);
   const p99 = percentile(samples, 99).toFixed(2);
-  return `${label.padEnd(28)} keystroke p50 ${p50} ms  p99 ${p99} ms   bulk ${mbPerSecond.toFixed(1)} MB/s`;
+  const cpu = Object.entries(bulk.cpuPerMb)
+    .map(([name, ms]) => `${name} ${ms.toFixed(1)}`)
+    .join(', ');
+  return (
+    `${label.padEnd(28)} keystroke p50 ${p50} ms  p99 ${p99} ms   bulk ${bulk.mbPerSecond.toFixed(1)} MB/s in ${(bulk.chunkBytes / 1024).toFixed(1)} KB chunks\n` +
+    `${''.padEnd(28)} CPU ms per MB: ${cpu}`
+  );
+}
+
+function pidOf(pid: number | undefined, what: string): number {
+  if (pid === undefined) throw new Error(`the ${what} process has no pid`);
+  return pid;
 }
 
 async function main(): Promise<void> {
   const cleanup = new Teardowns();
   try {
     const cp = await startBenchControlPlane(cleanup);
-    await cp.joinAgent('bench-terminal', { REXEC_RUNTIME: 'podman' });
+    const controlPlanePid = pidOf(cp.controlPlane.process.pid, 'control plane');
+    const agent = await cp.joinAgent('bench-terminal', { REXEC_RUNTIME: 'podman' });
+    const agentPid = pidOf(agent.process.pid, 'agent');
     const { hosts } = await cp.api(HostList, 'GET', '/hosts');
     const hostId = hosts.find((host) => host.name === 'bench-terminal')?.id;
     if (hostId === undefined) throw new Error('the agent connected but its host is not listed');
@@ -166,6 +213,7 @@ async function main(): Promise<void> {
       token: cp.controlPlane.adminToken,
       session: 'bench',
       keepOutput: false,
+      hashOutput: false,
     });
     await client.next('ready');
     const rexec = rexecTerminal(client);
@@ -180,14 +228,33 @@ async function main(): Promise<void> {
     // Alternate the paths so a load spike on this host hits both alike.
     const rexecKeys = await keystrokes(rexec);
     const directKeys = await keystrokes(direct);
-    const rexecBulk = await bulk(rexec);
-    const directBulk = await bulk(direct);
+    const self = () => {
+      const usage = process.cpuUsage();
+      return Promise.resolve((usage.user + usage.system) / 1000);
+    };
+    // The control plane and the agent are measured on the direct path too: what they spend there
+    // is their background work, which the Rexec path pays as well.
+    const parties: CpuParties = {
+      client: self,
+      'control plane': () => processCpuMs(controlPlanePid),
+      agent: () => processCpuMs(agentPid),
+    };
+    const rexecBulk = await bulk(rexec, parties);
+    const directBulk = await bulk(direct, parties);
     await rexec.close();
     await direct.close();
 
     console.log(`terminal benchmark: ${KEYSTROKES} keystrokes, ${BULK_MB} MB bulk, busybox sh`);
     console.log(line('rexec (ws → cp → agent)', rexecKeys, rexecBulk));
     console.log(line('podman exec -it (node-pty)', directKeys, directBulk));
+    const extra = (p: number) => (percentile(rexecKeys, p) - percentile(directKeys, p)).toFixed(2);
+    console.log(
+      `rexec against direct: keystroke +${extra(50)} ms p50, +${extra(99)} ms p99; ` +
+        `bulk ${(rexecBulk.mbPerSecond / directBulk.mbPerSecond).toFixed(2)}×`,
+    );
+    console.log(
+      '"rest" is the machine\'s other busy time: podman, conmon, the shell and the kernel',
+    );
   } finally {
     await cleanup.run();
   }
