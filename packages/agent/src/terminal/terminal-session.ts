@@ -1,15 +1,13 @@
 // One shell (PROTOCOL.md §9): the PTY running `<engine> exec -it`, its scrollback, the channel it is
-// attached to, output credit and the grace timer. Output leaves only within the credit the control
-// plane granted; without credit the PTY is paused rather than buffered, and while detached output
-// only feeds the scrollback. Which channel may attach, limits and probing are terminal-manager.ts's.
-import {
-  encodeChannelFrame,
-  MAX_TERMINAL_CHUNK_BYTES,
-  TERMINAL_WINDOW_BYTES,
-} from '@rexec/protocol';
+// attached to, its output on the way there and the grace timer. Output leaves only within the
+// credit the control plane granted; without credit the PTY is paused rather than buffered, and
+// while detached output only feeds the scrollback. Batching and credit are terminal-output.ts's;
+// which channel may attach, limits and probing are terminal-manager.ts's.
+import { encodeChannelFrame, TERMINAL_WINDOW_BYTES } from '@rexec/protocol';
 import type { IPty } from 'node-pty';
 import type { Logger } from 'pino';
 import { Scrollback } from './scrollback.js';
+import { TerminalOutput } from './terminal-output.js';
 import type { TerminalAttachment } from './terminal-link.js';
 
 export interface TerminalSessionOptions {
@@ -41,10 +39,9 @@ export class TerminalSession {
   readonly #scrollback: Scrollback;
   #phase: Phase = 'live';
   #attachment: TerminalAttachment | null = null;
-  #credit = 0;
-  #queue: Buffer[] = [];
+  /** The attached channel's output; null while detached. */
+  #output: TerminalOutput | null = null;
   #paused = false;
-  #flushing = false;
   #exitCode: number | null = null;
   #graceTimer: NodeJS.Timeout | null = null;
 
@@ -75,9 +72,14 @@ export class TerminalSession {
       });
       previous.onEnd();
     }
+    this.#output?.clear();
     this.#attachment = attachment;
-    this.#credit = attachment.outputWindowBytes;
-    this.#queue = [];
+    const output = new TerminalOutput(
+      attachment.outputWindowBytes,
+      (payload) => attachment.link.sendFrame(encodeChannelFrame(attachment.channel, payload)),
+      () => this.#settle(),
+    );
+    this.#output = output;
     this.resize(cols, rows);
     attachment.link.send({
       type: 'AGENT_TERMINAL_OPENED',
@@ -86,7 +88,7 @@ export class TerminalSession {
       resumed,
       input_window_bytes: INPUT_WINDOW_BYTES,
     });
-    if (resumed && this.#scrollback.length > 0) this.#queue.push(this.#scrollback.snapshot());
+    if (resumed && this.#scrollback.length > 0) output.push(this.#scrollback.snapshot());
     this.#flush();
   }
 
@@ -94,7 +96,8 @@ export class TerminalSession {
   detach(channel: number): void {
     if (this.#attachment?.channel !== channel) return;
     this.#attachment = null;
-    this.#queue = [];
+    this.#output?.clear();
+    this.#output = null;
     this.#setPaused(false);
     if (this.#phase === 'exited') {
       this.#gone();
@@ -124,9 +127,9 @@ export class TerminalSession {
   }
 
   credit(bytes: number): void {
-    if (this.#attachment === null) return;
-    this.#credit += bytes;
-    this.#flush();
+    if (this.#output === null) return;
+    this.#output.grant(bytes);
+    this.#settle();
   }
 
   /** Writes keyboard input; returns the bytes taken (0 once the shell is gone). */
@@ -163,41 +166,30 @@ export class TerminalSession {
   #onOutput(data: Buffer): void {
     if (this.#phase === 'gone') return;
     this.#scrollback.append(data);
-    if (this.#attachment === null) return;
-    this.#queue.push(data);
-    this.#flush();
+    if (this.#output === null) return;
+    this.#output.push(data);
+    this.#settle();
   }
 
+  /** Sends all the credit allows, held output included, then settles. */
   #flush(): void {
+    this.#output?.flush();
+    this.#settle();
+  }
+
+  /** After output moved: pause the PTY while output waits for credit; end an exited shell. */
+  #settle(): void {
     const attachment = this.#attachment;
-    // A link may hand credit back from inside sendFrame; the running loop picks it up.
-    if (attachment === null || this.#flushing) return;
-    this.#flushing = true;
-    try {
-      this.#send(attachment);
-    } finally {
-      this.#flushing = false;
-    }
-    const drained = this.#queue.length === 0;
-    this.#setPaused(!drained);
-    if (drained && this.#phase === 'exited' && this.#exitCode !== null) {
+    const output = this.#output;
+    if (attachment === null || output === null) return;
+    this.#setPaused(output.blocked);
+    if (output.queuedBytes === 0 && this.#phase === 'exited' && this.#exitCode !== null) {
       attachment.link.send({
         type: 'AGENT_TERMINAL_EXIT',
         channel: attachment.channel,
         exit_code: this.#exitCode,
       });
       this.#gone();
-    }
-  }
-
-  #send(attachment: TerminalAttachment): void {
-    while (this.#queue.length > 0 && this.#credit > 0) {
-      const head = this.#queue[0] as Buffer;
-      const size = Math.min(head.byteLength, this.#credit, MAX_TERMINAL_CHUNK_BYTES);
-      attachment.link.sendFrame(encodeChannelFrame(attachment.channel, head.subarray(0, size)));
-      this.#credit -= size;
-      if (size === head.byteLength) this.#queue.shift();
-      else this.#queue[0] = head.subarray(size);
     }
   }
 
@@ -252,7 +244,8 @@ export class TerminalSession {
     this.#clearGrace();
     const attachment = this.#attachment;
     this.#attachment = null;
-    this.#queue = [];
+    this.#output?.clear();
+    this.#output = null;
     attachment?.onEnd();
     this.#options.onGone();
   }
