@@ -80,7 +80,9 @@ function waitFor(terminal: Terminal, marker: string, timeoutMs = 120_000): Promi
       reject(new Error(`no ${JSON.stringify(marker)} within ${timeoutMs} ms`));
     }, timeoutMs);
     const stop = terminal.listen((chunk) => {
-      tail = (tail + chunk.toString('latin1')).slice(-(marker.length + 4096));
+      // Only a chunk's last bytes can hold the marker's start: a big chunk is not copied whole.
+      const keep = marker.length + 4096;
+      tail = (tail + chunk.subarray(-keep).toString('latin1')).slice(-keep);
       if (tail.includes(marker)) {
         clearTimeout(timer);
         stop();
