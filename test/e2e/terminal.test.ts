@@ -71,6 +71,22 @@ async function rssKb(pid: number): Promise<number> {
   return Number(match[1]);
 }
 
+/** Samples a process's RSS every 100 ms; stop() ends it and returns the peak growth in MB. */
+async function rssPeak(pid: number | undefined, what: string): Promise<{ stop(): number }> {
+  if (pid === undefined) throw new Error(`no ${what} pid`);
+  const baseline = await rssKb(pid);
+  let peak = baseline;
+  const sampler = setInterval(() => {
+    void rssKb(pid).then((kb) => (peak = Math.max(peak, kb)));
+  }, 100);
+  return {
+    stop() {
+      clearInterval(sampler);
+      return (peak - baseline) / 1024;
+    },
+  };
+}
+
 void t.test('terminals on the real fleet', async (t) => {
   const fleet = await startFleet(t);
   const { agent } = await fleet.joinAgent('e2e-terminal');
@@ -130,24 +146,23 @@ void t.test('terminals on the real fleet', async (t) => {
     ).match(/sum=([0-9a-f]{64})/)?.[1];
     // Raw output from here on, so the bytes arrive exactly as cat wrote them.
     await run(client, 'stty -echo -opost; echo raw-$((2+3))', /raw-5/);
-    const pid = fleet.controlPlane.process.pid;
-    if (pid === undefined) throw new Error('no control plane pid');
-    const baseline = await rssKb(pid);
-    let peak = baseline;
-    const sampler = setInterval(() => {
-      void rssKb(pid).then((kb) => (peak = Math.max(peak, kb)));
-    }, 100);
+    const controlPlane = await rssPeak(fleet.controlPlane.process.pid, 'control plane');
+    const agentRss = await rssPeak(agent.process.pid, 'agent');
     const start = client.outputBytes;
     client.type('echo BEGIN_$((1+1)); cat /tmp/big; echo END_$((2+2))\n');
-    // A slow reader: the client stops reading twice for a second; the PTY must wait, not buffer.
-    for (const at of [10, 30]) {
+    // A slow reader: the client stops reading for one and then three seconds; the PTY must wait,
+    // not buffer, on the agent as on the control plane.
+    for (const [at, seconds] of [
+      [10, 1],
+      [30, 3],
+    ] as const) {
       await client.until(() => client.outputBytes - start > at * 1024 * 1024, 120_000, `${at} MB`);
       client.ws.pause();
-      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      await new Promise((resolve) => setTimeout(resolve, seconds * 1_000));
       client.ws.resume();
     }
     await client.until(() => client.tail(16).includes('END_4'), 180_000, 'END_4');
-    clearInterval(sampler);
+    const growth = { controlPlane: controlPlane.stop(), agent: agentRss.stop() };
     const all = client.output.subarray(start);
     const begin = all.indexOf('BEGIN_2\n');
     const end = all.lastIndexOf('END_4');
@@ -155,8 +170,11 @@ void t.test('terminals on the real fleet', async (t) => {
     const body = all.subarray(begin + 'BEGIN_2\n'.length, end);
     t.equal(body.byteLength, BULK_BYTES, 'byte count exact');
     t.equal(createHash('sha256').update(body).digest('hex'), expected, 'content exact');
-    const growthMb = (peak - baseline) / 1024;
-    t.ok(growthMb < 200, `control plane RSS grew ${growthMb.toFixed(1)} MB (bound 200 MB)`);
+    t.ok(
+      growth.controlPlane < 200,
+      `control plane RSS grew ${growth.controlPlane.toFixed(1)} MB (bound 200 MB)`,
+    );
+    t.ok(growth.agent < 200, `agent RSS grew ${growth.agent.toFixed(1)} MB (bound 200 MB)`);
     await client.close();
   });
 
