@@ -252,3 +252,64 @@ void t.test('the database down just after the command is written: still answered
   t.notOk(outcome instanceof Error, 'so the asker is not told it failed');
   t.equal((outcome as AgentCommandResult).container_id, 'ctr_mid', "it gets the agent's result");
 });
+
+/**
+ * A relay on a database of its own whose first LISTEN connection is slow to come: the pool's
+ * connect is wrapped so that connection (the one asked for without a callback, as db/listen.ts
+ * does; queries pass one) is held, checked out, until the test lets it go, as a database slow to
+ * answer for longer than a sweep's interval would hold it.
+ */
+async function slowListen(t: Test) {
+  const { database, pool } = await relayDatabase(t);
+  const { log } = capturedLog();
+  const connect = pool.connect.bind(pool) as (...args: unknown[]) => unknown;
+  let listens = 0;
+  let letGo = () => {};
+  const held = new Promise<void>((resolve) => (letGo = resolve));
+  (pool as { connect: unknown }).connect = (...args: unknown[]) => {
+    if (args.length > 0) return connect(...args);
+    listens++;
+    const client = connect() as Promise<pg.PoolClient>;
+    return listens === 1 ? client.then(async (taken) => (await held, taken)) : client;
+  };
+  const relay = createCommandRelay({
+    database,
+    hub: standInHub([], 'slow').hub,
+    replicaId: 'rpl_slow_listen',
+    enabled: true,
+    log,
+  });
+  relay.start();
+  await until(() => listens === 1, 'the first sweep asks for its LISTEN connection');
+  const checkedOut = () => pool.totalCount - pool.idleCount;
+  /** Ends the LISTEN sessions a failing relay left, or the pool's own close would wait for them. */
+  const endLeaked = async () => {
+    if (checkedOut() === 0) return;
+    await pool.query(`select pg_terminate_backend(pid) from pg_stat_activity
+      where datname = current_database() and query like 'LISTEN%' and pid <> pg_backend_pid()`);
+  };
+  return { relay, letGo, listens: () => listens, checkedOut, endLeaked };
+}
+
+void t.test('sweeps never overlap: one LISTEN connection however slow it comes', async (t) => {
+  const { relay, letGo, listens, checkedOut, endLeaked } = await slowListen(t);
+  await sleep(2_500); // past two more sweep ticks
+  letGo();
+  await sleep(500); // the held LISTEN set up
+  await relay.stop();
+  t.equal(listens(), 1, 'one LISTEN connection was asked for');
+  t.equal(checkedOut(), 0, 'none is left checked out after stop()');
+  await endLeaked();
+});
+
+void t.test('stop() waits for a LISTEN being set up and leaves nothing held', async (t) => {
+  const { relay, letGo, checkedOut, endLeaked } = await slowListen(t);
+  let stopped = false;
+  const stopping = relay.stop().then(() => (stopped = true));
+  await sleep(300);
+  t.notOk(stopped, 'stop() has not returned while the LISTEN is being set up');
+  letGo();
+  await stopping;
+  t.equal(checkedOut(), 0, 'nothing is left checked out once it has');
+  await endLeaked();
+});

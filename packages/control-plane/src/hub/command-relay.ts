@@ -19,6 +19,7 @@ import { listenTo, type Listening } from '../db/listen.js';
 import type { Database } from '../db/open.js';
 import { hosts } from '../db/schema/hosts.js';
 import { relayedCommands } from '../db/schema/relayed-commands.js';
+import { createPeriodicPass } from '../periodic-pass.js';
 import { CommandTimeoutError, HubStoppedError, type CommandChannel } from './channel.js';
 import { replicaLockGone } from './replica-presence.js';
 import type { Log } from './log.js';
@@ -38,7 +39,10 @@ const VERDICT_GRACE_MS = 2_000;
 
 export interface CommandRelay extends CommandChannel {
   start(): void;
-  /** Stops the ticks and fails every relayed command still waiting (HubStoppedError). */
+  /**
+   * Stops the ticks, fails every relayed command still waiting (HubStoppedError), and resolves once
+   * the passes in progress have ended and the LISTEN connection is back in the pool.
+   */
   stop(): Promise<void>;
 }
 
@@ -66,9 +70,7 @@ export function createCommandRelay(deps: {
   const delivered = new Map<string, string>();
   /** Hosts online under another replica, as last read. */
   let remote = new Set<string>();
-  let timers: NodeJS.Timeout[] = [];
   let listening: Listening | null = null;
-  let collecting = false;
   let stopped = false;
   let lastCleanup = Date.now();
 
@@ -166,8 +168,7 @@ export function createCommandRelay(deps: {
 
   /** Hands results to the commands this process waits for. */
   async function collect(): Promise<void> {
-    if (stopped || waiters.size === 0 || collecting) return;
-    collecting = true;
+    if (stopped || waiters.size === 0) return;
     try {
       // A holder that died after claiming never answers: its lock is gone, so stop waiting.
       const holderGone = and(
@@ -224,8 +225,6 @@ export function createCommandRelay(deps: {
       }
     } catch (error) {
       log.warn({ err: error }, 'cannot read relayed command results; trying again');
-    } finally {
-      collecting = false;
     }
   }
 
@@ -246,7 +245,11 @@ export function createCommandRelay(deps: {
     }
   }
 
-  /** The slow sweep: hosts elsewhere, what a lost notification left, acknowledgements. */
+  /**
+   * The slow sweep: hosts elsewhere, what a lost notification left, acknowledgements, and the
+   * LISTEN when it is down. Only ever one at a time (see `sweeps`): two setting up a LISTEN at
+   * once would each take a connection, and the one not kept would stay checked out for good.
+   */
   async function sweep(): Promise<void> {
     try {
       await refreshRemote();
@@ -306,6 +309,11 @@ export function createCommandRelay(deps: {
     });
   }
 
+  // Each catches and logs its own failures; onError is for what escapes them, a bug.
+  const onError = (error: unknown) => log.error({ err: error }, 'a command relay pass failed');
+  const sweeps = createPeriodicPass(sweep, { intervalMs: SWEEP_MS, atStart: true, onError });
+  const collects = createPeriodicPass(collect, { intervalMs: RESULT_POLL_MS, onError });
+
   return {
     isConnected: (hostId) => hub.isConnected(hostId) || (deps.enabled && remote.has(hostId)),
     hasPendingCommand: (containerId, sinceMs) =>
@@ -330,22 +338,20 @@ export function createCommandRelay(deps: {
     },
     disconnectRevoked: (hostId, message) => hub.disconnectRevoked(hostId, message),
     start() {
-      if (!deps.enabled || timers.length > 0) return;
-      timers = [
-        setInterval(() => void sweep(), SWEEP_MS),
-        setInterval(() => void collect(), RESULT_POLL_MS),
-      ];
-      void sweep();
+      if (!deps.enabled) return;
+      sweeps.start();
+      collects.start();
     },
     async stop() {
       stopped = true;
-      for (const timer of timers) clearInterval(timer);
-      timers = [];
       for (const [id, waiter] of waiters) {
         clearTimeout(waiter.timer);
         waiter.reject(new HubStoppedError(`stopped while waiting for relayed command ${id}`));
       }
       waiters.clear();
+      // The sweep in progress first: a LISTEN it is setting up sees `stopped` and gives its
+      // connection back itself, and a claim it requested is then waited for by claims.stop().
+      await Promise.all([sweeps.stop(), collects.stop()]);
       await claims.stop();
       await listening?.stop();
       listening = null;
