@@ -66,6 +66,20 @@ const EnvSchema = z.object({
       .regex(/^postgres(ql)?:\/\/\S+$/, 'must be a postgres:// or postgresql:// URL')
       .optional(),
   ),
+  // Where other replicas reach this one (terminal forwarding); the scheme, host and port only.
+  REXEC_ADVERTISE_URL: optionalString.pipe(
+    z
+      .string()
+      .regex(
+        /^https?:\/\/[^\s/?#]+\/?$/,
+        'must be an http:// or https:// URL without a path, such as http://10.0.0.5:8080',
+      )
+      .transform((url) => url.replace(/\/$/, ''))
+      .optional(),
+  ),
+  REXEC_CLUSTER_SECRET: optionalString.pipe(
+    z.string().min(32, 'must be at least 32 characters (openssl rand -hex 32)').optional(),
+  ),
   REXEC_DATA_DIR: z.string().min(1, 'must not be empty').default('./.rexec'),
   REXEC_BOOTSTRAP_ADMIN_TOKEN: optionalString.pipe(
     z
@@ -151,6 +165,10 @@ export interface Config {
   port: number;
   /** The Prometheus listener (REXEC_METRICS_BIND, REXEC_METRICS_PORT); undefined when off. */
   metrics: MetricsListen | undefined;
+  /** Where other replicas reach this one; unset, the address it listens on (main.ts). */
+  advertiseUrl: string | undefined;
+  /** Shared by every replica: signs the terminals they forward to each other. */
+  clusterSecret: string | undefined;
   /** Unset means the embedded PGlite database in `${dataDir}/db`. */
   databaseUrl: string | undefined;
   dataDir: string;
@@ -210,6 +228,7 @@ export class ConfigError extends Error {
 const SECRET_VARIABLES: ReadonlySet<string> = new Set([
   'REXEC_DATABASE_URL',
   'REXEC_BOOTSTRAP_ADMIN_TOKEN',
+  'REXEC_CLUSTER_SECRET',
 ]);
 
 /** What an error may show of a value: plain values as given, secrets not at all. */
@@ -244,6 +263,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       e.REXEC_METRICS_PORT === undefined
         ? undefined
         : { bind: e.REXEC_METRICS_BIND, port: e.REXEC_METRICS_PORT },
+    advertiseUrl: e.REXEC_ADVERTISE_URL,
+    clusterSecret: e.REXEC_CLUSTER_SECRET,
     databaseUrl: e.REXEC_DATABASE_URL,
     dataDir: e.REXEC_DATA_DIR,
     bootstrapAdminToken: e.REXEC_BOOTSTRAP_ADMIN_TOKEN,
@@ -291,6 +312,7 @@ const FLAGS = {
   'host-lost-after-hours': 'REXEC_HOST_LOST_AFTER_HOURS',
   'metrics-port': 'REXEC_METRICS_PORT',
   'metrics-bind': 'REXEC_METRICS_BIND',
+  'advertise-url': 'REXEC_ADVERTISE_URL',
 } as const;
 
 export const USAGE = `usage: rexec-control-plane [${Object.entries(FLAGS)

@@ -27,6 +27,7 @@ const TABLES = [
   'hosts',
   'rate_limits',
   'relayed_commands',
+  'replicas',
   'tiers',
   'users',
   'webhook_deliveries',

@@ -8,6 +8,8 @@ void t.test('defaults follow DESIGN §2', (t) => {
     bind: '127.0.0.1',
     port: 8080,
     metrics: undefined,
+    advertiseUrl: undefined,
+    clusterSecret: undefined,
     databaseUrl: undefined,
     dataDir: './.rexec',
     bootstrapAdminToken: undefined,
@@ -45,6 +47,8 @@ void t.test('reads every variable', (t) => {
       REXEC_BIND: '0.0.0.0',
       REXEC_PORT: '0',
       REXEC_DATABASE_URL: 'postgres://rexec:pw@db:5432/rexec',
+      REXEC_ADVERTISE_URL: 'https://cp-2.internal:8443/',
+      REXEC_CLUSTER_SECRET: 'c'.repeat(64),
       REXEC_DATA_DIR: '/var/lib/rexec',
       REXEC_BOOTSTRAP_ADMIN_TOKEN: token,
       REXEC_LOG_LEVEL: 'debug',
@@ -72,6 +76,8 @@ void t.test('reads every variable', (t) => {
       bind: '0.0.0.0',
       port: 0,
       metrics: undefined,
+      advertiseUrl: 'https://cp-2.internal:8443',
+      clusterSecret: 'c'.repeat(64),
       databaseUrl: 'postgres://rexec:pw@db:5432/rexec',
       dataDir: '/var/lib/rexec',
       bootstrapAdminToken: token,
@@ -124,12 +130,22 @@ void t.test('a bad value is an error naming the variable', (t) => {
     REXEC_ACTIVITY_FLUSH_SECONDS: '31',
     REXEC_IDLE_CPU_MILLICORES: 'busy',
     REXEC_IDLE_MINUTE_SECONDS: '61',
+    REXEC_ADVERTISE_URL: 'http://cp-2:8080/api',
+    REXEC_CLUSTER_SECRET: 'too short',
   };
   for (const [variable, value] of Object.entries(cases)) {
     t.throws(() => loadConfig({ [variable]: value }), ConfigError, variable);
     t.throws(() => loadConfig({ [variable]: value }), { message: new RegExp(variable) }, variable);
   }
   t.throws(() => loadConfig({ REXEC_PORT: '1.5' }), { message: /REXEC_PORT/ });
+  t.throws(() => loadConfig({ REXEC_ADVERTISE_URL: 'cp-2:8080' }), {
+    message: /REXEC_ADVERTISE_URL/,
+  });
+  t.equal(
+    loadConfig(applyFlags({}, ['--advertise-url', 'http://10.0.0.5:8080'])).advertiseUrl,
+    'http://10.0.0.5:8080',
+    'the advertise URL has a flag',
+  );
   for (const overcommit of ['0', '0.5', '101', '-2', '1.234', 'four', '1e2']) {
     t.throws(
       () => loadConfig({ REXEC_CPU_OVERCOMMIT: overcommit }),
@@ -211,6 +227,7 @@ void t.test('config errors name secret variables but never show their values', (
   const secrets: Record<string, string> = {
     REXEC_DATABASE_URL: 'postgres://rexec:s3cretpw@db host/rexec',
     REXEC_BOOTSTRAP_ADMIN_TOKEN: 'rexec_s3cretpw',
+    REXEC_CLUSTER_SECRET: 's3cretpw',
   };
   for (const [variable, value] of Object.entries(secrets)) {
     t.throws(() => loadConfig({ [variable]: value }), { message: new RegExp(variable) }, variable);

@@ -9,6 +9,7 @@ export * from './host-join-tokens.js';
 export * from './hosts.js';
 export * from './rate-limits.js';
 export * from './relayed-commands.js';
+export * from './replicas.js';
 export * from './tiers.js';
 export * from './users.js';
 export * from './webhook-deliveries.js';

@@ -1,0 +1,76 @@
+// The credential of a terminal forwarded between replicas: the replica a user reached has already
+// authenticated the user and checked the container, and tells the replica holding the host's
+// agent socket which terminal to open in one header, signed with a key derived from
+// REXEC_CLUSTER_SECRET. A signature is good for FORWARD_MAX_AGE_S either way of the receiver's
+// clock; the terminal it opens is still ended by the receiver when its API token stops working.
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { MAX_TERMINAL_DIMENSION, TerminalSessionId } from '@rexec/protocol';
+import { z } from 'zod';
+import type { TerminalTarget } from './terminal-connection.js';
+
+/** The request header carrying the signed target. */
+export const FORWARD_HEADER = 'x-rexec-forward';
+/** Where a replica takes forwarded terminals (an upgrade, never a public route). */
+export const FORWARD_PATH = '/internal/v1/terminal';
+/** How old (or how far ahead of this clock) a signature may be. */
+export const FORWARD_MAX_AGE_S = 60;
+
+const VERSION = 'v1';
+
+const Target = z.strictObject({
+  containerId: z.string().min(1).max(64),
+  hostId: z.string().min(1).max(64),
+  userId: z.string().min(1).max(64),
+  tokenId: z.string().min(1).max(64),
+  session: TerminalSessionId,
+  cols: z.int().min(1).max(MAX_TERMINAL_DIMENSION),
+  rows: z.int().min(1).max(MAX_TERMINAL_DIMENSION),
+});
+
+/** The signing key: the cluster secret itself is never used as a key directly. */
+export function forwardKey(clusterSecret: string): Buffer {
+  return createHmac('sha256', clusterSecret).update('rexec terminal forwarding v1').digest();
+}
+
+function mac(key: Buffer, signed: string): Buffer {
+  return createHmac('sha256', key).update(signed).digest();
+}
+
+export function signForward(key: Buffer, target: TerminalTarget, nowMs = Date.now()): string {
+  const payload = Buffer.from(JSON.stringify(target)).toString('base64url');
+  const signed = `${VERSION}.${Math.floor(nowMs / 1000)}.${payload}`;
+  return `${signed}.${mac(key, signed).toString('base64url')}`;
+}
+
+export type ForwardCheck = { ok: true; target: TerminalTarget } | { ok: false; reason: string };
+
+export function verifyForward(
+  key: Buffer,
+  header: string | undefined,
+  nowMs = Date.now(),
+): ForwardCheck {
+  if (header === undefined) return { ok: false, reason: `no ${FORWARD_HEADER} header` };
+  const parts = header.split('.');
+  if (parts.length !== 4 || parts[0] !== VERSION) {
+    return { ok: false, reason: `a malformed ${FORWARD_HEADER} header` };
+  }
+  const [version, seconds, payload, signature] = parts as [string, string, string, string];
+  const expected = mac(key, `${version}.${seconds}.${payload}`);
+  const given = Buffer.from(signature, 'base64url');
+  if (given.byteLength !== expected.byteLength || !timingSafeEqual(given, expected)) {
+    return { ok: false, reason: 'a bad signature (is REXEC_CLUSTER_SECRET the same everywhere?)' };
+  }
+  const age = nowMs / 1000 - Number(seconds);
+  if (!/^\d{1,12}$/.test(seconds) || Math.abs(age) > FORWARD_MAX_AGE_S) {
+    return { ok: false, reason: 'an expired signature (are the replicas’ clocks in step?)' };
+  }
+  let decoded: unknown;
+  try {
+    decoded = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
+  } catch {
+    return { ok: false, reason: 'an unreadable target' };
+  }
+  const target = Target.safeParse(decoded);
+  if (!target.success) return { ok: false, reason: 'an invalid target' };
+  return { ok: true, target: target.data };
+}

@@ -1,0 +1,53 @@
+// The signed target of a terminal forwarded between replicas: it verifies only under the same
+// cluster secret, unchanged, within FORWARD_MAX_AGE_S of the receiver's clock and well formed.
+import t from 'tap';
+import {
+  FORWARD_MAX_AGE_S,
+  forwardKey,
+  signForward,
+  verifyForward,
+} from '../../../packages/control-plane/src/terminal/forward-signature.js';
+
+const target = {
+  containerId: 'ctr_1',
+  hostId: 'hst_1',
+  userId: 'usr_1',
+  tokenId: 'tok_1',
+  session: 'main',
+  cols: 80,
+  rows: 24,
+};
+const key = forwardKey('a'.repeat(64));
+const now = Date.UTC(2026, 11, 6, 12);
+
+void t.test('a signature verifies under the same secret, within the age', (t) => {
+  const header = signForward(key, target, now);
+  t.same(verifyForward(key, header, now), { ok: true, target });
+  t.same(verifyForward(key, header, now + FORWARD_MAX_AGE_S * 1000), { ok: true, target });
+  t.end();
+});
+
+void t.test('everything else is refused, with the reason', (t) => {
+  const header = signForward(key, target, now);
+  const [version, seconds, payload, mac] = header.split('.') as [string, string, string, string];
+  const tampered = Buffer.from(JSON.stringify({ ...target, userId: 'usr_2' })).toString(
+    'base64url',
+  );
+  const cases: [string, string | undefined, number, RegExp][] = [
+    ['no header', undefined, now, /no x-rexec-forward/],
+    ['another secret', signForward(forwardKey('b'.repeat(64)), target, now), now, /bad signature/],
+    ['a changed target', `${version}.${seconds}.${tampered}.${mac}`, now, /bad signature/],
+    ['too old', header, now + (FORWARD_MAX_AGE_S + 1) * 1000, /expired/],
+    ['from the future', header, now - (FORWARD_MAX_AGE_S + 1) * 1000, /expired/],
+    ['malformed', `${version}.${seconds}.${payload}`, now, /malformed/],
+    ['another version', `v2.${seconds}.${payload}.${mac}`, now, /malformed/],
+  ];
+  for (const [what, given, at, reason] of cases) {
+    const check = verifyForward(key, given, at);
+    t.equal(check.ok, false, what);
+    if (!check.ok) t.match(check.reason, reason, what);
+  }
+  const wrongShape = signForward(key, { ...target, cols: 0 }, now);
+  t.match(verifyForward(key, wrongShape, now), { ok: false, reason: /invalid target/ });
+  t.end();
+});
