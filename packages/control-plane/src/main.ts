@@ -20,6 +20,8 @@ import { createRateLimiter } from './http/rate-limit.js';
 import { createCommandRelay } from './hub/command-relay.js';
 import { createHub } from './hub/hub.js';
 import { createReplicaPresence } from './hub/replica-presence.js';
+import { createReplicaRegistry, type ReplicaRegistry } from './hub/replica-registry.js';
+import { acceptForwarded, createTerminalForwarder } from './terminal/replica-forward.js';
 import { attachLifecycle } from './lifecycle/index.js';
 import { createHostLossReaper } from './lifecycle/host-loss.js';
 import { createPeriodicReconcile } from './lifecycle/periodic-reconcile.js';
@@ -163,6 +165,12 @@ async function main(): Promise<void> {
     liveTokens: (tokenIds) => liveTokenIds(database.db, tokenIds),
     activity,
   });
+  // Terminals for hosts another replica holds are piped to it, signed with the cluster secret.
+  const forwarder =
+    config.clusterSecret === undefined
+      ? undefined
+      : createTerminalForwarder(config.clusterSecret, log.child({ part: 'forward' }));
+  let replicas: ReplicaRegistry | undefined;
   const execStreams = createExecStreamRelay({
     hub,
     log: log.child({ part: 'exec-stream' }),
@@ -210,6 +218,20 @@ async function main(): Promise<void> {
     sockets: hub,
     agentUpgrades: hub.handleUpgrade,
     terminals,
+    ...(presence.sharedDatabase
+      ? {
+          terminalForwarding: {
+            holderOf: (hostId: string) => replicas?.holderOf(hostId) ?? Promise.resolve(undefined),
+            forwarder,
+          },
+        }
+      : {}),
+    forwardedUpgrades: acceptForwarded({
+      clusterSecret: config.clusterSecret,
+      isConnected: (hostId) => hub.isConnected(hostId),
+      terminals,
+      log: log.child({ part: 'forward' }),
+    }),
     idleMinuteMs: config.idleMinuteMs,
     execs: createExecRunner({
       hub,
@@ -258,10 +280,16 @@ async function main(): Promise<void> {
       .then(() => reaper.stop())
       .then(() => execStreams.stop())
       .then(() => terminals.stop())
+      .then(() => forwarder?.stop())
       .then(() => commands.stop())
       .then(() => hub.stop())
       .then(() => activity.stop())
       .then(() => app.close())
+      .then(() =>
+        replicas?.stop().catch((error: unknown) => {
+          log.warn({ err: error }, 'could not remove this replica’s row');
+        }),
+      )
       .then(() => presence.release())
       .then(() => database.close())
       .then(() => {
@@ -332,6 +360,28 @@ async function main(): Promise<void> {
   const port = typeof address === 'object' && address !== null ? address.port : config.port;
   const host = config.bind.includes(':') ? `[${config.bind}]` : config.bind;
   log.info({ url: `http://${host}:${port}` }, 'listening');
+  if (presence.sharedDatabase) {
+    replicas = createReplicaRegistry({
+      database,
+      replicaId: presence.replicaId,
+      advertiseUrl: config.advertiseUrl ?? `http://${reachableHost(config.bind)}:${port}`,
+      clusterSecretSet: config.clusterSecret !== undefined,
+      log: log.child({ part: 'replicas' }),
+    });
+    try {
+      await replicas.start();
+    } catch (error) {
+      // Terminals for this replica's hosts cannot be forwarded here until a heartbeat succeeds.
+      log.error({ err: error }, 'could not register this replica');
+    }
+  }
+}
+
+/** A host other replicas on this machine can use when the bind is a wildcard. */
+function reachableHost(bind: string): string {
+  if (bind === '0.0.0.0') return '127.0.0.1';
+  if (bind === '::') return '[::1]';
+  return bind.includes(':') ? `[${bind}]` : bind;
 }
 
 await main();

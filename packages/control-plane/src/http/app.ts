@@ -62,7 +62,7 @@ import { tokenRoutes } from './routes/tokens.js';
 import { userRoutes } from './routes/users.js';
 import { webhookRoutes } from './routes/webhooks.js';
 import type { AddressPolicy } from '../webhooks/address-policy.js';
-import type { RouteDependencies } from './route-dependencies.js';
+import type { RouteDependencies, TerminalForwarding } from './route-dependencies.js';
 
 /** The largest legitimate body (a create request) is a few hundred bytes. */
 export const BODY_LIMIT_BYTES = 64 * 1024;
@@ -83,6 +83,10 @@ export interface AppDependencies {
   agentUpgrades?: UpgradeHandler;
   /** Serves terminal sockets; without one a terminal upgrade is refused with 503. */
   terminals?: TerminalRelay;
+  /** Terminals for hosts other replicas hold are forwarded there; 503 for them when absent. */
+  terminalForwarding?: TerminalForwarding;
+  /** Takes terminals other replicas forward here (FORWARD_PATH); 404 without one. */
+  forwardedUpgrades?: UpgradeHandler;
   /** Runs commands in containers; without one exec is refused with 503. */
   execs?: ExecRunner;
   /** Starts and queries background execs; without one `background: true` is refused with 503. */
@@ -183,6 +187,9 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     hub: deps.hub,
     ...(deps.sockets === undefined ? {} : { sockets: deps.sockets }),
     terminals: deps.terminals,
+    ...(deps.terminalForwarding === undefined
+      ? {}
+      : { terminalForwarding: deps.terminalForwarding }),
     execs: deps.execs,
     backgroundExecs: deps.backgroundExecs,
     execStreams: deps.execStreams,
@@ -218,7 +225,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     },
     { prefix: '/api/v1' },
   );
-  routeUpgrades(app, deps.agentUpgrades);
+  routeUpgrades(app, deps.agentUpgrades, deps.forwardedUpgrades);
   await app.ready();
   return app;
 }

@@ -11,6 +11,7 @@ import type { Scheduler } from '../scheduler/scheduler.js';
 import type { HostApproval } from '../services/host-enrollment.js';
 import type { AllowedRegistries } from '../services/image-policy.js';
 import type { TerminalRelay } from '../terminal/relay.js';
+import type { TerminalForwarder } from '../terminal/replica-forward.js';
 import type { AddressPolicy } from '../webhooks/address-policy.js';
 import type { IpLimits } from './ip-limits.js';
 
@@ -27,6 +28,8 @@ export interface RouteDependencies {
    */
   sockets?: CommandChannel;
   terminals?: TerminalRelay;
+  /** Terminals for hosts another replica holds go there (several replicas on one database). */
+  terminalForwarding?: TerminalForwarding;
   execs?: ExecRunner;
   backgroundExecs?: BackgroundExecs;
   execStreams?: ExecStreamRelay;
@@ -37,4 +40,10 @@ export interface RouteDependencies {
   eventWake?: EventWake;
   sseHeartbeatMs: number;
   idleMinuteMs: number;
+}
+
+/** Which replica holds a host, and the pipe to it (absent without REXEC_CLUSTER_SECRET). */
+export interface TerminalForwarding {
+  holderOf(hostId: string): Promise<string | undefined>;
+  forwarder: TerminalForwarder | undefined;
 }

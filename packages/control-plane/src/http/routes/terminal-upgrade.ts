@@ -1,5 +1,6 @@
 // Routes every HTTP upgrade on the control plane's server. The agent socket goes to the hub, which
-// authenticates hosts itself; every other upgrade runs through fastify like an ordinary request, so
+// authenticates hosts itself, and a terminal forwarded by another replica to its acceptor, which
+// checks the cluster secret's signature; every other upgrade runs through fastify like an ordinary request, so
 // the terminal route gets the same auth, rate limits, validation and JSON errors as REST (written
 // on the raw socket before any handshake). Completing the handshake is the terminal route's.
 import { ServerResponse, type IncomingMessage } from 'node:http';
@@ -7,6 +8,7 @@ import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { AGENT_CONNECT_PATH, readTerminalSubprotocols } from '@rexec/protocol';
 import type { FastifyInstance } from 'fastify';
+import { FORWARD_PATH } from '../../terminal/forward-signature.js';
 
 export type UpgradeHandler = (request: IncomingMessage, socket: Duplex, head: Buffer) => void;
 
@@ -38,11 +40,21 @@ export function offeredSubprotocols(request: IncomingMessage): string[] {
   return header.split(',').map((protocol) => protocol.trim());
 }
 
-export function routeUpgrades(app: FastifyInstance, agent: UpgradeHandler | undefined): void {
+export function routeUpgrades(
+  app: FastifyInstance,
+  agent: UpgradeHandler | undefined,
+  forwarded: UpgradeHandler | undefined,
+): void {
   app.server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
     const path = new URL(request.url ?? '/', 'http://rexec').pathname;
     if (path === AGENT_CONNECT_PATH && agent !== undefined) {
       agent(request, socket, head);
+      return;
+    }
+    // Terminals another replica forwards, authenticated by the cluster secret's signature.
+    if (path === FORWARD_PATH && forwarded !== undefined) {
+      socket.on('error', (error) => app.log.debug({ err: error }, 'upgrade socket error'));
+      forwarded(request, socket, head);
       return;
     }
     socket.on('error', (error) => app.log.debug({ err: error }, 'upgrade socket error'));

@@ -26,6 +26,7 @@ export function terminalRoutes({
   // Whether the host's socket is here: the channel this route opens needs it.
   sockets: hub = commands,
   terminals,
+  terminalForwarding,
 }: RouteDependencies): FastifyPluginCallbackZod {
   return (app, _options, done) => {
     app.get(
@@ -59,15 +60,11 @@ export function terminalRoutes({
             row.status,
           );
         }
-        if (row.hostId === null || !hub.isConnected(row.hostId)) {
-          throw hostUnavailable(row.hostId ?? undefined);
-        }
+        if (row.hostId === null) throw hostUnavailable();
         if (terminals === undefined || !terminals.accepting) {
           throw unavailable('Terminals are not served by this control plane right now.');
         }
-        void reply.hijack();
-        upgrade.response.detachSocket(upgrade.socket as never);
-        terminals.upgrade(request.raw, upgrade.socket, upgrade.head, {
+        const target = {
           containerId: row.id,
           hostId: row.hostId,
           userId: user.id,
@@ -75,7 +72,26 @@ export function terminalRoutes({
           session: request.query.session,
           cols: request.query.cols,
           rows: request.query.rows,
-        });
+        };
+        if (hub.isConnected(row.hostId)) {
+          void reply.hijack();
+          upgrade.response.detachSocket(upgrade.socket as never);
+          terminals.upgrade(request.raw, upgrade.socket, upgrade.head, target);
+          return;
+        }
+        // Another replica may hold the host's agent socket: the terminal is opened there.
+        const holder = await terminalForwarding?.holderOf(row.hostId);
+        if (holder === undefined) throw hostUnavailable(row.hostId);
+        const forwarder = terminalForwarding?.forwarder;
+        if (forwarder === undefined) {
+          throw unavailable(
+            'The container’s host is connected to another replica, and terminals cannot be ' +
+              'forwarded there: REXEC_CLUSTER_SECRET is not set on this replica.',
+          );
+        }
+        void reply.hijack();
+        upgrade.response.detachSocket(upgrade.socket as never);
+        forwarder.forward(holder, request.raw, upgrade.socket, upgrade.head, target);
       },
     );
     done();

@@ -1,0 +1,119 @@
+// Terminals through a replica that does not hold the host's agent socket: two replicas on one
+// Postgres sharing REXEC_CLUSTER_SECRET, the agent on B, the user on A. The shell answers, resizes
+// and resumes with its scrollback through A; B refuses a forwarded terminal without a good
+// signature or with one it has seen; a replica without the secret says why it cannot forward (at
+// startup and to the user); and when B dies the user's socket ends with session_lost. Before
+// forwarding, A answered every such terminal 503.
+import { randomBytes } from 'node:crypto';
+import WebSocket from 'ws';
+import t from 'tap';
+import { CloseCode, TERMINAL_SUBPROTOCOL, type Container } from '@rexec/protocol';
+import { TerminalClient, TerminalRefused } from '../control-plane/terminal/terminal-client.js';
+import { startControlPlane } from '../helpers/processes.js';
+import { rejectionOf } from '../helpers/net.js';
+import {
+  forwardKey,
+  signForward,
+} from '../../packages/control-plane/src/terminal/forward-signature.js';
+import { startFleet, type Fleet } from './fleet.js';
+
+const BOX = { cpu_millicores: 250, memory_mb: 64, disk_mb: 512 };
+
+function connect(url: string, fleet: Fleet, box: Container, session: string, size = {}) {
+  return TerminalClient.connect(url, box.id, {
+    token: fleet.controlPlane.adminToken,
+    session,
+    ...size,
+  });
+}
+
+/** Upgrades to the holder's forwarding path with `header`; 101 when it opened (then closed). */
+function forwardStatus(holderUrl: string, header: string): Promise<number> {
+  const ws = new WebSocket(
+    `${holderUrl.replace(/^http/, 'ws')}/internal/v1/terminal`,
+    TERMINAL_SUBPROTOCOL,
+    {
+      headers: { 'x-rexec-forward': header },
+    },
+  );
+  return new Promise<number>((resolve, reject) => {
+    ws.once('unexpected-response', (_request, response) => resolve(response.statusCode ?? 0));
+    ws.once('open', () => {
+      ws.close();
+      resolve(101);
+    });
+    ws.once('error', reject);
+  });
+}
+
+async function run(client: TerminalClient, line: string, pattern: RegExp): Promise<string> {
+  const from = client.outputBytes;
+  client.type(`${line}\r`);
+  await client.until(() => pattern.test(client.tail(client.outputBytes - from)), 20_000, line);
+  return client.tail(client.outputBytes - from);
+}
+
+void t.test('a terminal through the replica without the agent socket', async (t) => {
+  const secret = randomBytes(32).toString('hex');
+  const fleet = await startFleet(t, { env: { REXEC_CLUSTER_SECRET: secret } });
+  const holder = await startControlPlane(t, {
+    env: {
+      REXEC_DATABASE_URL: fleet.databaseUrl,
+      REXEC_BOOTSTRAP_ADMIN_TOKEN: fleet.controlPlane.adminToken,
+      REXEC_CLUSTER_SECRET: secret,
+    },
+  });
+  await fleet.joinAgent('e2e-forward', { REXEC_URL: holder.url });
+  const box = await fleet.createBox(BOX);
+  await fleet.containerStatus(box.id, 'running', 60_000);
+  const viaA = fleet.controlPlane.url;
+
+  const first = await connect(viaA, fleet, box, 'fwd', { cols: 90, rows: 30 });
+  t.same(await first.next('ready'), { type: 'ready', session: 'fwd', resumed: false });
+  t.match(await run(first, 'echo fwd-$((6*7))', /fwd-42/), /fwd-42/, 'the shell answers');
+  t.match(await run(first, 'stty size', /30 90/), /30 90/, 'the size from the query');
+  first.control({ type: 'resize', cols: 120, rows: 40 });
+  t.match(await run(first, 'stty size', /40 120/), /40 120/, 'a resize reaches the shell');
+  await run(first, 'echo mark-$((100+23))', /mark-123/);
+  first.ws.terminate();
+
+  const again = await connect(viaA, fleet, box, 'fwd');
+  t.same(await again.next('ready'), { type: 'ready', session: 'fwd', resumed: true });
+  await again.until(() => again.tail(1 << 20).includes('mark-123'), 20_000, 'the scrollback');
+  t.pass('the same shell resumes through A with its scrollback');
+
+  // B takes forwarded terminals only with a good signature, and each signature once.
+  t.equal(await forwardStatus(holder.url, 'v1.0.e30.AAAA'), 401, 'a forged signature is refused');
+  const [host] = await fleet.hosts();
+  const signed = signForward(forwardKey(secret), {
+    containerId: box.id,
+    hostId: host?.id ?? 'none',
+    userId: 'usr_test',
+    tokenId: 'tok_test',
+    session: 'signed',
+    cols: 80,
+    rows: 24,
+  });
+  t.equal(await forwardStatus(holder.url, signed), 101, 'a good signature opens the terminal');
+  t.equal(await forwardStatus(holder.url, signed), 401, 'the same signature again is a replay');
+
+  // A replica without the secret says why it cannot forward.
+  const bare = await startControlPlane(t, {
+    env: {
+      REXEC_DATABASE_URL: fleet.databaseUrl,
+      REXEC_BOOTSTRAP_ADMIN_TOKEN: fleet.controlPlane.adminToken,
+    },
+  });
+  await fleet.waitFor('the startup error about the secret', () =>
+    Promise.resolve(bare.output().includes('REXEC_CLUSTER_SECRET is not set') ? true : undefined),
+  );
+  t.pass('its startup says the secret is missing while other replicas run');
+  const refused = await rejectionOf(connect(bare.url, fleet, box, 'bare'), TerminalRefused);
+  t.equal(refused.status, 503, 'refused before the handshake');
+  t.match(refused.body, { code: 'unavailable', error: /REXEC_CLUSTER_SECRET/ });
+
+  // The holder dies: the forwarded terminal ends as a lost session, to be resumed elsewhere.
+  holder.process.kill('SIGKILL');
+  t.match(await again.next('error'), { code: 'session_lost' });
+  t.equal((await again.closed).code, CloseCode.SESSION_LOST);
+});
