@@ -5,14 +5,18 @@
 // keystroke is one byte typed with echo on, timed until its echo arrives; bulk is `cat` of a file
 // of random bytes with output post-processing off, timed until the end marker. Prints figures:
 // for bulk also the mean size of what the client received at a time and the CPU each party spent
-// per MB (from /proc; the control plane and agent idle along on the direct path).
+// per MB (from /proc; the control plane and agent idle along on the direct path). A third path
+// opens the terminal through a second replica on the same database, which forwards it to the one
+// holding the agent's socket.
 // Run: node --import tsx --conditions=rexec-source bench/terminal.ts
+import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { spawn, type IPty } from 'node-pty';
 import { execa } from 'execa';
 import { Container, HostList } from '@rexec/protocol';
 import { TerminalClient } from '../test/control-plane/terminal/terminal-client.js';
 import { BUSYBOX_IMAGE, removeTestHost } from '../test/helpers/engine.js';
+import { startControlPlane } from '../test/helpers/processes.js';
 import { Teardowns, percentile, startBenchControlPlane } from './control-plane.js';
 import { machineBusyMs, processCpuMs } from './process-cpu.js';
 
@@ -183,7 +187,8 @@ function pidOf(pid: number | undefined, what: string): number {
 async function main(): Promise<void> {
   const cleanup = new Teardowns();
   try {
-    const cp = await startBenchControlPlane(cleanup);
+    const secret = randomBytes(32).toString('hex');
+    const cp = await startBenchControlPlane(cleanup, { REXEC_CLUSTER_SECRET: secret });
     const controlPlanePid = pidOf(cp.controlPlane.process.pid, 'control plane');
     const agent = await cp.joinAgent('bench-terminal', { REXEC_RUNTIME: 'podman' });
     const agentPid = pidOf(agent.process.pid, 'agent');
@@ -211,14 +216,27 @@ async function main(): Promise<void> {
       `head -c ${BULK_MB * 1024 * 1024} /dev/urandom > /tmp/bench-big`,
     ]);
 
-    const client = await TerminalClient.connect(cp.controlPlane.url, created.id, {
-      token: cp.controlPlane.adminToken,
-      session: 'bench',
-      keepOutput: false,
-      hashOutput: false,
+    const open = async (url: string, session: string) => {
+      const client = await TerminalClient.connect(url, created.id, {
+        token: cp.controlPlane.adminToken,
+        session,
+        keepOutput: false,
+        hashOutput: false,
+      });
+      await client.next('ready');
+      return rexecTerminal(client);
+    };
+    const rexec = await open(cp.controlPlane.url, 'bench');
+    // A second replica on the same database, without the agent: its terminals are forwarded.
+    const other = await startControlPlane(cleanup.asTest(), {
+      env: {
+        REXEC_DATABASE_URL: cp.databaseUrl,
+        REXEC_BOOTSTRAP_ADMIN_TOKEN: cp.controlPlane.adminToken,
+        REXEC_CLUSTER_SECRET: secret,
+      },
     });
-    await client.next('ready');
-    const rexec = rexecTerminal(client);
+    const otherPid = pidOf(other.process.pid, 'second replica');
+    const forwarded = await open(other.url, 'bench-forwarded');
     const pty = spawn('podman', ['exec', '-it', `rexec-${created.id}`, 'sh'], {
       name: 'xterm-256color',
       cols: 80,
@@ -229,6 +247,7 @@ async function main(): Promise<void> {
 
     // Alternate the paths so a load spike on this host hits both alike.
     const rexecKeys = await keystrokes(rexec);
+    const forwardedKeys = await keystrokes(forwarded);
     const directKeys = await keystrokes(direct);
     const self = () => {
       const usage = process.cpuUsage();
@@ -242,17 +261,31 @@ async function main(): Promise<void> {
       agent: () => processCpuMs(agentPid),
     };
     const rexecBulk = await bulk(rexec, parties);
+    const forwardedBulk = await bulk(forwarded, {
+      ...parties,
+      'other replica': () => processCpuMs(otherPid),
+    });
     const directBulk = await bulk(direct, parties);
     await rexec.close();
+    await forwarded.close();
     await direct.close();
 
     console.log(`terminal benchmark: ${KEYSTROKES} keystrokes, ${BULK_MB} MB bulk, busybox sh`);
     console.log(line('rexec (ws → cp → agent)', rexecKeys, rexecBulk));
+    console.log(line('rexec via the other replica', forwardedKeys, forwardedBulk));
     console.log(line('podman exec -it (node-pty)', directKeys, directBulk));
-    const extra = (p: number) => (percentile(rexecKeys, p) - percentile(directKeys, p)).toFixed(2);
+    const signed = (ms: number) => `${ms >= 0 ? '+' : ''}${ms.toFixed(2)}`;
+    const extra = (p: number) => signed(percentile(rexecKeys, p) - percentile(directKeys, p));
     console.log(
-      `rexec against direct: keystroke +${extra(50)} ms p50, +${extra(99)} ms p99; ` +
+      `rexec against direct: keystroke ${extra(50)} ms p50, ${extra(99)} ms p99; ` +
         `bulk ${(rexecBulk.mbPerSecond / directBulk.mbPerSecond).toFixed(2)}×`,
+    );
+    const forwardedExtra = (p: number) =>
+      signed(percentile(forwardedKeys, p) - percentile(rexecKeys, p));
+    console.log(
+      `forwarded against the holding replica: keystroke ${forwardedExtra(50)} ms p50, ` +
+        `${forwardedExtra(99)} ms p99; bulk ` +
+        `${(forwardedBulk.mbPerSecond / rexecBulk.mbPerSecond).toFixed(2)}×`,
     );
     console.log(
       '"rest" is the machine\'s other busy time: podman, conmon, the shell and the kernel',
