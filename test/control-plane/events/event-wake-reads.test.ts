@@ -50,14 +50,14 @@ void t.test('identical reads in flight share one query; others do not', async (t
   t.same(await later, records);
 });
 
-/** Ends the backends of this database whose last statement was `query`; how many there were. */
-async function terminate(admin: pg.PoolClient, query: string): Promise<number> {
-  const result = await admin.query(
-    `select pg_terminate_backend(pid) as ended from pg_stat_activity
+/** Ends the backends of this database whose last statement was `query`; their pids. */
+async function terminate(admin: pg.PoolClient, query: string): Promise<number[]> {
+  const result = await admin.query<{ pid: number }>(
+    `select pid, pg_terminate_backend(pid) as ended from pg_stat_activity
      where datname = current_database() and query = $1 and pid <> pg_backend_pid()`,
     [query],
   );
-  return result.rows.length;
+  return result.rows.map((row) => row.pid);
 }
 
 void t.test(
@@ -74,13 +74,15 @@ void t.test(
     t.teardown(() => (stopped ? undefined : wake.stop()));
     const listening = `LISTEN ${EVENTS_CHANNEL}`;
 
-    t.equal(await terminate(admin, listening), 1, 'the LISTEN connection is ended');
-    // The next ticks listen again on a fresh connection.
+    const ended = await terminate(admin, listening);
+    t.equal(ended.length, 1, 'the LISTEN connection is ended');
+    // The next ticks listen again on a fresh connection. The ended backend may still be listed
+    // for a moment after the signal, so it is the new pid that is waited for.
     for (let tries = 0; ; tries++) {
       const rows = await admin.query(
         `select 1 from pg_stat_activity where datname = current_database()
-         and query = $1 and pid <> pg_backend_pid()`,
-        [listening],
+         and query = $1 and pid <> pg_backend_pid() and pid <> all($2::int[])`,
+        [listening, ended],
       );
       if (rows.rows.length === 1) break;
       if (tries > 200) throw new Error('never listened again');
@@ -96,7 +98,11 @@ void t.test(
     stopped = true;
     // stop() gave the connection back to the pool; the server ending it there is the pool's
     // business, not a second release (pg-pool throws on one, an uncaught exception).
-    t.equal(await terminate(admin, `UNLISTEN ${EVENTS_CHANNEL}`), 1, 'the idle one is ended');
+    t.equal(
+      (await terminate(admin, `UNLISTEN ${EVENTS_CHANNEL}`)).length,
+      1,
+      'the idle one is ended',
+    );
     await new Promise((resolve) => setTimeout(resolve, 200));
     t.pass('nothing was released twice');
     t.same(
