@@ -5,9 +5,10 @@
 // round, then the measured one. Prints placements/s (202s per second), the CPU each party spent
 // per placement (control plane, all of Postgres's processes, this process, and the rest of the
 // machine), the time until all are `running`, and a check straight from Postgres that no host is
-// over-reserved. Asserts nothing.
+// over-reserved. REXEC_BENCH_REPLICAS=2 runs two control planes on the database, hosts and creates
+// split between them, so about half the creates reach their host through the command relay.
+// Asserts nothing.
 // Run: node --import tsx --conditions=rexec-source bench/placement.ts
-import { Agent, request as httpRequest } from 'node:http';
 import { availableParallelism, loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import {
@@ -22,7 +23,9 @@ import { AgentPeer, okResult } from '../test/control-plane/hub/agent-peer.js';
 import { Teardowns, startBenchControlPlane, type BenchControlPlane } from './control-plane.js';
 import { DEFAULT_CPU_OVERCOMMIT } from '../packages/control-plane/src/scheduler/cpu-overcommit.js';
 import { checkReservations, commits, countRunning } from './placement-checks.js';
-import { postmasterPid, sampleCpu, type CpuSample } from './process-cpu.js';
+import { createClient, postCreate, type CreateClient } from './create-client.js';
+import { postmasterPid, processCpuMs, sampleCpu, type CpuSample } from './process-cpu.js';
+import { startControlPlane } from '../test/helpers/processes.js';
 
 function flag(name: string): boolean {
   const raw = process.env[name];
@@ -63,6 +66,12 @@ const WARMUP = nonNegativeInt('REXEC_BENCH_WARMUP', 2000);
  * limits are then raised just enough, and the run says so.
  */
 const USERS = positiveInt('REXEC_BENCH_USERS', CREATES);
+/**
+ * Control plane processes on the one database (REXEC_BENCH_REPLICAS, default 1). With more, the
+ * simulated hosts connect to them in turn and creates are sent to them in turn, so most creates
+ * reach a replica that does not hold the chosen host and go through the command relay.
+ */
+const REPLICAS = positiveInt('REXEC_BENCH_REPLICAS', 1);
 /** Creates in flight at once; request i comes from user i mod USERS. */
 const IN_FLIGHT = positiveInt('REXEC_BENCH_IN_FLIGHT', 64);
 const TIER = 'enterprise';
@@ -93,62 +102,6 @@ function profileSignal(pid: number | undefined): void {
   if (process.env['REXEC_BENCH_PROFILE_SIGNAL'] !== '1') return;
   if (pid === undefined) throw new Error('the control plane process has no pid');
   process.kill(pid, 'SIGUSR2');
-}
-
-interface CreateClient {
-  agent: Agent;
-  url: URL;
-  body: string;
-}
-
-/**
- * The load generator's REST client: node:http on kept-alive sockets, one per worker, posting one
- * prepared body. fetch cost the bench process about twice the CPU per request, and every
- * millisecond the generator spends is one the control plane and Postgres cannot have here.
- */
-function createClient(base: string, sockets: number): CreateClient {
-  return {
-    agent: new Agent({ keepAlive: true, maxSockets: sockets }),
-    url: new URL(`${base}/api/v1/containers`),
-    body: JSON.stringify({
-      image: 'custom',
-      custom_image: 'localhost/rexec-test/busybox:latest',
-      resources: RESOURCES,
-    }),
-  };
-}
-
-function postCreate(
-  client: CreateClient,
-  token: string,
-): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const request = httpRequest(
-      client.url,
-      {
-        method: 'POST',
-        agent: client.agent,
-        headers: {
-          authorization: `Bearer ${token}`,
-          'content-type': 'application/json',
-          'content-length': Buffer.byteLength(client.body),
-        },
-      },
-      (response) => {
-        const chunks: Buffer[] = [];
-        response.on('data', (chunk: Buffer) => chunks.push(chunk));
-        response.on('end', () =>
-          resolve({
-            status: response.statusCode ?? 0,
-            body: Buffer.concat(chunks).toString('utf8'),
-          }),
-        );
-        response.on('error', reject);
-      },
-    );
-    request.on('error', reject);
-    request.end(client.body);
-  });
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -225,7 +178,19 @@ async function main(): Promise<void> {
     const cp = await startBenchControlPlane(cleanup, benchNodeOptions(), {
       unixSocket: PG_SOCKET,
     });
-    const base = cp.controlPlane.url;
+    const others = [];
+    for (let r = 1; r < REPLICAS; r++) {
+      others.push(
+        await startControlPlane(cleanup.asTest(), {
+          env: {
+            REXEC_DATABASE_URL: cp.databaseUrl,
+            REXEC_BOOTSTRAP_ADMIN_TOKEN: cp.controlPlane.adminToken,
+            ...benchNodeOptions(),
+          },
+        }),
+      );
+    }
+    const bases = [cp.controlPlane.url, ...others.map((other) => other.url)];
     const lifted = await fitTier(cp);
     const peers: AgentPeer[] = [];
     cleanup.teardown(async () => {
@@ -236,6 +201,7 @@ async function main(): Promise<void> {
       const batch = Array.from({ length: Math.min(20, HOSTS - i) }, async (_, j) => {
         const join = await cp.api(JoinTokenCreated, 'POST', '/hosts/join-tokens', {});
         const name = `sim-${String(i + j).padStart(4, '0')}`;
+        const base = bases[(i + j) % bases.length] ?? cp.controlPlane.url;
         peers.push(await simulatedHost(base, join.token, name));
       });
       await Promise.all(batch);
@@ -257,8 +223,12 @@ async function main(): Promise<void> {
     const usersMs = performance.now() - usersStart;
 
     const running = await countRunning(cp.databaseUrl, cleanup);
-    const client = createClient(base, IN_FLIGHT);
-    cleanup.teardown(() => client.agent.destroy());
+    const clients = bases.map((base) =>
+      createClient(base, Math.ceil(IN_FLIGHT / bases.length), RESOURCES),
+    );
+    cleanup.teardown(() => {
+      for (const client of clients) client.agent.destroy();
+    });
     let sent = 0;
     let runningBefore = 0;
     /** Fires `count` creates, IN_FLIGHT at a time, and waits until the accepted ones run. */
@@ -273,6 +243,7 @@ async function main(): Promise<void> {
           if (next >= count) return;
           next++;
           const index = sent++;
+          const client = clients[index % clients.length] as CreateClient;
           const answer = await postCreate(client, tokens[index % USERS] ?? '');
           statuses.set(answer.status, (statuses.get(answer.status) ?? 0) + 1);
           if (answer.status === 202) last202 = performance.now();
@@ -301,6 +272,13 @@ async function main(): Promise<void> {
     const pid = cp.controlPlane.process.pid;
     if (pid === undefined) throw new Error('the control plane process has no pid');
     const postmaster = await postmasterPid(cp.pgData);
+    const otherPids = others.map((other) => other.process.pid ?? 0);
+    const othersCpu = async () => {
+      let total = 0;
+      for (const otherPid of otherPids) total += await processCpuMs(otherPid);
+      return total;
+    };
+    const othersBefore = await othersCpu();
     const cpuBefore = await sampleCpu(pid, postmaster);
     const commitsBefore = await commits(cp.databaseUrl);
     const load = loadavg()[0] ?? 0;
@@ -310,6 +288,7 @@ async function main(): Promise<void> {
     const { statuses, accepted, firstRefusal, allRunningMs, acceptMs } = measured;
     // Up to every container running: the results and moves to `running` are part of a placement.
     const cpuAfter = await sampleCpu(pid, postmaster);
+    const othersAfter = await othersCpu();
     const check = await checkReservations(cp.databaseUrl, DEFAULT_CPU_OVERCOMMIT);
     // The statistics collector flushes about every 500 ms.
     await sleep(1_000);
@@ -320,7 +299,8 @@ async function main(): Promise<void> {
     console.log(
       `placement: ${HOSTS} simulated hosts, ${CREATES} creates after ${WARMUP} to warm up, from ` +
         `${USERS} ${TIER} users, ` +
-        `${IN_FLIGHT} in flight, real Postgres over ${PG_SOCKET ? 'its Unix socket' : 'TCP'} ` +
+        `${IN_FLIGHT} in flight, ${REPLICAS} control plane ${REPLICAS === 1 ? 'process' : 'replicas'}, ` +
+        `real Postgres over ${PG_SOCKET ? 'its Unix socket' : 'TCP'} ` +
         `(1-min load average ${load.toFixed(1)})`,
     );
     line('tier limits', lifted.length === 0 ? 'as shipped' : `raised: ${lifted.join(', ')}`);
@@ -345,11 +325,15 @@ async function main(): Promise<void> {
       `${rate(measured).toFixed(0)} (${accepted} in ${acceptMs.toFixed(0)} ms; target ≥ 500)`,
     );
     const perPlacement = (party: keyof CpuSample) =>
-      (cpuAfter[party] - cpuBefore[party]) / Math.max(1, accepted);
+      (cpuAfter[party] - cpuBefore[party]) / Math.max(1, accepted) +
+      (party === 'controlPlane' ? (othersAfter - othersBefore) / Math.max(1, accepted) : 0);
     const cpuMs = perPlacement('controlPlane');
     line(
       'control plane CPU/placement',
-      `${cpuMs.toFixed(2)} ms (one core's worth: ${(1000 / cpuMs).toFixed(0)} placements/s)`,
+      `${cpuMs.toFixed(2)} ms` +
+        (REPLICAS === 1
+          ? ` (one core's worth: ${(1000 / cpuMs).toFixed(0)} placements/s)`
+          : `, all ${REPLICAS} replicas together`),
     );
     line('Postgres CPU/placement', `${perPlacement('postgres').toFixed(2)} ms (all its processes)`);
     line(
