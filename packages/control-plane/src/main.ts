@@ -22,6 +22,7 @@ import { createHub } from './hub/hub.js';
 import { createReplicaPresence } from './hub/replica-presence.js';
 import { createReplicaRegistry, type ReplicaRegistry } from './hub/replica-registry.js';
 import { acceptForwarded, createTerminalForwarder } from './terminal/replica-forward.js';
+import { forwardKey } from './terminal/forward-signature.js';
 import { attachLifecycle } from './lifecycle/index.js';
 import { createHostLossReaper } from './lifecycle/host-loss.js';
 import { createPeriodicReconcile } from './lifecycle/periodic-reconcile.js';
@@ -165,7 +166,9 @@ async function main(): Promise<void> {
     liveTokens: (tokenIds) => liveTokenIds(database.db, tokenIds),
     activity,
   });
-  // Terminals for hosts another replica holds are piped to it, signed with the cluster secret.
+  // Terminals and execs for hosts another replica holds go to it, signed with the cluster secret.
+  const signingKey =
+    config.clusterSecret === undefined ? undefined : forwardKey(config.clusterSecret);
   const forwarder =
     config.clusterSecret === undefined
       ? undefined
@@ -220,12 +223,14 @@ async function main(): Promise<void> {
     terminals,
     ...(presence.sharedDatabase
       ? {
-          terminalForwarding: {
+          replicaForwarding: {
             holderOf: (hostId: string) => replicas?.holderOf(hostId) ?? Promise.resolve(undefined),
             forwarder,
+            key: signingKey,
           },
         }
       : {}),
+    ...(signingKey === undefined ? {} : { forwardKey: signingKey }),
     forwardedUpgrades: acceptForwarded({
       clusterSecret: config.clusterSecret,
       isConnected: (hostId) => hub.isConnected(hostId),

@@ -6,7 +6,13 @@ import { call, startServer } from './server.js';
 
 // Registered on purpose without a place in the document: the document itself and the console's
 // page and assets (`schema.hide`). Every other route the app serves must be documented.
-const UNDOCUMENTED = ['get /', 'get /api/v1/openapi.json', 'get /assets/{file}'];
+// The console's files, the document itself, and the replicas' own call for forwarded execs.
+const UNDOCUMENTED = [
+  'get /',
+  'get /api/v1/openapi.json',
+  'get /assets/{file}',
+  'post /internal/v1/exec',
+];
 
 /**
  * Every method and path the app has registered, read from fastify's route tree (printRoutes draws

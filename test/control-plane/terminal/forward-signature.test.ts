@@ -3,8 +3,10 @@
 import t from 'tap';
 import {
   FORWARD_MAX_AGE_S,
+  ExecForwardTarget,
   forwardKey,
   signForward,
+  TerminalForwardTarget,
   verifyForward,
 } from '../../../packages/control-plane/src/terminal/forward-signature.js';
 
@@ -22,8 +24,11 @@ const now = Date.UTC(2026, 11, 6, 12);
 
 void t.test('a signature verifies under the same secret, within the age', (t) => {
   const header = signForward(key, target, now);
-  t.same(verifyForward(key, header, now), { ok: true, target });
-  t.same(verifyForward(key, header, now + FORWARD_MAX_AGE_S * 1000), { ok: true, target });
+  t.same(verifyForward(key, header, TerminalForwardTarget, now), { ok: true, target });
+  t.same(verifyForward(key, header, TerminalForwardTarget, now + FORWARD_MAX_AGE_S * 1000), {
+    ok: true,
+    target,
+  });
   t.end();
 });
 
@@ -43,11 +48,33 @@ void t.test('everything else is refused, with the reason', (t) => {
     ['another version', `v2.${seconds}.${payload}.${mac}`, now, /malformed/],
   ];
   for (const [what, given, at, reason] of cases) {
-    const check = verifyForward(key, given, at);
+    const check = verifyForward(key, given, TerminalForwardTarget, at);
     t.equal(check.ok, false, what);
     if (!check.ok) t.match(check.reason, reason, what);
   }
   const wrongShape = signForward(key, { ...target, cols: 0 }, now);
-  t.match(verifyForward(key, wrongShape, now), { ok: false, reason: /invalid target/ });
+  t.match(verifyForward(key, wrongShape, TerminalForwardTarget, now), {
+    ok: false,
+    reason: /invalid target/,
+  });
+  t.end();
+});
+
+void t.test('one kind of work’s signature does not pass as another’s', (t) => {
+  const terminal = signForward(key, target, now);
+  t.match(verifyForward(key, terminal, ExecForwardTarget, now), {
+    ok: false,
+    reason: /invalid target/,
+  });
+  const exec = signForward(
+    key,
+    { containerId: 'ctr_1', hostId: 'hst_1', bodySha256: 'a'.repeat(64) },
+    now,
+  );
+  t.match(verifyForward(key, exec, TerminalForwardTarget, now), {
+    ok: false,
+    reason: /invalid target/,
+  });
+  t.match(verifyForward(key, exec, ExecForwardTarget, now), { ok: true });
   t.end();
 });

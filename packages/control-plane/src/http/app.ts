@@ -58,11 +58,13 @@ import {
   KEEP_ALIVE_TIMEOUT_MS,
 } from './request-deadlines.js';
 import { routeUpgrades, type UpgradeHandler } from './routes/terminal-upgrade.js';
+import { forwardedExecRoutes } from './routes/exec-forward.js';
+import { DISCONNECTED } from '../hub/channel.js';
 import { tokenRoutes } from './routes/tokens.js';
 import { userRoutes } from './routes/users.js';
 import { webhookRoutes } from './routes/webhooks.js';
 import type { AddressPolicy } from '../webhooks/address-policy.js';
-import type { RouteDependencies, TerminalForwarding } from './route-dependencies.js';
+import type { RouteDependencies, ReplicaForwarding } from './route-dependencies.js';
 
 /** The largest legitimate body (a create request) is a few hundred bytes. */
 export const BODY_LIMIT_BYTES = 64 * 1024;
@@ -83,10 +85,12 @@ export interface AppDependencies {
   agentUpgrades?: UpgradeHandler;
   /** Serves terminal sockets; without one a terminal upgrade is refused with 503. */
   terminals?: TerminalRelay;
-  /** Terminals for hosts other replicas hold are forwarded there; 503 for them when absent. */
-  terminalForwarding?: TerminalForwarding;
+  /** Terminals and execs for hosts other replicas hold go there; 503 for them when absent. */
+  replicaForwarding?: ReplicaForwarding;
   /** Takes terminals other replicas forward here (FORWARD_PATH); 404 without one. */
   forwardedUpgrades?: UpgradeHandler;
+  /** Checks execs other replicas forward here; without it they are refused with 503. */
+  forwardKey?: Buffer;
   /** Runs commands in containers; without one exec is refused with 503. */
   execs?: ExecRunner;
   /** Starts and queries background execs; without one `background: true` is refused with 503. */
@@ -187,9 +191,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     hub: deps.hub,
     ...(deps.sockets === undefined ? {} : { sockets: deps.sockets }),
     terminals: deps.terminals,
-    ...(deps.terminalForwarding === undefined
-      ? {}
-      : { terminalForwarding: deps.terminalForwarding }),
+    ...(deps.replicaForwarding === undefined ? {} : { replicaForwarding: deps.replicaForwarding }),
     execs: deps.execs,
     backgroundExecs: deps.backgroundExecs,
     execStreams: deps.execStreams,
@@ -202,6 +204,13 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     idleMinuteMs: deps.idleMinuteMs ?? ONE_MINUTE_MS,
   };
   await app.register(healthRoutes(routeDeps));
+  await app.register(
+    forwardedExecRoutes({
+      key: deps.forwardKey,
+      sockets: deps.sockets ?? deps.hub ?? DISCONNECTED,
+      execs: deps.execs,
+    }),
+  );
   await app.register(consoleRoutes(deps.console ?? null));
   await app.register(
     async (api) => {

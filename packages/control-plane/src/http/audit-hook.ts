@@ -59,8 +59,14 @@ export function auditEntry(
 export function installAudit(app: FastifyInstance, database: Database): void {
   app.addHook('onSend', async (request, reply, payload) => {
     const routeUrl = request.routeOptions.url;
-    // An unknown path changed nothing; a read is not audited.
-    if (!MUTATING_METHODS.has(request.method) || request.is404 || routeUrl === undefined) {
+    // An unknown path changed nothing; a read is not audited; work another replica forwarded
+    // was audited there, where the user asked for it.
+    if (
+      !MUTATING_METHODS.has(request.method) ||
+      request.is404 ||
+      routeUrl === undefined ||
+      routeUrl.startsWith('/internal/')
+    ) {
       return payload;
     }
     try {

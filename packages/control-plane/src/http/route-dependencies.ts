@@ -28,8 +28,8 @@ export interface RouteDependencies {
    */
   sockets?: CommandChannel;
   terminals?: TerminalRelay;
-  /** Terminals for hosts another replica holds go there (several replicas on one database). */
-  terminalForwarding?: TerminalForwarding;
+  /** Terminals and execs for hosts another replica holds go there (replicas on one database). */
+  replicaForwarding?: ReplicaForwarding;
   execs?: ExecRunner;
   backgroundExecs?: BackgroundExecs;
   execStreams?: ExecStreamRelay;
@@ -42,8 +42,10 @@ export interface RouteDependencies {
   idleMinuteMs: number;
 }
 
-/** Which replica holds a host, and the pipe to it (absent without REXEC_CLUSTER_SECRET). */
-export interface TerminalForwarding {
+/** Which replica holds a host, and how work gets there (absent without REXEC_CLUSTER_SECRET). */
+export interface ReplicaForwarding {
   holderOf(hostId: string): Promise<string | undefined>;
   forwarder: TerminalForwarder | undefined;
+  /** The key forwarded execs are signed with (forward-signature.ts). */
+  key: Buffer | undefined;
 }

@@ -1,8 +1,10 @@
-// The credential of a terminal forwarded between replicas: the replica a user reached has already
-// authenticated the user and checked the container, and tells the replica holding the host's
-// agent socket which terminal to open in one header, signed with a key derived from
+// The credential of work forwarded between replicas (a terminal, an exec): the replica a user
+// reached has already authenticated the user and checked the container, and tells the replica
+// holding the host's agent socket what to open in one header, signed with a key derived from
 // REXEC_CLUSTER_SECRET. A signature is good for FORWARD_MAX_AGE_S either way of the receiver's
-// clock; the terminal it opens is still ended by the receiver when its API token stops working.
+// clock, and each kind of work has its own strict target shape, so one kind's signature never
+// passes as another's. A terminal it opens is still ended by the receiver when its token stops
+// working; an exec's target carries the SHA-256 of its body, so the body cannot be swapped.
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { MAX_TERMINAL_DIMENSION, TerminalSessionId } from '@rexec/protocol';
 import { z } from 'zod';
@@ -12,12 +14,15 @@ import type { TerminalTarget } from './terminal-connection.js';
 export const FORWARD_HEADER = 'x-rexec-forward';
 /** Where a replica takes forwarded terminals (an upgrade, never a public route). */
 export const FORWARD_PATH = '/internal/v1/terminal';
+/** Where a replica takes forwarded execs (a POST of the exec body, as the signature says). */
+export const FORWARD_EXEC_PATH = '/internal/v1/exec';
 /** How old (or how far ahead of this clock) a signature may be. */
 export const FORWARD_MAX_AGE_S = 60;
 
 const VERSION = 'v1';
 
-const Target = z.strictObject({
+/** A forwarded terminal: TerminalTarget. */
+export const TerminalForwardTarget = z.strictObject({
   containerId: z.string().min(1).max(64),
   hostId: z.string().min(1).max(64),
   userId: z.string().min(1).max(64),
@@ -26,6 +31,14 @@ const Target = z.strictObject({
   cols: z.int().min(1).max(MAX_TERMINAL_DIMENSION),
   rows: z.int().min(1).max(MAX_TERMINAL_DIMENSION),
 });
+
+/** A forwarded exec: where it runs, and the SHA-256 (hex) of the exact body sent with it. */
+export const ExecForwardTarget = z.strictObject({
+  containerId: z.string().min(1).max(64),
+  hostId: z.string().min(1).max(64),
+  bodySha256: z.string().regex(/^[0-9a-f]{64}$/),
+});
+export type ExecForwardTarget = z.infer<typeof ExecForwardTarget>;
 
 /** The signing key: the cluster secret itself is never used as a key directly. */
 export function forwardKey(clusterSecret: string): Buffer {
@@ -36,19 +49,24 @@ function mac(key: Buffer, signed: string): Buffer {
   return createHmac('sha256', key).update(signed).digest();
 }
 
-export function signForward(key: Buffer, target: TerminalTarget, nowMs = Date.now()): string {
+export function signForward(
+  key: Buffer,
+  target: TerminalTarget | ExecForwardTarget,
+  nowMs = Date.now(),
+): string {
   const payload = Buffer.from(JSON.stringify(target)).toString('base64url');
   const signed = `${VERSION}.${Math.floor(nowMs / 1000)}.${payload}`;
   return `${signed}.${mac(key, signed).toString('base64url')}`;
 }
 
-export type ForwardCheck = { ok: true; target: TerminalTarget } | { ok: false; reason: string };
+export type ForwardCheck<T> = { ok: true; target: T } | { ok: false; reason: string };
 
-export function verifyForward(
+export function verifyForward<T>(
   key: Buffer,
   header: string | undefined,
+  shape: z.ZodType<T>,
   nowMs = Date.now(),
-): ForwardCheck {
+): ForwardCheck<T> {
   if (header === undefined) return { ok: false, reason: `no ${FORWARD_HEADER} header` };
   const parts = header.split('.');
   if (parts.length !== 4 || parts[0] !== VERSION) {
@@ -70,7 +88,7 @@ export function verifyForward(
   } catch {
     return { ok: false, reason: 'an unreadable target' };
   }
-  const target = Target.safeParse(decoded);
+  const target = shape.safeParse(decoded);
   if (!target.success) return { ok: false, reason: 'an invalid target' };
   return { ok: true, target: target.data };
 }

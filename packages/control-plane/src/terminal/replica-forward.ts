@@ -24,6 +24,7 @@ import {
   FORWARD_PATH,
   forwardKey,
   signForward,
+  TerminalForwardTarget,
   verifyForward,
 } from './forward-signature.js';
 import type { TerminalTarget } from './terminal-connection.js';
@@ -242,7 +243,7 @@ export function acceptForwarded(deps: {
     }
     const raw = request.headers[FORWARD_HEADER];
     const header = typeof raw === 'string' ? raw : undefined;
-    const check = verifyForward(key, header);
+    const check = verifyForward(key, header, TerminalForwardTarget);
     if (!check.ok) {
       deps.log.warn(
         { from: request.socket.remoteAddress, reason: check.reason },

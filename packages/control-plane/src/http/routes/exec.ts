@@ -2,7 +2,9 @@
 // answers its exit code and output. Counts against the operations rate limit; another user's
 // container is 404. The agent channel and the result's shape are the exec runner's.
 import { ContainerRef, ExecRequest, ExecResult, ExecStarted } from '@rexec/protocol';
+import type { FastifyReply } from 'fastify';
 import type { FastifyPluginCallbackZod } from 'fastify-type-provider-zod';
+import { forwardExec } from './exec-forward.js';
 import { z } from 'zod';
 import { hostUnavailable, invalidState, unavailable } from '../../errors.js';
 import { DISCONNECTED } from '../../hub/channel.js';
@@ -23,6 +25,7 @@ export function execRoutes({
   sockets: hub = commands,
   execs,
   backgroundExecs,
+  replicaForwarding,
 }: RouteDependencies): FastifyPluginCallbackZod {
   return (app, _options, done) => {
     app.post(
@@ -52,10 +55,29 @@ export function execRoutes({
         if (row.status !== 'running') {
           throw invalidState(`The container is ${row.status}; exec needs it running.`, row.status);
         }
-        if (row.hostId === null || !hub.isConnected(row.hostId)) {
-          throw hostUnavailable(row.hostId ?? undefined);
-        }
+        if (row.hostId === null) throw hostUnavailable();
         const target = { hostId: row.hostId, containerId: row.id };
+        if (!hub.isConnected(row.hostId)) {
+          // Another replica may hold the host's socket: a foreground exec runs through it.
+          const holder = await replicaForwarding?.holderOf(row.hostId);
+          const key = replicaForwarding?.key;
+          if (holder === undefined || request.body.background === true) {
+            throw hostUnavailable(row.hostId);
+          }
+          if (key === undefined) {
+            throw unavailable(
+              'The container’s host is connected to another replica, and execs cannot be ' +
+                'forwarded there: REXEC_CLUSTER_SECRET is not set on this replica.',
+            );
+          }
+          const forwarded = await forwardExec(holder, key, target, request.body, hangUp(reply));
+          // Already JSON, success or error: sent as the holder wrote it.
+          return reply
+            .code(forwarded.status)
+            .type('application/json; charset=utf-8')
+            .serializer((payload) => payload as string)
+            .send(forwarded.text as never);
+        }
         if (request.body.background === true) {
           if (backgroundExecs === undefined) {
             throw unavailable('This control plane does not run background commands.');
@@ -64,14 +86,18 @@ export function execRoutes({
           return reply.code(202).send(started);
         }
         if (execs === undefined) throw unavailable('This control plane does not run commands.');
-        // The client hanging up kills the command: nobody is left to read its result.
-        const gone = new AbortController();
-        reply.raw.once('close', () => {
-          if (!reply.raw.writableFinished) gone.abort();
-        });
-        return execs.run(target, request.body, gone.signal);
+        return execs.run(target, request.body, hangUp(reply));
       },
     );
     done();
   };
+}
+
+/** Aborted when the client hangs up: the command is killed, nobody is left to read its result. */
+function hangUp(reply: FastifyReply): AbortSignal {
+  const gone = new AbortController();
+  reply.raw.once('close', () => {
+    if (!reply.raw.writableFinished) gone.abort();
+  });
+  return gone.signal;
 }

@@ -26,7 +26,7 @@ export function terminalRoutes({
   // Whether the host's socket is here: the channel this route opens needs it.
   sockets: hub = commands,
   terminals,
-  terminalForwarding,
+  replicaForwarding,
 }: RouteDependencies): FastifyPluginCallbackZod {
   return (app, _options, done) => {
     app.get(
@@ -80,9 +80,9 @@ export function terminalRoutes({
           return;
         }
         // Another replica may hold the host's agent socket: the terminal is opened there.
-        const holder = await terminalForwarding?.holderOf(row.hostId);
+        const holder = await replicaForwarding?.holderOf(row.hostId);
         if (holder === undefined) throw hostUnavailable(row.hostId);
-        const forwarder = terminalForwarding?.forwarder;
+        const forwarder = replicaForwarding?.forwarder;
         if (forwarder === undefined) {
           throw unavailable(
             'The container’s host is connected to another replica, and terminals cannot be ' +

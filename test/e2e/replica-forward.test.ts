@@ -1,16 +1,17 @@
-// Terminals through a replica that does not hold the host's agent socket: two replicas on one
-// Postgres sharing REXEC_CLUSTER_SECRET, the agent on B, the user on A. The shell answers, resizes
-// and resumes with its scrollback through A; B refuses a forwarded terminal without a good
-// signature or with one it has seen; a replica without the secret says why it cannot forward (at
-// startup and to the user); and when B dies the user's socket ends with session_lost. Before
-// forwarding, A answered every such terminal 503.
-import { randomBytes } from 'node:crypto';
+// Terminals and execs through a replica that does not hold the host's agent socket: two replicas
+// on one Postgres sharing REXEC_CLUSTER_SECRET, the agent on B, the user on A. The shell answers,
+// resizes and resumes with its scrollback through A, and execs run through A with their exit
+// codes; B refuses forwarded work without a good signature or with one it has seen; a replica
+// without the secret says why it cannot forward (at startup and to the user); and when B dies the
+// user's socket ends with session_lost. Before forwarding, A answered all of it 503.
+import { createHash, randomBytes } from 'node:crypto';
 import WebSocket from 'ws';
 import t from 'tap';
 import { CloseCode, TERMINAL_SUBPROTOCOL, type Container } from '@rexec/protocol';
 import { TerminalClient, TerminalRefused } from '../control-plane/terminal/terminal-client.js';
 import { startControlPlane } from '../helpers/processes.js';
 import { rejectionOf } from '../helpers/net.js';
+import { callApi } from '../helpers/rest.js';
 import {
   forwardKey,
   signForward,
@@ -53,7 +54,7 @@ async function run(client: TerminalClient, line: string, pattern: RegExp): Promi
   return client.tail(client.outputBytes - from);
 }
 
-void t.test('a terminal through the replica without the agent socket', async (t) => {
+void t.test('terminals and execs through the replica without the agent socket', async (t) => {
   const secret = randomBytes(32).toString('hex');
   const fleet = await startFleet(t, { env: { REXEC_CLUSTER_SECRET: secret } });
   const holder = await startControlPlane(t, {
@@ -97,6 +98,52 @@ void t.test('a terminal through the replica without the agent socket', async (t)
   t.equal(await forwardStatus(holder.url, signed), 101, 'a good signature opens the terminal');
   t.equal(await forwardStatus(holder.url, signed), 401, 'the same signature again is a replay');
 
+  // Execs through A run on B's agent; a background exec, whose state would live on B, does not.
+  const exec = await fleet.api('POST', `/containers/${box.id}/exec`, {
+    command: 'echo exec-$((6*7)); exit 3',
+  });
+  t.equal(exec.status, 200, 'an exec through A answers');
+  t.match(exec.body, { exit_code: 3, stdout: 'exec-42\n', timed_out: false });
+  const background = await fleet.api('POST', `/containers/${box.id}/exec`, {
+    command: 'sleep 1',
+    background: true,
+  });
+  t.equal(background.status, 503, 'a background exec is not forwarded');
+  t.match(background.body, { code: 'host_unavailable' });
+  const forgedExec = await fetch(`${holder.url}/internal/v1/exec`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/vnd.rexec.forwarded-exec+json',
+      'x-rexec-forward': 'v1.0.e30.AAAA',
+    },
+    body: JSON.stringify({ command: 'id' }),
+  });
+  t.equal(forgedExec.status, 401, 'a forged exec is refused');
+  const signedBody = JSON.stringify({ command: 'echo signed' });
+  const execHeader = signForward(forwardKey(secret), {
+    containerId: box.id,
+    hostId: host?.id ?? 'none',
+    bodySha256: createHash('sha256').update(signedBody).digest('hex'),
+  });
+  const postSigned = (body: string) =>
+    fetch(`${holder.url}/internal/v1/exec`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/vnd.rexec.forwarded-exec+json',
+        'x-rexec-forward': execHeader,
+      },
+      body,
+    });
+  t.equal(
+    (await postSigned(JSON.stringify({ command: 'id' }))).status,
+    401,
+    'another body is refused',
+  );
+  const signedRun = await postSigned(signedBody);
+  t.equal(signedRun.status, 200, 'the signed body runs');
+  t.match(await signedRun.json(), { stdout: 'signed\n' });
+  t.equal((await postSigned(signedBody)).status, 401, 'and runs once');
+
   // A replica without the secret says why it cannot forward.
   const bare = await startControlPlane(t, {
     env: {
@@ -111,6 +158,17 @@ void t.test('a terminal through the replica without the agent socket', async (t)
   const refused = await rejectionOf(connect(bare.url, fleet, box, 'bare'), TerminalRefused);
   t.equal(refused.status, 503, 'refused before the handshake');
   t.match(refused.body, { code: 'unavailable', error: /REXEC_CLUSTER_SECRET/ });
+  const bareExec = await callApi(
+    bare.url,
+    fleet.controlPlane.adminToken,
+    'POST',
+    `/containers/${box.id}/exec`,
+    {
+      command: 'true',
+    },
+  );
+  t.equal(bareExec.status, 503);
+  t.match(bareExec.body, { code: 'unavailable', error: /REXEC_CLUSTER_SECRET/ });
 
   // The holder dies: the forwarded terminal ends as a lost session, to be resumed elsewhere.
   holder.process.kill('SIGKILL');

@@ -1,0 +1,132 @@
+// Execs through any replica (foreground ones; a background exec's state lives in the replica that
+// started it). The exec route, finding the host's agent socket on another live replica, posts the
+// checked request there with forwardExec(): the exact body, and a header signed with the cluster
+// secret naming the container, the host and the body's SHA-256. forwardedExecRoutes() is that
+// replica's side, `POST /internal/v1/exec`: outside /api/v1, without a token (the user was
+// checked, rate-limited and audited where they asked), taken only with a good, unseen signature
+// over the same body, and run as a local exec. Its answer, success or error, goes back as it is.
+import { createHash } from 'node:crypto';
+import { ExecRequest, type ExecResult } from '@rexec/protocol';
+import type { FastifyPluginCallback } from 'fastify';
+import {
+  hostUnavailable,
+  invalidRequest,
+  RexecError,
+  unauthorized,
+  unavailable,
+} from '../../errors.js';
+import type { ExecRunner } from '../../exec/exec-runner.js';
+import type { CommandChannel } from '../../hub/channel.js';
+import {
+  ExecForwardTarget,
+  FORWARD_EXEC_PATH,
+  FORWARD_HEADER,
+  FORWARD_MAX_AGE_S,
+  signForward,
+  verifyForward,
+} from '../../terminal/forward-signature.js';
+
+/** The content type of a forwarded exec's body: JSON, kept as text so its hash can be checked. */
+const FORWARDED_EXEC_TYPE = 'application/vnd.rexec.forwarded-exec+json';
+/** As the exec route's own limit. */
+const BODY_LIMIT_BYTES = 8 * 1024 * 1024;
+
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+
+export interface ForwardedAnswer {
+  status: number;
+  /** The holder's JSON answer as it sent it. */
+  text: string;
+}
+
+/** Runs a (foreground) exec on the replica at `holderUrl`; resolves with its answer as given. */
+export async function forwardExec(
+  holderUrl: string,
+  key: Buffer,
+  target: { containerId: string; hostId: string },
+  request: ExecRequest,
+  signal: AbortSignal,
+): Promise<ForwardedAnswer> {
+  const text = JSON.stringify(request);
+  const header = signForward(key, { ...target, bodySha256: sha256(text) });
+  let response: Response;
+  try {
+    response = await fetch(`${holderUrl}${FORWARD_EXEC_PATH}`, {
+      method: 'POST',
+      headers: { 'content-type': FORWARDED_EXEC_TYPE, [FORWARD_HEADER]: header },
+      body: text,
+      signal,
+    });
+  } catch (error) {
+    throw new RexecError(
+      'host_unavailable',
+      'The replica holding the container’s host could not be reached; try again.',
+      { host_id: target.hostId },
+      error,
+    );
+  }
+  return { status: response.status, text: await response.text() };
+}
+
+export function forwardedExecRoutes(deps: {
+  key: Buffer | undefined;
+  sockets: CommandChannel;
+  execs: ExecRunner | undefined;
+}): FastifyPluginCallback {
+  // Each signature runs one exec: one seen again within its lifetime is a replay.
+  const seen = new Map<string, number>();
+  return (app, _options, done) => {
+    app.addContentTypeParser(
+      FORWARDED_EXEC_TYPE,
+      { parseAs: 'string', bodyLimit: BODY_LIMIT_BYTES },
+      (_request, body, parsed) => parsed(null, body),
+    );
+    app.post(
+      FORWARD_EXEC_PATH,
+      { config: { access: 'public' }, bodyLimit: BODY_LIMIT_BYTES, schema: { hide: true } },
+      async (request, reply): Promise<ExecResult> => {
+        if (deps.key === undefined) {
+          throw unavailable(
+            'This replica takes no forwarded execs: REXEC_CLUSTER_SECRET is not set.',
+          );
+        }
+        const raw = request.headers[FORWARD_HEADER];
+        const header = typeof raw === 'string' ? raw : undefined;
+        const check = verifyForward(deps.key, header, ExecForwardTarget);
+        if (!check.ok) throw unauthorized(`Forwarded exec refused: ${check.reason}.`);
+        const text = request.body;
+        if (typeof text !== 'string' || sha256(text) !== check.target.bodySha256) {
+          throw unauthorized('Forwarded exec refused: the body is not the one signed.');
+        }
+        const now = Date.now();
+        for (const [signature, until] of seen) {
+          if (until > now) break;
+          seen.delete(signature);
+        }
+        if (header === undefined || seen.has(header)) {
+          throw unauthorized('Forwarded exec refused: a replayed signature.');
+        }
+        seen.set(header, now + 2 * FORWARD_MAX_AGE_S * 1000);
+        let json: unknown;
+        try {
+          json = JSON.parse(text);
+        } catch {
+          throw invalidRequest('A forwarded exec body must be JSON.');
+        }
+        const body = ExecRequest.safeParse(json);
+        if (!body.success || body.data.background === true) {
+          throw invalidRequest('A forwarded exec is a foreground exec request.');
+        }
+        const { containerId, hostId } = check.target;
+        if (!deps.sockets.isConnected(hostId)) throw hostUnavailable(hostId);
+        if (deps.execs === undefined) throw unavailable('This replica does not run commands.');
+        const gone = new AbortController();
+        reply.raw.once('close', () => {
+          if (!reply.raw.writableFinished) gone.abort();
+        });
+        return deps.execs.run({ hostId, containerId }, body.data, gone.signal);
+      },
+    );
+    done();
+  };
+}
