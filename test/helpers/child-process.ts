@@ -20,6 +20,8 @@ export type SpawnOptions = {
   name: string;
   /** Entry file relative to the repository root. */
   entry: string;
+  /** The entry is built JavaScript (dist/, as `npm start` runs it): plain node, no tsx. */
+  built?: boolean;
   env: Record<string, string>;
   /** The value of the `msg` field of the log line that means "ready". */
   readyMsg: string;
@@ -114,9 +116,15 @@ async function stopChild(
   }
 }
 
-/** Spawns `node --import tsx --conditions=rexec-source <entry>` and waits until it logs readyMsg. */
+/**
+ * Spawns `node --import tsx --conditions=rexec-source <entry>` (`node <entry>` when built) and
+ * waits until it logs readyMsg.
+ */
 export async function spawnUntilReady(t: Test, options: SpawnOptions): Promise<RunningProcess> {
-  const argv = [process.execPath, '--import', 'tsx', '--conditions=rexec-source', options.entry];
+  const argv =
+    options.built === true
+      ? [process.execPath, options.entry]
+      : [process.execPath, '--import', 'tsx', '--conditions=rexec-source', options.entry];
   const [file, ...args] = [...(options.wrap ?? []), ...argv] as [string, ...string[]];
   const child = spawn(file, args, {
     cwd: REPO_ROOT,

@@ -30,13 +30,19 @@ export function generateToken(): string {
  */
 export async function startControlPlane(
   t: Test,
-  opts: { env?: Record<string, string>; dataDir?: string } = {},
+  opts: {
+    env?: Record<string, string>;
+    dataDir?: string;
+    /** Run the built dist/main.js, as `npm start` does, instead of the TypeScript source. */
+    built?: boolean;
+  } = {},
 ): Promise<ControlPlane> {
   const dataDir = opts.dataDir ?? (await tempDir(t, 'rexec-cp-'));
   const adminToken = opts.env?.['REXEC_BOOTSTRAP_ADMIN_TOKEN'] ?? generateToken();
   const running = await spawnUntilReady(t, {
     name: 'control plane',
-    entry: 'packages/control-plane/src/main.ts',
+    entry: `packages/control-plane/${opts.built === true ? 'dist/main.js' : 'src/main.ts'}`,
+    built: opts.built === true,
     readyMsg: 'listening',
     env: {
       REXEC_PORT: '0',
@@ -77,12 +83,15 @@ export async function startAgent(
     wrap?: readonly string[];
     /** See SpawnOptions.stopGraceMs. */
     stopGraceMs?: number;
+    /** Run the built dist/main.js, as `npm start` does, instead of the TypeScript source. */
+    built?: boolean;
   },
 ): Promise<Agent> {
   const stateDir = opts.stateDir ?? (await tempDir(t, 'rexec-agent-'));
   const running = await spawnUntilReady(t, {
     name: `agent ${opts.hostName}`,
-    entry: 'packages/agent/src/main.ts',
+    entry: `packages/agent/${opts.built === true ? 'dist/main.js' : 'src/main.ts'}`,
+    built: opts.built === true,
     readyMsg: 'connected',
     env: {
       REXEC_URL: opts.url,
