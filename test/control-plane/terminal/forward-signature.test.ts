@@ -1,7 +1,9 @@
-// The signed target of a terminal forwarded between replicas: it verifies only under the same
-// cluster secret, unchanged, within FORWARD_MAX_AGE_S of the receiver's clock and well formed.
+// The signed target of work forwarded between replicas: it verifies only under the same cluster
+// secret, unchanged, within FORWARD_MAX_AGE_S of the receiver's clock and well formed; the replay
+// guard takes each signature once.
 import t from 'tap';
 import {
+  createReplayGuard,
   FORWARD_MAX_AGE_S,
   ExecForwardTarget,
   forwardKey,
@@ -76,5 +78,18 @@ void t.test('one kind of work’s signature does not pass as another’s', (t) =
     reason: /invalid target/,
   });
   t.match(verifyForward(key, exec, ExecForwardTarget, now), { ok: true });
+  t.end();
+});
+
+void t.test('a signature is used once within its lifetime, and forgotten after', (t) => {
+  let clock = now;
+  const guard = createReplayGuard(() => clock);
+  t.ok(guard.firstUse('a'), 'the first use');
+  t.notOk(guard.firstUse('a'), 'the same signature again is a replay');
+  t.ok(guard.firstUse('b'), 'another signature is its own');
+  clock += 2 * FORWARD_MAX_AGE_S * 1000 - 1;
+  t.notOk(guard.firstUse('a'), 'still a replay while it could still verify');
+  clock += 2;
+  t.ok(guard.firstUse('a'), 'forgotten once it could no longer verify anyway');
   t.end();
 });

@@ -59,6 +59,29 @@ export function signForward(
   return `${signed}.${mac(key, signed).toString('base64url')}`;
 }
 
+/**
+ * Each signature opens one terminal or runs one exec: firstUse() is false for a signature already
+ * used within its lifetime (twice FORWARD_MAX_AGE_S covers either clock's skew).
+ */
+export function createReplayGuard(nowMs: () => number = Date.now): {
+  firstUse(header: string): boolean;
+} {
+  // Insertion order is expiry order, so the expired ones are always at the front.
+  const seen = new Map<string, number>();
+  return {
+    firstUse(header) {
+      const now = nowMs();
+      for (const [signature, until] of seen) {
+        if (until > now) break;
+        seen.delete(signature);
+      }
+      if (seen.has(header)) return false;
+      seen.set(header, now + 2 * FORWARD_MAX_AGE_S * 1000);
+      return true;
+    },
+  };
+}
+
 export type ForwardCheck<T> = { ok: true; target: T } | { ok: false; reason: string };
 
 export function verifyForward<T>(

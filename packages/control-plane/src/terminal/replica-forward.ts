@@ -20,7 +20,7 @@ import type { Log } from '../hub/log.js';
 import { refuseUpgrade } from '../hub/upgrade-refusal.js';
 import {
   FORWARD_HEADER,
-  FORWARD_MAX_AGE_S,
+  createReplayGuard,
   FORWARD_PATH,
   forwardKey,
   signForward,
@@ -229,8 +229,7 @@ export function acceptForwarded(deps: {
   log: Log;
 }): ForwardedUpgrade {
   const key = deps.clusterSecret === undefined ? undefined : forwardKey(deps.clusterSecret);
-  // Each signature opens one terminal: one seen again within its lifetime is a replay.
-  const seen = new Map<string, number>();
+  const replays = createReplayGuard();
   return (request, socket, head) => {
     if (key === undefined) {
       refuseUpgrade(
@@ -252,12 +251,7 @@ export function acceptForwarded(deps: {
       refuseUpgrade(socket, 401, 'unauthorized', `Forwarded terminal refused: ${check.reason}.`);
       return;
     }
-    const now = Date.now();
-    for (const [signature, until] of seen) {
-      if (until > now) break;
-      seen.delete(signature);
-    }
-    if (header === undefined || seen.has(header)) {
+    if (header === undefined || !replays.firstUse(header)) {
       refuseUpgrade(
         socket,
         401,
@@ -266,7 +260,6 @@ export function acceptForwarded(deps: {
       );
       return;
     }
-    seen.set(header, now + 2 * FORWARD_MAX_AGE_S * 1000);
     if (!deps.terminals.accepting) {
       refuseUpgrade(socket, 503, 'unavailable', 'The control plane is shutting down.');
       return;

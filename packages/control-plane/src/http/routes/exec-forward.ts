@@ -21,7 +21,7 @@ import {
   ExecForwardTarget,
   FORWARD_EXEC_PATH,
   FORWARD_HEADER,
-  FORWARD_MAX_AGE_S,
+  createReplayGuard,
   signForward,
   verifyForward,
 } from '../../terminal/forward-signature.js';
@@ -73,8 +73,7 @@ export function forwardedExecRoutes(deps: {
   sockets: CommandChannel;
   execs: ExecRunner | undefined;
 }): FastifyPluginCallback {
-  // Each signature runs one exec: one seen again within its lifetime is a replay.
-  const seen = new Map<string, number>();
+  const replays = createReplayGuard();
   return (app, _options, done) => {
     app.addContentTypeParser(
       FORWARDED_EXEC_TYPE,
@@ -98,15 +97,9 @@ export function forwardedExecRoutes(deps: {
         if (typeof text !== 'string' || sha256(text) !== check.target.bodySha256) {
           throw unauthorized('Forwarded exec refused: the body is not the one signed.');
         }
-        const now = Date.now();
-        for (const [signature, until] of seen) {
-          if (until > now) break;
-          seen.delete(signature);
-        }
-        if (header === undefined || seen.has(header)) {
+        if (header === undefined || !replays.firstUse(header)) {
           throw unauthorized('Forwarded exec refused: a replayed signature.');
         }
-        seen.set(header, now + 2 * FORWARD_MAX_AGE_S * 1000);
         let json: unknown;
         try {
           json = JSON.parse(text);
