@@ -5,12 +5,13 @@
 // without the secret says why it cannot forward (at startup and to the user); and when B dies the
 // user's socket ends with session_lost. Before forwarding, A answered all of it 503.
 import { createHash, randomBytes } from 'node:crypto';
+import pg from 'pg';
 import WebSocket from 'ws';
 import t from 'tap';
 import { CloseCode, TERMINAL_SUBPROTOCOL, type Container } from '@rexec/protocol';
 import { TerminalClient, TerminalRefused } from '../control-plane/terminal/terminal-client.js';
 import { startControlPlane } from '../helpers/processes.js';
-import { rejectionOf } from '../helpers/net.js';
+import { freePort, rejectionOf } from '../helpers/net.js';
 import { callApi } from '../helpers/rest.js';
 import {
   forwardKey,
@@ -143,6 +144,28 @@ void t.test('terminals and execs through the replica without the agent socket', 
   t.equal(signedRun.status, 200, 'the signed body runs');
   t.match(await signedRun.json(), { stdout: 'signed\n' });
   t.equal((await postSigned(signedBody)).status, 401, 'and runs once');
+
+  // A holder that cannot be reached: its advertised URL names a port nobody listens on. (B
+  // rewrites its row every 10 s; the requests follow the change within milliseconds.)
+  const db = new pg.Client({ connectionString: fleet.databaseUrl });
+  await db.connect();
+  t.teardown(() => db.end());
+  const setHolderUrl = (url: string) =>
+    db.query(
+      `update replicas set advertise_url = $1
+       where id = (select connected_replica from hosts where id = $2)`,
+      [url, host?.id],
+    );
+  await setHolderUrl(`http://127.0.0.1:${await freePort()}`);
+  const [unreachableTerminal, unreachableExec] = await Promise.all([
+    rejectionOf(connect(viaA, fleet, box, 'unreachable'), TerminalRefused),
+    fleet.api('POST', `/containers/${box.id}/exec`, { command: 'true' }),
+  ]);
+  await setHolderUrl(holder.url);
+  t.equal(unreachableTerminal.status, 503, 'a terminal to an unreachable holder is refused');
+  t.match(unreachableTerminal.body, { code: 'host_unavailable', error: /could not be reached/ });
+  t.equal(unreachableExec.status, 503, 'an exec to an unreachable holder is refused');
+  t.match(unreachableExec.body, { code: 'host_unavailable', error: /could not be reached/ });
 
   // A replica without the secret says why it cannot forward.
   const bare = await startControlPlane(t, {
