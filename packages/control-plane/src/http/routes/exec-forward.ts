@@ -6,7 +6,7 @@
 // checked, rate-limited and audited where they asked), taken only with a good, unseen signature
 // over the same body, and run as a local exec. Its answer, success or error, goes back as it is.
 import { createHash } from 'node:crypto';
-import { ExecRequest, type ExecResult } from '@rexec/protocol';
+import { DEFAULT_EXEC_TIMEOUT_SECONDS, ExecRequest, type ExecResult } from '@rexec/protocol';
 import type { FastifyPluginCallback } from 'fastify';
 import {
   hostUnavailable,
@@ -28,6 +28,8 @@ import {
 
 /** The content type of a forwarded exec's body: JSON, kept as text so its hash can be checked. */
 const FORWARDED_EXEC_TYPE = 'application/vnd.rexec.forwarded-exec+json';
+/** How long after the command's own timeout a holder may take to answer. */
+const ANSWER_GRACE_S = 30;
 /** As the exec route's own limit. */
 const BODY_LIMIT_BYTES = 8 * 1024 * 1024;
 
@@ -49,23 +51,25 @@ export async function forwardExec(
 ): Promise<ForwardedAnswer> {
   const text = JSON.stringify(request);
   const header = signForward(key, { ...target, bodySha256: sha256(text) });
-  let response: Response;
+  // The holder ends the command at its timeout; one that answers nothing long after is gone.
+  const seconds = (request.timeout_seconds ?? DEFAULT_EXEC_TIMEOUT_SECONDS) + ANSWER_GRACE_S;
   try {
-    response = await fetch(`${holderUrl}${FORWARD_EXEC_PATH}`, {
+    const response = await fetch(`${holderUrl}${FORWARD_EXEC_PATH}`, {
       method: 'POST',
       headers: { 'content-type': FORWARDED_EXEC_TYPE, [FORWARD_HEADER]: header },
       body: text,
-      signal,
+      signal: AbortSignal.any([signal, AbortSignal.timeout(seconds * 1000)]),
     });
+    return { status: response.status, text: await response.text() };
   } catch (error) {
+    // Unreachable, silent past the command's timeout, or gone before its whole answer.
     throw new RexecError(
       'host_unavailable',
-      'The replica holding the container’s host could not be reached; try again.',
+      'The replica holding the container’s host could not be reached or did not answer; try again.',
       { host_id: target.hostId },
       error,
     );
   }
-  return { status: response.status, text: await response.text() };
 }
 
 export function forwardedExecRoutes(deps: {
