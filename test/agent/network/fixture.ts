@@ -3,6 +3,9 @@
 // tc shaper, the host guard for that pool, and byte counters on real sockets on the host. Every
 // container, volume, network and iptables chain of the host id is removed at teardown.
 import { randomBytes, randomInt } from 'node:crypto';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createConnection, createServer } from 'node:net';
 import type { AddressInfo, Server } from 'node:net';
 import type { Test } from 'tap';
@@ -63,6 +66,33 @@ export interface NetHost {
 
 // docker and podman do not see each other's subnets, so each engine gets its own /16.
 const POOL_SECOND_OCTET: Record<EngineKind, number> = { podman: 214, docker: 215 };
+const CLAIMS_DIR = join(tmpdir(), 'rexec-test-net-pools');
+
+/**
+ * A /24 of the engine's /16 that no other test process holds: test files run in parallel, and two
+ * hosts drawing the same /24 at random took each other's subnets (a host whose pool is one /24
+ * subnet then found none free). Claimed by creating a file exclusively; released by `release`.
+ * A claim left by a killed run is skipped, never reused: a fresh machine has none.
+ */
+export function claimPool(kind: EngineKind): { cidr: string; release: () => void } {
+  mkdirSync(CLAIMS_DIR, { recursive: true });
+  const start = randomInt(256);
+  for (let step = 0; step < 256; step++) {
+    const third = (start + step) % 256;
+    const path = join(CLAIMS_DIR, `${kind}-${third}`);
+    try {
+      writeFileSync(path, String(process.pid), { flag: 'wx' });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'EEXIST') continue;
+      throw error;
+    }
+    return {
+      cidr: `10.${POOL_SECOND_OCTET[kind]}.${third}.0/24`,
+      release: () => rmSync(path, { force: true }),
+    };
+  }
+  throw new Error(`every /24 of 10.${POOL_SECOND_OCTET[kind]}.0.0/16 is claimed in ${CLAIMS_DIR}`);
+}
 
 /** A host with its own /24 pool cut into /28 user networks, shaping on, containers cleaned up. */
 export function makeNetHost(
@@ -71,11 +101,13 @@ export function makeNetHost(
   options: { subnetPrefix?: number; hostId?: string; userNetworkIdleMs?: number } = {},
 ): NetHost {
   const hostId = options.hostId ?? `nethost-${randomBytes(4).toString('hex')}`;
-  const pool = parseSubnetPool(
-    `10.${POOL_SECOND_OCTET[kind]}.${randomInt(256)}.0/24`,
-    options.subnetPrefix ?? 28,
-  );
-  t.teardown(() => removeByHost(kind, hostId));
+  const claim = claimPool(kind);
+  const pool = parseSubnetPool(claim.cidr, options.subnetPrefix ?? 28);
+  // The /24 is given back only once the host's networks are gone.
+  t.teardown(async () => {
+    await removeByHost(kind, hostId);
+    claim.release();
+  });
   const runtime = createCliRuntime({
     kind,
     hostId,

@@ -8,7 +8,7 @@ import { RuntimeError } from '../../../packages/agent/src/runtime/errors.js';
 import { parseSubnetPool } from '../../../packages/agent/src/runtime/subnet-pool.js';
 import { rejectionOf } from '../../helpers/net.js';
 import { removeByHost, testLogger } from '../runtime/fixture.js';
-import { makeNetHost, netSpec, networkEngines } from './fixture.js';
+import { claimPool, makeNetHost, netSpec, networkEngines } from './fixture.js';
 
 for (const kind of await networkEngines(t)) {
   void t.test(
@@ -31,11 +31,12 @@ for (const kind of await networkEngines(t)) {
 
   void t.test(`${kind}: without a shaper the limit is recorded but not applied`, async (t) => {
     const hostId = `noshape-${Date.now().toString(36)}`;
-    t.teardown(() => removeByHost(kind, hostId));
-    const pool = parseSubnetPool(
-      `10.${kind === 'podman' ? 214 : 215}.${Date.now() % 256}.0/24`,
-      28,
-    );
+    const claim = claimPool(kind);
+    t.teardown(async () => {
+      await removeByHost(kind, hostId);
+      claim.release();
+    });
+    const pool = parseSubnetPool(claim.cidr, 28);
     const runtime = createCliRuntime({ kind, hostId, log: testLogger(), userNetworkPool: pool });
     const spec = netSpec({ runtime, kind, hostId, pool }, { networkMbps: 8 });
     const created = await runtime.createAndStart(spec);
