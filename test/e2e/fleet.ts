@@ -103,6 +103,7 @@ export async function startFleet(
   const env = { REXEC_DATABASE_URL: target.url, REXEC_PORT: String(port), ...opts.env };
   let controlPlane = await startControlPlane(t, { env });
   const hostIds: string[] = [];
+  const agents: { hostName: string; agent: Agent }[] = [];
 
   const api: Fleet['api'] = (method, path, body, token = controlPlane.adminToken) =>
     callApi(controlPlane.url, token, method, path, body);
@@ -118,6 +119,8 @@ export async function startFleet(
   const hosts: Fleet['hosts'] = async () => (await apiAs(HostList, 'GET', '/hosts')).hosts;
 
   t.teardown(async () => {
+    // A failure seen once in CI is only understood from what the processes said around it.
+    if (!t.passing()) reportOutputs(t, controlPlane, agents);
     for (const hostId of hostIds) await removeTestHost(kind, hostId);
   });
 
@@ -154,6 +157,7 @@ export async function startFleet(
         return host?.id;
       });
       hostIds.push(hostId);
+      agents.push({ hostName, agent });
       return { agent, hostId };
     },
     async containerStatus(id, wanted, timeoutMs) {
@@ -170,4 +174,16 @@ export async function startFleet(
       );
     },
   };
+}
+
+/** The last lines of every process of a failed fleet test, as TAP comments in the test's output. */
+function reportOutputs(
+  t: Test,
+  controlPlane: ControlPlane,
+  agents: readonly { hostName: string; agent: Agent }[],
+): void {
+  t.comment(`the test failed; the control plane's last lines:\n${controlPlane.output()}`);
+  for (const { hostName, agent } of agents) {
+    t.comment(`agent ${hostName}'s last lines:\n${agent.output()}`);
+  }
 }
