@@ -4,8 +4,7 @@
 // codes; B refuses forwarded work without a good signature or with one it has seen; a replica
 // without the secret says why it cannot forward (at startup and to the user); and when B dies the
 // user's socket ends with session_lost. Before forwarding, A answered all of it 503.
-import { createHash, randomBytes } from 'node:crypto';
-import pg from 'pg';
+import { createHash } from 'node:crypto';
 import WebSocket from 'ws';
 import t from 'tap';
 import { CloseCode, TERMINAL_SUBPROTOCOL, type Container } from '@rexec/protocol';
@@ -17,9 +16,8 @@ import {
   forwardKey,
   signForward,
 } from '../../packages/control-plane/src/terminal/forward-signature.js';
-import { startFleet, type Fleet } from './fleet.js';
-
-const BOX = { cpu_millicores: 250, memory_mb: 64, disk_mb: 512 };
+import type { Fleet } from './fleet.js';
+import { startReplicaPair } from './replica-pair.js';
 
 function connect(url: string, fleet: Fleet, box: Container, session: string, size = {}) {
   return TerminalClient.connect(url, box.id, {
@@ -56,18 +54,8 @@ async function run(client: TerminalClient, line: string, pattern: RegExp): Promi
 }
 
 void t.test('terminals and execs through the replica without the agent socket', async (t) => {
-  const secret = randomBytes(32).toString('hex');
-  const fleet = await startFleet(t, { env: { REXEC_CLUSTER_SECRET: secret } });
-  const holder = await startControlPlane(t, {
-    env: {
-      REXEC_DATABASE_URL: fleet.databaseUrl,
-      REXEC_BOOTSTRAP_ADMIN_TOKEN: fleet.controlPlane.adminToken,
-      REXEC_CLUSTER_SECRET: secret,
-    },
-  });
-  await fleet.joinAgent('e2e-forward', { REXEC_URL: holder.url });
-  const box = await fleet.createBox(BOX);
-  await fleet.containerStatus(box.id, 'running', 60_000);
+  const pair = await startReplicaPair(t, 'e2e-forward');
+  const { fleet, holder, secret, box, hostId } = pair;
   const viaA = fleet.controlPlane.url;
 
   const first = await connect(viaA, fleet, box, 'fwd', { cols: 90, rows: 30 });
@@ -86,10 +74,9 @@ void t.test('terminals and execs through the replica without the agent socket', 
 
   // B takes forwarded terminals only with a good signature, and each signature once.
   t.equal(await forwardStatus(holder.url, 'v1.0.e30.AAAA'), 401, 'a forged signature is refused');
-  const [host] = await fleet.hosts();
   const signed = signForward(forwardKey(secret), {
     containerId: box.id,
-    hostId: host?.id ?? 'none',
+    hostId: hostId,
     userId: 'usr_test',
     tokenId: 'tok_test',
     session: 'signed',
@@ -123,7 +110,7 @@ void t.test('terminals and execs through the replica without the agent socket', 
   const signedBody = JSON.stringify({ command: 'echo signed' });
   const execHeader = signForward(forwardKey(secret), {
     containerId: box.id,
-    hostId: host?.id ?? 'none',
+    hostId: hostId,
     bodySha256: createHash('sha256').update(signedBody).digest('hex'),
   });
   const postSigned = (body: string) =>
@@ -147,21 +134,12 @@ void t.test('terminals and execs through the replica without the agent socket', 
 
   // A holder that cannot be reached: its advertised URL names a port nobody listens on. (B
   // rewrites its row every 10 s; the requests follow the change within milliseconds.)
-  const db = new pg.Client({ connectionString: fleet.databaseUrl });
-  await db.connect();
-  t.teardown(() => db.end());
-  const setHolderUrl = (url: string) =>
-    db.query(
-      `update replicas set advertise_url = $1
-       where id = (select connected_replica from hosts where id = $2)`,
-      [url, host?.id],
-    );
-  await setHolderUrl(`http://127.0.0.1:${await freePort()}`);
+  await pair.setHolderUrl(`http://127.0.0.1:${await freePort()}`);
   const [unreachableTerminal, unreachableExec] = await Promise.all([
     rejectionOf(connect(viaA, fleet, box, 'unreachable'), TerminalRefused),
     fleet.api('POST', `/containers/${box.id}/exec`, { command: 'true' }),
   ]);
-  await setHolderUrl(holder.url);
+  await pair.setHolderUrl(holder.url);
   t.equal(unreachableTerminal.status, 503, 'a terminal to an unreachable holder is refused');
   t.match(unreachableTerminal.body, { code: 'host_unavailable', error: /could not be reached/ });
   t.equal(unreachableExec.status, 503, 'an exec to an unreachable holder is refused');

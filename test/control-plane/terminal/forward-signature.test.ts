@@ -6,6 +6,7 @@ import {
   createReplayGuard,
   FORWARD_MAX_AGE_S,
   ExecForwardTarget,
+  FileForwardTarget,
   forwardKey,
   signForward,
   TerminalForwardTarget,
@@ -78,6 +79,18 @@ void t.test('one kind of work’s signature does not pass as another’s', (t) =
     reason: /invalid target/,
   });
   t.match(verifyForward(key, exec, ExecForwardTarget, now), { ok: true });
+  t.match(verifyForward(key, exec, FileForwardTarget, now), {
+    ok: false,
+    reason: /invalid target/,
+  });
+  const file = signForward(
+    key,
+    { containerId: 'ctr_1', hostId: 'hst_1', opSha256: 'a'.repeat(64) },
+    now,
+  );
+  t.match(verifyForward(key, file, ExecForwardTarget, now), { ok: false, reason: /invalid/ });
+  t.match(verifyForward(key, file, TerminalForwardTarget, now), { ok: false, reason: /invalid/ });
+  t.match(verifyForward(key, file, FileForwardTarget, now), { ok: true });
   t.end();
 });
 

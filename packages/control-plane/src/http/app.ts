@@ -59,6 +59,7 @@ import {
 } from './request-deadlines.js';
 import { routeUpgrades, type UpgradeHandler } from './routes/terminal-upgrade.js';
 import { forwardedExecRoutes } from './routes/exec-forward.js';
+import { forwardedFileRoutes } from './routes/files-forward.js';
 import { DISCONNECTED } from '../hub/channel.js';
 import { tokenRoutes } from './routes/tokens.js';
 import { userRoutes } from './routes/users.js';
@@ -209,6 +210,13 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
       key: deps.forwardKey,
       sockets: deps.sockets ?? deps.hub ?? DISCONNECTED,
       execs: deps.execs,
+    }),
+  );
+  await app.register(
+    forwardedFileRoutes({
+      key: deps.forwardKey,
+      sockets: deps.sockets ?? deps.hub ?? DISCONNECTED,
+      files: deps.files,
     }),
   );
   await app.register(consoleRoutes(deps.console ?? null));

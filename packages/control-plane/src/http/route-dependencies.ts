@@ -46,6 +46,6 @@ export interface RouteDependencies {
 export interface ReplicaForwarding {
   holderOf(hostId: string): Promise<string | undefined>;
   forwarder: TerminalForwarder | undefined;
-  /** The key forwarded execs are signed with (forward-signature.ts). */
+  /** The key forwarded execs and file operations are signed with (forward-signature.ts). */
   key: Buffer | undefined;
 }

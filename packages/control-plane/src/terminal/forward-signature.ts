@@ -1,8 +1,8 @@
-// The credential of work forwarded between replicas (a terminal, an exec): the replica a user
-// reached has already authenticated the user and checked the container, and tells the replica
-// holding the host's agent socket what to open in one header, signed with a key derived from
-// REXEC_CLUSTER_SECRET. A signature is good for FORWARD_MAX_AGE_S either way of the receiver's
-// clock, and each kind of work has its own strict target shape, so one kind's signature never
+// The credential of work forwarded between replicas (a terminal, an exec, a file operation): the
+// replica a user reached has already authenticated the user and checked the container, and tells
+// the replica holding the host's agent socket what to open in one header, signed with a key
+// derived from REXEC_CLUSTER_SECRET. A signature is good for FORWARD_MAX_AGE_S either way of the
+// receiver's clock, and each kind of work has its own strict target shape, so one kind's signature never
 // passes as another's. A terminal it opens is still ended by the receiver when its token stops
 // working; an exec's target carries the SHA-256 of its body, so the body cannot be swapped.
 import { createHmac, timingSafeEqual } from 'node:crypto';
@@ -16,6 +16,8 @@ export const FORWARD_HEADER = 'x-rexec-forward';
 export const FORWARD_PATH = '/internal/v1/terminal';
 /** Where a replica takes forwarded execs (a POST of the exec body, as the signature says). */
 export const FORWARD_EXEC_PATH = '/internal/v1/exec';
+/** Where a replica takes forwarded file operations (the op in the signature, bytes in the body). */
+export const FORWARD_FILES_PATH = '/internal/v1/files';
 /** How old (or how far ahead of this clock) a signature may be. */
 export const FORWARD_MAX_AGE_S = 60;
 
@@ -40,6 +42,19 @@ export const ExecForwardTarget = z.strictObject({
 });
 export type ExecForwardTarget = z.infer<typeof ExecForwardTarget>;
 
+/**
+ * A forwarded file operation: where, and the SHA-256 (hex) of the operation's JSON line that opens
+ * the body (path, mode, upload limits). An upload's bytes follow that line and are not covered, as
+ * a forwarded terminal's frames are not: the signature says what may be done, once; keep the
+ * replicas' network private or behind TLS.
+ */
+export const FileForwardTarget = z.strictObject({
+  containerId: z.string().min(1).max(64),
+  hostId: z.string().min(1).max(64),
+  opSha256: z.string().regex(/^[0-9a-f]{64}$/),
+});
+export type FileForwardTarget = z.infer<typeof FileForwardTarget>;
+
 /** The signing key: the cluster secret itself is never used as a key directly. */
 export function forwardKey(clusterSecret: string): Buffer {
   return createHmac('sha256', clusterSecret).update('rexec terminal forwarding v1').digest();
@@ -51,7 +66,7 @@ function mac(key: Buffer, signed: string): Buffer {
 
 export function signForward(
   key: Buffer,
-  target: TerminalTarget | ExecForwardTarget,
+  target: TerminalTarget | ExecForwardTarget | FileForwardTarget,
   nowMs = Date.now(),
 ): string {
   const payload = Buffer.from(JSON.stringify(target)).toString('base64url');

@@ -8,13 +8,7 @@
 import { createHash } from 'node:crypto';
 import { DEFAULT_EXEC_TIMEOUT_SECONDS, ExecRequest, type ExecResult } from '@rexec/protocol';
 import type { FastifyPluginCallback } from 'fastify';
-import {
-  hostUnavailable,
-  invalidRequest,
-  RexecError,
-  unauthorized,
-  unavailable,
-} from '../../errors.js';
+import { hostUnavailable, invalidRequest, RexecError, unavailable } from '../../errors.js';
 import type { ExecRunner } from '../../exec/exec-runner.js';
 import type { CommandChannel } from '../../hub/channel.js';
 import {
@@ -23,8 +17,8 @@ import {
   FORWARD_HEADER,
   createReplayGuard,
   signForward,
-  verifyForward,
 } from '../../terminal/forward-signature.js';
+import { checkForwarded, takeForwarded } from './forward-admission.js';
 
 /** The content type of a forwarded exec's body: JSON, kept as text so its hash can be checked. */
 const FORWARDED_EXEC_TYPE = 'application/vnd.rexec.forwarded-exec+json';
@@ -88,22 +82,14 @@ export function forwardedExecRoutes(deps: {
       FORWARD_EXEC_PATH,
       { config: { access: 'public' }, bodyLimit: BODY_LIMIT_BYTES, schema: { hide: true } },
       async (request, reply): Promise<ExecResult> => {
-        if (deps.key === undefined) {
-          throw unavailable(
-            'This replica takes no forwarded execs: REXEC_CLUSTER_SECRET is not set.',
-          );
-        }
-        const raw = request.headers[FORWARD_HEADER];
-        const header = typeof raw === 'string' ? raw : undefined;
-        const check = verifyForward(deps.key, header, ExecForwardTarget);
-        if (!check.ok) throw unauthorized(`Forwarded exec refused: ${check.reason}.`);
-        const text = request.body;
-        if (typeof text !== 'string' || sha256(text) !== check.target.bodySha256) {
-          throw unauthorized('Forwarded exec refused: the body is not the one signed.');
-        }
-        if (header === undefined || !replays.firstUse(header)) {
-          throw unauthorized('Forwarded exec refused: a replayed signature.');
-        }
+        const { header, target } = checkForwarded(
+          deps.key,
+          request.headers[FORWARD_HEADER],
+          ExecForwardTarget,
+          'exec',
+        );
+        const text = typeof request.body === 'string' ? request.body : '';
+        takeForwarded(replays, header, sha256(text) === target.bodySha256, 'exec');
         let json: unknown;
         try {
           json = JSON.parse(text);
@@ -114,7 +100,7 @@ export function forwardedExecRoutes(deps: {
         if (!body.success || body.data.background === true) {
           throw invalidRequest('A forwarded exec is a foreground exec request.');
         }
-        const { containerId, hostId } = check.target;
+        const { containerId, hostId } = target;
         if (!deps.sockets.isConnected(hostId)) throw hostUnavailable(hostId);
         if (deps.execs === undefined) throw unavailable('This replica does not run commands.');
         const gone = new AbortController();

@@ -1,11 +1,14 @@
 // What every files route checks before it reaches the agent: the caller's container (another
 // user's is 404), a state the operation can work in, a connected host, and a normalised path.
 // Reads and writes work on a stopped container; list, stat, remove, mkdir and move need it running.
+// A host whose agent socket another replica holds is served through that replica.
 import { posix } from 'node:path';
 import { hostUnavailable, invalidState, unavailable } from '../../errors.js';
 import type { FileService, FileTarget } from '../../files/index.js';
+import { forwardedFileService } from '../../files/forwarded-files.js';
 import type { CommandChannel } from '../../hub/channel.js';
 import type { ContainerRow } from '../../db/schema/containers.js';
+import type { ReplicaForwarding } from '../route-dependencies.js';
 
 export type FileAccess = 'transfer' | 'metadata';
 
@@ -15,12 +18,13 @@ export function normalisePath(path: string): string {
   return normal.length > 1 && normal.endsWith('/') ? normal.slice(0, -1) : normal;
 }
 
-export function fileTarget(
+export async function fileTarget(
   row: ContainerRow,
   access: FileAccess,
   hub: CommandChannel,
   files: FileService | undefined,
-): { target: FileTarget; files: FileService } {
+  forwarding: ReplicaForwarding | undefined,
+): Promise<{ target: FileTarget; files: FileService }> {
   const usable = access === 'transfer' ? ['running', 'stopped'] : ['running'];
   if (!usable.includes(row.status)) {
     throw invalidState(
@@ -30,11 +34,19 @@ export function fileTarget(
       row.status,
     );
   }
-  if (row.hostId === null || !hub.isConnected(row.hostId)) {
-    throw hostUnavailable(row.hostId ?? undefined);
-  }
+  if (row.hostId === null) throw hostUnavailable();
   if (files === undefined) throw unavailable('This control plane does not serve files.');
-  return { target: { hostId: row.hostId, containerId: row.id }, files };
+  const target = { hostId: row.hostId, containerId: row.id };
+  if (hub.isConnected(row.hostId)) return { target, files };
+  const holder = await forwarding?.holderOf(row.hostId);
+  if (holder === undefined) throw hostUnavailable(row.hostId);
+  if (forwarding?.key === undefined) {
+    throw unavailable(
+      'The container’s host is connected to another replica, and file operations cannot be ' +
+        'forwarded there: REXEC_CLUSTER_SECRET is not set on this replica.',
+    );
+  }
+  return { target, files: forwardedFileService(holder, forwarding.key, files.maxUploadBytes) };
 }
 
 /** Aborts when the client goes away before the answer was written. */

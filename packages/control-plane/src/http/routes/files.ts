@@ -24,10 +24,11 @@ import { z } from 'zod';
 import { RexecError } from '../../errors.js';
 import { diskQuotaExceeded, invalidPath, payloadTooLarge } from '../../files/file-errors.js';
 import { DISCONNECTED } from '../../hub/channel.js';
+import type { ContainerRow } from '../../db/schema/containers.js';
 import { getContainer } from '../../services/container-queries.js';
 import type { RouteDependencies } from '../route-dependencies.js';
 import { callerOf } from '../auth.js';
-import { clientGone, fileTarget, normalisePath } from './file-target.js';
+import { clientGone, fileTarget, normalisePath, type FileAccess } from './file-target.js';
 import { ERROR_RESPONSES } from './responses.js';
 
 const params = z.object({ id: ContainerRef });
@@ -44,6 +45,8 @@ function declaredLength(headers: Record<string, string | string[] | undefined>):
 export function fileUploadRoutes(deps: RouteDependencies): FastifyPluginCallbackZod {
   // Whether the host's socket is here: a file channel needs it.
   const { database, hub: commands = DISCONNECTED, sockets: hub = commands } = deps;
+  const targetOf = (row: ContainerRow, access: FileAccess) =>
+    fileTarget(row, access, hub, deps.files, deps.replicaForwarding);
   return (app, _options, done) => {
     app.removeAllContentTypeParsers();
     app.addContentTypeParser('*', (_request, payload, next) => next(null, payload));
@@ -71,7 +74,7 @@ export function fileUploadRoutes(deps: RouteDependencies): FastifyPluginCallback
         const path = normalisePath(request.query.path);
         const archive = request.query.archive === 'tar';
         if (!archive && path === '/') throw invalidPath('Cannot write a file at /.');
-        const { target, files } = fileTarget(row, 'transfer', hub, deps.files);
+        const { target, files } = await targetOf(row, 'transfer');
         const size = declaredLength(request.headers);
         if (size !== null && size > files.maxUploadBytes)
           throw payloadTooLarge(files.maxUploadBytes);
@@ -112,6 +115,8 @@ export function fileUploadRoutes(deps: RouteDependencies): FastifyPluginCallback
 export function fileRoutes(deps: RouteDependencies): FastifyPluginCallbackZod {
   // Whether the host's socket is here: a file channel needs it.
   const { database, hub: commands = DISCONNECTED, sockets: hub = commands } = deps;
+  const targetOf = (row: ContainerRow, access: FileAccess) =>
+    fileTarget(row, access, hub, deps.files, deps.replicaForwarding);
   return (app, _options, done) => {
     app.get(
       '/containers/:id/files',
@@ -137,7 +142,7 @@ export function fileRoutes(deps: RouteDependencies): FastifyPluginCallbackZod {
         const { user } = callerOf(request);
         const row = await getContainer(database.db, user.id, request.params.id);
         const path = normalisePath(request.query.path);
-        const { target, files } = fileTarget(row, 'transfer', hub, deps.files);
+        const { target, files } = await targetOf(row, 'transfer');
         const signal = clientGone(reply.raw);
         if (request.query.archive === 'tar') {
           const started = await files.read(target, { kind: 'read_tar', path }, signal);
@@ -195,7 +200,7 @@ export function fileRoutes(deps: RouteDependencies): FastifyPluginCallbackZod {
         const { user } = callerOf(request);
         const row = await getContainer(database.db, user.id, request.params.id);
         const path = normalisePath(request.query.path);
-        const { target, files } = fileTarget(row, 'metadata', hub, deps.files);
+        const { target, files } = await targetOf(row, 'metadata');
         const result = await files.meta(target, { kind: 'list', path });
         return {
           path,
@@ -220,7 +225,7 @@ export function fileRoutes(deps: RouteDependencies): FastifyPluginCallbackZod {
         const { user } = callerOf(request);
         const row = await getContainer(database.db, user.id, request.params.id);
         const path = normalisePath(request.query.path);
-        const { target, files } = fileTarget(row, 'metadata', hub, deps.files);
+        const { target, files } = await targetOf(row, 'metadata');
         return statOf(await files.meta(target, { kind: 'stat', path }), path);
       },
     );
@@ -243,7 +248,7 @@ export function fileRoutes(deps: RouteDependencies): FastifyPluginCallbackZod {
         const row = await getContainer(database.db, user.id, request.params.id);
         const path = normalisePath(request.query.path);
         if (path === '/') throw invalidPath('Cannot remove /.');
-        const { target, files } = fileTarget(row, 'metadata', hub, deps.files);
+        const { target, files } = await targetOf(row, 'metadata');
         await files.meta(target, {
           kind: 'remove',
           path,
@@ -270,7 +275,7 @@ export function fileRoutes(deps: RouteDependencies): FastifyPluginCallbackZod {
         const { user } = callerOf(request);
         const row = await getContainer(database.db, user.id, request.params.id);
         const path = normalisePath(request.body.path);
-        const { target, files } = fileTarget(row, 'metadata', hub, deps.files);
+        const { target, files } = await targetOf(row, 'metadata');
         const result = await files.meta(target, {
           kind: 'mkdir',
           path,
@@ -300,7 +305,7 @@ export function fileRoutes(deps: RouteDependencies): FastifyPluginCallbackZod {
         const from = normalisePath(request.body.from);
         const to = normalisePath(request.body.to);
         if (from === '/' || to === '/') throw invalidPath('Cannot move / or onto /.');
-        const { target, files } = fileTarget(row, 'metadata', hub, deps.files);
+        const { target, files } = await targetOf(row, 'metadata');
         return statOf(await files.meta(target, { kind: 'move', from, to }), to);
       },
     );
