@@ -61,6 +61,8 @@ export const TERMINAL_CLIENT_EXAMPLES: Examples<
 > = {
   resize: { message: { type: 'resize', cols: 132, rows: 43 }, optional: [] },
   ping: { message: { type: 'ping' }, optional: [] },
+  pause: { message: { type: 'pause' }, optional: [] },
+  resume: { message: { type: 'resume' }, optional: [] },
 };
 
 export const TERMINAL_SERVER_EXAMPLES: Examples<

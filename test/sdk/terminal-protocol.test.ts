@@ -61,11 +61,18 @@ void t.test('the connect URL, header and first frames follow PROTOCOL.md §10', 
   terminal.onData((chunk) => chunks.push(Buffer.from(chunk).toString()));
   t.same(chunks, ['scrollback-before-ready'], 'output that came before a listener is held for it');
   terminal.resize(120, 40);
+  terminal.pause();
+  terminal.resume();
   await new Promise((resolve) => setTimeout(resolve, 200));
   t.same(
     received,
-    ['bin:typed early\n', 'text:{"type":"resize","cols":120,"rows":40}'],
-    'input written before ready is sent after it',
+    [
+      'bin:typed early\n',
+      'text:{"type":"resize","cols":120,"rows":40}',
+      'text:{"type":"pause"}',
+      'text:{"type":"resume"}',
+    ],
+    'input written before ready is sent after it; resize, pause and resume as control frames',
   );
   terminal.close();
   const end = await terminal.closed;

@@ -178,6 +178,29 @@ void t.test('terminal relay', async (t) => {
     await client.close();
   });
 
+  void t.test('a paused client still reads, but no credit goes out until it resumes', async (t) => {
+    const { client, open } = await openTerminal(server, peer, box, alice.token);
+    const agent = new OutputPump(peer, open.channel);
+    client.control({ type: 'pause' });
+    // Frames are handled in order: the pong says the pause was taken.
+    client.control({ type: 'ping' });
+    await client.next('pong');
+    await agent.pump(256 * 1024 * 1024);
+    t.equal(agent.credits(), 0, 'no credit while paused');
+    t.ok(agent.sent <= TERMINAL_WINDOW_BYTES, `the agent stops within its window (${agent.sent})`);
+    await eventually(() => Promise.resolve(client.outputBytes >= agent.sent), 20_000);
+    t.equal(client.outputBytes, agent.sent, 'what the agent sent still reaches the client');
+    client.control({ type: 'pause' });
+    client.control({ type: 'resume' });
+    const total = agent.sent + 16 * 65_536;
+    await eventually(async () => {
+      await agent.pump(total);
+      return client.outputBytes >= total;
+    }, 20_000);
+    t.equal(client.outputBytes, total, 'resumed, the rest arrives once');
+    await client.close();
+  });
+
   void t.test('output beyond the window ends the terminal', async (t) => {
     const { client, open } = await openTerminal(server, peer, box, alice.token);
     const agent = new OutputPump(peer, open.channel);

@@ -25,6 +25,51 @@ const FINAL = new Map<number, string>([
 
 const MAX_BACKOFF_MS = 10_000;
 
+/**
+ * The most handed to xterm in one write. xterm parses a write whole before it yields to the page,
+ * and the agent sends a busy shell's output in frames of up to 64 KiB: one such frame of short
+ * lines kept the main thread busy past 100 ms. In slices it yields between them when its time
+ * slice is up, so the page keeps drawing.
+ */
+const WRITE_SLICE_BYTES = 8 * 1024;
+/**
+ * Output handed to xterm and not yet drawn. A browser takes bytes off its WebSocket whether or not
+ * the page keeps up, so past HIGH the server is asked to pause the shell, and past LOW (drawn down)
+ * to resume: without it a busy shell on a starved page filled xterm's buffer until xterm dropped
+ * output ("write data discarded") at 50 MB.
+ */
+const HIGH_WATER_BYTES = 1024 * 1024;
+const LOW_WATER_BYTES = 256 * 1024;
+
+/** Writes output into xterm in slices, asking `remote` to pause while xterm has a backlog. */
+export function outputFlow(xterm: Pick<Xterm, 'write'>) {
+  let pending = 0;
+  let paused: RemoteTerminal | null = null;
+  return {
+    write(chunk: Uint8Array, remote: RemoteTerminal): void {
+      for (let at = 0; at < chunk.length; at += WRITE_SLICE_BYTES) {
+        const slice = chunk.subarray(at, at + WRITE_SLICE_BYTES);
+        pending += slice.length;
+        xterm.write(slice, () => {
+          pending -= slice.length;
+          if (paused !== null && pending <= LOW_WATER_BYTES) {
+            paused.resume();
+            paused = null;
+          }
+        });
+      }
+      if (paused === null && pending > HIGH_WATER_BYTES) {
+        paused = remote;
+        remote.pause();
+      }
+    },
+    /** A new socket starts unpaused on the server. */
+    reconnected(): void {
+      paused = null;
+    },
+  };
+}
+
 export interface TerminalConnection {
   stop(): void;
 }
@@ -44,6 +89,7 @@ export function keepConnected(options: {
   let timer: ReturnType<typeof setTimeout> | undefined;
   let attempt = 0;
 
+  const output = outputFlow(xterm);
   const input = xterm.onData((data) => current?.write(data));
   const binaryInput = xterm.onBinary((data) =>
     current?.write(Uint8Array.from(data, (char) => char.charCodeAt(0))),
@@ -97,7 +143,8 @@ export function keepConnected(options: {
     });
     current = terminal;
     let wasReady = false;
-    terminal.onData((chunk) => xterm.write(chunk));
+    output.reconnected();
+    terminal.onData((chunk) => output.write(chunk, terminal));
     terminal.ready.then(
       (info) => {
         wasReady = true;

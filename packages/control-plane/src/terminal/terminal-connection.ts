@@ -240,6 +240,12 @@ export class TerminalConnection implements TerminalEndpoint {
       case 'ping':
         this.#send({ type: 'pong' });
         return;
+      case 'pause':
+        this.#output.pause();
+        return;
+      case 'resume':
+        this.#grantOutput(this.#output.resume());
+        return;
       case 'resize':
         if (this.#link === undefined) return;
         this.#toAgent({
@@ -282,9 +288,12 @@ export class TerminalConnection implements TerminalEndpoint {
 
   #flushedToUser(bytes: number): void {
     if (this.state !== 'open' || this.#link === undefined) return;
-    const grant = this.#output.flushed(bytes, this.ws.bufferedAmount === 0);
-    if (grant > 0) {
-      this.#toAgent({ type: 'CONTROL_TERMINAL_CREDIT', channel: this.#link.channel, bytes: grant });
+    this.#grantOutput(this.#output.flushed(bytes, this.ws.bufferedAmount === 0));
+  }
+
+  #grantOutput(bytes: number): void {
+    if (bytes > 0 && this.state === 'open' && this.#link !== undefined) {
+      this.#toAgent({ type: 'CONTROL_TERMINAL_CREDIT', channel: this.#link.channel, bytes });
     }
   }
 

@@ -18,7 +18,23 @@ export type TerminalResize = z.infer<typeof TerminalResize>;
 export const TerminalPing = z.object({ type: z.literal('ping') });
 export type TerminalPing = z.infer<typeof TerminalPing>;
 
-export const TerminalClientMessage = z.discriminatedUnion('type', [TerminalResize, TerminalPing]);
+/**
+ * The client cannot take output as fast as it comes (its terminal widget has a backlog): the server
+ * stops passing credit to the agent, so the shell's output stops after at most one window more.
+ * Output resumes on `resume`. A browser cannot push back through its WebSocket, so it says this.
+ */
+export const TerminalPause = z.object({ type: z.literal('pause') });
+export type TerminalPause = z.infer<typeof TerminalPause>;
+
+export const TerminalResume = z.object({ type: z.literal('resume') });
+export type TerminalResume = z.infer<typeof TerminalResume>;
+
+export const TerminalClientMessage = z.discriminatedUnion('type', [
+  TerminalResize,
+  TerminalPing,
+  TerminalPause,
+  TerminalResume,
+]);
 export type TerminalClientMessage = z.infer<typeof TerminalClientMessage>;
 
 /** Always the first frame: the shell is attached; `resumed` means scrollback follows. */

@@ -36,6 +36,13 @@ export interface Terminal {
   readonly closed: Promise<TerminalEnd>;
   write(data: string | Uint8Array): void;
   resize(cols: number, rows: number): void;
+  /**
+   * Asks the server to stop the shell's output until resume(): for a reader that takes bytes off
+   * the socket faster than it can use them (a browser drawing into a terminal widget). Output
+   * already on its way still arrives. A reader that simply stops reading needs neither.
+   */
+  pause(): void;
+  resume(): void;
   /** Detaches: the shell keeps running for the grace period and can be resumed by its session. */
   close(): void;
   /** Output bytes. Output that arrives before the first listener is held for it. */
@@ -199,6 +206,8 @@ export function terminalSession(
       }
       sendControl({ type: 'resize', cols, rows });
     },
+    pause: () => sendControl({ type: 'pause' }),
+    resume: () => sendControl({ type: 'resume' }),
     close() {
       if (ended) return;
       closedByUs = true;
