@@ -1,13 +1,14 @@
 // Terminals and execs through a replica that does not hold the host's agent socket: two replicas
 // on one Postgres sharing REXEC_CLUSTER_SECRET, the agent on B, the user on A. The shell answers,
 // resizes and resumes with its scrollback through A, and execs run through A with their exit
-// codes; B refuses forwarded work without a good signature or with one it has seen; a replica
+// codes, background ones too (started, streamed with stdin, queried and signalled); B refuses forwarded work without a good signature or with one it has seen; a replica
 // without the secret says why it cannot forward (at startup and to the user); and when B dies the
 // user's socket ends with session_lost. Before forwarding, A answered all of it 503.
 import { createHash } from 'node:crypto';
 import WebSocket from 'ws';
 import t from 'tap';
 import { CloseCode, TERMINAL_SUBPROTOCOL, type Container } from '@rexec/protocol';
+import { RexecClient } from '@rexec/sdk/node';
 import { TerminalClient, TerminalRefused } from '../control-plane/terminal/terminal-client.js';
 import { startControlPlane } from '../helpers/processes.js';
 import { freePort, rejectionOf } from '../helpers/net.js';
@@ -86,18 +87,54 @@ void t.test('terminals and execs through the replica without the agent socket', 
   t.equal(await forwardStatus(holder.url, signed), 101, 'a good signature opens the terminal');
   t.equal(await forwardStatus(holder.url, signed), 401, 'the same signature again is a replay');
 
-  // Execs through A run on B's agent; a background exec, whose state would live on B, does not.
+  // Execs through A run on B's agent, foreground and background: start, stream, status, signal.
   const exec = await fleet.api('POST', `/containers/${box.id}/exec`, {
     command: 'echo exec-$((6*7)); exit 3',
   });
   t.equal(exec.status, 200, 'an exec through A answers');
   t.match(exec.body, { exit_code: 3, stdout: 'exec-42\n', timed_out: false });
-  const background = await fleet.api('POST', `/containers/${box.id}/exec`, {
-    command: 'sleep 1',
+  const client = new RexecClient({ baseUrl: viaA, token: fleet.controlPlane.adminToken });
+  const stream = await client.containers.execStream(box.id, {
+    command: 'read line; echo got-$line; exit 4',
+  });
+  stream.write('bg-42\n');
+  const output: Uint8Array[] = [];
+  const reading = (async () => {
+    for await (const chunk of stream.stdout) output.push(chunk);
+  })();
+  t.same(await stream.wait(), { exitCode: 4 }, 'a background exec streams through A');
+  await reading;
+  t.equal(Buffer.concat(output).toString(), 'got-bg-42\n', 'stdin and stdout both ways');
+  t.match(await client.containers.execStatus(box.id, stream.execId), {
+    status: 'exited',
+    exit_code: 4,
+  });
+  const sleeper = await fleet.api('POST', `/containers/${box.id}/exec`, {
+    command: 'sleep 600',
     background: true,
   });
-  t.equal(background.status, 503, 'a background exec is not forwarded');
-  t.match(background.body, { code: 'host_unavailable' });
+  t.equal(sleeper.status, 202, 'a background exec starts through A');
+  const sleeperId = (sleeper.body as { exec_id: string }).exec_id;
+  const signalled = await fleet.api('POST', `/containers/${box.id}/exec/${sleeperId}/signal`, {
+    signal: 'KILL',
+  });
+  t.equal(signalled.status, 202, 'a signal through A');
+  await fleet.waitFor('the signalled exec to end', async () => {
+    const status = await fleet.api('GET', `/containers/${box.id}/exec/${sleeperId}`);
+    return (status.body as { status?: string }).status === 'exited' ? true : undefined;
+  });
+  t.pass('and it ends');
+  const unknown = await fleet.api('GET', `/containers/${box.id}/exec/exe_${'0'.repeat(32)}`);
+  t.equal(unknown.status, 404, 'the holder’s 404 for an unknown exec comes through');
+  const forgedBackground = await fetch(`${holder.url}/internal/v1/background-exec`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/vnd.rexec.forwarded-exec-background+json',
+      'x-rexec-forward': 'v1.0.e30.AAAA',
+    },
+    body: JSON.stringify({ action: 'query', exec_id: sleeperId }),
+  });
+  t.equal(forgedBackground.status, 401, 'a forged background call is refused');
   const forgedExec = await fetch(`${holder.url}/internal/v1/exec`, {
     method: 'POST',
     headers: {

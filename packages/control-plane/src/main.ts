@@ -235,6 +235,7 @@ async function main(): Promise<void> {
       clusterSecret: config.clusterSecret,
       isConnected: (hostId) => hub.isConnected(hostId),
       terminals,
+      execStreams,
       log: log.child({ part: 'forward' }),
     }),
     idleMinuteMs: config.idleMinuteMs,

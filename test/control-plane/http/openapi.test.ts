@@ -6,13 +6,14 @@ import { call, startServer } from './server.js';
 
 // Registered on purpose without a place in the document: the document itself and the console's
 // page and assets (`schema.hide`). Every other route the app serves must be documented.
-// The console's files, the document itself, and the replicas' own calls for forwarded execs and
-// file operations.
+// The console's files, the document itself, and the replicas' own calls for forwarded execs
+// (foreground and background) and file operations.
 const UNDOCUMENTED = [
   'get /',
   'get /api/v1/openapi.json',
   'get /assets/{file}',
   'post /internal/v1/exec',
+  'post /internal/v1/background-exec',
   'post /internal/v1/files',
 ];
 

@@ -4,12 +4,16 @@
 // line of JSON (the operation going, the read's entry coming back), then the raw bytes, streamed
 // either way under TCP's own flow control, so a forwarded transfer holds no more in memory than a
 // local one. The signature names the container, the host and the SHA-256 of the operation's line.
-import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { AgentFileDone, ErrorBody, FileEntry, type FileOp } from '@rexec/protocol';
 import { z } from 'zod';
 import { internal, invalidRequest, RexecError } from '../errors.js';
-import { FORWARD_FILES_PATH, FORWARD_HEADER, signForward } from '../terminal/forward-signature.js';
+import {
+  FORWARD_FILES_PATH,
+  FORWARD_HEADER,
+  sha256Hex as sha256,
+  signForward,
+} from '../terminal/forward-signature.js';
 import type { FileService, FileTarget, ReadStarted } from './file-service.js';
 
 /** The content type of a forwarded file operation's body: the op's line, then the bytes. */
@@ -18,8 +22,6 @@ export const FORWARDED_FILES_TYPE = 'application/vnd.rexec.forwarded-file';
 export const MAX_HEAD_BYTES = 128 * 1024;
 /** A metadata operation that takes longer is given up (the holder gives up at 90 s). */
 const META_TIMEOUT_MS = 120_000;
-
-export const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
 /** The first line of a read's answer: the file, for a plain read. */
 export const ReadHead = z.object({ entry: FileEntry.optional() });

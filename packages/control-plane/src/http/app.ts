@@ -60,6 +60,7 @@ import {
 import { routeUpgrades, type UpgradeHandler } from './routes/terminal-upgrade.js';
 import { forwardedExecRoutes } from './routes/exec-forward.js';
 import { forwardedFileRoutes } from './routes/files-forward.js';
+import { forwardedBackgroundExecRoutes } from './routes/exec-background-forward.js';
 import { DISCONNECTED } from '../hub/channel.js';
 import { tokenRoutes } from './routes/tokens.js';
 import { userRoutes } from './routes/users.js';
@@ -210,6 +211,13 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
       key: deps.forwardKey,
       sockets: deps.sockets ?? deps.hub ?? DISCONNECTED,
       execs: deps.execs,
+    }),
+  );
+  await app.register(
+    forwardedBackgroundExecRoutes({
+      key: deps.forwardKey,
+      sockets: deps.sockets ?? deps.hub ?? DISCONNECTED,
+      backgroundExecs: deps.backgroundExecs,
     }),
   );
   await app.register(

@@ -5,8 +5,8 @@
 // receiver's clock, and each kind of work has its own strict target shape, so one kind's signature never
 // passes as another's. A terminal it opens is still ended by the receiver when its token stops
 // working; an exec's target carries the SHA-256 of its body, so the body cannot be swapped.
-import { createHmac, timingSafeEqual } from 'node:crypto';
-import { MAX_TERMINAL_DIMENSION, TerminalSessionId } from '@rexec/protocol';
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { ExecId, ExecOffset, MAX_TERMINAL_DIMENSION, TerminalSessionId } from '@rexec/protocol';
 import { z } from 'zod';
 import type { TerminalTarget } from './terminal-connection.js';
 
@@ -16,6 +16,10 @@ export const FORWARD_HEADER = 'x-rexec-forward';
 export const FORWARD_PATH = '/internal/v1/terminal';
 /** Where a replica takes forwarded execs (a POST of the exec body, as the signature says). */
 export const FORWARD_EXEC_PATH = '/internal/v1/exec';
+/** Where a replica takes forwarded background exec calls (start, status, signal). */
+export const FORWARD_EXEC_BACKGROUND_PATH = '/internal/v1/background-exec';
+/** Where a replica takes forwarded exec stream sockets (an upgrade, like terminals). */
+export const FORWARD_EXEC_STREAM_PATH = '/internal/v1/exec-stream';
 /** Where a replica takes forwarded file operations (the op in the signature, bytes in the body). */
 export const FORWARD_FILES_PATH = '/internal/v1/files';
 /** How old (or how far ahead of this clock) a signature may be. */
@@ -42,6 +46,22 @@ export const ExecForwardTarget = z.strictObject({
 });
 export type ExecForwardTarget = z.infer<typeof ExecForwardTarget>;
 
+/** A forwarded background exec call: where, and the SHA-256 (hex) of the exact call body. */
+export const BackgroundExecForwardTarget = z.strictObject({
+  containerId: z.string().min(1).max(64),
+  hostId: z.string().min(1).max(64),
+  callSha256: z.string().regex(/^[0-9a-f]{64}$/),
+});
+export type BackgroundExecForwardTarget = z.infer<typeof BackgroundExecForwardTarget>;
+
+/** A forwarded exec stream socket: ExecStreamTarget. */
+export const ExecStreamForwardTarget = z.strictObject({
+  containerId: z.string().min(1).max(64),
+  hostId: z.string().min(1).max(64),
+  execId: ExecId,
+  offset: ExecOffset,
+});
+
 /**
  * A forwarded file operation: where, and the SHA-256 (hex) of the operation's JSON line that opens
  * the body (path, mode, upload limits). An upload's bytes follow that line and are not covered, as
@@ -55,6 +75,11 @@ export const FileForwardTarget = z.strictObject({
 });
 export type FileForwardTarget = z.infer<typeof FileForwardTarget>;
 
+/** The hex SHA-256 of a forwarded body (or its first line) that a target names. */
+export function sha256Hex(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
 /** The signing key: the cluster secret itself is never used as a key directly. */
 export function forwardKey(clusterSecret: string): Buffer {
   return createHmac('sha256', clusterSecret).update('rexec terminal forwarding v1').digest();
@@ -66,7 +91,12 @@ function mac(key: Buffer, signed: string): Buffer {
 
 export function signForward(
   key: Buffer,
-  target: TerminalTarget | ExecForwardTarget | FileForwardTarget,
+  target:
+    | TerminalTarget
+    | ExecForwardTarget
+    | FileForwardTarget
+    | BackgroundExecForwardTarget
+    | z.infer<typeof ExecStreamForwardTarget>,
   nowMs = Date.now(),
 ): string {
   const payload = Buffer.from(JSON.stringify(target)).toString('base64url');

@@ -1,26 +1,31 @@
-// Terminals whose host's agent socket another replica holds: the replica the user reached checks
-// the user and the container as for any terminal, then opens a WebSocket to the holder's
-// FORWARD_PATH with the target signed (forward-signature.ts) and, once the holder accepted it,
-// completes the user's handshake and pipes frames both ways untouched. The holder relays it as one
-// of its own terminals, so flow control, resume, revocation and stop notices are all its; this
-// side adds backpressure between the two sockets, liveness pings to the user and the closing.
-// Which replica holds a host, and at what URL, is replica-registry.ts's.
+// Terminals (and background execs' stream sockets) whose host's agent socket another replica
+// holds: the replica the user reached checks the user and the container as for any such socket,
+// then opens a WebSocket to the holder's FORWARD_PATH (FORWARD_EXEC_STREAM_PATH) with the target
+// signed (forward-signature.ts) and, once the holder accepted it, completes the user's handshake
+// and pipes frames both ways untouched. The holder relays it as one of its own, so flow control,
+// resume, revocation and stop notices are all its; this side adds backpressure between the two
+// sockets, liveness pings to the user and the closing. Which replica holds a host, and at what
+// URL, is replica-registry.ts's.
 import type { IncomingMessage } from 'node:http';
 import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import {
   CloseCode,
   closeCodeName,
-  encodeTerminalServerMessage,
+  EXEC_STREAM_SUBPROTOCOL,
   TERMINAL_SUBPROTOCOL,
 } from '@rexec/protocol';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import { closeClients } from '../hub/close-clients.js';
 import type { Log } from '../hub/log.js';
 import { refuseUpgrade } from '../hub/upgrade-refusal.js';
+import type { ExecStreamRelay } from '../exec/exec-stream-relay.js';
+import type { ExecStreamTarget } from '../exec/exec-stream-connection.js';
 import {
   FORWARD_HEADER,
   createReplayGuard,
+  ExecStreamForwardTarget,
+  FORWARD_EXEC_STREAM_PATH,
   FORWARD_PATH,
   forwardKey,
   signForward,
@@ -47,42 +52,61 @@ export interface TerminalForwarder {
     head: Buffer,
     target: TerminalTarget,
   ): void;
-  /** Terminals this replica forwards now. */
+  /** The same for a background exec's stream socket. */
+  forwardExecStream(
+    peerUrl: string,
+    request: IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+    target: ExecStreamTarget,
+  ): void;
+  /** Sockets this replica forwards now. */
   readonly size: number;
   /** Closes every forwarded terminal (the shells stay with their agents to resume). */
   stop(): Promise<void>;
 }
 
-export function createTerminalForwarder(clusterSecret: string, log: Log): TerminalForwarder {
-  const key = forwardKey(clusterSecret);
+/** What differs between the sockets forwarded: where they go and how they are named. */
+interface SocketKind {
+  path: string;
+  subprotocol: string;
+  /** For logs: "terminal", "exec stream". */
+  what: string;
+  users: WebSocketServer;
+}
+
+function socketKind(path: string, subprotocol: string, what: string): SocketKind {
   const users = new WebSocketServer({
     noServer: true,
-    handleProtocols: (offered) =>
-      offered.has(TERMINAL_SUBPROTOCOL) ? TERMINAL_SUBPROTOCOL : false,
+    handleProtocols: (offered) => (offered.has(subprotocol) ? subprotocol : false),
   });
+  return { path, subprotocol, what, users };
+}
+
+export function createTerminalForwarder(clusterSecret: string, log: Log): TerminalForwarder {
+  const key = forwardKey(clusterSecret);
+  const terminals = socketKind(FORWARD_PATH, TERMINAL_SUBPROTOCOL, 'terminal');
+  const streams = socketKind(FORWARD_EXEC_STREAM_PATH, EXEC_STREAM_SUBPROTOCOL, 'exec stream');
   const pipes = new Set<() => void>();
   let stopping = false;
 
   function forward(
+    kind: SocketKind,
     peerUrl: string,
     request: IncomingMessage,
     socket: Duplex,
     head: Buffer,
-    target: TerminalTarget,
+    target: TerminalTarget | ExecStreamTarget,
   ): void {
     if (stopping) {
       refuseUpgrade(socket, 503, 'unavailable', 'The control plane is shutting down.');
       return;
     }
-    const peer = new WebSocket(
-      `${peerUrl.replace(/^http/, 'ws')}${FORWARD_PATH}`,
-      TERMINAL_SUBPROTOCOL,
-      {
-        headers: { [FORWARD_HEADER]: signForward(key, target) },
-        handshakeTimeout: HANDSHAKE_TIMEOUT_MS,
-        perMessageDeflate: false,
-      },
-    );
+    const peer = new WebSocket(`${peerUrl.replace(/^http/, 'ws')}${kind.path}`, kind.subprotocol, {
+      headers: { [FORWARD_HEADER]: signForward(key, target) },
+      handshakeTimeout: HANDSHAKE_TIMEOUT_MS,
+      perMessageDeflate: false,
+    });
     let settled = false;
     // The user may leave while the holder is still answering.
     const userGone = () => {
@@ -111,7 +135,7 @@ export function createTerminalForwarder(clusterSecret: string, log: Log): Termin
     peer.once('error', (error) => {
       if (settled) return;
       settled = true;
-      log.warn({ err: error, peer: peerUrl }, 'could not forward a terminal to its replica');
+      log.warn({ err: error, peer: peerUrl }, `could not forward a ${kind.what} to its replica`);
       refuseUpgrade(
         socket,
         503,
@@ -122,11 +146,16 @@ export function createTerminalForwarder(clusterSecret: string, log: Log): Termin
     peer.once('open', () => {
       settled = true;
       socket.off('close', userGone);
-      users.handleUpgrade(request, socket, head, (user) => pipe(user, peer, target));
+      kind.users.handleUpgrade(request, socket, head, (user) => pipe(kind, user, peer, target));
     });
   }
 
-  function pipe(user: WebSocket, peer: WebSocket, target: TerminalTarget): void {
+  function pipe(
+    kind: SocketKind,
+    user: WebSocket,
+    peer: WebSocket,
+    target: TerminalTarget | ExecStreamTarget,
+  ): void {
     let alive = true;
     const pinger = setInterval(() => {
       if (!alive) {
@@ -147,9 +176,9 @@ export function createTerminalForwarder(clusterSecret: string, log: Log): Termin
     };
     user.on('message', relay(user, peer));
     peer.on('message', relay(peer, user));
-    user.on('error', (error) => log.debug({ err: error }, 'forwarded terminal: user socket error'));
+    user.on('error', (error) => log.debug({ err: error }, `forwarded ${kind.what}: user socket`));
     peer.on('error', (error) =>
-      log.debug({ err: error }, 'forwarded terminal: replica socket error'),
+      log.debug({ err: error }, `forwarded ${kind.what}: replica socket`),
     );
     const end = () => {
       clearInterval(pinger);
@@ -166,12 +195,13 @@ export function createTerminalForwarder(clusterSecret: string, log: Log): Termin
         close(user, code, reason.toString('utf8'));
         return;
       }
-      // The holder went away without a closing handshake: as when an agent session is lost.
+      // The holder went away without a closing handshake: as when an agent session is lost. Both
+      // sockets' error frames have this shape (PROTOCOL.md §10, §10b).
       user.send(
-        encodeTerminalServerMessage({
+        JSON.stringify({
           type: 'error',
           code: 'session_lost',
-          message: 'The replica serving this terminal went away; reconnect to resume the shell.',
+          message: `The replica serving this ${kind.what} went away; reconnect to resume.`,
         }),
       );
       close(user, CloseCode.SESSION_LOST, 'session_lost');
@@ -182,20 +212,31 @@ export function createTerminalForwarder(clusterSecret: string, log: Log): Termin
     };
     pipes.add(shutdown);
     log.info(
-      { container_id: target.containerId, user_id: target.userId, session: target.session },
-      'terminal forwarded to the replica holding its host',
+      {
+        container_id: target.containerId,
+        ...('session' in target
+          ? { user_id: target.userId, session: target.session }
+          : { exec_id: target.execId }),
+      },
+      `${kind.what} forwarded to the replica holding its host`,
     );
   }
 
   return {
-    forward,
+    forward: (peerUrl, request, socket, head, target) =>
+      forward(terminals, peerUrl, request, socket, head, target),
+    forwardExecStream: (peerUrl, request, socket, head, target) =>
+      forward(streams, peerUrl, request, socket, head, target),
     get size() {
       return pipes.size;
     },
     async stop() {
       stopping = true;
       for (const shutdown of [...pipes]) shutdown();
-      await closeClients(users, CLOSE_GRACE_MS);
+      await Promise.all([
+        closeClients(terminals.users, CLOSE_GRACE_MS),
+        closeClients(streams.users, CLOSE_GRACE_MS),
+      ]);
     },
   };
 }
@@ -214,41 +255,50 @@ function close(ws: WebSocket, code: number, reason: string): void {
   }
 }
 
-/** An upgrade handler for FORWARD_PATH: a raw socket, before any handshake. */
+/** An upgrade handler for FORWARD_PATH and FORWARD_EXEC_STREAM_PATH: a raw socket, before any handshake. */
 export type ForwardedUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer) => void;
 
+/** The paths a ForwardedUpgrade takes. */
+export const FORWARDED_UPGRADE_PATHS: readonly string[] = [FORWARD_PATH, FORWARD_EXEC_STREAM_PATH];
+
 /**
- * Takes terminals other replicas forward here: the signature must hold under this replica's
- * cluster secret and the host's agent socket must be here; the terminal is then relayed as one of
- * this replica's own.
+ * Takes terminals and exec streams other replicas forward here: the signature must hold under this
+ * replica's cluster secret, be of the path's own kind and unseen, and the host's agent socket must
+ * be here; the socket is then relayed as one of this replica's own.
  */
 export function acceptForwarded(deps: {
   clusterSecret: string | undefined;
   isConnected: (hostId: string) => boolean;
   terminals: TerminalRelay;
+  execStreams: ExecStreamRelay;
   log: Log;
 }): ForwardedUpgrade {
   const key = deps.clusterSecret === undefined ? undefined : forwardKey(deps.clusterSecret);
   const replays = createReplayGuard();
   return (request, socket, head) => {
+    const stream =
+      new URL(request.url ?? '/', 'http://rexec').pathname === FORWARD_EXEC_STREAM_PATH;
+    const what = stream ? 'exec stream' : 'terminal';
     if (key === undefined) {
       refuseUpgrade(
         socket,
         503,
         'unavailable',
-        'This replica takes no forwarded terminals: REXEC_CLUSTER_SECRET is not set here.',
+        `This replica takes no forwarded ${what}s: REXEC_CLUSTER_SECRET is not set here.`,
       );
       return;
     }
     const raw = request.headers[FORWARD_HEADER];
     const header = typeof raw === 'string' ? raw : undefined;
-    const check = verifyForward(key, header, TerminalForwardTarget);
+    const check = stream
+      ? verifyForward(key, header, ExecStreamForwardTarget)
+      : verifyForward(key, header, TerminalForwardTarget);
     if (!check.ok) {
       deps.log.warn(
         { from: request.socket.remoteAddress, reason: check.reason },
-        'refused a forwarded terminal',
+        `refused a forwarded ${what}`,
       );
-      refuseUpgrade(socket, 401, 'unauthorized', `Forwarded terminal refused: ${check.reason}.`);
+      refuseUpgrade(socket, 401, 'unauthorized', `Forwarded ${what} refused: ${check.reason}.`);
       return;
     }
     if (header === undefined || !replays.firstUse(header)) {
@@ -256,11 +306,12 @@ export function acceptForwarded(deps: {
         socket,
         401,
         'unauthorized',
-        'Forwarded terminal refused: a replayed signature.',
+        `Forwarded ${what} refused: a replayed signature.`,
       );
       return;
     }
-    if (!deps.terminals.accepting) {
+    const relay = stream ? deps.execStreams : deps.terminals;
+    if (!relay.accepting) {
       refuseUpgrade(socket, 503, 'unavailable', 'The control plane is shutting down.');
       return;
     }
@@ -273,6 +324,7 @@ export function acceptForwarded(deps: {
       );
       return;
     }
-    deps.terminals.upgrade(request, socket, head, check.target);
+    if ('execId' in check.target) deps.execStreams.upgrade(request, socket, head, check.target);
+    else deps.terminals.upgrade(request, socket, head, check.target);
   };
 }

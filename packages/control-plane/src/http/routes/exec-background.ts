@@ -8,9 +8,11 @@ import {
   EXEC_STREAM_SUBPROTOCOL,
   ExecId,
   ExecSignalRequest,
+  type ExecSignal,
   ExecStatus,
   ExecStreamQuery,
 } from '@rexec/protocol';
+import type { FastifyReply } from 'fastify';
 import type { FastifyPluginCallbackZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { hostUnavailable, invalidRequest, invalidState, unavailable } from '../../errors.js';
@@ -18,6 +20,8 @@ import { DISCONNECTED } from '../../hub/channel.js';
 import { getContainer } from '../../services/container-queries.js';
 import type { RouteDependencies } from '../route-dependencies.js';
 import { callerOf } from '../auth.js';
+import { forwardBackgroundExec } from './exec-background-forward.js';
+import { hangUp, holderFor, sendForwarded } from './exec-forward.js';
 import { ERROR_RESPONSES } from './responses.js';
 import { offeredSubprotocols, pendingUpgrade } from './terminal-upgrade.js';
 
@@ -30,18 +34,41 @@ export function execBackgroundRoutes({
   sockets: hub = commands,
   backgroundExecs,
   execStreams,
+  replicaForwarding,
 }: RouteDependencies): FastifyPluginCallbackZod {
   return (app, _options, done) => {
-    /** The caller's running container on a connected host, as an exec target. */
+    /**
+     * The caller's running container as an exec target, on a host connected here (`holder`
+     * undefined) or to the live replica at `holder`, which the exec is then asked through.
+     */
     async function targetOf(userId: string, containerRef: string) {
       const row = await getContainer(database.db, userId, containerRef);
       if (row.status !== 'running') {
         throw invalidState(`The container is ${row.status}; its execs ended with it.`, row.status);
       }
-      if (row.hostId === null || !hub.isConnected(row.hostId)) {
-        throw hostUnavailable(row.hostId ?? undefined);
-      }
-      return { hostId: row.hostId, containerId: row.id };
+      if (row.hostId === null) throw hostUnavailable();
+      const target = { hostId: row.hostId, containerId: row.id };
+      if (hub.isConnected(row.hostId)) return { target, remote: undefined };
+      return { target, remote: await holderFor(replicaForwarding, row.hostId) };
+    }
+
+    /** A status query (or a signal, answered 202) through the replica holding the host. */
+    async function askHolder(
+      reply: FastifyReply,
+      remote: { holder: string; key: Buffer },
+      target: { hostId: string; containerId: string },
+      execId: string,
+      signal?: ExecSignal,
+    ) {
+      const call = { action: 'query' as const, exec_id: execId, ...(signal && { signal }) };
+      const answer = await forwardBackgroundExec(
+        remote.holder,
+        remote.key,
+        target,
+        call,
+        hangUp(reply),
+      );
+      return sendForwarded(reply, answer, signal === undefined ? undefined : 202);
     }
 
     const service = () => {
@@ -63,10 +90,12 @@ export function execBackgroundRoutes({
           response: { 200: ExecStatus, ...ERROR_RESPONSES },
         },
       },
-      async (request) => {
+      async (request, reply) => {
         const { user } = callerOf(request);
-        const target = await targetOf(user.id, request.params.id);
-        return service().query(target, request.params.exec_id);
+        const { target, remote } = await targetOf(user.id, request.params.id);
+        const { exec_id: execId } = request.params;
+        if (remote !== undefined) return askHolder(reply, remote, target, execId);
+        return service().query(target, execId);
       },
     );
 
@@ -85,8 +114,12 @@ export function execBackgroundRoutes({
       },
       async (request, reply) => {
         const { user } = callerOf(request);
-        const target = await targetOf(user.id, request.params.id);
-        const status = await service().query(target, request.params.exec_id, request.body.signal);
+        const { target, remote } = await targetOf(user.id, request.params.id);
+        const { exec_id: execId } = request.params;
+        if (remote !== undefined) {
+          return askHolder(reply, remote, target, execId, request.body.signal);
+        }
+        const status = await service().query(target, execId, request.body.signal);
         return reply.code(202).send(status);
       },
     );
@@ -119,17 +152,29 @@ export function execBackgroundRoutes({
           throw invalidRequest(`Offer the subprotocol ${EXEC_STREAM_SUBPROTOCOL}.`);
         }
         const { user } = callerOf(request);
-        const target = await targetOf(user.id, request.params.id);
+        const { target, remote } = await targetOf(user.id, request.params.id);
+        const stream = { ...target, execId: request.params.exec_id, offset: request.query.offset };
+        if (remote !== undefined) {
+          // The exec is asked through the replica holding its host, as a terminal is.
+          const forwarder = replicaForwarding?.forwarder;
+          if (forwarder === undefined) throw unavailable('This replica forwards no sockets.');
+          void reply.hijack();
+          upgrade.response.detachSocket(upgrade.socket as never);
+          forwarder.forwardExecStream(
+            remote.holder,
+            request.raw,
+            upgrade.socket,
+            upgrade.head,
+            stream,
+          );
+          return;
+        }
         if (execStreams === undefined || !execStreams.accepting) {
           throw unavailable('Exec streams are not served by this control plane right now.');
         }
         void reply.hijack();
         upgrade.response.detachSocket(upgrade.socket as never);
-        execStreams.upgrade(request.raw, upgrade.socket, upgrade.head, {
-          ...target,
-          execId: request.params.exec_id,
-          offset: request.query.offset,
-        });
+        execStreams.upgrade(request.raw, upgrade.socket, upgrade.head, stream);
       },
     );
     done();

@@ -2,9 +2,9 @@
 // answers its exit code and output. Counts against the operations rate limit; another user's
 // container is 404. The agent channel and the result's shape are the exec runner's.
 import { ContainerRef, ExecRequest, ExecResult, ExecStarted } from '@rexec/protocol';
-import type { FastifyReply } from 'fastify';
 import type { FastifyPluginCallbackZod } from 'fastify-type-provider-zod';
-import { forwardExec } from './exec-forward.js';
+import { forwardExec, hangUp, holderFor, sendForwarded } from './exec-forward.js';
+import { forwardBackgroundExec } from './exec-background-forward.js';
 import { z } from 'zod';
 import { hostUnavailable, invalidState, unavailable } from '../../errors.js';
 import { DISCONNECTED } from '../../hub/channel.js';
@@ -58,25 +58,21 @@ export function execRoutes({
         if (row.hostId === null) throw hostUnavailable();
         const target = { hostId: row.hostId, containerId: row.id };
         if (!hub.isConnected(row.hostId)) {
-          // Another replica may hold the host's socket: a foreground exec runs through it.
-          const holder = await replicaForwarding?.holderOf(row.hostId);
-          const key = replicaForwarding?.key;
-          if (holder === undefined || request.body.background === true) {
-            throw hostUnavailable(row.hostId);
-          }
-          if (key === undefined) {
-            throw unavailable(
-              'The container’s host is connected to another replica, and execs cannot be ' +
-                'forwarded there: REXEC_CLUSTER_SECRET is not set on this replica.',
-            );
-          }
-          const forwarded = await forwardExec(holder, key, target, request.body, hangUp(reply));
+          // Another replica may hold the host's socket: the exec runs through it.
+          const { holder, key } = await holderFor(replicaForwarding, row.hostId);
+          const gone = hangUp(reply);
+          const forwarded =
+            request.body.background === true
+              ? await forwardBackgroundExec(
+                  holder,
+                  key,
+                  target,
+                  { action: 'start', request: request.body },
+                  gone,
+                )
+              : await forwardExec(holder, key, target, request.body, gone);
           // Already JSON, success or error: sent as the holder wrote it.
-          return reply
-            .code(forwarded.status)
-            .type('application/json; charset=utf-8')
-            .serializer((payload) => payload as string)
-            .send(forwarded.text as never);
+          return sendForwarded(reply, forwarded);
         }
         if (request.body.background === true) {
           if (backgroundExecs === undefined) {
@@ -91,13 +87,4 @@ export function execRoutes({
     );
     done();
   };
-}
-
-/** Aborted when the client hangs up: the command is killed, nobody is left to read its result. */
-function hangUp(reply: FastifyReply): AbortSignal {
-  const gone = new AbortController();
-  reply.raw.once('close', () => {
-    if (!reply.raw.writableFinished) gone.abort();
-  });
-  return gone.signal;
 }

@@ -9,6 +9,7 @@ import { forwardedFileService } from '../../files/forwarded-files.js';
 import type { CommandChannel } from '../../hub/channel.js';
 import type { ContainerRow } from '../../db/schema/containers.js';
 import type { ReplicaForwarding } from '../route-dependencies.js';
+import { holderFor } from './exec-forward.js';
 
 export type FileAccess = 'transfer' | 'metadata';
 
@@ -38,15 +39,8 @@ export async function fileTarget(
   if (files === undefined) throw unavailable('This control plane does not serve files.');
   const target = { hostId: row.hostId, containerId: row.id };
   if (hub.isConnected(row.hostId)) return { target, files };
-  const holder = await forwarding?.holderOf(row.hostId);
-  if (holder === undefined) throw hostUnavailable(row.hostId);
-  if (forwarding?.key === undefined) {
-    throw unavailable(
-      'The container’s host is connected to another replica, and file operations cannot be ' +
-        'forwarded there: REXEC_CLUSTER_SECRET is not set on this replica.',
-    );
-  }
-  return { target, files: forwardedFileService(holder, forwarding.key, files.maxUploadBytes) };
+  const { holder, key } = await holderFor(forwarding, row.hostId, 'file operations');
+  return { target, files: forwardedFileService(holder, key, files.maxUploadBytes) };
 }
 
 /** Aborts when the client goes away before the answer was written. */

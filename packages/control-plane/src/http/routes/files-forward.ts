@@ -9,13 +9,14 @@ import { FileOp } from '@rexec/protocol';
 import type { FastifyPluginCallback } from 'fastify';
 import { hostUnavailable, invalidRequest, unavailable } from '../../errors.js';
 import type { FileService } from '../../files/file-service.js';
-import { readHead, sha256 } from '../../files/forwarded-files.js';
+import { readHead } from '../../files/forwarded-files.js';
 import type { CommandChannel } from '../../hub/channel.js';
 import {
   createReplayGuard,
   FileForwardTarget,
   FORWARD_FILES_PATH,
   FORWARD_HEADER,
+  sha256Hex as sha256,
 } from '../../terminal/forward-signature.js';
 import { checkForwarded, takeForwarded } from './forward-admission.js';
 import { clientGone } from './file-target.js';

@@ -8,7 +8,7 @@ import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { AGENT_CONNECT_PATH, readTerminalSubprotocols } from '@rexec/protocol';
 import type { FastifyInstance } from 'fastify';
-import { FORWARD_PATH } from '../../terminal/forward-signature.js';
+import { FORWARDED_UPGRADE_PATHS } from '../../terminal/replica-forward.js';
 
 export type UpgradeHandler = (request: IncomingMessage, socket: Duplex, head: Buffer) => void;
 
@@ -51,8 +51,9 @@ export function routeUpgrades(
       agent(request, socket, head);
       return;
     }
-    // Terminals another replica forwards, authenticated by the cluster secret's signature.
-    if (path === FORWARD_PATH && forwarded !== undefined) {
+    // Terminals and exec streams another replica forwards, authenticated by the cluster secret's
+    // signature.
+    if (FORWARDED_UPGRADE_PATHS.includes(path) && forwarded !== undefined) {
       socket.on('error', (error) => app.log.debug({ err: error }, 'upgrade socket error'));
       forwarded(request, socket, head);
       return;
