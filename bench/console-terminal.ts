@@ -9,6 +9,7 @@ import type { Page } from 'playwright-core';
 import { Container, Host, HostList } from '@rexec/protocol';
 import { BUSYBOX_IMAGE, removeTestHost } from '../test/helpers/engine.js';
 import { percentile, type BenchControlPlane, type Teardowns } from './control-plane.js';
+import { browserApart } from './cpu-affinity.js';
 
 const STREAM_MB = Number(process.env['REXEC_BENCH_STREAM_MB'] ?? 50);
 if (!Number.isInteger(STREAM_MB) || STREAM_MB < 1) {
@@ -19,7 +20,8 @@ const STREAM_BYTES = STREAM_MB * 1024 * 1024;
 const FEED_BYTES_PER_FRAME = 256 * 1024;
 /** Under xterm's 50 MB write-buffer limit, past which it drops data, should it fall behind. */
 const FEED_MB = Math.min(STREAM_MB, 20);
-const DONE = /^stream-42-done/;
+/** What the shell prints at the end of a run: typed as `stream-$((40+n))-done` so the echo of the typed line never matches. */
+const doneMarker = (run: number) => `stream-${40 + run}-done`;
 
 export const load = () =>
   `load ${loadavg()
@@ -95,19 +97,27 @@ async function report(page: Page, title: string, mb: number, seconds: number): P
   );
 }
 
-async function waitForDone(page: Page): Promise<void> {
+async function waitForDone(page: Page, marker: string): Promise<void> {
   await page.waitForFunction(
     (pattern) =>
       [...document.querySelectorAll('.xterm-rows > div')].some((row) =>
         new RegExp(pattern).test(row.textContent ?? ''),
       ),
-    DONE.source,
+    `^${marker}`,
     { timeout: 1_800_000, polling: 500 },
   );
 }
 
-async function realStream(page: Page, url: string, box: string): Promise<void> {
-  await page.goto(`${url}/#/containers/${box}/terminal`);
+async function realStream(
+  page: Page,
+  url: string,
+  box: string,
+  run: { number: number; session?: string; title: string },
+): Promise<void> {
+  const session = run.session === undefined ? '' : `/${run.session}`;
+  await page.goto(`${url}/#/containers/${box}/terminal${session}`);
+  // A fresh document, so the frames recorded are this run's only.
+  if (run.number > 1) await page.reload();
   await page.locator('[data-state="connected"]').waitFor({ timeout: 30_000 });
   await page.waitForFunction(() =>
     /[#$]\s*$/m.test(document.querySelector('.xterm-rows')?.textContent ?? ''),
@@ -115,10 +125,38 @@ async function realStream(page: Page, url: string, box: string): Promise<void> {
   await recordFrames(page);
   await page.locator('.xterm-host').click();
   const started = performance.now();
-  await page.keyboard.type(`yes | head -c ${STREAM_BYTES}; echo stream-$((40+2))-done\n`);
-  await waitForDone(page);
+  await page.keyboard.type(
+    `yes | head -c ${STREAM_BYTES}; echo stream-$((40+${run.number}))-done\n`,
+  );
+  await waitForDone(page, doneMarker(run.number));
   const seconds = (performance.now() - started) / 1000;
-  await report(page, `terminal page under yes | head -c ${STREAM_MB}M`, STREAM_MB, seconds);
+  await report(
+    page,
+    `terminal page under yes | head -c ${STREAM_MB}M${run.title}`,
+    STREAM_MB,
+    seconds,
+  );
+}
+
+/**
+ * The stream again in a new shell, started after the browser was given a CPU of its own, so the
+ * shell and everything it starts stay on the fleet's side.
+ */
+async function streamWithBrowserApart(page: Page, url: string, box: string): Promise<void> {
+  const apart = await browserApart();
+  if (apart === null) {
+    console.log('(one CPU: the browser cannot be kept apart from the fleet)');
+    return;
+  }
+  try {
+    await realStream(page, url, box, {
+      number: 2,
+      session: `web-apart${Date.now().toString(16)}`,
+      title: `, ${apart.description}`,
+    });
+  } finally {
+    await apart.undo();
+  }
 }
 
 /** The same command in the same container under `podman exec -it` in a PTY, without Rexec. */
@@ -147,7 +185,7 @@ async function ptyBaseline(box: string): Promise<void> {
 async function fedStream(page: Page, url: string, box: string): Promise<void> {
   await page.addInitScript('globalThis.__name = (fn) => fn');
   await page.addInitScript(
-    ({ total, perFrame }: { total: number; perFrame: number }) => {
+    ({ total, perFrame, marker }: { total: number; perFrame: number; marker: string }) => {
       const Real = window.WebSocket;
       class Fed extends EventTarget {
         binaryType = 'arraybuffer';
@@ -170,7 +208,7 @@ async function fedStream(page: Page, url: string, box: string): Promise<void> {
               }
               if (sent < total) requestAnimationFrame(pump);
               else {
-                const done = new TextEncoder().encode('stream-42-done\r\n').buffer;
+                const done = new TextEncoder().encode(`${marker}\r\n`).buffer;
                 this.dispatchEvent(new MessageEvent('message', { data: done }));
               }
             };
@@ -185,14 +223,14 @@ async function fedStream(page: Page, url: string, box: string): Promise<void> {
           args[0].includes('/terminal') ? new Fed(args[0]) : new target(...args),
       });
     },
-    { total: FEED_MB * 1024 * 1024, perFrame: FEED_BYTES_PER_FRAME },
+    { total: FEED_MB * 1024 * 1024, perFrame: FEED_BYTES_PER_FRAME, marker: doneMarker(3) },
   );
   await page.goto(`${url}/#/containers/${box}/terminal`);
   await page.reload();
   await page.locator('[data-state="connected"]').waitFor({ timeout: 30_000 });
   await recordFrames(page);
   const started = performance.now();
-  await waitForDone(page);
+  await waitForDone(page, doneMarker(3));
   const seconds = (performance.now() - started) / 1000;
   await report(
     page,
@@ -228,7 +266,9 @@ export async function terminalFigures(
   });
   const url = cp.controlPlane.url;
   // The signed-in tab: its sessionStorage holds the token.
-  await realStream(page, url, box.id);
+  await realStream(page, url, box.id, { number: 1, title: ', browser and fleet sharing the CPUs' });
   await ptyBaseline(box.id);
+  await streamWithBrowserApart(page, url, box.id);
+  // Last: its stand-in for WebSocket stays in the page for every later navigation.
   await fedStream(page, url, box.id);
 }
