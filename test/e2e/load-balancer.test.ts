@@ -4,18 +4,24 @@
 // health check marks it DOWN and requests through HAProxy succeed on the other. Once it is back,
 // kill -9 of the replica holding the socket: the agent reconnects through HAProxy to the survivor,
 // and execs and terminals work again. The balancer also refuses /internal/ and keeps the
-// per-client limits the replicas cannot keep behind it. Durations are never asserted.
+// per-client limits the replicas cannot keep behind it. Durations are never asserted. Without
+// docker compose here, compose.yaml is read for what it gives HAProxy and the replicas.
 import { createHash, randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
+import { execa } from 'execa';
 import pg from 'pg';
 import t, { type Test } from 'tap';
+import { parse } from 'yaml';
 import { Container } from '@rexec/protocol';
 import { TerminalClient } from '../control-plane/terminal/terminal-client.js';
+import { REPO_ROOT } from '../helpers/child-process.js';
 import { generateToken, startControlPlane, type ControlPlane } from '../helpers/processes.js';
 import { freePort } from '../helpers/net.js';
 import { boxRequest, startFleet, type Fleet } from './fleet.js';
-import { startBalancer, type Balancer, type ServerName } from './haproxy.js';
+import { HAPROXY_CONFIG, startBalancer, type Balancer, type ServerName } from './haproxy.js';
 
 interface Answer {
   status: number;
@@ -77,6 +83,34 @@ function replicaPair(
     },
   ];
 }
+
+interface ComposeFile {
+  services: Record<string, { environment?: Record<string, string>; volumes?: string[] }>;
+}
+
+void t.test('compose.yaml gives HAProxy what haproxy.cfg reads', async (t) => {
+  const text = await readFile(join(REPO_ROOT, 'deploy/compose.yaml'), 'utf8');
+  const { services } = parse(text, { merge: true }) as ComposeFile;
+  const env = services['haproxy']?.environment ?? {};
+  t.ok(
+    services['haproxy']?.volumes?.includes('./haproxy.cfg:/usr/local/etc/haproxy/haproxy.cfg:ro'),
+    'the image reads this file',
+  );
+  // The service names do not resolve here, as in compose before the replicas start.
+  const checked = await execa('haproxy', ['-c', '-f', HAPROXY_CONFIG], {
+    env: { PATH: process.env['PATH'] ?? '/usr/sbin:/usr/bin', ...env },
+    extendEnv: false,
+    reject: false,
+    all: true,
+  });
+  t.equal(checked.exitCode, 0, 'haproxy -c accepts it with those values', { output: checked.all });
+  for (const key of ['REXEC_REPLICA_1', 'REXEC_REPLICA_2']) {
+    const [service = '', port] = (env[key] ?? '').split(':');
+    const replica = services[service]?.environment ?? {};
+    t.equal(replica['REXEC_ADVERTISE_URL'], `http://${service}:${port}`, `${service} is a replica`);
+    t.match(replica['REXEC_CLUSTER_SECRET'], /^\$\{REXEC_CLUSTER_SECRET:\?/, 'with the secret');
+  }
+});
 
 void t.test('two replicas behind HAProxy, each killed in turn', async (t) => {
   const secret = randomBytes(32).toString('hex');
