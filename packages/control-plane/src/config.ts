@@ -77,6 +77,13 @@ const EnvSchema = z.object({
       .transform((url) => url.replace(/\/$/, ''))
       .optional(),
   ),
+  // A replica behind a load balancer: /readyz answers 503 this long before it stops serving.
+  REXEC_SHUTDOWN_DELAY_SECONDS: z
+    .string()
+    .default('0')
+    .pipe(z.string().regex(/^\d{1,4}$/, 'must be a whole number of seconds'))
+    .transform(Number)
+    .pipe(z.int().max(300, 'must be at most 300')),
   REXEC_CLUSTER_SECRET: optionalString.pipe(
     z.string().min(32, 'must be at least 32 characters (openssl rand -hex 32)').optional(),
   ),
@@ -217,6 +224,11 @@ export interface Config {
   idleCpuMillicores: number;
   /** How long one of idle_stop_minutes lasts: a minute, shortened only by tests. */
   idleMinuteMs: number;
+  /**
+   * How long a stopping replica answers /readyz 503 while still serving, so a load balancer's
+   * health checks take it out before it closes (REXEC_SHUTDOWN_DELAY_SECONDS).
+   */
+  shutdownDelayMs: number;
 }
 
 /** Thrown when the environment or flags hold a bad value; the message names each variable. */
@@ -288,6 +300,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     activityFlushIntervalMs: e.REXEC_ACTIVITY_FLUSH_SECONDS * 1000,
     idleCpuMillicores: e.REXEC_IDLE_CPU_MILLICORES,
     idleMinuteMs: e.REXEC_IDLE_MINUTE_SECONDS * 1000,
+    shutdownDelayMs: e.REXEC_SHUTDOWN_DELAY_SECONDS * 1000,
     allowedRegistries: e.REXEC_ALLOWED_REGISTRIES,
     hostLostAfterMs: Math.round(e.REXEC_HOST_LOST_AFTER_HOURS * 3_600_000),
     webhookPolicy: {
@@ -313,6 +326,7 @@ const FLAGS = {
   'metrics-port': 'REXEC_METRICS_PORT',
   'metrics-bind': 'REXEC_METRICS_BIND',
   'advertise-url': 'REXEC_ADVERTISE_URL',
+  'shutdown-delay-seconds': 'REXEC_SHUTDOWN_DELAY_SECONDS',
 } as const;
 
 export const USAGE = `usage: rexec-control-plane [${Object.entries(FLAGS)

@@ -239,6 +239,7 @@ async function main(): Promise<void> {
       log: log.child({ part: 'forward' }),
     }),
     idleMinuteMs: config.idleMinuteMs,
+    shuttingDown: () => stopping,
     execs: createExecRunner({
       hub,
       activity,
@@ -273,10 +274,14 @@ async function main(): Promise<void> {
   const shutdown = (signal: NodeJS.Signals) => {
     if (stopping) return;
     stopping = true;
-    log.info({ signal }, 'shutting down');
-    // Reverse order of start: no new sessions or reaps, terminals closed (their shells wait in the
-    // agents to be resumed), agents told to go elsewhere, then HTTP.
-    Promise.resolve(metricsServer?.stop())
+    log.info({ signal, delay_ms: config.shutdownDelayMs }, 'shutting down');
+    // First /readyz turns 503 while everything still serves, for REXEC_SHUTDOWN_DELAY_SECONDS, so a
+    // load balancer's health checks take this replica out before its agents are told to go
+    // elsewhere (they would otherwise be balanced straight back to it). Then the reverse order of
+    // start: no new sessions or reaps, terminals closed (their shells wait in the agents to be
+    // resumed), agents told to go elsewhere, then HTTP.
+    new Promise((resolve) => setTimeout(resolve, config.shutdownDelayMs))
+      .then(() => metricsServer?.stop())
       .then(() => reconciler.stop())
       .then(() => auditRetention.stop())
       .then(() => eventWake.stop())

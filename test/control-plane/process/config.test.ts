@@ -36,6 +36,7 @@ void t.test('defaults follow DESIGN §2', (t) => {
     activityFlushIntervalMs: 10_000,
     idleCpuMillicores: 50,
     idleMinuteMs: 60_000,
+    shutdownDelayMs: 0,
   });
   t.end();
 });
@@ -71,6 +72,7 @@ void t.test('reads every variable', (t) => {
       REXEC_ACTIVITY_FLUSH_SECONDS: '2',
       REXEC_IDLE_CPU_MILLICORES: '100',
       REXEC_IDLE_MINUTE_SECONDS: '1',
+      REXEC_SHUTDOWN_DELAY_SECONDS: '5',
     }),
     {
       bind: '0.0.0.0',
@@ -104,6 +106,7 @@ void t.test('reads every variable', (t) => {
       activityFlushIntervalMs: 2_000,
       idleCpuMillicores: 100,
       idleMinuteMs: 1_000,
+      shutdownDelayMs: 5_000,
     },
   );
   t.equal(loadConfig({ REXEC_DATABASE_URL: '' }).databaseUrl, undefined, 'empty means unset');
@@ -132,6 +135,7 @@ void t.test('a bad value is an error naming the variable', (t) => {
     REXEC_IDLE_MINUTE_SECONDS: '61',
     REXEC_ADVERTISE_URL: 'http://cp-2:8080/api',
     REXEC_CLUSTER_SECRET: 'too short',
+    REXEC_SHUTDOWN_DELAY_SECONDS: '301',
   };
   for (const [variable, value] of Object.entries(cases)) {
     t.throws(() => loadConfig({ [variable]: value }), ConfigError, variable);

@@ -1,6 +1,7 @@
 // The real rexec-control-plane process: it starts and logs where it listens, the bootstrap admin
 // token works and sits in a 0600 file, a restart keeps the admin without a new token, bad
-// configuration and a failing migration stop it before listening, and SIGTERM exits 0.
+// configuration and a failing migration stop it before listening, and SIGTERM exits 0 (after
+// REXEC_SHUTDOWN_DELAY_SECONDS of answering /readyz 503 while still serving, when set).
 import { Me } from '@rexec/protocol';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -52,6 +53,23 @@ void t.test('without a given token it generates one, prints it once and writes i
   t.equal(stored, printed);
   t.equal((await me(cp.url, stored)).status, 200);
 });
+
+void t.test(
+  'shutting down with a delay: not ready at once, still serving, then exits 0',
+  async (t) => {
+    const cp = await startControlPlane(t, { env: { REXEC_SHUTDOWN_DELAY_SECONDS: '3' } });
+    t.equal((await fetch(`${cp.url}/readyz`)).status, 200, 'ready while running');
+    const exited = new Promise<number | null>((resolve) => cp.process.once('exit', resolve));
+    cp.process.kill('SIGTERM');
+    // The signal is handled between requests; a moment is enough for it to arrive.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const ready = await fetch(`${cp.url}/readyz`);
+    t.equal(ready.status, 503, 'a balancer sees it is not ready');
+    t.match(await ready.json(), { code: 'unavailable', error: /shutting down/ });
+    t.equal((await me(cp.url, cp.adminToken)).status, 200, 'while requests are still served');
+    t.equal(await exited, 0, 'then it stops and exits 0');
+  },
+);
 
 void t.test('a bad REXEC_PORT exits non-zero naming the variable', async (t) => {
   for (const port of ['70000', 'eighty', '-1']) {

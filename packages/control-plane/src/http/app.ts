@@ -115,6 +115,8 @@ export interface AppDependencies {
   sseHeartbeatMs?: number;
   /** How long one of a tier's idle_stop_minutes lasts, for idle_stop_at; a minute when absent. */
   idleMinuteMs?: number;
+  /** True once the process began to shut down (/readyz answers 503). */
+  shuttingDown?: () => boolean;
   /** How long a request body may stall before its socket is closed; DEFAULT_BODY_IDLE_MS. */
   bodyIdleMs?: number;
   /** Counts and times requests by route for metrics; nothing is recorded when absent. */
@@ -204,6 +206,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     ...(deps.eventWake === undefined ? {} : { eventWake: deps.eventWake }),
     sseHeartbeatMs: deps.sseHeartbeatMs ?? DEFAULT_SSE_HEARTBEAT_MS,
     idleMinuteMs: deps.idleMinuteMs ?? ONE_MINUTE_MS,
+    ...(deps.shuttingDown === undefined ? {} : { shuttingDown: deps.shuttingDown }),
   };
   await app.register(healthRoutes(routeDeps));
   await app.register(

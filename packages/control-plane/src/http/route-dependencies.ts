@@ -39,6 +39,8 @@ export interface RouteDependencies {
   webhookPolicy?: AddressPolicy;
   eventWake?: EventWake;
   sseHeartbeatMs: number;
+  /** True once this replica began to shut down: /readyz answers 503 from then on. */
+  shuttingDown?: () => boolean;
   idleMinuteMs: number;
 }
 
