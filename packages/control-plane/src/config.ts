@@ -6,6 +6,7 @@ import { DEFAULT_MAX_UPLOAD_MB } from '@rexec/protocol';
 import { z } from 'zod';
 import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_STATEMENT_TIMEOUT_MS } from './db/open.js';
 import { DEFAULT_RECONCILE_SECONDS } from './lifecycle/periodic-reconcile.js';
+import { trustedProxyProblem } from './http/client-address.js';
 import { DEFAULT_AUTH_FAILURES_PER_MIN, DEFAULT_ENROLLS_PER_MIN } from './http/ip-limits.js';
 import { DEFAULT_AUDIT_RETENTION_DAYS } from './lifecycle/audit-retention.js';
 import {
@@ -77,6 +78,21 @@ const EnvSchema = z.object({
       .transform((url) => url.replace(/\/$/, ''))
       .optional(),
   ),
+  // Proxies whose X-Forwarded-For names the client (per-address limits, the audit log).
+  REXEC_TRUST_PROXY: z
+    .string()
+    .default('')
+    .transform((text, ctx) => {
+      const entries = text
+        .split(',')
+        .map((entry) => entry.trim())
+        .filter((entry) => entry !== '');
+      for (const entry of entries) {
+        const problem = trustedProxyProblem(entry);
+        if (problem !== null) ctx.addIssue({ code: 'custom', message: problem });
+      }
+      return entries;
+    }),
   // A replica behind a load balancer: /readyz answers 503 this long before it stops serving.
   REXEC_SHUTDOWN_DELAY_SECONDS: z
     .string()
@@ -229,6 +245,8 @@ export interface Config {
    * health checks take it out before it closes (REXEC_SHUTDOWN_DELAY_SECONDS).
    */
   shutdownDelayMs: number;
+  /** Proxies trusted to name the client in X-Forwarded-For (REXEC_TRUST_PROXY); none when empty. */
+  trustProxy: string[];
 }
 
 /** Thrown when the environment or flags hold a bad value; the message names each variable. */
@@ -301,6 +319,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     idleCpuMillicores: e.REXEC_IDLE_CPU_MILLICORES,
     idleMinuteMs: e.REXEC_IDLE_MINUTE_SECONDS * 1000,
     shutdownDelayMs: e.REXEC_SHUTDOWN_DELAY_SECONDS * 1000,
+    trustProxy: e.REXEC_TRUST_PROXY,
     allowedRegistries: e.REXEC_ALLOWED_REGISTRIES,
     hostLostAfterMs: Math.round(e.REXEC_HOST_LOST_AFTER_HOURS * 3_600_000),
     webhookPolicy: {
@@ -327,6 +346,7 @@ const FLAGS = {
   'metrics-bind': 'REXEC_METRICS_BIND',
   'advertise-url': 'REXEC_ADVERTISE_URL',
   'shutdown-delay-seconds': 'REXEC_SHUTDOWN_DELAY_SECONDS',
+  'trust-proxy': 'REXEC_TRUST_PROXY',
 } as const;
 
 export const USAGE = `usage: rexec-control-plane [${Object.entries(FLAGS)

@@ -23,6 +23,7 @@ import { createReplicaPresence } from './hub/replica-presence.js';
 import { createReplicaRegistry, type ReplicaRegistry } from './hub/replica-registry.js';
 import { acceptForwarded, createTerminalForwarder } from './terminal/replica-forward.js';
 import { forwardKey } from './terminal/forward-signature.js';
+import { clientAddressOf } from './http/client-address.js';
 import { attachLifecycle } from './lifecycle/index.js';
 import { createHostLossReaper } from './lifecycle/host-loss.js';
 import { createPeriodicReconcile } from './lifecycle/periodic-reconcile.js';
@@ -140,6 +141,7 @@ async function main(): Promise<void> {
     log: log.child({ part: 'hub' }),
     presence,
     ipLimits,
+    clientAddress: clientAddressOf(config.trustProxy),
     activity,
   });
   // What users ask for goes to a host's agent through whichever replica holds its socket.
@@ -240,6 +242,7 @@ async function main(): Promise<void> {
     }),
     idleMinuteMs: config.idleMinuteMs,
     shuttingDown: () => stopping,
+    trustProxy: config.trustProxy,
     execs: createExecRunner({
       hub,
       activity,

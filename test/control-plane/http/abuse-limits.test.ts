@@ -40,6 +40,29 @@ void t.test('failed authentication is limited per address, before any lookup', a
   t.equal(unlooked.status, 429);
 });
 
+void t.test(
+  'behind a trusted proxy each client is limited on its own, and only there',
+  async (t) => {
+    const limits = () => createIpLimits({ authFailuresPerMin: 2, enrollsPerMin: 1000 });
+    const from = (client: string) => ({ token: bogus(), headers: { 'x-forwarded-for': client } });
+    const behind = await startServer(t, 'pg', { ipLimits: limits(), trustProxy: ['127.0.0.1'] });
+    for (let i = 0; i < 2; i += 1) {
+      t.equal((await call(behind, 'GET', '/api/v1/me', from('203.0.113.7'))).status, 401);
+    }
+    const limited = await call(behind, 'GET', '/api/v1/me', from('203.0.113.7'));
+    t.equal(limited.status, 429, 'the failing client is refused');
+    const other = await call(behind, 'GET', '/api/v1/me', from('203.0.113.8'));
+    t.equal(other.status, 401, 'another client behind the same proxy is not');
+    // Without the proxy trusted, the header is the client's own claim and changes nothing.
+    const direct = await startServer(t, 'pg', { ipLimits: limits() });
+    for (let i = 0; i < 2; i += 1) {
+      t.equal((await call(direct, 'GET', '/api/v1/me', from(`198.51.100.${i}`))).status, 401);
+    }
+    const claimed = await call(direct, 'GET', '/api/v1/me', from('198.51.100.99'));
+    t.equal(claimed.status, 429, 'a forwarded-for header from an untrusted peer is ignored');
+  },
+);
+
 void t.test('agent enrollment is limited per address, malformed attempts included', async (t) => {
   const server = await startServer(t, 'pg', {
     ipLimits: createIpLimits({ authFailuresPerMin: 1000, enrollsPerMin: 2 }),

@@ -57,6 +57,8 @@ export interface ServerOptions {
   eventWake?: EventWake;
   sseHeartbeatMs?: number;
   bodyIdleMs?: number;
+  /** REXEC_TRUST_PROXY: proxies whose X-Forwarded-For names the client. */
+  trustProxy?: readonly string[];
 }
 
 /** A fresh, migrated, seeded database with a bootstrap admin; closed when t ends. */
@@ -96,6 +98,7 @@ export async function startServer(
     ...(options.eventWake === undefined ? {} : { eventWake: options.eventWake }),
     ...(options.sseHeartbeatMs === undefined ? {} : { sseHeartbeatMs: options.sseHeartbeatMs }),
     ...(options.bodyIdleMs === undefined ? {} : { bodyIdleMs: options.bodyIdleMs }),
+    ...(options.trustProxy === undefined ? {} : { trustProxy: options.trustProxy }),
   });
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
   const close = () => app.close();

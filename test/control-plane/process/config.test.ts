@@ -37,6 +37,7 @@ void t.test('defaults follow DESIGN §2', (t) => {
     idleCpuMillicores: 50,
     idleMinuteMs: 60_000,
     shutdownDelayMs: 0,
+    trustProxy: [],
   });
   t.end();
 });
@@ -73,6 +74,7 @@ void t.test('reads every variable', (t) => {
       REXEC_IDLE_CPU_MILLICORES: '100',
       REXEC_IDLE_MINUTE_SECONDS: '1',
       REXEC_SHUTDOWN_DELAY_SECONDS: '5',
+      REXEC_TRUST_PROXY: '10.0.0.5, 192.168.0.0/16,fd00::/8,loopback',
     }),
     {
       bind: '0.0.0.0',
@@ -107,6 +109,7 @@ void t.test('reads every variable', (t) => {
       idleCpuMillicores: 100,
       idleMinuteMs: 1_000,
       shutdownDelayMs: 5_000,
+      trustProxy: ['10.0.0.5', '192.168.0.0/16', 'fd00::/8', 'loopback'],
     },
   );
   t.equal(loadConfig({ REXEC_DATABASE_URL: '' }).databaseUrl, undefined, 'empty means unset');
@@ -136,12 +139,17 @@ void t.test('a bad value is an error naming the variable', (t) => {
     REXEC_ADVERTISE_URL: 'http://cp-2:8080/api',
     REXEC_CLUSTER_SECRET: 'too short',
     REXEC_SHUTDOWN_DELAY_SECONDS: '301',
+    REXEC_TRUST_PROXY: '10.0.0.5,haproxy',
   };
   for (const [variable, value] of Object.entries(cases)) {
     t.throws(() => loadConfig({ [variable]: value }), ConfigError, variable);
     t.throws(() => loadConfig({ [variable]: value }), { message: new RegExp(variable) }, variable);
   }
   t.throws(() => loadConfig({ REXEC_PORT: '1.5' }), { message: /REXEC_PORT/ });
+  t.throws(() => loadConfig({ REXEC_TRUST_PROXY: '10.0.0.0/33' }), {
+    message: /REXEC_TRUST_PROXY.*prefix outside 0–32/,
+  });
+  t.throws(() => loadConfig({ REXEC_TRUST_PROXY: '::1/129' }), { message: /0–128/ });
   t.throws(() => loadConfig({ REXEC_ADVERTISE_URL: 'cp-2:8080' }), {
     message: /REXEC_ADVERTISE_URL/,
   });

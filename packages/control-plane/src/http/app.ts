@@ -117,6 +117,8 @@ export interface AppDependencies {
   idleMinuteMs?: number;
   /** True once the process began to shut down (/readyz answers 503). */
   shuttingDown?: () => boolean;
+  /** Proxies trusted to name the client in X-Forwarded-For; none when absent or empty. */
+  trustProxy?: readonly string[];
   /** How long a request body may stall before its socket is closed; DEFAULT_BODY_IDLE_MS. */
   bodyIdleMs?: number;
   /** Counts and times requests by route for metrics; nothing is recorded when absent. */
@@ -165,6 +167,9 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     requestTimeout: 0,
     keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
     return503OnClosing: true,
+    // request.ip: the client behind the trusted proxies (client-address.ts), else the socket's.
+    trustProxy:
+      deps.trustProxy !== undefined && deps.trustProxy.length > 0 ? [...deps.trustProxy] : false,
     routerOptions: { maxParamLength: MAX_PATH_PARAM_CHARS },
     frameworkErrors: (error, request, reply) => {
       // The reply is thenable; fastify wants nothing back from this hook.

@@ -17,20 +17,22 @@ export interface AdmissionDeps {
   db: Database['db'];
   log: Log;
   ipLimits?: IpLimits | undefined;
+  /** The client's address through trusted proxies; the socket's own when absent. */
+  clientAddress?: ((request: IncomingMessage) => string) | undefined;
 }
 
 /** The host behind an upgrade request, or null once the socket has been answered with a refusal. */
 export async function admitAgent(
   request: IncomingMessage,
   socket: Duplex,
-  { db, log, ipLimits }: AdmissionDeps,
+  { db, log, ipLimits, clientAddress }: AdmissionDeps,
 ): Promise<AuthenticatedHost | null> {
   const offered = (request.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim());
   if (!offered.includes(AGENT_SUBPROTOCOL)) {
     refuseUpgrade(socket, 400, 'invalid_request', `Offer the subprotocol ${AGENT_SUBPROTOCOL}.`);
     return null;
   }
-  const ip = request.socket.remoteAddress ?? 'unknown';
+  const ip = clientAddress?.(request) ?? request.socket.remoteAddress ?? 'unknown';
   try {
     await ipLimits?.checkAuth(ip);
   } catch (error) {

@@ -112,6 +112,8 @@ export interface HubDependencies {
    * credential costs a database lookup. Without one, upgrades are not limited per address.
    */
   ipLimits?: IpLimits;
+  /** The address an upgrade comes from, through trusted proxies (http/client-address.ts). */
+  clientAddress?: (request: IncomingMessage) => string;
   /** Where heartbeats' CPU measures go (a busy container is not idle); nowhere when absent. */
   activity?: ActivitySink;
 }

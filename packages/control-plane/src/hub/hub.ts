@@ -83,6 +83,7 @@ export function createHub({
   options = {},
   presence,
   ipLimits,
+  clientAddress,
   activity = NO_ACTIVITY,
 }: HubDependencies): Hub {
   const db = database.db;
@@ -198,7 +199,7 @@ export function createHub({
       refuseUpgrade(socket, 503, 'unavailable', 'The control plane is shutting down.');
       return;
     }
-    const host = await admitAgent(request, socket, { db, log, ipLimits });
+    const host = await admitAgent(request, socket, { db, log, ipLimits, clientAddress });
     if (host === null) return;
     if (socket.destroyed) return;
     wss.handleUpgrade(request, socket, head, (ws) => adopt(ws, host));
