@@ -1,7 +1,13 @@
 // Opening the database: both drivers answer ping and survive a double close; an unreachable
-// Postgres fails at once with a clear error that does not leak the password.
+// Postgres fails at once with a clear error that does not leak the password; PGlite runs with
+// small shared buffers.
 import t from 'tap';
-import { openDatabase, redact } from '../../../packages/control-plane/src/db/open.js';
+import { selectRows, sql } from '../../../packages/control-plane/src/db/index.js';
+import {
+  openDatabase,
+  PGLITE_SHARED_BUFFERS_MB,
+  redact,
+} from '../../../packages/control-plane/src/db/open.js';
 import { DB_DRIVERS, freshDatabase } from '../../helpers/postgres.js';
 
 for (const driver of DB_DRIVERS) {
@@ -58,4 +64,12 @@ void t.test('redact hides only the password', (t) => {
   t.equal(redact('postgres://u@h/d'), 'postgres://u@h/d');
   t.equal(redact('not a url'), '<unparseable database URL>');
   t.end();
+});
+
+void t.test('pglite: runs with the small shared buffers it was given', async (t) => {
+  // PGlite touches all of its shared memory at start; initdb's default is 128 MB.
+  const database = await openDatabase(await freshDatabase(t, 'pglite'));
+  t.teardown(() => database.close());
+  const rows = await selectRows<{ shared_buffers: string }>(database.db, sql`show shared_buffers`);
+  t.equal(rows[0]?.shared_buffers, `${PGLITE_SHARED_BUFFERS_MB}MB`);
 });

@@ -41,6 +41,21 @@ const QUERY_TIMEOUT_GRACE_MS = 2_000;
  */
 export const DEFAULT_IDLE_IN_TRANSACTION_TIMEOUT_MS = 60_000;
 
+/**
+ * Postgres's shared buffers in PGlite. PGlite touches all of its shared memory at start, so every
+ * MB here is a MB of the control plane's resident memory from the first second; initdb's 128 MB
+ * default was half of the whole process's memory target. An embedded database is small (a few MB
+ * past the catalogs), and a page not in the buffers is a read from the OS page cache.
+ */
+export const PGLITE_SHARED_BUFFERS_MB = 16;
+
+/** PGlite's own start parameters (single-user mode and the rest) plus the buffers above. */
+const pgliteStartParams = (): string[] => [
+  ...PGlite.defaultStartParams,
+  '-c',
+  `shared_buffers=${PGLITE_SHARED_BUFFERS_MB}MB`,
+];
+
 export interface OpenOptions {
   /** pg pool size; the default suits one replica on a small machine. */
   poolSize?: number;
@@ -98,8 +113,9 @@ async function openPg(url: string, options: OpenOptions): Promise<Database> {
 
 async function openPglite(dataDir: string): Promise<Database> {
   let client: PGlite;
+  const startParams = pgliteStartParams();
   try {
-    client = await PGlite.create({ dataDir });
+    client = await PGlite.create({ dataDir, startParams });
   } catch (error) {
     throw new Error(`cannot open the embedded database in ${dataDir}`, { cause: error });
   }
