@@ -6,7 +6,9 @@
 // 100 ms), next to the same command under `podman exec -it` in a PTY without Rexec (the PTY path
 // is what bounds that stream: each newline costs the kernel's tty layer a write of its own), and
 // the terminal page fed by an in-page stand-in for its socket at full speed (what the page itself
-// can draw). The 100 containers are real rows made through the API on a real control plane and
+// can draw), and the stream once more in a new shell with the browser's processes on a CPU of
+// their own and the rest of the bench on the others (cpu-affinity.ts), as when a person opens the
+// console on their own machine rather than on the host running the shell. The 100 containers are real rows made through the API on a real control plane and
 // Postgres, placed on a simulated host (test/control-plane/hub/agent-peer.ts) so no engine work
 // competes with the browser; the terminal runs in a busybox container on a real agent (podman).
 // Each figure is printed with the load average. Asserts nothing.
