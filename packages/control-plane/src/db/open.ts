@@ -7,6 +7,7 @@ import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
 import type { PgDatabase, PgQueryResultHKT, PgTransaction } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import pg from 'pg';
+import { initPgliteInChild } from './pglite-init.js';
 import * as schema from './schema/index.js';
 
 export type Schema = typeof schema;
@@ -115,6 +116,8 @@ async function openPglite(dataDir: string): Promise<Database> {
   let client: PGlite;
   const startParams = pgliteStartParams();
   try {
+    // A first start's initdb runs elsewhere: its scratch memory would outlive it here.
+    await initPgliteInChild(dataDir, startParams);
     client = await PGlite.create({ dataDir, startParams });
   } catch (error) {
     throw new Error(`cannot open the embedded database in ${dataDir}`, { cause: error });
