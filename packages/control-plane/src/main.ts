@@ -12,6 +12,7 @@ import { adminTokenBanner, writeAdminToken } from './bootstrap.js';
 import { applyFlags, ConfigError, loadConfig, type Config } from './config.js';
 import { migrateDatabase } from './db/migrate.js';
 import { openDatabase, redact, type Database, type DbTarget } from './db/open.js';
+import { keepWasmOnBaselineTier } from './db/wasm-tier.js';
 import { buildApp } from './http/app.js';
 import { createIpLimits } from './http/ip-limits.js';
 import { liveTokenIds } from './services/tokens.js';
@@ -62,6 +63,8 @@ async function openAndMigrate(config: Config, log: Logger): Promise<Database> {
       ? { dataDir: join(config.dataDir, 'db') }
       : { url: config.databaseUrl };
   log.info({ database: 'url' in target ? redact(target.url) : target.dataDir }, 'opening database');
+  // Before PGlite compiles its Postgres: the optimizing tier costs memory and buys nothing here.
+  if (!('url' in target)) keepWasmOnBaselineTier();
   const database = await openDatabase(target, {
     connectTimeoutMs: config.databaseConnectTimeoutMs,
     statementTimeoutMs: config.databaseStatementTimeoutMs,

@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { access } from 'node:fs/promises';
 import { join } from 'node:path';
+import { BASELINE_WASM_FLAG } from './wasm-tier.js';
 
 /** Run with `node --input-type=module -e`: argv is [node, module URL, data dir, start params]. */
 const CHILD_SCRIPT = `
@@ -55,6 +56,8 @@ export async function initPgliteInChild(
   const child = spawn(
     process.execPath,
     [
+      // initdb is short work: TurboFan's compiles would cost it more CPU than they save.
+      BASELINE_WASM_FLAG,
       '--input-type=module',
       '-e',
       CHILD_SCRIPT,
