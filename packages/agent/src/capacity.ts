@@ -1,15 +1,9 @@
-// Measures the host from the kernel's own figures: allocatable capacity for HELLO (logical cores as
+// Measures the host with systeminformation: allocatable capacity for HELLO (logical cores as
 // millicores, memory, the disk holding the engine's storage) with the operator's overrides applied,
 // and current usage for heartbeats. Deciding what fits is the control plane's scheduler's.
-// Read directly (/proc, statfs) rather than through a system-information library: a heartbeat
-// comes every 3 s, and such a library ran lscpu, dmidecode, df and `cat /proc/stat` (that one
-// synchronously) for each, and kept ~10 MB of its own code resident in an agent that idles.
-import { statfs } from 'node:fs/promises';
-import { cpus } from 'node:os';
-import { dirname } from 'node:path';
 import type { HostCapacity, HostUsage } from '@rexec/protocol';
+import * as si from 'systeminformation';
 import type { CapacityOverrides } from './config.js';
-import { readCpuTimes, readMemory, type CpuTimes } from './host-readings.js';
 import type { RuntimeKind } from './runtime/index.js';
 
 const MIB = 1024 * 1024;
@@ -28,51 +22,40 @@ export interface HostMeter {
   usage(): Promise<HostUsage>;
 }
 
-export interface DiskFigures {
+interface DiskFigures {
   sizeMb: number;
   usedMb: number;
 }
 
-/**
- * The filesystem holding `path`, as df reports it (size, and used as size less free blocks). A
- * path not made yet (the engine has stored nothing) is on the filesystem of its nearest parent.
- */
-export async function storageDisk(path: string): Promise<DiskFigures> {
-  let at = path;
-  for (;;) {
-    try {
-      const fs = await statfs(at);
-      return {
-        sizeMb: Math.floor((fs.blocks * fs.bsize) / MIB),
-        usedMb: Math.floor(((fs.blocks - fs.bfree) * fs.bsize) / MIB),
-      };
-    } catch (error) {
-      const parent = dirname(at);
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT' || parent === at) throw error;
-      at = parent;
-    }
+// The mount whose path is the longest prefix of the storage path holds it.
+async function storageDisk(path: string): Promise<DiskFigures> {
+  const mounts = await si.fsSize();
+  let best: (typeof mounts)[number] | undefined;
+  for (const mount of mounts) {
+    const prefix = mount.mount.endsWith('/') ? mount.mount : `${mount.mount}/`;
+    const holds = mount.mount === path || `${path}/`.startsWith(prefix);
+    if (holds && (best === undefined || mount.mount.length > best.mount.length)) best = mount;
   }
+  if (best === undefined) return { sizeMb: 0, usedMb: 0 };
+  return { sizeMb: Math.floor(best.size / MIB), usedMb: Math.floor(best.used / MIB) };
 }
 
-/** The logical cores the kernel has online (os.cpus() lists each one). */
-const logicalCores = (): number => Math.max(cpus().length, 1);
-
-/** Busy share of CPU time between two readings; since boot for the first. */
-function busyFraction(before: CpuTimes | undefined, now: CpuTimes): number | undefined {
-  const busy = now.busy - (before?.busy ?? 0);
-  const total = now.total - (before?.total ?? 0);
-  return total > 0 ? busy / total : undefined;
+async function logicalCores(): Promise<number> {
+  const cpu = await si.cpu();
+  return Math.max(cpu.cores, 1);
 }
 
 export function createHostMeter(kind: RuntimeKind, overrides: CapacityOverrides): HostMeter {
   const storagePath = STORAGE_PATHS[kind];
-  let lastCpu: CpuTimes | undefined;
-  let lastBusy = 0;
   async function measured(): Promise<HostCapacity> {
-    const [memory, disk] = await Promise.all([readMemory(), storageDisk(storagePath)]);
+    const [cores, memory, disk] = await Promise.all([
+      logicalCores(),
+      si.mem(),
+      storageDisk(storagePath),
+    ]);
     return {
-      cpu_millicores: logicalCores() * 1000,
-      memory_mb: Math.floor(memory.totalBytes / MIB),
+      cpu_millicores: cores * 1000,
+      memory_mb: Math.floor(memory.total / MIB),
       disk_mb: disk.sizeMb,
     };
   }
@@ -90,19 +73,17 @@ export function createHostMeter(kind: RuntimeKind, overrides: CapacityOverrides)
       return { measured: machine, capacity: withOverrides(machine) };
     },
     async usage() {
-      const [cpu, memory, disk] = await Promise.all([
-        readCpuTimes(),
-        readMemory(),
+      const [cores, load, memory, disk] = await Promise.all([
+        logicalCores(),
+        si.currentLoad(),
+        si.mem(),
         storageDisk(storagePath),
       ]);
-      // Two readings within one clock tick have nothing between them: the last share stands.
-      lastBusy = busyFraction(lastCpu, cpu) ?? lastBusy;
-      lastCpu = cpu;
+      const loadFraction = Number.isFinite(load.currentLoad) ? load.currentLoad / 100 : 0;
       return {
-        cpu_millicores: Math.max(0, Math.round(lastBusy * logicalCores() * 1000)),
-        // In use: what the kernel could not hand out without reclaiming (MemAvailable leaves the
-        // page cache out, which the kernel gives back under pressure).
-        memory_mb: Math.floor((memory.totalBytes - memory.availableBytes) / MIB),
+        cpu_millicores: Math.max(0, Math.round(loadFraction * cores * 1000)),
+        // `active` leaves out page cache, which the kernel gives back under pressure.
+        memory_mb: Math.floor(memory.active / MIB),
         disk_mb: disk.usedMb,
       };
     },
