@@ -1,7 +1,13 @@
 // Hands the first admin's token to the operator: written to `<data dir>/admin-token` with mode
-// 0600 and shown once on stderr in a banner. Creating the admin itself is the users service's job.
+// 0600 and shown once on stderr in a banner. Creating the admin itself is the users service's job;
+// bootstrap() runs both at startup, after the tiers are seeded.
 import { chmod, mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { Logger } from 'pino';
+import type { Config } from './config.js';
+import type { Database } from './db/open.js';
+import { seedTiers } from './services/tiers.js';
+import { bootstrapAdmin } from './services/users.js';
 
 export const ADMIN_TOKEN_FILE = 'admin-token';
 
@@ -32,4 +38,18 @@ export function adminTokenBanner(token: string | undefined, path: string): strin
     rule,
     '',
   ].join('\n');
+}
+
+/** Seeds the tiers and, on an empty database, creates the first admin and hands over its token. */
+export async function bootstrap(database: Database, config: Config, log: Logger): Promise<void> {
+  await seedTiers(database.db);
+  const result = await bootstrapAdmin(database.db, { token: config.bootstrapAdminToken });
+  if (!result.created || result.token === undefined) {
+    log.info('admin user already exists; no token printed');
+    return;
+  }
+  const path = await writeAdminToken(config.dataDir, result.token);
+  const shown = config.bootstrapAdminToken === undefined ? result.token : undefined;
+  process.stderr.write(adminTokenBanner(shown, path));
+  log.info({ user_id: result.userId, token_file: path }, 'created the first admin user');
 }

@@ -8,7 +8,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pino, type Logger } from 'pino';
 import { Registry } from 'prom-client';
-import { adminTokenBanner, writeAdminToken } from './bootstrap.js';
+import { bootstrap } from './bootstrap.js';
 import { applyFlags, ConfigError, loadConfig, type Config } from './config.js';
 import { migrateDatabase } from './db/migrate.js';
 import { openDatabase, redact, type Database, type DbTarget } from './db/open.js';
@@ -34,11 +34,9 @@ import { createActivityTracker } from './activity/activity-tracker.js';
 import { createAuditRetention } from './lifecycle/audit-retention.js';
 import { createEventWake } from './events/event-wake.js';
 import { createScheduler } from './scheduler/scheduler.js';
-import { seedTiers } from './services/tiers.js';
 import { createBackgroundExecs, createExecRunner, createExecStreamRelay } from './exec/index.js';
 import { createFileService } from './files/index.js';
 import { createTerminalRelay } from './terminal/relay.js';
-import { bootstrapAdmin } from './services/users.js';
 import { createWebhookDispatcher } from './webhooks/dispatcher.js';
 import { createControlPlaneMetrics } from './metrics/control-plane-metrics.js';
 import { readFleetCounts } from './metrics/fleet-counts.js';
@@ -76,19 +74,6 @@ async function openAndMigrate(config: Config, log: Logger): Promise<Database> {
     throw error;
   }
   return database;
-}
-
-async function bootstrap(database: Database, config: Config, log: Logger): Promise<void> {
-  await seedTiers(database.db);
-  const result = await bootstrapAdmin(database.db, { token: config.bootstrapAdminToken });
-  if (!result.created || result.token === undefined) {
-    log.info('admin user already exists; no token printed');
-    return;
-  }
-  const path = await writeAdminToken(config.dataDir, result.token);
-  const shown = config.bootstrapAdminToken === undefined ? result.token : undefined;
-  process.stderr.write(adminTokenBanner(shown, path));
-  log.info({ user_id: result.userId, token_file: path }, 'created the first admin user');
 }
 
 /**
