@@ -20,13 +20,21 @@ function sample(name: string): EngineStatsSample {
   };
 }
 
-function engine(bad: ReadonlySet<string>) {
+function engine(bad: ReadonlySet<string>, removed: ReadonlySet<string> = new Set()) {
   const calls: string[][] = [];
   const read = (names?: readonly string[]): Promise<EngineStatsSample[]> => {
     calls.push([...(names ?? [])]);
     const culprit = (names ?? []).find((name) => bad.has(name));
     if (culprit !== undefined) {
-      return Promise.reject(new Error(`no container with name "${culprit}"`));
+      return Promise.reject(
+        new Error(`cannot get cgroup path unless container ${culprit} is running`),
+      );
+    }
+    const missing = (names ?? []).find((name) => removed.has(name));
+    if (missing !== undefined) {
+      // podman's words for a name it does not have.
+      const words = `no container with name or ID "${missing}" found: no such container`;
+      return Promise.reject(new Error(`unable to look up container ${missing}: ${words}`));
     }
     return Promise.resolve((names ?? []).map(sample));
   };
@@ -48,6 +56,15 @@ void t.test('one unreadable container among many costs only its own sample', asy
   // One call for all, then two per halving down to the single name (100 → 50 → 25 → 13 → 6 → 3
   // → 1): 1 + 2·6.
   t.equal(calls.length, 13, `${calls.length} engine calls`);
+});
+
+void t.test('a name the engine has no container of is gone, not unread', async (t) => {
+  const all = names(8);
+  const { read } = engine(new Set(['rexec-ctr_2']), new Set(['rexec-ctr_5']));
+  const result = await readInHalves(read, all, 24);
+  t.same(result.gone, ['rexec-ctr_5'], 'removed since the listing');
+  t.same(result.unread, ['rexec-ctr_2'], 'there but unreadable');
+  t.equal(result.samples.length, 6, 'the others are read');
 });
 
 void t.test('a group that reads cleanly is one call', async (t) => {
@@ -79,7 +96,12 @@ void t.test('the calls are bounded; what is left is unread, not lost silently', 
 
 void t.test('nothing to read is no call at all', async (t) => {
   const { read, calls } = engine(new Set());
-  t.same(await readInHalves(read, [], 24), { samples: [], unread: [], error: undefined });
+  t.same(await readInHalves(read, [], 24), {
+    samples: [],
+    gone: [],
+    unread: [],
+    error: undefined,
+  });
   t.equal(calls.length, 0);
 });
 

@@ -26,11 +26,16 @@ export function createStatsReader(kind: 'docker' | 'podman', binary: string = ki
 
 export interface HalvesResult {
   samples: EngineStatsSample[];
-  /** Names read alone that still failed, or left unread when the calls ran out. */
+  /** Names read alone that the engine says it has no container of: removed since the listing. */
+  gone: string[];
+  /** Names read alone that still failed otherwise, or left unread when the calls ran out. */
   unread: string[];
   /** The last failure seen, for the log. */
   error: unknown;
 }
+
+/** Both engines' words for a name they do not have ("…: no such container"). */
+const NO_SUCH_CONTAINER = /no such container/i;
 
 /**
  * Reads `names` with one call, and a group that fails in two halves, until the containers that
@@ -44,6 +49,7 @@ export async function readInHalves(
   maxCalls: number,
 ): Promise<HalvesResult> {
   const samples: EngineStatsSample[] = [];
+  const gone: string[] = [];
   const unread: string[] = [];
   let error: unknown;
   const groups: (readonly string[])[] = names.length === 0 ? [] : [names];
@@ -59,12 +65,12 @@ export async function readInHalves(
     } catch (failure) {
       error = failure;
       if (group.length === 1) {
-        unread.push(...group);
+        (NO_SUCH_CONTAINER.test(String(failure)) ? gone : unread).push(...group);
       } else {
         const middle = Math.ceil(group.length / 2);
         groups.push(group.slice(0, middle), group.slice(middle));
       }
     }
   }
-  return { samples, unread, error };
+  return { samples, gone, unread, error };
 }

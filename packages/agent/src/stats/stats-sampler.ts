@@ -3,7 +3,8 @@
 // container for heartbeats. Which containers are this host's comes from the caller (the disk
 // monitor's last listing): the engine's stats carry no labels. When that call fails, this host's
 // containers are read by name, in halves (stats-reader.ts), so one unreadable container costs only
-// its own sample; a pass that reads nothing is logged and the last samples stand. Parsing is
+// its own sample, and one the engine says it no longer has drops out; a pass that reads nothing is
+// logged and the last samples of the containers it could not read stand. Parsing is
 // stats-parser.ts's; merging with disk usage is usage-merge.ts's.
 import { HOST_AMOUNT_BOUNDS } from '@rexec/protocol';
 import type { ContainerUsage } from '@rexec/protocol';
@@ -108,13 +109,17 @@ export function createStatsSampler(options: StatsSamplerOptions): StatsSampler {
     readings = nextReadings;
   }
 
-  /** After the whole-host call failed: this host's containers by name, in halves. */
+  /**
+   * After the whole-host call failed: this host's containers by name, in halves. null when nothing
+   * could be read (engine restarting, or none of ours readable): then the last samples stand, but
+   * only for containers that are still this host's and that the engine did not say are gone.
+   */
   async function readOwnInHalves(failure: unknown): Promise<EngineStatsSample[] | null> {
     const names = [...(ownContainers() ?? [])].map(containerName);
-    const { samples, unread, error } = await readInHalves(read, names, MAX_CALLS_IN_HALVES);
-    if (samples.length === 0) {
-      // Engine restarting, or none of ours readable: the last samples stand.
+    const { samples, gone, unread, error } = await readInHalves(read, names, MAX_CALLS_IN_HALVES);
+    if (samples.length === 0 && unread.length > 0) {
       log.warn({ err: error ?? failure }, 'could not sample container stats');
+      keepOnly(new Set(unread));
       return null;
     }
     if (unread.length > 0) {
@@ -124,11 +129,18 @@ export function createStatsSampler(options: StatsSamplerOptions): StatsSampler {
       );
     } else {
       log.info(
-        { whole_host_error: String(failure) },
+        { whole_host_error: String(failure), gone },
         'container stats read by name after the whole-host call failed',
       );
     }
     return samples;
+  }
+
+  /** Drops the last samples of every container but these engine names. */
+  function keepOnly(names: ReadonlySet<string>): void {
+    for (const containerId of latest.keys()) {
+      if (!names.has(containerName(containerId))) latest.delete(containerId);
+    }
   }
 
   function sampleNow(): Promise<void> {
