@@ -15,7 +15,7 @@ import { buildApp } from '../packages/control-plane/src/http/app.js';
 import { createRateLimiter } from '../packages/control-plane/src/http/rate-limit.js';
 import { newId } from '../packages/control-plane/src/ids.js';
 import { DEFAULT_CPU_OVERCOMMIT } from '../packages/control-plane/src/scheduler/cpu-overcommit.js';
-import { createScheduler } from '../packages/control-plane/src/scheduler/scheduler.js';
+import { createPlacer } from '../packages/control-plane/src/scheduler/placer.js';
 import { seedTiers, updateTier } from '../packages/control-plane/src/services/tiers.js';
 import { createUser } from '../packages/control-plane/src/services/users.js';
 import { startCluster, stopCluster, type ClusterInfo } from '../test/helpers/postgres-cluster.js';
@@ -119,7 +119,11 @@ async function main(): Promise<void> {
       database,
       config: { bind: '127.0.0.1', port: 0 },
       log,
-      scheduler: createScheduler({ strategy: 'binpack', cpuOvercommit: DEFAULT_CPU_OVERCOMMIT }),
+      placer: createPlacer({
+        db: database.db,
+        strategy: 'binpack',
+        cpuOvercommit: DEFAULT_CPU_OVERCOMMIT,
+      }),
       rateLimiter: createRateLimiter({ database, log }),
     });
     try {

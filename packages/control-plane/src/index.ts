@@ -6,7 +6,7 @@ export { createRateLimiter, type RateLimiter, type RateCategory } from './http/r
 export { loadConfig, applyFlags, ConfigError, type Config } from './config.js';
 export { openDatabase, type Database, type DbTarget } from './db/open.js';
 export { migrateDatabase } from './db/migrate.js';
-export { createScheduler, type Scheduler } from './scheduler/scheduler.js';
+export { createPlacer, type Placer } from './scheduler/placer.js';
 export { createHub, type Hub, type HubOptions } from './hub/hub.js';
 export {
   createTerminalRelay,

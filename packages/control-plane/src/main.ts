@@ -33,7 +33,7 @@ import { createIdleStop } from './lifecycle/idle-stop.js';
 import { createActivityTracker } from './activity/activity-tracker.js';
 import { createAuditRetention } from './lifecycle/audit-retention.js';
 import { createEventWake } from './events/event-wake.js';
-import { createScheduler } from './scheduler/scheduler.js';
+import { createPlacer } from './scheduler/placer.js';
 import { createBackgroundExecs, createExecRunner, createExecStreamRelay } from './exec/index.js';
 import { createFileService } from './files/index.js';
 import { createTerminalRelay } from './terminal/relay.js';
@@ -197,7 +197,8 @@ async function main(): Promise<void> {
     database,
     config,
     log,
-    scheduler: createScheduler({
+    placer: createPlacer({
+      db: database.db,
       strategy: config.schedulerStrategy,
       cpuOvercommit: config.cpuOvercommit,
       placements: metrics.placements,

@@ -17,10 +17,7 @@ import {
   type RateLimiter,
 } from '../../../packages/control-plane/src/http/rate-limit.js';
 import { DEFAULT_CPU_OVERCOMMIT } from '../../../packages/control-plane/src/scheduler/cpu-overcommit.js';
-import {
-  createScheduler,
-  type Scheduler,
-} from '../../../packages/control-plane/src/scheduler/scheduler.js';
+import { createPlacer } from '../../../packages/control-plane/src/scheduler/placer.js';
 import {
   DEFAULT_TIERS,
   seedTiers,
@@ -45,7 +42,6 @@ export interface TestServer {
 export interface ServerOptions {
   /** Reuse a database (e.g. a second replica on the same Postgres); opened fresh otherwise. */
   database?: Database;
-  scheduler?: Scheduler;
   rateLimiter?: RateLimiter;
   /** Per-address limits; lifted (liftedIpLimits) by default so suites may fail auth freely. */
   ipLimits?: IpLimits;
@@ -88,9 +84,11 @@ export async function startServer(
     database,
     config: { bind: '127.0.0.1', port: 0 },
     log,
-    scheduler:
-      options.scheduler ??
-      createScheduler({ strategy: 'binpack', cpuOvercommit: DEFAULT_CPU_OVERCOMMIT }),
+    placer: createPlacer({
+      db: database.db,
+      strategy: 'binpack',
+      cpuOvercommit: DEFAULT_CPU_OVERCOMMIT,
+    }),
     rateLimiter: options.rateLimiter ?? createRateLimiter({ database, log }),
     ipLimits: options.ipLimits ?? liftedIpLimits(),
     console: options.console,

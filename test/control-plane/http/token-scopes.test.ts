@@ -11,7 +11,7 @@ import { buildApp } from '../../../packages/control-plane/src/http/app.js';
 import { createRateLimiter } from '../../../packages/control-plane/src/http/rate-limit.js';
 import { ROUTE_SCOPES, routeKey } from '../../../packages/control-plane/src/http/route-scopes.js';
 import { DEFAULT_CPU_OVERCOMMIT } from '../../../packages/control-plane/src/scheduler/cpu-overcommit.js';
-import { createScheduler } from '../../../packages/control-plane/src/scheduler/scheduler.js';
+import { createPlacer } from '../../../packages/control-plane/src/scheduler/placer.js';
 import { call, newUser, preparedDatabase, startServer, type TestServer } from './server.js';
 
 async function mint(server: TestServer, token: string, json: Record<string, unknown>) {
@@ -25,7 +25,11 @@ void t.test('every registered route needing a token has exactly one scope', asyn
     database,
     config: { bind: '127.0.0.1', port: 0 },
     log,
-    scheduler: createScheduler({ strategy: 'binpack', cpuOvercommit: DEFAULT_CPU_OVERCOMMIT }),
+    placer: createPlacer({
+      db: database.db,
+      strategy: 'binpack',
+      cpuOvercommit: DEFAULT_CPU_OVERCOMMIT,
+    }),
     rateLimiter: createRateLimiter({ database, log }),
   });
   t.teardown(() => app.close());

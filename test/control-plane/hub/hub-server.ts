@@ -20,7 +20,7 @@ import {
   type SessionReaper,
 } from '../../../packages/control-plane/src/lifecycle/index.js';
 import { DEFAULT_CPU_OVERCOMMIT } from '../../../packages/control-plane/src/scheduler/cpu-overcommit.js';
-import { createScheduler } from '../../../packages/control-plane/src/scheduler/scheduler.js';
+import { createPlacer } from '../../../packages/control-plane/src/scheduler/placer.js';
 import { createJoinToken } from '../../../packages/control-plane/src/services/hosts.js';
 import { liveTokenIds } from '../../../packages/control-plane/src/services/tokens.js';
 import {
@@ -91,7 +91,11 @@ export async function startHubServer(
     database,
     config: { bind: '127.0.0.1', port: 0 },
     log,
-    scheduler: createScheduler({ strategy: 'binpack', cpuOvercommit: DEFAULT_CPU_OVERCOMMIT }),
+    placer: createPlacer({
+      db: database.db,
+      strategy: 'binpack',
+      cpuOvercommit: DEFAULT_CPU_OVERCOMMIT,
+    }),
     rateLimiter: createRateLimiter({ database, log }),
     ipLimits: liftedIpLimits(),
     hub,

@@ -10,13 +10,11 @@ import type { ContainerRow } from '../../../packages/control-plane/src/db/schema
 import { markRunning } from '../../../packages/control-plane/src/lifecycle/outcomes.js';
 import { IllegalTransitionError } from '../../../packages/control-plane/src/lifecycle/transitions.js';
 import { DEFAULT_CPU_OVERCOMMIT } from '../../../packages/control-plane/src/scheduler/cpu-overcommit.js';
-import { createScheduler } from '../../../packages/control-plane/src/scheduler/scheduler.js';
+import { createPlacer } from '../../../packages/control-plane/src/scheduler/placer.js';
 import { createContainer } from '../../../packages/control-plane/src/services/containers.js';
 import { DB_DRIVERS } from '../../helpers/postgres.js';
 import { migratedDatabase } from '../db/migrated-database.js';
 import { seedHost, seedUser } from '../services/fixtures.js';
-
-const scheduler = createScheduler({ strategy: 'binpack', cpuOvercommit: DEFAULT_CPU_OVERCOMMIT });
 
 interface RunningEvent extends Record<string, unknown> {
   container_id: string;
@@ -47,10 +45,11 @@ for (const driver of DB_DRIVERS) {
   void t.test(driver, async (t) => {
     const database = await migratedDatabase(t, driver);
     const { db } = database;
+    const placer = createPlacer({ db, strategy: 'binpack', cpuOvercommit: DEFAULT_CPU_OVERCOMMIT });
     const host = await seedHost(db);
     const user = await seedUser(db, 'enterprise');
     const create = (): Promise<ContainerRow> =>
-      createContainer(db, { user, request: { image: 'ubuntu:24.04' }, scheduler });
+      createContainer(db, { user, request: { image: 'ubuntu:24.04' }, placer });
 
     await t.test('moves made together are one statement, each with its events row', async (t) => {
       const rows = await Promise.all(Array.from({ length: 12 }, create));

@@ -7,7 +7,7 @@ import type { Db } from '../../../packages/control-plane/src/db/open.js';
 import { isRexecError } from '../../../packages/control-plane/src/errors.js';
 import { newId } from '../../../packages/control-plane/src/ids.js';
 import { DEFAULT_CPU_OVERCOMMIT } from '../../../packages/control-plane/src/scheduler/cpu-overcommit.js';
-import { createScheduler } from '../../../packages/control-plane/src/scheduler/scheduler.js';
+import { createPlacer } from '../../../packages/control-plane/src/scheduler/placer.js';
 import {
   countContainers,
   createContainer,
@@ -21,7 +21,6 @@ import { DB_DRIVERS } from '../../helpers/postgres.js';
 import { migratedDatabase } from '../db/migrated-database.js';
 import { seedHost, seedUser } from './fixtures.js';
 
-const scheduler = createScheduler({ strategy: 'binpack', cpuOvercommit: DEFAULT_CPU_OVERCOMMIT });
 const ubuntu: CreateContainerRequest = { image: 'ubuntu:24.04' };
 
 async function eventsOf(db: Db, containerId: string): Promise<string[]> {
@@ -35,11 +34,12 @@ async function eventsOf(db: Db, containerId: string): Promise<string[]> {
 for (const driver of DB_DRIVERS) {
   void t.test(driver, async (t) => {
     const { db } = await migratedDatabase(t, driver);
+    const placer = createPlacer({ db, strategy: 'binpack', cpuOvercommit: DEFAULT_CPU_OVERCOMMIT });
 
     // Awaited so it runs before the host below is seeded.
     await t.test('with no hosts, create is no_capacity and keeps nothing', async (t) => {
       const user = await seedUser(db);
-      await t.rejects(createContainer(db, { user, request: ubuntu, scheduler }), {
+      await t.rejects(createContainer(db, { user, request: ubuntu, placer }), {
         code: 'no_capacity',
         details: { reason: 'no_host_online', hosts_online: 0, largest_fit: null },
       });
@@ -57,7 +57,7 @@ for (const driver of DB_DRIVERS) {
       'omitted fields get defaults: tier defaults, generated name, barebone',
       async (t) => {
         const user = await seedUser(db);
-        const row = await createContainer(db, { user, request: ubuntu, scheduler });
+        const row = await createContainer(db, { user, request: ubuntu, placer });
         t.match(row, {
           id: /^ctr_[0-9a-f]{32}$/,
           name: /^[a-z]+-[a-z]+-\d\d$/,
@@ -87,7 +87,7 @@ for (const driver of DB_DRIVERS) {
       const user = await seedUser(db, 'pro');
       const row = await createContainer(db, {
         user,
-        scheduler,
+        placer,
         request: {
           name: 'web-1',
           image: 'custom',
@@ -123,7 +123,7 @@ for (const driver of DB_DRIVERS) {
         const user = await seedUser(db, tier);
         const error = await createContainer(db, {
           user,
-          scheduler,
+          placer,
           request: { ...ubuntu, resources: { [resource]: requested } },
         }).catch((e: unknown) => e);
         t.ok(isRexecError(error, 'resource_limit_exceeded'), `${tier} ${resource}`);
@@ -133,7 +133,7 @@ for (const driver of DB_DRIVERS) {
       const user = await seedUser(db, 'enterprise');
       const atMax = await createContainer(db, {
         user,
-        scheduler,
+        placer,
         request: { ...ubuntu, resources: { cpu_millicores: 8000, memory_mb: 8192 } },
       });
       t.equal(atMax.cpuMillicores, 8000, 'exactly the maximum is allowed');
@@ -142,12 +142,9 @@ for (const driver of DB_DRIVERS) {
     void t.test('non-positive or fractional resources are invalid_request', async (t) => {
       const user = await seedUser(db);
       for (const resources of [{ cpu_millicores: 0 }, { memory_mb: -5 }, { disk_mb: 1.5 }]) {
-        await t.rejects(
-          createContainer(db, { user, scheduler, request: { ...ubuntu, resources } }),
-          {
-            code: 'invalid_request',
-          },
-        );
+        await t.rejects(createContainer(db, { user, placer, request: { ...ubuntu, resources } }), {
+          code: 'invalid_request',
+        });
       }
     });
 
@@ -157,9 +154,7 @@ for (const driver of DB_DRIVERS) {
         const user = await seedUser(db);
         const before = await getHost(db, host.id);
         const results = await Promise.allSettled(
-          Array.from({ length: 20 }, () =>
-            createContainer(db, { user, request: ubuntu, scheduler }),
-          ),
+          Array.from({ length: 20 }, () => createContainer(db, { user, request: ubuntu, placer })),
         );
         const created = results.filter((result) => result.status === 'fulfilled');
         const refused = results.flatMap((result) =>
@@ -187,15 +182,15 @@ for (const driver of DB_DRIVERS) {
       const alice = await seedUser(db);
       const bob = await seedUser(db);
       const request = { ...ubuntu, name: 'dev' };
-      const first = await createContainer(db, { user: alice, request, scheduler });
-      await t.rejects(createContainer(db, { user: alice, request, scheduler }), {
+      const first = await createContainer(db, { user: alice, request, placer });
+      await t.rejects(createContainer(db, { user: alice, request, placer }), {
         code: 'name_taken',
         details: { name: 'dev' },
       });
-      t.ok(await createContainer(db, { user: bob, request, scheduler }), 'another user may use it');
+      t.ok(await createContainer(db, { user: bob, request, placer }), 'another user may use it');
       await db.execute(sql`update containers set deleted_at = now() where id = ${first.id}`);
       t.ok(
-        await createContainer(db, { user: alice, request, scheduler }),
+        await createContainer(db, { user: alice, request, placer }),
         'a deleted container frees its name',
       );
     });
@@ -206,7 +201,7 @@ for (const driver of DB_DRIVERS) {
         const user = await seedUser(db, 'pro');
         const results = await Promise.allSettled(
           Array.from({ length: 4 }, () =>
-            createContainer(db, { user, request: { ...ubuntu, name: 'same' }, scheduler }),
+            createContainer(db, { user, request: { ...ubuntu, name: 'same' }, placer }),
           ),
         );
         t.equal(results.filter((result) => result.status === 'fulfilled').length, 1);
@@ -225,7 +220,7 @@ for (const driver of DB_DRIVERS) {
         { image: 'custom', custom_image: ' ' },
         { image: 'alpine:latest', custom_image: 'ghcr.io/acme/app:1' },
       ]) {
-        await t.rejects(createContainer(db, { user, request, scheduler }), {
+        await t.rejects(createContainer(db, { user, request, placer }), {
           code: 'invalid_request',
           details: { issues: [{ path: 'custom_image' }] },
         });
@@ -236,7 +231,7 @@ for (const driver of DB_DRIVERS) {
     void t.test('invalid names are refused', async (t) => {
       const user = await seedUser(db);
       for (const name of ['', 'UPPER', 'under_score', 'x'.repeat(64), 'a b']) {
-        await t.rejects(createContainer(db, { user, request: { ...ubuntu, name }, scheduler }), {
+        await t.rejects(createContainer(db, { user, request: { ...ubuntu, name }, placer }), {
           code: 'invalid_request',
         });
       }
@@ -248,7 +243,7 @@ for (const driver of DB_DRIVERS) {
       const row = await createContainer(db, {
         user: owner,
         request: { ...ubuntu, name: 'mine' },
-        scheduler,
+        placer,
       });
       t.equal((await getContainer(db, owner.id, row.id)).id, row.id);
       t.equal((await getContainer(db, owner.id, 'mine')).id, row.id);
@@ -264,7 +259,7 @@ for (const driver of DB_DRIVERS) {
       const user = await seedUser(db, 'enterprise');
       const created: string[] = [];
       for (let i = 0; i < 7; i++) {
-        created.push((await createContainer(db, { user, request: ubuntu, scheduler })).id);
+        created.push((await createContainer(db, { user, request: ubuntu, placer })).id);
       }
       // Identical timestamps must still page correctly: order falls back to the id.
       await db.execute(
@@ -289,8 +284,8 @@ for (const driver of DB_DRIVERS) {
 
     void t.test('listContainers filters by status and validates its options', async (t) => {
       const user = await seedUser(db);
-      const a = await createContainer(db, { user, request: ubuntu, scheduler });
-      await createContainer(db, { user, request: ubuntu, scheduler });
+      const a = await createContainer(db, { user, request: ubuntu, placer });
+      await createContainer(db, { user, request: ubuntu, placer });
       await db.execute(sql`update containers set status = 'stopped' where id = ${a.id}`);
       const stopped = await listContainers(db, user.id, { status: 'stopped', limit: 10 });
       t.same(

@@ -6,7 +6,7 @@ import t from 'tap';
 import type { Db } from '../../../packages/control-plane/src/db/open.js';
 import type { HostRow } from '../../../packages/control-plane/src/db/schema/hosts.js';
 import { isRexecError } from '../../../packages/control-plane/src/errors.js';
-import { createScheduler } from '../../../packages/control-plane/src/scheduler/scheduler.js';
+import { createPlacer } from '../../../packages/control-plane/src/scheduler/placer.js';
 import {
   createContainer,
   type CreateContainerRequest,
@@ -16,8 +16,6 @@ import { DB_DRIVERS } from '../../helpers/postgres.js';
 import { migratedDatabase } from '../db/migrated-database.js';
 import { seedHost, seedUser } from './fixtures.js';
 
-const overcommit4 = createScheduler({ strategy: 'binpack', cpuOvercommit: 4 });
-const noOvercommit = createScheduler({ strategy: 'binpack', cpuOvercommit: 1 });
 const alpine: CreateContainerRequest = { image: 'alpine:latest' };
 const cpu = (cpuMillicores: number): CreateContainerRequest => ({
   ...alpine,
@@ -39,6 +37,8 @@ const laptop: Partial<HostRow> = {
 for (const driver of DB_DRIVERS) {
   void t.test(driver, async (t) => {
     const { db } = await migratedDatabase(t, driver);
+    const overcommit4 = createPlacer({ db, strategy: 'binpack', cpuOvercommit: 4 });
+    const noOvercommit = createPlacer({ db, strategy: 'binpack', cpuOvercommit: 1 });
 
     await t.test('a create without resources fits a 2-core host for every tier', async (t) => {
       for (const [tier, expected] of [
@@ -48,9 +48,9 @@ for (const driver of DB_DRIVERS) {
       ] as const) {
         await retireHosts(db);
         const host = await seedHost(db, laptop);
-        for (const scheduler of [overcommit4, noOvercommit]) {
+        for (const placer of [overcommit4, noOvercommit]) {
           const user = await seedUser(db, tier);
-          const row = await createContainer(db, { user, request: alpine, scheduler });
+          const row = await createContainer(db, { user, request: alpine, placer });
           t.equal(row.hostId, host.id, `${tier}: placed on the 2-core host`);
           t.same(
             [row.cpuMillicores, row.memoryMb, row.diskMb, row.networkMbps],
@@ -70,7 +70,7 @@ for (const driver of DB_DRIVERS) {
       const row = await createContainer(db, {
         user,
         request: { ...alpine, resources: { memory_mb: 512 } },
-        scheduler: overcommit4,
+        placer: overcommit4,
       });
       t.same(
         [row.cpuMillicores, row.memoryMb, row.diskMb, row.networkMbps],
@@ -83,12 +83,12 @@ for (const driver of DB_DRIVERS) {
       const host = await seedHost(db, laptop);
       const user = await seedUser(db, 'enterprise');
       for (let i = 0; i < 8; i++) {
-        await createContainer(db, { user, request: cpu(1000), scheduler: overcommit4 });
+        await createContainer(db, { user, request: cpu(1000), placer: overcommit4 });
       }
       const error = await createContainer(db, {
         user,
         request: cpu(1000),
-        scheduler: overcommit4,
+        placer: overcommit4,
       }).catch((e: unknown) => e);
       t.ok(isRexecError(error, 'no_capacity'), 'the ninth core is refused');
       if (isRexecError(error)) {
@@ -109,9 +109,9 @@ for (const driver of DB_DRIVERS) {
       await retireHosts(db);
       const host = await seedHost(db, laptop);
       const user = await seedUser(db, 'enterprise');
-      await createContainer(db, { user, request: cpu(1000), scheduler: noOvercommit });
-      await createContainer(db, { user, request: cpu(1000), scheduler: noOvercommit });
-      await t.rejects(createContainer(db, { user, request: cpu(1), scheduler: noOvercommit }), {
+      await createContainer(db, { user, request: cpu(1000), placer: noOvercommit });
+      await createContainer(db, { user, request: cpu(1000), placer: noOvercommit });
+      await t.rejects(createContainer(db, { user, request: cpu(1), placer: noOvercommit }), {
         code: 'no_capacity',
         details: { resource: 'cpu_millicores' },
       });
@@ -127,7 +127,7 @@ for (const driver of DB_DRIVERS) {
           createContainer(db, {
             user: users[i % 2]!,
             request: cpu(500),
-            scheduler: overcommit4,
+            placer: overcommit4,
           }),
         ),
       );
@@ -150,12 +150,12 @@ for (const driver of DB_DRIVERS) {
       });
       const user = await seedUser(db, 'enterprise');
       const box = { ...alpine, resources: { cpu_millicores: 100, memory_mb: 1024, disk_mb: 1024 } };
-      await createContainer(db, { user, request: box, scheduler: overcommit4 });
-      await createContainer(db, { user, request: box, scheduler: overcommit4 });
+      await createContainer(db, { user, request: box, placer: overcommit4 });
+      await createContainer(db, { user, request: box, placer: overcommit4 });
       const memory = await createContainer(db, {
         user,
         request: box,
-        scheduler: overcommit4,
+        placer: overcommit4,
       }).catch((e: unknown) => e);
       t.ok(isRexecError(memory, 'no_capacity'));
       if (isRexecError(memory)) t.equal(memory.details['resource'], 'memory_mb');
@@ -167,9 +167,9 @@ for (const driver of DB_DRIVERS) {
         capacityMemoryMb: 65_536,
         capacityDiskMb: 2048,
       });
-      await createContainer(db, { user, request: box, scheduler: overcommit4 });
-      await createContainer(db, { user, request: box, scheduler: overcommit4 });
-      await t.rejects(createContainer(db, { user, request: box, scheduler: overcommit4 }), {
+      await createContainer(db, { user, request: box, placer: overcommit4 });
+      await createContainer(db, { user, request: box, placer: overcommit4 });
+      await t.rejects(createContainer(db, { user, request: box, placer: overcommit4 }), {
         code: 'no_capacity',
         details: { resource: 'disk_mb', largest_fit: null },
       });
@@ -193,7 +193,7 @@ for (const driver of DB_DRIVERS) {
         createContainer(db, {
           user,
           request: { ...alpine, resources: { cpu_millicores: 8000 } },
-          scheduler: overcommit4,
+          placer: overcommit4,
         }),
         {
           code: 'no_capacity',
@@ -219,7 +219,7 @@ for (const driver of DB_DRIVERS) {
         capacityDiskMb: 1_000_000,
       });
       const user = await seedUser(db, 'community');
-      await t.rejects(createContainer(db, { user, request: alpine, scheduler: overcommit4 }), {
+      await t.rejects(createContainer(db, { user, request: alpine, placer: overcommit4 }), {
         code: 'no_capacity',
         details: {
           resource: 'memory_mb',
@@ -233,7 +233,7 @@ for (const driver of DB_DRIVERS) {
       await seedHost(db, { ...laptop, scheduling: 'cordoned' });
       await seedHost(db, { ...laptop, scheduling: 'draining' });
       const user = await seedUser(db);
-      await t.rejects(createContainer(db, { user, request: alpine, scheduler: overcommit4 }), {
+      await t.rejects(createContainer(db, { user, request: alpine, placer: overcommit4 }), {
         code: 'no_capacity',
         message: /All 2 online hosts are cordoned, draining or without network isolation.*uncordon/,
         details: {
@@ -249,7 +249,7 @@ for (const driver of DB_DRIVERS) {
       await retireHosts(db);
       await seedHost(db, { ...laptop, status: 'unreachable' });
       const user = await seedUser(db);
-      await t.rejects(createContainer(db, { user, request: alpine, scheduler: overcommit4 }), {
+      await t.rejects(createContainer(db, { user, request: alpine, placer: overcommit4 }), {
         code: 'no_capacity',
         message: /No host is online.*rexec-agent/,
         details: { reason: 'no_host_online', hosts_online: 0 },

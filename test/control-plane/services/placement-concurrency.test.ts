@@ -10,11 +10,7 @@ import { selectRows, sql } from '../../../packages/control-plane/src/db/index.js
 import { migrateDatabase } from '../../../packages/control-plane/src/db/migrate.js';
 import type { Db, Tx } from '../../../packages/control-plane/src/db/open.js';
 import { isRexecError } from '../../../packages/control-plane/src/errors.js';
-import { newId } from '../../../packages/control-plane/src/ids.js';
-import {
-  createScheduler,
-  sharedSnapshot,
-} from '../../../packages/control-plane/src/scheduler/scheduler.js';
+import { createPlacer, type Placer } from '../../../packages/control-plane/src/scheduler/placer.js';
 import {
   createContainer,
   type CreateContainerRequest,
@@ -25,8 +21,7 @@ import { freshDatabase } from '../../helpers/postgres.js';
 import { openFor } from '../db/migrated-database.js';
 import { seedHost, seedUser } from './fixtures.js';
 
-const binpack = createScheduler({ strategy: 'binpack', cpuOvercommit: 1 });
-const spread = createScheduler({ strategy: 'spread', cpuOvercommit: 1 });
+const binpackOn = (db: Db): Placer => createPlacer({ db, strategy: 'binpack', cpuOvercommit: 1 });
 // Each host below fits exactly four of these by CPU; memory and disk never bind.
 const small: CreateContainerRequest = {
   image: 'ubuntu:24.04',
@@ -80,12 +75,15 @@ void t.test('pg: two replicas placing at once fill the fleet exactly', async (t)
   const users = await Promise.all(Array.from({ length: 6 }, () => seedUser(one.db, 'pro')));
   // 24 places, 60 attempts (ten per user, the pro limit): half from each replica, every user on
   // both.
+  const replicas = [
+    { db: one.db, placer: binpackOn(one.db) },
+    { db: two.db, placer: createPlacer({ db: two.db, strategy: 'spread', cpuOvercommit: 1 }) },
+  ];
   const attempts = Array.from({ length: 60 }, (_, i) => {
-    const replica =
-      i % 2 === 0 ? { db: one.db, scheduler: binpack } : { db: two.db, scheduler: spread };
+    const replica = replicas[i % 2];
     const user = users[i % users.length];
-    if (user === undefined) throw new Error('no user');
-    return createContainer(replica.db, { user, request: small, scheduler: replica.scheduler });
+    if (user === undefined || replica === undefined) throw new Error('no user');
+    return createContainer(replica.db, { user, request: small, placer: replica.placer });
   });
   const results = await Promise.allSettled(attempts);
   const created = results.filter((result) => result.status === 'fulfilled');
@@ -116,31 +114,43 @@ void t.test(
     const [one, two] = await Promise.all([openFor(t, target), openFor(t, target)]);
     if (one === undefined || two === undefined) throw new Error('no replicas');
     await migrateDatabase(one);
+    await seedTiers(one.db);
     const fuller = await seedHost(one.db, {
       capacityCpuMillicores: 1000,
       reservedCpuMillicores: 500,
     });
     const emptier = await seedHost(one.db, { capacityCpuMillicores: 1000 });
-    const request = (cpuMillicores: number) => ({
-      containerId: newId('ctr'),
-      userId: newId('usr'),
-      resources: { cpuMillicores, memoryMb: 1, diskMb: 1 },
-    });
-    const place = (cpuMillicores: number) =>
-      two.db.transaction((tx) => binpack.place(tx, request(cpuMillicores)));
+    const placer = binpackOn(two.db);
+    // Each by a user of its own, so only host rows are contended.
+    const place = async (cpuMillicores: number): Promise<string | null> => {
+      const user = await seedUser(one.db, 'enterprise');
+      const resources = { cpu_millicores: cpuMillicores, memory_mb: 64, disk_mb: 64 };
+      const request = { image: 'ubuntu:24.04' as const, resources };
+      return createContainer(two.db, { user, request, placer }).then(
+        (row) => row.hostId,
+        (error: unknown) => {
+          if (isRexecError(error, 'no_capacity')) return null;
+          throw error;
+        },
+      );
+    };
 
     let release = (): void => undefined;
     const held = new Promise<void>((resolve) => (release = resolve));
-    let placedFirst = (): void => undefined;
-    const firstPlaced = new Promise<void>((resolve) => (placedFirst = resolve));
-    // Replica one reserves 250 on the fuller host (binpack's choice) and keeps the transaction open.
+    let reservedFirst = (): void => undefined;
+    const firstReserved = new Promise<void>((resolve) => (reservedFirst = resolve));
+    // Replica one reserves 250 on the fuller host with the statement every create runs
+    // (rexec_reserve_host) and keeps its transaction, and the host's row lock, open.
     const first = one.db.transaction(async (tx) => {
-      const hostId = await binpack.place(tx, request(250));
-      placedFirst();
+      const [row] = await selectRows<{ id: string | null }>(
+        tx,
+        sql`select rexec_reserve_host(array[${fuller.id}]::text[], 250, 64, 64, true, 100) as id`,
+      );
+      reservedFirst();
       await held;
-      return hostId;
+      return row?.id;
     });
-    await firstPlaced;
+    await firstReserved;
 
     // Replica two sees fuller at 500 and would choose it too; it is locked, so the next host it is.
     t.equal(await place(250), emptier.id, 'the locked host is skipped, not waited for');
@@ -210,8 +220,9 @@ void t.test(
     );
 
     // A read already under way (another create's) that cannot see the host: the create joins it.
-    const older = sharedSnapshot(two.db);
-    const creating = createContainer(two.db, { user, tier, request: small, scheduler: binpack });
+    const placer = binpackOn(two.db);
+    const older = placer.snapshot();
+    const creating = createContainer(two.db, { user, tier, request: small, placer });
     t.same((await older).hosts, [], 'the shared read predates the host');
     await commit();
     const row = await creating;
@@ -241,7 +252,12 @@ void t.test(
             )})`,
       ),
     );
-    const creating = createContainer(two.db, { user, tier, request: small, scheduler: binpack });
+    const creating = createContainer(two.db, {
+      user,
+      tier,
+      request: small,
+      placer: binpackOn(two.db),
+    });
     while ((await lockWaits(one.db)) === 0) await new Promise((resolve) => setTimeout(resolve, 10));
     await commit();
     const row = await creating;

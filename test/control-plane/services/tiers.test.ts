@@ -4,7 +4,7 @@ import t from 'tap';
 import { isCheckViolation } from '../../../packages/control-plane/src/db/check-violation.js';
 import { isRexecError } from '../../../packages/control-plane/src/errors.js';
 import { DEFAULT_CPU_OVERCOMMIT } from '../../../packages/control-plane/src/scheduler/cpu-overcommit.js';
-import { createScheduler } from '../../../packages/control-plane/src/scheduler/scheduler.js';
+import { createPlacer } from '../../../packages/control-plane/src/scheduler/placer.js';
 import { createContainer } from '../../../packages/control-plane/src/services/containers.js';
 import {
   getTier,
@@ -16,11 +16,10 @@ import { DB_DRIVERS } from '../../helpers/postgres.js';
 import { migratedDatabase } from '../db/migrated-database.js';
 import { seedHost, seedUser } from './fixtures.js';
 
-const scheduler = createScheduler({ strategy: 'binpack', cpuOvercommit: DEFAULT_CPU_OVERCOMMIT });
-
 for (const driver of DB_DRIVERS) {
   void t.test(driver, async (t) => {
     const { db } = await migratedDatabase(t, driver);
+    const placer = createPlacer({ db, strategy: 'binpack', cpuOvercommit: DEFAULT_CPU_OVERCOMMIT });
 
     void t.test('the three default tiers are seeded with the DESIGN limits', async (t) => {
       const tiers = await listTiers(db);
@@ -132,7 +131,7 @@ for (const driver of DB_DRIVERS) {
       await seedHost(db);
       const user = await seedUser(db, 'enterprise', 'frozen');
       const create = () =>
-        createContainer(db, { user, request: { image: 'ubuntu:24.04' }, scheduler });
+        createContainer(db, { user, request: { image: 'ubuntu:24.04' }, placer });
       await create();
       t.equal((await updateTier(db, 'enterprise', { max_containers: 0 })).maxContainers, 0);
       await t.rejects(create(), { code: 'container_limit_reached' }, 'refused while frozen');

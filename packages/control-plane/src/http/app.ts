@@ -14,7 +14,7 @@ import { validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-z
 import type { Config } from '../config.js';
 import type { Database } from '../db/open.js';
 import type { CommandChannel } from '../hub/channel.js';
-import type { Scheduler } from '../scheduler/scheduler.js';
+import type { Placer } from '../scheduler/placer.js';
 import type { BackgroundExecs } from '../exec/background-execs.js';
 import type { HostApproval } from '../services/host-enrollment.js';
 import type { AllowedRegistries } from '../services/image-policy.js';
@@ -75,7 +75,8 @@ export interface AppDependencies {
   database: Database;
   config: Pick<Config, 'bind' | 'port'>;
   log: FastifyBaseLogger;
-  scheduler: Scheduler;
+  /** Orders the hosts for a create (scheduler/placer.ts), one per database. */
+  placer: Placer;
   rateLimiter: RateLimiter;
   /** Per-address limits on failed authentication and enrollment; the defaults when absent. */
   ipLimits?: IpLimits;
@@ -196,7 +197,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   const routeDeps: RouteDependencies = {
     database: deps.database,
     ipLimits,
-    scheduler: deps.scheduler,
+    placer: deps.placer,
     hub: deps.hub,
     ...(deps.sockets === undefined ? {} : { sockets: deps.sockets }),
     terminals: deps.terminals,

@@ -7,7 +7,7 @@ import type { ExecRunner } from '../exec/exec-runner.js';
 import type { ExecStreamRelay } from '../exec/exec-stream-relay.js';
 import type { FileService } from '../files/index.js';
 import type { CommandChannel } from '../hub/channel.js';
-import type { Scheduler } from '../scheduler/scheduler.js';
+import type { Placer } from '../scheduler/placer.js';
 import type { HostApproval } from '../services/host-enrollment.js';
 import type { AllowedRegistries } from '../services/image-policy.js';
 import type { TerminalRelay } from '../terminal/relay.js';
@@ -19,7 +19,8 @@ import type { IpLimits } from './ip-limits.js';
 export interface RouteDependencies {
   database: Database;
   ipLimits: IpLimits;
-  scheduler: Scheduler;
+  /** Orders the hosts for a create (scheduler/placer.ts), one per database. */
+  placer: Placer;
   /** Container commands, through whichever replica holds the host (hub/command-relay.ts). */
   hub?: CommandChannel;
   /**

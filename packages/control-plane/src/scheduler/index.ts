@@ -1,5 +1,6 @@
-// Public surface of the scheduler: the pure placement rules and the transactional shell.
+// Public surface of the scheduler: the pure placement rules, the fleet snapshot and the placer.
 export * from './cpu-overcommit.js';
 export * from './placement.js';
-export * from './scheduler.js';
+export * from './placer.js';
+export * from './snapshot.js';
 export * from './no-capacity-reason.js';

@@ -1,6 +1,6 @@
 // The pure core of scheduling: given a container's reservation and a snapshot of hosts, pick the
 // host it goes to (binpack or spread), or none. Loading hosts and taking the reservation is
-// scheduler.ts's job; this file does no I/O so the rules can be tested as tables. Capacity is what
+// placer.ts's job; this file does no I/O so the rules can be tested as tables. Capacity is what
 // the agent reports; CPU counts up to the overcommit's multiple of it (cpu-overcommit.ts).
 import type { HostScheduling, HostStatus } from '../db/schema/hosts.js';
 import { schedulableOf } from './cpu-overcommit.js';

@@ -12,8 +12,8 @@ import type { NetworkEgress } from '@rexec/protocol';
 import { containerLimitReached, invalidRequest, nameTaken, RexecError } from '../errors.js';
 import type { PlacementOutcome } from '../metrics/recorders.js';
 import { generateName, newId } from '../ids.js';
-import type { PlacementHost, Resources } from '../scheduler/placement.js';
-import { loadSnapshot, sharedSnapshot, type Scheduler } from '../scheduler/scheduler.js';
+import type { Resources } from '../scheduler/placement.js';
+import type { Offer, Placer } from '../scheduler/placer.js';
 import { CONTAINER_NAME_PATTERN } from './container-queries.js';
 import {
   DEFAULT_ROLE,
@@ -29,7 +29,8 @@ import { getTier } from './tiers.js';
 export interface CreateContainerInput {
   user: UserRow;
   request: CreateContainerRequest;
-  scheduler: Scheduler;
+  /** Orders the hosts and offers them to the create statement (main.ts's, one per database). */
+  placer: Placer;
   /** The user's tier if the caller already has it (auth does); loaded otherwise. */
   tier?: TierRow;
   /** Registries a non-admin's custom image may name; any public one when omitted. */
@@ -62,10 +63,10 @@ export async function createContainer(db: Db, input: CreateContainerInput): Prom
   const seconds = () => (performance.now() - started) / 1000;
   try {
     const row = await placeNamed(db, { ...input, tier, resources, egress });
-    input.scheduler.placements.placement('placed', seconds());
+    input.placer.placements.placement('placed', seconds());
     return row;
   } catch (error) {
-    input.scheduler.placements.placement(placementOutcome(error), seconds());
+    input.placer.placements.placement(placementOutcome(error), seconds());
     throw error;
   }
 }
@@ -83,7 +84,7 @@ async function placeNamed(db: Db, input: Omit<PlacedInput, 'name'>): Promise<Con
   for (let attempt = 1; ; attempt++) {
     const name = request.name ?? generateName();
     try {
-      return await oneAtATime(db, input.user.id, () => insertPlaced(db, { ...input, name }));
+      return await insertPlaced(db, { ...input, name });
     } catch (error) {
       if (!isUniqueViolation(error, LIVE_NAME_INDEX)) throw error;
       if (request.name !== undefined) throw nameTaken(request.name);
@@ -95,32 +96,6 @@ async function placeNamed(db: Db, input: Omit<PlacedInput, 'name'>): Promise<Con
   }
 }
 
-// Creates by one user queue here before they take a pooled connection: in Postgres they would
-// queue anyway on the user row lock, but there each waiter holds one of the pool's few connections
-// while other users' creates wait for a free one. The row lock still orders replicas.
-const userQueues = new WeakMap<Db, Map<string, Promise<unknown>>>();
-
-async function oneAtATime<T>(db: Db, userId: string, run: () => Promise<T>): Promise<T> {
-  let queues = userQueues.get(db);
-  if (queues === undefined) {
-    queues = new Map();
-    userQueues.set(db, queues);
-  }
-  const before = queues.get(userId) ?? Promise.resolve();
-  // Settled either way: a failed create must not fail the ones queued behind it.
-  const result = before.then(run, run);
-  const tail = result.then(
-    () => undefined,
-    () => undefined,
-  );
-  queues.set(userId, tail);
-  try {
-    return await result;
-  } finally {
-    if (queues.get(userId) === tail) queues.delete(userId);
-  }
-}
-
 interface PlacedInput extends CreateContainerInput {
   tier: TierRow;
   resources: ResourceColumns;
@@ -129,25 +104,11 @@ interface PlacedInput extends CreateContainerInput {
 }
 
 async function insertPlaced(db: Db, input: PlacedInput): Promise<ContainerRow> {
-  const { user, scheduler, resources } = input;
-  const rank = (hosts: PlacementHost[]) => rankOnce(scheduler, reserveOf(resources), hosts);
+  const { user, placer, resources } = input;
   const id = newId('ctr');
-  const roomFor = (candidates: readonly string[]) => createIfRoom(db, { ...input, id, candidates });
-  // Unlocked and before the create: it only orders the candidates, the statement that reserves
-  // re-checks each one, so a slightly stale view costs nothing but a step down the list.
-  const snapshot = await sharedSnapshot(db);
-  let ranking = rank(snapshot.hosts);
-  let created = await roomFor(ranking.head);
-  if (created.row === null && created.live < input.tier.maxContainers && ranking.rest) {
-    // Every host at the head was full or being reserved on: the rest of the fleet, in order.
-    created = await roomFor(ranking.all);
-  }
-  if (created.row === null && created.live < input.tier.maxContainers && snapshot.joined) {
-    // The shared read may predate this request (a host back online, room given back): no_capacity
-    // is only ever decided on a snapshot taken after the request arrived.
-    ranking = rank(await loadSnapshot(db));
-    created = await roomFor(ranking.all);
-  }
+  const created = await placer.place({ userId: user.id, resources: reserveOf(resources) }, (candidates) =>
+    createIfRoom(db, { ...input, id, candidates }),
+  );
   if (created.live >= input.tier.maxContainers) {
     throw containerLimitReached(input.tier.maxContainers, created.live, input.tier.name);
   }
@@ -155,55 +116,7 @@ async function insertPlaced(db: Db, input: PlacedInput): Promise<ContainerRow> {
   // A taken name outranks a full fleet, as it did when the name was checked first.
   const wanted = input.request.name;
   if (wanted !== undefined && (await nameInUse(db, user.id, wanted))) throw nameTaken(wanted);
-  throw await noCapacityFor(db, reserveOf(resources), input.tier, scheduler.cpuOvercommitPercent);
-}
-
-/**
- * How many of the best-ranked hosts a create first offers Postgres. The ranking comes from a
- * recent snapshot, so the first few almost always have room; sending the whole fleet (200 host
- * ids) with every create cost both sides visible CPU to write and parse an array never read past
- * its first entries. When none of the head has room, the whole ranking is offered.
- */
-const HEAD_CANDIDATES = 16;
-
-interface Ranking {
-  all: readonly string[];
-  head: readonly string[];
-  /** True when `all` has hosts beyond `head`. */
-  rest: boolean;
-}
-
-// Creates that share a snapshot mostly ask for the same resources: one ranking (every host scored
-// and sorted) serves them all. Keyed by the snapshot's array, so it goes when the snapshot does.
-const rankings = new WeakMap<readonly PlacementHost[], WeakMap<Scheduler, Map<string, Ranking>>>();
-
-function rankOnce(
-  scheduler: Scheduler,
-  resources: Resources,
-  hosts: readonly PlacementHost[],
-): Ranking {
-  let bySchedulers = rankings.get(hosts);
-  if (bySchedulers === undefined) {
-    bySchedulers = new WeakMap();
-    rankings.set(hosts, bySchedulers);
-  }
-  let byResources = bySchedulers.get(scheduler);
-  if (byResources === undefined) {
-    byResources = new Map();
-    bySchedulers.set(scheduler, byResources);
-  }
-  const key = `${resources.cpuMillicores}/${resources.memoryMb}/${resources.diskMb}`;
-  let ranking = byResources.get(key);
-  if (ranking === undefined) {
-    const all = scheduler.rank({ resources }, hosts);
-    ranking = {
-      all,
-      head: all.length > HEAD_CANDIDATES ? all.slice(0, HEAD_CANDIDATES) : all,
-      rest: all.length > HEAD_CANDIDATES,
-    };
-    byResources.set(key, ranking);
-  }
-  return ranking;
+  throw await noCapacityFor(db, reserveOf(resources), input.tier, placer.cpuOvercommitPercent);
 }
 
 function reserveOf(resources: ResourceColumns): Resources {
@@ -216,7 +129,7 @@ interface CreateStep extends PlacedInput {
   candidates: readonly string[];
 }
 
-interface CreateOutcome {
+interface CreateOutcome extends Offer {
   /** The user's live containers before this one. */
   live: number;
   /** The new row; null when the quota or every candidate host said no. */
@@ -259,11 +172,15 @@ async function createIfRoom(db: Db, step: CreateStep): Promise<CreateOutcome> {
     tier.maxContainers,
     step.candidates,
     detail,
-    step.scheduler.cpuOvercommitPercent,
+    step.placer.cpuOvercommitPercent,
     step.egress,
   ]);
   if (result === undefined) throw new Error(`the create of container ${id} returned no row`);
-  if (result.host_id === null || result.at_ms === null) return { live: result.live, row: null };
+  // Over the tier's count, nothing more to offer; otherwise every candidate was full.
+  const settled = result.live >= tier.maxContainers;
+  if (result.host_id === null || result.at_ms === null) {
+    return { settled, live: result.live, row: null };
+  }
   const row: ContainerRow = {
     id,
     userId: user.id,
@@ -288,7 +205,7 @@ async function createIfRoom(db: Db, step: CreateStep): Promise<CreateOutcome> {
     usageMeasuredAt: null,
     deletedAt: null,
   };
-  return { live: result.live, row };
+  return { settled: true, live: result.live, row };
 }
 
 /** The HTTP schema checks this too; repeated here because a wrong row would be unrunnable. */

@@ -1,6 +1,6 @@
 // An admin's trust in a host (issue 16, fail closed): a host whose agent cannot install the host
 // guard reports network_isolation false and gets no containers unless an admin trusts it here.
-// Setting it records an event; what the scheduler makes of it is scheduler.ts's (isIsolated).
+// Setting it records an event; what the scheduler makes of it is scheduler/snapshot.ts's (isIsolated).
 import { eq } from 'drizzle-orm';
 import type { Db } from '../db/open.js';
 import { hosts, type HostRow } from '../db/schema/hosts.js';

@@ -11,7 +11,7 @@ import {
   type NoCapacityDiagnosis,
 } from '../scheduler/no-capacity-reason.js';
 import type { Resources } from '../scheduler/placement.js';
-import { toPlacementHost } from '../scheduler/scheduler.js';
+import { toPlacementHost } from '../scheduler/snapshot.js';
 
 const wire = (resources: Resources) => ({
   cpu_millicores: resources.cpuMillicores,

@@ -40,7 +40,7 @@ const operations = { rateLimit: 'operations' } as const;
 
 export function containerRoutes({
   database,
-  scheduler,
+  placer,
   hub,
   allowedRegistries = PUBLIC_REGISTRIES,
   idleMinuteMs,
@@ -89,7 +89,7 @@ export function containerRoutes({
           user,
           tier,
           request: request.body,
-          scheduler,
+          placer,
           allowedRegistries,
         });
         // The agent's answer arrives later (202 `creating`); launch records it and never throws.

@@ -45,10 +45,10 @@ const joinTokenParams = z.object({ id: JoinTokenId });
 
 export function hostRoutes({
   database,
-  scheduler,
+  placer,
   hub = DISCONNECTED,
 }: RouteDependencies): FastifyPluginCallbackZod {
-  const toHost = (row: HostRow) => hostObject(row, scheduler.cpuOvercommitPercent);
+  const toHost = (row: HostRow) => hostObject(row, placer.cpuOvercommitPercent);
   return (app, _options, done) => {
     app.get(
       '/hosts',

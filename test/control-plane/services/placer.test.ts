@@ -1,39 +1,40 @@
-// The transactional scheduler on both drivers: it places only on online, active hosts with room,
-// takes reservations atomically (concurrent placements never overbook), and a rolled-back
-// transaction gives the reservation back. Snapshot reads asked for at once are shared.
+// The placer on both drivers, through the create path it serves: it places only on online, active
+// hosts with room, the reservation is taken atomically (concurrent creates never overbook), a
+// no_capacity create keeps nothing, and snapshot reads asked for at once are shared.
 import t from 'tap';
 import type { Db } from '../../../packages/control-plane/src/db/open.js';
-import { newId } from '../../../packages/control-plane/src/ids.js';
-import type { PlacementRequest } from '../../../packages/control-plane/src/scheduler/placement.js';
-import {
-  createScheduler,
-  sharedSnapshot,
-} from '../../../packages/control-plane/src/scheduler/scheduler.js';
+import { createPlacer, type Placer } from '../../../packages/control-plane/src/scheduler/placer.js';
+import { createContainer } from '../../../packages/control-plane/src/services/containers.js';
 import { getHost } from '../../../packages/control-plane/src/services/hosts.js';
 import { DB_DRIVERS } from '../../helpers/postgres.js';
 import { migratedDatabase } from '../db/migrated-database.js';
-import { seedHost } from './fixtures.js';
+import { seedHost, seedUser } from './fixtures.js';
 
-function request(cpuMillicores = 1000): PlacementRequest {
-  return {
-    containerId: newId('ctr'),
-    userId: newId('usr'),
-    resources: { cpuMillicores, memoryMb: 1024, diskMb: 1024 },
-  };
-}
-
-const binpack = createScheduler({ strategy: 'binpack', cpuOvercommit: 1 });
-
-function place(db: Db, placement = request()) {
-  return db.transaction((tx) => binpack.place(tx, placement));
+/** One create by a new user (so no quota or user lock is shared) reserving `cpuMillicores`. */
+async function place(db: Db, placer: Placer, cpuMillicores = 1000): Promise<string | null> {
+  const user = await seedUser(db, 'enterprise');
+  const resources = { cpu_millicores: cpuMillicores, memory_mb: 1024, disk_mb: 1024 };
+  try {
+    const row = await createContainer(db, {
+      user,
+      request: { image: 'ubuntu:24.04', resources },
+      placer,
+    });
+    return row.hostId;
+  } catch (error) {
+    if ((error as { code?: unknown }).code === 'no_capacity') return null;
+    throw error;
+  }
 }
 
 for (const driver of DB_DRIVERS) {
   void t.test(driver, async (t) => {
-    const { db } = await migratedDatabase(t, driver, { seed: false });
+    const { db } = await migratedDatabase(t, driver);
+    // No overcommit, so a host's CPU capacity is what it can reserve.
+    const placer = createPlacer({ db, strategy: 'binpack', cpuOvercommit: 1 });
 
     await t.test('with no hosts there is no placement', async (t) => {
-      t.equal(await place(db), null);
+      t.equal(await place(db, placer), null);
     });
 
     await t.test('unreachable, cordoned and draining hosts get nothing', async (t) => {
@@ -42,7 +43,7 @@ for (const driver of DB_DRIVERS) {
         seedHost(db, { scheduling: 'cordoned' }),
         seedHost(db, { scheduling: 'draining' }),
       ]);
-      t.equal(await place(db), null);
+      t.equal(await place(db, placer), null);
       for (const host of hosts) t.equal((await getHost(db, host.id)).reservedCpuMillicores, 0);
     });
 
@@ -52,7 +53,7 @@ for (const driver of DB_DRIVERS) {
         capacityMemoryMb: 8192,
         capacityDiskMb: 8192,
       });
-      t.equal(await place(db), host.id);
+      t.equal(await place(db, placer), host.id);
       t.match(await getHost(db, host.id), {
         reservedCpuMillicores: 1000,
         reservedMemoryMb: 1024,
@@ -62,23 +63,23 @@ for (const driver of DB_DRIVERS) {
 
     await t.test('concurrent placements never overbook a host', async (t) => {
       // The host from the previous test has room for exactly two more.
-      const results = await Promise.all(Array.from({ length: 10 }, () => place(db)));
+      const results = await Promise.all(Array.from({ length: 10 }, () => place(db, placer)));
       const placed = results.filter((id) => id !== null);
       t.equal(placed.length, 2);
       const [hostId] = placed;
       if (hostId === undefined) return;
       t.equal((await getHost(db, hostId)).reservedCpuMillicores, 3000);
-      t.equal(await place(db), null, 'a full host takes no more');
+      t.equal(await place(db, placer), null, 'a full host takes no more');
     });
 
     await t.test('reads asked for at once are shared; a later one reads afresh', async (t) => {
-      const [first, second] = await Promise.all([sharedSnapshot(db), sharedSnapshot(db)]);
+      const [first, second] = await Promise.all([placer.snapshot(), placer.snapshot()]);
       t.equal(first.joined, false, 'the first starts the read');
       t.equal(second.joined, true, 'the second joins it');
       t.equal(second.hosts, first.hosts, 'one read, one result');
       // Too small for any request in this suite, so it changes no later placement.
       const host = await seedHost(db, { name: 'after-the-read', capacityCpuMillicores: 1 });
-      const later = await sharedSnapshot(db);
+      const later = await placer.snapshot();
       t.equal(later.joined, false);
       t.ok(
         later.hosts.some((h) => h.id === host.id),
@@ -86,16 +87,11 @@ for (const driver of DB_DRIVERS) {
       );
     });
 
-    await t.test('a rolled-back transaction gives its reservation back', async (t) => {
-      const host = await seedHost(db, { name: 'rollback' });
-      await t.rejects(
-        db.transaction(async (tx) => {
-          t.equal(await binpack.place(tx, request(5000)), host.id);
-          throw new Error('the caller failed after placing');
-        }),
-        /caller failed/,
-      );
-      t.equal((await getHost(db, host.id)).reservedCpuMillicores, 0);
+    await t.test('another placer on the same database shares nothing with this one', async (t) => {
+      const other = createPlacer({ db, strategy: 'spread', cpuOvercommit: 1 });
+      const [mine, theirs] = await Promise.all([placer.snapshot(), other.snapshot()]);
+      t.equal(theirs.joined, false, 'each placer reads for itself');
+      t.not(theirs.hosts, mine.hosts);
     });
   });
 }
