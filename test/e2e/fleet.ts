@@ -73,7 +73,21 @@ export interface Fleet {
     timeoutMs?: number,
     intervalMs?: number,
   ): Promise<T>;
-  containerStatus(id: string, wanted: Container['status'], timeoutMs?: number): Promise<Container>;
+  /** Polls until the container is `wanted`, as the fleet's control plane or `through` says. */
+  containerStatus(
+    id: string,
+    wanted: Container['status'],
+    timeoutMs?: number,
+    through?: ControlPlane,
+  ): Promise<Container>;
+}
+
+/** A 2xx answer's body parsed with `schema`; anything else throws with the body. */
+function parsedAnswer<S extends z.ZodType>(schema: S, call: string, answer: ApiAnswer): z.infer<S> {
+  if (answer.status < 200 || answer.status > 299) {
+    throw new Error(`${call}: ${answer.status} ${JSON.stringify(answer.body)}`);
+  }
+  return schema.parse(answer.body);
 }
 
 async function waitFor<T>(
@@ -108,13 +122,8 @@ export async function startFleet(
   const api: Fleet['api'] = (method, path, body, token = controlPlane.adminToken) =>
     callApi(controlPlane.url, token, method, path, body);
 
-  const apiAs: Fleet['apiAs'] = async (schema, method, path, body) => {
-    const answer = await api(method, path, body);
-    if (answer.status < 200 || answer.status > 299) {
-      throw new Error(`${method} ${path}: ${answer.status} ${JSON.stringify(answer.body)}`);
-    }
-    return schema.parse(answer.body);
-  };
+  const apiAs: Fleet['apiAs'] = async (schema, method, path, body) =>
+    parsedAnswer(schema, `${method} ${path}`, await api(method, path, body));
 
   const hosts: Fleet['hosts'] = async () => (await apiAs(HostList, 'GET', '/hosts')).hosts;
 
@@ -160,11 +169,13 @@ export async function startFleet(
       agents.push({ hostName, agent });
       return { agent, hostId };
     },
-    async containerStatus(id, wanted, timeoutMs) {
+    async containerStatus(id, wanted, timeoutMs, through = controlPlane) {
+      const path = `/containers/${id}`;
       return waitFor(
         `container ${id} ${wanted}`,
         async () => {
-          const got = await apiAs(Container, 'GET', `/containers/${id}`);
+          const answer = await callApi(through.url, through.adminToken, 'GET', path);
+          const got = parsedAnswer(Container, `GET ${path}`, answer);
           return got.status === wanted ? got : undefined;
         },
         timeoutMs,

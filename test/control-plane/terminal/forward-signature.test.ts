@@ -1,6 +1,6 @@
 // The signed target of work forwarded between replicas: it verifies only under the same cluster
 // secret, unchanged, within FORWARD_MAX_AGE_S of the receiver's clock and well formed; the replay
-// guard takes each signature once.
+// guard takes each signature once, and the same work signed twice in one second is two signatures.
 import t from 'tap';
 import {
   createReplayGuard,
@@ -35,20 +35,39 @@ void t.test('a signature verifies under the same secret, within the age', (t) =>
   t.end();
 });
 
+void t.test('the same work signed twice in one second is two signatures, each used once', (t) => {
+  const first = signForward(key, target, now);
+  const second = signForward(key, target, now);
+  t.not(first, second, 'each signature has its own nonce');
+  t.same(verifyForward(key, second, TerminalForwardTarget, now), { ok: true, target });
+  const guard = createReplayGuard(() => now);
+  t.ok(guard.firstUse(first), 'the first opens');
+  t.ok(guard.firstUse(second), 'so does the second: a terminal resumed at once is no replay');
+  t.end();
+});
+
 void t.test('everything else is refused, with the reason', (t) => {
   const header = signForward(key, target, now);
-  const [version, seconds, payload, mac] = header.split('.') as [string, string, string, string];
+  const [version, seconds, nonce, payload, mac] = header.split('.') as [
+    string,
+    string,
+    string,
+    string,
+    string,
+  ];
   const tampered = Buffer.from(JSON.stringify({ ...target, userId: 'usr_2' })).toString(
     'base64url',
   );
   const cases: [string, string | undefined, number, RegExp][] = [
     ['no header', undefined, now, /no x-rexec-forward/],
     ['another secret', signForward(forwardKey('b'.repeat(64)), target, now), now, /bad signature/],
-    ['a changed target', `${version}.${seconds}.${tampered}.${mac}`, now, /bad signature/],
+    ['a changed target', `${version}.${seconds}.${nonce}.${tampered}.${mac}`, now, /bad signature/],
+    ['another nonce', `${version}.${seconds}.${'A'.repeat(22)}.${payload}.${mac}`, now, /bad/],
     ['too old', header, now + (FORWARD_MAX_AGE_S + 1) * 1000, /expired/],
     ['from the future', header, now - (FORWARD_MAX_AGE_S + 1) * 1000, /expired/],
-    ['malformed', `${version}.${seconds}.${payload}`, now, /malformed/],
-    ['another version', `v2.${seconds}.${payload}.${mac}`, now, /malformed/],
+    ['malformed', `${version}.${seconds}.${payload}.${mac}`, now, /malformed/],
+    ['a bad nonce', `${version}.${seconds}.n.${payload}.${mac}`, now, /malformed/],
+    ['another version', `v2.${seconds}.${nonce}.${payload}.${mac}`, now, /malformed/],
   ];
   for (const [what, given, at, reason] of cases) {
     const check = verifyForward(key, given, TerminalForwardTarget, at);

@@ -3,9 +3,11 @@
 // the replica holding the host's agent socket what to open in one header, signed with a key
 // derived from REXEC_CLUSTER_SECRET. A signature is good for FORWARD_MAX_AGE_S either way of the
 // receiver's clock, and each kind of work has its own strict target shape, so one kind's signature never
-// passes as another's. A terminal it opens is still ended by the receiver when its token stops
-// working; an exec's target carries the SHA-256 of its body, so the body cannot be swapped.
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+// passes as another's. Each carries a random nonce, so the same work asked twice within a second
+// (a terminal resumed at once through another replica, an exec run again) is no replay. A terminal
+// it opens is still ended by the receiver when its token stops working; an exec's target carries
+// the SHA-256 of its body, so the body cannot be swapped.
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { ExecId, ExecOffset, MAX_TERMINAL_DIMENSION, TerminalSessionId } from '@rexec/protocol';
 import { z } from 'zod';
 import type { TerminalTarget } from './terminal-connection.js';
@@ -26,6 +28,8 @@ export const FORWARD_FILES_PATH = '/internal/v1/files';
 export const FORWARD_MAX_AGE_S = 60;
 
 const VERSION = 'v1';
+/** 16 random bytes, base64url. */
+const NONCE = /^[A-Za-z0-9_-]{22}$/;
 
 /** A forwarded terminal: TerminalTarget. */
 export const TerminalForwardTarget = z.strictObject({
@@ -100,7 +104,8 @@ export function signForward(
   nowMs = Date.now(),
 ): string {
   const payload = Buffer.from(JSON.stringify(target)).toString('base64url');
-  const signed = `${VERSION}.${Math.floor(nowMs / 1000)}.${payload}`;
+  const nonce = randomBytes(16).toString('base64url');
+  const signed = `${VERSION}.${Math.floor(nowMs / 1000)}.${nonce}.${payload}`;
   return `${signed}.${mac(key, signed).toString('base64url')}`;
 }
 
@@ -137,11 +142,11 @@ export function verifyForward<T>(
 ): ForwardCheck<T> {
   if (header === undefined) return { ok: false, reason: `no ${FORWARD_HEADER} header` };
   const parts = header.split('.');
-  if (parts.length !== 4 || parts[0] !== VERSION) {
+  const [version, seconds = '', nonce = '', payload = '', signature = ''] = parts;
+  if (parts.length !== 5 || version !== VERSION || !NONCE.test(nonce)) {
     return { ok: false, reason: `a malformed ${FORWARD_HEADER} header` };
   }
-  const [version, seconds, payload, signature] = parts as [string, string, string, string];
-  const expected = mac(key, `${version}.${seconds}.${payload}`);
+  const expected = mac(key, `${version}.${seconds}.${nonce}.${payload}`);
   const given = Buffer.from(signature, 'base64url');
   if (given.byteLength !== expected.byteLength || !timingSafeEqual(given, expected)) {
     return { ok: false, reason: 'a bad signature (is REXEC_CLUSTER_SECRET the same everywhere?)' };
