@@ -25,7 +25,7 @@ import { createReplicaRegistry, type ReplicaRegistry } from './hub/replica-regis
 import { acceptForwarded, createTerminalForwarder } from './terminal/replica-forward.js';
 import { forwardKey } from './terminal/forward-signature.js';
 import { clientAddressOf } from './http/client-address.js';
-import { attachLifecycle } from './lifecycle/index.js';
+import { attachLifecycle, createLaunches, createRunningBatcher } from './lifecycle/index.js';
 import { createHostLossReaper } from './lifecycle/host-loss.js';
 import { createPeriodicReconcile } from './lifecycle/periodic-reconcile.js';
 import { createSessionReaper } from './lifecycle/session-reaper.js';
@@ -140,8 +140,12 @@ async function main(): Promise<void> {
     enabled: presence.sharedDatabase,
     log: log.child({ part: 'relay' }),
   });
+  // Batched moves to running and the API's background creates: shutdown waits for both.
+  const running = createRunningBatcher(database.db);
+  const launches = createLaunches(log.child({ part: 'lifecycle' }));
   const lifecycle = attachLifecycle(hub, {
     db: database.db,
+    running,
     log: log.child({ part: 'lifecycle' }),
   });
   const reaper = createSessionReaper({ ...lifecycle, hub });
@@ -197,6 +201,8 @@ async function main(): Promise<void> {
     database,
     config,
     log,
+    running,
+    launches,
     placer: createPlacer({
       db: database.db,
       strategy: config.schedulerStrategy,
@@ -288,6 +294,10 @@ async function main(): Promise<void> {
       .then(() => hub.stop())
       .then(() => activity.stop())
       .then(() => app.close())
+      // Launches end once the channels stopped; their results and every batched move to running
+      // are written before the pool closes.
+      .then(() => launches.settle())
+      .then(() => running.flush())
       .then(() =>
         replicas?.stop().catch((error: unknown) => {
           log.warn({ err: error }, 'could not remove this replica’s row');

@@ -23,6 +23,7 @@ import { capturedLog } from '../../helpers/captured-log.js';
 import { createJoinToken } from '../../../packages/control-plane/src/services/hosts.js';
 import { call, liftedIpLimits, liftRateLimits, preparedDatabase } from '../http/server.js';
 import { AgentPeer } from '../hub/agent-peer.js';
+import { createRunningBatcher } from '../../../packages/control-plane/src/lifecycle/running-batch.js';
 
 export interface IdleServer {
   url: string;
@@ -49,12 +50,14 @@ export async function startIdleServer(t: Test): Promise<IdleServer> {
     { flushIntervalMs: 60_000, cpuThresholdMillicores: CPU_THRESHOLD },
   );
   const hub = createHub({ database, log, activity });
-  const lifecycle = attachLifecycle(hub, { db: database.db, log });
+  const running = createRunningBatcher(database.db);
+  const lifecycle = attachLifecycle(hub, { db: database.db, running, log });
   const options = { intervalMs: 60_000, minuteMs: 60_000 };
   const idleStop = createIdleStop({ ...lifecycle, hub, activity }, options);
   const otherIdleStop = createIdleStop({ ...lifecycle, hub, activity }, options);
   const app = await buildApp({
     database,
+    running,
     config: { bind: '127.0.0.1', port: 0 },
     log,
     placer: createPlacer({

@@ -32,6 +32,7 @@ import type { DbDriver } from '../../helpers/postgres.js';
 import { call, liftedIpLimits, liftRateLimits, preparedDatabase } from '../http/server.js';
 import { AgentPeer, type HelloOptions } from './agent-peer.js';
 import { capturedLog } from '../../helpers/captured-log.js';
+import { createRunningBatcher } from '../../../packages/control-plane/src/lifecycle/running-batch.js';
 
 export interface HubServer {
   url: string;
@@ -79,7 +80,8 @@ export async function startHubServer(
   const { log, lines: logs } = capturedLog('info');
   const ipLimits = wiring.ipLimits === undefined ? {} : { ipLimits: wiring.ipLimits };
   const hub = cappedTimeouts(createHub({ database, log, options, ...ipLimits }), wiring);
-  const lifecycle = attachLifecycle(hub, { db: database.db, log });
+  const running = createRunningBatcher(database.db);
+  const lifecycle = attachLifecycle(hub, { db: database.db, running, log });
   const reaper = createSessionReaper({ ...lifecycle, hub });
   const terminals = createTerminalRelay({
     hub,
@@ -89,6 +91,7 @@ export async function startHubServer(
   });
   const app = await buildApp({
     database,
+    running,
     config: { bind: '127.0.0.1', port: 0 },
     log,
     placer: createPlacer({

@@ -15,6 +15,7 @@ import { createContainer } from '../../../packages/control-plane/src/services/co
 import { DB_DRIVERS } from '../../helpers/postgres.js';
 import { migratedDatabase } from '../db/migrated-database.js';
 import { seedHost, seedUser } from '../services/fixtures.js';
+import { createRunningBatcher } from '../../../packages/control-plane/src/lifecycle/running-batch.js';
 
 interface RunningEvent extends Record<string, unknown> {
   container_id: string;
@@ -45,6 +46,7 @@ for (const driver of DB_DRIVERS) {
   void t.test(driver, async (t) => {
     const database = await migratedDatabase(t, driver);
     const { db } = database;
+    const store = { db, running: createRunningBatcher(db) };
     const placer = createPlacer({ db, strategy: 'binpack', cpuOvercommit: DEFAULT_CPU_OVERCOMMIT });
     const host = await seedHost(db);
     const user = await seedUser(db, 'enterprise');
@@ -55,7 +57,7 @@ for (const driver of DB_DRIVERS) {
       const rows = await Promise.all(Array.from({ length: 12 }, create));
       const before = Date.now();
       const moved = await Promise.all(
-        rows.map((row) => markRunning(db, row, undefined, 'created', null, 2)),
+        rows.map((row) => markRunning(store, row, undefined, 'created', null, 2)),
       );
       for (const [index, row] of moved.entries()) {
         t.equal(row?.id, rows[index]?.id, 'each caller gets its own row back');
@@ -78,8 +80,8 @@ for (const driver of DB_DRIVERS) {
     await t.test('a row moved twice at once moves once; the second answers null', async (t) => {
       const row = await create();
       const [first, second] = await Promise.all([
-        markRunning(db, row, undefined, 'created', null, null),
-        markRunning(db, row, undefined, 'reconciled', null, null),
+        markRunning(store, row, undefined, 'created', null, null),
+        markRunning(store, row, undefined, 'reconciled', null, null),
       ]);
       t.equal(first?.status, 'running');
       t.equal(second, null, 'its guard sees the first move');
@@ -94,7 +96,7 @@ for (const driver of DB_DRIVERS) {
         await db.execute(sql`update containers set status = 'error' where id = ${changed.id}`);
         await db.execute(sql`update containers set deleted_at = now() where id = ${deleted.id}`);
         const [a, b, c] = await Promise.all(
-          [changed, deleted, fine].map((row) => markRunning(db, row, undefined, 'created')),
+          [changed, deleted, fine].map((row) => markRunning(store, row, undefined, 'created')),
         );
         t.equal(a, null, 'status changed since it was read');
         t.equal(b, null, 'deleted since it was read');
@@ -158,10 +160,22 @@ for (const driver of DB_DRIVERS) {
       });
     }
 
+    await t.test('flush resolves once every move asked for is written', async (t) => {
+      await store.running.flush();
+      t.pass('with nothing waiting it resolves at once');
+      const rows = await Promise.all(Array.from({ length: 5 }, create));
+      const moves = rows.map((row) => markRunning(store, row, undefined, 'created', null, 1));
+      // Asked for, not awaited: what shutdown does before it closes the pool.
+      await Promise.resolve();
+      await store.running.flush();
+      for (const row of rows) t.equal(await statusOf(db, row.id), 'running', `${row.id} written`);
+      await Promise.all(moves);
+    });
+
     await t.test('an illegal move is refused before anything is written', async (t) => {
       const row = await create();
       await t.rejects(
-        markRunning(db, { ...row, status: 'deleting' }, undefined, 'created', null, null),
+        markRunning(store, { ...row, status: 'deleting' }, undefined, 'created', null, null),
         IllegalTransitionError,
       );
       t.equal(await statusOf(db, row.id), 'creating');

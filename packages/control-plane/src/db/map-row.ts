@@ -12,6 +12,13 @@ export function columnList(columns: Record<string, Column>): SQL {
   );
 }
 
+/** `columns`' database names, quoted, as a select list for a fixed statement text. */
+export function columnNames(columns: Record<string, Column>): string {
+  return Object.values(columns)
+    .map((column) => `"${column.name}"`)
+    .join(', ');
+}
+
 /** The row keyed by property name, each value mapped by its column; missing values become null. */
 export function mapRow<T>(columns: Record<string, Column>, row: Record<string, unknown>): T {
   const out: Record<string, unknown> = {};
@@ -31,4 +38,28 @@ export function columnsWithout<T extends Table, K extends keyof T['_']['columns'
   return Object.fromEntries(
     Object.entries(all).filter(([key]) => !(leftOut as readonly string[]).includes(key)),
   );
+}
+
+/**
+ * `columns` of the table aliased `alias` as a select list for a fixed statement text, each under
+ * `<alias>_<property>` so two tables' columns of the same name can share one row.
+ */
+export function prefixedSelect(alias: string, columns: Record<string, Column>): string {
+  return Object.entries(columns)
+    .map(([key, column]) => `${alias}."${column.name}" AS "${alias}_${key}"`)
+    .join(', ');
+}
+
+/** The row prefixedSelect(alias, columns) selected, keyed by property and mapped by column. */
+export function mapPrefixed<T>(
+  alias: string,
+  columns: Record<string, Column>,
+  row: Record<string, unknown>,
+): T {
+  const out: Record<string, unknown> = {};
+  for (const [key, column] of Object.entries(columns)) {
+    const value = row[`${alias}_${key}`];
+    out[key] = value === null || value === undefined ? null : column.mapFromDriverValue(value);
+  }
+  return out as T;
 }

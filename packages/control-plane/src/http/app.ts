@@ -62,6 +62,8 @@ import { forwardedExecRoutes } from './routes/exec-forward.js';
 import { forwardedFileRoutes } from './routes/files-forward.js';
 import { forwardedBackgroundExecRoutes } from './routes/exec-background-forward.js';
 import { DISCONNECTED } from '../hub/channel.js';
+import { createLaunches, type Launches } from '../lifecycle/launches.js';
+import { createRunningBatcher, type RunningBatcher } from '../lifecycle/running-batch.js';
 import { tokenRoutes } from './routes/tokens.js';
 import { userRoutes } from './routes/users.js';
 import { webhookRoutes } from './routes/webhooks.js';
@@ -77,6 +79,10 @@ export interface AppDependencies {
   log: FastifyBaseLogger;
   /** Orders the hosts for a create (scheduler/placer.ts), one per database. */
   placer: Placer;
+  /** The database's moves to running, shared with the lifecycle; a new one when absent. */
+  running?: RunningBatcher;
+  /** Where the containers route tracks background creates; an untracked set when absent. */
+  launches?: Launches;
   rateLimiter: RateLimiter;
   /** Per-address limits on failed authentication and enrollment; the defaults when absent. */
   ipLimits?: IpLimits;
@@ -199,6 +205,8 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     ipLimits,
     placer: deps.placer,
     hub: deps.hub,
+    running: deps.running ?? createRunningBatcher(deps.database.db),
+    launches: deps.launches ?? createLaunches(deps.log),
     ...(deps.sockets === undefined ? {} : { sockets: deps.sockets }),
     terminals: deps.terminals,
     ...(deps.replicaForwarding === undefined ? {} : { replicaForwarding: deps.replicaForwarding }),

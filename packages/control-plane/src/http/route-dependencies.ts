@@ -7,6 +7,8 @@ import type { ExecRunner } from '../exec/exec-runner.js';
 import type { ExecStreamRelay } from '../exec/exec-stream-relay.js';
 import type { FileService } from '../files/index.js';
 import type { CommandChannel } from '../hub/channel.js';
+import type { Launches } from '../lifecycle/launches.js';
+import type { RunningBatcher } from '../lifecycle/running-batch.js';
 import type { Placer } from '../scheduler/placer.js';
 import type { HostApproval } from '../services/host-enrollment.js';
 import type { AllowedRegistries } from '../services/image-policy.js';
@@ -23,6 +25,10 @@ export interface RouteDependencies {
   placer: Placer;
   /** Container commands, through whichever replica holds the host (hub/command-relay.ts). */
   hub?: CommandChannel;
+  /** The moves to running of this database (main.ts's, shared with the lifecycle). */
+  running: RunningBatcher;
+  /** The creates launched in the background, which shutdown waits for. */
+  launches: Launches;
   /**
    * This process's own hub: whether a host's socket is here, which terminals, execs and files
    * need (their channels are not relayed). The same as `hub` when absent.

@@ -25,12 +25,12 @@ import {
   markError,
   markRunning,
   markStopped,
+  type LifecycleStore,
 } from './outcomes.js';
 import { finishDelete, loadContainer, sessionHours, transition } from './transitions.js';
 import { retryWrite } from './write-retry.js';
 
-export interface LifecycleDeps {
-  db: Db;
+export interface LifecycleDeps extends LifecycleStore {
   hub: CommandChannel;
   log: Log;
 }
@@ -102,7 +102,7 @@ export async function launchContainer(
       deps.log,
       'cannot record a create result; retrying',
       { container_id: row.id, command_id: result.command_id },
-      () => applyCreateResult(deps.db, row, result, known),
+      () => applyCreateResult(deps, row, result, known),
     );
     deps.hub.acknowledge(hostId, result.command_id);
   } catch (error) {
@@ -191,7 +191,7 @@ export async function changeState(
     // and the remove queued behind this command on the host finishes the container.
     if (current.status === 'deleting') return null;
     return action === 'start'
-      ? markRunning(deps.db, current, result.container, 'started', userId)
+      ? markRunning(deps, current, result.container, 'started', userId)
       : markStopped(deps.db, current, 'user', null, userId);
   });
   if (changed !== null) return changed;

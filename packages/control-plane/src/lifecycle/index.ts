@@ -13,6 +13,8 @@ import { applyStatusReport } from './status-reports.js';
 import { retryWrite } from './write-retry.js';
 
 export * from './actions.js';
+export { createLaunches, type Launches } from './launches.js';
+export { createRunningBatcher, type RunningBatcher } from './running-batch.js';
 export * from './session-reaper.js';
 export * from './idle-stop.js';
 export * from './host-loss.js';

@@ -34,7 +34,7 @@ async function applyOnce(
   if (row === undefined || row.hostId !== hostId) return;
   if (deps.hub.hasPendingCommand(row.id)) return;
   if (row.status === 'creating') {
-    await applyCreateResult(deps.db, row, result);
+    await applyCreateResult(deps, row, result);
     return;
   }
   // A failure that could not say what is there leaves the row to the next inventory.

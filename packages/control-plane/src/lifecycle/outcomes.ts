@@ -5,8 +5,14 @@ import type { AgentCommandResult, CommandError, ObservedContainer } from '@rexec
 import type { Db } from '../db/open.js';
 import type { ContainerRow } from '../db/schema/containers.js';
 import { setupLogOf, storeSetupLog } from './setup-log.js';
-import { moveToRunning } from './running-batch.js';
+import type { RunningBatcher } from './running-batch.js';
 import { assertLegal, sessionEnd, sessionHours, transition } from './transitions.js';
+
+/** Where the lifecycle writes: the database, and its batcher of moves to running (main.ts's). */
+export interface LifecycleStore {
+  db: Db;
+  running: RunningBatcher;
+}
 
 /** A failed command as status detail: the agent's sentence and the engine's own words. */
 export function commandDetail(error: CommandError): string {
@@ -49,7 +55,7 @@ function startedAt(observed: ObservedContainer | undefined): Date {
  * owner's session length when the caller already has it, saving a query on the way to `running`.
  */
 export async function markRunning(
-  db: Db,
+  store: LifecycleStore,
   row: ContainerRow,
   observed: ObservedContainer | undefined,
   eventReason: string,
@@ -60,13 +66,13 @@ export async function markRunning(
   assertLegal(row.status, 'running');
   const now = new Date();
   // Batched with the other moves of this moment: the same guard and events row as transition().
-  return moveToRunning(db, {
+  return store.running.move({
     id: row.id,
     from: row.status,
     hostId: row.hostId,
     startedAt: startedAt(observed),
     sessionExpiresAt: sessionEnd(
-      hours === undefined ? await sessionHours(db, row.userId) : hours,
+      hours === undefined ? await sessionHours(store.db, row.userId) : hours,
       now,
     ),
     eventReason,
@@ -108,7 +114,7 @@ export async function markError(
  * `hours` is the owner's session length, looked up while the agent worked.
  */
 export async function applyCreateResult(
-  db: Db,
+  store: LifecycleStore,
   row: ContainerRow,
   result: AgentCommandResult,
   hours?: number | null,
@@ -116,11 +122,11 @@ export async function applyCreateResult(
   if (row.status !== 'creating') return row;
   // The log is kept whatever the transition does: it is what the owner reads to learn why.
   const setupLog = setupLogOf(result);
-  if (setupLog !== null) await storeSetupLog(db, row.id, setupLog);
-  if (result.ok) return markRunning(db, row, result.container, 'created', null, hours);
+  if (setupLog !== null) await storeSetupLog(store.db, row.id, setupLog);
+  if (result.ok) return markRunning(store, row, result.container, 'created', null, hours);
   const reason = createFailureReason(result.error.code);
   // A setup's log is in GET /logs; its last line, the message, is detail enough for the status.
   const detail =
     reason === 'role_setup_failed' ? result.error.message : commandDetail(result.error);
-  return markError(db, row, reason, detail);
+  return markError(store.db, row, reason, detail);
 }

@@ -162,7 +162,7 @@ export async function reconcileContainer(
       await launchContainer(deps, row);
       return;
     case 'mark_running':
-      await markRunning(db, row, observed, 'reconciled');
+      await markRunning(deps, row, observed, 'reconciled');
       return;
     case 'mark_stopped':
       await markStopped(db, row, exitReason(observed, 'exited'), exitDetail(observed));

@@ -2,7 +2,7 @@
 // event-loop turn) written in one round trip: each row keeps its own guard (still in the status it
 // was read in, not deleted) and its own events row, exactly as transition() writes them one by
 // one. Which rows to move, and when, is the callers' (outcomes.ts); legality is checked there.
-import { columnsWithout, mapRow } from '../db/map-row.js';
+import { columnNames, columnsWithout, mapRow } from '../db/map-row.js';
 import type { Db } from '../db/open.js';
 import { queryPrepared, type PreparedStatement } from '../db/prepared.js';
 import { containers, type ContainerRow, type ContainerStatus } from '../db/schema/containers.js';
@@ -28,30 +28,37 @@ interface Waiting {
 const MAX_BATCH = 256;
 
 const ROW_COLUMNS = columnsWithout(containers, ['setupLog', 'setupLogTruncated']);
-const NAMES = Object.values(ROW_COLUMNS).map((column) => `"${column.name}"`);
 
 // One text whatever the batch size (the moves travel as arrays), so it is prepared once per
 // connection. rexec_move_to_running (migration 0006) updates each row by its primary key and
 // appends its event; the setup log stays in Postgres.
 const MOVE: PreparedStatement = {
   name: 'rexec_move_to_running',
-  text: `select ${NAMES.join(', ')}
+  text: `select ${columnNames(ROW_COLUMNS)}
     from rexec_move_to_running($1::text[], $2::text[], $3::text[], $4::timestamptz[],
       $5::timestamptz[], $6::text[], $7::text[])`,
 };
 
 /**
- * Per database: the moves waiting for the next statement, and whether one is in flight. Only one
- * is, so under load the moves that arrive during a statement all go in the next one; when idle a
- * move goes at the end of the current event-loop turn, after whatever arrived with it.
+ * One per database, main.ts's (createRunningBatcher): the moves waiting for the next statement,
+ * and whether one is in flight. Only one is, so under load the moves that arrive during a
+ * statement all go in the next one; when idle a move goes at the end of the current event-loop
+ * turn, after whatever arrived with it.
  */
-class RunningBatcher {
+export class RunningBatcher {
   #waiting: Waiting[] = [];
   #scheduled = false;
   #inFlight = false;
+  /** Resolved (and emptied) each time nothing is waiting or in flight. */
+  #onIdle: (() => void)[] = [];
 
   constructor(private readonly db: Db) {}
 
+  /**
+   * Moves one row to `running` in the next batched statement; resolves with the new row, or null
+   * when the row was no longer in `move.from` (or was deleted) by then. Rejects when the statement
+   * fails, with every move of that statement.
+   */
   move(move: RunningMove): Promise<ContainerRow | null> {
     return new Promise((resolve, reject) => {
       this.#waiting.push({ move, resolve, reject });
@@ -59,16 +66,30 @@ class RunningBatcher {
     });
   }
 
+  /** Resolves once every move asked for so far is written (or failed): before the pool closes. */
+  flush(): Promise<void> {
+    if (this.#idle()) return Promise.resolve();
+    return new Promise((resolve) => this.#onIdle.push(resolve));
+  }
+
+  #idle(): boolean {
+    return !this.#scheduled && !this.#inFlight && this.#waiting.length === 0;
+  }
+
   #schedule(): void {
+    if (this.#idle()) {
+      for (const resolve of this.#onIdle.splice(0)) resolve();
+      return;
+    }
     if (this.#scheduled || this.#inFlight || this.#waiting.length === 0) return;
     this.#scheduled = true;
     setImmediate(() => {
       this.#scheduled = false;
-      void this.#flush();
+      void this.#write();
     });
   }
 
-  async #flush(): Promise<void> {
+  async #write(): Promise<void> {
     const batch = this.#take();
     this.#inFlight = true;
     try {
@@ -106,20 +127,8 @@ class RunningBatcher {
   }
 }
 
-const batchers = new WeakMap<Db, RunningBatcher>();
-
-/**
- * Moves one row to `running` in the next batched statement; resolves with the new row, or null
- * when the row was no longer in `move.from` (or was deleted) by then. Rejects when the statement
- * fails, with every move of that statement.
- */
-export function moveToRunning(db: Db, move: RunningMove): Promise<ContainerRow | null> {
-  let batcher = batchers.get(db);
-  if (batcher === undefined) {
-    batcher = new RunningBatcher(db);
-    batchers.set(db, batcher);
-  }
-  return batcher.move(move);
+export function createRunningBatcher(db: Db): RunningBatcher {
+  return new RunningBatcher(db);
 }
 
 async function writeMoves(

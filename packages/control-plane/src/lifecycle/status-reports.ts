@@ -6,7 +6,14 @@ import type { AgentContainerStatus } from '@rexec/protocol';
 import type { Db } from '../db/open.js';
 import type { ContainerRow } from '../db/schema/containers.js';
 import { recordEvent } from '../services/events.js';
-import { exitDetail, exitReason, markError, markRunning, markStopped } from './outcomes.js';
+import {
+  exitDetail,
+  exitReason,
+  markError,
+  markRunning,
+  markStopped,
+  type LifecycleStore,
+} from './outcomes.js';
 import type { LifecycleDeps } from './actions.js';
 import { loadContainer, refineStopReason } from './transitions.js';
 
@@ -33,10 +40,15 @@ export async function applyStatusReport(
   }
   if (deps.hub.hasPendingCommand(row.id)) return;
   if (row.status === 'creating' || row.status === 'deleting') return;
-  await applyToRow(deps.db, row, report);
+  await applyToRow(deps, row, report);
 }
 
-async function applyToRow(db: Db, row: ContainerRow, report: AgentContainerStatus): Promise<void> {
+async function applyToRow(
+  store: LifecycleStore,
+  row: ContainerRow,
+  report: AgentContainerStatus,
+): Promise<void> {
+  const { db } = store;
   const { container, reason } = report;
   const detail = report.detail ?? null;
   if (container.state === 'missing') {
@@ -54,7 +66,7 @@ async function applyToRow(db: Db, row: ContainerRow, report: AgentContainerStatu
   }
   if (container.state === 'running') {
     if (row.status === 'stopped' && reason === 'started')
-      await markRunning(db, row, container, 'started');
+      await markRunning(store, row, container, 'started');
     return;
   }
   if (container.state === 'paused') return;

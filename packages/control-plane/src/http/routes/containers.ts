@@ -42,6 +42,8 @@ export function containerRoutes({
   database,
   placer,
   hub,
+  running,
+  launches,
   allowedRegistries = PUBLIC_REGISTRIES,
   idleMinuteMs,
 }: RouteDependencies): FastifyPluginCallbackZod {
@@ -50,7 +52,7 @@ export function containerRoutes({
   const shown = (request: FastifyRequest, row: ContainerRow) =>
     toContainer(row, { minutes: callerOf(request).tier.idleStopMinutes, minuteMs: idleMinuteMs });
   return (app, _options, done) => {
-    const lifecycle: LifecycleDeps = { db, hub: hub ?? DISCONNECTED, log: app.log };
+    const lifecycle: LifecycleDeps = { db, running, hub: hub ?? DISCONNECTED, log: app.log };
     app.get(
       '/containers',
       {
@@ -93,8 +95,9 @@ export function containerRoutes({
           allowedRegistries,
         });
         // The agent's answer arrives later (202 `creating`); launch records it and never throws.
+        // Tracked, so shutdown waits for it before the pool closes (lifecycle/launches.ts).
         // The tier was read with the caller, a few milliseconds ago: its session length stands.
-        void launchContainer(lifecycle, row, tier.sessionHours);
+        launches.track(launchContainer(lifecycle, row, tier.sessionHours));
         return reply.status(202).send(shown(request, row));
       },
     );

@@ -46,6 +46,7 @@ const joinTokenParams = z.object({ id: JoinTokenId });
 export function hostRoutes({
   database,
   placer,
+  running,
   hub = DISCONNECTED,
 }: RouteDependencies): FastifyPluginCallbackZod {
   const toHost = (row: HostRow) => hostObject(row, placer.cpuOvercommitPercent);
@@ -170,7 +171,7 @@ export function hostRoutes({
         },
       },
       async (request, reply) => {
-        await removeHost({ db: database.db, hub, log: request.log }, request.params.id, {
+        await removeHost({ db: database.db, running, hub, log: request.log }, request.params.id, {
           force: request.query.force ?? false,
           deleteContainers: request.query.delete_containers ?? false,
           actorUserId: callerOf(request).user.id,

@@ -12,9 +12,18 @@ import { callerOf } from '../auth.js';
 import { toUser } from '../mappers.js';
 import { ERROR_RESPONSES } from './responses.js';
 
-export function userRoutes({ database, hub }: RouteDependencies): FastifyPluginCallbackZod {
+export function userRoutes({
+  database,
+  hub,
+  running,
+}: RouteDependencies): FastifyPluginCallbackZod {
   return (app, _options, done) => {
-    const lifecycle: LifecycleDeps = { db: database.db, hub: hub ?? DISCONNECTED, log: app.log };
+    const lifecycle: LifecycleDeps = {
+      db: database.db,
+      running,
+      hub: hub ?? DISCONNECTED,
+      log: app.log,
+    };
     app.post(
       '/users',
       {
