@@ -3,14 +3,16 @@
 // replica; expired tokens and disabled users draw nothing) and one point drawn from the caller's shared budget in `rate_limits`, written exactly as
 // rate-limiter-flexible's RateLimiterPostgres writes it (same key, same window rules), so replicas
 // running either path share one budget. Deciding allowed/denied from the tier is the hook's job.
-import { getTableColumns, type Column } from 'drizzle-orm';
 import type pg from 'pg';
 import type { Database } from '../db/open.js';
-import { tiers, type TierRow } from '../db/schema/tiers.js';
-import { users, type UserRow } from '../db/schema/users.js';
 import { hashToken, isApiTokenShape } from '../ids.js';
-import type { TokenScope } from '@rexec/protocol';
-import { checkUsable, touchLastUsed, type Authenticated } from '../services/tokens.js';
+import {
+  CALLER_SELECT,
+  callerOfRow,
+  checkUsable,
+  touchLastUsed,
+  type Authenticated,
+} from '../services/tokens.js';
 import { RATE_WINDOW_SECONDS, type RateCategory, type RateDecision } from './rate-limit.js';
 
 export interface CallerAndBudget {
@@ -28,40 +30,16 @@ export type AuthAndConsume = (
   category: RateCategory,
 ) => Promise<CallerAndBudget | null | 'unavailable'>;
 
-function selectList(alias: string, table: Record<string, Column>): string {
-  return Object.entries(table)
-    .map(([key, column]) => `${alias}."${column.name}" AS "${alias}_${key}"`)
-    .join(', ');
-}
-
-function fromRow<T>(alias: string, table: Record<string, Column>, row: Record<string, unknown>): T {
-  const out: Record<string, unknown> = {};
-  for (const [key, column] of Object.entries(table)) {
-    const value = row[`${alias}_${key}`];
-    out[key] = value === null || value === undefined ? null : column.mapFromDriverValue(value);
-  }
-  return out as T;
-}
-
-const USER_COLUMNS = getTableColumns(users);
-const TIER_COLUMNS = getTableColumns(tiers);
-
 // $1 token hash, $2 rate-limit key prefix ("rexec:<category>:"), $3 the new window's expiry (ms),
-// $4 now (ms). The upsert is RateLimiterPostgres's own `rlflx-upsert`, fed from the caller row.
+// $4 now (ms). The caller is authenticate's own lookup (CALLER_SELECT); the upsert is
+// RateLimiterPostgres's own `rlflx-upsert`, fed from the caller row.
 const QUERY = `
-  WITH caller AS (
-    SELECT t.id AS token_id, t.last_used_at AS token_last_used_at, t.scopes AS token_scopes,
-      t.expires_at AS token_expires_at,
-      ${selectList('u', USER_COLUMNS)}, ${selectList('r', TIER_COLUMNS)}
-    FROM api_tokens t
-    JOIN users u ON u.id = t.user_id
-    JOIN tiers r ON r.name = u.tier
-    WHERE t.token_hash = $1 AND t.revoked_at IS NULL
+  WITH caller AS (${CALLER_SELECT}
   ), consumed AS (
     INSERT INTO rate_limits (key, points, expire)
     SELECT $2::text || caller.u_id, 1, $3::bigint FROM caller
     WHERE caller."u_disabledAt" IS NULL AND caller."u_deletedAt" IS NULL
-      AND (caller.token_expires_at IS NULL OR caller.token_expires_at > now())
+      AND (caller."t_expiresAt" IS NULL OR caller."t_expiresAt" > now())
     ON CONFLICT (key) DO UPDATE SET
       points = CASE WHEN rate_limits.expire <= $4::bigint THEN 1 ELSE rate_limits.points + 1 END,
       expire = CASE WHEN rate_limits.expire <= $4::bigint THEN $3::bigint ELSE rate_limits.expire END
@@ -91,19 +69,16 @@ export function createAuthAndConsume(database: Database): AuthAndConsume | undef
     }
     const row = result.rows[0];
     if (row === undefined) return null;
-    const user = fromRow<UserRow>('u', USER_COLUMNS, row);
-    const tier = fromRow<TierRow>('r', TIER_COLUMNS, row);
-    const tokenId = String(row['token_id']);
-    const expiresAt = row['token_expires_at'] as Date | null;
-    checkUsable(user, expiresAt, now);
+    const { lastUsedAt, ...caller } = callerOfRow(row);
+    checkUsable(caller.user, caller.expiresAt, now);
     // Expired by the database's clock but not yet by ours: the two-step path decides it.
     if (row['rl_points'] === null || row['rl_points'] === undefined) return 'unavailable';
-    await touchLastUsed(database.db, tokenId, row['token_last_used_at'] as Date | null, now);
+    await touchLastUsed(database.db, caller.tokenId, lastUsedAt, now);
     const consumed = Number(row['rl_points']);
     // A window without an expiry (never written by us) reads as "resets now", as in the library.
     const expire = row['rl_expire'] === null ? 0 : Number(row['rl_expire']);
     return {
-      caller: { user, tier, tokenId, scopes: row['token_scopes'] as TokenScope[], expiresAt },
+      caller,
       decide: (budget) => ({
         allowed: consumed <= budget,
         limit: budget,

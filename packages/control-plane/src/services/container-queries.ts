@@ -1,7 +1,9 @@
 // Reading containers: one by id or name (only the caller's, only live ones), paginated listing with
 // an opaque cursor, the count the tier limits, and usage for `GET /me`. Writes live in containers.ts.
-import { and, asc, count, eq, gt, isNull, or, sql, sum } from 'drizzle-orm';
+import { and, count, eq, getTableColumns, isNull, sql, sum } from 'drizzle-orm';
+import { columnNames, mapRow } from '../db/map-row.js';
 import type { Db } from '../db/open.js';
+import { queryPrepared, type PreparedStatement } from '../db/prepared.js';
 import { containers, type ContainerRow, type ContainerStatus } from '../db/schema/containers.js';
 import { invalidRequest, notFound } from '../errors.js';
 import { isId } from '../ids.js';
@@ -68,64 +70,57 @@ export async function listContainers(
     ]);
   }
   const after = options.cursor === undefined ? undefined : decodeCursor(options.cursor);
-  const rows = await listQuery(db, options.status !== undefined, after !== undefined).execute({
-    userId,
-    status: options.status,
-    // An ISO string, not a Date: placeholders skip drizzle's column encoding, and both drivers
-    // read this string as the same timestamptz.
-    afterCreatedAt: after?.createdAt.toISOString(),
-    afterId: after?.id,
-    limit: limit + 1,
-  });
+  const byStatus = options.status !== undefined;
+  const values: unknown[] = [userId];
+  if (byStatus) values.push(options.status);
+  // An ISO string, not a Date: both drivers read it as the same timestamptz.
+  if (after !== undefined) values.push(after.createdAt.toISOString(), after.id);
+  const paged = after !== undefined;
+  const statement = byStatus
+    ? paged
+      ? LIST.statusAfter
+      : LIST.statusFirst
+    : paged
+      ? LIST.allAfter
+      : LIST.allFirst;
+  values.push(limit + 1);
+  const rows = (await queryPrepared(db, statement, values)).map((row) =>
+    mapRow<ContainerRow>(CONTAINER_COLUMNS, row),
+  );
   const page = rows.slice(0, limit);
   const last = page.at(-1);
   const nextCursor = rows.length > limit && last !== undefined ? encodeCursor(last) : null;
   return { rows: page, nextCursor };
 }
 
-// Listing is the hottest read, so each of its four shapes (with or without a status filter and a
-// cursor) is a named prepared statement, built once per database handle and planned once per
-// Postgres connection.
-function prepareList(db: Db, byStatus: boolean, paged: boolean) {
-  const after = sql.placeholder('afterCreatedAt');
-  return db
-    .select()
-    .from(containers)
-    .where(
-      and(
-        eq(containers.userId, sql.placeholder('userId')),
-        isNull(containers.deletedAt),
-        byStatus ? eq(containers.status, sql.placeholder('status')) : undefined,
-        paged
-          ? or(
-              gt(containers.createdAt, after),
-              and(eq(containers.createdAt, after), gt(containers.id, sql.placeholder('afterId'))),
-            )
-          : undefined,
-      ),
-    )
-    .orderBy(asc(containers.createdAt), asc(containers.id))
-    .limit(sql.placeholder('limit'))
-    .prepare(`rexec_list_containers${byStatus ? '_status' : ''}${paged ? '_after' : ''}`);
+const CONTAINER_COLUMNS = getTableColumns(containers);
+
+/**
+ * Listing is the hottest read, so each of its four shapes (with or without a status filter and a
+ * cursor) is a fixed text: on Postgres a named statement planned once per connection
+ * (db/prepared.ts), with no per-database cache to keep. Oldest first, ties by id.
+ */
+function listStatement(byStatus: boolean, paged: boolean): PreparedStatement {
+  const where = ['user_id = $1', 'deleted_at IS NULL'];
+  let next = 2;
+  if (byStatus) where.push(`status = $${next++}`);
+  if (paged) {
+    const [at, id] = [`$${next++}::timestamptz`, `$${next++}`];
+    where.push(`(created_at > ${at} OR (created_at = ${at} AND id > ${id}))`);
+  }
+  return {
+    name: `rexec_list_containers${byStatus ? '_status' : ''}${paged ? '_after' : ''}`,
+    text: `SELECT ${columnNames(CONTAINER_COLUMNS)} FROM containers WHERE ${where.join(' AND ')}
+      ORDER BY created_at, id LIMIT $${next}::int`,
+  };
 }
 
-type ListQuery = ReturnType<typeof prepareList>;
-const listQueries = new WeakMap<Db, Map<string, ListQuery>>();
-
-function listQuery(db: Db, byStatus: boolean, paged: boolean): ListQuery {
-  let forDb = listQueries.get(db);
-  if (forDb === undefined) {
-    forDb = new Map();
-    listQueries.set(db, forDb);
-  }
-  const key = `${String(byStatus)}:${String(paged)}`;
-  let query = forDb.get(key);
-  if (query === undefined) {
-    query = prepareList(db, byStatus, paged);
-    forDb.set(key, query);
-  }
-  return query;
-}
+const LIST = {
+  allFirst: listStatement(false, false),
+  allAfter: listStatement(false, true),
+  statusFirst: listStatement(true, false),
+  statusAfter: listStatement(true, true),
+};
 
 interface Cursor {
   createdAt: Date;
@@ -161,32 +156,18 @@ function decodeCursor(cursor: string): Cursor {
 }
 
 /** Not `error` because its host is gone (HOST_GONE_REASONS): what the tier's limits count. */
-const holdsQuota = sql`not (${containers.status} = 'error' and coalesce(${containers.statusReason}, '') in ('host_lost', 'host_removed'))`;
+const HOLDS_QUOTA_SQL = `NOT (status = 'error' AND coalesce(status_reason, '') IN ('host_lost', 'host_removed'))`;
+const holdsQuota = sql.raw(HOLDS_QUOTA_SQL);
 
-function prepareCount(db: Db) {
-  return db
-    .select({ n: count() })
-    .from(containers)
-    .where(
-      and(
-        eq(containers.userId, sql.placeholder('userId')),
-        isNull(containers.deletedAt),
-        holdsQuota,
-      ),
-    )
-    .prepare('rexec_count_containers');
-}
-
-const countQueries = new WeakMap<Db, ReturnType<typeof prepareCount>>();
+const COUNT: PreparedStatement = {
+  name: 'rexec_count_containers',
+  text: `SELECT count(*)::int AS n FROM containers
+    WHERE user_id = $1 AND deleted_at IS NULL AND ${HOLDS_QUOTA_SQL}`,
+};
 
 /** Non-deleted containers of the user that hold quota: what the tier's container count limits. */
 export async function countContainers(db: Db, userId: string): Promise<number> {
-  let query = countQueries.get(db);
-  if (query === undefined) {
-    query = prepareCount(db);
-    countQueries.set(db, query);
-  }
-  const [row] = await query.execute({ userId });
+  const [row] = await queryPrepared<{ n: number }>(db, COUNT, [userId]);
   return row?.n ?? 0;
 }
 

@@ -2,8 +2,10 @@
 // authenticate a bearer token to its user, tier and scopes. Parsing the Authorization header and
 // mapping routes to scopes are the HTTP layer's job; what a minted token may hold is token-grants'.
 import type { TokenScope } from '@rexec/protocol';
-import { and, asc, eq, gt, inArray, isNull, or, sql } from 'drizzle-orm';
+import { and, asc, eq, getTableColumns, gt, inArray, isNull, or, sql } from 'drizzle-orm';
+import { mapPrefixed, prefixedSelect } from '../db/map-row.js';
 import type { Db } from '../db/open.js';
+import { queryPrepared, type PreparedStatement } from '../db/prepared.js';
 import { apiTokens, type ApiTokenRow } from '../db/schema/api-tokens.js';
 import { tiers, type TierRow } from '../db/schema/tiers.js';
 import { users, type UserRow } from '../db/schema/users.js';
@@ -171,27 +173,49 @@ export function checkUsable(user: UserRow, expiresAt: Date | null, now: number):
   if (user.disabledAt !== null || user.deletedAt !== null) throw userDisabled();
 }
 
-// authenticate runs on every API request, so its lookup is a named prepared statement: built once
-// per database handle, parsed and planned once per Postgres connection. It still reads the row on
-// every call, so a revoked token fails on its next use on any replica.
-function prepareAuthLookup(db: Db) {
-  return db
-    .select({
-      tokenId: apiTokens.id,
-      lastUsedAt: apiTokens.lastUsedAt,
-      scopes: apiTokens.scopes,
-      expiresAt: apiTokens.expiresAt,
-      user: users,
-      tier: tiers,
-    })
-    .from(apiTokens)
-    .innerJoin(users, eq(users.id, apiTokens.userId))
-    .innerJoin(tiers, eq(tiers.name, users.tier))
-    .where(and(eq(apiTokens.tokenHash, sql.placeholder('hash')), isNull(apiTokens.revokedAt)))
-    .prepare('rexec_authenticate');
-}
+const TOKEN_COLUMNS = (({ id, lastUsedAt, scopes, expiresAt }) => ({
+  id,
+  lastUsedAt,
+  scopes,
+  expiresAt,
+}))(getTableColumns(apiTokens));
+const USER_COLUMNS = getTableColumns(users);
+const TIER_COLUMNS = getTableColumns(tiers);
 
-const authLookups = new WeakMap<Db, ReturnType<typeof prepareAuthLookup>>();
+/**
+ * The bearer token's live row with its user and tier, by the token's hash ($1): every column under
+ * `t_`, `u_` and `r_` (callerOfRow reads them). Its text is fixed, so on Postgres it is a named
+ * statement planned once per connection (db/prepared.ts), with no per-database cache to keep. It
+ * reads the row on every call, so a revoked token fails on its next use on any replica.
+ * http/auth-and-consume.ts draws a rate-limit point in the same round trip from it.
+ */
+export const CALLER_SELECT = `SELECT ${prefixedSelect('t', TOKEN_COLUMNS)},
+      ${prefixedSelect('u', USER_COLUMNS)}, ${prefixedSelect('r', TIER_COLUMNS)}
+    FROM api_tokens t
+    JOIN users u ON u.id = t.user_id
+    JOIN tiers r ON r.name = u.tier
+    WHERE t.token_hash = $1 AND t.revoked_at IS NULL`;
+
+const AUTHENTICATE: PreparedStatement = { name: 'rexec_authenticate', text: CALLER_SELECT };
+
+/** A CALLER_SELECT row as the caller, and when the token was last used. */
+export function callerOfRow(row: Record<string, unknown>): Authenticated & {
+  lastUsedAt: Date | null;
+} {
+  const token = mapPrefixed<Pick<ApiTokenRow, 'id' | 'lastUsedAt' | 'scopes' | 'expiresAt'>>(
+    't',
+    TOKEN_COLUMNS,
+    row,
+  );
+  return {
+    user: mapPrefixed<UserRow>('u', USER_COLUMNS, row),
+    tier: mapPrefixed<TierRow>('r', TIER_COLUMNS, row),
+    tokenId: token.id,
+    scopes: token.scopes,
+    expiresAt: token.expiresAt,
+    lastUsedAt: token.lastUsedAt,
+  };
+}
 
 /**
  * The token's user, tier and scopes, or null for a malformed, unknown or revoked token.
@@ -199,23 +223,13 @@ const authLookups = new WeakMap<Db, ReturnType<typeof prepareAuthLookup>>();
  */
 export async function authenticate(db: Db, rawToken: string): Promise<Authenticated | null> {
   if (!isApiTokenShape(rawToken)) return null;
-  let lookup = authLookups.get(db);
-  if (lookup === undefined) {
-    lookup = prepareAuthLookup(db);
-    authLookups.set(db, lookup);
-  }
-  const [row] = await lookup.execute({ hash: hashToken(rawToken) });
+  const [row] = await queryPrepared(db, AUTHENTICATE, [hashToken(rawToken)]);
   if (row === undefined) return null;
+  const { lastUsedAt, ...caller } = callerOfRow(row);
   const now = Date.now();
-  checkUsable(row.user, row.expiresAt, now);
-  await touchLastUsed(db, row.tokenId, row.lastUsedAt, now);
-  return {
-    user: row.user,
-    tier: row.tier,
-    tokenId: row.tokenId,
-    scopes: row.scopes,
-    expiresAt: row.expiresAt,
-  };
+  checkUsable(caller.user, caller.expiresAt, now);
+  await touchLastUsed(db, caller.tokenId, lastUsedAt, now);
+  return caller;
 }
 
 /** Records a token's use at `now` unless last_used_at is fresher than LAST_USED_RESOLUTION_MS. */
