@@ -11,6 +11,7 @@ import {
 } from '@rexec/protocol';
 import type { AgentEnrollRequest } from '@rexec/protocol';
 import type { Logger } from 'pino';
+import { request, type HttpAnswer } from './http-request.js';
 import { AgentFatalError } from './errors.js';
 import type { AgentState } from './state.js';
 import { AGENT_VERSION } from './version.js';
@@ -29,8 +30,16 @@ const REQUEST_TIMEOUT_MS = 15_000;
 
 class RetryableEnrollError extends Error {}
 
-async function errorText(response: Response): Promise<string> {
-  const text = await response.text().catch(() => '');
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
+  }
+}
+
+function errorText(response: HttpAnswer): string {
+  const { text } = response;
   try {
     const body = JSON.parse(text) as { error?: unknown; code?: unknown };
     if (typeof body.error === 'string') return `${body.error} (${String(body.code)})`;
@@ -47,16 +56,16 @@ async function enrollOnce(options: EnrollOptions, url: URL): Promise<AgentState>
     agent_version: AGENT_VERSION,
     protocol_version: PROTOCOL_VERSION,
   };
-  let response: Response;
+  let response: HttpAnswer;
   try {
-    response = await fetch(target, {
+    response = await request(target, {
       method: 'POST',
       headers: {
         authorization: `Bearer ${options.joinToken}`,
         'content-type': 'application/json',
       },
       body: JSON.stringify(body),
-      signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+      timeoutMs: REQUEST_TIMEOUT_MS,
     });
   } catch (error) {
     throw new RetryableEnrollError(`cannot reach ${target.href}: ${(error as Error).message}`, {
@@ -66,22 +75,22 @@ async function enrollOnce(options: EnrollOptions, url: URL): Promise<AgentState>
   if (response.status === 401) {
     throw new AgentFatalError(
       'enroll_refused',
-      `the control plane refused REXEC_JOIN_TOKEN (401: ${await errorText(response)}); ` +
+      `the control plane refused REXEC_JOIN_TOKEN (401: ${errorText(response)}); ` +
         'create a new join token (POST /api/v1/hosts/join-tokens) and restart the agent',
     );
   }
   if (response.status >= 500) {
     throw new RetryableEnrollError(
-      `enrollment failed with ${response.status}: ${await errorText(response)}`,
+      `enrollment failed with ${response.status}: ${errorText(response)}`,
     );
   }
-  if (!response.ok) {
+  if (response.status < 200 || response.status > 299) {
     throw new AgentFatalError(
       'enroll_failed',
-      `enrollment failed with ${response.status}: ${await errorText(response)}`,
+      `enrollment failed with ${response.status}: ${errorText(response)}`,
     );
   }
-  const parsed = AgentEnrollResponse.safeParse(await response.json().catch(() => null));
+  const parsed = AgentEnrollResponse.safeParse(parseJson(response.text));
   if (!parsed.success) {
     throw new AgentFatalError(
       'enroll_failed',

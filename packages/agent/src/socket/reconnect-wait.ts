@@ -7,6 +7,7 @@
 // accepts whatever is behind it, it never saw the control plane go. Dialling is the loop's job.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { RECONNECT_PROBE } from '@rexec/protocol';
+import { request } from '../http-request.js';
 
 export type WaitEnd = 'elapsed' | 'returned' | 'aborted';
 
@@ -20,12 +21,11 @@ export function probeTarget(url: URL): ProbeTarget {
 /** Whether the control plane answers its readiness check with 200 within the probe's timeout. */
 export async function controlPlaneReady(target: ProbeTarget): Promise<boolean> {
   try {
-    const response = await fetch(target, {
-      redirect: 'manual',
-      signal: AbortSignal.timeout(RECONNECT_PROBE.connectTimeoutMs),
+    const answer = await request(target, {
+      timeoutMs: RECONNECT_PROBE.connectTimeoutMs,
+      readBody: false,
     });
-    await response.body?.cancel();
-    return response.status === 200;
+    return answer.status === 200;
   } catch {
     // Refused, reset, timed out, a TLS failure: not ready, whatever the reason.
     return false;
