@@ -313,9 +313,12 @@ class CliOperations {
     }
     const observed = await this.require(containerId);
     if (observed.state !== 'running' && observed.state !== 'paused') return observed;
-    await this.run(
-      ['stop', '-t', String(timeoutSeconds), observed.engineId],
-      (timeoutSeconds + STOP_TIMEOUT_SLACK_SECONDS) * 1000,
+    // Retried like a removal: a container whose conmon died fails its first stop (busy-retry.ts).
+    await retryWhileBusy(() =>
+      this.run(
+        ['stop', '-t', String(timeoutSeconds), observed.engineId],
+        (timeoutSeconds + STOP_TIMEOUT_SLACK_SECONDS) * 1000,
+      ),
     );
     return this.require(containerId);
   }
