@@ -19,6 +19,7 @@ import {
 } from '../../packages/control-plane/src/terminal/forward-signature.js';
 import type { Fleet } from './fleet.js';
 import { startReplicaPair } from './replica-pair.js';
+import { run, runUntil } from './shell-lines.js';
 
 function connect(url: string, fleet: Fleet, box: Container, session: string, size = {}) {
   return TerminalClient.connect(url, box.id, {
@@ -47,13 +48,6 @@ function forwardStatus(holderUrl: string, header: string): Promise<number> {
   });
 }
 
-async function run(client: TerminalClient, line: string, pattern: RegExp): Promise<string> {
-  const from = client.outputBytes;
-  client.type(`${line}\r`);
-  await client.until(() => pattern.test(client.tail(client.outputBytes - from)), 20_000, line);
-  return client.tail(client.outputBytes - from);
-}
-
 void t.test('terminals and execs through the replica without the agent socket', async (t) => {
   const pair = await startReplicaPair(t, 'e2e-forward');
   const { fleet, holder, secret, box, hostId } = pair;
@@ -64,7 +58,7 @@ void t.test('terminals and execs through the replica without the agent socket', 
   t.match(await run(first, 'echo fwd-$((6*7))', /fwd-42/), /fwd-42/, 'the shell answers');
   t.match(await run(first, 'stty size', /30 90/), /30 90/, 'the size from the query');
   first.control({ type: 'resize', cols: 120, rows: 40 });
-  t.match(await run(first, 'stty size', /40 120/), /40 120/, 'a resize reaches the shell');
+  t.match(await runUntil(first, 'stty size', /40 120/), /40 120/, 'a resize reaches the shell');
   await run(first, 'echo mark-$((100+23))', /mark-123/);
   first.ws.terminate();
 

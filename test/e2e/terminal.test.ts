@@ -8,6 +8,7 @@ import { CloseCode, UserCreated } from '@rexec/protocol';
 import t from 'tap';
 import { TerminalClient, TerminalRefused } from '../control-plane/terminal/terminal-client.js';
 import { startFleet, type Fleet } from './fleet.js';
+import { run, runUntil } from './shell-lines.js';
 import { rejectionOf } from '../helpers/net.js';
 
 const refusal = (promise: Promise<unknown>) => rejectionOf(promise, TerminalRefused);
@@ -30,38 +31,6 @@ function connect(
     token: fleet.controlPlane.adminToken,
     ...options,
   });
-}
-
-/** Types a line and waits for output matching `pattern` after what was there before. */
-async function run(
-  client: TerminalClient,
-  line: string,
-  pattern: RegExp,
-  timeoutMs = 20_000,
-): Promise<string> {
-  const before = client.outputBytes;
-  client.type(`${line}\n`);
-  await client.until(
-    () => pattern.test(client.output.subarray(before).toString('utf8')),
-    timeoutMs,
-    `output of ${line}`,
-  );
-  return client.output.subarray(before).toString('utf8');
-}
-
-/**
- * Runs `line` every half second until its output matches: for answers that change asynchronously,
- * like `stty size` after a resize (the engine passes the size on to the container's own terminal).
- */
-async function runUntil(client: TerminalClient, line: string, pattern: RegExp): Promise<string> {
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    try {
-      return await run(client, line, pattern, 500);
-    } catch (error) {
-      if (Date.now() >= deadline) throw error;
-    }
-  }
 }
 
 async function rssKb(pid: number): Promise<number> {
