@@ -106,8 +106,9 @@ interface PlacedInput extends CreateContainerInput {
 async function insertPlaced(db: Db, input: PlacedInput): Promise<ContainerRow> {
   const { user, placer, resources } = input;
   const id = newId('ctr');
-  const created = await placer.place({ userId: user.id, resources: reserveOf(resources) }, (candidates) =>
-    createIfRoom(db, { ...input, id, candidates }),
+  const created = await placer.place(
+    { userId: user.id, resources: reserveOf(resources) },
+    (candidates) => createIfRoom(db, { ...input, id, candidates }),
   );
   if (created.live >= input.tier.maxContainers) {
     throw containerLimitReached(input.tier.maxContainers, created.live, input.tier.name);
