@@ -147,7 +147,12 @@ async function run(config: AgentConfig, log: Logger): Promise<number> {
     log: log.child({ component: 'terminal' }),
   });
   const execs = createExecManager({ binary: engine.kind, log: log.child({ component: 'exec' }) });
-  const files = createFileManager({ binary: engine.kind, log: log.child({ component: 'files' }) });
+  const files = createFileManager({
+    binary: engine.kind,
+    log: log.child({ component: 'files' }),
+    repairStorage: (containerId, stderr) =>
+      executor.exclusive(containerId, () => runtime.repairLeftMount(containerId, stderr)),
+  });
   // A container reported as no longer running (by the engine's events or a disk quota stop) takes
   // its shells with it.
   const reportStatus = (message: AgentMessage) => {

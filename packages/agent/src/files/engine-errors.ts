@@ -3,10 +3,9 @@
 import type { KnownFileErrorCode } from '@rexec/protocol';
 
 /**
- * podman 4.3 unmounts a container's storage while the container stops; a `cp` that mounts it in
- * that moment fails with `lstat …/merged: no such file or directory` although the path exists.
- * It is the engine's passing state, not the user's path: reads copy again, and what still fails
- * is `file_failed`, never `path_not_found`.
+ * podman's storage counting the container's root filesystem as mounted with its mount point gone
+ * (runtime/left-mount.ts): the engine's state, not the user's path, so reads repair it and copy
+ * again, and what still fails is `file_failed`, never `path_not_found`.
  */
 const STORAGE_RACE = /lstat \S*\/merged: no such file or directory/i;
 

@@ -47,8 +47,16 @@ function start(context: TaskContext, message: FileOpen): FileTask {
   }
 }
 
-export function createFileManager(options: { binary: string; log: Logger }): FileManager {
-  const { binary, log } = options;
+export interface FileManagerOptions {
+  /** `podman` or `docker`. */
+  binary: string;
+  log: Logger;
+  /** ContainerRuntime.repairLeftMount, run in the container's command queue. */
+  repairStorage: (containerId: string, stderr: string) => Promise<boolean>;
+}
+
+export function createFileManager(options: FileManagerOptions): FileManager {
+  const { binary, log, repairStorage } = options;
   const all = new Set<FileTask>();
   let stopped = false;
 
@@ -75,6 +83,7 @@ export function createFileManager(options: { binary: string; log: Logger }): Fil
         link,
         log: log.child({ container_id: message.container_id, op: message.op.kind }),
         outputWindowBytes: message.output_window_bytes,
+        repairStorage: (stderr) => repairStorage(message.container_id, stderr),
         onEnd: () => {
           holder.ended = true;
           if (holder.task !== undefined) all.delete(holder.task);

@@ -2,14 +2,15 @@
 // resolves the path inside the container's root (symlinks included) and works on a stopped
 // container too. `read` unpacks the one file from cp's tar and sends the asked range of its bytes;
 // `read_tar` passes the tar through. Both send only within credit, pausing cp's pipe otherwise, and
-// both copy again when the engine was unmounting a container that just stopped (engine-errors.ts).
+// both copy again, after a repair, when the engine's storage of the container was left broken
+// (runtime/left-mount.ts). A copy is never signalled: see letGo.
 import { posix } from 'node:path';
 import { resolveByteRange, type FileEntry } from '@rexec/protocol';
 import { execa } from 'execa';
 import { Parser, type ReadEntry } from 'tar';
 import { containerName } from '../runtime/index.js';
 import { engineFailure, isStorageRace, type FileFailure } from './engine-errors.js';
-import { Ending, headOf, type FileTask, type OpOf, type TaskContext } from './file-task.js';
+import { Ending, headOf, letGo, type FileTask, type OpOf, type TaskContext } from './file-task.js';
 import { octalMode } from './meta-output.js';
 import { Outbound } from './outbound.js';
 
@@ -17,6 +18,8 @@ const FILE_TYPES = new Set(['File', 'OldFile', 'ContiguousFile']);
 /** A copy that met the storage race is tried this many more times, this far apart. */
 const STORAGE_RACE_RETRIES = 5;
 const STORAGE_RACE_DELAY_MS = 200;
+/** A read that ends with at most this much of its file unread drains the copy to its end. */
+const DRAIN_LIMIT_BYTES = 1024 * 1024;
 
 /** `cp` out of a container; docker copies a symlink as itself unless told to follow it. */
 export function copyOutArgs(binary: string, containerId: string, path: string): string[] {
@@ -48,18 +51,32 @@ interface CopyOutSteps {
 
 /**
  * Runs `cp` out of the container for one read, again (up to STORAGE_RACE_RETRIES times) when it
- * failed with the engine's storage race before anything was read; any other failure ends the
- * operation with the engine's error. `kill()` stops whichever copy runs and any pending retry.
+ * failed with the engine's storage race before anything was read, after asking for the storage to
+ * be repaired; any other failure ends the operation with the engine's error. `release()` lets go of
+ * whichever copy runs (letGo: never a signal) and drops any pending retry.
  */
 function copyOutRetrying(
   context: TaskContext,
   path: string,
   ending: Ending,
   steps: CopyOutSteps,
-): { kill(): void } {
+): { release(drain?: boolean): void } {
   let child: CopyOut | null = null;
   let retry: NodeJS.Timeout | null = null;
   let retries = 0;
+  const again = (failure: string) => {
+    retries += 1;
+    context.log.info({ path, retries }, 'the engine could not mount the container; copying again');
+    void context
+      .repairStorage(failure)
+      .catch((error: unknown) => {
+        context.log.warn({ err: error, path }, 'could not repair the container storage');
+        return false;
+      })
+      .then(() => {
+        if (!ending.ended) retry = setTimeout(run, STORAGE_RACE_DELAY_MS);
+      });
+  };
   const run = () => {
     retry = null;
     if (ending.ended) return;
@@ -71,12 +88,7 @@ function copyOutRetrying(
       if (ending.ended) return;
       const failed = result.exitCode !== 0;
       if (failed && !steps.begun() && isStorageRace(stderr()) && retries < STORAGE_RACE_RETRIES) {
-        retries += 1;
-        context.log.info(
-          { path, retries },
-          'the engine was unmounting the container; copying again',
-        );
-        retry = setTimeout(run, STORAGE_RACE_DELAY_MS);
+        again(stderr());
         return;
       }
       steps.exited(result.exitCode, () => engineFailure(stderr()));
@@ -84,10 +96,10 @@ function copyOutRetrying(
   };
   run();
   return {
-    kill() {
+    release(drain = false) {
       if (retry !== null) clearTimeout(retry);
       retry = null;
-      child?.kill();
+      if (child !== null) letGo(child, 'stdout', drain);
     },
   };
 }
@@ -103,13 +115,13 @@ export function startRead(context: TaskContext, op: OpOf<'read'>): FileTask {
       parser.on('error', (error: Error) => {
         context.log.warn({ err: error }, 'could not read the tar of a file read');
         ending.fail('file_failed', `the engine's copy of ${op.path} could not be read`);
-        copy.kill();
+        copy.release();
       });
       child.stdout.pipe(parser);
     },
     begun: () => found,
     exited(exitCode, failure) {
-      // Once the file was found, its own end finishes the read (and kills the copy).
+      // Once the file was found, its own end finishes the read (and lets go of the copy).
       if (found) return;
       if (exitCode === 0) ending.fail('file_failed', `the engine sent nothing for ${op.path}`);
       else {
@@ -118,9 +130,11 @@ export function startRead(context: TaskContext, op: OpOf<'read'>): FileTask {
       }
     },
   });
-  const finish = () => {
+  // The copy is let go of by draining it when little of the file is left (it then unmounts the
+  // container itself), else by closing its pipe.
+  const finish = (unread: number) => {
     ending.done({ bytes: out.sentBytes });
-    copy.kill();
+    copy.release(unread <= DRAIN_LIMIT_BYTES);
   };
   function onEntry(entry: ReadEntry): void {
     if (found || ending.ended) {
@@ -130,12 +144,12 @@ export function startRead(context: TaskContext, op: OpOf<'read'>): FileTask {
     found = true;
     if (entry.type === 'Directory') {
       ending.fail('is_a_directory', `${op.path} is a directory; ask for archive=tar`);
-      copy.kill();
+      copy.release();
       return;
     }
     if (!FILE_TYPES.has(entry.type)) {
       ending.fail('file_failed', `${op.path} is not a regular file (${entry.type})`);
-      copy.kill();
+      copy.release();
       return;
     }
     const size = entry.size;
@@ -154,7 +168,7 @@ export function startRead(context: TaskContext, op: OpOf<'read'>): FileTask {
           : { start: 0, end: size - 1 }
         : resolveByteRange(op.range, size);
     if (span === null) {
-      finish();
+      finish(size);
       return;
     }
     let at = 0;
@@ -165,9 +179,9 @@ export function startRead(context: TaskContext, op: OpOf<'read'>): FileTask {
       const to = Math.min(span.end + 1 - at, chunk.byteLength);
       at += chunk.byteLength;
       if (to > from) out.push(chunk.subarray(from, to));
-      if (at > span.end) out.whenDrained(finish);
+      if (at > span.end) out.whenDrained(() => finish(size - at));
     });
-    entry.on('end', () => out.whenDrained(finish));
+    entry.on('end', () => out.whenDrained(() => finish(0)));
   }
   return {
     credit: (bytes) => out.credit(bytes),
@@ -176,7 +190,7 @@ export function startRead(context: TaskContext, op: OpOf<'read'>): FileTask {
     cancel: () => {
       out.discard();
       ending.fail('cancelled', 'the read was cancelled');
-      copy.kill();
+      copy.release();
     },
   };
 }
@@ -215,7 +229,7 @@ export function startReadTar(context: TaskContext, op: OpOf<'read_tar'>): FileTa
     cancel: () => {
       out.discard();
       ending.fail('cancelled', 'the read was cancelled');
-      copy.kill();
+      copy.release();
     },
   };
 }

@@ -13,8 +13,8 @@ import { FILE_WINDOW_BYTES, type FileEntry } from '@rexec/protocol';
 import { execa } from 'execa';
 import { Parser, type ReadEntry } from 'tar';
 import { containerName } from '../runtime/index.js';
-import { engineFailure } from './engine-errors.js';
-import { Ending, headOf, type FileTask, type OpOf, type TaskContext } from './file-task.js';
+import { engineFailure, isStorageRace, type FileFailure } from './engine-errors.js';
+import { Ending, headOf, letGo, type FileTask, type OpOf, type TaskContext } from './file-task.js';
 import { fileHeader, fileTrailer } from './tar-header.js';
 
 type WriteOp = OpOf<'write'> | OpOf<'write_tar'>;
@@ -93,7 +93,7 @@ export function startWrite(context: TaskContext, op: WriteOp): FileTask {
   };
   const fail = (code: string, message: string) => {
     ending.fail(code, message);
-    copy?.child.kill();
+    if (copy !== null) letGo(copy.child, 'stdin');
     dropSpool();
   };
 
@@ -107,7 +107,9 @@ export function startWrite(context: TaskContext, op: WriteOp): FileTask {
       if (ending.ended) return;
       if (result.exitCode !== 0) {
         const failure = engineFailure(stderr());
-        ending.fail(failure.code, failure.message);
+        // The bytes are gone with this copy; the storage is repaired for the write made again.
+        if (isStorageRace(stderr())) void repairThenFail(context, ending, stderr(), failure);
+        else ending.fail(failure.code, failure.message);
         return;
       }
       if (op.kind === 'write_tar') ending.done({ files });
@@ -201,6 +203,23 @@ export function startWrite(context: TaskContext, op: WriteOp): FileTask {
     },
     cancel: () => fail('cancelled', 'the upload was cancelled'),
   };
+}
+
+/** Ends a write whose copy met the engine's broken storage once that is repaired (or could not be). */
+async function repairThenFail(
+  context: TaskContext,
+  ending: Ending,
+  stderr: string,
+  failure: FileFailure,
+): Promise<void> {
+  const repaired = await context.repairStorage(stderr).catch((error: unknown) => {
+    context.log.warn({ err: error }, 'could not repair the container storage');
+    return false;
+  });
+  const message = repaired
+    ? `${failure.message} (the engine's storage of the container was repaired: write again)`
+    : failure.message;
+  ending.fail(failure.code, message);
 }
 
 function spawnCopyIn(context: TaskContext, directory: string) {

@@ -22,6 +22,7 @@ import { createImageSizeGuard } from './image-size.js';
 import type { CliRuntimeOptions } from './cli-runtime-options.js';
 import { podmanUserNamespaces, type UserNamespaceSupport } from './user-namespaces.js';
 import { createOomMemory, type OomMemory } from './oom-memory.js';
+import { failureText, repairLeftMount } from './left-mount.js';
 import { parsePsOutput, psFormatArgs } from './ps-parser.js';
 import { validateContainerId, validateContainerSpec, type ValidContainerSpec } from './spec.js';
 import type {
@@ -57,6 +58,8 @@ export function createCliRuntime(options: CliRuntimeOptions): ContainerRuntime {
     list: async () => ops.list(),
     inspect: async (containerId) => ops.find(validateContainerId(containerId)),
     locate: async (containerId) => ops.locate(validateContainerId(containerId)),
+    repairLeftMount: async (containerId, failure) =>
+      ops.repairLeftMount(validateContainerId(containerId), failure),
     prepare: () => ops.prepare(),
     close: () => ops.close(),
     watchEvents: (watchOptions) =>
@@ -270,7 +273,11 @@ class CliOperations {
     const started = this.shaping.ownStart(observed.containerId);
     try {
       try {
-        await this.run(args, RUN_TIMEOUT_MS);
+        await this.run(args, RUN_TIMEOUT_MS).catch(async (error: unknown) => {
+          // Started again once podman's left mount count is reset (left-mount.ts).
+          if (!(await this.repairLeftMount(observed.containerId, failureText(error)))) throw error;
+          return this.run(args, RUN_TIMEOUT_MS);
+        });
       } catch (error) {
         // A start from outside may have won the race; that is the outcome wanted, though its
         // start event may have passed as ours, so it is shaped here.
@@ -299,6 +306,16 @@ class CliOperations {
       await this.run(['stop', '-t', '0', observed.engineId]);
       throw error;
     }
+  }
+
+  repairLeftMount(containerId: string, failure: string): Promise<boolean> {
+    const deps = {
+      kind: this.options.kind,
+      find: (id: string) => this.find(id),
+      run: (args: readonly string[]) => this.run(args),
+      log: this.options.log,
+    };
+    return repairLeftMount(deps, containerId, failure);
   }
 
   async start(containerId: string): Promise<ObservedContainer> {

@@ -39,6 +39,7 @@ const VERBS: ReadonlySet<string> = new Set([
   'events',
   'restart',
   'update',
+  'umount',
 ]);
 const GROUPS: ReadonlySet<string> = new Set(['image', 'volume', 'network', 'container', 'system']);
 const GROUP_VERBS: ReadonlySet<string> = new Set([

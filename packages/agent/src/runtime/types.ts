@@ -177,6 +177,12 @@ export interface ContainerRuntime {
   locate(containerId: string): Promise<ContainerPlacement | null>;
   watchEvents(options?: WatchEventsOptions): RuntimeEventStream;
   /**
+   * After an engine call on the container failed with `failure`: resets podman's count of its
+   * root filesystem's mounts when the failure says the mount point is gone and it is (left-mount.ts);
+   * true when it did and the call may be made again. Run it in the container's command queue.
+   */
+  repairLeftMount(containerId: string, failure: string): Promise<boolean>;
+  /**
    * Once, at the agent's start: sweeps what an earlier agent left unused (empty pooled home
    * volumes, idle user networks) and readies what creates take (the home volume pool, the list of
    * existing user networks). Creates work without it, only slower.
