@@ -1,6 +1,6 @@
 // What Postgres itself says during bench/placement.ts, each on a connection of its own: that no
 // host is over-reserved and every reservation matches its containers, how many transactions
-// committed, and how many containers run.
+// committed and commands were relayed, and how many containers run.
 import pg from 'pg';
 import type { Teardowns } from './control-plane.js';
 
@@ -56,15 +56,25 @@ export async function checkReservations(
   }
 }
 
-/** Committed transactions in the benchmark's database so far (Postgres statistics, ~0.5 s late). */
-export async function commits(databaseUrl: string): Promise<number> {
+export interface Counters {
+  /** Committed transactions in the benchmark's database. */
+  commits: number;
+  /** Commands written for the relay (a replica's command for a host another replica holds). */
+  relayed: number;
+}
+
+/** Counters of the benchmark's database so far (Postgres statistics, ~0.5 s late). */
+export async function counters(databaseUrl: string): Promise<Counters> {
   const client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();
   try {
-    const { rows } = await client.query<{ n: string }>(
-      `select xact_commit as n from pg_stat_database where datname = current_database()`,
+    const { rows } = await client.query<{ commits: string; relayed: string }>(
+      `select
+        (select xact_commit from pg_stat_database where datname = current_database()) as commits,
+        (select coalesce(sum(n_tup_ins), 0) from pg_stat_user_tables
+          where relname = 'relayed_commands') as relayed`,
     );
-    return Number(rows[0]?.n ?? 0);
+    return { commits: Number(rows[0]?.commits ?? 0), relayed: Number(rows[0]?.relayed ?? 0) };
   } finally {
     await client.end();
   }

@@ -6,8 +6,8 @@
 // per placement (control plane, all of Postgres's processes, this process, and the rest of the
 // machine), the time until all are `running`, and a check straight from Postgres that no host is
 // over-reserved. REXEC_BENCH_REPLICAS=2 runs two control planes on the database, hosts and creates
-// split between them, so about half the creates reach their host through the command relay.
-// Asserts nothing.
+// split between them, and prints how many creates crossed the command relay (each replica offers
+// the hosts it holds first, so few do). Asserts nothing.
 // Run: node --import tsx --conditions=rexec-source bench/placement.ts
 import { availableParallelism, loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
@@ -22,7 +22,7 @@ import {
 import { AgentPeer, okResult } from '../test/control-plane/hub/agent-peer.js';
 import { Teardowns, startBenchControlPlane, type BenchControlPlane } from './control-plane.js';
 import { DEFAULT_CPU_OVERCOMMIT } from '../packages/control-plane/src/scheduler/cpu-overcommit.js';
-import { checkReservations, commits, countRunning } from './placement-checks.js';
+import { checkReservations, counters, countRunning } from './placement-checks.js';
 import { createClient, postCreate, type CreateClient } from './create-client.js';
 import { postmasterPid, processCpuMs, sampleCpu, type CpuSample } from './process-cpu.js';
 import { startControlPlane } from '../test/helpers/processes.js';
@@ -68,8 +68,8 @@ const WARMUP = nonNegativeInt('REXEC_BENCH_WARMUP', 2000);
 const USERS = positiveInt('REXEC_BENCH_USERS', CREATES);
 /**
  * Control plane processes on the one database (REXEC_BENCH_REPLICAS, default 1). With more, the
- * simulated hosts connect to them in turn and creates are sent to them in turn, so most creates
- * reach a replica that does not hold the chosen host and go through the command relay.
+ * simulated hosts connect to them in turn and creates are sent to them in turn; a create placed
+ * on a host another replica holds goes through the command relay.
  */
 const REPLICAS = positiveInt('REXEC_BENCH_REPLICAS', 1);
 /** Creates in flight at once; request i comes from user i mod USERS. */
@@ -280,7 +280,7 @@ async function main(): Promise<void> {
     };
     const othersBefore = await othersCpu();
     const cpuBefore = await sampleCpu(pid, postmaster);
-    const commitsBefore = await commits(cp.databaseUrl);
+    const before = await counters(cp.databaseUrl);
     const load = loadavg()[0] ?? 0;
     profileSignal(pid);
     const measured = await phase(CREATES);
@@ -292,7 +292,8 @@ async function main(): Promise<void> {
     const check = await checkReservations(cp.databaseUrl, DEFAULT_CPU_OVERCOMMIT);
     // The statistics collector flushes about every 500 ms.
     await sleep(1_000);
-    const commitsUsed = (await commits(cp.databaseUrl)) - commitsBefore;
+    const after = await counters(cp.databaseUrl);
+    const commitsUsed = after.commits - before.commits;
 
     const cores = availableParallelism();
     const line = (label: string, value: string) => console.log(`  ${label.padEnd(30)} ${value}`);
@@ -351,6 +352,9 @@ async function main(): Promise<void> {
       'Postgres commits/placement',
       `${(commitsUsed / Math.max(1, accepted)).toFixed(1)} (heartbeats and polls included)`,
     );
+    if (REPLICAS > 1) {
+      line('relayed through Postgres', `${after.relayed - before.relayed} commands of ${accepted}`);
+    }
     line(
       'all running after',
       allRunningMs === undefined

@@ -1,8 +1,7 @@
 #!/usr/bin/env node
 // rexec-control-plane: the only composition root. Reads the environment and flags, opens and
 // migrates the database (stopping on failure before listening), seeds tiers, bootstraps the first
-// admin, serves the API, and shuts down cleanly on SIGTERM/SIGINT. Everything else receives its
-// dependencies from here.
+// admin, serves the API, and shuts down cleanly on SIGTERM/SIGINT. All else gets its parts here.
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -208,6 +207,7 @@ async function main(): Promise<void> {
       strategy: config.schedulerStrategy,
       cpuOvercommit: config.cpuOvercommit,
       placements: metrics.placements,
+      held: (hostId) => hub.isConnected(hostId),
     }),
     rateLimiter: createRateLimiter({ database, log }),
     ipLimits,

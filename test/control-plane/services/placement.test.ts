@@ -1,9 +1,13 @@
 // Table-driven tests of the pure placement rules: eligibility (connectivity, scheduling state,
 // room in every dimension), the binpack/spread choice between eligible hosts, and the ranking the
-// scheduler walks down when its first choice is taken.
+// scheduler walks down when its first choice is taken, with the hosts this replica holds moved
+// ahead among the near-best.
 import t from 'tap';
 import {
   choosePlacement,
+  HELD_SLACK,
+  heldSlack,
+  preferHeld,
   rankPlacements,
   type PlacementHost,
   type PlacementStrategy,
@@ -238,5 +242,39 @@ void t.test('binpack scores CPU against the overcommitted room', (t) => {
   ];
   t.same(rankPlacements({ resources: small }, fleet, 'binpack', 400), ['hst_b', 'hst_a']);
   t.same(rankPlacements({ resources: small }, fleet, 'binpack', 100), ['hst_a']);
+  t.end();
+});
+
+void t.test('held hosts go first among those within the slack of the best', (t) => {
+  const ranked = [
+    { id: 'hst_a', score: 0.1 },
+    { id: 'hst_b', score: 0.12 },
+    { id: 'hst_c', score: 0.14 },
+    { id: 'hst_d', score: 0.15 },
+    { id: 'hst_e', score: 0.151 },
+    { id: 'hst_f', score: 0.3 },
+  ];
+  const holds =
+    (...ids: string[]) =>
+    (id: string) =>
+      ids.includes(id);
+  const cases: { held: string[]; expected: string[] }[] = [
+    { held: [], expected: ['hst_a', 'hst_b', 'hst_c', 'hst_d', 'hst_e', 'hst_f'] },
+    { held: ['hst_c'], expected: ['hst_c', 'hst_a', 'hst_b', 'hst_d', 'hst_e', 'hst_f'] },
+    { held: ['hst_d', 'hst_b'], expected: ['hst_b', 'hst_d', 'hst_a', 'hst_c', 'hst_e', 'hst_f'] },
+    // 0.051 and 0.2 behind the best: beyond the slack, so their places stand.
+    { held: ['hst_e', 'hst_f'], expected: ['hst_a', 'hst_b', 'hst_c', 'hst_d', 'hst_e', 'hst_f'] },
+  ];
+  for (const c of cases) {
+    t.same(preferHeld(ranked, holds(...c.held)), c.expected, `held: ${c.held.join(', ')}`);
+  }
+  t.same(preferHeld([], holds('hst_a')), [], 'nothing ranked, nothing offered');
+  t.same(preferHeld(ranked, holds('hst_f'), 1)[0], 'hst_f', 'a wider slack reaches further');
+  t.equal(heldSlack('spread'), HELD_SLACK, 'spread keeps its evenness within the slack');
+  t.same(
+    preferHeld(ranked, holds('hst_f', 'hst_c'), heldSlack('binpack')),
+    ['hst_c', 'hst_f', 'hst_a', 'hst_b', 'hst_d', 'hst_e'],
+    'binpack takes every held host first, in its order',
+  );
   t.end();
 });

@@ -1,6 +1,7 @@
 // The placer on both drivers, through the create path it serves: it places only on online, active
 // hosts with room, the reservation is taken atomically (concurrent creates never overbook), a
-// no_capacity create keeps nothing, and snapshot reads asked for at once are shared.
+// no_capacity create keeps nothing, snapshot reads asked for at once are shared, and a host this
+// replica holds goes first (under spread among those about as good as the best).
 import t from 'tap';
 import type { Db } from '../../../packages/control-plane/src/db/open.js';
 import { createPlacer, type Placer } from '../../../packages/control-plane/src/scheduler/placer.js';
@@ -93,5 +94,36 @@ for (const driver of DB_DRIVERS) {
       t.equal(theirs.joined, false, 'each placer reads for itself');
       t.not(theirs.hosts, mine.hosts);
     });
+
+    await t.test(
+      'a host this replica holds goes first: under spread among the near-best only',
+      async (t) => {
+        const size = { capacityCpuMillicores: 64_000, capacityMemoryMb: 65_536 };
+        const [a, b] = await Promise.all([seedHost(db, size), seedHost(db, size)]);
+        const [smaller, larger] = a.id < b.id ? [a, b] : [b, a];
+        const held = new Set([larger.id]);
+        const spread = { db, strategy: 'spread', cpuOvercommit: 1 } as const;
+        const local = createPlacer({ ...spread, held: (id) => held.has(id) });
+        t.equal(await place(db, local), larger.id, 'the held one of two equal hosts');
+        t.equal(
+          await place(db, createPlacer(spread)),
+          smaller.id,
+          'where ties go to the smaller id',
+        );
+
+        // Half full, so far from the best: being held does not make up for it.
+        const busy = await seedHost(db, { ...size, reservedCpuMillicores: 32_000 });
+        const beyond = createPlacer({ ...spread, held: (id) => id === busy.id });
+        t.not(await place(db, beyond), busy.id, 'a held host well behind the best waits');
+        t.equal((await getHost(db, busy.id)).reservedCpuMillicores, 32_000);
+
+        // Under binpack each replica fills the hosts it holds, however far behind the fullest.
+        const mine = await seedHost(db, size);
+        const fill = { db, strategy: 'binpack', cpuOvercommit: 1 } as const;
+        t.equal(await place(db, createPlacer(fill)), busy.id, 'binpack fills the fullest');
+        const own = createPlacer({ ...fill, held: (id) => id === mine.id });
+        t.equal(await place(db, own), mine.id, 'or, with a held host, that one');
+      },
+    );
   });
 }

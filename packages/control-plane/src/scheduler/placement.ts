@@ -13,8 +13,6 @@ export const PLACEMENT_STRATEGIES: readonly PlacementStrategy[] = ['binpack', 's
 export type { Resources } from './resources.js';
 
 export interface PlacementRequest {
-  containerId: string;
-  userId: string;
   /** What the container reserves on its host; network is shaped per container, not reserved. */
   resources: Resources;
 }
@@ -61,18 +59,24 @@ function freeAfter(host: PlacementHost, resources: Resources, room: Resources): 
   return sum / DIMENSIONS.length;
 }
 
+/** An eligible host and its score for a request: lower is better for either strategy. */
+export interface ScoredHost {
+  id: string;
+  score: number;
+}
+
 /**
- * Every eligible host's id, best first: the order in which the scheduler tries to reserve, so a
- * host taken by a concurrent placement costs a step down the list instead of a fresh decision.
- * Ties go to the smaller id.
+ * Every eligible host with its score, best first: the order in which the scheduler tries to
+ * reserve, so a host taken by a concurrent placement costs a step down the list instead of a fresh
+ * decision. Ties go to the smaller id.
  */
-export function rankPlacements(
-  request: Pick<PlacementRequest, 'resources'>,
+export function scorePlacements(
+  request: PlacementRequest,
   hosts: readonly PlacementHost[],
   strategy: PlacementStrategy,
   cpuOvercommitPercent = NO_OVERCOMMIT,
-): string[] {
-  const scored: { id: string; score: number }[] = [];
+): ScoredHost[] {
+  const scored: ScoredHost[] = [];
   for (const host of hosts) {
     if (!isEligible(host, request.resources, cpuOvercommitPercent)) continue;
     const room = schedulableOf(host.capacity, cpuOvercommitPercent);
@@ -80,12 +84,63 @@ export function rankPlacements(
     scored.push({ id: host.id, score: strategy === 'binpack' ? free : -free });
   }
   scored.sort((a, b) => a.score - b.score || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-  return scored.map((entry) => entry.id);
+  return scored;
+}
+
+/** scorePlacements' ids alone. */
+export function rankPlacements(
+  request: PlacementRequest,
+  hosts: readonly PlacementHost[],
+  strategy: PlacementStrategy,
+  cpuOvercommitPercent = NO_OVERCOMMIT,
+): string[] {
+  return scorePlacements(request, hosts, strategy, cpuOvercommitPercent).map((entry) => entry.id);
+}
+
+/**
+ * How much worse a host may score than the best (the mean fraction of a host left free, 0–1) and
+ * still go first under spread because this replica holds its agent's socket (preferHeld).
+ */
+export const HELD_SLACK = 0.05;
+
+/**
+ * How far behind the best a host this replica holds may be and still go first: under spread,
+ * HELD_SLACK (a host 5 points emptier is as good a choice); under binpack, any distance, so each
+ * replica fills the hosts it holds (at most one partly filled host per replica, instead of one in
+ * all, is what binpack gives up).
+ */
+export function heldSlack(strategy: PlacementStrategy): number {
+  return strategy === 'binpack' ? Infinity : HELD_SLACK;
+}
+
+/**
+ * `ranked` (best first) with the hosts `held` says this replica holds moved ahead of the others
+ * that score within `slack` of the best, each group in its order; the rest stays as it was. With
+ * several replicas a create sent to a held host goes straight down this replica's socket, where
+ * one for a host another replica holds crosses the command relay (Postgres) both ways.
+ */
+export function preferHeld(
+  ranked: readonly ScoredHost[],
+  held: (hostId: string) => boolean,
+  slack = HELD_SLACK,
+): string[] {
+  const first = ranked[0];
+  if (first === undefined) return [];
+  let near = 0;
+  while (near < ranked.length && (ranked[near]?.score ?? Infinity) - first.score <= slack) near++;
+  const mine: string[] = [];
+  const others: string[] = [];
+  for (let i = 0; i < near; i++) {
+    const id = (ranked[i] as ScoredHost).id;
+    (held(id) ? mine : others).push(id);
+  }
+  for (let i = near; i < ranked.length; i++) others.push((ranked[i] as ScoredHost).id);
+  return mine.length === 0 ? others : [...mine, ...others];
 }
 
 /** The id of the best host, or null when no host is eligible. Ties go to the smaller id. */
 export function choosePlacement(
-  request: Pick<PlacementRequest, 'resources'>,
+  request: PlacementRequest,
   hosts: readonly PlacementHost[],
   strategy: PlacementStrategy,
   cpuOvercommitPercent = NO_OVERCOMMIT,

@@ -8,10 +8,13 @@ import type { Db } from '../db/open.js';
 import { NO_PLACEMENT_METRICS, type PlacementRecorder } from '../metrics/recorders.js';
 import { overcommitPercent } from './cpu-overcommit.js';
 import {
-  rankPlacements,
+  heldSlack,
+  preferHeld,
+  scorePlacements,
   type PlacementHost,
   type PlacementStrategy,
   type Resources,
+  type ScoredHost,
 } from './placement.js';
 import { loadSnapshot } from './snapshot.js';
 
@@ -71,17 +74,28 @@ export interface PlacerOptions {
   cpuOvercommit: number;
   /** Placement outcomes and times for metrics; none recorded when absent. */
   placements?: PlacementRecorder;
+  /**
+   * With several replicas: whether this one holds the host's agent socket. Such hosts go first
+   * (preferHeld, heldSlack: under spread only among those about as good as the best), so most
+   * creates skip the command relay.
+   */
+  held?: (hostId: string) => boolean;
 }
 
 interface Ranking {
   all: readonly string[];
   head: readonly string[];
+  /** Every host with its score, for preferHeld. */
+  scored: readonly ScoredHost[];
+  /** The head with the hosts this replica holds first (preferHeld), made on first use. */
+  heldHead?: readonly string[];
   /** True when `all` has hosts beyond `head`. */
   rest: boolean;
 }
 
 export function createPlacer(options: PlacerOptions): Placer {
-  const { db, strategy } = options;
+  const { db, strategy, held } = options;
+  const slack = heldSlack(strategy);
   const percent = overcommitPercent(options.cpuOvercommit);
   let readUnderWay: Promise<PlacementHost[]> | null = null;
   // Creates that share a snapshot mostly ask for the same resources: one ranking (every host
@@ -118,12 +132,23 @@ export function createPlacer(options: PlacerOptions): Placer {
     const key = `${resources.cpuMillicores}/${resources.memoryMb}/${resources.diskMb}`;
     let ranking = byResources.get(key);
     if (ranking === undefined) {
-      const all = rankPlacements({ resources }, hosts, strategy, percent);
+      const scored = scorePlacements({ resources }, hosts, strategy, percent);
+      const all = scored.map((entry) => entry.id);
       const rest = all.length > HEAD_CANDIDATES;
-      ranking = { all, head: rest ? all.slice(0, HEAD_CANDIDATES) : all, rest };
+      ranking = { all, head: rest ? all.slice(0, HEAD_CANDIDATES) : all, scored, rest };
       byResources.set(key, ranking);
     }
     return ranking;
+  }
+
+  /**
+   * The head, with the hosts this replica holds first (preferHeld). Ordered once per ranking:
+   * which sockets this replica holds changes far less often than the snapshot.
+   */
+  function headFor(ranking: Ranking): readonly string[] {
+    if (held === undefined) return ranking.head;
+    ranking.heldHead ??= preferHeld(ranking.scored, held, slack).slice(0, HEAD_CANDIDATES);
+    return ranking.heldHead;
   }
 
   async function offer<T extends Offer>(
@@ -133,7 +158,7 @@ export function createPlacer(options: PlacerOptions): Placer {
     // Unlocked and before the reservation: it only orders the candidates.
     const shared = await snapshot();
     const ranking = rank(resources, shared.hosts);
-    let outcome = await reserve(ranking.head);
+    let outcome = await reserve(headFor(ranking));
     // Every host at the head was full or being reserved on: the rest of the fleet, in order.
     if (!outcome.settled && ranking.rest) outcome = await reserve(ranking.all);
     // The shared read may predate this call (a host back online, room given back).
