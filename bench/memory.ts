@@ -6,11 +6,11 @@
 // Run: node --import tsx --conditions=rexec-source bench/memory.ts
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { readFile } from 'node:fs/promises';
 import { HostList, JoinTokenCreated } from '@rexec/protocol';
 import { removeTestHost } from '../test/helpers/engine.js';
 import { startAgent, startControlPlane } from '../test/helpers/processes.js';
 import { call, Teardowns } from './control-plane.js';
+import { processMemoryMb } from './process-cpu.js';
 
 const IDLE_S = Number(process.env['REXEC_BENCH_IDLE_S'] ?? 20);
 if (!Number.isInteger(IDLE_S) || IDLE_S < 1) {
@@ -18,15 +18,6 @@ if (!Number.isInteger(IDLE_S) || IDLE_S < 1) {
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** VmRSS and VmHWM of a process, in MB. */
-async function memoryOf(pid: number | undefined): Promise<{ rss: number; peak: number }> {
-  if (pid === undefined) throw new Error('the process has no pid');
-  const status = await readFile(`/proc/${pid}/status`, 'utf8');
-  const kb = (field: string) =>
-    Number(new RegExp(`^${field}:\\s+(\\d+) kB$`, 'm').exec(status)?.[1]);
-  return { rss: kb('VmRSS') / 1024, peak: kb('VmHWM') / 1024 };
-}
 
 async function main(): Promise<void> {
   const cleanup = new Teardowns();
@@ -70,11 +61,11 @@ async function main(): Promise<void> {
     console.log(`memory: built JavaScript as npm start runs it, after ${IDLE_S} s idle`);
     line(
       'control plane on PGlite (first start)',
-      await memoryOf(controlPlane.process.pid),
+      await processMemoryMb(controlPlane.process.pid),
       'target ≤ 250 MB',
     );
-    line('agent (podman), idle', await memoryOf(agent.process.pid), 'target ≤ 80 MB');
-    line('bare node idling (the floor)', await memoryOf(floor.pid), '');
+    line('agent (podman), idle', await processMemoryMb(agent.process.pid), 'target ≤ 80 MB');
+    line('bare node idling (the floor)', await processMemoryMb(floor.pid), '');
   } finally {
     await cleanup.run();
   }

@@ -24,7 +24,13 @@ import { Teardowns, startBenchControlPlane, type BenchControlPlane } from './con
 import { DEFAULT_CPU_OVERCOMMIT } from '../packages/control-plane/src/scheduler/cpu-overcommit.js';
 import { checkReservations, counters, countRunning } from './placement-checks.js';
 import { createClient, postCreate, type CreateClient } from './create-client.js';
-import { postmasterPid, processCpuMs, sampleCpu, type CpuSample } from './process-cpu.js';
+import {
+  postmasterPid,
+  processCpuMs,
+  processMemoryMb,
+  sampleCpu,
+  type CpuSample,
+} from './process-cpu.js';
 import { startControlPlane } from '../test/helpers/processes.js';
 
 function flag(name: string): boolean {
@@ -365,6 +371,13 @@ async function main(): Promise<void> {
       'hosts used',
       `${check.hostsUsed} of ${check.hosts}, at most ${check.maxOnOneHost} on one`,
     );
+    for (const [r, replicaPid] of [pid, ...otherPids].entries()) {
+      const memory = await processMemoryMb(replicaPid);
+      line(
+        REPLICAS === 1 ? 'control plane RSS after' : `replica ${r + 1} RSS after`,
+        `${memory.rss.toFixed(0)} MB, peak ${memory.peak.toFixed(0)} MB (target ≤ 200 MB)`,
+      );
+    }
     line('hosts reserved > capacity', String(check.overCapacity));
     line('hosts reserved ≠ Σ containers', String(check.reservedMismatch));
   } finally {

@@ -92,3 +92,14 @@ export async function postmasterPid(pgData: string): Promise<number> {
   if (!Number.isInteger(pid) || pid < 1) throw new Error(`no postmaster pid in ${pgData}`);
   return pid;
 }
+
+/** VmRSS (now) and VmHWM (its peak) of a process, in MB. */
+export async function processMemoryMb(
+  pid: number | undefined,
+): Promise<{ rss: number; peak: number }> {
+  if (pid === undefined) throw new Error('the process has no pid');
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  const kb = (field: string) =>
+    Number(new RegExp(`^${field}:\\s+(\\d+) kB$`, 'm').exec(status)?.[1]);
+  return { rss: kb('VmRSS') / 1024, peak: kb('VmHWM') / 1024 };
+}
