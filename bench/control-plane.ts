@@ -66,6 +66,8 @@ export const call = callApi;
 export interface BenchOptions {
   /** The control plane reaches Postgres over its Unix socket instead of TCP on 127.0.0.1. */
   unixSocket?: boolean;
+  /** Runs the built dist/ JavaScript, as `npm start` does (`npm run build` first), not the sources. */
+  built?: boolean;
 }
 
 export async function startBenchControlPlane(
@@ -92,6 +94,7 @@ export async function startBenchControlPlane(
   const t = cleanup.asTest();
   const controlPlane = await startControlPlane(t, {
     env: { REXEC_DATABASE_URL: controlPlaneUrl, ...env },
+    built: options.built === true,
   });
 
   const api: BenchControlPlane['api'] = async (schema, method, path, body, token) => {

@@ -183,11 +183,13 @@ async function main(): Promise<void> {
   try {
     const cp = await startBenchControlPlane(cleanup, benchNodeOptions(), {
       unixSocket: PG_SOCKET,
+      built: true,
     });
     const others = [];
     for (let r = 1; r < REPLICAS; r++) {
       others.push(
         await startControlPlane(cleanup.asTest(), {
+          built: true,
           env: {
             REXEC_DATABASE_URL: cp.databaseUrl,
             REXEC_BOOTSTRAP_ADMIN_TOKEN: cp.controlPlane.adminToken,
